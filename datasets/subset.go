@@ -1,0 +1,56 @@
+package datasets
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"slices"
+)
+
+// StratifiedSubset returns the sorted indices of a deterministic random
+// subset that keeps round(fraction*count) examples of every class.
+func StratifiedSubset(labels []int64, fraction float64, seed int64) ([]int, error) {
+	if !(fraction > 0 && fraction <= 1) {
+		return nil, fmt.Errorf("stratified subset: fraction %v must be in (0, 1]", fraction)
+	}
+	byClass := map[int64][]int{}
+	for i, l := range labels {
+		byClass[l] = append(byClass[l], i)
+	}
+	// Classes are visited in ascending order so the random stream, and so
+	// the subset, does not depend on map iteration order.
+	classes := make([]int64, 0, len(byClass))
+	for c := range byClass {
+		classes = append(classes, c)
+	}
+	slices.Sort(classes)
+
+	rng := rand.New(rand.NewSource(seed))
+	var keep []int
+	for _, c := range classes {
+		idx := byClass[c]
+		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		k := int(math.Round(fraction * float64(len(idx))))
+		keep = append(keep, idx[:k]...)
+	}
+	slices.Sort(keep)
+	return keep, nil
+}
+
+// SplitTrainTest deterministically splits 0..n-1 into train and test
+// indices, round(testFraction*n) of them test; both are returned sorted
+// (shuffling for batches is the training loop's job).
+func SplitTrainTest(n int, testFraction float64, seed int64) (train, test []int, err error) {
+	if n < 0 {
+		return nil, nil, fmt.Errorf("split: n %d is negative", n)
+	}
+	if !(testFraction >= 0 && testFraction < 1) {
+		return nil, nil, fmt.Errorf("split: test fraction %v must be in [0, 1)", testFraction)
+	}
+	perm := rand.New(rand.NewSource(seed)).Perm(n)
+	nTest := int(math.Round(testFraction * float64(n)))
+	test, train = perm[:nTest:nTest], perm[nTest:]
+	slices.Sort(test)
+	slices.Sort(train)
+	return train, test, nil
+}

@@ -1,0 +1,77 @@
+// Package fused runs small groups of libtorch ops in one cgo call: the
+// optimiser steps of torch.optim (whose alpha/value arguments gotch's
+// generated bindings drop) and leaky ReLU with a slope. One call per
+// parameter also spares gotch's per-tensor overhead on the hot path.
+package fused
+
+// #cgo CXXFLAGS: -std=c++17 -O2 -D_GLIBCXX_USE_CXX11_ABI=1 -w
+// #cgo LDFLAGS: -lstdc++ -ltorch_cpu -lc10
+// #include <stdlib.h>
+// #include "fused.h"
+import "C"
+
+import (
+	"errors"
+	"unsafe"
+
+	lib "github.com/sugarme/gotch/libtch"
+	"github.com/sugarme/gotch/ts"
+)
+
+func check(msg *C.char) error {
+	if msg == nil {
+		return nil
+	}
+	defer C.free(unsafe.Pointer(msg))
+	return errors.New(C.GoString(msg))
+}
+
+// SGDStep applies one torch.optim.SGD update to p from p's gradient. buf is
+// the momentum buffer (same shape as p); hasBuf false means it is still
+// empty and is filled with the first gradient, as PyTorch does.
+func SGDStep(p, buf *ts.Tensor, hasBuf bool, lr, momentum, dampening, weightDecay float64, nesterov bool) error {
+	var bufPtr unsafe.Pointer
+	if buf != nil {
+		bufPtr = buf.Ctensor()
+	}
+	return check(C.torchlab_sgd_step(p.Ctensor(), bufPtr, cbool(hasBuf), C.double(lr), C.double(momentum),
+		C.double(dampening), C.double(weightDecay), cbool(nesterov)))
+}
+
+// AdamStep applies one torch.optim.Adam update (step counts from 1).
+func AdamStep(p, expAvg, expAvgSq *ts.Tensor, step int64, lr, beta1, beta2, eps, weightDecay float64) error {
+	return check(C.torchlab_adam_step(p.Ctensor(), expAvg.Ctensor(), expAvgSq.Ctensor(), C.int64_t(step),
+		C.double(lr), C.double(beta1), C.double(beta2), C.double(eps), C.double(weightDecay)))
+}
+
+// ZeroGrad zeroes p's gradient in place, if it has one.
+func ZeroGrad(p *ts.Tensor) error { return check(C.torchlab_zero_grad(p.Ctensor())) }
+
+// LeakyReLU is torch.nn.functional.leaky_relu(x, slope).
+func LeakyReLU(x *ts.Tensor, slope float64) (*ts.Tensor, error) {
+	var out unsafe.Pointer
+	if err := check(C.torchlab_leaky_relu(x.Ctensor(), C.double(slope), &out)); err != nil {
+		return nil, err
+	}
+	return ts.New(lib.Ctensor(out)), nil
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// RNGState copies libtorch's default CPU generator state (a uint8 tensor), so
+// a checkpoint can resume dropout and sampling exactly where they were.
+func RNGState() (*ts.Tensor, error) {
+	var out unsafe.Pointer
+	if err := check(C.torchlab_get_rng_state(&out)); err != nil {
+		return nil, err
+	}
+	return ts.New(lib.Ctensor(out)), nil
+}
+
+// SetRNGState restores a state RNGState returned.
+func SetRNGState(state *ts.Tensor) error { return check(C.torchlab_set_rng_state(state.Ctensor())) }

@@ -1,0 +1,196 @@
+// Package optim implements torch.optim's SGD and Adam on named parameters,
+// update for update as PyTorch 1.13 computes them (see internal/fused), with
+// their state exposed by name so a checkpoint can save and restore it.
+//
+// gotch's optimisers wrap libtorch's C++ ones, whose state cannot be read
+// back; a run resumed from such a checkpoint would restart Adam's moments.
+package optim
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/internal/fused"
+)
+
+// Config selects and configures an optimiser.
+type Config struct {
+	Name        string  `json:"name"` // "sgd" or "adam"
+	LR          float64 `json:"lr"`
+	Momentum    float64 `json:"momentum,omitempty"` // sgd
+	Nesterov    bool    `json:"nesterov,omitempty"` // sgd
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	Beta1       float64 `json:"beta1,omitempty"` // adam, default 0.9
+	Beta2       float64 `json:"beta2,omitempty"` // adam, default 0.999
+	Eps         float64 `json:"eps,omitempty"`   // adam, default 1e-8
+}
+
+// Optimizer updates a fixed set of named parameters from their gradients.
+type Optimizer struct {
+	cfg    Config
+	names  []string
+	params []*ts.Tensor
+	// Per parameter: SGD's momentum buffer, or Adam's two moments.
+	buf, expAvg, expAvgSq []*ts.Tensor
+	hasBuf                bool
+	steps                 int64
+}
+
+// New builds an optimiser over params (name -> tensor), in name order. Only
+// tensors that require grad are taken.
+func New(cfg Config, params map[string]*ts.Tensor) (*Optimizer, error) {
+	switch cfg.Name {
+	case "sgd":
+	case "adam":
+		if cfg.Beta1 == 0 {
+			cfg.Beta1 = 0.9
+		}
+		if cfg.Beta2 == 0 {
+			cfg.Beta2 = 0.999
+		}
+		if cfg.Eps == 0 {
+			cfg.Eps = 1e-8
+		}
+	default:
+		return nil, fmt.Errorf("unknown optimizer %q (want sgd or adam)", cfg.Name)
+	}
+	if cfg.LR <= 0 || cfg.Momentum < 0 || cfg.WeightDecay < 0 {
+		return nil, fmt.Errorf("optimizer %s: lr must be > 0, momentum and weight decay >= 0 (have %+v)", cfg.Name, cfg)
+	}
+	o := &Optimizer{cfg: cfg}
+	names := make([]string, 0, len(params))
+	for n, p := range params {
+		if rg, err := p.RequiresGrad(); err == nil && rg {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, fmt.Errorf("optimizer %s: no trainable parameters", cfg.Name)
+	}
+	for _, n := range names {
+		p := params[n]
+		o.names = append(o.names, n)
+		o.params = append(o.params, p)
+		switch {
+		case cfg.Name == "adam":
+			o.expAvg = append(o.expAvg, ts.MustZerosLike(p, false))
+			o.expAvgSq = append(o.expAvgSq, ts.MustZerosLike(p, false))
+		case cfg.Momentum != 0:
+			o.buf = append(o.buf, ts.MustZerosLike(p, false))
+		}
+	}
+	return o, nil
+}
+
+// Config returns the configuration with defaults filled in.
+func (o *Optimizer) Config() Config { return o.cfg }
+
+// SetLR changes the learning rate, for schedules.
+func (o *Optimizer) SetLR(lr float64) { o.cfg.LR = lr }
+
+// Steps counts the updates made so far (restored by Load).
+func (o *Optimizer) Steps() int64 { return o.steps }
+
+// ZeroGrad zeroes every parameter's gradient.
+func (o *Optimizer) ZeroGrad() error {
+	for i, p := range o.params {
+		if err := fused.ZeroGrad(p); err != nil {
+			return fmt.Errorf("zero grad of %s: %w", o.names[i], err)
+		}
+	}
+	return nil
+}
+
+// Step updates every parameter from its gradient.
+func (o *Optimizer) Step() error {
+	o.steps++
+	c := o.cfg
+	for i, p := range o.params {
+		var err error
+		if c.Name == "adam" {
+			err = fused.AdamStep(p, o.expAvg[i], o.expAvgSq[i], o.steps, c.LR, c.Beta1, c.Beta2, c.Eps, c.WeightDecay)
+		} else {
+			var buf *ts.Tensor
+			if o.buf != nil {
+				buf = o.buf[i]
+			}
+			err = fused.SGDStep(p, buf, o.hasBuf, c.LR, c.Momentum, 0, c.WeightDecay, c.Nesterov)
+		}
+		if err != nil {
+			return fmt.Errorf("%s step of %s: %w", c.Name, o.names[i], err)
+		}
+	}
+	o.hasBuf = true
+	return nil
+}
+
+// State returns the optimiser's tensors by name ("exp_avg.<param>", ...)
+// plus its step count, for checkpoints. The tensors are the live ones.
+func (o *Optimizer) State() (map[string]*ts.Tensor, int64) {
+	out := map[string]*ts.Tensor{}
+	for i, n := range o.names {
+		switch {
+		case o.expAvg != nil:
+			out["exp_avg."+n] = o.expAvg[i]
+			out["exp_avg_sq."+n] = o.expAvgSq[i]
+		case o.buf != nil && o.hasBuf:
+			out["momentum_buffer."+n] = o.buf[i]
+		}
+	}
+	return out, o.steps
+}
+
+// Load restores state saved from State: values are copied into the live
+// tensors, and every expected entry must be present with the right shape.
+func (o *Optimizer) Load(state map[string]*ts.Tensor, steps int64) error {
+	live, _ := o.State()
+	if o.buf != nil && steps > 0 {
+		for i, n := range o.names {
+			live["momentum_buffer."+n] = o.buf[i]
+		}
+	}
+	for name, dst := range live {
+		src, ok := state[name]
+		if !ok {
+			return fmt.Errorf("optimizer state %s missing from checkpoint", name)
+		}
+		if a, b := fmt.Sprint(src.MustSize()), fmt.Sprint(dst.MustSize()); a != b {
+			return fmt.Errorf("optimizer state %s: checkpoint shape %s, model %s", name, a, b)
+		}
+		if err := copyInto(dst, src); err != nil {
+			return fmt.Errorf("optimizer state %s: %w", name, err)
+		}
+	}
+	for name := range state {
+		if _, ok := live[name]; !ok && !strings.HasPrefix(name, "momentum_buffer.") {
+			return fmt.Errorf("checkpoint has optimizer state %s that this optimizer does not use", name)
+		}
+	}
+	o.steps = steps
+	o.hasBuf = steps > 0
+	return nil
+}
+
+// copyInto copies src's values into dst in place, without recording grad.
+func copyInto(dst, src *ts.Tensor) error {
+	prev, err := ts.GradSetEnabled(false)
+	if err != nil {
+		return err
+	}
+	defer ts.GradSetEnabled(prev)
+	s := src
+	if src.DType() != dst.DType() {
+		if s, err = src.Totype(dst.DType(), false); err != nil {
+			return err
+		}
+		defer s.MustDrop()
+	}
+	return dst.Copy_(s)
+}
+
+var _ = gotch.Float

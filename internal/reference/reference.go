@@ -1,0 +1,181 @@
+// Package reference runs torchlab's PyTorch reference scripts from Go tests
+// and compares their tensors with ours.
+//
+// A script in scripts/reference/ is run with Debian's /usr/bin/python3 (the
+// one python3-torch installs into) as
+//
+//	python3 scripts/reference/NAME.py --in IN.npz --out OUT.npz [args...]
+//
+// and exchanges tensors through .npz files. A missing python3-torch fails
+// the test with a message saying `make setup` installs it: a parity test
+// never passes by not running.
+package reference
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/internal/npz"
+	"torchlab/internal/tensors"
+)
+
+// Interpreter is Debian's python3, which has python3-torch; the python3
+// first on PATH may be another build without torch.
+const Interpreter = "/usr/bin/python3"
+
+// Python fails the test unless Interpreter can import torch.
+func Python(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command(Interpreter, "-c", "import torch, numpy; print(torch.__version__)").CombinedOutput()
+	if err != nil {
+		t.Fatalf("PyTorch reference unavailable: %s cannot import torch (run `make setup`, which installs python3-torch): %v\n%s", Interpreter, err, out)
+	}
+	return Interpreter
+}
+
+// RepoRoot finds the directory holding go.mod above the working directory.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Run runs scripts/reference/script with inputs and returns its outputs.
+func Run(t testing.TB, script string, inputs map[string]npz.Array, args ...string) map[string]npz.Array {
+	t.Helper()
+	python := Python(t)
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.npz"), filepath.Join(dir, "out.npz")
+	if inputs == nil {
+		inputs = map[string]npz.Array{}
+	}
+	if err := npz.Write(in, inputs); err != nil {
+		t.Fatal(err)
+	}
+	cmdArgs := append([]string{filepath.Join(root, "scripts", "reference", script), "--in", in, "--out", out}, args...)
+	cmd := exec.Command(python, cmdArgs...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("reference %s %v failed: %v\n%s", script, args, err, b)
+	}
+	res, err := npz.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// Array copies a float32 or int64 tensor into an npz array.
+func Array(x *ts.Tensor) (npz.Array, error) {
+	shape := x.MustSize()
+	dims := make([]int, len(shape))
+	for i, d := range shape {
+		dims[i] = int(d)
+	}
+	if v, err := tensors.Float32s(x); err == nil {
+		return npz.Float32(v, dims...), nil
+	}
+	v, err := tensors.Int64s(x)
+	if err != nil {
+		return npz.Array{}, fmt.Errorf("tensor of dtype %v: only float32 and int64 are exchanged", x.DType())
+	}
+	return npz.Int64(v, dims...), nil
+}
+
+// Arrays copies named tensors into npz arrays.
+func Arrays(named map[string]*ts.Tensor) (map[string]npz.Array, error) {
+	out := make(map[string]npz.Array, len(named))
+	for name, x := range named {
+		a, err := Array(x)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		out[name] = a
+	}
+	return out, nil
+}
+
+// Tensor makes a new tensor from an npz array (float64 becomes float32).
+func Tensor(a npz.Array) (*ts.Tensor, error) {
+	shape := make([]int64, len(a.Shape))
+	for i, d := range a.Shape {
+		shape[i] = int64(d)
+	}
+	switch {
+	case a.I64 != nil:
+		return tensors.FromInt64(a.I64, shape...)
+	case a.F32 != nil:
+		return tensors.FromFloat32(a.F32, shape...)
+	default:
+		f := make([]float32, len(a.F64))
+		for i, v := range a.F64 {
+			f[i] = float32(v)
+		}
+		return tensors.FromFloat32(f, shape...)
+	}
+}
+
+// Diff measures how far got is from want: the largest absolute difference
+// and the largest difference relative to max(|want|, floor).
+type Diff struct {
+	MaxAbs, MaxRel float64
+	Index          int // where MaxAbs is reached
+}
+
+// Compare computes the Diff of two equally long slices; relative errors use
+// a floor so that values near zero do not dominate.
+func Compare(got, want []float64, floor float64) (Diff, error) {
+	if len(got) != len(want) {
+		return Diff{}, fmt.Errorf("lengths differ: got %d values, want %d", len(got), len(want))
+	}
+	var d Diff
+	for i := range got {
+		abs := math.Abs(got[i] - want[i])
+		if math.IsNaN(abs) {
+			return Diff{}, fmt.Errorf("NaN at index %d (got %v, want %v)", i, got[i], want[i])
+		}
+		if abs > d.MaxAbs {
+			d.MaxAbs, d.Index = abs, i
+		}
+		if rel := abs / math.Max(math.Abs(want[i]), floor); rel > d.MaxRel {
+			d.MaxRel = rel
+		}
+	}
+	return d, nil
+}
+
+// AssertClose fails the test when any |got-want| exceeds atol and logs the
+// largest difference either way, so the closing notes can quote it.
+func AssertClose(t testing.TB, name string, got, want []float64, atol float64) Diff {
+	t.Helper()
+	d, err := Compare(got, want, 1e-12)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	t.Logf("%s: %d values, max |diff| %.3g (at %d)", name, len(got), d.MaxAbs, d.Index)
+	if d.MaxAbs > atol {
+		t.Errorf("%s: max |diff| %.3g at index %d (got %v, want %v) exceeds %.3g",
+			name, d.MaxAbs, d.Index, got[d.Index], want[d.Index], atol)
+	}
+	return d
+}

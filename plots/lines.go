@@ -1,0 +1,139 @@
+package plots
+
+import (
+	"fmt"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// maxMarkers is the longest series drawn with a marker at every point;
+// beyond it (per-step losses) the markers merge into a smear.
+const maxMarkers = 60
+
+// Series is one named curve of a line chart.
+type Series struct {
+	Name string
+	X, Y []float64
+}
+
+// LineOptions configures LinesWith. Labels should carry units, for example
+// "loss (nats)".
+type LineOptions struct {
+	Title, XLabel, YLabel string
+
+	// LogY draws Y on a logarithmic scale, which keeps the late, small
+	// changes of a loss curve visible. Zero or negative values are rejected
+	// with ErrNonPositive rather than clamped, so that no point is drawn
+	// where the data is not.
+	LogY bool
+
+	// YMin and YMax, when not nil, fix the Y range instead of fitting the
+	// data; points outside are clipped. Useful to cut off the first,
+	// huge losses.
+	YMin, YMax *float64
+}
+
+// Lines writes a line chart of series to path, with a legend when there is
+// more than one series.
+func Lines(path, title, xLabel, yLabel string, series ...Series) error {
+	return LinesWith(path, LineOptions{Title: title, XLabel: xLabel, YLabel: yLabel}, series...)
+}
+
+// LinesWith is Lines with a logarithmic or fixed Y range.
+func LinesWith(path string, opts LineOptions, series ...Series) error {
+	if err := checkLines(opts, series); err != nil {
+		return fmt.Errorf("lines %s: %w", path, err)
+	}
+	p := newPlot(opts.Title, opts.XLabel, opts.YLabel)
+	p.Add(gridLines())
+	var legend *plot.Legend
+	if len(series) > 1 {
+		legend = newLegend()
+	}
+	for i, s := range series {
+		data := xys{s.X, s.Y}
+		line, err := plotter.NewLine(data)
+		if err != nil {
+			return fmt.Errorf("lines %s: series %q: %w", path, s.Name, err)
+		}
+		line.LineStyle = draw.LineStyle{Color: colorAt(i), Width: vg.Points(1.5), Dashes: dashAt(i)}
+		p.Add(line)
+		thumbs := []plot.Thumbnailer{line}
+		if len(s.X) <= maxMarkers {
+			pts, err := plotter.NewScatter(data)
+			if err != nil {
+				return fmt.Errorf("lines %s: series %q: %w", path, s.Name, err)
+			}
+			pts.GlyphStyle = draw.GlyphStyle{Color: colorAt(i), Radius: vg.Points(2.2), Shape: shapes[i%len(shapes)]}
+			p.Add(pts)
+			thumbs = append(thumbs, pts)
+		}
+		if legend != nil {
+			legend.Add(seriesName(s.Name, i), thumbs...)
+		}
+	}
+	if opts.YMin != nil {
+		p.Y.Min = *opts.YMin
+	}
+	if opts.YMax != nil {
+		p.Y.Max = *opts.YMax
+	}
+	if p.Y.Min > p.Y.Max {
+		return fmt.Errorf("lines %s: Y range [%g, %g] holds no data: %w", path, p.Y.Min, p.Y.Max, ErrRange)
+	}
+	if opts.LogY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = logTicks{}
+		// plot widens a flat range by ±1, which can reach zero on a log
+		// axis; widen it by a factor instead.
+		if p.Y.Min == p.Y.Max {
+			p.Y.Min /= 2
+			p.Y.Max *= 2
+		}
+	}
+	return render(path, chartWidth, chartHeight, func(c draw.Canvas) {
+		drawWithLegend(c, p, legend)
+	})
+}
+
+// checkLines validates the series and the options against each other.
+func checkLines(opts LineOptions, series []Series) error {
+	if len(series) == 0 {
+		return fmt.Errorf("no series: %w", ErrNoData)
+	}
+	for i, s := range series {
+		what := fmt.Sprintf("series %q", seriesName(s.Name, i))
+		if err := checkXY(what, s.X, s.Y); err != nil {
+			return err
+		}
+		if !opts.LogY {
+			continue
+		}
+		for j, y := range s.Y {
+			if y <= 0 {
+				return fmt.Errorf("%s: y[%d] = %g: %w", what, j, y, ErrNonPositive)
+			}
+		}
+	}
+	for _, b := range []struct {
+		name string
+		v    *float64
+	}{{"YMin", opts.YMin}, {"YMax", opts.YMax}} {
+		if b.v == nil {
+			continue
+		}
+		if err := checkFinite(*b.v); err != nil {
+			return fmt.Errorf("%s: %w", b.name, err)
+		}
+		if opts.LogY && *b.v <= 0 {
+			return fmt.Errorf("%s = %g: %w", b.name, *b.v, ErrNonPositive)
+		}
+	}
+	if opts.YMin != nil && opts.YMax != nil && *opts.YMin >= *opts.YMax {
+		return fmt.Errorf("YMin %g not below YMax %g: %w", *opts.YMin, *opts.YMax, ErrRange)
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package plots
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func ptr(v float64) *float64 { return &v }
+
+func TestLinesWith(t *testing.T) {
+	long := Series{Name: "train", X: make([]float64, 500), Y: make([]float64, 500)}
+	for i := range long.X {
+		long.X[i] = float64(i)
+		long.Y[i] = 2*math.Exp(-float64(i)/80) + 0.05
+	}
+	epochs := []float64{1, 2, 3, 4, 5}
+	train := Series{Name: "train", X: epochs, Y: []float64{0.9, 0.5, 0.35, 0.3, 0.28}}
+	test := Series{Name: "test", X: epochs, Y: []float64{0.8, 0.55, 0.45, 0.42, 0.41}}
+	tests := []struct {
+		name   string
+		opts   LineOptions
+		series []Series
+		colors int // series whose palette colour must appear
+	}{
+		{"one series", LineOptions{Title: "loss", XLabel: "epoch", YLabel: "loss (nats)"}, []Series{train}, 1},
+		{"train and test", LineOptions{Title: "loss", XLabel: "epoch", YLabel: "loss (nats)"}, []Series{train, test}, 2},
+		{"log y", LineOptions{Title: "loss", XLabel: "step", YLabel: "loss (nats)", LogY: true}, []Series{long, test}, 2},
+		{"log y within a decade", LineOptions{Title: "loss", LogY: true}, []Series{train}, 1},
+		{"log y flat", LineOptions{Title: "flat", LogY: true}, []Series{{X: []float64{0, 1}, Y: []float64{3, 3}}}, 1},
+		{"fixed range", LineOptions{Title: "acc", YMin: ptr(0), YMax: ptr(1)}, []Series{train, test}, 2},
+		{"single point", LineOptions{Title: "one"}, []Series{{Name: "x", X: []float64{1}, Y: []float64{1}}}, 1},
+		{"twelve series", LineOptions{Title: "many"}, manySeries(12), 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := outPath(t, "lines_"+strings.ReplaceAll(tt.name, " ", "_")+".png")
+			if err := LinesWith(path, tt.opts, tt.series...); err != nil {
+				t.Fatal(err)
+			}
+			img := readPNG(t, path)
+			checkSize(t, img, 900, 600)
+			hist := histogram(img)
+			distinct, inked := colorCount(hist)
+			if distinct < 20 || inked < 0.01 {
+				t.Errorf("looks blank: %d colours, %.3f inked", distinct, inked)
+			}
+			for i := range tt.colors {
+				if hist[colorAt(i)] == 0 {
+					t.Errorf("colour of series %d (%v) not drawn", i, colorAt(i))
+				}
+			}
+		})
+	}
+}
+
+func manySeries(n int) []Series {
+	s := make([]Series, n)
+	for i := range s {
+		s[i] = Series{X: []float64{0, 1, 2}, Y: []float64{float64(i), float64(i) + 1, float64(i) + 0.5}}
+	}
+	return s
+}
+
+func TestLinesErrors(t *testing.T) {
+	ok := Series{Name: "ok", X: []float64{1, 2}, Y: []float64{1, 2}}
+	tests := []struct {
+		name   string
+		opts   LineOptions
+		series []Series
+		want   error
+	}{
+		{"no series", LineOptions{}, nil, ErrNoData},
+		{"empty series", LineOptions{}, []Series{ok, {Name: "empty"}}, ErrNoData},
+		{"length mismatch", LineOptions{}, []Series{{X: []float64{1, 2}, Y: []float64{1}}}, ErrLength},
+		{"NaN y", LineOptions{}, []Series{{X: []float64{1, 2}, Y: []float64{1, math.NaN()}}}, ErrNaN},
+		{"Inf x", LineOptions{}, []Series{{X: []float64{math.Inf(1), 2}, Y: []float64{1, 2}}}, ErrInf},
+		{"log y with zero", LineOptions{LogY: true}, []Series{{X: []float64{1, 2}, Y: []float64{1, 0}}}, ErrNonPositive},
+		{"log y with negative", LineOptions{LogY: true}, []Series{{X: []float64{1, 2}, Y: []float64{-1, 2}}}, ErrNonPositive},
+		{"log y with YMin 0", LineOptions{LogY: true, YMin: ptr(0)}, []Series{ok}, ErrNonPositive},
+		{"YMin above YMax", LineOptions{YMin: ptr(2), YMax: ptr(1)}, []Series{ok}, ErrRange},
+		{"YMin above data", LineOptions{YMin: ptr(5)}, []Series{ok}, ErrRange},
+		{"NaN YMax", LineOptions{YMax: ptr(math.NaN())}, []Series{ok}, ErrNaN},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.png")
+			checkErr(t, LinesWith(path, tt.opts, tt.series...), tt.want)
+			checkNoFile(t, path)
+		})
+	}
+}
+
+func TestLinesErrorNamesSeries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.png")
+	err := Lines(path, "", "", "", Series{Name: "test acc", X: []float64{1, 2}, Y: []float64{1, math.NaN()}})
+	if err == nil || !strings.Contains(err.Error(), `"test acc"`) || !strings.Contains(err.Error(), "y[1]") {
+		t.Errorf("error %v should name the series and the index", err)
+	}
+}
+
+func TestSaveFormats(t *testing.T) {
+	s := Series{X: []float64{1, 2, 3}, Y: []float64{3, 1, 2}}
+	tests := []struct {
+		file   string
+		prefix string // start of a valid file
+		want   error
+	}{
+		{"a.png", "\x89PNG", nil},
+		{"a.PNG", "\x89PNG", nil},
+		{"a.jpg", "\xff\xd8", nil},
+		{"a.svg", "<?xml", nil},
+		{"a.pdf", "%PDF", nil},
+		{"a.bmp", "", ErrFormat},
+		{"noext", "", ErrFormat},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), tt.file)
+			err := Lines(path, "t", "x", "y", s)
+			checkErr(t, err, tt.want)
+			if tt.want != nil {
+				checkNoFile(t, path)
+				return
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(b, []byte(tt.prefix)) {
+				t.Errorf("file starts with %q, want %q", b[:min(len(b), 8)], tt.prefix)
+			}
+		})
+	}
+}
+
+func TestSaveMissingDir(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing", "a.png")
+	err := Lines(path, "t", "x", "y", Series{X: []float64{1}, Y: []float64{1}})
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("error %v, want one wrapping os.ErrNotExist", err)
+	}
+}

@@ -1,0 +1,146 @@
+package plots
+
+import (
+	"image/color"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// palette10 holds ten colours that stay distinguishable from each other,
+// including in print, so that ten classes (MNIST, CIFAR-10) each get their
+// own (the widely used "category10" set).
+var palette10 = []color.RGBA{
+	{0x1f, 0x77, 0xb4, 0xff}, // blue
+	{0xff, 0x7f, 0x0e, 0xff}, // orange
+	{0x2c, 0xa0, 0x2c, 0xff}, // green
+	{0xd6, 0x27, 0x28, 0xff}, // red
+	{0x94, 0x67, 0xbd, 0xff}, // purple
+	{0x8c, 0x56, 0x4b, 0xff}, // brown
+	{0xe3, 0x77, 0xc2, 0xff}, // pink
+	{0x7f, 0x7f, 0x7f, 0xff}, // grey
+	{0xbc, 0xbd, 0x22, 0xff}, // olive
+	{0x17, 0xbe, 0xcf, 0xff}, // cyan
+}
+
+// dashes is cycled independently of the colours so that series stay
+// distinguishable in greyscale.
+var dashes = [][]vg.Length{
+	nil,
+	{vg.Points(6), vg.Points(3)},
+	{vg.Points(2), vg.Points(2)},
+	{vg.Points(8), vg.Points(3), vg.Points(2), vg.Points(3)},
+}
+
+// shapes changes once the colours run out, so that group 11 does not look
+// like group 1.
+var shapes = []draw.GlyphDrawer{
+	draw.CircleGlyph{},
+	draw.SquareGlyph{},
+	draw.TriangleGlyph{},
+	draw.PyramidGlyph{},
+	draw.RingGlyph{},
+	draw.CrossGlyph{},
+	draw.PlusGlyph{},
+	draw.BoxGlyph{},
+}
+
+func colorAt(i int) color.RGBA { return palette10[i%len(palette10)] }
+
+func dashAt(i int) []vg.Length { return dashes[i%len(dashes)] }
+
+func shapeAt(i int) draw.GlyphDrawer { return shapes[(i/len(palette10))%len(shapes)] }
+
+// sans is used instead of plot's default serif font, which is harder to read
+// at the small sizes of tick labels.
+func sans(size vg.Length) font.Font {
+	return font.From(font.Font{Typeface: "Liberation", Variant: "Sans"}, size)
+}
+
+// textStyle is a black sans style with the given size and alignment.
+func textStyle(size vg.Length, xa draw.XAlignment, ya draw.YAlignment) text.Style {
+	return text.Style{
+		Color:   color.Black,
+		Font:    sans(size),
+		XAlign:  xa,
+		YAlign:  ya,
+		Handler: plot.DefaultTextHandler,
+	}
+}
+
+// newPlot returns a plot with title, axis labels and readable font sizes.
+func newPlot(title, xLabel, yLabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font = sans(13)
+	p.Title.Padding = vg.Points(8)
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		a.Label.TextStyle.Font = sans(11)
+		a.Tick.Label.Font = sans(9)
+		a.Tick.Marker = linearTicks{}
+	}
+	return p
+}
+
+// gridLines returns light grid lines at the major ticks.
+func gridLines() *plotter.Grid {
+	g := plotter.NewGrid()
+	sty := draw.LineStyle{Color: color.Gray{Y: 0xdd}, Width: vg.Points(0.6)}
+	g.Vertical, g.Horizontal = sty, sty
+	return g
+}
+
+// newLegend returns an empty legend laid out for drawing beside a plot.
+func newLegend() *plot.Legend {
+	l := plot.NewLegend()
+	l.TextStyle = textStyle(9, draw.XLeft, draw.YBottom)
+	l.Top, l.Left = true, true
+	l.Padding = vg.Points(3)
+	l.ThumbnailWidth = vg.Points(24)
+	return &l
+}
+
+// drawWithLegend draws p and, when l is not nil, l to the right of p's
+// data area. The legend lives outside the data so that it can never hide
+// the end of a curve or a cluster of points.
+func drawWithLegend(c draw.Canvas, p *plot.Plot, l *plot.Legend) {
+	if l == nil {
+		p.Draw(c)
+		return
+	}
+	gap := vg.Points(8)
+	r := l.Rectangle(c)
+	w := r.Max.X - r.Min.X + 2*gap
+	pc := draw.Crop(c, 0, -w, 0, 0)
+	data := p.DataCanvas(pc)
+	p.Draw(pc)
+	lc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+		Min: vg.Point{X: c.Max.X - w + gap, Y: data.Min.Y},
+		Max: vg.Point{X: c.Max.X - gap, Y: data.Max.Y},
+	}}
+	l.Draw(lc)
+}
+
+// glyphThumb is a legend thumbnail showing one glyph, used where the
+// plotted glyphs are too small or too transparent to identify a group.
+type glyphThumb draw.GlyphStyle
+
+// Thumbnail implements plot.Thumbnailer.
+func (g glyphThumb) Thumbnail(c *draw.Canvas) {
+	c.DrawGlyphNoClip(draw.GlyphStyle(g), c.Center())
+}
+
+// seriesName is the legend text of the i-th series or group.
+func seriesName(name string, i int) string {
+	if name != "" {
+		return name
+	}
+	return "series " + strconv.Itoa(i+1)
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Prepares this machine for torchlab: Debian packages, then a copy of gotch that
+# builds against the installed libtorch. Idempotent; quick when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libtorch-dev libopenblas0-pthread python3-torch python3-numpy g++ make)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]} with apt-get"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# libtorch links libblas.so.3; OpenBLAS must be the chosen alternative or every
+# matmul runs on the reference BLAS (about 3x slower here).
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)
+case "$blas" in
+  *openblas*) ;;
+  *) echo "setup: warning: libblas.so.3 is $blas, not OpenBLAS; run: update-alternatives --config libblas.so.3-x86_64-linux-gnu" >&2 ;;
+esac
+
+command -v go >/dev/null || { echo "setup: Go is not on PATH (install Go >= 1.24 from go.dev or /usr/local/go)" >&2; exit 1; }
+go run ./cmd/gotch-compat
