@@ -11,13 +11,17 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// heatSamples is the minimum number of samples along each axis of the
-// raster behind a heat map. Drawing cells as vector rectangles leaves
+// heatSamplesX and heatSamplesY are the minimum numbers of samples across
+// and down the raster behind a heat map, a little more than the pixels of
+// its data area. Drawing cells as vector rectangles leaves
 // antialiasing seams between them (and makes SVG and PDF output huge for a
 // 784×128 matrix), while a raster of one pixel per cell is blurred when
 // scaled up bilinearly. Repeating each cell until the raster is at least as
 // large as the data area keeps cell edges sharp.
-const heatSamples = 1024
+const (
+	heatSamplesX = 768
+	heatSamplesY = 512
+)
 
 // colorBarWidth is the strip right of a heat map holding its colour scale.
 const colorBarWidth = 0.95 * vg.Inch
@@ -45,7 +49,7 @@ func Heatmap(path, title string, rows, cols int, values []float64, xLabel, yLabe
 	cmap.SetMax(limit)
 	grid := matrixGrid{
 		rows: rows, cols: cols, v: values,
-		kx: (heatSamples + cols - 1) / cols, ky: (heatSamples + rows - 1) / rows,
+		kx: (heatSamplesX + cols - 1) / cols, ky: (heatSamplesY + rows - 1) / rows,
 	}
 	heat := plotter.NewHeatMap(grid, cmap.Palette(255))
 	heat.Min, heat.Max = -limit, limit
@@ -105,7 +109,7 @@ func checkMatrix(rows, cols int, values []float64) error {
 // matrixGrid presents a row-major matrix as a plotter.GridXYZ with row 0 at
 // the top: the plot's Y axis grows upwards, so row r is centred on
 // y = rows-1-r. Each cell is repeated kx times across and ky times down
-// (see heatSamples) on sub-cell coordinates, so cell c still spans
+// (see heatSamplesX) on sub-cell coordinates, so cell c still spans
 // [c-0.5, c+0.5].
 type matrixGrid struct {
 	rows, cols int

@@ -2,6 +2,7 @@ package plots
 
 import (
 	"fmt"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -48,6 +49,7 @@ func LinesWith(path string, opts LineOptions, series ...Series) error {
 		return fmt.Errorf("lines %s: %w", path, err)
 	}
 	p := newPlot(opts.Title, opts.XLabel, opts.YLabel)
+	p.X.Tick.Marker = linearTicks{integer: integral(series)}
 	p.Add(gridLines())
 	var legend *plot.Legend
 	if len(series) > 1 {
@@ -136,4 +138,17 @@ func checkLines(opts LineOptions, series []Series) error {
 		return fmt.Errorf("YMin %g not below YMax %g: %w", *opts.YMin, *opts.YMax, ErrRange)
 	}
 	return nil
+}
+
+// integral reports whether every X value is a whole number, as epochs and
+// steps are.
+func integral(series []Series) bool {
+	for _, s := range series {
+		for _, x := range s.X {
+			if x != math.Trunc(x) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -7,17 +7,19 @@ import (
 	"gonum.org/v1/plot"
 )
 
-// linearTicks labels about seven round values (steps of 1, 2, 2.5 or 5
-// times a power of ten). plot.DefaultTicks labels only two or three values
-// over a typical loss range, too few to read a curve off the chart.
-type linearTicks struct{}
+// linearTicks labels up to about nine round values (steps of 1, 2, 2.5 or
+// 5 times a power of ten). plot.DefaultTicks labels only two or three
+// values over a typical loss range, too few to read a curve off the chart.
+// With integer set the step is at least 1, so that an axis of five epochs
+// is not labelled 1.5, 2.5, ….
+type linearTicks struct{ integer bool }
 
 // Ticks implements plot.Ticker.
-func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
+func (t linearTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) || math.IsInf(hi-lo, 0) {
 		return nil
 	}
-	raw := (hi - lo) / 7
+	raw := (hi - lo) / 8
 	mag := math.Pow10(int(math.Floor(math.Log10(raw))))
 	mult := 10.0
 	for _, m := range []float64{1, 2, 2.5, 5} {
@@ -26,10 +28,16 @@ func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
 			break
 		}
 	}
+	if t.integer && mult*mag < 1 {
+		mult, mag = 1, 1
+	}
+	if t.integer && mult*mag != math.Trunc(mult*mag) {
+		mult = 5 // a step of 2.5 would put labels between integers
+	}
 	step := mult * mag
 	decimals := max(0, -int(math.Floor(math.Log10(step)+1e-9)))
-	if mult == 2.5 {
-		decimals++
+	if scaled := step * math.Pow10(decimals); math.Abs(scaled-math.Round(scaled)) > 1e-9 {
+		decimals++ // steps of 0.25 need one more digit than steps of 0.2
 	}
 	label := func(v float64) string {
 		if step >= 1e5 || step < 1e-4 {

@@ -38,21 +38,25 @@ func TestLogTicks(t *testing.T) {
 
 func TestLinearTicks(t *testing.T) {
 	tests := []struct {
-		lo, hi float64
-		labels []string
+		lo, hi  float64
+		integer bool
+		labels  []string
 	}{
-		{0.28, 0.92, []string{"0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"}},
-		{1, 5, []string{"1", "2", "3", "4", "5"}},
-		{0, 500, []string{"0", "100", "200", "300", "400", "500"}},
-		{-1, 1, []string{"-1.0", "-0.5", "0.0", "0.5", "1.0"}},
-		{0, 1.7, []string{"0.00", "0.25", "0.50", "0.75", "1.00", "1.25", "1.50"}},
-		{0, 1.8, []string{"0.0", "0.5", "1.0", "1.5"}},
-		{0, 3e6, []string{"0", "500000", "1e+06", "1.5e+06", "2e+06", "2.5e+06", "3e+06"}},
-		{1, 1, nil},
+		{0.28, 0.92, false, []string{"0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"}},
+		{1, 5, false, []string{"1.0", "1.5", "2.0", "2.5", "3.0", "3.5", "4.0", "4.5", "5.0"}},
+		{1, 5, true, []string{"1", "2", "3", "4", "5"}},
+		{0, 200, true, []string{"0", "25", "50", "75", "100", "125", "150", "175", "200"}},
+		{0, 18, true, []string{"0", "5", "10", "15"}},
+		{0, 18, false, []string{"0.0", "2.5", "5.0", "7.5", "10.0", "12.5", "15.0", "17.5"}},
+		{0, 500, false, []string{"0", "100", "200", "300", "400", "500"}},
+		{-3.9, 3.9, false, []string{"-3", "-2", "-1", "0", "1", "2", "3"}},
+		{0, 1.7, false, []string{"0.00", "0.25", "0.50", "0.75", "1.00", "1.25", "1.50"}},
+		{0, 3e6, false, []string{"0", "500000", "1e+06", "1.5e+06", "2e+06", "2.5e+06", "3e+06"}},
+		{1, 1, false, nil},
 	}
 	for _, tt := range tests {
 		var labels []string
-		for _, tk := range (linearTicks{}).Ticks(tt.lo, tt.hi) {
+		for _, tk := range (linearTicks{integer: tt.integer}).Ticks(tt.lo, tt.hi) {
 			if tk.Value < tt.lo || tk.Value > tt.hi+1e-12 {
 				t.Errorf("[%g, %g]: tick %g outside the range", tt.lo, tt.hi, tk.Value)
 			}

@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/internal/fused"
@@ -78,10 +77,10 @@ func New(cfg Config, params map[string]*ts.Tensor) (*Optimizer, error) {
 		o.params = append(o.params, p)
 		switch {
 		case cfg.Name == "adam":
-			o.expAvg = append(o.expAvg, ts.MustZerosLike(p, false))
-			o.expAvgSq = append(o.expAvgSq, ts.MustZerosLike(p, false))
+			o.expAvg = append(o.expAvg, p.MustZerosLike(false))
+			o.expAvgSq = append(o.expAvgSq, p.MustZerosLike(false))
 		case cfg.Momentum != 0:
-			o.buf = append(o.buf, ts.MustZerosLike(p, false))
+			o.buf = append(o.buf, p.MustZerosLike(false))
 		}
 	}
 	return o, nil
@@ -190,7 +189,7 @@ func copyInto(dst, src *ts.Tensor) error {
 		}
 		defer s.MustDrop()
 	}
-	return dst.Copy_(s)
+	// Shapes were checked by the caller, so Copy_ cannot fail here.
+	dst.Copy_(s)
+	return nil
 }
-
-var _ = gotch.Float

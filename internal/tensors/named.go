@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 )
@@ -16,14 +17,15 @@ import (
 func Named(vs *nn.VarStore) (map[string]*ts.Tensor, error) {
 	copies := vs.Variables()
 	out := make(map[string]*ts.Tensor, len(copies))
-	for name, c := range copies {
+	for name := range copies {
 		parts := strings.Split(name, nn.SEP)
 		p := vs.Root()
 		for _, part := range parts[:len(parts)-1] {
 			p = p.Sub(part)
 		}
-		// Entry.OrZeros returns the existing variable when the name is taken.
-		t, err := p.Entry(parts[len(parts)-1]).OrZeros(c.MustSize())
+		// Entry.OrVar returns the existing variable when the name is taken;
+		// the init it is given is never used then, so it makes nothing.
+		t, err := p.Entry(parts[len(parts)-1]).OrVar(nil, undefinedInit{})
 		if err != nil {
 			return nil, fmt.Errorf("variable %s: %w", name, err)
 		}
@@ -44,3 +46,12 @@ func SortedNames(m map[string]*ts.Tensor) []string {
 	sort.Strings(names)
 	return names
 }
+
+// undefinedInit makes gotch's undefined tensor, which costs nothing to make
+// or drop.
+type undefinedInit struct{}
+
+func (undefinedInit) InitTensor([]int64, gotch.Device, ...gotch.DType) *ts.Tensor {
+	return ts.NewTensor()
+}
+func (undefinedInit) Set(*ts.Tensor) {}

@@ -42,7 +42,9 @@ func NewBatchNorm2d(p *nn.Path, channels int64) (*BatchNorm2d, error) {
 	if bn.RunningVar, err = p.OnesNoTrain("running_var", dims, buffer); err != nil {
 		return nil, fmt.Errorf("batchnorm %s: %w", pathName(p), err)
 	}
-	nbt := ts.MustZeros([]int64{}, gotch.Int64, gotch.CPU)
+	// A 0-dim tensor, as PyTorch's; gotch cannot pass an empty shape to
+	// zeros, so squeeze a one-element one.
+	nbt := ts.MustZeros([]int64{1}, gotch.Int64, gotch.CPU).MustSqueeze(true)
 	defer nbt.MustDrop()
 	if bn.NumBatchesTracked, err = p.Add("num_batches_tracked", nbt, false, buffer); err != nil {
 		return nil, fmt.Errorf("batchnorm %s: %w", pathName(p), err)
