@@ -69,6 +69,8 @@ func LinesWith(path string, opts LineOptions, series ...Series) error {
 			if err != nil {
 				return fmt.Errorf("lines %s: series %q: %w", path, s.Name, err)
 			}
+			// Each series gets its own marker as well as its own colour and
+			// dash, so that curves stay apart in greyscale print.
 			pts.GlyphStyle = draw.GlyphStyle{Color: colorAt(i), Radius: vg.Points(2.2), Shape: shapes[i%len(shapes)]}
 			p.Add(pts)
 			thumbs = append(thumbs, pts)

@@ -14,6 +14,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/internal/fused"
+	"torchlab/internal/torchrt"
 )
 
 // Config selects and configures an optimiser.
@@ -177,13 +178,10 @@ func (o *Optimizer) Load(state map[string]*ts.Tensor, steps int64) error {
 
 // copyInto copies src's values into dst in place, without recording grad.
 func copyInto(dst, src *ts.Tensor) error {
-	prev, err := ts.GradSetEnabled(false)
-	if err != nil {
-		return err
-	}
-	defer ts.GradSetEnabled(prev)
+	defer torchrt.SetGradEnabled(torchrt.SetGradEnabled(false))
 	s := src
 	if src.DType() != dst.DType() {
+		var err error
 		if s, err = src.Totype(dst.DType(), false); err != nil {
 			return err
 		}

@@ -19,10 +19,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/sugarme/gotch/ts"
-
 	"torchlab/internal/npz"
-	"torchlab/internal/tensors"
 )
 
 // Interpreter is Debian's python3, which has python3-torch; the python3
@@ -83,56 +80,6 @@ func Run(t testing.TB, script string, inputs map[string]npz.Array, args ...strin
 		t.Fatal(err)
 	}
 	return res
-}
-
-// Array copies a float32 or int64 tensor into an npz array.
-func Array(x *ts.Tensor) (npz.Array, error) {
-	shape := x.MustSize()
-	dims := make([]int, len(shape))
-	for i, d := range shape {
-		dims[i] = int(d)
-	}
-	if v, err := tensors.Float32s(x); err == nil {
-		return npz.Float32(v, dims...), nil
-	}
-	v, err := tensors.Int64s(x)
-	if err != nil {
-		return npz.Array{}, fmt.Errorf("tensor of dtype %v: only float32 and int64 are exchanged", x.DType())
-	}
-	return npz.Int64(v, dims...), nil
-}
-
-// Arrays copies named tensors into npz arrays.
-func Arrays(named map[string]*ts.Tensor) (map[string]npz.Array, error) {
-	out := make(map[string]npz.Array, len(named))
-	for name, x := range named {
-		a, err := Array(x)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		out[name] = a
-	}
-	return out, nil
-}
-
-// Tensor makes a new tensor from an npz array (float64 becomes float32).
-func Tensor(a npz.Array) (*ts.Tensor, error) {
-	shape := make([]int64, len(a.Shape))
-	for i, d := range a.Shape {
-		shape[i] = int64(d)
-	}
-	switch {
-	case a.I64 != nil:
-		return tensors.FromInt64(a.I64, shape...)
-	case a.F32 != nil:
-		return tensors.FromFloat32(a.F32, shape...)
-	default:
-		f := make([]float32, len(a.F64))
-		for i, v := range a.F64 {
-			f[i] = float32(v)
-		}
-		return tensors.FromFloat32(f, shape...)
-	}
 }
 
 // Diff measures how far got is from want: the largest absolute difference

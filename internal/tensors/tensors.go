@@ -8,6 +8,8 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"torchlab/internal/npz"
 )
 
 // FromFloat32 copies data into a new float32 tensor of the given shape.
@@ -84,4 +86,54 @@ func numel(shape []int64) int {
 		n *= int(d)
 	}
 	return n
+}
+
+// ToArray copies a float32 or int64 tensor into an npz array.
+func ToArray(x *ts.Tensor) (npz.Array, error) {
+	shape := x.MustSize()
+	dims := make([]int, len(shape))
+	for i, d := range shape {
+		dims[i] = int(d)
+	}
+	if v, err := Float32s(x); err == nil {
+		return npz.Float32(v, dims...), nil
+	}
+	v, err := Int64s(x)
+	if err != nil {
+		return npz.Array{}, fmt.Errorf("tensor of dtype %v: only float32 and int64 are exchanged", x.DType())
+	}
+	return npz.Int64(v, dims...), nil
+}
+
+// ToArrays copies named tensors into npz arrays.
+func ToArrays(named map[string]*ts.Tensor) (map[string]npz.Array, error) {
+	out := make(map[string]npz.Array, len(named))
+	for name, x := range named {
+		a, err := ToArray(x)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		out[name] = a
+	}
+	return out, nil
+}
+
+// FromArray makes a new tensor from an npz array (float64 becomes float32).
+func FromArray(a npz.Array) (*ts.Tensor, error) {
+	shape := make([]int64, len(a.Shape))
+	for i, d := range a.Shape {
+		shape[i] = int64(d)
+	}
+	switch {
+	case a.I64 != nil:
+		return FromInt64(a.I64, shape...)
+	case a.F32 != nil:
+		return FromFloat32(a.F32, shape...)
+	default:
+		f := make([]float32, len(a.F64))
+		for i, v := range a.F64 {
+			f[i] = float32(v)
+		}
+		return FromFloat32(f, shape...)
+	}
 }

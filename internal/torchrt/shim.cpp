@@ -1,6 +1,7 @@
 // A shim for the two libtorch settings gotch v0.9.1 has no Go wrapper for.
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
 
 #include "shim.h"
 
@@ -8,4 +9,12 @@ extern "C" {
 void torchlab_set_num_threads(int n) { at::set_num_threads(n); }
 int torchlab_get_num_threads() { return at::get_num_threads(); }
 void torchlab_manual_seed(int64_t seed) { at::manual_seed(seed); }
+// Sets this thread's grad mode and returns the previous one. (gotch's
+// GradSetEnabled reads the C int result through an 8-byte pointer, so the
+// previous state it reports is garbage.)
+int torchlab_set_grad_enabled(int enabled) {
+  bool prev = c10::GradMode::is_enabled();
+  c10::GradMode::set_enabled(enabled != 0);
+  return prev ? 1 : 0;
+}
 }

@@ -5,6 +5,7 @@ extern "C" {
 void torchlab_set_num_threads(int n);
 int torchlab_get_num_threads();
 void torchlab_manual_seed(int64_t seed);
+int torchlab_set_grad_enabled(int enabled);
 #ifdef __cplusplus
 }
 #endif

@@ -18,8 +18,6 @@ import (
 	"fmt"
 	"math/rand"
 	"runtime"
-
-	"github.com/sugarme/gotch/ts"
 )
 
 // Lock wires the calling goroutine to its OS thread for the rest of its life,
@@ -62,23 +60,23 @@ func ManualSeed(seed int64) { C.torchlab_manual_seed(C.int64_t(seed)) }
 // mode afterwards, even when f fails. (gotch's ts.NoGrad turns grad mode on
 // unconditionally when it returns.)
 func NoGrad(f func() error) error {
-	prev, err := ts.GradSetEnabled(false)
-	if err != nil {
-		return fmt.Errorf("disable grad: %w", err)
-	}
-	defer ts.GradSetEnabled(prev)
+	prev := SetGradEnabled(false)
+	defer SetGradEnabled(prev)
 	return f()
+}
+
+// SetGradEnabled sets this thread's grad mode and returns the previous one.
+func SetGradEnabled(on bool) bool {
+	v := 0
+	if on {
+		v = 1
+	}
+	return C.torchlab_set_grad_enabled(C.int(v)) == 1
 }
 
 // GradEnabled reports whether libtorch records gradients on this thread.
 func GradEnabled() bool {
-	// Setting grad mode returns the previous state; set it back at once.
-	prev, err := ts.GradSetEnabled(true)
-	if err != nil {
-		return false
-	}
-	if _, err := ts.GradSetEnabled(prev); err != nil {
-		return false
-	}
+	prev := SetGradEnabled(true)
+	SetGradEnabled(prev)
 	return prev
 }

@@ -76,7 +76,7 @@ func TestInitMatchesPyTorch(t *testing.T) {
 				t.Errorf("seed %d: %s shape %v, PyTorch %v", seed, name, got, w.Shape)
 				continue
 			}
-			g, err := reference.Array(x)
+			g, err := tensors.ToArray(x)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,11 +101,11 @@ func TestForwardMatchesPyTorch(t *testing.T) {
 		"x_bn":            ts.MustRandn([]int64{3, 4, 5, 5}, gotch.Float, gotch.CPU),
 		"x_lstm":          ts.MustRandn([]int64{3, 8, 6}, gotch.Float, gotch.CPU),
 	}
-	arrays, err := reference.Arrays(named)
+	arrays, err := tensors.ToArrays(named)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := reference.Arrays(inputs)
+	in, err := tensors.ToArrays(inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestForwardMatchesPyTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, w := range want {
-		g, err := reference.Array(got[name])
+		g, err := tensors.ToArray(got[name])
 		if err != nil {
 			t.Fatal(err)
 		}
