@@ -1,0 +1,87 @@
+package optim
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/internal/reference"
+	"torchlab/internal/tensors"
+	"torchlab/internal/torchrt"
+)
+
+// TestMatchesTorchOptim runs the same least-squares fit with our optimiser
+// and with torch.optim, and compares the loss at every step and the final
+// weights.
+func TestMatchesTorchOptim(t *testing.T) {
+	torchrt.Lock()
+	torchrt.ManualSeed(11)
+	w0 := ts.MustRandn([]int64{3, 5}, gotch.Float, gotch.CPU)
+	x := ts.MustRandn([]int64{8, 5}, gotch.Float, gotch.CPU)
+	y := ts.MustRandn([]int64{8, 3}, gotch.Float, gotch.CPU)
+	inputs, err := tensors.ToArrays(map[string]*ts.Tensor{"w0": w0, "x": x, "y": y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []Config{
+		{Name: "sgd", LR: 0.05},
+		{Name: "sgd", LR: 0.05, Momentum: 0.9, WeightDecay: 1e-2},
+		{Name: "sgd", LR: 0.05, Momentum: 0.9, Nesterov: true},
+		{Name: "adam", LR: 0.01},
+		{Name: "adam", LR: 0.01, WeightDecay: 1e-2},
+	} {
+		t.Run(fmt.Sprintf("%s-m%g-wd%g-n%v", cfg.Name, cfg.Momentum, cfg.WeightDecay, cfg.Nesterov), func(t *testing.T) {
+			torchrt.Lock()
+			const steps = 10
+			args := []string{"--optimizer", cfg.Name, "--lr", fmt.Sprint(cfg.LR), "--momentum", fmt.Sprint(cfg.Momentum),
+				"--weight-decay", fmt.Sprint(cfg.WeightDecay), "--steps", fmt.Sprint(steps)}
+			if cfg.Nesterov {
+				args = append(args, "--nesterov")
+			}
+			want := reference.Run(t, "optim.py", inputs, args...)
+
+			w := w0.MustDetachCopy(false).MustSetRequiresGrad(true, true)
+			opt, err := New(cfg, map[string]*ts.Tensor{"w": w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var losses []float64
+			for i := 0; i < steps; i++ {
+				if err := opt.ZeroGrad(); err != nil {
+					t.Fatal(err)
+				}
+				pred := x.MustMatmul(w.MustT(false), false)
+				loss := pred.MustMseLoss(y, 1, true)
+				if err := loss.Backward(); err != nil {
+					t.Fatal(err)
+				}
+				if err := opt.Step(); err != nil {
+					t.Fatal(err)
+				}
+				v, _ := tensors.Scalar(loss)
+				losses = append(losses, v)
+				loss.MustDrop()
+			}
+			reference.AssertClose(t, "losses", losses, want["losses"].Floats(), 1e-6)
+			got, _ := tensors.ToArray(w)
+			reference.AssertClose(t, "weights", got.Floats(), want["w"].Floats(), 1e-6)
+		})
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	torchrt.Lock()
+	w := ts.MustZeros([]int64{2}, gotch.Float, gotch.CPU).MustSetRequiresGrad(true, true)
+	params := map[string]*ts.Tensor{"w": w}
+	for _, cfg := range []Config{{Name: "rmsprop", LR: 1}, {Name: "sgd", LR: 0}, {Name: "adam", LR: 1, WeightDecay: -1}} {
+		if _, err := New(cfg, params); err == nil {
+			t.Errorf("%+v: want an error", cfg)
+		}
+	}
+	frozen := ts.MustZeros([]int64{2}, gotch.Float, gotch.CPU)
+	if _, err := New(Config{Name: "sgd", LR: 1}, map[string]*ts.Tensor{"b": frozen}); err == nil {
+		t.Error("no trainable parameter: want an error")
+	}
+}
