@@ -19,6 +19,9 @@ func FromFloat32(data []float32, shape ...int64) (*ts.Tensor, error) {
 	if n := numel(shape); n != len(data) {
 		return nil, fmt.Errorf("shape %v needs %d values, have %d", shape, n, len(data))
 	}
+	if len(shape) == 0 {
+		return scalarOf(FromFloat32(data, 1))
+	}
 	var raw []byte
 	if len(data) > 0 {
 		raw = unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), 4*len(data))
@@ -31,11 +34,24 @@ func FromInt64(data []int64, shape ...int64) (*ts.Tensor, error) {
 	if n := numel(shape); n != len(data) {
 		return nil, fmt.Errorf("shape %v needs %d values, have %d", shape, n, len(data))
 	}
+	if len(shape) == 0 {
+		return scalarOf(FromInt64(data, 1))
+	}
 	var raw []byte
 	if len(data) > 0 {
 		raw = unsafe.Slice((*byte)(unsafe.Pointer(&data[0])), 8*len(data))
 	}
 	return ts.OfDataSize(raw, shape, gotch.Int64)
+}
+
+// scalarOf squeezes a one-element tensor to 0 dimensions: gotch cannot make
+// a tensor of an empty shape directly (it indexes the shape's first element),
+// and BatchNorm's num_batches_tracked is one.
+func scalarOf(t *ts.Tensor, err error) (*ts.Tensor, error) {
+	if err != nil {
+		return nil, err
+	}
+	return t.Squeeze(true)
 }
 
 // Float32s copies a float tensor's values out, in C order.

@@ -1,0 +1,128 @@
+// Command cnn-calc answers the CNN-basics questions of the assignment (the
+// padding that keeps a conv's size, each layer's output size, the receptive
+// field of a neuron of the last conv layer, and the weight counts without
+// padding and with size-keeping padding) for the assignment's network or any
+// network given with --spec, and checks its arithmetic with libtorch.
+//
+// Usage:
+//
+//	cnn-calc                       # the assignment's network, with reasoning
+//	cnn-calc --spec 'in 32x32x3; conv 8 3x3 p1; pool 2x2; fc 10'
+//	cnn-calc --json                # the answers as JSON
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"runtime"
+
+	"github.com/spf13/pflag"
+
+	"torchlab/internal/cnncalc"
+	"torchlab/internal/cnncalc/torchcheck"
+	"torchlab/internal/torchrt"
+)
+
+// libtorch's thread-local state needs every call on one OS thread.
+func init() { runtime.LockOSThread() }
+
+type config struct {
+	Spec    string
+	JSON    bool
+	Check   bool
+	Threads int
+}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("cnn-calc: ")
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, pflag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := run(cfg, os.Stdout, os.Stderr); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var cfg config
+	fs := pflag.NewFlagSet("cnn-calc", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Spec, "spec", cnncalc.DefaultSpec, "the network (grammar below)")
+	fs.BoolVar(&cfg.JSON, "json", false, "print the answers as JSON (the libtorch check goes to stderr and under \"libtorch_check\")")
+	fs.BoolVar(&cfg.Check, "check", true, "build every variant of the network in libtorch and compare shapes, weight counts and the receptive field; --check=false skips it")
+	fs.IntVar(&cfg.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads for the check")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: cnn-calc [--spec SPEC] [--json] [--check=false]\n\n"+
+			"Answers the CNN-basics questions (same padding, output sizes, receptive field of the\n"+
+			"last conv layer, weights without padding and with size-keeping padding) and checks\n"+
+			"them with libtorch. A mismatch is an error (exit status 1).\n\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\n%s", cnncalc.Grammar)
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments %q; give the network with --spec", fs.Args())
+	}
+	return cfg, nil
+}
+
+// output is the JSON document: cnncalc's report plus the libtorch check.
+type output struct {
+	*cnncalc.Report
+	Check *torchcheck.Result `json:"libtorch_check,omitempty"`
+}
+
+// run analyses cfg.Spec, checks it with libtorch unless told not to, and
+// prints the answers to stdout. The check's summary goes to stdout after
+// the answers, or to stderr with --json.
+func run(cfg config, stdout, stderr io.Writer) error {
+	net, err := cnncalc.Parse(cfg.Spec)
+	if err != nil {
+		return err
+	}
+	rep, err := cnncalc.Analyze(net)
+	if err != nil {
+		return err
+	}
+	var res *torchcheck.Result
+	if cfg.Check {
+		if _, err := torchrt.Init(torchrt.Config{Threads: cfg.Threads, Seed: 1}); err != nil {
+			return err
+		}
+		if res, err = torchcheck.Check(rep); err != nil {
+			return err
+		}
+	}
+	if cfg.JSON {
+		b, err := json.MarshalIndent(output{Report: rep, Check: res}, "", "  ")
+		if err != nil {
+			return fmt.Errorf("json: %w", err)
+		}
+		if _, err := fmt.Fprintf(stdout, "%s\n", b); err != nil {
+			return err
+		}
+		if res != nil {
+			_, err = io.WriteString(stderr, res.Summary())
+		}
+		return err
+	}
+	text := cnncalc.Explain(rep)
+	if res != nil {
+		text += "\n" + res.Summary()
+	} else {
+		text += "\nNot checked by libtorch (--check=false).\n"
+	}
+	_, err = io.WriteString(stdout, text)
+	return err
+}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"torchlab/internal/metrics"
+	"torchlab/internal/npz"
+	"torchlab/internal/torchrt"
+)
+
+// writeTweets writes n synthetic tweets to path: random words with ":)"
+// (label 1) or ":(" (label 0) somewhere, some quoted with commas.
+func writeTweets(t *testing.T, path string, n int, seed uint64) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 0))
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"text", "label"})
+	for i := 0; i < n; i++ {
+		label := i % 2
+		words := []string{}
+		for range 1 + r.IntN(3) {
+			words = append(words, strings.Repeat(string(rune('a'+r.IntN(26))), 1+r.IntN(4)))
+		}
+		face := map[int]string{0: ":(", 1: ":)"}[label]
+		at := r.IntN(len(words) + 1)
+		words = append(words[:at], append([]string{face}, words[at:]...)...)
+		text := strings.Join(words, " ")
+		if r.IntN(4) == 0 {
+			text += ", ok &amp; café" // a comma (quoted), an entity, non-ASCII
+		}
+		_ = w.Write([]string{text, strconv.Itoa(label)})
+	}
+	w.Flush()
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fixture writes a train and a test file and returns the common flags.
+func fixture(t *testing.T) (dir string, args []string) {
+	t.Helper()
+	dir = t.TempDir()
+	writeTweets(t, filepath.Join(dir, "train.csv"), 192, 1)
+	writeTweets(t, filepath.Join(dir, "test.csv"), 64, 2)
+	return dir, []string{
+		"--train", filepath.Join(dir, "train.csv"), "--test", filepath.Join(dir, "test.csv"),
+		"--threads", "1", "--batch-size", "16", "--lr", "1e-2", "--train-sample", "48", "--eval-batch", "32",
+	}
+}
+
+func readRows(t *testing.T, out string) [][]string {
+	t.Helper()
+	tab, err := metrics.Read(filepath.Join(out, "metrics.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(tab.Header, ","); got != "iteration,split,loss,accuracy,seconds" {
+		t.Fatalf("metrics header %q", got)
+	}
+	return tab.Rows
+}
+
+// TestTrainPredictPlots trains briefly on emoticon tweets (the loss must
+// fall), checks the outputs, predicts with the saved model, and redraws
+// the figures.
+func TestTrainPredictPlots(t *testing.T) {
+	torchrt.Lock()
+	dir, args := fixture(t)
+	out := filepath.Join(dir, "out")
+	var log bytes.Buffer
+	err := dispatch(append([]string{"train", "--out", out, "--iterations", "60", "--eval-every", "30"}, args...), nil, &log, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	rows := readRows(t, out)
+	if len(rows) != 6 { // iterations 0, 30, 60 for train and test
+		t.Fatalf("%d metrics rows, want 6:\n%v", len(rows), rows)
+	}
+	first, _ := strconv.ParseFloat(rows[1][2], 64)
+	last, _ := strconv.ParseFloat(rows[5][2], 64)
+	acc, _ := strconv.ParseFloat(rows[5][3], 64)
+	t.Logf("test loss %.4f -> %.4f, accuracy %.3f", first, last, acc)
+	if rows[5][1] != "test" || !(last < 0.5*first) || acc < 0.9 {
+		t.Errorf("did not learn: test loss %.4f -> %.4f, accuracy %.3f", first, last, acc)
+	}
+	for _, f := range []string{"summary.json", "test_accuracy.png", "train_accuracy.png", "accuracy.png", "loss.png", "checkpoint/checkpoint.npz", "checkpoint/checkpoint.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing output: %v", err)
+		}
+	}
+
+	texts := []string{"yes :) great", "oh no :(", "zz :( qq", ":) a b"}
+	var stdout bytes.Buffer
+	if err := dispatch(append([]string{"predict", "--out", out}, texts...), nil, &stdout, &log); err != nil {
+		t.Fatal(err)
+	}
+	var fromStdin bytes.Buffer
+	if err := dispatch([]string{"predict", "--checkpoint", filepath.Join(out, "checkpoint")}, strings.NewReader(strings.Join(texts, "\n")+"\n"), &fromStdin, &log); err != nil {
+		t.Fatal(err)
+	}
+	if stdout.String() != fromStdin.String() {
+		t.Errorf("arguments and stdin disagree:\n%s\n%s", stdout.String(), fromStdin.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != len(texts) {
+		t.Fatalf("%d lines for %d texts:\n%s", len(lines), len(texts), stdout.String())
+	}
+	for i, line := range lines {
+		want := map[bool]string{true: "1 positive", false: "0 negative"}[strings.Contains(texts[i], ":)")]
+		var p0, p1 float64
+		_, err := fmt.Sscanf(line[len(want):], " p_negative=%g p_positive=%g", &p0, &p1)
+		if !strings.HasPrefix(line, want) || !strings.HasSuffix(line, " "+texts[i]) || err != nil || p0+p1 < 0.999 || p0+p1 > 1.001 {
+			t.Errorf("line %q: want %q, probabilities summing to 1 (%v)", line, want, err)
+		}
+	}
+
+	for _, f := range []string{"accuracy.png", "test_accuracy.png"} {
+		if err := os.Remove(filepath.Join(out, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := dispatch([]string{"plots", "--out", out}, nil, &log, &log); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "accuracy.png")); err != nil {
+		t.Errorf("plots did not redraw: %v", err)
+	}
+}
+
+// stopAfter is a context whose Err turns to Canceled after n calls, like a
+// Ctrl-C arriving during iteration n+1.
+type stopAfter struct {
+	context.Context
+	n int
+}
+
+func (c *stopAfter) Err() error {
+	if c.n <= 0 {
+		return context.Canceled
+	}
+	c.n--
+	return nil
+}
+
+// TestInterruptAndResume interrupts a run after 5 iterations, resumes it to
+// 10, and checks that every metric and the final weights equal those of an
+// uninterrupted run.
+func TestInterruptAndResume(t *testing.T) {
+	torchrt.Lock()
+	dir, args := fixture(t)
+	args = append(args, "--eval-every", "2", "--iterations", "10", "--bucket", "2")
+	runTrain := func(ctx context.Context, out string, extra ...string) error {
+		cfg, err := parseTrain(append(append([]string{"--out", out}, args...), extra...), os.Stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Common.Runtime(); err != nil {
+			t.Fatal(err)
+		}
+		var log bytes.Buffer
+		return train(ctx, cfg, &log)
+	}
+	whole, parts := filepath.Join(dir, "whole"), filepath.Join(dir, "parts")
+	if err := runTrain(context.Background(), whole); err != nil {
+		t.Fatal(err)
+	}
+	if err := runTrain(&stopAfter{Context: context.Background(), n: 5}, parts); !errors.Is(err, errInterrupted) {
+		t.Fatalf("interrupted run returned %v, want errInterrupted", err)
+	}
+	if n := len(readRows(t, parts)); n != 6 { // iterations 0, 2, 4
+		t.Fatalf("interrupted run wrote %d rows, want 6", n)
+	}
+	// A different seed on the command line must not matter: resume uses the
+	// saved configuration.
+	if err := runTrain(context.Background(), parts, "--resume", "--seed", "99"); err != nil {
+		t.Fatal(err)
+	}
+	a, b := readRows(t, whole), readRows(t, parts)
+	if len(a) != len(b) || len(a) != 12 {
+		t.Fatalf("rows: uninterrupted %d, resumed %d, want 12", len(a), len(b))
+	}
+	for i := range a {
+		if strings.Join(a[i][:4], ",") != strings.Join(b[i][:4], ",") {
+			t.Errorf("row %d: uninterrupted %v, resumed %v", i, a[i][:4], b[i][:4])
+		}
+	}
+	wa, err := npz.Read(filepath.Join(whole, "checkpoint", "checkpoint.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb, err := npz.Read(filepath.Join(parts, "checkpoint", "checkpoint.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, x := range wa {
+		if !strings.HasPrefix(name, "model.") && !strings.HasPrefix(name, "optim.") {
+			continue
+		}
+		y := wb[name].Floats()
+		for i, v := range x.Floats() {
+			if v != y[i] {
+				t.Fatalf("%s[%d]: uninterrupted %v, resumed %v", name, i, v, y[i])
+			}
+		}
+	}
+}
+
+func TestSamplerIsAFunctionOfIteration(t *testing.T) {
+	lengths := make([]int, 100)
+	for i := range lengths {
+		lengths[i] = 1 + (i*37)%50
+	}
+	for _, pool := range []int{0, 3} {
+		a, _ := newSampler(lengths, 8, pool, 5)
+		b, _ := newSampler(lengths, 8, pool, 5)
+		var forward []string
+		seen := map[int]int{}
+		for it := 0; it < 30; it++ { // 12 batches per epoch: three epochs
+			x := a.at(it)
+			forward = append(forward, fmt.Sprint(x))
+			if it < a.perEpoch() {
+				for _, i := range x {
+					seen[i]++
+				}
+			}
+		}
+		// b visits the iterations in reverse, as a resumed run jumps.
+		for it := 29; it >= 0; it-- {
+			if got := fmt.Sprint(b.at(it)); got != forward[it] {
+				t.Fatalf("pool %d: iteration %d: %s in order, %s out of order", pool, it, forward[it], got)
+			}
+		}
+		if len(seen) != 96 {
+			t.Errorf("pool %d: first epoch covered %d distinct tweets, want 96 (12 full batches)", pool, len(seen))
+		}
+		for i, n := range seen {
+			if n != 1 {
+				t.Errorf("pool %d: tweet %d drawn %d times in one epoch", pool, i, n)
+			}
+		}
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--optimizer", "rmsprop"},
+		{"--batch-size", "0"},
+		{"--lr", "-1"},
+		{"extra"},
+	} {
+		if _, err := parseTrain(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("parseTrain(%q): want an error", args)
+		}
+	}
+	if err := dispatch([]string{"nonsense"}, nil, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+		t.Error("unknown subcommand: want an error")
+	}
+}

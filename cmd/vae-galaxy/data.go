@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"log"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/datasets"
+	"torchlab/internal/tensors"
+	"torchlab/models/vae"
+)
+
+// dataOptions selects and prepares the Galaxy Zoo images.
+type dataOptions struct {
+	DataDir, CacheDir string
+	Crop, Size        int
+	Workers, Limit    int
+	SkipBad           bool
+	TestFraction      float64
+	Seed              int64
+	Conditional       bool
+}
+
+// galaxyData is the train/test split, each split in one tensor.
+type galaxyData struct {
+	size              int
+	nTrain, nTest     int
+	trainX, testX     *ts.Tensor // [N, 3, S, S] in [0,1]
+	trainCond         *ts.Tensor // [N, classes] one-hot, conditional runs only
+	testCond          *ts.Tensor
+	trainY, testY     []int64 // classes
+	trainIDs, testIDs []int64 // GalaxyIDs
+}
+
+// loadData loads (or reads from the cache) the images, logs the class
+// counts and splits them deterministically.
+func loadData(o dataOptions) (*galaxyData, error) {
+	root, err := datasets.FindDataDir(o.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, "galaxyzoo")
+	start := time.Now()
+	set, err := datasets.LoadGalaxyZoo(datasets.GalaxyOptions{Dir: dir, Crop: o.Crop, Size: o.Size, Workers: o.Workers,
+		CacheDir: o.CacheDir, SkipBad: o.SkipBad, Limit: o.Limit})
+	if err != nil {
+		return nil, err
+	}
+	how := "decoded"
+	if set.FromCache {
+		how = "read from cache"
+	}
+	log.Printf("%d galaxies from %s (%dx%d, crop %d), %s in %.1fs", set.N, dir, o.Size, o.Size, o.Crop, how, time.Since(start).Seconds())
+	if set.Skipped > 0 {
+		log.Printf("skipped %d missing or corrupt images (--skip-bad), e.g. %s", set.Skipped, set.SkippedFiles[0])
+	}
+	log.Printf("classes: %s", countsLine(set.Classes))
+	if set.N < 2 {
+		return nil, fmt.Errorf("%s: %d usable galaxies, need at least 2", dir, set.N)
+	}
+	train, test, err := datasets.SplitTrainTest(set.N, o.TestFraction, o.Seed)
+	if err != nil {
+		return nil, err
+	}
+	d := &galaxyData{size: o.Size, nTrain: len(train), nTest: len(test)}
+	if d.trainX, d.trainY, d.trainIDs, err = gather(set, train); err != nil {
+		return nil, err
+	}
+	if d.testX, d.testY, d.testIDs, err = gather(set, test); err != nil {
+		return nil, err
+	}
+	if o.Conditional {
+		if d.trainCond, err = vae.OneHot(d.trainY, datasets.NumClasses); err != nil {
+			return nil, err
+		}
+		if d.testCond, err = vae.OneHot(d.testY, datasets.NumClasses); err != nil {
+			return nil, err
+		}
+	}
+	log.Printf("split (seed %d): %d train, %d test; train classes: %s", o.Seed, d.nTrain, d.nTest, countsLine(classesOf(d.trainY)))
+	return d, nil
+}
+
+// gather copies the images at idx into one tensor [len(idx), 3, S, S].
+func gather(set *datasets.GalaxySet, idx []int) (*ts.Tensor, []int64, []int64, error) {
+	stride := 3 * set.Size * set.Size
+	v := make([]float32, len(idx)*stride)
+	y := make([]int64, len(idx))
+	ids := make([]int64, len(idx))
+	for k, i := range idx {
+		copy(v[k*stride:(k+1)*stride], set.Images[i*stride:(i+1)*stride])
+		y[k] = int64(set.Classes[i])
+		ids[k] = set.IDs[i]
+	}
+	s := int64(set.Size)
+	x, err := tensors.FromFloat32(v, int64(len(idx)), 3, s, s)
+	return x, y, ids, err
+}
+
+// batch selects rows idx of x (and of cond, if not nil).
+func (d *galaxyData) batch(x, cond *ts.Tensor, idx []int64) (xb, cb *ts.Tensor, err error) {
+	it, err := tensors.FromInt64(idx, int64(len(idx)))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer it.MustDrop()
+	xb = x.MustIndexSelect(0, it, false) // [B, 3, S, S]
+	if cond != nil {
+		cb = cond.MustIndexSelect(0, it, false) // [B, classes]
+	}
+	return xb, cb, nil
+}
+
+// Drop frees the tensors.
+func (d *galaxyData) Drop() {
+	for _, t := range []*ts.Tensor{d.trainX, d.testX, d.trainCond, d.testCond} {
+		if t != nil {
+			t.MustDrop()
+		}
+	}
+}
+
+func classesOf(y []int64) []datasets.Class {
+	out := make([]datasets.Class, len(y))
+	for i, c := range y {
+		out[i] = datasets.Class(c)
+	}
+	return out
+}
+
+func countsLine(classes []datasets.Class) string {
+	n := datasets.ClassCounts(classes)
+	parts := make([]string, len(n))
+	for c, k := range n {
+		parts[c] = fmt.Sprintf("%s %d", datasets.Class(c), k)
+	}
+	return strings.Join(parts, ", ")
+}

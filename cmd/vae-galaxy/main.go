@@ -1,0 +1,154 @@
+// Command vae-galaxy trains variational autoencoders on Galaxy Zoo images
+// and draws their figures.
+//
+//	vae-galaxy [train] --arch conv --epochs 200 --out out/vae-galaxy/conv
+//	vae-galaxy plots --out out/vae-galaxy/conv [--class spiral]
+//	vae-galaxy plots --compare out/vae-galaxy/mlp out/vae-galaxy/conv out/vae-galaxy/resnet --out out/vae-galaxy
+//
+// train writes metrics.csv, summary.json, the figures and a checkpoint/
+// folder into --out; Ctrl-C saves a checkpoint that --resume continues from.
+// plots redraws every figure from metrics.csv and the checkpoint without
+// training; with --compare it draws the reconstruction curves of several
+// runs in one figure.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"runtime"
+
+	"github.com/spf13/pflag"
+
+	"torchlab/datasets"
+	"torchlab/internal/run"
+)
+
+// Each libtorch call must come from one OS thread (see internal/torchrt).
+func init() { runtime.LockOSThread() }
+
+func main() {
+	log.SetFlags(log.Ltime)
+	log.SetPrefix("vae-galaxy: ")
+	ctx, stop := run.Interruptible()
+	defer stop()
+	if err := dispatch(ctx, os.Args[1:], os.Stderr); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			os.Exit(0)
+		}
+		log.Print(err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+// dispatch picks the subcommand (train when the first argument is a flag).
+func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
+	sub := "train"
+	if len(args) > 0 && (args[0] == "train" || args[0] == "plots") {
+		sub, args = args[0], args[1:]
+	}
+	switch sub {
+	case "plots":
+		cfg, err := parsePlots(args, stderr)
+		if err != nil {
+			return err
+		}
+		return runPlots(cfg)
+	default:
+		cfg, err := parseTrain(args, stderr)
+		if err != nil {
+			return err
+		}
+		return runTrain(ctx, cfg)
+	}
+}
+
+// parseTrain fills a Config from the train flags.
+func parseTrain(args []string, stderr io.Writer) (Config, error) {
+	var c Config
+	fs := pflag.NewFlagSet("vae-galaxy train", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.Common.AddFlags(fs, "")
+	fs.StringVar(&c.Arch, "arch", "conv", "encoder/decoder pair: mlp, conv or resnet")
+	fs.IntVar(&c.Epochs, "epochs", 30, "epochs to train (in total, counting resumed ones)")
+	fs.IntVar(&c.BatchSize, "batch-size", 64, "images per step")
+	fs.Float64Var(&c.LR, "lr", 1e-3, "Adam learning rate")
+	fs.Int64Var(&c.ZDim, "z-dim", 32, "latent dimensions")
+	fs.Float64Var(&c.Beta, "beta", 1, "weight of the KL term (1 = the ELBO)")
+	fs.IntVar(&c.ImageSize, "image-size", 64, "side of the images after crop and resize (a multiple of 32 for conv and resnet)")
+	fs.IntVar(&c.Crop, "crop", 212, "centre crop of the 424x424 originals, in pixels, before resizing")
+	fs.IntVar(&c.EvalEvery, "eval-every", 0, "evaluate on the test split every this many steps (0: at the end of every epoch)")
+	fs.IntVar(&c.SaveEvery, "save-every", 5, "save a checkpoint every this many epochs (and at the end and on Ctrl-C)")
+	fs.StringVar(&c.Class, "class", "spiral", "class to generate in the samples figure: "+classList())
+	fs.Float64Var(&c.TestFraction, "test-fraction", 0.2, "fraction of the galaxies held out for testing")
+	fs.BoolVar(&c.SkipBad, "skip-bad", false, "skip missing or corrupt images (counted in the log) instead of failing")
+	fs.StringVar(&c.CacheDir, "cache-dir", "", "where prepared images are cached (default: the user cache dir)")
+	fs.IntVar(&c.Limit, "limit", 0, "use only the first N galaxies of the CSV (0: all)")
+	fs.IntVar(&c.Workers, "workers", runtime.NumCPU(), "JPEG decoding goroutines")
+	fs.BoolVar(&c.Conditional, "conditional", false, "conditional VAE: encoder features and z also get the one-hot class")
+	fs.IntVar(&c.KLWarmup, "kl-warmup", 0, "raise beta linearly from 0 over this many epochs (0: no warm-up)")
+	fs.Float64Var(&c.FreeBits, "free-bits", 0, "floor in nats on each latent dimension's KL in the loss (0: none)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: vae-galaxy [train] [flags]\n       vae-galaxy plots --out DIR [--class C] | --compare DIR... --out DIR\n\nTrain flags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.Out == "" {
+		c.Out = "out/vae-galaxy/" + c.Arch
+	}
+	return c, c.check()
+}
+
+// PlotsConfig is what the plots subcommand needs.
+type PlotsConfig struct {
+	Out      string
+	Class    string
+	Compare  []string
+	DataDir  string
+	CacheDir string
+	Threads  int
+}
+
+func parsePlots(args []string, stderr io.Writer) (PlotsConfig, error) {
+	var c PlotsConfig
+	fs := pflag.NewFlagSet("vae-galaxy plots", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Out, "out", "", "run folder to redraw (or, with --compare, where the comparison goes)")
+	fs.StringVar(&c.Class, "class", "", "class for the samples figure (default: the run's --class)")
+	fs.StringSliceVar(&c.Compare, "compare", nil, "run folders whose reconstruction curves go into one figure")
+	fs.StringVar(&c.DataDir, "data-dir", "", "data folder (default: the run's)")
+	fs.StringVar(&c.CacheDir, "cache-dir", "", "image cache folder (default: the run's)")
+	fs.IntVar(&c.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	// Also accept the folders as positional arguments after --compare.
+	c.Compare = append(c.Compare, fs.Args()...)
+	if c.Out == "" {
+		return c, errors.New("plots: --out is required")
+	}
+	if len(fs.Args()) > 0 && len(c.Compare) == len(fs.Args()) {
+		return c, fmt.Errorf("plots: unexpected arguments %q (did you mean --compare?)", fs.Args())
+	}
+	return c, nil
+}
+
+func classList() string {
+	s := ""
+	for c := datasets.Class(0); c < datasets.NumClasses; c++ {
+		if c > 0 {
+			s += ", "
+		}
+		s += c.String()
+	}
+	return s
+}

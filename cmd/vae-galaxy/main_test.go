@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"torchlab/internal/metrics"
+	"torchlab/internal/torchrt"
+)
+
+// fakeGalaxyZoo writes n small JPEGs and a Kaggle-format CSV under
+// root/galaxyzoo; galaxy i gets one of five classes (i mod 5) and a blob
+// whose shape depends on it.
+func fakeGalaxyZoo(t *testing.T, n int) string {
+	t.Helper()
+	root := t.TempDir()
+	dir := filepath.Join(root, "galaxyzoo")
+	if err := os.MkdirAll(filepath.Join(dir, "images_training_rev1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var header []string
+	for q, k := range []int{3, 2, 2, 2, 4, 2, 3, 7, 3, 3, 6} {
+		for a := 1; a <= k; a++ {
+			header = append(header, fmt.Sprintf("Class%d.%d", q+1, a))
+		}
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	csv := "GalaxyID," + strings.Join(header, ",") + "\n"
+	for i := range n {
+		id := 100000 + i
+		ans := make([]float64, len(header))
+		var sx, sy float64 = 5, 5
+		switch i % 5 {
+		case 0: // smooth round
+			ans[col["Class1.1"]], ans[col["Class7.1"]] = 0.8, 0.9
+		case 1: // smooth cigar
+			ans[col["Class1.1"]], ans[col["Class7.3"]] = 0.8, 0.9
+			sx, sy = 9, 2
+		case 2: // edge-on
+			ans[col["Class1.2"]], ans[col["Class2.1"]] = 0.8, 0.9
+			sx, sy = 2, 10
+		case 3: // spiral
+			ans[col["Class1.2"]], ans[col["Class2.2"]], ans[col["Class4.1"]] = 0.8, 0.9, 0.9
+			sx, sy = 8, 8
+		case 4: // disk without spiral
+			ans[col["Class1.2"]], ans[col["Class2.2"]], ans[col["Class4.2"]] = 0.8, 0.9, 0.9
+			sx, sy = 6, 3
+		}
+		fields := []string{fmt.Sprint(id)}
+		for _, a := range ans {
+			fields = append(fields, fmt.Sprint(a))
+		}
+		csv += strings.Join(fields, ",") + "\n"
+		img := image.NewRGBA(image.Rect(0, 0, 40, 40))
+		cx, cy := 20+float64(i%3)-1, 20+float64(i%4)-1.5
+		for y := range 40 {
+			for x := range 40 {
+				d := (float64(x)-cx)*(float64(x)-cx)/(2*sx*sx) + (float64(y)-cy)*(float64(y)-cy)/(2*sy*sy)
+				v := 255 * math.Exp(-d)
+				img.Set(x, y, color.RGBA{uint8(v), uint8(0.8 * v), uint8(0.6 * v), 255})
+			}
+		}
+		f, err := os.Create(filepath.Join(dir, "images_training_rev1", fmt.Sprintf("%d.jpg", id)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := jpeg.Encode(f, img, &jpeg.Options{Quality: 95}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "training_solutions_rev1.csv"), []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func testConfig(t *testing.T, data, out string, extra ...string) Config {
+	t.Helper()
+	args := append([]string{"--data-dir", data, "--out", out, "--cache-dir", filepath.Join(data, "cache"),
+		"--crop", "32", "--image-size", "32", "--batch-size", "8", "--epochs", "3", "--z-dim", "4",
+		"--test-fraction", "0.25", "--threads", "1", "--lr", "2e-3", "--save-every", "1"}, extra...)
+	cfg, err := parseTrain(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func rows(t *testing.T, out, split string) (step, recon []float64) {
+	t.Helper()
+	tab, err := metrics.Read(filepath.Join(out, "metrics.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, recon, err = tab.Series("step", "recon", "split", split)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return step, recon
+}
+
+// TestTrainResumePlots trains a conv VAE for three epochs on a tiny fake
+// Galaxy Zoo; the loss must fall and every figure appear. The same run
+// interrupted in the middle of epoch 2 and resumed must end with the same
+// numbers, and the plots subcommand must redraw the figures.
+func TestTrainResumePlots(t *testing.T) {
+	torchrt.Lock()
+	data := fakeGalaxyZoo(t, 40)
+	full := filepath.Join(t.TempDir(), "conv")
+	if err := runTrain(context.Background(), testConfig(t, data, full)); err != nil {
+		t.Fatal(err)
+	}
+	steps, train := rows(t, full, "train")
+	_, test := rows(t, full, "test")
+	if len(train) != 3 || len(test) != 3 || steps[2] != 12 {
+		t.Fatalf("want 3 train and 3 test rows up to step 12 (30 images, batch 8), have steps %v, %d test rows", steps, len(test))
+	}
+	t.Logf("train recon %v, test recon %v", train, test)
+	if !(train[2] < 0.9*train[0]) {
+		t.Errorf("train recon did not fall: %v", train)
+	}
+	for _, f := range []string{figCurve, figRecon, figLatent, figSamples, figSamplesAll, figFilters, figMatrix, "summary.json", "checkpoint/checkpoint.npz"} {
+		if _, err := os.Stat(filepath.Join(full, f)); err != nil {
+			t.Errorf("missing output: %v", err)
+		}
+	}
+
+	// Interrupt at step 6 (mid epoch 2), then resume.
+	part := filepath.Join(t.TempDir(), "conv")
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := testConfig(t, data, part)
+	cfg.afterStep = func(step int64) {
+		if step == 6 {
+			cancel()
+		}
+	}
+	if err := runTrain(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(part, "summary.json")); err == nil {
+		t.Fatal("interrupted run wrote summary.json")
+	}
+	if err := runTrain(context.Background(), testConfig(t, data, part, "--resume")); err != nil {
+		t.Fatal(err)
+	}
+	_, resumed := rows(t, part, "test")
+	if len(resumed) != 3 {
+		t.Fatalf("resumed run has %d test rows, want 3", len(resumed))
+	}
+	for i := range test {
+		if math.Abs(resumed[i]-test[i]) > 1e-3*test[i] {
+			t.Errorf("test recon row %d: resumed %.5f, uninterrupted %.5f", i, resumed[i], test[i])
+		}
+	}
+	if err := runTrain(context.Background(), testConfig(t, data, part, "--resume", "--z-dim", "8")); err == nil {
+		t.Error("resume with another --z-dim: want an error")
+	}
+
+	// Redraw from metrics.csv and the checkpoint.
+	if err := os.Remove(filepath.Join(full, figSamples)); err != nil {
+		t.Fatal(err)
+	}
+	if err := dispatch(context.Background(), []string{"plots", "--out", full, "--data-dir", data, "--threads", "1", "--class", "edge-on"}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(full, figSamples)); err != nil {
+		t.Errorf("plots did not redraw the samples: %v", err)
+	}
+	cmp := t.TempDir()
+	if err := dispatch(context.Background(), []string{"plots", "--compare", full, part, "--out", cmp}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(cmp, figCompare)); err != nil {
+		t.Errorf("no comparison figure: %v", err)
+	}
+}
+
+func TestConditionalTrains(t *testing.T) {
+	torchrt.Lock()
+	data := fakeGalaxyZoo(t, 40)
+	out := filepath.Join(t.TempDir(), "cvae")
+	cfg := testConfig(t, data, out, "--arch", "mlp", "--conditional", "--epochs", "2", "--kl-warmup", "1", "--free-bits", "0.1")
+	if err := runTrain(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	_, train := rows(t, out, "train")
+	if len(train) != 2 {
+		t.Fatalf("want 2 train rows, have %d", len(train))
+	}
+}
+
+func TestFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--arch", "vgg"},
+		{"--arch", "conv", "--image-size", "48"},
+		{"--class", "elliptical"},
+		{"--batch-size", "1"},
+		{"stray"},
+	} {
+		if _, err := parseTrain(args, io.Discard); err == nil {
+			t.Errorf("flags %q: want an error", args)
+		}
+	}
+	cfg, err := parseTrain([]string{"--arch", "resnet"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Out != "out/vae-galaxy/resnet" {
+		t.Errorf("default --out %q, want out/vae-galaxy/resnet", cfg.Out)
+	}
+}
+
+func TestSchedules(t *testing.T) {
+	if b := betaAt(0, 10, 1, 0); b != 1 {
+		t.Errorf("no warm-up: beta %v, want 1", b)
+	}
+	if b := betaAt(9, 10, 2, 2); math.Abs(b-1) > 1e-12 {
+		t.Errorf("half-way through a 2-epoch warm-up: beta %v, want 1 (half of 2)", b)
+	}
+	if b := betaAt(100, 10, 2, 2); b != 2 {
+		t.Errorf("after warm-up: beta %v, want 2", b)
+	}
+	for _, c := range []struct{ n, batch, want int }{{30, 8, 4}, {33, 8, 4}, {32, 8, 4}, {34, 8, 5}, {5, 8, 1}} {
+		if got := stepsPerEpoch(c.n, c.batch); got != int64(c.want) {
+			t.Errorf("stepsPerEpoch(%d, %d) = %d, want %d", c.n, c.batch, got, c.want)
+		}
+	}
+	a, b := epochOrder(1, 3, 50), epochOrder(1, 3, 50)
+	if fmt.Sprint(a) != fmt.Sprint(b) || fmt.Sprint(a) == fmt.Sprint(epochOrder(1, 4, 50)) {
+		t.Error("epoch order must depend on the epoch only")
+	}
+}
+
+func TestPCA(t *testing.T) {
+	// Points on the line y = 2x (plus a tiny third dimension): PC 1 holds
+	// almost all the variance.
+	var rows []float32
+	for i := range 20 {
+		x := float32(i - 10)
+		rows = append(rows, x, 2*x, float32(i%2)*0.01)
+	}
+	px, _, frac, err := pca2(rows, 20, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frac[0] < 0.999 {
+		t.Errorf("PC 1 explains %.4f, want > 0.999", frac[0])
+	}
+	// The projection on PC 1 is the centred x (mean -0.5) times sqrt(5), up to sign.
+	if math.Abs(math.Abs(px[0])-9.5*math.Sqrt(5)) > 1e-3 {
+		t.Errorf("projection of the first point %v, want +-%v", px[0], 9.5*math.Sqrt(5))
+	}
+	if _, _, _, err := pca2(rows[:3], 1, 3); err == nil {
+		t.Error("PCA of one row: want an error")
+	}
+}

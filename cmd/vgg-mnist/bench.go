@@ -1,0 +1,129 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/internal/memstat"
+	"torchlab/internal/optim"
+	"torchlab/internal/run"
+	"torchlab/internal/tensors"
+	"torchlab/internal/torchrt"
+	"torchlab/models/vgg"
+)
+
+// benchConfig sets what `vgg-mnist bench` times.
+type benchConfig struct {
+	run.Common
+	Steps, Warmup, BatchSize int
+	MatmulSize, MatmulReps   int
+	BatchNorm                bool
+}
+
+func defaultBenchConfig() benchConfig {
+	return benchConfig{Steps: 30, Warmup: 5, BatchSize: 64, MatmulSize: 2048, MatmulReps: 10}
+}
+
+func (c *benchConfig) addFlags(fs *pflag.FlagSet) {
+	c.Common.AddFlags(fs, defaultOut)
+	fs.IntVar(&c.Steps, "steps", c.Steps, "timed training steps")
+	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "untimed training steps first")
+	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "minibatch size")
+	fs.IntVar(&c.MatmulSize, "matmul-size", c.MatmulSize, "side of the square matmul that measures libtorch's peak")
+	fs.IntVar(&c.MatmulReps, "matmul-reps", c.MatmulReps, "timed matmuls")
+	fs.BoolVar(&c.BatchNorm, "batch-norm", c.BatchNorm, "time the batch-norm variant")
+}
+
+// benchResult is the JSON line `bench` prints; scripts/reference/vgg_mnist.py
+// bench writes the same keys for PyTorch.
+type benchResult struct {
+	ImagesPerSecond float64 `json:"images_per_second"`
+	Seconds         float64 `json:"seconds"`
+	Steps           int     `json:"steps"`
+	BatchSize       int     `json:"batch_size"`
+	Threads         int     `json:"threads"`
+	PeakRSSBytes    int64   `json:"peak_rss_bytes"`
+	GFLOPS          float64 `json:"gflops"`
+	MatmulGFLOPS    float64 `json:"matmul_gflops"`
+}
+
+// bench times training steps of VGG11 on random MNIST-shaped batches (SGD
+// with momentum, as the reference's bench), then a large matmul.
+func bench(cfg benchConfig, w io.Writer) error {
+	mc := vgg.DefaultConfig()
+	mc.BatchNorm = cfg.BatchNorm
+	vs := nn.NewVarStore(gotch.CPU)
+	model, err := vgg.New(vs.Root(), mc)
+	if err != nil {
+		return err
+	}
+	named, err := tensors.Named(vs)
+	if err != nil {
+		return err
+	}
+	opt, err := optim.New(optim.Config{Name: "sgd", LR: 0.01, Momentum: 0.9}, named)
+	if err != nil {
+		return err
+	}
+	x := ts.MustRandn([]int64{int64(cfg.BatchSize), 1, imageSize, imageSize}, gotch.Float, gotch.CPU)
+	defer x.MustDrop()
+	y := ts.MustRandint(10, []int64{int64(cfg.BatchSize)}, gotch.Int64, gotch.CPU)
+	defer y.MustDrop()
+	var t0 time.Time
+	for i := range cfg.Warmup + cfg.Steps {
+		if i == cfg.Warmup {
+			t0 = time.Now()
+		}
+		if _, _, err := trainStep(model, opt, x, y); err != nil {
+			return fmt.Errorf("bench step %d: %w", i, err)
+		}
+	}
+	secs := time.Since(t0).Seconds()
+	peak, err := memstat.PeakRSS()
+	if err != nil {
+		return err
+	}
+	mm, err := matmulGFLOPS(cfg.MatmulSize, cfg.MatmulReps)
+	if err != nil {
+		return err
+	}
+	ips := float64(cfg.Steps*cfg.BatchSize) / secs
+	r := benchResult{
+		ImagesPerSecond: ips, Seconds: secs, Steps: cfg.Steps, BatchSize: cfg.BatchSize,
+		Threads: torchrt.Threads(), PeakRSSBytes: peak,
+		GFLOPS:       ips * float64(mc.TrainFLOPs(imageSize)) / 1e9,
+		MatmulGFLOPS: mm,
+	}
+	return json.NewEncoder(w).Encode(r)
+}
+
+// matmulGFLOPS times reps products of two n x n float32 matrices after one
+// untimed product: libtorch's best case on this machine.
+func matmulGFLOPS(n, reps int) (float64, error) {
+	if n <= 0 || reps <= 0 {
+		return 0, fmt.Errorf("matmul size and reps must be positive")
+	}
+	a := ts.MustRandn([]int64{int64(n), int64(n)}, gotch.Float, gotch.CPU)
+	defer a.MustDrop()
+	b := ts.MustRandn([]int64{int64(n), int64(n)}, gotch.Float, gotch.CPU)
+	defer b.MustDrop()
+	var t0 time.Time
+	for i := range reps + 1 {
+		if i == 1 {
+			t0 = time.Now()
+		}
+		c, err := a.Mm(b, false)
+		if err != nil {
+			return 0, fmt.Errorf("matmul: %w", err)
+		}
+		c.MustDrop()
+	}
+	return 2 * float64(n) * float64(n) * float64(n) * float64(reps) / time.Since(t0).Seconds() / 1e9, nil
+}

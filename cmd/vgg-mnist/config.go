@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"torchlab/internal/run"
+	"torchlab/models/vgg"
+)
+
+const defaultOut = "out/vgg-mnist"
+
+// config is everything a training run depends on; it is saved with every
+// checkpoint and in summary.json.
+type config struct {
+	run.Common
+	CheckpointDir string     `json:"checkpoint_dir"`
+	Epochs        int        `json:"epochs"`
+	BatchSize     int        `json:"batch_size"`
+	EvalBatchSize int        `json:"eval_batch_size"`
+	LR            float64    `json:"lr"`
+	Schedule      string     `json:"schedule"` // "cosine" or "constant"
+	Optimizer     string     `json:"optimizer"`
+	Momentum      float64    `json:"momentum"`
+	WeightDecay   float64    `json:"weight_decay"`
+	Subset        float64    `json:"subset"`      // stratified fraction of the training set
+	TestSubset    float64    `json:"test_subset"` // stratified fraction of the test set
+	TrainEvalSize int        `json:"train_eval_size"`
+	EvalEvery     int        `json:"eval_every"` // steps; 0: at epoch ends only
+	MaxSteps      int        `json:"max_steps"`
+	Model         vgg.Config `json:"model"`
+}
+
+func defaultConfig() config {
+	return config{
+		Epochs:        5,
+		BatchSize:     64,
+		EvalBatchSize: 500,
+		LR:            1e-4,
+		Schedule:      "cosine",
+		Optimizer:     "adam",
+		Momentum:      0.9,
+		Subset:        1,
+		TestSubset:    1,
+		TrainEvalSize: 10000,
+		Model:         vgg.DefaultConfig(),
+	}
+}
+
+func (c *config) addFlags(fs *pflag.FlagSet) {
+	c.Common.AddFlags(fs, defaultOut)
+	fs.StringVar(&c.CheckpointDir, "checkpoint-dir", "", "checkpoint folder (default <out>/checkpoint)")
+	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "epochs to train")
+	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "training minibatch size")
+	fs.IntVar(&c.EvalBatchSize, "eval-batch-size", c.EvalBatchSize, "evaluation batch size (memory only; results do not depend on it)")
+	fs.Float64Var(&c.LR, "lr", c.LR, "peak learning rate")
+	fs.StringVar(&c.Schedule, "schedule", c.Schedule, "learning-rate schedule: cosine (lr -> 0 over all epochs) or constant")
+	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "sgd or adam")
+	fs.Float64Var(&c.Momentum, "momentum", c.Momentum, "SGD momentum (ignored by adam)")
+	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "L2 weight decay")
+	fs.Float64Var(&c.Subset, "subset", c.Subset, "train on a stratified fraction of the training set (0.1 keeps ~600 images per class)")
+	fs.Float64Var(&c.TestSubset, "test-subset", c.TestSubset, "evaluate on a stratified fraction of the test set")
+	fs.IntVar(&c.TrainEvalSize, "train-eval-size", c.TrainEvalSize, "train loss/accuracy are measured in eval mode on this fixed stratified sample of the training images (0: all)")
+	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "also evaluate every N minibatches (0: only at the end of each epoch)")
+	fs.IntVar(&c.MaxSteps, "max-steps", c.MaxSteps, "stop (with a checkpoint) after this many steps in total (0: no limit)")
+	fs.BoolVar(&c.Model.BatchNorm, "batch-norm", c.Model.BatchNorm, "BatchNorm2d after every convolution")
+	fs.Float64Var(&c.Model.Dropout, "dropout", c.Model.Dropout, "classifier dropout probability")
+	fs.StringVar(&c.Model.Init, "init", c.Model.Init, "weight init: torchvision (VGG's kaiming-normal) or pytorch (nn defaults)")
+}
+
+// checkpointDir is where checkpoints go.
+func (c *config) checkpointDir() string {
+	if c.CheckpointDir != "" {
+		return c.CheckpointDir
+	}
+	return filepath.Join(c.Out, "checkpoint")
+}
+
+func (c *config) validate() error {
+	switch {
+	case c.Epochs <= 0:
+		return fmt.Errorf("--epochs must be positive, have %d", c.Epochs)
+	case c.BatchSize <= 0 || c.EvalBatchSize <= 0:
+		return fmt.Errorf("--batch-size and --eval-batch-size must be positive")
+	case c.Schedule != "cosine" && c.Schedule != "constant":
+		return fmt.Errorf("--schedule %q: want cosine or constant", c.Schedule)
+	case c.EvalEvery < 0 || c.MaxSteps < 0 || c.TrainEvalSize < 0:
+		return fmt.Errorf("--eval-every, --max-steps and --train-eval-size must be >= 0")
+	case !(c.Subset > 0 && c.Subset <= 1) || !(c.TestSubset > 0 && c.TestSubset <= 1):
+		return fmt.Errorf("--subset and --test-subset must be in (0, 1]")
+	}
+	return nil
+}
+
+// interruptible is run.Interruptible; a second Ctrl-C while the checkpoint
+// is saved kills the process as usual.
+func interruptible() (context.Context, context.CancelFunc) {
+	ctx, stop := run.Interruptible()
+	go func() {
+		<-ctx.Done()
+		stop() // restores the default action of the signals
+	}()
+	return ctx, stop
+}

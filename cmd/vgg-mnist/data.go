@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"math/rand"
+
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/datasets"
+	"torchlab/internal/tensors"
+)
+
+// imageSize is MNIST's 28x28 resized so that five 2x2 pools end at 1x1.
+const imageSize = 32
+
+// split is one MNIST split held as two tensors, made once: images
+// [N, 1, 32, 32] (resized and normalised) and labels [N].
+type split struct {
+	images, labels *ts.Tensor
+	n              int
+}
+
+func (s *split) drop() {
+	s.images.MustDrop()
+	s.labels.MustDrop()
+}
+
+// loadSplit reads a split and keeps the stratified fraction of it.
+func loadSplit(dir string, train bool, fraction float64, seed int64) (*split, error) {
+	m, err := datasets.LoadMNIST(dir, train, imageSize)
+	if err != nil {
+		return nil, err
+	}
+	images, labels := m.Images, m.Labels
+	if fraction < 1 {
+		idx, err := datasets.StratifiedSubset(m.Labels, fraction, seed)
+		if err != nil {
+			return nil, err
+		}
+		images, labels = pick(m, idx)
+	}
+	return newSplit(images, labels)
+}
+
+// pick copies the images and labels at idx.
+func pick(m *datasets.MNIST, idx []int) ([]float32, []int64) {
+	px := m.Size * m.Size
+	images := make([]float32, 0, len(idx)*px)
+	labels := make([]int64, 0, len(idx))
+	for _, i := range idx {
+		images = append(images, m.Images[i*px:(i+1)*px]...)
+		labels = append(labels, m.Labels[i])
+	}
+	return images, labels
+}
+
+func newSplit(images []float32, labels []int64) (*split, error) {
+	n := len(labels)
+	if n == 0 {
+		return nil, fmt.Errorf("empty split")
+	}
+	x, err := tensors.FromFloat32(images, int64(n), 1, imageSize, imageSize)
+	if err != nil {
+		return nil, err
+	}
+	y, err := tensors.FromInt64(labels, int64(n))
+	if err != nil {
+		x.MustDrop()
+		return nil, err
+	}
+	return &split{images: x, labels: y, n: n}, nil
+}
+
+// sample returns a fixed stratified sample of about size examples (all of
+// them if size is 0 or not smaller than the split).
+func (s *split) sample(size int, seed int64) (*split, error) {
+	if size == 0 || size >= s.n {
+		return s, nil
+	}
+	labels, err := tensors.Int64s(s.labels)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := datasets.StratifiedSubset(labels, float64(size)/float64(s.n), seed)
+	if err != nil {
+		return nil, err
+	}
+	return s.gather(idx)
+}
+
+// gather returns the examples at idx as a new split.
+func (s *split) gather(idx []int) (*split, error) {
+	ids := make([]int64, len(idx))
+	for i, v := range idx {
+		ids[i] = int64(v)
+	}
+	t, err := tensors.FromInt64(ids, int64(len(ids)))
+	if err != nil {
+		return nil, err
+	}
+	defer t.MustDrop()
+	return &split{images: s.images.MustIndexSelect(0, t, false), labels: s.labels.MustIndexSelect(0, t, false), n: len(idx)}, nil
+}
+
+// batch returns the examples at idx; the caller drops both tensors.
+func (s *split) batch(idx []int64) (x, y *ts.Tensor, err error) {
+	t, err := tensors.FromInt64(idx, int64(len(idx)))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer t.MustDrop()
+	return s.images.MustIndexSelect(0, t, false), s.labels.MustIndexSelect(0, t, false), nil
+}
+
+// epochOrder is the shuffled order of epoch's examples. It depends only on
+// the seed and the epoch, so a resumed run replays the same order and skips
+// the steps already done.
+func epochOrder(n int, seed int64, epoch int) []int64 {
+	rng := rand.New(rand.NewSource(seed*1_000_003 + int64(epoch)))
+	order := make([]int64, n)
+	for i, j := range rng.Perm(n) {
+		order[i] = int64(j)
+	}
+	return order
+}

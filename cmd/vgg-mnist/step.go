@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/internal/optim"
+	"torchlab/internal/tensors"
+	"torchlab/internal/torchrt"
+	"torchlab/models/vgg"
+)
+
+// Cross-entropy reductions, as ATen numbers them.
+const (
+	reduceMean = 1
+	reduceSum  = 2
+)
+
+// trainStep makes one SGD/Adam update on the batch x [B, 1, 32, 32], y [B]
+// and returns the batch's mean loss and number of correct predictions
+// (both in training mode, before the update). Everything it makes is freed
+// when it returns.
+func trainStep(m *vgg.VGG, opt *optim.Optimizer, x, y *ts.Tensor) (loss float64, correct int64, err error) {
+	if err := opt.ZeroGrad(); err != nil {
+		return 0, 0, err
+	}
+	logits := m.ForwardT(x, true) // [B, 10]
+	defer logits.MustDrop()
+	l, err := logits.CrossEntropyLoss(y, ts.None, reduceMean, -100, 0, false)
+	if err != nil {
+		return 0, 0, fmt.Errorf("loss: %w", err)
+	}
+	defer l.MustDrop()
+	if err := l.Backward(); err != nil {
+		return 0, 0, fmt.Errorf("backward: %w", err)
+	}
+	if err := opt.Step(); err != nil {
+		return 0, 0, err
+	}
+	if loss, err = tensors.Scalar(l); err != nil {
+		return 0, 0, err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, 0, fmt.Errorf("loss is %v: training diverged (lower --lr)", loss)
+	}
+	correct, err = countCorrect(logits, y)
+	return loss, correct, err
+}
+
+// countCorrect counts the rows of logits [B, C] whose argmax equals y [B].
+func countCorrect(logits, y *ts.Tensor) (int64, error) {
+	pred := logits.MustArgmax([]int64{1}, false, false) // [B]
+	eq := pred.MustEqTensor(y, true)                    // [B] bool
+	sum := eq.MustSum(gotch.Int64, true)                // []
+	defer sum.MustDrop()
+	return sum.Int64Value([]int64{})
+}
+
+// evaluate returns the mean loss and the accuracy of m on s in eval mode
+// (no dropout, running batch-norm statistics).
+func evaluate(m *vgg.VGG, s *split, batch int) (loss, acc float64, err error) {
+	var sumLoss float64
+	var correct int64
+	err = torchrt.NoGrad(func() error {
+		for lo := 0; lo < s.n; lo += batch {
+			l, c, err := evalBatch(m, s, lo, min(batch, s.n-lo))
+			if err != nil {
+				return err
+			}
+			sumLoss += l
+			correct += c
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("evaluate: %w", err)
+	}
+	return sumLoss / float64(s.n), float64(correct) / float64(s.n), nil
+}
+
+// evalBatch returns the summed loss and the number of correct predictions
+// on examples lo..lo+n of s.
+func evalBatch(m *vgg.VGG, s *split, lo, n int) (float64, int64, error) {
+	x := s.images.MustNarrow(0, int64(lo), int64(n), false) // [n, 1, 32, 32]
+	defer x.MustDrop()
+	y := s.labels.MustNarrow(0, int64(lo), int64(n), false) // [n]
+	defer y.MustDrop()
+	logits := m.ForwardT(x, false) // [n, 10]
+	defer logits.MustDrop()
+	l := logits.MustCrossEntropyLoss(y, ts.None, reduceSum, -100, 0, false)
+	defer l.MustDrop()
+	loss, err := tensors.Scalar(l)
+	if err != nil {
+		return 0, 0, err
+	}
+	c, err := countCorrect(logits, y)
+	return loss, c, err
+}
+
+// lrAt is the learning rate of step (0-based) out of total: constant, or
+// a cosine from lr at step 0 down to 0 at the last step.
+func lrAt(schedule string, lr float64, step, total int) float64 {
+	if schedule != "cosine" || total <= 0 {
+		return lr
+	}
+	return lr * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(total)))
+}

@@ -1,0 +1,173 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const (
+	demoScript = "../../scripts/demo.sh"
+	readme     = "../../README.md"
+	// settingsTitle names the block in demo.sh and the README's table.
+	settingsTitle = "Quick settings of make demo"
+)
+
+var reSetting = regexp.MustCompile(`^([A-Z][A-Z0-9_]*)=("[^"]*"|'[^']*'|\S+)\s*(#.*)?$`)
+
+// demoSettings reads the variables between the quick-settings markers of
+// demo.sh, and the rest of the script.
+func demoSettings(t *testing.T) (map[string]string, []string, string) {
+	t.Helper()
+	b, err := os.ReadFile(demoScript)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := map[string]string{}
+	var order []string
+	var rest strings.Builder
+	in, seen := false, false
+	for n, line := range strings.Split(string(b), "\n") {
+		switch {
+		case strings.HasPrefix(line, "# --- "+settingsTitle):
+			in, seen = true, true
+		case in && strings.HasPrefix(line, "# --- end"):
+			in = false
+		case in:
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			m := reSetting.FindStringSubmatch(line)
+			if m == nil {
+				t.Fatalf("%s:%d: not a NAME=value setting: %q", demoScript, n+1, line)
+			}
+			settings[m[1]] = strings.Trim(m[2], `"'`)
+			order = append(order, m[1])
+		default:
+			rest.WriteString(line + "\n")
+		}
+	}
+	if !seen || in {
+		t.Fatalf("%s: no complete %q block", demoScript, settingsTitle)
+	}
+	return settings, order, rest.String()
+}
+
+// readmeSettings reads the first table after the README's heading that
+// names the quick settings: | `NAME` | `value` | what it means |.
+func readmeSettings(t *testing.T, readme string) map[string]string {
+	t.Helper()
+	f, err := os.Open(readme)
+	if err != nil {
+		t.Fatalf("README.md: %v (the lead adds the %q table there)", err, settingsTitle)
+	}
+	defer f.Close()
+	settings := map[string]string{}
+	found, inTable := false, false
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case !found:
+			found = strings.HasPrefix(line, "#") && strings.Contains(line, settingsTitle)
+		case strings.HasPrefix(line, "|"):
+			inTable = true
+			cells := splitRow(line)
+			if len(cells) < 2 || strings.HasPrefix(cells[0], "-") || strings.EqualFold(strings.Trim(cells[0], "`* "), "setting") {
+				continue // header or separator
+			}
+			name, value := strings.Trim(cells[0], "` "), strings.Trim(cells[1], "` ")
+			if _, dup := settings[name]; dup {
+				t.Errorf("%s:%d: %s listed twice", readme, n, name)
+			}
+			settings[name] = value
+		case inTable:
+			return settings // the table ended
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !found {
+		t.Fatalf("%s has no heading containing %q followed by the settings table", readme, settingsTitle)
+	}
+	return settings
+}
+
+// The README states make demo's quick settings; they must be the ones
+// scripts/demo.sh uses.
+func TestDemoSettingsMatchREADME(t *testing.T) {
+	script, order, rest := demoSettings(t)
+	if len(script) == 0 {
+		t.Fatal("demo.sh has no quick settings")
+	}
+	// Each setting is passed on somewhere, so the block is what runs.
+	for _, name := range order {
+		if !strings.Contains(rest, "$"+name) && !strings.Contains(rest, "${"+name) {
+			t.Errorf("demo.sh sets %s but never uses it", name)
+		}
+	}
+	for _, p := range compareSettings(script, order, readmeSettings(t, readme)) {
+		t.Error("README.md: " + p)
+	}
+}
+
+// compareSettings lists every difference between the script's settings and
+// a document's.
+func compareSettings(script map[string]string, order []string, doc map[string]string) []string {
+	var problems []string
+	for _, name := range order {
+		got, ok := doc[name]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("the table lacks %s (demo.sh: %s)", name, script[name]))
+		case got != script[name]:
+			problems = append(problems, fmt.Sprintf("%s: the table says %q, demo.sh uses %q", name, got, script[name]))
+		}
+	}
+	var extra []string
+	for name := range doc {
+		if _, ok := script[name]; !ok {
+			extra = append(extra, name)
+		}
+	}
+	sort.Strings(extra)
+	for _, name := range extra {
+		problems = append(problems, fmt.Sprintf("the table lists %s = %q, which demo.sh does not set", name, doc[name]))
+	}
+	return problems
+}
+
+// The comparison itself, on a README made here: the real table passes, a
+// changed value, a missing row and an extra row are each found.
+func TestCompareSettings(t *testing.T) {
+	script, order, _ := demoSettings(t)
+	var table strings.Builder
+	table.WriteString("# x\n\nSome text.\n\n## " + settingsTitle + "\n\n| setting | value | meaning |\n|---|---|---|\n")
+	for _, name := range order {
+		fmt.Fprintf(&table, "| `%s` | `%s` | something |\n", name, script[name])
+	}
+	table.WriteString("\nAfter the table.\n\n| other | table |\n|---|---|\n| `X` | 1 |\n")
+	path := filepath.Join(t.TempDir(), "README.md")
+	if err := os.WriteFile(path, []byte(table.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc := readmeSettings(t, path)
+	if p := compareSettings(script, order, doc); len(p) != 0 {
+		t.Fatalf("a table made from demo.sh does not match it: %v", p)
+	}
+	doc[order[0]] += "0"
+	delete(doc, order[1])
+	doc["EXTRA"] = "1"
+	got := strings.Join(compareSettings(script, order, doc), "\n")
+	for _, want := range []string{order[0] + ": the table says", "the table lacks " + order[1], "EXTRA"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems %q lack %q", got, want)
+		}
+	}
+}

@@ -1,0 +1,150 @@
+package vae
+
+import (
+	"fmt"
+	"log"
+
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/internal/fused"
+	"torchlab/models/layers"
+)
+
+// convWidths are the channels of the five stride-2 stages of the conv and
+// resnet encoders (mirrored by their decoders).
+var convWidths = []int64{32, 64, 128, 256, 512}
+
+// leakySlope is the negative slope of the conv architecture's leaky ReLU.
+const leakySlope = 0.2
+
+// leakyReLU is fused.LeakyReLU with the Must convention of gotch's ops: it
+// can only fail on a non-float tensor, which is a programming error.
+func leakyReLU(x *ts.Tensor) *ts.Tensor {
+	y, err := fused.LeakyReLU(x, leakySlope)
+	if err != nil {
+		log.Fatalf("vae: leaky relu: %v", err)
+	}
+	return y
+}
+
+// convStage is conv (or transposed conv) -> BatchNorm -> LeakyReLU(0.2).
+type convStage struct {
+	conv  *layers.Conv2d
+	convT *layers.ConvTranspose2d
+	bn    *layers.BatchNorm2d
+}
+
+func (s *convStage) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
+	var c *ts.Tensor
+	if s.conv != nil {
+		c = s.conv.Forward(x) // [N, out, H/2, W/2]
+	} else {
+		c = s.convT.Forward(x) // [N, out, 2H, 2W]
+	}
+	b := s.bn.ForwardT(c, train)
+	c.MustDrop()
+	out := leakyReLU(b)
+	b.MustDrop()
+	return out
+}
+
+// k4s2p1 halves (conv) or doubles (transposed conv) the side exactly.
+var k4s2p1 = layers.ConvConfig{Stride: 2, Padding: 1}
+
+// convEncoder is five Conv2d(k4 s2 p1) stages with 32..512 filters, each
+// with BatchNorm and leaky ReLU, named encoder.net.{3i} (conv) and
+// encoder.net.{3i+1} (BatchNorm) as in an nn.Sequential whose every third
+// module is the activation.
+type convEncoder struct {
+	stages   []*convStage
+	features int64
+}
+
+func newConvEncoder(p *nn.Path, cfg Config) (*convEncoder, error) {
+	net := p.Sub("net")
+	e := &convEncoder{}
+	in := cfg.Channels
+	for i, out := range convWidths {
+		conv, err := layers.NewConv2d(net.Sub(fmt.Sprint(3*i)), in, out, 4, k4s2p1)
+		if err != nil {
+			return nil, fmt.Errorf("conv encoder: %w", err)
+		}
+		bn, err := layers.NewBatchNorm2d(net.Sub(fmt.Sprint(3*i+1)), out)
+		if err != nil {
+			return nil, fmt.Errorf("conv encoder: %w", err)
+		}
+		e.stages = append(e.stages, &convStage{conv: conv, bn: bn})
+		in = out
+	}
+	side := cfg.ImageSize >> len(convWidths)
+	e.features = in * side * side
+	return e, nil
+}
+
+func (e *convEncoder) Features() int64 { return e.features }
+
+func (e *convEncoder) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
+	h := x // [N, C, S, S]
+	for _, s := range e.stages {
+		next := s.ForwardT(h, train) // side halves, channels 32..512
+		if h != x {
+			h.MustDrop()
+		}
+		h = next
+	}
+	return h.MustFlatten(1, -1, true) // [N, 512*(S/32)^2]
+}
+
+// convDecoder is Linear(zIn, 512*s0*s0) (decoder.fc), a reshape to
+// [512, s0, s0], four ConvTranspose2d(k4 s2 p1) stages 512->256->...->32
+// with BatchNorm and leaky ReLU (decoder.net.{3i}, decoder.net.{3i+1}),
+// and a last ConvTranspose2d 32->C (decoder.net.12) giving logits.
+type convDecoder struct {
+	fc     *layers.Linear
+	stages []*convStage
+	out    *layers.ConvTranspose2d
+	side   int64
+}
+
+func newConvDecoder(p *nn.Path, cfg Config, zIn int64) (*convDecoder, error) {
+	d := &convDecoder{side: cfg.ImageSize >> len(convWidths)}
+	top := convWidths[len(convWidths)-1]
+	var err error
+	if d.fc, err = layers.NewLinear(p.Sub("fc"), zIn, top*d.side*d.side, true); err != nil {
+		return nil, fmt.Errorf("conv decoder: %w", err)
+	}
+	net := p.Sub("net")
+	in := top
+	for i := len(convWidths) - 2; i >= 0; i-- {
+		k := len(convWidths) - 2 - i
+		out := convWidths[i]
+		convT, err := layers.NewConvTranspose2d(net.Sub(fmt.Sprint(3*k)), in, out, 4, k4s2p1)
+		if err != nil {
+			return nil, fmt.Errorf("conv decoder: %w", err)
+		}
+		bn, err := layers.NewBatchNorm2d(net.Sub(fmt.Sprint(3*k+1)), out)
+		if err != nil {
+			return nil, fmt.Errorf("conv decoder: %w", err)
+		}
+		d.stages = append(d.stages, &convStage{convT: convT, bn: bn})
+		in = out
+	}
+	if d.out, err = layers.NewConvTranspose2d(net.Sub(fmt.Sprint(3*len(d.stages))), in, cfg.Channels, 4, k4s2p1); err != nil {
+		return nil, fmt.Errorf("conv decoder: %w", err)
+	}
+	return d, nil
+}
+
+func (d *convDecoder) ForwardT(z *ts.Tensor, train bool) *ts.Tensor {
+	top := convWidths[len(convWidths)-1]
+	h := d.fc.Forward(z).MustView([]int64{-1, top, d.side, d.side}, true) // [N, 512, s0, s0]
+	for _, s := range d.stages {
+		next := s.ForwardT(h, train) // side doubles, channels 256..32
+		h.MustDrop()
+		h = next
+	}
+	out := d.out.Forward(h) // [N, C, S, S]
+	h.MustDrop()
+	return out
+}

@@ -1,0 +1,75 @@
+package vae
+
+import (
+	"fmt"
+
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/models/layers"
+)
+
+// mlpEncoder is flatten -> Linear(D, H) -> ReLU -> Linear(H, H) -> ReLU,
+// named encoder.net.0 and encoder.net.2 as in an nn.Sequential.
+type mlpEncoder struct {
+	fc1, fc2 *layers.Linear
+	hidden   int64
+}
+
+func newMLPEncoder(p *nn.Path, cfg Config) (*mlpEncoder, error) {
+	d := cfg.Channels * cfg.ImageSize * cfg.ImageSize
+	net := p.Sub("net")
+	fc1, err := layers.NewLinear(net.Sub("0"), d, cfg.Hidden, true)
+	if err != nil {
+		return nil, fmt.Errorf("mlp encoder: %w", err)
+	}
+	fc2, err := layers.NewLinear(net.Sub("2"), cfg.Hidden, cfg.Hidden, true)
+	if err != nil {
+		return nil, fmt.Errorf("mlp encoder: %w", err)
+	}
+	return &mlpEncoder{fc1: fc1, fc2: fc2, hidden: cfg.Hidden}, nil
+}
+
+func (e *mlpEncoder) Features() int64 { return e.hidden }
+
+func (e *mlpEncoder) ForwardT(x *ts.Tensor, _ bool) *ts.Tensor {
+	flat := x.MustFlatten(1, -1, false)     // [N, C*S*S]
+	h := e.fc1.Forward(flat).MustRelu(true) // [N, H]
+	flat.MustDrop()
+	out := e.fc2.Forward(h).MustRelu(true) // [N, H]
+	h.MustDrop()
+	return out
+}
+
+// mlpDecoder mirrors the encoder: Linear(zIn, H) -> ReLU -> Linear(H, H)
+// -> ReLU -> Linear(H, D) -> reshape, named decoder.net.0/2/4.
+type mlpDecoder struct {
+	fc1, fc2, fc3 *layers.Linear
+	shape         []int64 // [C, S, S]
+}
+
+func newMLPDecoder(p *nn.Path, cfg Config, zIn int64) (*mlpDecoder, error) {
+	d := cfg.Channels * cfg.ImageSize * cfg.ImageSize
+	net := p.Sub("net")
+	m := &mlpDecoder{shape: []int64{cfg.Channels, cfg.ImageSize, cfg.ImageSize}}
+	var err error
+	if m.fc1, err = layers.NewLinear(net.Sub("0"), zIn, cfg.Hidden, true); err != nil {
+		return nil, fmt.Errorf("mlp decoder: %w", err)
+	}
+	if m.fc2, err = layers.NewLinear(net.Sub("2"), cfg.Hidden, cfg.Hidden, true); err != nil {
+		return nil, fmt.Errorf("mlp decoder: %w", err)
+	}
+	if m.fc3, err = layers.NewLinear(net.Sub("4"), cfg.Hidden, d, true); err != nil {
+		return nil, fmt.Errorf("mlp decoder: %w", err)
+	}
+	return m, nil
+}
+
+func (d *mlpDecoder) ForwardT(z *ts.Tensor, _ bool) *ts.Tensor {
+	h1 := d.fc1.Forward(z).MustRelu(true)  // [N, H]
+	h2 := d.fc2.Forward(h1).MustRelu(true) // [N, H]
+	h1.MustDrop()
+	flat := d.fc3.Forward(h2) // [N, C*S*S]
+	h2.MustDrop()
+	return flat.MustView(append([]int64{-1}, d.shape...), true) // [N, C, S, S]
+}

@@ -1,0 +1,160 @@
+package vae
+
+import (
+	"fmt"
+
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/models/layers"
+)
+
+// resBlock is a residual block that halves (down) or doubles (up) the side:
+//
+//	main: conv1 -> bn1 -> ReLU -> conv2 (3x3) -> bn2
+//	skip: skip (1x1 stride-2 conv, or 2x2 stride-2 transposed conv) -> skip_bn
+//	out:  ReLU(main + skip)
+//
+// Down blocks use a 3x3 stride-2 conv1, up blocks a 4x4 stride-2 transposed
+// conv1. Convolutions followed by BatchNorm have no bias, as in torchvision's
+// ResNet: BatchNorm's shift makes it redundant.
+type resBlock struct {
+	conv1, skip   *layers.Conv2d          // down block
+	conv1T, skipT *layers.ConvTranspose2d // up block
+	conv2         *layers.Conv2d
+	bn1, bn2, bnS *layers.BatchNorm2d
+}
+
+func newResBlock(p *nn.Path, in, out int64, up bool) (*resBlock, error) {
+	b := &resBlock{}
+	var err error
+	if up {
+		if b.conv1T, err = layers.NewConvTranspose2d(p.Sub("conv1"), in, out, 4, layers.ConvConfig{Stride: 2, Padding: 1, NoBias: true}); err != nil {
+			return nil, err
+		}
+	} else if b.conv1, err = layers.NewConv2d(p.Sub("conv1"), in, out, 3, layers.ConvConfig{Stride: 2, Padding: 1, NoBias: true}); err != nil {
+		return nil, err
+	}
+	if b.bn1, err = layers.NewBatchNorm2d(p.Sub("bn1"), out); err != nil {
+		return nil, err
+	}
+	if b.conv2, err = layers.NewConv2d(p.Sub("conv2"), out, out, 3, layers.ConvConfig{Padding: 1, NoBias: true}); err != nil {
+		return nil, err
+	}
+	if b.bn2, err = layers.NewBatchNorm2d(p.Sub("bn2"), out); err != nil {
+		return nil, err
+	}
+	if up {
+		if b.skipT, err = layers.NewConvTranspose2d(p.Sub("skip"), in, out, 2, layers.ConvConfig{Stride: 2, NoBias: true}); err != nil {
+			return nil, err
+		}
+	} else if b.skip, err = layers.NewConv2d(p.Sub("skip"), in, out, 1, layers.ConvConfig{Stride: 2, NoBias: true}); err != nil {
+		return nil, err
+	}
+	if b.bnS, err = layers.NewBatchNorm2d(p.Sub("skip_bn"), out); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *resBlock) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
+	var c1, s *ts.Tensor
+	if b.conv1 != nil {
+		c1, s = b.conv1.Forward(x), b.skip.Forward(x) // [N, out, H/2, W/2]
+	} else {
+		c1, s = b.conv1T.Forward(x), b.skipT.Forward(x) // [N, out, 2H, 2W]
+	}
+	h := b.bn1.ForwardT(c1, train).MustRelu(true)
+	c1.MustDrop()
+	c2 := b.conv2.Forward(h)
+	h.MustDrop()
+	main := b.bn2.ForwardT(c2, train)
+	c2.MustDrop()
+	skip := b.bnS.ForwardT(s, train)
+	s.MustDrop()
+	sum := main.MustAdd(skip, true)
+	skip.MustDrop()
+	return sum.MustRelu(true)
+}
+
+// resEncoder is five down blocks 3->32->64->128->256->512 (encoder.blocks.i).
+type resEncoder struct {
+	blocks   []*resBlock
+	features int64
+}
+
+func newResEncoder(p *nn.Path, cfg Config) (*resEncoder, error) {
+	e := &resEncoder{}
+	in := cfg.Channels
+	for i, out := range convWidths {
+		b, err := newResBlock(p.Sub("blocks").Sub(fmt.Sprint(i)), in, out, false)
+		if err != nil {
+			return nil, fmt.Errorf("resnet encoder: %w", err)
+		}
+		e.blocks = append(e.blocks, b)
+		in = out
+	}
+	side := cfg.ImageSize >> len(convWidths)
+	e.features = in * side * side
+	return e, nil
+}
+
+func (e *resEncoder) Features() int64 { return e.features }
+
+func (e *resEncoder) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
+	h := x // [N, C, S, S]
+	for _, b := range e.blocks {
+		next := b.ForwardT(h, train) // side halves, channels 32..512
+		if h != x {
+			h.MustDrop()
+		}
+		h = next
+	}
+	return h.MustFlatten(1, -1, true) // [N, 512*(S/32)^2]
+}
+
+// resDecoder is Linear(zIn, 512*s0*s0) (decoder.fc), five up blocks
+// 512->256->128->64->32->32 (decoder.blocks.i) and a 3x3 conv to C logits
+// (decoder.out).
+type resDecoder struct {
+	fc     *layers.Linear
+	blocks []*resBlock
+	out    *layers.Conv2d
+	side   int64
+}
+
+func newResDecoder(p *nn.Path, cfg Config, zIn int64) (*resDecoder, error) {
+	d := &resDecoder{side: cfg.ImageSize >> len(convWidths)}
+	top := convWidths[len(convWidths)-1]
+	var err error
+	if d.fc, err = layers.NewLinear(p.Sub("fc"), zIn, top*d.side*d.side, true); err != nil {
+		return nil, fmt.Errorf("resnet decoder: %w", err)
+	}
+	widths := []int64{256, 128, 64, 32, 32}
+	in := top
+	for i, out := range widths {
+		b, err := newResBlock(p.Sub("blocks").Sub(fmt.Sprint(i)), in, out, true)
+		if err != nil {
+			return nil, fmt.Errorf("resnet decoder: %w", err)
+		}
+		d.blocks = append(d.blocks, b)
+		in = out
+	}
+	if d.out, err = layers.NewConv2d(p.Sub("out"), in, cfg.Channels, 3, layers.ConvConfig{Padding: 1}); err != nil {
+		return nil, fmt.Errorf("resnet decoder: %w", err)
+	}
+	return d, nil
+}
+
+func (d *resDecoder) ForwardT(z *ts.Tensor, train bool) *ts.Tensor {
+	top := convWidths[len(convWidths)-1]
+	h := d.fc.Forward(z).MustView([]int64{-1, top, d.side, d.side}, true) // [N, 512, s0, s0]
+	for _, b := range d.blocks {
+		next := b.ForwardT(h, train) // side doubles, channels 256..32
+		h.MustDrop()
+		h = next
+	}
+	out := d.out.Forward(h) // [N, C, S, S]
+	h.MustDrop()
+	return out
+}

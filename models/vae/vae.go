@@ -1,0 +1,259 @@
+package vae
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/models/layers"
+)
+
+// Architectures accepted by Config.Arch.
+var Archs = []string{"mlp", "conv", "resnet"}
+
+// Config is everything needed to rebuild a VAE; checkpoints store it.
+type Config struct {
+	Arch        string `json:"arch"`        // mlp, conv or resnet
+	ZDim        int64  `json:"z_dim"`       // latent dimensions
+	ImageSize   int64  `json:"image_size"`  // square input side
+	Channels    int64  `json:"channels"`    // 3 for RGB
+	Hidden      int64  `json:"hidden"`      // mlp hidden units
+	Conditional bool   `json:"conditional"` // encoder and decoder see a one-hot class
+	NumClasses  int64  `json:"num_classes"` // length of the one-hot class
+}
+
+// WithDefaults fills zero fields: z 32, 64x64 RGB, 512 hidden units.
+func (c Config) WithDefaults() Config {
+	if c.Arch == "" {
+		c.Arch = "conv"
+	}
+	if c.ZDim == 0 {
+		c.ZDim = 32
+	}
+	if c.ImageSize == 0 {
+		c.ImageSize = 64
+	}
+	if c.Channels == 0 {
+		c.Channels = 3
+	}
+	if c.Hidden == 0 {
+		c.Hidden = 512
+	}
+	return c
+}
+
+// Check rejects configurations the architectures cannot build.
+func (c Config) Check() error {
+	switch c.Arch {
+	case "mlp":
+	case "conv", "resnet":
+		// Five stride-2 stages: the side must halve five times exactly.
+		if c.ImageSize%32 != 0 {
+			return fmt.Errorf("vae: %s needs an image size divisible by 32, got %d", c.Arch, c.ImageSize)
+		}
+	default:
+		return fmt.Errorf("vae: unknown arch %q (want %s)", c.Arch, strings.Join(Archs, ", "))
+	}
+	if c.ZDim <= 0 || c.ImageSize <= 0 || c.Channels <= 0 || c.Hidden <= 0 {
+		return fmt.Errorf("vae: sizes must be positive: %+v", c)
+	}
+	if c.Conditional && c.NumClasses <= 0 {
+		return fmt.Errorf("vae: a conditional model needs NumClasses > 0, got %d", c.NumClasses)
+	}
+	return nil
+}
+
+// condDim is the length of the class vector the model takes (0 if none).
+func (c Config) condDim() int64 {
+	if c.Conditional {
+		return c.NumClasses
+	}
+	return 0
+}
+
+// Encoder maps images [N, C, S, S] to flat features [N, Features()].
+type Encoder interface {
+	ForwardT(x *ts.Tensor, train bool) *ts.Tensor
+	Features() int64
+}
+
+// Decoder maps latent codes (with the class appended when conditional)
+// [N, zIn] to logits [N, C, S, S].
+type Decoder interface {
+	ForwardT(z *ts.Tensor, train bool) *ts.Tensor
+}
+
+// VAE is an encoder, two linear heads for the mean and log-variance of
+// q(z|x), and a decoder.
+type VAE struct {
+	Encoder  Encoder
+	FcMu     *layers.Linear
+	FcLogvar *layers.Linear
+	Decoder  Decoder
+	Config   Config
+}
+
+// New builds a VAE under p; parameters are named as in the PyTorch
+// reference (encoder.*, fc_mu, fc_logvar, decoder.*).
+func New(p *nn.Path, cfg Config) (*VAE, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	m := &VAE{Config: cfg}
+	var err error
+	enc, dec := p.Sub("encoder"), p.Sub("decoder")
+	zIn := cfg.ZDim + cfg.condDim()
+	switch cfg.Arch {
+	case "mlp":
+		m.Encoder, err = newMLPEncoder(enc, cfg)
+	case "conv":
+		m.Encoder, err = newConvEncoder(enc, cfg)
+	case "resnet":
+		m.Encoder, err = newResEncoder(enc, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	feat := m.Encoder.Features() + cfg.condDim()
+	if m.FcMu, err = layers.NewLinear(p.Sub("fc_mu"), feat, cfg.ZDim, true); err != nil {
+		return nil, err
+	}
+	if m.FcLogvar, err = layers.NewLinear(p.Sub("fc_logvar"), feat, cfg.ZDim, true); err != nil {
+		return nil, err
+	}
+	switch cfg.Arch {
+	case "mlp":
+		m.Decoder, err = newMLPDecoder(dec, cfg, zIn)
+	case "conv":
+		m.Decoder, err = newConvDecoder(dec, cfg, zIn)
+	case "resnet":
+		m.Decoder, err = newResDecoder(dec, cfg, zIn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// ForwardT encodes x [N, C, S, S], samples z with fresh noise and decodes
+// it: it returns the reconstruction logits [N, C, S, S], mu and logvar
+// [N, z]. A conditional model gets an all-zero class vector ("unknown");
+// use Forward to give it the class.
+func (m *VAE) ForwardT(x *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor) {
+	cond := m.unknownClass(x)
+	if cond != nil {
+		defer cond.MustDrop()
+	}
+	return m.forward(x, cond, nil, train)
+}
+
+// Forward is ForwardT with an explicit class (one-hot [N, NumClasses],
+// required by a conditional model, nil otherwise) and explicit noise eps
+// [N, z] (nil draws it from N(0, I) with libtorch's generator).
+func (m *VAE) Forward(x, cond, eps *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor, err error) {
+	if err := m.checkClass(x, cond); err != nil {
+		return nil, nil, nil, err
+	}
+	if eps != nil {
+		if a, b := fmt.Sprint(eps.MustSize()), fmt.Sprint([]int64{x.MustSize()[0], m.Config.ZDim}); a != b {
+			return nil, nil, nil, fmt.Errorf("vae: noise shape %s, want %s", a, b)
+		}
+	}
+	logits, mu, logvar = m.forward(x, cond, eps, train)
+	return logits, mu, logvar, nil
+}
+
+func (m *VAE) forward(x, cond, eps *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor) {
+	mu, logvar = m.encode(x, cond, train) // [N, z] each
+	z := Reparameterize(mu, logvar, eps)  // [N, z]
+	defer z.MustDrop()
+	return m.decode(z, cond, train), mu, logvar
+}
+
+// Encode returns the mean and log-variance of q(z|x), each [N, z]; cond is
+// as in Forward.
+func (m *VAE) Encode(x, cond *ts.Tensor, train bool) (mu, logvar *ts.Tensor, err error) {
+	if err := m.checkClass(x, cond); err != nil {
+		return nil, nil, err
+	}
+	mu, logvar = m.encode(x, cond, train)
+	return mu, logvar, nil
+}
+
+// Decode maps z [N, z] (and the class, as in Forward) to logits
+// [N, C, S, S].
+func (m *VAE) Decode(z, cond *ts.Tensor, train bool) (*ts.Tensor, error) {
+	if err := m.checkClass(z, cond); err != nil {
+		return nil, err
+	}
+	return m.decode(z, cond, train), nil
+}
+
+func (m *VAE) encode(x, cond *ts.Tensor, train bool) (mu, logvar *ts.Tensor) {
+	h := m.Encoder.ForwardT(x, train) // [N, F]
+	defer h.MustDrop()
+	hc := withClass(h, cond) // [N, F+K]
+	if hc != h {
+		defer hc.MustDrop()
+	}
+	return m.FcMu.Forward(hc), m.FcLogvar.Forward(hc)
+}
+
+func (m *VAE) decode(z, cond *ts.Tensor, train bool) *ts.Tensor {
+	zc := withClass(z, cond) // [N, z+K]
+	if zc != z {
+		defer zc.MustDrop()
+	}
+	return m.Decoder.ForwardT(zc, train) // [N, C, S, S]
+}
+
+// unknownClass is the all-zero class vector a conditional model gets when
+// the class is not given; nil for an unconditional model.
+func (m *VAE) unknownClass(x *ts.Tensor) *ts.Tensor {
+	if !m.Config.Conditional {
+		return nil
+	}
+	return ts.MustZeros([]int64{x.MustSize()[0], m.Config.NumClasses}, gotch.Float, gotch.CPU)
+}
+
+// checkClass validates the class vector given with a batch x.
+func (m *VAE) checkClass(x, cond *ts.Tensor) error {
+	if !m.Config.Conditional {
+		if cond != nil {
+			return fmt.Errorf("vae: class vector given to an unconditional model")
+		}
+		return nil
+	}
+	if cond == nil {
+		return fmt.Errorf("vae: conditional model needs a class vector")
+	}
+	if s := cond.MustSize(); len(s) != 2 || s[1] != m.Config.NumClasses || s[0] != x.MustSize()[0] {
+		return fmt.Errorf("vae: class vector shape %v, want [%d %d]", s, x.MustSize()[0], m.Config.NumClasses)
+	}
+	return nil
+}
+
+// withClass appends cond to h along dim 1, or returns h when cond is nil.
+func withClass(h, cond *ts.Tensor) *ts.Tensor {
+	if cond == nil {
+		return h
+	}
+	return ts.MustCat([]*ts.Tensor{h, cond}, 1)
+}
+
+// Reparameterize returns z = mu + exp(logvar/2) * eps, drawing eps from
+// N(0, I) when it is nil. Gradients flow to mu and logvar, not to eps.
+func Reparameterize(mu, logvar, eps *ts.Tensor) *ts.Tensor {
+	std := logvar.MustMulScalar(ts.FloatScalar(0.5), false).MustExp(true) // [N, z]
+	defer std.MustDrop()
+	if eps == nil {
+		eps = std.MustRandnLike(false)
+		defer eps.MustDrop()
+	}
+	scaled := std.MustMul(eps, false)
+	return scaled.MustAdd(mu, true)
+}

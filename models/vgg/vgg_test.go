@@ -1,0 +1,264 @@
+package vgg_test
+
+import (
+	"math"
+	"math/rand"
+	"strconv"
+	"testing"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/internal/npz"
+	"torchlab/internal/optim"
+	"torchlab/internal/reference"
+	"torchlab/internal/tensors"
+	"torchlab/internal/torchrt"
+	"torchlab/models/vgg"
+)
+
+const batch = 8
+
+// build makes a VGG11 with libtorch seeded, as the reference script does.
+func build(t *testing.T, cfg vgg.Config, seed int64) (*vgg.VGG, map[string]*ts.Tensor) {
+	t.Helper()
+	if _, err := torchrt.Init(torchrt.Config{Threads: 2, Seed: seed}); err != nil {
+		t.Fatal(err)
+	}
+	vs := nn.NewVarStore(gotch.CPU)
+	m, err := vgg.New(vs.Root(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named, err := tensors.Named(vs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, named
+}
+
+// refArgs are the reference script's flags for cfg.
+func refArgs(cfg vgg.Config, extra ...string) []string {
+	args := []string{"--dropout", fmtG(cfg.Dropout), "--init", cfg.Init, "--threads", "2"}
+	if cfg.BatchNorm {
+		args = append(args, "--batch-norm")
+	}
+	return append(args, extra...)
+}
+
+func fmtG(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// randomBatch is reproducible normal inputs [n, 1, 32, 32] and labels.
+func randomBatch(rng *rand.Rand, n int) ([]float32, []int64) {
+	x := make([]float32, n*32*32)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	y := make([]int64, n)
+	for i := range y {
+		y[i] = int64(rng.Intn(10))
+	}
+	return x, y
+}
+
+func TestNamesMatchPyTorch(t *testing.T) {
+	torchrt.Lock()
+	for _, bn := range []bool{false, true} {
+		cfg := vgg.DefaultConfig()
+		cfg.BatchNorm = bn
+		_, named := build(t, cfg, 3)
+		ref := reference.Run(t, "vgg_mnist.py", nil, append(refArgs(cfg), "--seed", "3", "init")...)
+		if len(ref) != len(named) {
+			t.Errorf("batch norm %v: %d tensors in Go, %d in PyTorch", bn, len(named), len(ref))
+		}
+		for name, want := range ref {
+			got, ok := named[name]
+			if !ok {
+				t.Errorf("batch norm %v: PyTorch has %s, Go does not", bn, name)
+				continue
+			}
+			a, err := tensors.ToArray(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Same seed, same draws in the same order: identical values.
+			reference.AssertClose(t, "init "+name, a.Floats(), want.Floats(), 0)
+		}
+	}
+}
+
+// TestForwardMatchesPyTorch loads Go's weights into the reference and
+// compares logits in eval mode and, with batch norm, in training mode
+// (dropout off, so that it is deterministic) with the running statistics.
+func TestForwardMatchesPyTorch(t *testing.T) {
+	torchrt.Lock()
+	for _, bn := range []bool{false, true} {
+		cfg := vgg.DefaultConfig()
+		cfg.BatchNorm = bn
+		if bn {
+			cfg.Dropout = 0
+		}
+		m, named := build(t, cfg, 5)
+		weights, err := tensors.ToArrays(named)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs, _ := randomBatch(rand.New(rand.NewSource(1)), batch)
+		weights["x"] = npz.Float32(xs, batch, 1, 32, 32)
+		ref := reference.Run(t, "vgg_mnist.py", weights, append(refArgs(cfg), "forward")...)
+
+		x, err := tensors.FromFloat32(xs, batch, 1, 32, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.MustDrop()
+		modes := []bool{false}
+		if bn {
+			modes = append(modes, true)
+		}
+		for _, train := range modes {
+			var got []float32
+			err = torchrt.NoGrad(func() error {
+				logits := m.ForwardT(x, train) // [8, 10]
+				defer logits.MustDrop()
+				got, err = tensors.Float32s(logits)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := "logits"
+			if train {
+				name = "logits_train"
+			}
+			reference.AssertClose(t, name, f64(got), ref[name].Floats(), 1e-4)
+		}
+		if bn {
+			for _, name := range []string{"features.1.running_mean", "features.1.running_var", "features.26.running_var"} {
+				a, err := tensors.ToArray(named[name])
+				if err != nil {
+					t.Fatal(err)
+				}
+				reference.AssertClose(t, name, a.Floats(), ref[name].Floats(), 1e-5)
+			}
+		}
+	}
+}
+
+func f64(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// TestSGDStepsMatchPyTorch trains 20 steps on the same batches from the
+// same weights with dropout off on both sides.
+func TestSGDStepsMatchPyTorch(t *testing.T) {
+	torchrt.Lock()
+	const steps = 20
+	cfg := vgg.DefaultConfig()
+	cfg.Dropout = 0
+	m, named := build(t, cfg, 7)
+	weights, err := tensors.ToArrays(named)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Four batches, each seen five times: a net that learns lowers the
+	// loss on a batch it has seen, which shows the comparison covers
+	// trained weights and not only the initial ones.
+	const distinct = 4
+	rng := rand.New(rand.NewSource(2))
+	var xs []float32
+	var ys []int64
+	for range distinct {
+		x, y := randomBatch(rng, batch)
+		xs, ys = append(xs, x...), append(ys, y...)
+	}
+	for len(ys) < steps*batch {
+		xs, ys = append(xs, xs[:distinct*batch*32*32]...), append(ys, ys[:distinct*batch]...)
+	}
+	weights["xs"] = npz.Float32(xs, steps, batch, 1, 32, 32)
+	weights["ys"] = npz.Int64(ys, steps, batch)
+	const lr, momentum = 0.02, 0.9
+	ref := reference.Run(t, "vgg_mnist.py", weights, append(refArgs(cfg), "--lr", fmtG(lr), "--momentum", fmtG(momentum), "steps")...)
+
+	opt, err := optim.New(optim.Config{Name: "sgd", LR: lr, Momentum: momentum}, named)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ref["losses"].Floats()
+	px := batch * 32 * 32
+	for i := range steps {
+		x, err := tensors.FromFloat32(xs[i*px:(i+1)*px], batch, 1, 32, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := tensors.FromInt64(ys[i*batch:(i+1)*batch], batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sgdStep(t, m, opt, x, y)
+		x.MustDrop()
+		y.MustDrop()
+		rel := math.Abs(got-want[i]) / math.Abs(want[i])
+		t.Logf("step %2d: loss Go %.7f PyTorch %.7f rel diff %.2g", i, got, want[i], rel)
+		if !(rel <= 1e-4) {
+			t.Errorf("step %d: loss %v, PyTorch %v (relative difference %.3g > 1e-4)", i, got, want[i], rel)
+		}
+	}
+	if last := want[steps-distinct]; !(last < want[0]-1e-3) {
+		t.Errorf("the reference's loss on the first batch did not fall (%v -> %v): the comparison says little", want[0], last)
+	}
+}
+
+// sgdStep is one training step: forward in training mode, mean
+// cross-entropy, backward, update. It returns the loss before the update.
+func sgdStep(t *testing.T, m *vgg.VGG, opt *optim.Optimizer, x, y *ts.Tensor) float64 {
+	t.Helper()
+	if err := opt.ZeroGrad(); err != nil {
+		t.Fatal(err)
+	}
+	logits := m.ForwardT(x, true) // [8, 10]
+	defer logits.MustDrop()
+	loss := logits.MustCrossEntropyLoss(y, ts.None, 1, -100, 0, false)
+	defer loss.MustDrop()
+	if err := loss.Backward(); err != nil {
+		t.Fatal(err)
+	}
+	if err := opt.Step(); err != nil {
+		t.Fatal(err)
+	}
+	v, err := tensors.Scalar(loss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestForwardMACs(t *testing.T) {
+	// Convolutions at 32, 16, 8, 8, 4, 4, 2, 2 pixels, then 512-4096-4096-10.
+	conv := int64(32*32*64*1*9 + 16*16*128*64*9 + 8*8*256*128*9 + 8*8*256*256*9 +
+		4*4*512*256*9 + 4*4*512*512*9 + 2*2*512*512*9 + 2*2*512*512*9)
+	fc := int64(512*4096 + 4096*4096 + 4096*10)
+	if got := vgg.DefaultConfig().ForwardMACs(32); got != conv+fc {
+		t.Errorf("ForwardMACs(32) = %d, want %d", got, conv+fc)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	torchrt.Lock()
+	for _, mod := range []func(*vgg.Config){
+		func(c *vgg.Config) { c.Dropout = 1 },
+		func(c *vgg.Config) { c.InChannels = 0 },
+		func(c *vgg.Config) { c.Init = "xavier" },
+	} {
+		cfg := vgg.DefaultConfig()
+		mod(&cfg)
+		if _, err := vgg.New(nn.NewVarStore(gotch.CPU).Root(), cfg); err == nil {
+			t.Errorf("New(%+v) succeeded, want an error", cfg)
+		}
+	}
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Training speed of the char-LSTM: the Go binary (packed batches, length
+# buckets) against the plain PyTorch reference (padded one-hot batches,
+# nn.LSTM), same machine, same threads, alternating in one run.
+# Prints iterations/s and peak RSS of each run, the means and the ratio.
+# Both use one OpenBLAS thread (OPENBLAS_NUM_THREADS=1 for Python, the Go
+# default --blas-threads 1): the per-step products are too small to split.
+#
+# Usage: scripts/bench_lstm.sh [iterations] [rounds] [threads]
+# Heavy: run it as `flock /tmp/torchlab-heavy.lock scripts/bench_lstm.sh`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+iters=${1:-300}
+rounds=${2:-2}
+threads=${3:-2}
+
+find_data() {
+	if [[ -n "${TORCHLAB_DATA:-}" ]]; then echo "$TORCHLAB_DATA"; return; fi
+	if [[ -d data/tweets ]]; then echo data; return; fi
+	local d=$PWD
+	while [[ "$d" != / ]]; do
+		if [[ -d "$d/../shared/data/tweets" ]]; then echo "$d/../shared/data"; return; fi
+		d=$(dirname "$d")
+	done
+	echo "bench_lstm: no data folder with tweets/ (set TORCHLAB_DATA)" >&2
+	exit 1
+}
+data=$(find_data)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/lstm-tweets" ./cmd/lstm-tweets
+# Evaluation is not part of the timed steps; a 200-tweet test file keeps
+# the Go run's start and end evaluations short.
+head -201 "$data/tweets/tweetstest.csv" > "$tmp/test.csv"
+
+printf '%-8s %5s %10s %14s\n' impl round "it/s" "peak RSS MB"
+go_sum=0 py_sum=0
+for r in $(seq 1 "$rounds"); do
+	rm -rf "$tmp/out"
+	/usr/bin/time -f '%M' -o "$tmp/go.rss" "$tmp/lstm-tweets" train --data-dir "$data" \
+		--test "$tmp/test.csv" --iterations "$iters" --eval-every "$((iters + 1))" \
+		--train-sample 200 --threads "$threads" --blas-threads 1 --out "$tmp/out" 2> "$tmp/go.log" ||
+		{ cat "$tmp/go.log" >&2; exit 1; }
+	go_its=$(/usr/bin/python3 -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["results"]["train_iterations_per_second"])' "$tmp/out/summary.json")
+	printf '%-8s %5s %10s %14.0f\n' go "$r" "$go_its" "$(echo "$(cat "$tmp/go.rss") / 1024" | bc -l)"
+
+	OPENBLAS_NUM_THREADS=1 /usr/bin/time -f '%M' -o "$tmp/py.rss" /usr/bin/python3 scripts/reference/lstm_tweets.py bench \
+		--data "$data/tweets/tweetstrain.csv" --iterations "$iters" --threads "$threads" \
+		--optimizer adam --lr 1e-4 --out "$tmp/py.npz" > "$tmp/py.log"
+	py_its=$(awk '{for (i = 1; i < NF; i++) if ($i == "it_per_s") printf "%.2f", $(i + 1)}' "$tmp/py.log")
+	printf '%-8s %5s %10s %14.0f\n' pytorch "$r" "$py_its" "$(echo "$(cat "$tmp/py.rss") / 1024" | bc -l)"
+	go_sum=$(echo "$go_sum + $go_its" | bc -l)
+	py_sum=$(echo "$py_sum + $py_its" | bc -l)
+done
+go_mean=$(echo "$go_sum / $rounds" | bc -l)
+py_mean=$(echo "$py_sum / $rounds" | bc -l)
+printf '\nmean it/s: go %.2f, pytorch %.2f; go/pytorch = %.2fx (threads %s, %s iterations, batch 32, Adam)\n' \
+	"$go_mean" "$py_mean" "$(echo "$go_mean / $py_mean" | bc -l)" "$threads" "$iters"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Seconds per training epoch of the Galaxy Zoo VAE for each architecture:
+# Go (bin/vae-galaxy, images decoded once and cached, one tensor per split)
+# against the PyTorch reference reading the same JPEGs the usual way (PIL
+# decode, centre crop, resize in a Dataset, DataLoader with 2 workers).
+# Both train on the same number of images (the 80% train split) with batch 64,
+# Adam, 2 libtorch threads. The epoch time is that of the last epoch (the
+# first one warms up allocators and the DataLoader's workers); Go's excludes
+# the test evaluation and the one-off decoding (metrics.csv's seconds column
+# counts optimiser steps, batch gathering included).
+#
+#   scripts/bench_vae.sh                 # all three archs, 2 epochs each
+#   ARCHS=conv EPOCHS=3 LIMIT=1000 scripts/bench_vae.sh
+#
+# Takes the machine-wide heavy-job lock (/tmp/torchlab-heavy.lock) itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${TORCHLAB_HEAVY_LOCKED:-}" ]; then
+  exec env TORCHLAB_HEAVY_LOCKED=1 flock /tmp/torchlab-heavy.lock "$0" "$@"
+fi
+
+ARCHS=${ARCHS:-"mlp conv resnet"}
+EPOCHS=${EPOCHS:-2}
+THREADS=${THREADS:-2}
+LIMIT=${LIMIT:-0}
+PY=/usr/bin/python3
+
+data=${TORCHLAB_DATA:-}
+if [ -z "$data" ]; then
+  for d in ./data ../shared/data ../../shared/data; do
+    if [ -d "$d/galaxyzoo" ]; then data=$d; break; fi
+  done
+fi
+[ -d "$data/galaxyzoo" ] || { echo "bench_vae: no galaxyzoo folder (set TORCHLAB_DATA)" >&2; exit 1; }
+"$PY" -c "import torch, PIL" 2>/dev/null || { echo "bench_vae: $PY lacks torch or PIL (apt-get install python3-torch python3-pil)" >&2; exit 1; }
+
+go build -o bin/vae-galaxy ./cmd/vae-galaxy
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+printf '%-8s %12s %12s %8s %s\n' arch go_s/epoch torch_s/epoch go/torch images
+for arch in $ARCHS; do
+  bin/vae-galaxy train --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" --data-dir "$data" \
+    --out "$tmp/$arch" --threads "$THREADS" --save-every 1000 >"$tmp/$arch.log" 2>&1 \
+    || { cat "$tmp/$arch.log" >&2; exit 1; }
+  # Train-only seconds are cumulative in metrics.csv; the last epoch is the
+  # difference of the last two train rows.
+  go_s=$(awk -F, '$3=="train"{prev=cur; cur=$8} END{print (prev==""?cur:cur-prev)}' "$tmp/$arch/metrics.csv")
+  images=$(grep -o '[0-9]* train, [0-9]* test' "$tmp/$arch.log" | head -1 | cut -d' ' -f1)
+  py_json=$("$PY" scripts/reference/vae_galaxy.py bench --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" \
+    --data-dir "$data/galaxyzoo" --threads "$THREADS" --workers 2 --out /dev/null)
+  py_s=$(echo "$py_json" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_epoch"])')
+  printf '%-8s %12.2f %12.2f %8.2f %s\n' "$arch" "$go_s" "$py_s" "$(awk -v a="$go_s" -v b="$py_s" 'BEGIN{print a/b}')" "$images"
+done

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Training throughput of VGG11 (MNIST shape 1x32x32, batch 64, SGD momentum)
+# in Go (bin/vgg-mnist bench) and in the PyTorch reference, alternating runs on
+# the same machine with the same threads, plus peak RSS and the Go run's
+# GFLOP/s against libtorch's matmul peak measured in the same Go process.
+#
+#   scripts/bench_vgg.sh [rounds]    (default 2 rounds: Go, PyTorch, Go, PyTorch)
+#
+# Environment: THREADS (default 2), STEPS (30), WARMUP (5), BATCH (64).
+# Runs under flock /tmp/torchlab-heavy.lock so no other heavy job shares the CPU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds=${1:-2}
+threads=${THREADS:-2}
+steps=${STEPS:-30}
+warmup=${WARMUP:-5}
+batch=${BATCH:-64}
+lock=/tmp/torchlab-heavy.lock
+
+if [ -z "${TORCHLAB_LOCKED:-}" ]; then
+  export TORCHLAB_LOCKED=1
+  exec flock "$lock" "$0" "$@"
+fi
+
+go build -o bin/vgg-mnist ./cmd/vgg-mnist
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for r in $(seq 1 "$rounds"); do
+  echo "round $r/$rounds: Go" >&2
+  bin/vgg-mnist bench --threads "$threads" --steps "$steps" --warmup "$warmup" --batch-size "$batch" > "$tmp/go-$r.json"
+  echo "round $r/$rounds: PyTorch" >&2
+  /usr/bin/python3 scripts/reference/vgg_mnist.py bench --threads "$threads" --steps "$steps" \
+    --warmup "$warmup" --batch-size "$batch" --out "$tmp/py-$r.json"
+done
+
+/usr/bin/python3 - "$tmp" "$rounds" <<'EOF'
+import json, statistics, sys
+tmp, rounds = sys.argv[1], int(sys.argv[2])
+go = [json.load(open(f"{tmp}/go-{r}.json")) for r in range(1, rounds + 1)]
+py = [json.load(open(f"{tmp}/py-{r}.json")) for r in range(1, rounds + 1)]
+med = lambda rs, k: statistics.median(r[k] for r in rs)
+g, p = med(go, "images_per_second"), med(py, "images_per_second")
+mb = lambda v: f"{v / 2**20:.0f} MB"
+print(f"VGG11 training, 1x32x32, batch {go[0]['batch_size']}, {go[0]['threads']} threads, "
+      f"{go[0]['steps']} timed steps, median of {rounds} alternating runs")
+print(f"{'':24}{'Go (gotch)':>14}{'PyTorch':>14}")
+print(f"{'images/s':24}{g:>14.1f}{p:>14.1f}")
+runs = lambda rs: " ".join("%.1f" % r["images_per_second"] for r in rs)
+print(f"{'runs (images/s)':24}{runs(go):>14}{runs(py):>14}")
+print(f"{'peak RSS':24}{mb(max(r['peak_rss_bytes'] for r in go)):>14}{mb(max(r['peak_rss_bytes'] for r in py)):>14}")
+print(f"Go / PyTorch images/s: {g / p:.3f}")
+gf, mm = med(go, "gflops"), med(go, "matmul_gflops")
+print(f"Go training GFLOP/s: {gf:.1f} of a {mm:.1f} GFLOP/s libtorch matmul peak ({100 * gf / mm:.0f}%)")
+EOF

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# make demo: quick but real runs of every part of torchlab, then the report.
+#
+#   bash scripts/demo.sh [--data-dir DIR] [--out DIR] [--threads N]
+#
+# Data: --data-dir, else $DATA_DIR, else each command's own search
+# ($TORCHLAB_DATA, ./data, ../shared/data upwards; MNIST also from the Go
+# module cache). Runs go to out/demo/<command>/, the report to out/report/.
+# About 15 minutes on a 2-core machine once the binaries are built
+# (measured per part: see the timings it prints at the end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# --- Quick settings of make demo (README.md states the same; internal/report's test checks) ---
+VGG_SUBSET=0.1         # stratified tenth of MNIST's training set (about 600 images per class)
+VGG_EPOCHS=1
+VGG_EVAL_EVERY=25      # minibatches between evaluations, so one epoch still draws curves
+VGG_TEST_SUBSET=0.1    # evaluate on a stratified tenth of the test set (1,000 images)
+VGG_TRAIN_EVAL_SIZE=1000
+LSTM_ITERATIONS=3000
+LSTM_EVAL_EVERY=500
+VAE_ARCHS="mlp conv resnet"
+VAE_EPOCHS=3
+VAE_IMAGE_SIZE=32      # 32x32 galaxies: at 64x64 three resnet epochs alone take ~10 minutes here
+# --- end of quick settings ---
+
+DATA_DIR=${DATA_DIR:-}
+OUT=out/demo
+THREADS=${THREADS:-$(nproc)}
+while (($#)); do
+  case "$1" in
+    --data-dir) DATA_DIR=$2; shift 2 ;;
+    --data-dir=*) DATA_DIR=${1#*=}; shift ;;
+    --out) OUT=$2; shift 2 ;;
+    --out=*) OUT=${1#*=}; shift ;;
+    --threads) THREADS=$2; shift 2 ;;
+    --threads=*) THREADS=${1#*=}; shift ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "demo: unknown argument $1 (want --data-dir DIR, --out DIR, --threads N)" >&2; exit 2 ;;
+  esac
+done
+data=()
+if [ -n "$DATA_DIR" ]; then
+  [ -d "$DATA_DIR" ] || { echo "demo: data folder $DATA_DIR does not exist" >&2; exit 1; }
+  data=(--data-dir "$DATA_DIR")
+fi
+
+timings=()
+step() { # step NAME COMMAND...: run, time and log one part
+  local name=$1 start=$SECONDS
+  shift
+  echo
+  echo "=== demo: $name: $*"
+  "$@"
+  timings+=("$(printf '%-22s %4ds' "$name" $((SECONDS - start)))")
+}
+
+echo "=== demo: building the commands into bin/"
+go build -o bin/ ./cmd/cnn-calc ./cmd/vgg-mnist ./cmd/lstm-tweets ./cmd/vae-galaxy ./cmd/report
+mkdir -p "$OUT"
+
+step "cnn-calc" bash -c 'set -o pipefail; bin/cnn-calc --threads "$1" | tee "$2/cnn-calc.txt"' _ "$THREADS" "$OUT"
+
+rm -rf "$OUT/vgg-mnist" "$OUT/lstm-tweets" "$OUT/vae-galaxy"
+step "vgg-mnist" bin/vgg-mnist train "${data[@]}" --out "$OUT/vgg-mnist" --threads "$THREADS" \
+  --subset "$VGG_SUBSET" --epochs "$VGG_EPOCHS" --eval-every "$VGG_EVAL_EVERY" \
+  --test-subset "$VGG_TEST_SUBSET" --train-eval-size "$VGG_TRAIN_EVAL_SIZE"
+
+step "lstm-tweets" bin/lstm-tweets train "${data[@]}" --out "$OUT/lstm-tweets" --threads "$THREADS" \
+  --iterations "$LSTM_ITERATIONS" --eval-every "$LSTM_EVAL_EVERY"
+
+compare=()
+for arch in $VAE_ARCHS; do
+  step "vae-galaxy $arch" bin/vae-galaxy train "${data[@]}" --out "$OUT/vae-galaxy/$arch" --threads "$THREADS" \
+    --arch "$arch" --epochs "$VAE_EPOCHS" --image-size "$VAE_IMAGE_SIZE"
+  compare+=(--compare "$OUT/vae-galaxy/$arch")
+done
+step "vae-galaxy compare" bin/vae-galaxy plots --threads "$THREADS" --out "$OUT/vae-galaxy" "${compare[@]}"
+
+step "report" bin/report --threads "$THREADS" --out out/report \
+  --vgg-dir "$OUT/vgg-mnist" --lstm-dir "$OUT/lstm-tweets" --vae-dir "$OUT/vae-galaxy"
+
+echo
+echo "=== demo: done in $((SECONDS / 60))m$((SECONDS % 60))s"
+printf '  %s\n' "${timings[@]}"
+echo "Report: $(pwd)/out/report/report.md"
+echo "        $(pwd)/out/report/report.html (self-contained; open it in a browser)"

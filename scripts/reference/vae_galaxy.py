@@ -1,0 +1,261 @@
+"""PyTorch reference for torchlab's Galaxy Zoo VAE (models/vae, cmd/vae-galaxy).
+
+bce:     --in logits, x -> nll = binary_cross_entropy(sigmoid(logits), x, sum) / N
+forward: --in weights (state_dict names), x, eps [, cond] -> logits, mu, logvar,
+         kl, nll, loss, in training mode (batch statistics) and in eval mode.
+bench:   train for --epochs on the Galaxy Zoo JPEGs read the usual PyTorch way
+         (PIL decode, centre crop, resize in a Dataset, DataLoader with
+         --workers processes) and print seconds per epoch as JSON.
+
+The modules mirror models/vae name for name, so a state_dict and the Go
+model's variables are interchangeable.
+"""
+import csv
+import json
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import common
+
+WIDTHS = [32, 64, 128, 256, 512]
+
+
+class MLPEncoder(nn.Module):
+    def __init__(self, c, size, hidden):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(c * size * size, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
+        self.features = hidden
+
+    def forward(self, x):
+        return self.net(x.flatten(1))
+
+
+class MLPDecoder(nn.Module):
+    def __init__(self, c, size, hidden, zin):
+        super().__init__()
+        self.shape = (c, size, size)
+        self.net = nn.Sequential(nn.Linear(zin, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, c * size * size))
+
+    def forward(self, z):
+        return self.net(z).view(-1, *self.shape)
+
+
+class ConvEncoder(nn.Module):
+    def __init__(self, c, size):
+        super().__init__()
+        mods, cin = [], c
+        for w in WIDTHS:
+            mods += [nn.Conv2d(cin, w, 4, 2, 1), nn.BatchNorm2d(w), nn.LeakyReLU(0.2)]
+            cin = w
+        self.net = nn.Sequential(*mods)
+        self.features = cin * (size // 32) ** 2
+
+    def forward(self, x):
+        return self.net(x).flatten(1)
+
+
+class ConvDecoder(nn.Module):
+    def __init__(self, c, size, zin):
+        super().__init__()
+        self.side = size // 32
+        self.fc = nn.Linear(zin, WIDTHS[-1] * self.side ** 2)
+        mods, cin = [], WIDTHS[-1]
+        for w in reversed(WIDTHS[:-1]):
+            mods += [nn.ConvTranspose2d(cin, w, 4, 2, 1), nn.BatchNorm2d(w), nn.LeakyReLU(0.2)]
+            cin = w
+        mods.append(nn.ConvTranspose2d(cin, c, 4, 2, 1))
+        self.net = nn.Sequential(*mods)
+
+    def forward(self, z):
+        return self.net(self.fc(z).view(-1, WIDTHS[-1], self.side, self.side))
+
+
+class ResBlock(nn.Module):
+    def __init__(self, cin, cout, up):
+        super().__init__()
+        if up:
+            self.conv1 = nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False)
+        else:
+            self.conv1 = nn.Conv2d(cin, cout, 3, 2, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        if up:
+            self.skip = nn.ConvTranspose2d(cin, cout, 2, 2, bias=False)
+        else:
+            self.skip = nn.Conv2d(cin, cout, 1, 2, bias=False)
+        self.skip_bn = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(h)) + self.skip_bn(self.skip(x)))
+
+
+class ResEncoder(nn.Module):
+    def __init__(self, c, size):
+        super().__init__()
+        ins = [c] + WIDTHS[:-1]
+        self.blocks = nn.Sequential(*[ResBlock(i, o, False) for i, o in zip(ins, WIDTHS)])
+        self.features = WIDTHS[-1] * (size // 32) ** 2
+
+    def forward(self, x):
+        return self.blocks(x).flatten(1)
+
+
+class ResDecoder(nn.Module):
+    def __init__(self, c, size, zin):
+        super().__init__()
+        self.side = size // 32
+        self.fc = nn.Linear(zin, WIDTHS[-1] * self.side ** 2)
+        outs = [256, 128, 64, 32, 32]
+        ins = [WIDTHS[-1]] + outs[:-1]
+        self.blocks = nn.Sequential(*[ResBlock(i, o, True) for i, o in zip(ins, outs)])
+        self.out = nn.Conv2d(outs[-1], c, 3, 1, 1)
+
+    def forward(self, z):
+        return self.out(self.blocks(self.fc(z).view(-1, WIDTHS[-1], self.side, self.side)))
+
+
+class VAE(nn.Module):
+    def __init__(self, arch, z_dim=32, size=64, c=3, hidden=512, classes=0):
+        super().__init__()
+        self.classes = classes
+        zin = z_dim + classes
+        if arch == "mlp":
+            self.encoder = MLPEncoder(c, size, hidden)
+        elif arch == "conv":
+            self.encoder = ConvEncoder(c, size)
+        else:
+            self.encoder = ResEncoder(c, size)
+        feat = self.encoder.features + classes
+        self.fc_mu = nn.Linear(feat, z_dim)
+        self.fc_logvar = nn.Linear(feat, z_dim)
+        if arch == "mlp":
+            self.decoder = MLPDecoder(c, size, hidden, zin)
+        elif arch == "conv":
+            self.decoder = ConvDecoder(c, size, zin)
+        else:
+            self.decoder = ResDecoder(c, size, zin)
+
+    def forward(self, x, cond=None, eps=None):
+        h = self.encoder(x)
+        if cond is not None:
+            h = torch.cat([h, cond], 1)
+        mu, logvar = self.fc_mu(h), self.fc_logvar(h)
+        std = torch.exp(0.5 * logvar)
+        if eps is None:
+            eps = torch.randn_like(std)
+        z = mu + std * eps
+        if cond is not None:
+            z = torch.cat([z, cond], 1)
+        return self.decoder(z), mu, logvar
+
+
+def kl_divergence(mu, logvar):
+    return (-0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1)).mean()
+
+
+def bernoulli_nll(logits, x):
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
+
+
+def mode_bce(args):
+    t = common.load(args.inp)
+    logits, x = t["logits"], t["x"]
+    nll = F.binary_cross_entropy(torch.sigmoid(logits), x, reduction="sum") / x.shape[0]
+    common.save(args.out, {"nll": nll.reshape(1)})
+
+
+def mode_forward(args):
+    t = common.load(args.inp)
+    cond = t.get("cond")
+    classes = cond.shape[1] if cond is not None else 0
+    model = VAE(args.arch, args.z_dim, args.image_size, classes=classes)
+    common.load_state(model, t)
+    out = {}
+    with torch.no_grad():
+        for mode in ["train", "eval"]:
+            model.train(mode == "train")
+            logits, mu, logvar = model(t["x"], cond, t["eps"])
+            kl, nll = kl_divergence(mu, logvar), bernoulli_nll(logits, t["x"])
+            out.update({f"{mode}_logits": logits, f"{mode}_mu": mu, f"{mode}_logvar": logvar,
+                        f"{mode}_kl": kl.reshape(1), f"{mode}_nll": nll.reshape(1),
+                        f"{mode}_loss": (nll + args.beta * kl).reshape(1)})
+    common.save(args.out, out)
+
+
+class GalaxyJPEGs(torch.utils.data.Dataset):
+    """Decodes, centre-crops and resizes one JPEG per item, every epoch."""
+
+    def __init__(self, folder, ids, crop, size):
+        self.paths = [os.path.join(folder, "images_training_rev1", f"{i}.jpg") for i in ids]
+        self.crop, self.size = crop, size
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, i):
+        from PIL import Image
+        with Image.open(self.paths[i]) as img:
+            img = img.convert("RGB")
+            w, h = img.size
+            left, top = (w - self.crop) // 2, (h - self.crop) // 2
+            img = img.crop((left, top, left + self.crop, top + self.crop))
+            img = img.resize((self.size, self.size), Image.BOX)
+            a = np.asarray(img, dtype=np.float32) / 255.0
+        return torch.from_numpy(a.transpose(2, 0, 1).copy())
+
+
+def mode_bench(args):
+    with open(os.path.join(args.data_dir, "training_solutions_rev1.csv")) as f:
+        ids = [row[0] for row in list(csv.reader(f))[1:]]
+    if args.limit:
+        ids = ids[:args.limit]
+    n_train = len(ids) - round(args.test_fraction * len(ids))
+    ds = GalaxyJPEGs(args.data_dir, ids[:n_train], 212, args.image_size)
+    loader = torch.utils.data.DataLoader(ds, batch_size=args.batch_size, shuffle=True,
+                                         num_workers=args.workers, persistent_workers=args.workers > 0)
+    model = VAE(args.arch, args.z_dim, args.image_size)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    times = []
+    for _ in range(args.epochs):
+        start = time.perf_counter()
+        for x in loader:
+            logits, mu, logvar = model(x)
+            loss = bernoulli_nll(logits, x) + kl_divergence(mu, logvar)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        times.append(time.perf_counter() - start)
+    later = times[1:] or times
+    print(json.dumps({"arch": args.arch, "images": n_train, "epoch_seconds": times,
+                      "seconds_per_epoch": sum(later) / len(later), "loss": loss.item()}))
+
+
+def main():
+    p = common.parser(__doc__)
+    p.add_argument("mode", choices=["bce", "forward", "bench"])
+    p.add_argument("--arch", default="conv", choices=["mlp", "conv", "resnet"])
+    p.add_argument("--z-dim", type=int, default=32)
+    p.add_argument("--image-size", type=int, default=64)
+    p.add_argument("--beta", type=float, default=1.0)
+    p.add_argument("--data-dir")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--test-fraction", type=float, default=0.2)
+    p.add_argument("--workers", type=int, default=2)
+    args = p.parse_args()
+    common.setup(args)
+    {"bce": mode_bce, "forward": mode_forward, "bench": mode_bench}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()
