@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Training speed of the char-LSTM: the Go binary (packed batches, length
-# buckets) against the plain PyTorch reference (padded one-hot batches,
-# nn.LSTM), same machine, same threads, alternating in one run.
+# Training speed of the char-LSTM: the Go binary (batches of similar length
+# from length buckets, state taken at each tweet's last character) against
+# the plain PyTorch reference (random padded one-hot batches, nn.LSTM), same
+# model, same machine, same threads, alternating in one run.
 # Prints iterations/s and peak RSS of each run, the means and the ratio.
 # Both use one OpenBLAS thread (OPENBLAS_NUM_THREADS=1 for Python, the Go
 # default --blas-threads 1): the per-step products are too small to split.
 #
-# Usage: scripts/bench_lstm.sh [iterations] [rounds] [threads]
+# Usage: scripts/bench_lstm.sh [iterations=300] [rounds=2] [threads=1]
+# (one thread is the Go binary's fastest setting; both get the same).
 # Heavy: run it as `flock /tmp/torchlab-heavy.lock scripts/bench_lstm.sh`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 iters=${1:-300}
 rounds=${2:-2}
-threads=${3:-2}
+threads=${3:-1}
 
 find_data() {
 	if [[ -n "${TORCHLAB_DATA:-}" ]]; then echo "$TORCHLAB_DATA"; return; fi

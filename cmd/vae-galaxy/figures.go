@@ -466,8 +466,10 @@ func drawWeights(out string, m *vae.VAE, named map[string]*ts.Tensor) error {
 		filters = []string{"encoder.net.0.weight", "decoder.net.12.weight"}
 		matrices = []string{"fc_mu.weight"}
 	case "resnet":
-		filters = []string{"encoder.blocks.0.conv1.weight", "encoder.blocks.0.skip.weight"}
-		matrices = []string{"fc_mu.weight"}
+		// The first block's 1x1 skip weights are colour mixes, not
+		// pictures, and a grid needs tiles of one size: show them as a matrix.
+		filters = []string{"encoder.blocks.0.conv1.weight"}
+		matrices = []string{"fc_mu.weight", "encoder.blocks.0.skip.weight"}
 	case "mlp":
 		filters = []string{"encoder.net.0.weight"}
 		matrices = []string{"encoder.net.2.weight", "fc_mu.weight"}

@@ -13,8 +13,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+
 	"torchlab/internal/metrics"
+	"torchlab/internal/tensors"
 	"torchlab/internal/torchrt"
+	"torchlab/models/vae"
 )
 
 // fakeGalaxyZoo writes n small JPEGs and a Kaggle-format CSV under
@@ -267,5 +272,32 @@ func TestPCA(t *testing.T) {
 	}
 	if _, _, _, err := pca2(rows[:3], 1, 3); err == nil {
 		t.Error("PCA of one row: want an error")
+	}
+}
+
+// TestWeightFiguresEveryArch draws the weight figures of a fresh model of
+// each architecture: the tiles of one grid must share a size whatever the
+// architecture's first layers are.
+func TestWeightFiguresEveryArch(t *testing.T) {
+	torchrt.Lock()
+	for _, arch := range []string{"mlp", "conv", "resnet"} {
+		vs := nn.NewVarStore(gotch.CPU)
+		m, err := vae.New(vs.Root(), vae.Config{Arch: arch, ImageSize: 32, ZDim: 4}.WithDefaults())
+		if err != nil {
+			t.Fatal(err)
+		}
+		named, err := tensors.Named(vs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if err := drawWeights(dir, m, named); err != nil {
+			t.Fatalf("%s: %v", arch, err)
+		}
+		for _, f := range []string{figFilters, figMatrix} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("%s: %v", arch, err)
+			}
+		}
 	}
 }
