@@ -23,7 +23,7 @@ func predict(cfg *predictConfig, stdin io.Reader, stdout io.Writer) error {
 	if _, err := torchrt.Init(torchrt.Config{Threads: cfg.Threads, Seed: 1}); err != nil {
 		return err
 	}
-	setBLASThreads(cfg.BLASThreads)
+	torchrt.SetBLASThreads(cfg.BLASThreads)
 	meta, err := checkpoint.ReadMeta(cfg.Checkpoint)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"torchlab/internal/progress"
 	"torchlab/internal/run"
 	"torchlab/internal/tensors"
+	"torchlab/internal/torchrt"
 	"torchlab/models/charlstm"
 )
 
@@ -122,7 +123,7 @@ func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) 
 			return nil, err
 		}
 	}
-	if !setBLASThreads(cfg.BLASThreads) {
+	if !torchrt.SetBLASThreads(cfg.BLASThreads) {
 		logf("BLAS is not OpenBLAS: --blas-threads ignored")
 	}
 	if err := dataPaths(cfg); err != nil {

@@ -1,4 +1,4 @@
-package main
+package torchrt
 
 /*
 #cgo LDFLAGS: -ldl
@@ -16,10 +16,10 @@ static int set_blas_threads(int n) {
 */
 import "C"
 
-// setBLASThreads sets OpenBLAS's own thread count, which libtorch's
+// SetBLASThreads sets OpenBLAS's own thread count, which libtorch's
 // set_num_threads does not touch. It reports whether OpenBLAS was found.
 //
-// The LSTM's matrix products are small ([32, 128] x [128, 512] per step),
-// and OpenBLAS's pthreads split even those: on 2 shared cores a training
-// step took 350 ms with OpenBLAS's default of 2 threads and 108 ms with 1.
-func setBLASThreads(n int) bool { return C.set_blas_threads(C.int(n)) == 1 }
+// Small matrix products suffer most: for the character LSTM ([32, 128] x
+// [128, 512] per step) a training step took 350 ms with OpenBLAS's default
+// of one thread per core and 108 ms with one, on 2 shared cores.
+func SetBLASThreads(n int) bool { return C.set_blas_threads(C.int(n)) == 1 }
