@@ -610,9 +610,7 @@ func runPlots(pc PlotsConfig) error {
 	if _, err := checkpoint.Load(ckDir, named, nil); err != nil {
 		return err
 	}
-	data, err := loadData(dataOptions{DataDir: cfg.DataDir, CacheDir: cfg.CacheDir, Crop: cfg.Crop, Size: cfg.ImageSize,
-		Workers: cfg.Workers, SkipBad: cfg.SkipBad, Limit: cfg.Limit, TestFraction: cfg.TestFraction, Seed: cfg.Seed,
-		Conditional: cfg.Conditional})
+	data, err := loadData(cfg.dataOptions())
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,15 @@ func (c Config) check() error {
 	return c.modelConfig().WithDefaults().Check()
 }
 
+// dataOptions is how training and redrawing load the galaxies: the same
+// settings give the same split and the same cached tensors.
+func (c Config) dataOptions() dataOptions {
+	return dataOptions{DataDir: c.DataDir, CacheDir: c.CacheDir, Crop: c.Crop, Size: c.ImageSize,
+		Workers: c.Workers, SkipBad: c.SkipBad, Limit: c.Limit, TestFraction: c.TestFraction, Seed: c.Seed,
+		Conditional: c.Conditional}
+}
+
+// modelConfig is the model part of the run's configuration.
 func (c Config) modelConfig() vae.Config {
 	return vae.Config{Arch: c.Arch, ZDim: c.ZDim, ImageSize: int64(c.ImageSize), Conditional: c.Conditional,
 		NumClasses: datasets.NumClasses}
@@ -134,9 +143,7 @@ func runTrain(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	data, err := loadData(dataOptions{DataDir: cfg.DataDir, CacheDir: cfg.CacheDir, Crop: cfg.Crop, Size: cfg.ImageSize,
-		Workers: cfg.Workers, SkipBad: cfg.SkipBad, Limit: cfg.Limit, TestFraction: cfg.TestFraction, Seed: cfg.Seed,
-		Conditional: cfg.Conditional})
+	data, err := loadData(cfg.dataOptions())
 	if err != nil {
 		return err
 	}
