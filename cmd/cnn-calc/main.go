@@ -13,10 +13,8 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"runtime"
 
@@ -24,6 +22,7 @@ import (
 
 	"torchlab/internal/cnncalc"
 	"torchlab/internal/cnncalc/torchcheck"
+	"torchlab/internal/run"
 	"torchlab/internal/torchrt"
 )
 
@@ -38,18 +37,13 @@ type config struct {
 }
 
 func main() {
-	log.SetFlags(0)
-	log.SetPrefix("cnn-calc: ")
-	cfg, err := parseFlags(os.Args[1:], os.Stderr)
-	if errors.Is(err, pflag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := run(cfg, os.Stdout, os.Stderr); err != nil {
-		log.Fatal(err)
-	}
+	run.Main("cnn-calc", func(args []string) error {
+		cfg, err := parseFlags(args, os.Stderr)
+		if err != nil {
+			return err
+		}
+		return answer(cfg, os.Stdout, os.Stderr)
+	})
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -83,10 +77,10 @@ type output struct {
 	Check *torchcheck.Result `json:"libtorch_check,omitempty"`
 }
 
-// run analyses cfg.Spec, checks it with libtorch unless told not to, and
+// answer analyses cfg.Spec, checks it with libtorch unless told not to, and
 // prints the answers to stdout. The check's summary goes to stdout after
 // the answers, or to stderr with --json.
-func run(cfg config, stdout, stderr io.Writer) error {
+func answer(cfg config, stdout, stderr io.Writer) error {
 	net, err := cnncalc.Parse(cfg.Spec)
 	if err != nil {
 		return err

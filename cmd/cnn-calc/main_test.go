@@ -44,7 +44,7 @@ func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
 		return "", errOut.String(), err
 	}
 	cfg.Threads = 2
-	err = run(cfg, &out, &errOut)
+	err = answer(cfg, &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 

@@ -7,13 +7,9 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"io"
-	"log"
 	"os"
 	"runtime"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -23,37 +19,15 @@ import (
 func init() { runtime.LockOSThread() }
 
 func main() {
-	log.SetFlags(0)
-	log.SetPrefix("lstm-tweets: ")
-	err := dispatch(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	switch {
-	case errors.Is(err, pflag.ErrHelp):
-	case errors.Is(err, errInterrupted):
-		log.Print(err)
-		os.Exit(130)
-	case err != nil:
-		log.Fatal(err)
-	}
+	run.Main("lstm-tweets", func(args []string) error {
+		return dispatch(args, os.Stdin, os.Stdout, os.Stderr)
+	})
 }
 
 // dispatch runs the subcommand named by args[0] (train when absent).
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	sub := "train"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		sub, args = args[0], args[1:]
-	}
+	sub, args := run.Subcommand(args, "train", "train", "predict", "plots")
 	switch sub {
-	case "train":
-		cfg, err := parseTrain(args, stderr)
-		if err != nil {
-			return err
-		}
-		if err := cfg.Common.Runtime(); err != nil {
-			return err
-		}
-		ctx, stop := run.Interruptible()
-		defer stop()
-		return train(ctx, cfg, stderr)
 	case "predict":
 		cfg, err := parsePredict(args, stderr)
 		if err != nil {
@@ -68,6 +42,16 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		return drawPlots(*out)
+	default: // train
+		cfg, err := parseTrain(args, stderr)
+		if err != nil {
+			return err
+		}
+		if err := cfg.Common.Runtime(); err != nil {
+			return err
+		}
+		ctx, stop := run.Interruptible()
+		defer stop()
+		return train(ctx, cfg, stderr)
 	}
-	return fmt.Errorf("unknown subcommand %q (want train, predict or plots)", sub)
 }

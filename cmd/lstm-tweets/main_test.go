@@ -15,6 +15,7 @@ import (
 
 	"torchlab/internal/metrics"
 	"torchlab/internal/npz"
+	"torchlab/internal/run"
 	"torchlab/internal/torchrt"
 )
 
@@ -175,8 +176,8 @@ func TestInterruptAndResume(t *testing.T) {
 	if err := runTrain(context.Background(), whole); err != nil {
 		t.Fatal(err)
 	}
-	if err := runTrain(&stopAfter{Context: context.Background(), n: 5}, parts); !errors.Is(err, errInterrupted) {
-		t.Fatalf("interrupted run returned %v, want errInterrupted", err)
+	if err := runTrain(&stopAfter{Context: context.Background(), n: 5}, parts); !errors.Is(err, run.ErrInterrupted) {
+		t.Fatalf("interrupted run returned %v, want run.ErrInterrupted", err)
 	}
 	if n := len(readRows(t, parts)); n != 6 { // iterations 0, 2, 4
 		t.Fatalf("interrupted run wrote %d rows, want 6", n)

@@ -25,8 +25,6 @@ import (
 	"torchlab/models/charlstm"
 )
 
-var errInterrupted = errors.New("interrupted: checkpoint saved; continue with --resume")
-
 var metricsHeader = []string{"iteration", "split", "loss", "accuracy", "seconds"}
 
 func checkpointDir(out string) string { return filepath.Join(out, "checkpoint") }
@@ -72,10 +70,10 @@ func train(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 			if err := s.save(it); err != nil {
 				return fmt.Errorf("save checkpoint after interrupt: %w", err)
 			}
-			if err := s.writeSummary(started, it, stepSeconds, errInterrupted.Error()); err != nil {
+			if err := s.writeSummary(started, it, stepSeconds, run.ErrInterrupted.Error()); err != nil {
 				return err
 			}
-			return errInterrupted
+			return run.ErrInterrupted
 		}
 		seqs, labels := s.trainSet.subset(s.batches.at(it))
 		t0 := time.Now()

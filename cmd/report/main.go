@@ -10,10 +10,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"runtime"
 
@@ -22,6 +20,7 @@ import (
 	"torchlab/internal/cnncalc"
 	"torchlab/internal/cnncalc/torchcheck"
 	"torchlab/internal/report"
+	"torchlab/internal/run"
 	"torchlab/internal/torchrt"
 )
 
@@ -35,18 +34,13 @@ type config struct {
 }
 
 func main() {
-	log.SetFlags(0)
-	log.SetPrefix("report: ")
-	cfg, err := parseFlags(os.Args[1:], os.Stderr)
-	if errors.Is(err, pflag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := run(cfg, os.Stdout); err != nil {
-		log.Fatal(err)
-	}
+	run.Main("report", func(args []string) error {
+		cfg, err := parseFlags(args, os.Stderr)
+		if err != nil {
+			return err
+		}
+		return write(cfg, os.Stdout)
+	})
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -77,7 +71,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	return cfg, nil
 }
 
-func run(cfg config, stdout io.Writer) error {
+// write checks part 1 with libtorch (unless told not to), writes the
+// report and prints where it is.
+func write(cfg config, stdout io.Writer) error {
 	if cfg.Check {
 		net, err := cnncalc.Parse(cfg.Spec)
 		if err != nil {

@@ -32,7 +32,7 @@ func TestRun(t *testing.T) {
 		t.Fatalf("flags: %v\n%s", err, stderr.String())
 	}
 	var stdout bytes.Buffer
-	if err := run(cfg, &stdout); err != nil {
+	if err := write(cfg, &stdout); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"no run of lstm-tweets found", "no run of vae-galaxy found", "report: " + filepath.Join(out, "report.md")} {

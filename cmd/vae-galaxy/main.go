@@ -31,26 +31,17 @@ import (
 func init() { runtime.LockOSThread() }
 
 func main() {
-	log.SetFlags(log.Ltime)
-	log.SetPrefix("vae-galaxy: ")
-	ctx, stop := run.Interruptible()
-	defer stop()
-	if err := dispatch(ctx, os.Args[1:], os.Stderr); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			os.Exit(0)
-		}
-		log.Print(err)
-		stop()
-		os.Exit(1)
-	}
+	run.Main("vae-galaxy", func(args []string) error {
+		log.SetFlags(log.Ltime) // epochs take minutes: say when things happened
+		ctx, stop := run.Interruptible()
+		defer stop()
+		return dispatch(ctx, args, os.Stderr)
+	})
 }
 
 // dispatch picks the subcommand (train when the first argument is a flag).
 func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
-	sub := "train"
-	if len(args) > 0 && (args[0] == "train" || args[0] == "plots") {
-		sub, args = args[0], args[1:]
-	}
+	sub, args := run.Subcommand(args, "train", "train", "plots")
 	switch sub {
 	case "plots":
 		cfg, err := parsePlots(args, stderr)

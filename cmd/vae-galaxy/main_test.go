@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -20,6 +21,8 @@ import (
 	"torchlab/internal/tensors"
 	"torchlab/internal/torchrt"
 	"torchlab/models/vae"
+
+	"torchlab/internal/run"
 )
 
 // fakeGalaxyZoo writes n small JPEGs and a Kaggle-format CSV under
@@ -154,8 +157,8 @@ func TestTrainResumePlots(t *testing.T) {
 			cancel()
 		}
 	}
-	if err := runTrain(ctx, cfg); err != nil {
-		t.Fatal(err)
+	if err := runTrain(ctx, cfg); !errors.Is(err, run.ErrInterrupted) {
+		t.Fatalf("interrupted run returned %v, want run.ErrInterrupted", err)
 	}
 	if _, err := os.Stat(filepath.Join(part, "summary.json")); err == nil {
 		t.Fatal("interrupted run wrote summary.json")

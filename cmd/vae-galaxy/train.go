@@ -180,8 +180,7 @@ func runTrain(ctx context.Context, cfg Config) error {
 		return err
 	}
 	if interrupted {
-		log.Printf("interrupted at step %d; checkpoint saved in %s; continue with --resume", t.step, ckDir)
-		return nil
+		return fmt.Errorf("step %d, %s: %w", t.step, ckDir, run.ErrInterrupted)
 	}
 	return t.finish(started)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 
@@ -93,15 +92,4 @@ func (c *config) validate() error {
 		return fmt.Errorf("--subset and --test-subset must be in (0, 1]")
 	}
 	return nil
-}
-
-// interruptible is run.Interruptible; a second Ctrl-C while the checkpoint
-// is saved kills the process as usual.
-func interruptible() (context.Context, context.CancelFunc) {
-	ctx, stop := run.Interruptible()
-	go func() {
-		<-ctx.Done()
-		stop() // restores the default action of the signals
-	}()
-	return ctx, stop
 }

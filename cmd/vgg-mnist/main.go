@@ -8,13 +8,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"log"
 	"os"
 	"runtime"
 
 	"github.com/spf13/pflag"
+
+	"torchlab/internal/run"
 )
 
 // libtorch's grad mode and gotch's last error are per OS thread.
@@ -43,28 +43,17 @@ taken from the command line.
 `
 
 func main() {
-	log.SetFlags(0)
-	log.SetPrefix("vgg-mnist: ")
-	args := os.Args[1:]
-	sub := "train"
-	if len(args) > 0 && (args[0] == "train" || args[0] == "plots" || args[0] == "bench") {
-		sub, args = args[0], args[1:]
-	}
-	var err error
-	switch sub {
-	case "train":
-		err = mainTrain(args)
-	case "plots":
-		err = mainPlots(args)
-	case "bench":
-		err = mainBench(args)
-	}
-	if errors.Is(err, pflag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		log.Fatal(err)
-	}
+	run.Main("vgg-mnist", func(args []string) error {
+		sub, args := run.Subcommand(args, "train", "train", "plots", "bench")
+		switch sub {
+		case "plots":
+			return mainPlots(args)
+		case "bench":
+			return mainBench(args)
+		default:
+			return mainTrain(args)
+		}
+	})
 }
 
 func newFlagSet(name string) *pflag.FlagSet {
@@ -90,9 +79,12 @@ func mainTrain(args []string) error {
 	if err := cfg.Runtime(); err != nil {
 		return err
 	}
-	ctx, stop := interruptible()
+	ctx, stop := run.Interruptible()
 	defer stop()
-	_, err := train(ctx, cfg, os.Stderr)
+	res, err := train(ctx, cfg, os.Stderr)
+	if err == nil && res.Interrupted && ctx.Err() != nil { // not --max-steps
+		return run.ErrInterrupted
+	}
 	return err
 }
 

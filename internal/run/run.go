@@ -4,14 +4,11 @@
 package run
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -43,12 +40,6 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, defaultOut string) {
 func (c *Common) Runtime() error {
 	_, err := torchrt.Init(torchrt.Config{Threads: c.Threads, Seed: c.Seed})
 	return err
-}
-
-// Interruptible returns a context cancelled by Ctrl-C or SIGTERM, so a
-// training loop can save a checkpoint and return instead of dying.
-func Interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 // CommandLine is how this process was started, quoted for a shell, for the
