@@ -52,18 +52,13 @@ func (s *convStage) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
 // k4s2p1 halves (conv) or doubles (transposed conv) the side exactly.
 var k4s2p1 = layers.ConvConfig{Stride: 2, Padding: 1}
 
-// convEncoder is five Conv2d(k4 s2 p1) stages with 32..512 filters, each
-// with BatchNorm and leaky ReLU, named encoder.net.{3i} (conv) and
-// encoder.net.{3i+1} (BatchNorm) as in an nn.Sequential whose every third
-// module is the activation.
-type convEncoder struct {
-	stages   []*convStage
-	features int64
-}
-
-func newConvEncoder(p *nn.Path, cfg Config) (*convEncoder, error) {
+// newConvEncoder builds five Conv2d(k4 s2 p1) stages with 32..512
+// filters, each with BatchNorm and leaky ReLU, named encoder.net.{3i}
+// (conv) and encoder.net.{3i+1} (BatchNorm) as in an nn.Sequential whose
+// every third module is the activation.
+func newConvEncoder(p *nn.Path, cfg Config) (*stackEncoder, error) {
 	net := p.Sub("net")
-	e := &convEncoder{}
+	var stages []block
 	in := cfg.Channels
 	for i, out := range convWidths {
 		conv, err := layers.NewConv2d(net.Sub(fmt.Sprint(3*i)), in, out, 4, k4s2p1)
@@ -74,41 +69,18 @@ func newConvEncoder(p *nn.Path, cfg Config) (*convEncoder, error) {
 		if err != nil {
 			return nil, fmt.Errorf("conv encoder: %w", err)
 		}
-		e.stages = append(e.stages, &convStage{conv: conv, bn: bn})
+		stages = append(stages, &convStage{conv: conv, bn: bn})
 		in = out
 	}
-	side := cfg.ImageSize >> len(convWidths)
-	e.features = in * side * side
-	return e, nil
+	return newStackEncoder(stages, cfg), nil
 }
 
-func (e *convEncoder) Features() int64 { return e.features }
-
-func (e *convEncoder) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
-	h := x // [N, C, S, S]
-	for _, s := range e.stages {
-		next := s.ForwardT(h, train) // side halves, channels 32..512
-		if h != x {
-			h.MustDrop()
-		}
-		h = next
-	}
-	return h.MustFlatten(1, -1, true) // [N, 512*(S/32)^2]
-}
-
-// convDecoder is Linear(zIn, 512*s0*s0) (decoder.fc), a reshape to
+// newConvDecoder builds Linear(zIn, 512*s0*s0) (decoder.fc), a reshape to
 // [512, s0, s0], four ConvTranspose2d(k4 s2 p1) stages 512->256->...->32
 // with BatchNorm and leaky ReLU (decoder.net.{3i}, decoder.net.{3i+1}),
 // and a last ConvTranspose2d 32->C (decoder.net.12) giving logits.
-type convDecoder struct {
-	fc     *layers.Linear
-	stages []*convStage
-	out    *layers.ConvTranspose2d
-	side   int64
-}
-
-func newConvDecoder(p *nn.Path, cfg Config, zIn int64) (*convDecoder, error) {
-	d := &convDecoder{side: cfg.ImageSize >> len(convWidths)}
+func newConvDecoder(p *nn.Path, cfg Config, zIn int64) (*stackDecoder, error) {
+	d := &stackDecoder{side: cfg.ImageSize >> len(convWidths)}
 	top := convWidths[len(convWidths)-1]
 	var err error
 	if d.fc, err = layers.NewLinear(p.Sub("fc"), zIn, top*d.side*d.side, true); err != nil {
@@ -127,24 +99,11 @@ func newConvDecoder(p *nn.Path, cfg Config, zIn int64) (*convDecoder, error) {
 		if err != nil {
 			return nil, fmt.Errorf("conv decoder: %w", err)
 		}
-		d.stages = append(d.stages, &convStage{convT: convT, bn: bn})
+		d.blocks = append(d.blocks, &convStage{convT: convT, bn: bn})
 		in = out
 	}
-	if d.out, err = layers.NewConvTranspose2d(net.Sub(fmt.Sprint(3*len(d.stages))), in, cfg.Channels, 4, k4s2p1); err != nil {
+	if d.out, err = layers.NewConvTranspose2d(net.Sub(fmt.Sprint(3*len(d.blocks))), in, cfg.Channels, 4, k4s2p1); err != nil {
 		return nil, fmt.Errorf("conv decoder: %w", err)
 	}
 	return d, nil
-}
-
-func (d *convDecoder) ForwardT(z *ts.Tensor, train bool) *ts.Tensor {
-	top := convWidths[len(convWidths)-1]
-	h := d.fc.Forward(z).MustView([]int64{-1, top, d.side, d.side}, true) // [N, 512, s0, s0]
-	for _, s := range d.stages {
-		next := s.ForwardT(h, train) // side doubles, channels 256..32
-		h.MustDrop()
-		h = next
-	}
-	out := d.out.Forward(h) // [N, C, S, S]
-	h.MustDrop()
-	return out
 }

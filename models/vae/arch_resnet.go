@@ -77,54 +77,27 @@ func (b *resBlock) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
 	return sum.MustRelu(true)
 }
 
-// resEncoder is five down blocks 3->32->64->128->256->512 (encoder.blocks.i).
-type resEncoder struct {
-	blocks   []*resBlock
-	features int64
-}
-
-func newResEncoder(p *nn.Path, cfg Config) (*resEncoder, error) {
-	e := &resEncoder{}
+// newResEncoder builds five down blocks 3->32->64->128->256->512
+// (encoder.blocks.i).
+func newResEncoder(p *nn.Path, cfg Config) (*stackEncoder, error) {
+	var blocks []block
 	in := cfg.Channels
 	for i, out := range convWidths {
 		b, err := newResBlock(p.Sub("blocks").Sub(fmt.Sprint(i)), in, out, false)
 		if err != nil {
 			return nil, fmt.Errorf("resnet encoder: %w", err)
 		}
-		e.blocks = append(e.blocks, b)
+		blocks = append(blocks, b)
 		in = out
 	}
-	side := cfg.ImageSize >> len(convWidths)
-	e.features = in * side * side
-	return e, nil
+	return newStackEncoder(blocks, cfg), nil
 }
 
-func (e *resEncoder) Features() int64 { return e.features }
-
-func (e *resEncoder) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
-	h := x // [N, C, S, S]
-	for _, b := range e.blocks {
-		next := b.ForwardT(h, train) // side halves, channels 32..512
-		if h != x {
-			h.MustDrop()
-		}
-		h = next
-	}
-	return h.MustFlatten(1, -1, true) // [N, 512*(S/32)^2]
-}
-
-// resDecoder is Linear(zIn, 512*s0*s0) (decoder.fc), five up blocks
+// newResDecoder builds Linear(zIn, 512*s0*s0) (decoder.fc), five up blocks
 // 512->256->128->64->32->32 (decoder.blocks.i) and a 3x3 conv to C logits
 // (decoder.out).
-type resDecoder struct {
-	fc     *layers.Linear
-	blocks []*resBlock
-	out    *layers.Conv2d
-	side   int64
-}
-
-func newResDecoder(p *nn.Path, cfg Config, zIn int64) (*resDecoder, error) {
-	d := &resDecoder{side: cfg.ImageSize >> len(convWidths)}
+func newResDecoder(p *nn.Path, cfg Config, zIn int64) (*stackDecoder, error) {
+	d := &stackDecoder{side: cfg.ImageSize >> len(convWidths)}
 	top := convWidths[len(convWidths)-1]
 	var err error
 	if d.fc, err = layers.NewLinear(p.Sub("fc"), zIn, top*d.side*d.side, true); err != nil {
@@ -140,21 +113,10 @@ func newResDecoder(p *nn.Path, cfg Config, zIn int64) (*resDecoder, error) {
 		d.blocks = append(d.blocks, b)
 		in = out
 	}
-	if d.out, err = layers.NewConv2d(p.Sub("out"), in, cfg.Channels, 3, layers.ConvConfig{Padding: 1}); err != nil {
+	out, err := layers.NewConv2d(p.Sub("out"), in, cfg.Channels, 3, layers.ConvConfig{Padding: 1})
+	if err != nil {
 		return nil, fmt.Errorf("resnet decoder: %w", err)
 	}
+	d.out = out
 	return d, nil
-}
-
-func (d *resDecoder) ForwardT(z *ts.Tensor, train bool) *ts.Tensor {
-	top := convWidths[len(convWidths)-1]
-	h := d.fc.Forward(z).MustView([]int64{-1, top, d.side, d.side}, true) // [N, 512, s0, s0]
-	for _, b := range d.blocks {
-		next := b.ForwardT(h, train) // side doubles, channels 256..32
-		h.MustDrop()
-		h = next
-	}
-	out := d.out.Forward(h) // [N, C, S, S]
-	h.MustDrop()
-	return out
 }

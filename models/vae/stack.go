@@ -1,0 +1,69 @@
+package vae
+
+import (
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/models/layers"
+)
+
+// block is a layer whose forward pass depends on train or eval mode
+// (BatchNorm inside): a conv stage or a residual block.
+type block interface {
+	ForwardT(x *ts.Tensor, train bool) *ts.Tensor
+}
+
+// forwardChain runs x through blocks in order and frees every
+// intermediate result (never x, which belongs to the caller).
+func forwardChain(x *ts.Tensor, blocks []block, train bool) *ts.Tensor {
+	h := x
+	for _, b := range blocks {
+		next := b.ForwardT(h, train)
+		if h != x {
+			h.MustDrop()
+		}
+		h = next
+	}
+	return h
+}
+
+// stackEncoder is the conv and resnet encoders' shape: five blocks that
+// halve the side (channels 32..512), flattened. Only the blocks differ.
+type stackEncoder struct {
+	blocks   []block
+	features int64
+}
+
+func newStackEncoder(blocks []block, cfg Config) *stackEncoder {
+	side := cfg.ImageSize >> len(convWidths)
+	return &stackEncoder{blocks: blocks, features: convWidths[len(convWidths)-1] * side * side}
+}
+
+func (e *stackEncoder) Features() int64 { return e.features }
+
+func (e *stackEncoder) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
+	h := forwardChain(x, e.blocks, train) // [N, 512, S/32, S/32]
+	return h.MustFlatten(1, -1, true)     // [N, 512*(S/32)^2]
+}
+
+// stackDecoder is the conv and resnet decoders' shape: Linear(zIn,
+// 512*s0*s0) (decoder.fc), a reshape to [512, s0, s0], blocks that double
+// the side, and a last layer giving C channels of logits. Only the blocks
+// and the last layer differ.
+type stackDecoder struct {
+	fc     *layers.Linear
+	blocks []block
+	out    interface{ Forward(*ts.Tensor) *ts.Tensor }
+	side   int64
+}
+
+func (d *stackDecoder) ForwardT(z *ts.Tensor, train bool) *ts.Tensor {
+	top := convWidths[len(convWidths)-1]
+	h := d.fc.Forward(z).MustView([]int64{-1, top, d.side, d.side}, true) // [N, 512, s0, s0]
+	body := forwardChain(h, d.blocks, train)                              // side doubles, channels 256..32
+	if body != h {
+		h.MustDrop()
+	}
+	out := d.out.Forward(body) // [N, C, S, S]
+	body.MustDrop()
+	return out
+}
