@@ -85,9 +85,11 @@ func train(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 		runLoss = smooth(runLoss, loss, it == s.start)
 		bar.Update(it+1, progress.Field{Name: "loss", Value: runLoss, Format: "%.4f"})
 		if (it+1)%cfg.EvalEvery == 0 || it+1 == cfg.Iterations {
+			resume := bar.Pause() // an evaluation is not training speed
 			if err := s.evaluate(it + 1); err != nil {
 				return err
 			}
+			resume()
 		}
 	}
 	if err := bar.Finish(); err != nil {

@@ -220,16 +220,20 @@ func (t *trainer) loop(ctx context.Context, mw *metrics.Writer, ckDir string) (b
 				cfg.afterStep(t.step)
 			}
 			if t.step%evalEvery == 0 || t.step == total {
+				resume := bar.Pause() // an evaluation is not training speed
 				if err := t.writeRows(mw, &acc); err != nil {
 					return false, err
 				}
+				resume()
 			}
 		}
 		t.epochTime = append(t.epochTime, time.Since(epochStart).Seconds())
 		if done := t.step / t.perEpoch; done%int64(cfg.SaveEvery) == 0 && t.step < total {
+			resume := bar.Pause()
 			if err := t.save(ckDir); err != nil {
 				return false, err
 			}
+			resume()
 		}
 	}
 	return false, nil

@@ -249,6 +249,7 @@ func (s *session) loop(ctx context.Context, step int) (*result, error) {
 				progress.Field{Name: "loss", Value: sumLoss / float64(seen), Format: "%.4f"},
 				progress.Field{Name: "acc", Value: float64(correct) / float64(seen), Format: "%.4f"})
 			epochEnd := step%s.stepsPerEpoch == 0
+			resume := bar.Pause() // evaluations and checkpoints are not training speed
 			if epochEnd || (cfg.EvalEvery > 0 && step%cfg.EvalEvery == 0) {
 				if err := s.evaluate(step); err != nil {
 					return nil, err
@@ -260,6 +261,7 @@ func (s *session) loop(ctx context.Context, step int) (*result, error) {
 					return nil, err
 				}
 			}
+			resume()
 		}
 	}
 	res.Interrupted = step < s.totalSteps

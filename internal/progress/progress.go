@@ -66,6 +66,7 @@ type Bar struct {
 	rate    float64 // smoothed steps per second; 0 until a sample shows progress
 	sampleT time.Time
 	sampleN int
+	paused  time.Duration // time spent in Pause, left out of the rate
 
 	drawn    bool
 	lastDraw time.Time
@@ -167,6 +168,23 @@ func (b *Bar) Update(done int, fields ...Field) {
 	b.print(b.line(b.rateNow(now), tail), false)
 }
 
+// Pause stops the rate's clock until the returned resume is called, so
+// that work which is not progress (an evaluation) does not read as one very
+// slow step and send the ETA to days. The ETA still counts paused time, as
+// the same share per step for the steps left.
+func (b *Bar) Pause() (resume func()) {
+	b.mu.Lock()
+	from := b.now()
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		d := b.now().Sub(from)
+		b.paused += d
+		b.sampleT = b.sampleT.Add(d)
+	}
+}
+
 // sample folds the rate since the last sample into the smoothed rate.
 func (b *Bar) sample(now time.Time, done int) {
 	dt := now.Sub(b.sampleT)
@@ -203,9 +221,10 @@ func (b *Bar) rateNow(now time.Time) float64 {
 	return b.average(now)
 }
 
-// average is the mean rate of this process since it started.
+// average is the mean rate of this process since it started, pauses
+// left out.
 func (b *Bar) average(now time.Time) float64 {
-	elapsed := now.Sub(b.began).Seconds()
+	elapsed := (now.Sub(b.began) - b.paused).Seconds()
 	if elapsed <= 0 || b.done <= b.start {
 		return 0
 	}
@@ -223,6 +242,9 @@ func (b *Bar) eta(now time.Time) string {
 		return "--"
 	}
 	secs := float64(left) / rate
+	if b.done > b.start {
+		secs += b.paused.Seconds() * float64(left) / float64(b.done-b.start)
+	}
 	if secs > maxETA.Seconds() {
 		return ">" + formatDuration(maxETA)
 	}

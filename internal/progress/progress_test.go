@@ -135,6 +135,28 @@ func TestResumeRate(t *testing.T) {
 	}
 }
 
+func TestPause(t *testing.T) {
+	// 10 steps/s, then a 100 s evaluation after 100 of 1000 steps: the
+	// rate must stay 10/s (without Pause the sample over the gap is
+	// 10 steps in 101 s and drags the smoothed rate to about 0.1/s) and
+	// the ETA must count the evaluation's share for the steps left: at 110
+	// of 1000, 890/10 = 89 s of steps + 100 s * 890/110 = 809 s of
+	// evaluations.
+	c := newClock()
+	b := New(&bytes.Buffer{}, 1000, "train", WithClock(c.now))
+	done := run(c, b, 0, 10, 10, time.Second)
+	resume := b.Pause()
+	c.advance(100 * time.Second)
+	resume()
+	done = run(c, b, done, 1, 10, time.Second)
+	if r := b.rateNow(c.now()); math.Abs(r-10) > 1e-9 {
+		t.Errorf("rate after a paused evaluation %g, want 10", r)
+	}
+	if got, want := b.eta(c.now()), "14m58s"; got != want {
+		t.Errorf("ETA %s, want %s", got, want)
+	}
+}
+
 func TestRateSmoothing(t *testing.T) {
 	c := newClock()
 	b := New(&bytes.Buffer{}, 0, "train", WithClock(c.now))
