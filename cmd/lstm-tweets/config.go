@@ -28,7 +28,6 @@ type trainConfig struct {
 	SkipBad     bool            `json:"skip_bad"`
 	TrainSample int             `json:"train_sample"`
 	Bucket      int             `json:"bucket"`
-	BLASThreads int             `json:"blas_threads"`
 	Model       charlstm.Config `json:"model"`
 }
 
@@ -76,9 +75,10 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	// One intra-op thread is fastest for this model: its per-step tensors
 	// are too small to split, and a second thread only adds
 	// synchronisation (measured 12.2 it/s with 1, 7.3 with 2).
-	threads := fs.Lookup("threads")
-	threads.DefValue, threads.Usage = "1", "libtorch intra-op threads (1 is fastest here: the per-step tensors are too small to split)"
-	if err := threads.Value.Set("1"); err != nil {
+	if err := run.SetDefault(fs, "threads", "1", "libtorch intra-op threads (1 is fastest here: the per-step tensors are too small to split)"); err != nil {
+		return nil, err
+	}
+	if err := run.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (its default, one per core, is 3x slower on these small products)"); err != nil {
 		return nil, err
 	}
 	fs.StringVar(&cfg.Train, "train", "", "training CSV (default <data-dir>/tweets/tweetstrain.csv)")
@@ -93,7 +93,6 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	fs.BoolVar(&cfg.SkipBad, "skip-bad", false, "skip malformed CSV rows (counted in the log) instead of failing")
 	fs.IntVar(&cfg.TrainSample, "train-sample", 5000, "size of the fixed random training sample for train accuracy (0: all)")
 	fs.IntVar(&cfg.Bucket, "bucket", 50, "batches per length-sorted pool (0: plain random batches)")
-	fs.IntVar(&cfg.BLASThreads, "blas-threads", 1, "OpenBLAS threads (its default, one per core, is 3x slower on these small products)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -21,7 +21,6 @@ import (
 	"torchlab/internal/progress"
 	"torchlab/internal/run"
 	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
 	"torchlab/models/charlstm"
 )
 
@@ -122,9 +121,6 @@ func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) 
 		if meta, err = resumeConfig(cfg); err != nil {
 			return nil, err
 		}
-	}
-	if !torchrt.SetBLASThreads(cfg.BLASThreads) {
-		logf("BLAS is not OpenBLAS: --blas-threads ignored")
 	}
 	if err := dataPaths(cfg); err != nil {
 		return nil, err

@@ -84,6 +84,7 @@ func (c Config) sameRun(old Config) error {
 	a.Epochs, b.Epochs = 0, 0
 	a.Resume, b.Resume = false, false
 	a.Threads, b.Threads = 0, 0
+	a.BLASThreads, b.BLASThreads = 0, 0
 	a.Out, b.Out = "", ""
 	a.DataDir, b.DataDir = "", ""
 	a.CacheDir, b.CacheDir = "", ""

@@ -38,8 +38,8 @@ dropout of the paper's classifier keeps test accuracy up. Numbers from the
 real run are in docs/results/vgg-mnist.
 
 --resume continues with the checkpoint's configuration; only --data-dir,
---out, --checkpoint-dir, --threads, --max-steps and --eval-batch-size are
-taken from the command line.
+--out, --checkpoint-dir, --threads, --blas-threads, --max-steps and
+--eval-batch-size are taken from the command line.
 `
 
 func main() {

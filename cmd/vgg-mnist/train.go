@@ -123,7 +123,8 @@ func savedConfig(dir string) (config, error) {
 func resumeConfig(saved, flags config) config {
 	c := saved
 	c.DataDir, c.Out, c.CheckpointDir = flags.DataDir, flags.Out, flags.CheckpointDir
-	c.Threads, c.Resume, c.MaxSteps, c.EvalBatchSize = flags.Threads, true, flags.MaxSteps, flags.EvalBatchSize
+	c.Threads, c.BLASThreads = flags.Threads, flags.BLASThreads
+	c.Resume, c.MaxSteps, c.EvalBatchSize = true, flags.MaxSteps, flags.EvalBatchSize
 	return c
 }
 

@@ -5,6 +5,7 @@ package run
 
 import (
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -24,6 +25,9 @@ type Common struct {
 	Threads int    `json:"threads"`
 	Seed    int64  `json:"seed"`
 	Resume  bool   `json:"resume"`
+	// BLASThreads is OpenBLAS's own thread count, which libtorch's
+	// set_num_threads does not touch; 0 leaves OpenBLAS's default.
+	BLASThreads int `json:"blas_threads"`
 }
 
 // AddFlags registers the common flags on fs with defaultOut as --out.
@@ -33,13 +37,36 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, defaultOut string) {
 	fs.IntVar(&c.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads (libtorch's own default here is 1)")
 	fs.Int64Var(&c.Seed, "seed", 1, "random seed for libtorch and data order")
 	fs.BoolVar(&c.Resume, "resume", false, "continue from the checkpoint in --out")
+	fs.IntVar(&c.BLASThreads, "blas-threads", 0, "OpenBLAS's own threads, apart from --threads (0: OpenBLAS's default, one per core)")
 }
 
-// Runtime locks the calling goroutine to its thread and applies --threads
-// and --seed.
+// SetDefault changes the default of the flag name, registered by AddFlags,
+// for a command whose best value differs, and says why in its usage.
+func SetDefault(fs *pflag.FlagSet, name, value, usage string) error {
+	f := fs.Lookup(name)
+	if f == nil {
+		return fmt.Errorf("no flag --%s", name)
+	}
+	if err := f.Value.Set(value); err != nil {
+		return fmt.Errorf("default of --%s: %w", name, err)
+	}
+	f.DefValue, f.Usage = value, usage
+	return nil
+}
+
+// Runtime locks the calling goroutine to its thread and applies --threads,
+// --seed and --blas-threads.
 func (c *Common) Runtime() error {
-	_, err := torchrt.Init(torchrt.Config{Threads: c.Threads, Seed: c.Seed})
-	return err
+	if _, err := torchrt.Init(torchrt.Config{Threads: c.Threads, Seed: c.Seed}); err != nil {
+		return err
+	}
+	if c.BLASThreads < 0 {
+		return fmt.Errorf("--blas-threads %d: want >= 0", c.BLASThreads)
+	}
+	if c.BLASThreads > 0 && !torchrt.SetBLASThreads(c.BLASThreads) {
+		log.Printf("BLAS is not OpenBLAS: --blas-threads %d ignored", c.BLASThreads)
+	}
+	return nil
 }
 
 // CommandLine is how this process was started, quoted for a shell, for the
