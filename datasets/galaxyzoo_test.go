@@ -87,14 +87,8 @@ func TestReadGalaxyCSV(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeFile(t, t.TempDir(), "solutions.csv", []byte(tt.csv))
 			got, err := ReadGalaxyCSV(path)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
-					t.Fatalf("err = %v, want it to name %s and contain %q", err, path, tt.wantErr)
-				}
+			if wantFileError(t, err, path, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !slices.Equal(got, rows) {
 				t.Errorf("got %v, want %v", got, rows)

@@ -3,6 +3,7 @@ package datasets
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -36,4 +37,22 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// wantFileError checks a reader's error against a table row's wantErr. With
+// wantErr set, err must contain it and name the file (path), and the row is
+// done (true); without, err must be nil and the row goes on to check the
+// result (false).
+func wantFileError(t *testing.T, err error, path, wantErr string) bool {
+	t.Helper()
+	if wantErr == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return false
+	}
+	if err == nil || !strings.Contains(err.Error(), wantErr) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("err = %v, want it to name %s and contain %q", err, path, wantErr)
+	}
+	return true
 }

@@ -60,14 +60,8 @@ func TestReadIDXImages(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeFile(t, t.TempDir(), tt.file, tt.data)
 			got, err := ReadIDXImages(path)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
-					t.Fatalf("err = %v, want it to name %s and contain %q", err, path, tt.wantErr)
-				}
+			if wantFileError(t, err, path, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got.N != 2 || got.Rows != 3 || got.Cols != 2 || !bytes.Equal(got.Pixels, pixels) {
 				t.Errorf("got %d x %dx%d %v, want 2 x 3x2 %v", got.N, got.Rows, got.Cols, got.Pixels, pixels)
@@ -97,14 +91,8 @@ func TestReadIDXLabels(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeFile(t, t.TempDir(), tt.file, tt.data)
 			got, err := ReadIDXLabels(path)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
-					t.Fatalf("err = %v, want it to name %s and contain %q", err, path, tt.wantErr)
-				}
+			if wantFileError(t, err, path, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !bytes.Equal(got, labels) {
 				t.Errorf("got %v, want %v", got, labels)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 )
@@ -91,14 +90,8 @@ func TestReadTweets(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeFile(t, t.TempDir(), "tweets.csv", []byte(tt.csv))
 			got, err := ReadTweets(path, tt.skipBad)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
-					t.Fatalf("err = %v, want it to name %s and contain %q", err, path, tt.wantErr)
-				}
+			if wantFileError(t, err, path, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !slices.Equal(got.Texts, tt.wantTexts) || !slices.Equal(got.Labels, tt.wantLabels) {
 				t.Errorf("got %q %v, want %q %v", got.Texts, got.Labels, tt.wantTexts, tt.wantLabels)

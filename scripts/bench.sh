@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin
 status=0
-for part in vgg lstm vae; do
+for part in vgg vgg_epoch lstm vae; do
   script="scripts/bench_${part}.sh"
   if [ -f "$script" ]; then
     echo "== $part =="

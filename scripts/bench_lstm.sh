@@ -9,25 +9,16 @@
 #
 # Usage: scripts/bench_lstm.sh [iterations=300] [rounds=2] [threads=1]
 # (one thread is the Go binary's fastest setting; both get the same).
-# Heavy: run it as `flock /tmp/torchlab-heavy.lock scripts/bench_lstm.sh`.
+# Takes the machine-wide heavy-job lock (/tmp/torchlab-heavy.lock) itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
+heavy_lock "$0" "$@"
 iters=${1:-300}
 rounds=${2:-2}
 threads=${3:-1}
 
-find_data() {
-	if [[ -n "${TORCHLAB_DATA:-}" ]]; then echo "$TORCHLAB_DATA"; return; fi
-	if [[ -d data/tweets ]]; then echo data; return; fi
-	local d=$PWD
-	while [[ "$d" != / ]]; do
-		if [[ -d "$d/../shared/data/tweets" ]]; then echo "$d/../shared/data"; return; fi
-		d=$(dirname "$d")
-	done
-	echo "bench_lstm: no data folder with tweets/ (set TORCHLAB_DATA)" >&2
-	exit 1
-}
-data=$(find_data)
+data=$(find_data tweets)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/lstm-tweets" ./cmd/lstm-tweets

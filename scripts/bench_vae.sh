@@ -10,29 +10,24 @@
 # counts optimiser steps, batch gathering included).
 #
 #   scripts/bench_vae.sh                 # all three archs, 2 epochs each
-#   ARCHS=conv EPOCHS=3 LIMIT=1000 scripts/bench_vae.sh
+#   ARCHS=conv EPOCHS=3 LIMIT=1000 BLAS_THREADS=1 scripts/bench_vae.sh
 #
 # Takes the machine-wide heavy-job lock (/tmp/torchlab-heavy.lock) itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${TORCHLAB_HEAVY_LOCKED:-}" ]; then
-  exec env TORCHLAB_HEAVY_LOCKED=1 flock /tmp/torchlab-heavy.lock "$0" "$@"
-fi
+. scripts/lib.sh
+heavy_lock "$0" "$@"
 
 ARCHS=${ARCHS:-"mlp conv resnet"}
 EPOCHS=${EPOCHS:-2}
 THREADS=${THREADS:-2}
+# Go's --blas-threads (empty: the binary's default); PyTorch keeps OpenBLAS's.
+BLAS_THREADS=${BLAS_THREADS:-}
 LIMIT=${LIMIT:-0}
 PY=/usr/bin/python3
 
-data=${TORCHLAB_DATA:-}
-if [ -z "$data" ]; then
-  for d in ./data ../shared/data ../../shared/data; do
-    if [ -d "$d/galaxyzoo" ]; then data=$d; break; fi
-  done
-fi
-[ -d "$data/galaxyzoo" ] || { echo "bench_vae: no galaxyzoo folder (set TORCHLAB_DATA)" >&2; exit 1; }
+data=$(find_data galaxyzoo)
 "$PY" -c "import torch, PIL" 2>/dev/null || { echo "bench_vae: $PY lacks torch or PIL (apt-get install python3-torch python3-pil)" >&2; exit 1; }
 
 go build -o bin/vae-galaxy ./cmd/vae-galaxy
@@ -42,7 +37,7 @@ trap 'rm -rf "$tmp"' EXIT
 printf '%-8s %12s %12s %8s %s\n' arch go_s/epoch torch_s/epoch go/torch images
 for arch in $ARCHS; do
   bin/vae-galaxy train --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" --data-dir "$data" \
-    --out "$tmp/$arch" --threads "$THREADS" --save-every 1000 >"$tmp/$arch.log" 2>&1 \
+    --out "$tmp/$arch" --threads "$THREADS" ${BLAS_THREADS:+--blas-threads "$BLAS_THREADS"} --save-every 1000 >"$tmp/$arch.log" 2>&1 \
     || { cat "$tmp/$arch.log" >&2; exit 1; }
   # Train-only seconds are cumulative in metrics.csv; the last epoch is the
   # difference of the last two train rows.

@@ -6,7 +6,8 @@
 #
 #   scripts/bench_vgg.sh [rounds]    (default 2 rounds: Go, PyTorch, Go, PyTorch)
 #
-# Environment: THREADS (default 2), STEPS (30), WARMUP (5), BATCH (64).
+# Environment: THREADS (default 2), STEPS (30), WARMUP (5), BATCH (64),
+# BLAS_THREADS (Go's --blas-threads; default: the binary's).
 # Runs under flock /tmp/torchlab-heavy.lock so no other heavy job shares the CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,12 +17,9 @@ threads=${THREADS:-2}
 steps=${STEPS:-30}
 warmup=${WARMUP:-5}
 batch=${BATCH:-64}
-lock=/tmp/torchlab-heavy.lock
-
-if [ -z "${TORCHLAB_LOCKED:-}" ]; then
-  export TORCHLAB_LOCKED=1
-  exec flock "$lock" "$0" "$@"
-fi
+blas=${BLAS_THREADS:-} # Go's --blas-threads (empty: the binary's default)
+. scripts/lib.sh
+heavy_lock "$0" "$@"
 
 go build -o bin/vgg-mnist ./cmd/vgg-mnist
 tmp=$(mktemp -d)
@@ -29,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 for r in $(seq 1 "$rounds"); do
   echo "round $r/$rounds: Go" >&2
-  bin/vgg-mnist bench --threads "$threads" --steps "$steps" --warmup "$warmup" --batch-size "$batch" > "$tmp/go-$r.json"
+  bin/vgg-mnist bench --threads "$threads" --steps "$steps" --warmup "$warmup" --batch-size "$batch" ${blas:+--blas-threads "$blas"} > "$tmp/go-$r.json"
   echo "round $r/$rounds: PyTorch" >&2
   /usr/bin/python3 scripts/reference/vgg_mnist.py bench --threads "$threads" --steps "$steps" \
     --warmup "$warmup" --batch-size "$batch" --out "$tmp/py-$r.json"

@@ -12,10 +12,20 @@ resize:  resize images [N, H, W] in [0, 1] to --size with
          F.interpolate(mode="bilinear", align_corners=False).
 bench:   time training steps on random data of MNIST's shape and a large
          matmul; write images/s, peak RSS and GFLOP/s to --out as JSON.
+epoch:   one epoch end to end the usual PyTorch way (read the IDX files of
+         --data-dir, a Dataset that resizes and normalises each image when
+         it is fetched, a shuffling DataLoader with --workers processes,
+         Adam, then evaluation in eval mode on the test set and on
+         --train-eval-size training images); write the phases' seconds to
+         --out as JSON (scripts/bench_vgg_epoch.sh).
 """
+import gzip
 import json
+import os
 import resource
 import time
+
+import numpy as np
 
 import torch
 import torch.nn.functional as F
@@ -64,7 +74,7 @@ class VGG(nn.Module):
 
 def main():
     p = common.parser(__doc__)
-    p.add_argument("mode", choices=["init", "forward", "steps", "resize", "bench"])
+    p.add_argument("mode", choices=["init", "forward", "steps", "resize", "bench", "epoch"])
     p.add_argument("--batch-norm", action="store_true")
     p.add_argument("--dropout", type=float, default=0.5)
     p.add_argument("--init", default="torchvision")
@@ -75,6 +85,10 @@ def main():
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--data-dir", help="epoch: folder with MNIST's four IDX .gz files")
+    p.add_argument("--subset", type=float, default=1.0, help="epoch: stratified fraction of the training set")
+    p.add_argument("--train-eval-size", type=int, default=10000)
+    p.add_argument("--workers", type=int, default=2)
     args = p.parse_args()
     common.setup(args)
     if args.mode == "resize":
@@ -85,6 +99,9 @@ def main():
         return
     if args.mode == "bench":
         bench(args)
+        return
+    if args.mode == "epoch":
+        epoch(args)
         return
     model = VGG(args.batch_norm, args.dropout, args.init)
     if args.mode == "init":
@@ -146,6 +163,88 @@ def bench(args):
                    "seconds": secs, "steps": args.steps, "batch_size": args.batch_size,
                    "threads": torch.get_num_threads(), "peak_rss_bytes": peak,
                    "torch": torch.__version__}, f)
+
+
+def read_idx(path, magic):
+    """The array of an MNIST IDX .gz file (uint8), checking its magic number."""
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    got = int.from_bytes(data[:4], "big")
+    if got != magic:
+        raise SystemExit(f"{path}: magic {got:#x}, want {magic:#x}")
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(data[3])]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
+
+
+class MNIST(torch.utils.data.Dataset):
+    """MNIST images resized to 32x32 and normalised when fetched, as a
+    torchvision transform pipeline (ToTensor, Resize, Normalize) does."""
+
+    def __init__(self, root, split):
+        self.images = read_idx(os.path.join(root, f"{split}-images-idx3-ubyte.gz"), 0x803)
+        self.labels = torch.from_numpy(read_idx(os.path.join(root, f"{split}-labels-idx1-ubyte.gz"), 0x801).astype(np.int64))
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        x = torch.from_numpy(self.images[i].astype(np.float32) / 255).view(1, 1, 28, 28)
+        x = F.interpolate(x, size=(32, 32), mode="bilinear", align_corners=False)[0]
+        return (x - 0.1307) / 0.3081, self.labels[i]
+
+
+def stratified(labels, fraction, count, generator):
+    """Indices of a random subset with round(fraction*n) (or, given count,
+    about count/classes) examples of every class."""
+    keep = []
+    for c in range(10):
+        idx = torch.nonzero(labels == c).flatten()
+        idx = idx[torch.randperm(len(idx), generator=generator)]
+        k = round(fraction * len(idx)) if count is None else round(count * len(idx) / len(labels))
+        keep.append(idx[:k])
+    return torch.sort(torch.cat(keep)).values.tolist()
+
+
+def epoch(args):
+    """One epoch of training and evaluation, timed phase by phase."""
+    start = time.perf_counter()
+    g = torch.Generator().manual_seed(args.seed)
+    train = MNIST(args.data_dir, "train")
+    test = MNIST(args.data_dir, "t10k")
+    train_idx = stratified(train.labels, args.subset, None, g)
+    sub = torch.utils.data.Subset(train, train_idx)
+    labels = train.labels[train_idx]
+    eval_idx = [train_idx[i] for i in stratified(labels, 1.0, min(args.train_eval_size, len(train_idx)), g)]
+    loader = lambda ds, bs, shuffle: torch.utils.data.DataLoader(
+        ds, batch_size=bs, shuffle=shuffle, num_workers=args.workers, generator=g)
+    model = VGG(False, args.dropout, args.init)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    loaded = time.perf_counter()
+
+    model.train()
+    for x, y in loader(sub, args.batch_size, True):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+    trained = time.perf_counter()
+
+    model.eval()
+    acc = {}
+    with torch.no_grad():
+        for name, ds in [("test", test), ("train", torch.utils.data.Subset(train, eval_idx))]:
+            correct = n = 0
+            for x, y in loader(ds, 500, False):
+                correct += (model(x).argmax(1) == y).sum().item()
+                n += len(y)
+            acc[name] = correct / n
+    done = time.perf_counter()
+    with open(args.out, "w") as f:
+        json.dump({"load_seconds": loaded - start, "train_seconds": trained - loaded,
+                   "eval_seconds": done - trained, "seconds": done - start,
+                   "train_images": len(train_idx), "train_eval_images": len(eval_idx),
+                   "test_accuracy": acc["test"], "train_accuracy": acc["train"],
+                   "threads": torch.get_num_threads(), "workers": args.workers}, f)
 
 
 if __name__ == "__main__":

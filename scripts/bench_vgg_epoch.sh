@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# One VGG11 epoch end to end, Go against PyTorch, on the same data, threads
+# and machine, alternating: reading MNIST, one training epoch (batch 64,
+# Adam) on a stratified subset, then evaluation in eval mode on the 10,000
+# test images and on up to 10,000 training images.
+#
+# Go (bin/vgg-mnist train --epochs 1) reads and resizes the images once into
+# tensors; its time is "loaded in" (log) plus the epoch's epoch_seconds
+# (summary.json: training and evaluation). PyTorch (scripts/reference/
+# vgg_mnist.py epoch) does it the usual way: a Dataset that resizes and
+# normalises each image when fetched and a DataLoader with WORKERS worker
+# processes; its time is load + train + eval. Neither counts the interpreter
+# or process start, nor Go's checkpoint and figures after the epoch.
+#
+#   scripts/bench_vgg_epoch.sh [rounds]     (default 1 round: Go, PyTorch)
+#
+# Environment: SUBSET (0.1, ~6,000 training images), THREADS (2), WORKERS (2).
+# Runs under flock /tmp/torchlab-heavy.lock so no other heavy job shares the CPU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds=${1:-1}
+subset=${SUBSET:-0.1}
+threads=${THREADS:-2}
+workers=${WORKERS:-2}
+PY=/usr/bin/python3
+
+. scripts/lib.sh
+heavy_lock "$0" "$@"
+data=$(find_data mnist)
+
+go build -o bin/vgg-mnist ./cmd/vgg-mnist
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for r in $(seq 1 "$rounds"); do
+  echo "round $r/$rounds: Go" >&2
+  bin/vgg-mnist train --data-dir "$data" --subset "$subset" --epochs 1 --threads "$threads" \
+    --out "$tmp/go-$r" > "$tmp/go-$r.log" 2>&1 || { cat "$tmp/go-$r.log" >&2; exit 1; }
+  echo "round $r/$rounds: PyTorch" >&2
+  "$PY" scripts/reference/vgg_mnist.py epoch --data-dir "$data/mnist" --subset "$subset" \
+    --threads "$threads" --workers "$workers" --lr 1e-4 --out "$tmp/py-$r.json"
+done
+
+"$PY" - "$tmp" "$rounds" <<'PYEOF'
+import json, re, statistics, sys
+tmp, rounds = sys.argv[1], int(sys.argv[2])
+go, py = [], []
+for r in range(1, rounds + 1):
+    log = open(f"{tmp}/go-{r}.log").read()
+    load = float(re.search(r"loaded in ([0-9.]+)s", log).group(1))
+    res = json.load(open(f"{tmp}/go-{r}/summary.json"))["results"]
+    go.append({"load": load, "epoch": res["epoch_seconds"], "total": load + res["epoch_seconds"],
+               "test_accuracy": res["test_accuracy"]})
+    p = json.load(open(f"{tmp}/py-{r}.json"))
+    py.append({"load": p["load_seconds"], "epoch": p["train_seconds"] + p["eval_seconds"],
+               "total": p["seconds"], "test_accuracy": p["test_accuracy"], "images": p["train_images"]})
+med = lambda rs, k: statistics.median(x[k] for x in rs)
+print(f"VGG11 epoch end to end: {py[0]['images']} training images, 10,000 test + "
+      f"training-sample evaluation, median of {rounds} alternating runs")
+print(f"{'seconds':24}{'Go (gotch)':>14}{'PyTorch':>14}")
+for k, name in [("load", "read data"), ("epoch", "train + evaluate"), ("total", "end to end")]:
+    print(f"{name:24}{med(go, k):>14.1f}{med(py, k):>14.1f}")
+print(f"{'test accuracy':24}{med(go, 'test_accuracy'):>14.4f}{med(py, 'test_accuracy'):>14.4f}")
+print(f"Go / PyTorch epoch time: {med(go, 'total') / med(py, 'total'):.3f}")
+PYEOF
