@@ -3,9 +3,13 @@
 # heavy_lock re-runs the calling script under the machine-wide heavy-job
 # lock, so that no two benchmarks or trainings share the 2 cores:
 #   heavy_lock "$0" "$@"
+# The script has already changed to the repository root, so it is re-run
+# as scripts/<its name>, whatever path it was started by.
 heavy_lock() {
   if [ -z "${TORCHLAB_HEAVY_LOCKED:-}" ]; then
-    exec env TORCHLAB_HEAVY_LOCKED=1 flock /tmp/torchlab-heavy.lock "$@"
+    local self="scripts/$(basename "$1")"
+    shift
+    exec env TORCHLAB_HEAVY_LOCKED=1 flock /tmp/torchlab-heavy.lock bash "$self" "$@"
   fi
 }
 

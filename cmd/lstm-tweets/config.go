@@ -101,8 +101,8 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	}
 	switch {
 	case cfg.Iterations < 0, cfg.BatchSize < 1, cfg.EvalEvery < 1, cfg.EvalBatch < 1,
-		cfg.MaxLen < 1, cfg.TrainSample < 0, cfg.Bucket < 0, cfg.BLASThreads < 1, !(cfg.LR > 0):
-		return nil, fmt.Errorf("train: --iterations >= 0, --batch-size, --eval-every, --eval-batch, --max-len >= 1, --lr > 0, --blas-threads >= 1, --train-sample, --bucket >= 0 (have %+v)", *cfg)
+		cfg.MaxLen < 1, cfg.TrainSample < 0, cfg.Bucket < 0, cfg.BLASThreads < 0, !(cfg.LR > 0):
+		return nil, fmt.Errorf("train: --iterations >= 0, --batch-size, --eval-every, --eval-batch, --max-len >= 1, --lr > 0, --blas-threads, --train-sample, --bucket >= 0 (have %+v)", *cfg)
 	case cfg.Optimizer != "adam" && cfg.Optimizer != "sgd":
 		return nil, fmt.Errorf("train: --optimizer %q: want adam or sgd", cfg.Optimizer)
 	}

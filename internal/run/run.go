@@ -57,11 +57,11 @@ func SetDefault(fs *pflag.FlagSet, name, value, usage string) error {
 // Runtime locks the calling goroutine to its thread and applies --threads,
 // --seed and --blas-threads.
 func (c *Common) Runtime() error {
-	if _, err := torchrt.Init(torchrt.Config{Threads: c.Threads, Seed: c.Seed}); err != nil {
-		return err
-	}
 	if c.BLASThreads < 0 {
 		return fmt.Errorf("--blas-threads %d: want >= 0", c.BLASThreads)
+	}
+	if _, err := torchrt.Init(torchrt.Config{Threads: c.Threads, Seed: c.Seed}); err != nil {
+		return err
 	}
 	if c.BLASThreads > 0 && !torchrt.SetBLASThreads(c.BLASThreads) {
 		log.Printf("BLAS is not OpenBLAS: --blas-threads %d ignored", c.BLASThreads)

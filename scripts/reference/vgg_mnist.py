@@ -21,6 +21,7 @@ epoch:   one epoch end to end the usual PyTorch way (read the IDX files of
 """
 import gzip
 import json
+import math
 import os
 import resource
 import time
@@ -200,7 +201,8 @@ def stratified(labels, fraction, count, generator):
     for c in range(10):
         idx = torch.nonzero(labels == c).flatten()
         idx = idx[torch.randperm(len(idx), generator=generator)]
-        k = round(fraction * len(idx)) if count is None else round(count * len(idx) / len(labels))
+        # floor(x + 0.5) rounds halves up, as Go's math.Round does.
+        k = math.floor((fraction * len(idx) if count is None else count * len(idx) / len(labels)) + 0.5)
         keep.append(idx[:k])
     return torch.sort(torch.cat(keep)).values.tolist()
 
@@ -215,11 +217,11 @@ def epoch(args):
     sub = torch.utils.data.Subset(train, train_idx)
     labels = train.labels[train_idx]
     eval_idx = [train_idx[i] for i in stratified(labels, 1.0, min(args.train_eval_size, len(train_idx)), g)]
+    loaded = time.perf_counter()
     loader = lambda ds, bs, shuffle: torch.utils.data.DataLoader(
         ds, batch_size=bs, shuffle=shuffle, num_workers=args.workers, generator=g)
     model = VGG(False, args.dropout, args.init)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    loaded = time.perf_counter()
 
     model.train()
     for x, y in loader(sub, args.batch_size, True):
