@@ -250,11 +250,13 @@ func (s *session) loop(ctx context.Context, step int) (*result, error) {
 				progress.Field{Name: "loss", Value: sumLoss / float64(seen), Format: "%.4f"},
 				progress.Field{Name: "acc", Value: float64(correct) / float64(seen), Format: "%.4f"})
 			epochEnd := step%s.stepsPerEpoch == 0
+			evalNow := epochEnd || (cfg.EvalEvery > 0 && step%cfg.EvalEvery == 0)
+			if !evalNow {
+				continue
+			}
 			resume := bar.Pause() // evaluations and checkpoints are not training speed
-			if epochEnd || (cfg.EvalEvery > 0 && step%cfg.EvalEvery == 0) {
-				if err := s.evaluate(step); err != nil {
-					return nil, err
-				}
+			if err := s.evaluate(step); err != nil {
+				return nil, err
 			}
 			if epochEnd {
 				s.final["epoch_seconds"] = time.Since(epochStart).Seconds()
