@@ -16,6 +16,9 @@ R=docs/results/vae-galaxy
 declare -A EPOCHS=([mlp]=200 [conv]=200 [resnet]=${RESNET_EPOCHS:-60})
 archs=("$@")
 [ ${#archs[@]} -gt 0 ] || archs=(mlp conv resnet)
+for a in "${archs[@]}"; do
+  [ -n "${EPOCHS[$a]:-}" ] || { echo "run.sh: unknown architecture $a (want mlp, conv or resnet)" >&2; exit 2; }
+done
 
 go build -o bin/vae-galaxy ./cmd/vae-galaxy
 for a in "${archs[@]}"; do
