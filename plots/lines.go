@@ -142,6 +142,33 @@ func checkLines(opts LineOptions, series []Series) error {
 	return nil
 }
 
+// TopAfter is a Y maximum that shows every point of series except the
+// first skip of each, with a tenth of their span above them: the first,
+// huge losses of a run then leave the top of the chart instead of flattening
+// the rest of the curve into a line along the bottom. ok is false when no
+// series has more than skip points, or when none of the skipped points lies
+// above the rest (nothing would be cut off).
+func TopAfter(skip int, series ...Series) (top float64, ok bool) {
+	lo, hi, all := math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, s := range series {
+		for i, y := range s.Y {
+			all = math.Max(all, y)
+			if i < skip {
+				continue
+			}
+			lo, hi = math.Min(lo, y), math.Max(hi, y)
+		}
+	}
+	if math.IsInf(hi, -1) || all <= hi {
+		return 0, false
+	}
+	top = hi + (hi-lo)/10
+	if hi == lo {
+		top = hi + math.Abs(hi)/10 + 1
+	}
+	return top, true
+}
+
 // integral reports whether every X value is a whole number, as epochs and
 // steps are.
 func integral(series []Series) bool {

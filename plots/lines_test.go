@@ -145,3 +145,29 @@ func TestSaveMissingDir(t *testing.T) {
 		t.Errorf("error %v, want one wrapping os.ErrNotExist", err)
 	}
 }
+
+func TestTopAfter(t *testing.T) {
+	run := Series{Name: "train", X: []float64{1, 2, 3, 4}, Y: []float64{4500, 2900, 2800, 2760}}
+	test := Series{Name: "test", X: []float64{1, 2, 3, 4}, Y: []float64{3000, 2850, 2790, 2770}}
+	top, ok := TopAfter(1, run, test)
+	// The later points span 2760..2900; the top adds a tenth of that span.
+	if !ok || math.Abs(top-2914) > 1e-9 {
+		t.Errorf("TopAfter(1, run, test) = %g, %v; want 2914, true", top, ok)
+	}
+	if _, ok := TopAfter(1, Series{X: []float64{1}, Y: []float64{5}}); ok {
+		t.Error("TopAfter with nothing after the skipped points: ok = true, want false")
+	}
+	rising := Series{X: []float64{1, 2, 3}, Y: []float64{0.1, 0.5, 0.9}}
+	if _, ok := TopAfter(1, rising); ok {
+		t.Error("TopAfter of a rising curve (nothing to cut off): ok = true, want false")
+	}
+	flat := Series{X: []float64{1, 2, 3}, Y: []float64{9, 2, 2}}
+	if top, ok := TopAfter(1, flat); !ok || top <= 2 {
+		t.Errorf("TopAfter of a flat tail = %g, %v; want above 2, true", top, ok)
+	}
+	// The chart it feeds must draw: the cut-off points are clipped, not an error.
+	path := filepath.Join(t.TempDir(), "clipped.png")
+	if err := LinesWith(path, LineOptions{Title: "recon", YMax: &top}, run, test); err != nil {
+		t.Fatalf("LinesWith with YMax from TopAfter: %v", err)
+	}
+}
