@@ -148,6 +148,14 @@ func TestTrainResumePlots(t *testing.T) {
 		}
 	}
 
+	var summary run.Summary
+	if err := metrics.ReadJSON(filepath.Join(full, "summary.json"), &summary); err != nil {
+		t.Fatal(err)
+	}
+	if r := summary.Results; r["train_images"] != 30 || r["test_images"] != 10 {
+		t.Errorf("summary.json split: %v train, %v test images; want 30 and 10", r["train_images"], r["test_images"])
+	}
+
 	// Interrupt at step 6 (mid epoch 2), then resume.
 	part := filepath.Join(t.TempDir(), "conv")
 	ctx, cancel := context.WithCancel(context.Background())

@@ -383,7 +383,8 @@ func (t *trainer) save(dir string) error {
 func (t *trainer) finish(started time.Time) error {
 	cfg := t.cfg
 	res := map[string]float64{"steps": float64(t.step), "epochs": float64(cfg.Epochs), "train_seconds": t.seconds,
-		"seconds_per_epoch": t.seconds / float64(cfg.Epochs)}
+		"seconds_per_epoch": t.seconds / float64(cfg.Epochs),
+		"train_images":      float64(t.data.nTrain), "test_images": float64(t.data.nTest)}
 	if n := len(t.epochTime); n > 0 {
 		res["last_epoch_seconds"] = t.epochTime[n-1]
 	}
