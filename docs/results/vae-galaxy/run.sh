@@ -8,9 +8,10 @@
 #   nohup flock /tmp/torchlab-heavy.lock bash docs/results/vae-galaxy/run.sh [ARCH...] >> /tmp/vae-run.log 2>&1 &
 #
 # Epochs per architecture: 200 for mlp and conv (the issue's number); resnet
-# takes ~3x conv's time per epoch (150.7 s against 48.4 s measured), so it
-# gets what the machine can give it, set here and said in the README. CONV_EPOCHS and RESNET_EPOCHS override the
-# totals; a later run with a larger total continues from the checkpoint.
+# takes ~2.8x conv's time per epoch (135.6 s against 48.4 s measured), so
+# it gets what the machine can give it, set here and said in the README.
+# CONV_EPOCHS and RESNET_EPOCHS override the totals; a later run with a larger
+# total continues from the checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 R=docs/results/vae-galaxy
