@@ -27,52 +27,121 @@ var mnistFiles = []string{
 	"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
 }
 
-// FindDataDir returns flagValue if it is non-empty (it must be a directory),
-// else the first existing directory among $TORCHLAB_DATA, ./data and
-// ../shared/data searched upwards from the working directory.
-func FindDataDir(flagValue string) (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find data dir: %w", err)
-	}
-	return findDataDir(flagValue, os.Getenv("TORCHLAB_DATA"), wd)
+// Source says where a data set was found, for the log and summary.json.
+type Source struct {
+	Dir     string `json:"dir"`      // the data set's folder (e.g. <root>/tweets)
+	FoundBy string `json:"found_by"` // "--data-dir", "TORCHLAB_DATA", "./data", "../shared/data", "bundled sample" or "Go module cache"
+	Sample  bool   `json:"sample"`   // the bundled sample, not the full data
 }
 
-// findDataDir is FindDataDir with its inputs made explicit for tests.
-func findDataDir(flagValue, env, wd string) (string, error) {
-	// A value the user typed is used or rejected, never silently replaced by
-	// a search result; that holds for the flag and for the variable.
-	if flagValue != "" {
-		if err := isDir(flagValue); err != nil {
-			return "", fmt.Errorf("data dir %s: %w", flagValue, err)
-		}
-		return filepath.Abs(flagValue)
+// Locate finds the folder of the data set sub ("tweets", "galaxyzoo",
+// "mnist"). Order: flagValue (--data-dir), $TORCHLAB_DATA, ./data, then
+// ../shared/data searched upwards from the working directory; the first
+// that holds sub wins. Without one, MNIST comes from the GoMNIST module in
+// the Go module cache and the others from the bundled sample. A folder the
+// user named (flag or variable) that does not exist or lacks sub is an
+// error, never a silent fallback.
+func Locate(flagValue, sub string) (Source, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return Source{}, fmt.Errorf("find data: %w", err)
 	}
-	if env != "" {
-		if err := isDir(env); err != nil {
-			return "", fmt.Errorf("data dir TORCHLAB_DATA=%s: %w", env, err)
+	return locate(flagValue, os.Getenv("TORCHLAB_DATA"), wd, sub)
+}
+
+// locate is Locate with its inputs made explicit for tests.
+func locate(flagValue, env, wd, sub string) (Source, error) {
+	for _, named := range []struct{ value, by string }{{flagValue, "--data-dir"}, {env, "TORCHLAB_DATA"}} {
+		if named.value == "" {
+			continue
 		}
-		return filepath.Abs(env)
+		if err := isDir(named.value); err != nil {
+			return Source{}, fmt.Errorf("data dir %s=%s: %w", named.by, named.value, err)
+		}
+		dir, err := filepath.Abs(filepath.Join(named.value, sub))
+		if err != nil {
+			return Source{}, err
+		}
+		if err := hasDataSet(dir, sub); err != nil {
+			return Source{}, fmt.Errorf("data dir %s=%s: %w", named.by, named.value, err)
+		}
+		return Source{Dir: dir, FoundBy: named.by}, nil
 	}
 	// ../shared/data from every ancestor, so the search works from the repo
 	// root and from a package directory (where go test runs).
-	tried := []string{filepath.Join(wd, "data")}
+	for _, c := range searchRoots(wd) {
+		dir := filepath.Join(c.root, sub)
+		if hasDataSet(dir, sub) == nil {
+			return Source{Dir: dir, FoundBy: c.by}, nil
+		}
+	}
+	if sub == "mnist" {
+		dir, err := goMNISTDir()
+		if err != nil {
+			return Source{}, err
+		}
+		return Source{Dir: dir, FoundBy: "Go module cache"}, nil
+	}
+	root, err := SampleDir()
+	if err != nil {
+		return Source{}, err
+	}
+	dir := filepath.Join(root, sub)
+	if err := hasDataSet(dir, sub); err != nil {
+		return Source{}, fmt.Errorf("bundled sample: %w", err)
+	}
+	return Source{Dir: dir, FoundBy: "bundled sample", Sample: true}, nil
+}
+
+type searchRoot struct{ root, by string }
+
+// searchRoots lists ./data and every ../shared/data above wd, in order.
+func searchRoots(wd string) []searchRoot {
+	roots := []searchRoot{{filepath.Join(wd, "data"), "./data"}}
 	for d := wd; ; d = filepath.Dir(d) {
 		c := filepath.Join(filepath.Dir(d), "shared", "data")
-		if !slices.Contains(tried, c) {
-			tried = append(tried, c)
+		if !slices.ContainsFunc(roots, func(r searchRoot) bool { return r.root == c }) {
+			roots = append(roots, searchRoot{c, "../shared/data"})
 		}
 		if filepath.Dir(d) == d {
 			break
 		}
 	}
-	for _, c := range tried {
-		if isDir(c) == nil {
-			return c, nil
+	return roots
+}
+
+// hasDataSet checks that dir holds the files its data set needs.
+func hasDataSet(dir, sub string) error {
+	if err := isDir(dir); err != nil {
+		return fmt.Errorf("no %s/ folder: %w", sub, err)
+	}
+	var need []string
+	switch sub {
+	case "mnist":
+		if m := missingMNIST(dir); m != "" {
+			return fmt.Errorf("%s has no %s (raw or .gz)", dir, m)
+		}
+	case "tweets":
+		need = []string{"tweetstrain.csv", "tweetstest.csv"}
+	case "galaxyzoo":
+		need = []string{GalaxyCSVName, GalaxyImagesDir}
+	}
+	for _, n := range need {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			return fmt.Errorf("%s has no %s", dir, n)
 		}
 	}
-	return "", fmt.Errorf("no data directory found (tried %s); pass --data-dir or set TORCHLAB_DATA",
-		strings.Join(tried, ", "))
+	return nil
+}
+
+// Note is the one line a command prints when it uses the bundled sample
+// ("" otherwise); counts says how much data that is.
+func (s Source) Note(counts string) string {
+	if !s.Sample {
+		return ""
+	}
+	return fmt.Sprintf("data: no data folder found, so this uses the bundled sample (%s); "+
+		"for the full data pass --data-dir DIR or set TORCHLAB_DATA (README, \"Data\")", counts)
 }
 
 // isDir returns nil if path exists and is a directory.
@@ -98,24 +167,19 @@ func missingMNIST(dir string) string {
 	return ""
 }
 
-// FindMNIST returns dataDir/mnist if it holds the four IDX files, else the
-// data/ folder of the GoMNIST module in the Go module cache.
-func FindMNIST(dataDir string) (string, error) {
-	var tried []string
-	if dataDir != "" {
-		tried = append(tried, filepath.Join(dataDir, "mnist"))
-	}
-	tried = append(tried, goMNISTDirs()...)
+// goMNISTDir returns the data/ folder of the GoMNIST module in the Go
+// module cache.
+func goMNISTDir() (string, error) {
 	var notes []string
-	for _, d := range tried {
+	for _, d := range goMNISTDirs() {
 		missing := missingMNIST(d)
 		if missing == "" {
 			return d, nil
 		}
 		notes = append(notes, fmt.Sprintf("%s (no %s)", d, missing))
 	}
-	return "", fmt.Errorf("MNIST files not found in %s; pass --data-dir with a mnist/ folder holding the four IDX files, or run `go mod download %s`",
-		strings.Join(notes, ", "), goMNISTModule)
+	return "", fmt.Errorf("MNIST not found: no mnist/ data folder, and the Go module cache has no %s (looked in %s); run `make setup` or `go mod download %s`, or pass --data-dir with a mnist/ folder holding the four IDX files",
+		goMNISTModule, strings.Join(notes, ", "), goMNISTModule)
 }
 
 // goMNISTDirs lists where GoMNIST's data/ may be: where the go command says

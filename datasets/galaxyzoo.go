@@ -28,6 +28,11 @@ const (
 	GalaxyImagesDir = "images_training_rev1"
 )
 
+// GalaxyFrameName, when present beside the CSV, says that the images are
+// already centre-cropped and reduced (the bundled sample's are), and by how
+// much; see GalaxyFrame.
+const GalaxyFrameName = "precropped.json"
+
 // GalaxyAnswers is the number of vote-fraction columns in the Kaggle CSV.
 const GalaxyAnswers = 37
 
@@ -288,6 +293,14 @@ func LoadGalaxyZoo(opts GalaxyOptions) (*GalaxySet, error) {
 	if o.Limit > 0 && o.Limit < len(rows) {
 		rows = rows[:o.Limit]
 	}
+	frame, err := readGalaxyFrame(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	cropPx, err := frame.cropPixels(o.Crop)
+	if err != nil {
+		return nil, fmt.Errorf("galaxy zoo %s: %w", o.Dir, err)
+	}
 
 	// Stat every image up front: the sizes and times go into the cache key,
 	// and a missing file is reported before any slow decoding starts.
@@ -296,6 +309,7 @@ func LoadGalaxyZoo(opts GalaxyOptions) (*GalaxySet, error) {
 		return nil, err
 	}
 	key := newCacheKey(o, csvInfo)
+	fmt.Fprintf(key, "frame %d %d %d\n", frame.SourceSide, frame.Crop, frame.Side)
 	paths := make([]string, len(rows))
 	missing := make([]bool, len(rows))
 	for i, row := range rows {
@@ -328,7 +342,7 @@ func LoadGalaxyZoo(opts GalaxyOptions) (*GalaxySet, error) {
 
 	stride := 3 * o.Size * o.Size
 	images := make([]float32, len(rows)*stride)
-	bad := decodeGalaxies(images, paths, missing, o)
+	bad := decodeGalaxies(images, paths, missing, o, cropPx, frame.Side)
 	if !o.SkipBad {
 		for _, err := range bad {
 			if err != nil {
@@ -380,7 +394,7 @@ func skippedPaths(paths []string, rows []GalaxyRow, kept []int64) []string {
 // result does not depend on scheduling. It returns one error per image (nil
 // if fine). Without SkipBad the first failure stops further work, since the
 // load fails anyway.
-func decodeGalaxies(dst []float32, paths []string, missing []bool, o GalaxyOptions) []error {
+func decodeGalaxies(dst []float32, paths []string, missing []bool, o GalaxyOptions, cropPx, side int) []error {
 	errs := make([]error, len(paths))
 	stride := 3 * o.Size * o.Size
 	next := atomic.Int64{}
@@ -390,7 +404,8 @@ func decodeGalaxies(dst []float32, paths []string, missing []bool, o GalaxyOptio
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := newGalaxyPrep(o.Crop, o.Size)
+			p := newGalaxyPrep(cropPx, o.Size)
+			p.side = side
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(paths) || (failed.Load() && !o.SkipBad) {
@@ -413,6 +428,7 @@ func decodeGalaxies(dst []float32, paths []string, missing []bool, o GalaxyOptio
 // galaxyPrep is one worker's reusable buffers for crop and resize.
 type galaxyPrep struct {
 	crop, size int
+	side       int          // if not 0, every image must be side x side
 	planes     [3][]float32 // cropped R, G, B as 0..255
 	area       *area
 }
@@ -438,6 +454,9 @@ func (p *galaxyPrep) load(dst []float32, path string) error {
 		return fmt.Errorf("decode %s: %w", path, err)
 	}
 	b := img.Bounds()
+	if p.side != 0 && (b.Dx() != p.side || b.Dy() != p.side) {
+		return fmt.Errorf("decode %s: image is %dx%d, but %s says %dx%d", path, b.Dx(), b.Dy(), GalaxyFrameName, p.side, p.side)
+	}
 	if b.Dx() < p.crop || b.Dy() < p.crop {
 		return fmt.Errorf("decode %s: image is %dx%d, smaller than the %dx%d crop", path, b.Dx(), b.Dy(), p.crop, p.crop)
 	}

@@ -387,8 +387,12 @@ func TestLoadGalaxyZooOptions(t *testing.T) {
 	}
 }
 
+// TestReadGalaxyCSVReal reads the data the commands would use (the full
+// data or the bundled sample) and checks properties that hold for any
+// Kaggle-format folder: rows parse, every class of the rule occurs, every
+// row has its image.
 func TestReadGalaxyCSVReal(t *testing.T) {
-	dir := realDataDir(t, "galaxyzoo")
+	dir := dataSet(t, "galaxyzoo").Dir
 	rows, err := ReadGalaxyCSV(filepath.Join(dir, GalaxyCSVName))
 	if err != nil {
 		t.Fatal(err)
@@ -396,32 +400,126 @@ func TestReadGalaxyCSVReal(t *testing.T) {
 	classes := make([]Class, len(rows))
 	for i, r := range rows {
 		classes[i] = GalaxyClass(r.Answers)
+		if _, err := os.Stat(filepath.Join(dir, GalaxyImagesDir, fmt.Sprintf("%d.jpg", r.ID))); err != nil {
+			t.Fatalf("row %d: %v", i+2, err)
+		}
 	}
 	n := ClassCounts(classes)
 	t.Logf("%d rows; classes %v", len(rows), classCountString(n))
-	// SOURCES.md: by the largest Q1 answer, 1,661 smooth, 2,396 disk and
-	// 7 star/artifact.
-	smooth := n[SmoothRound] + n[SmoothInBetween] + n[SmoothCigar]
-	disk := n[EdgeOn] + n[Spiral] + n[DiskNoSpiral]
-	if len(rows) != 4064 || smooth != 1661 || disk != 2396 || n[StarArtifact] != 7 {
-		t.Errorf("%d rows, %d smooth, %d disk, %d star; want 4064, 1661, 2396, 7", len(rows), smooth, disk, n[StarArtifact])
+	for c, k := range n {
+		if k == 0 {
+			t.Errorf("no galaxy of class %v", Class(c))
+		}
 	}
 }
 
 func TestLoadGalaxyZooReal(t *testing.T) {
-	dir := realDataDir(t, "galaxyzoo")
+	dir := dataSet(t, "galaxyzoo").Dir
 	start := time.Now()
 	set, err := LoadGalaxyZoo(GalaxyOptions{Dir: dir, Limit: 64, CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("64 galaxies at 64x64 in %v; classes %v", time.Since(start), classCountString(ClassCounts(set.Classes)))
-	if set.N != 64 || len(set.Images) != 64*3*64*64 || set.IDs[0] != 817739 {
-		t.Fatalf("N %d len %d first ID %d", set.N, len(set.Images), set.IDs[0])
+	if set.N != 64 || len(set.Images) != 64*3*64*64 || !slices.IsSorted(set.IDs) {
+		t.Fatalf("N %d len %d, IDs sorted %v", set.N, len(set.Images), slices.IsSorted(set.IDs))
 	}
+	var sum float64
 	for _, v := range set.Images {
 		if !(v >= 0 && v <= 1) {
 			t.Fatalf("value %v outside [0,1]", v)
+		}
+		sum += float64(v)
+	}
+	// Galaxies are small bright objects on a dark sky.
+	if mean := sum / float64(len(set.Images)); mean < 0.01 || mean > 0.5 {
+		t.Errorf("mean pixel %v, want a dark sky (0.01..0.5)", mean)
+	}
+}
+
+// TestBundledSample checks the committed sample itself: small, every class
+// and both labels present, images as precropped.json says.
+func TestBundledSample(t *testing.T) {
+	root, err := SampleDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			st, err := d.Info()
+			if err != nil {
+				return err
+			}
+			total += st.Size()
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total > 8<<20 {
+		t.Errorf("bundled sample is %d bytes, want at most 8 MiB", total)
+	}
+	for _, f := range []string{"tweetstrain.csv", "tweetstest.csv"} {
+		set, err := ReadTweets(filepath.Join(root, "tweets", f), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pos int
+		for _, l := range set.Labels {
+			pos += int(l)
+		}
+		if len(set.Texts) < 500 || pos < len(set.Texts)/3 || pos > 2*len(set.Texts)/3 {
+			t.Errorf("%s: %d tweets, %d positive; want hundreds, roughly balanced", f, len(set.Texts), pos)
+		}
+	}
+	dir := filepath.Join(root, "galaxyzoo")
+	frame, err := readGalaxyFrame(dir)
+	if err != nil || frame.Side == 0 {
+		t.Fatalf("frame %+v, %v: the sample's images must be described", frame, err)
+	}
+	set, err := LoadGalaxyZoo(GalaxyOptions{Dir: dir, Size: 32, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, k := range ClassCounts(set.Classes) {
+		if k == 0 {
+			t.Errorf("sample has no galaxy of class %v", Class(c))
+		}
+	}
+	if _, err := LoadGalaxyZoo(GalaxyOptions{Dir: dir, Crop: frame.Crop + 1, NoCache: true, Limit: 1}); err == nil ||
+		!strings.Contains(err.Error(), GalaxyFrameName) {
+		t.Errorf("a crop wider than the sample holds: err = %v, want one naming %s", err, GalaxyFrameName)
+	}
+}
+
+// TestSampleMatchesFullData checks that --crop and --image-size mean the
+// same galaxies on the pre-cropped sample as on the original images.
+func TestSampleMatchesFullData(t *testing.T) {
+	full := fullDataSet(t, "galaxyzoo")
+	root, err := SampleDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 32
+	set, err := LoadGalaxyZoo(GalaxyOptions{Dir: filepath.Join(root, "galaxyzoo"), Size: size, Limit: 8, NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stride := 3 * size * size
+	for i, id := range set.IDs {
+		want, err := PrepareGalaxyImage(filepath.Join(full, GalaxyImagesDir, fmt.Sprintf("%d.jpg", id)), 212, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var diff float64
+		for k, v := range want {
+			diff += math.Abs(float64(v - set.Images[i*stride+k]))
+		}
+		// JPEG re-encoding of the sample costs about 1/255 per pixel.
+		if diff /= float64(stride); diff > 0.01 {
+			t.Errorf("galaxy %d: mean |sample - full| = %.4f, want < 0.01", id, diff)
 		}
 	}
 }
@@ -432,7 +530,7 @@ func TestLoadGalaxyZooFull(t *testing.T) {
 	if os.Getenv("TORCHLAB_SLOW") == "" {
 		t.Skip("slow: set TORCHLAB_SLOW=1 to time a full Galaxy Zoo load")
 	}
-	dir := realDataDir(t, "galaxyzoo")
+	dir := fullDataSet(t, "galaxyzoo")
 	opts := GalaxyOptions{Dir: dir, Crop: 212, Size: 64, Workers: 2, CacheDir: t.TempDir()}
 	var sets [2]*GalaxySet
 	for i := range sets {
@@ -444,7 +542,7 @@ func TestLoadGalaxyZooFull(t *testing.T) {
 		t.Logf("load %d: %d galaxies, fromCache %v, %v", i+1, set.N, set.FromCache, time.Since(start))
 		sets[i] = set
 	}
-	if sets[0].N != 4064 || sets[0].FromCache || !sets[1].FromCache || !slices.Equal(sets[0].Images, sets[1].Images) {
+	if sets[0].N < 1000 || sets[0].FromCache || !sets[1].FromCache || !slices.Equal(sets[0].Images, sets[1].Images) {
 		t.Error("full load: wrong count, cache not used, or cached data differs")
 	}
 	t.Logf("classes %v", classCountString(ClassCounts(sets[0].Classes)))

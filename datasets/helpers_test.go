@@ -7,23 +7,28 @@ import (
 	"testing"
 )
 
-// realDataDir returns the shared data directory's sub folder, or skips the
-// test: the real data lives outside the repo and is not on every machine.
-func realDataDir(t *testing.T, sub string) string {
+// dataSet returns the folder of data set sub as the commands find it: the
+// full data where a data folder exists, else the bundled sample (MNIST: the
+// GoMNIST module). It never skips: every machine has one of them.
+func dataSet(t *testing.T, sub string) Source {
 	t.Helper()
-	wd, err := os.Getwd()
+	src, err := Locate("", sub)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := findDataDir("", "", wd)
-	if err != nil {
-		t.Skipf("real data not available: %v", err)
+	t.Logf("%s: %s (%s)", sub, src.Dir, src.FoundBy)
+	return src
+}
+
+// fullDataSet is dataSet for tests of the full data's own counts: they skip,
+// saying so, where only the bundled sample is available.
+func fullDataSet(t *testing.T, sub string) string {
+	t.Helper()
+	src := dataSet(t, sub)
+	if src.Sample {
+		t.Skipf("%s checks the full %s data set, and only the bundled sample was found (set TORCHLAB_DATA to run it)", t.Name(), sub)
 	}
-	d := filepath.Join(dir, sub)
-	if isDir(d) != nil {
-		t.Skipf("real data not available: no %s", d)
-	}
-	return d
+	return src.Dir
 }
 
 // writeFile writes data to dir/name and returns the path.

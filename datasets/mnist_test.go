@@ -170,7 +170,7 @@ func TestLoadMNIST(t *testing.T) {
 }
 
 func TestLoadMNISTReal(t *testing.T) {
-	dir := realDataDir(t, "mnist")
+	dir := dataSet(t, "mnist").Dir
 	// Class counts from the data's SOURCES.md.
 	tests := []struct {
 		train  bool

@@ -150,9 +150,10 @@ func TestEncodeTexts(t *testing.T) {
 	}
 }
 
-func TestReadTweetsReal(t *testing.T) {
-	dir := realDataDir(t, "tweets")
-	// Counts from the data's SOURCES.md.
+// TestReadTweetsFull checks the full files against the counts of their
+// SOURCES.md.
+func TestReadTweetsFull(t *testing.T) {
+	dir := fullDataSet(t, "tweets")
 	tests := []struct {
 		file         string
 		rows, pos    int
@@ -195,6 +196,30 @@ func TestReadTweetsReal(t *testing.T) {
 		}
 		if (subs > 0) != tt.wantNonASCII {
 			t.Errorf("%s: %d substituted runes", tt.file, subs)
+		}
+	}
+}
+
+// TestReadTweetsReal checks the files the commands would read (full data or
+// the bundled sample) for properties any such file has.
+func TestReadTweetsReal(t *testing.T) {
+	dir := dataSet(t, "tweets").Dir
+	for _, f := range []string{"tweetstrain.csv", "tweetstest.csv"} {
+		set, err := ReadTweets(filepath.Join(dir, f), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var labels [2]int
+		for _, l := range set.Labels {
+			labels[l]++
+		}
+		if labels[0] == 0 || labels[1] == 0 || set.Skipped != 0 {
+			t.Errorf("%s: labels %v, %d skipped; want both labels, none skipped", f, labels, set.Skipped)
+		}
+		for i, codes := range EncodeTexts(set.Texts, 0) {
+			if len(codes) == 0 || slices.Max(codes) > 127 {
+				t.Fatalf("%s: record %d encodes to %v", f, i+1, codes)
+			}
 		}
 	}
 }

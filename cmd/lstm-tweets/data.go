@@ -109,20 +109,21 @@ func (s *sampler) layout(epoch int) [][]int {
 	return batches
 }
 
-// dataPaths fills in the default train and test files under the data folder.
-func dataPaths(cfg *trainConfig) error {
+// dataPaths fills in the default train and test files under the data
+// folder and says where they came from (nil when both were given as files).
+func dataPaths(cfg *trainConfig) (*datasets.Source, error) {
 	if cfg.Train != "" && cfg.Test != "" {
-		return nil
+		return nil, nil
 	}
-	dir, err := datasets.FindDataDir(cfg.DataDir)
+	src, err := datasets.Locate(cfg.DataDir, "tweets")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if cfg.Train == "" {
-		cfg.Train = filepath.Join(dir, "tweets", "tweetstrain.csv")
+		cfg.Train = filepath.Join(src.Dir, "tweetstrain.csv")
 	}
 	if cfg.Test == "" {
-		cfg.Test = filepath.Join(dir, "tweets", "tweetstest.csv")
+		cfg.Test = filepath.Join(src.Dir, "tweetstest.csv")
 	}
-	return nil
+	return &src, nil
 }

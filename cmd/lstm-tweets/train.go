@@ -14,6 +14,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/datasets"
 	"torchlab/internal/checkpoint"
 	"torchlab/internal/memstat"
 	"torchlab/internal/metrics"
@@ -31,6 +32,7 @@ func checkpointDir(out string) string { return filepath.Join(out, "checkpoint") 
 // session is a training run's state between iterations.
 type session struct {
 	cfg          *trainConfig
+	data         *datasets.Source // nil when resumed or given files
 	logf         func(string, ...any)
 	model        *charlstm.Model
 	params       map[string]*ts.Tensor
@@ -122,11 +124,11 @@ func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) 
 			return nil, err
 		}
 	}
-	if err := dataPaths(cfg); err != nil {
+	src, err := dataPaths(cfg)
+	if err != nil {
 		return nil, err
 	}
-	s := &session{cfg: cfg, logf: logf, results: map[string]float64{}}
-	var err error
+	s := &session{cfg: cfg, logf: logf, results: map[string]float64{}, data: src}
 	if s.trainSet, err = loadCorpus(cfg.Train, cfg.MaxLen, cfg.SkipBad, logf); err != nil {
 		return nil, err
 	}
@@ -134,6 +136,9 @@ func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) 
 		return nil, err
 	}
 	logf("%d training tweets, %d test tweets, max length %d", len(s.trainSet.Seqs), len(s.testSet.Seqs), cfg.MaxLen)
+	if src != nil && src.Sample {
+		logf("%s", src.Note(fmt.Sprintf("%d training and %d test tweets", len(s.trainSet.Seqs), len(s.testSet.Seqs))))
+	}
 	lengths := make([]int, len(s.trainSet.Seqs))
 	for i, seq := range s.trainSet.Seqs {
 		lengths[i] = len(seq)
@@ -232,6 +237,9 @@ func (s *session) writeSummary(started time.Time, it int, stepSeconds float64, n
 	sum := run.Summary{
 		Command: run.CommandLine(), Started: started.UTC(), Finished: time.Now().UTC(),
 		Seconds: time.Since(started).Seconds(), Config: cfg, Results: results,
+	}
+	if s.data != nil {
+		sum.Data = s.data
 	}
 	if note != "" {
 		sum.Notes = append(sum.Notes, note)

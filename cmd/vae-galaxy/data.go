@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"log"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,6 +26,7 @@ type dataOptions struct {
 
 // galaxyData is the train/test split, each split in one tensor.
 type galaxyData struct {
+	source            datasets.Source
 	size              int
 	nTrain, nTest     int
 	trainX, testX     *ts.Tensor // [N, 3, S, S] in [0,1]
@@ -39,11 +39,11 @@ type galaxyData struct {
 // loadData loads (or reads from the cache) the images, logs the class
 // counts and splits them deterministically.
 func loadData(o dataOptions) (*galaxyData, error) {
-	root, err := datasets.FindDataDir(o.DataDir)
+	src, err := datasets.Locate(o.DataDir, "galaxyzoo")
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(root, "galaxyzoo")
+	dir := src.Dir
 	start := time.Now()
 	set, err := datasets.LoadGalaxyZoo(datasets.GalaxyOptions{Dir: dir, Crop: o.Crop, Size: o.Size, Workers: o.Workers,
 		CacheDir: o.CacheDir, SkipBad: o.SkipBad, Limit: o.Limit})
@@ -59,6 +59,9 @@ func loadData(o dataOptions) (*galaxyData, error) {
 		log.Printf("skipped %d missing or corrupt images (--skip-bad), e.g. %s", set.Skipped, set.SkippedFiles[0])
 	}
 	log.Printf("classes: %s", countsLine(set.Classes))
+	if note := src.Note(fmt.Sprintf("%d galaxies", set.N)); note != "" {
+		log.Print(note)
+	}
 	if set.N < 2 {
 		return nil, fmt.Errorf("%s: %d usable galaxies, need at least 2", dir, set.N)
 	}
@@ -66,7 +69,7 @@ func loadData(o dataOptions) (*galaxyData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &galaxyData{size: o.Size, nTrain: len(train), nTest: len(test)}
+	d := &galaxyData{size: o.Size, nTrain: len(train), nTest: len(test), source: src}
 	if d.trainX, d.trainY, d.trainIDs, err = gather(set, train); err != nil {
 		return nil, err
 	}

@@ -414,7 +414,7 @@ func (t *trainer) finish(started time.Time) error {
 		return err
 	}
 	return run.WriteSummary(cfg.Out, run.Summary{Command: run.CommandLine(), Started: started, Finished: time.Now(),
-		Seconds: time.Since(started).Seconds(), Config: cfg, Results: res, Notes: notes})
+		Seconds: time.Since(started).Seconds(), Config: cfg, Data: t.data.source, Results: res, Notes: notes})
 }
 
 // runningMean averages step statistics, weighting each step equally.

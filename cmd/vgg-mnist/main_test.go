@@ -20,15 +20,11 @@ import (
 // mnistDir finds the real MNIST files (../shared/data/mnist or GoMNIST).
 func mnistDir(t *testing.T) string {
 	t.Helper()
-	dataDir, err := datasets.FindDataDir("")
-	if err != nil {
-		dataDir = ""
-	}
-	dir, err := datasets.FindMNIST(dataDir)
+	src, err := datasets.Locate("", "mnist")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dir
+	return src.Dir
 }
 
 // TestResizeMatchesPyTorch resizes real and random 28x28 images with

@@ -42,6 +42,7 @@ type session struct {
 	opt           *optim.Optimizer
 	train, test   *split
 	trainEval     *split
+	data          datasets.Source
 	metrics       *metrics.Writer
 	log           io.Writer
 	stepsPerEpoch int
@@ -92,7 +93,7 @@ func train(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	}
 	sum := run.Summary{
 		Command: run.CommandLine(), Started: started, Finished: time.Now(),
-		Seconds: s.seconds(), Config: cfg, Results: s.final,
+		Seconds: s.seconds(), Config: cfg, Data: s.data, Results: s.final,
 		Notes: []string{
 			fmt.Sprintf("train loss/accuracy: eval mode on a fixed stratified sample of %d training images", s.trainEval.n),
 			fmt.Sprintf("learning rate: %s from %g over %d steps (%d epochs of %d steps)", cfg.Schedule, cfg.LR, s.totalSteps, cfg.Epochs, s.stepsPerEpoch),
@@ -130,16 +131,12 @@ func resumeConfig(saved, flags config) config {
 
 // newSession loads the data and builds the model, optimiser and metrics.
 func newSession(cfg config, logw io.Writer) (*session, error) {
-	dataDir, err := datasets.FindDataDir(cfg.DataDir)
-	if err != nil {
-		// The GoMNIST module may still have the files.
-		dataDir = ""
-	}
-	dir, err := datasets.FindMNIST(dataDir)
+	src, err := datasets.Locate(cfg.DataDir, "mnist")
 	if err != nil {
 		return nil, err
 	}
-	s := &session{cfg: cfg, log: logw, began: time.Now(), final: map[string]float64{}}
+	dir := src.Dir
+	s := &session{cfg: cfg, log: logw, began: time.Now(), final: map[string]float64{}, data: src}
 	t0 := time.Now()
 	if s.train, err = loadSplit(dir, true, cfg.Subset, cfg.Seed); err != nil {
 		return nil, err

@@ -32,7 +32,7 @@ type Common struct {
 
 // AddFlags registers the common flags on fs with defaultOut as --out.
 func (c *Common) AddFlags(fs *pflag.FlagSet, defaultOut string) {
-	fs.StringVar(&c.DataDir, "data-dir", "", "data folder (default: $TORCHLAB_DATA, ./data, or ../shared/data found upwards)")
+	fs.StringVar(&c.DataDir, "data-dir", "", "data folder (default: $TORCHLAB_DATA, ./data, ../shared/data found upwards, else the bundled sample)")
 	fs.StringVar(&c.Out, "out", defaultOut, "output folder: metrics, figures, checkpoints")
 	fs.IntVar(&c.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads (libtorch's own default here is 1)")
 	fs.Int64Var(&c.Seed, "seed", 1, "random seed for libtorch and data order")
@@ -90,6 +90,7 @@ type Summary struct {
 	Finished time.Time          `json:"finished"`
 	Seconds  float64            `json:"seconds"`
 	Config   any                `json:"config"`
+	Data     any                `json:"data,omitempty"` // where the data came from (datasets.Source or a map of them)
 	Results  map[string]float64 `json:"results"`
 	Notes    []string           `json:"notes,omitempty"`
 }
