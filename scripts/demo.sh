@@ -13,15 +13,20 @@ cd "$(dirname "$0")/.."
 
 # --- Quick settings of make demo (README.md states the same; internal/report's test checks) ---
 VGG_SUBSET=0.1         # stratified tenth of MNIST's training set (about 600 images per class)
-VGG_EPOCHS=1
+VGG_EPOCHS=2
+VGG_BATCH_NORM=true    # the batch-norm variant: learns in a few hundred steps (plain VGG11 needs epochs)
+VGG_OPTIMIZER=sgd      # with batch norm, SGD at a large rate beat Adam 1e-3 here (96% vs 48% after 94 steps)
+VGG_LR=0.05
 VGG_EVAL_EVERY=25      # minibatches between evaluations, so one epoch still draws curves
 VGG_TEST_SUBSET=0.1    # evaluate on a stratified tenth of the test set (1,000 images)
 VGG_TRAIN_EVAL_SIZE=1000
 LSTM_ITERATIONS=3000
 LSTM_EVAL_EVERY=500
+LSTM_LR=1e-3           # ten times the assignment's 1e-4, which barely moves in 3,000 steps
 VAE_ARCHS="mlp conv resnet"
-VAE_EPOCHS=3
-VAE_IMAGE_SIZE=32      # 32x32 galaxies: at 64x64 three resnet epochs alone take ~10 minutes here
+VAE_LIMIT=1000         # the first 1,000 galaxies of the CSV (the bundled sample has 546)
+VAE_EPOCHS=10
+VAE_IMAGE_SIZE=32      # 32x32 galaxies: at 64x64 the resnet's epochs take 4x longer
 # --- end of quick settings ---
 
 DATA_DIR=${DATA_DIR:-}
@@ -64,17 +69,18 @@ step "cnn-calc" bash -c 'set -o pipefail; bin/cnn-calc --threads "$1" | tee "$2/
 rm -rf "$OUT/vgg-mnist" "$OUT/lstm-tweets" "$OUT/vae-galaxy"
 step "vgg-mnist" bin/vgg-mnist train "${data[@]}" --out "$OUT/vgg-mnist" --threads "$THREADS" \
   --subset "$VGG_SUBSET" --epochs "$VGG_EPOCHS" --eval-every "$VGG_EVAL_EVERY" \
+  --batch-norm="$VGG_BATCH_NORM" --optimizer "$VGG_OPTIMIZER" --lr "$VGG_LR" \
   --test-subset "$VGG_TEST_SUBSET" --train-eval-size "$VGG_TRAIN_EVAL_SIZE"
 
 # The LSTM keeps its own default of one thread: its per-step tensors are too
 # small to split, and a second thread made it slower here (12.2 vs 7.3 it/s).
 step "lstm-tweets" bin/lstm-tweets train "${data[@]}" --out "$OUT/lstm-tweets" \
-  --iterations "$LSTM_ITERATIONS" --eval-every "$LSTM_EVAL_EVERY"
+  --iterations "$LSTM_ITERATIONS" --eval-every "$LSTM_EVAL_EVERY" --lr "$LSTM_LR"
 
 compare=()
 for arch in $VAE_ARCHS; do
   step "vae-galaxy $arch" bin/vae-galaxy train "${data[@]}" --out "$OUT/vae-galaxy/$arch" --threads "$THREADS" \
-    --arch "$arch" --epochs "$VAE_EPOCHS" --image-size "$VAE_IMAGE_SIZE"
+    --arch "$arch" --epochs "$VAE_EPOCHS" --image-size "$VAE_IMAGE_SIZE" --limit "$VAE_LIMIT"
   compare+=(--compare "$OUT/vae-galaxy/$arch")
 done
 step "vae-galaxy compare" bin/vae-galaxy plots --threads "$THREADS" --out "$OUT/vae-galaxy" "${compare[@]}"
