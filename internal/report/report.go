@@ -1,12 +1,10 @@
 // Package report writes torchlab's report: the CNN-basics answers, the VAE
-// theory, and every figure and summary number of the latest vgg-mnist,
-// lstm-tweets and vae-galaxy runs it finds, as report.md (GitHub-renderable,
-// images copied beside it) and a self-contained report.html (images embedded
-// as data URIs, no external references, math kept as text).
-//
-// The report is written as Markdown first and the HTML is rendered from
-// that same text by a small renderer for the subset of Markdown used here,
-// so the two files always say the same thing.
+// theory, and for each training part the committed full-length runs of
+// docs/results/ as the results, beside the quick runs `make demo` made on
+// this machine. It writes report.md (GitHub-renderable, images copied
+// beside it) and a self-contained report.html: Markdown rendered by
+// goldmark, images as data URIs, and math typeset by KaTeX inlined from
+// Debian's libjs-katex (or shown as TeX source when that is missing).
 package report
 
 import (
@@ -14,12 +12,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"torchlab/internal/cnncalc"
-	"torchlab/internal/metrics"
 )
 
 // Config says where the report goes and what it reads.
@@ -28,8 +24,12 @@ type Config struct {
 	Out string
 	// Root is the repository root the default folders are relative to.
 	Root string
-	// VGGDir, LSTMDir and VAEDir are the run folders; "" means the newest of
-	// out/<cmd>, out/demo/<cmd> and docs/results/<cmd> under Root.
+	// ResultsDir holds the committed full-length runs, one folder per
+	// command (and variants such as lstm-tweets-lr1e-3); "" means
+	// Root/docs/results.
+	ResultsDir string
+	// VGGDir, LSTMDir and VAEDir are the quick runs of `make demo`; ""
+	// means Root/out/demo/<command>.
 	VGGDir, LSTMDir, VAEDir string
 	// Theory is the theory Markdown file; "" means Root/docs/theory.md.
 	Theory string
@@ -38,6 +38,9 @@ type Config struct {
 	// CNNCheck is the libtorch check's summary of that network, if it was
 	// run (the report package itself does not call libtorch).
 	CNNCheck string
+	// KaTeXDir holds katex.min.js, katex.min.css and fonts/; "" means
+	// DefaultKaTeXDir. Without it the HTML shows formulas as TeX source.
+	KaTeXDir string
 	// Now dates the report; zero means time.Now().
 	Now time.Time
 }
@@ -46,19 +49,20 @@ type Config struct {
 type Result struct {
 	Markdown, HTML string   // file paths
 	Images         []string // copied image paths
-	Missing        []string // parts with no run
-	Problems       []string // files that could not be read
+	// Missing names the runs not found, e.g. "vgg-mnist: quick run".
+	Missing  []string
+	Problems []string // files that could not be read
+	// MathRendered says whether KaTeX was inlined into the HTML.
+	MathRendered bool
 }
 
-// DefaultDirs are the folders searched for a command's runs, relative to
-// the repository root, in order.
-func DefaultDirs(command string) []string {
-	return []string{
-		filepath.Join("out", command),
-		filepath.Join("out", "demo", command),
-		filepath.Join("docs", "results", command),
-	}
-}
+// DemoDir is where `make demo` leaves command's quick run, relative to the
+// repository root.
+func DemoDir(command string) string { return filepath.Join("out", "demo", command) }
+
+// ResultsDir is where the committed full-length runs are, relative to the
+// repository root.
+const ResultsDir = "docs/results"
 
 // Write gathers everything and writes the report.
 func Write(cfg Config) (*Result, error) {
@@ -73,6 +77,12 @@ func Write(cfg Config) (*Result, error) {
 	}
 	if cfg.Theory == "" {
 		cfg.Theory = filepath.Join(cfg.Root, "docs", "theory.md")
+	}
+	if cfg.ResultsDir == "" {
+		cfg.ResultsDir = filepath.Join(cfg.Root, ResultsDir)
+	}
+	if cfg.KaTeXDir == "" {
+		cfg.KaTeXDir = DefaultKaTeXDir
 	}
 	// Old images would otherwise linger and be mistaken for the new run's.
 	if err := os.RemoveAll(filepath.Join(cfg.Out, "img")); err != nil {
@@ -90,20 +100,14 @@ func Write(cfg Config) (*Result, error) {
 	if err := w.theory(); err != nil {
 		return nil, err
 	}
-	parts := []struct{ n, title, command, dir, hint string }{
-		{"3", "VGG11 on MNIST", "vgg-mnist", cfg.VGGDir, "`vgg-mnist --out out/vgg-mnist`"},
-		{"4", "Character-level LSTM on tweets", "lstm-tweets", cfg.LSTMDir, "`lstm-tweets --out out/lstm-tweets`"},
-		{"5", "Galaxy Zoo VAEs", "vae-galaxy", cfg.VAEDir, "`vae-galaxy --arch conv --out out/vae-galaxy/conv` (one folder per architecture)"},
-	}
-	for _, p := range parts {
-		cands := []string{p.dir}
-		if p.dir == "" {
-			cands = nil
-			for _, d := range DefaultDirs(p.command) {
-				cands = append(cands, filepath.Join(cfg.Root, d))
-			}
+	for _, p := range []struct {
+		spec *partSpec
+		demo string
+	}{{&vgg, cfg.VGGDir}, {&lstm, cfg.LSTMDir}, {&vae, cfg.VAEDir}} {
+		if p.demo == "" {
+			p.demo = filepath.Join(cfg.Root, DemoDir(p.spec.command))
 		}
-		if err := w.part(p.n, p.hint, loadPart(p.title, p.command, cands)); err != nil {
+		if err := w.part(p.spec, fullRuns(cfg.ResultsDir, p.spec.command), demoRun(p.demo)); err != nil {
 			return nil, err
 		}
 	}
@@ -113,12 +117,18 @@ func Write(cfg Config) (*Result, error) {
 	if err := os.WriteFile(w.res.Markdown, []byte(md), 0o644); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	html, err := renderHTML("torchlab report", md, cfg.Out)
+	kt, err := loadKaTeX(cfg.KaTeXDir)
+	if err != nil {
+		w.res.Problems = append(w.res.Problems, err.Error())
+		kt = nil
+	}
+	page, err := renderHTML("torchlab report", md, cfg.Out, kt)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
+	w.res.MathRendered = kt != nil
 	w.res.HTML = filepath.Join(cfg.Out, "report.html")
-	if err := os.WriteFile(w.res.HTML, []byte(html), 0o644); err != nil {
+	if err := os.WriteFile(w.res.HTML, []byte(page), 0o644); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	return w.res, nil
@@ -135,12 +145,29 @@ func (w *writer) p(format string, args ...any) {
 	fmt.Fprintf(&w.b, format, args...)
 }
 
+// rel writes a path relative to the repository root when it is inside it.
+func (w *writer) rel(path string) string {
+	root, err := filepath.Abs(w.cfg.Root)
+	if err != nil {
+		return path
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	if r, err := filepath.Rel(root, abs); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return path
+}
+
 func (w *writer) header() {
 	w.p("# torchlab report\n\n")
-	w.p("Written %s by `report`. Parts: 1. CNN basics; 2. VAE theory; 3. VGG11 on MNIST; "+
-		"4. character-level LSTM on tweets; 5. Galaxy Zoo VAEs. Figures and numbers come from "+
-		"the newest run folders found; each figure says which command made it and when.\n\n",
-		w.cfg.Now.Format("2006-01-02 15:04 MST"))
+	w.p("Written %s by `report`. Part 1 answers the CNN-basics questions and part 2 derives the VAE "+
+		"theory. Parts 3 to 5 present the full-length training runs committed in `%s` as the results, "+
+		"each with the command that made it and its date, and beside them the quick runs `make demo` "+
+		"made on this machine, which show that the code reproduces them in minutes, at smaller settings.\n\n",
+		stamp(w.cfg.Now), w.rel(w.cfg.ResultsDir))
 }
 
 func (w *writer) cnn() error {
@@ -198,7 +225,7 @@ func (w *writer) theory() error {
 	w.p("## 2. VAE theory\n\n")
 	b, err := os.ReadFile(w.cfg.Theory)
 	if errors.Is(err, os.ErrNotExist) {
-		w.p("The theory file %s was not found.\n\n", "`"+w.cfg.Theory+"`")
+		w.p("The VAE theory is not in this copy of the repository (it lives in `docs/theory.md`).\n\n")
 		w.res.Problems = append(w.res.Problems, err.Error())
 		return nil
 	}
@@ -206,7 +233,7 @@ func (w *writer) theory() error {
 		return fmt.Errorf("report part 2: %w", err)
 	}
 	w.p("From `docs/theory.md`.\n\n")
-	w.p("%s\n\n", demote(string(b), 2))
+	w.p("%s\n\n", demote(dropTitle(string(b)), 2))
 	return nil
 }
 
@@ -228,204 +255,15 @@ func demote(md string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func (w *writer) part(n, hint string, p *Part) error {
-	w.p("## %s. %s\n\n", n, p.Title)
-	if p.Dir == "" {
-		w.res.Missing = append(w.res.Missing, p.Command)
-		w.p("No run of %s found in %s; run `make demo` (quick runs into `out/demo/`) or %s "+
-			"and then `report` again.\n\n", p.Command, quoteList(p.Searched), hint)
-		return nil
-	}
-	w.p("From `%s`.\n\n", p.Dir)
-	runs := append([]*Run{p.Top}, p.Subruns...)
-	// Comparison figures at the top of a part with subruns are made from
-	// those runs; caption them with the newest one.
-	captionRun := p.Top
-	if p.Top.Summary == nil && len(p.Subruns) > 0 {
-		captionRun = latest(p.Subruns)
-	}
-	for _, r := range runs {
-		if r == p.Top && r.Summary == nil && len(r.Figures) == 0 && len(r.Problems) == 0 {
-			continue // just the folder of the subruns
+// dropTitle removes a document's leading "# Title" line, which the report's
+// own part heading replaces.
+func dropTitle(md string) string {
+	trimmed := strings.TrimLeft(md, "\n")
+	if strings.HasPrefix(trimmed, "# ") {
+		if i := strings.IndexByte(trimmed, '\n'); i >= 0 {
+			return strings.TrimLeft(trimmed[i+1:], "\n")
 		}
-		if r.Name != "" {
-			w.p("### %s. %s: %s\n\n", n, p.Title, r.Name)
-		}
-		if err := w.run(p, r, captionRun); err != nil {
-			return err
-		}
+		return ""
 	}
-	return nil
-}
-
-func latest(runs []*Run) *Run {
-	var best *Run
-	for _, r := range runs {
-		if r.Summary != nil && (best == nil || r.Summary.Finished.After(best.Summary.Finished)) {
-			best = r
-		}
-	}
-	if best == nil {
-		return runs[0]
-	}
-	return best
-}
-
-func (w *writer) run(p *Part, r *Run, captionRun *Run) error {
-	for _, prob := range r.Problems {
-		w.res.Problems = append(w.res.Problems, prob)
-		w.p("Could not read: %s\n\n", cell(prob))
-	}
-	s := r.Summary
-	if s != nil {
-		w.p("- Command: `%s`\n", s.Command)
-		w.p("- Ran %s to %s (%s)\n", date(s.Started), date(s.Finished), duration(s.Seconds))
-		if cfg := s.ConfigPairs(); len(cfg) > 0 {
-			w.p("- Configuration: %s\n", codeList(cfg))
-		}
-		for _, note := range s.Notes {
-			w.p("- Note: %s\n", cell(note))
-		}
-		w.p("\n")
-		if len(s.Results) > 0 {
-			keys := make([]string, 0, len(s.Results))
-			for k := range s.Results {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			w.p("| result | value |\n|---|---:|\n")
-			for _, k := range keys {
-				w.p("| %s | %s |\n", cell(k), number(s.Results[k]))
-			}
-			w.p("\n")
-		}
-	} else if r.Name != "" || len(r.Figures) > 0 {
-		w.p("No summary.json in `%s`.\n\n", r.Dir)
-	}
-	if t := r.Metrics; t != nil {
-		w.p("`metrics.csv`: %d rows (%s).", len(t.Rows), strings.Join(t.Header, ", "))
-		if rows := lastRows(t); len(rows) > 0 {
-			w.p(" Last row of each split:\n\n")
-			w.p("| %s |\n|%s\n", strings.Join(t.Header, " | "), strings.Repeat("---|", len(t.Header)))
-			for _, row := range rows {
-				w.p("| %s |\n", strings.Join(row, " | "))
-			}
-		}
-		w.p("\n\n")
-	}
-	capRun := r
-	if r.Summary == nil {
-		capRun = captionRun
-	}
-	for _, f := range r.Figures {
-		if err := w.figure(p, r, capRun, f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// lastRows returns the last row of each value of the "split" column, in
-// order of first appearance, or the last row when there is no such column.
-func lastRows(t *metrics.Table) [][]string {
-	if len(t.Rows) == 0 {
-		return nil
-	}
-	splits, err := t.Column("split")
-	if err != nil {
-		return [][]string{t.Rows[len(t.Rows)-1]}
-	}
-	var order []string
-	last := map[string][]string{}
-	for i, sp := range splits {
-		if _, ok := last[sp]; !ok {
-			order = append(order, sp)
-		}
-		last[sp] = t.Rows[i]
-	}
-	out := make([][]string, len(order))
-	for i, sp := range order {
-		out[i] = last[sp]
-	}
-	return out
-}
-
-func (w *writer) figure(p *Part, r, capRun *Run, name string) error {
-	rel := filepath.Join("img", p.Command, r.Name, name)
-	dst := filepath.Join(w.cfg.Out, rel)
-	if err := copyFile(filepath.Join(r.Dir, name), dst); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	w.res.Images = append(w.res.Images, dst)
-	w.figures++
-	alt := strings.TrimSuffix(name, filepath.Ext(name))
-	w.p("![%s](%s)\n\n", alt, filepath.ToSlash(rel))
-	w.p("*Figure %d.* `%s` from `%s`. ", w.figures, name, r.Dir)
-	if s := capRun.Summary; s != nil {
-		if capRun != r {
-			w.p("Made from the runs of this part; the newest is ")
-		} else {
-			w.p("Made by ")
-		}
-		w.p("`%s`, finished %s", s.Command, date(s.Finished))
-		if cfg := s.ConfigPairs(); len(cfg) > 0 {
-			w.p("; configuration %s", codeList(cfg))
-		}
-		w.p(".\n\n")
-	} else {
-		info, err := os.Stat(filepath.Join(r.Dir, name))
-		if err != nil {
-			return fmt.Errorf("report: %w", err)
-		}
-		w.p("No summary.json says which command made it; the file is dated %s.\n\n", info.ModTime().Format("2006-01-02 15:04"))
-	}
-	return nil
-}
-
-func copyFile(src, dst string) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(dst, b, 0o644)
-}
-
-func date(t time.Time) string {
-	if t.IsZero() {
-		return "an unknown time"
-	}
-	return t.Format("2006-01-02 15:04 MST")
-}
-
-func duration(sec float64) string {
-	return (time.Duration(sec*float64(time.Second)) / time.Second * time.Second).String()
-}
-
-func number(v float64) string {
-	return fmt.Sprintf("%.6g", v)
-}
-
-// cell makes text safe inside a Markdown table cell or list item.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", " ")
-}
-
-func codeList(items []string) string {
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = "`" + strings.ReplaceAll(it, "`", "'") + "`"
-	}
-	return strings.Join(out, ", ")
-}
-
-func quoteList(dirs []string) string {
-	out := make([]string, len(dirs))
-	for i, d := range dirs {
-		out[i] = "`" + d + "`"
-	}
-	return strings.Join(out, ", ")
+	return md
 }

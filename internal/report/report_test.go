@@ -37,53 +37,98 @@ func write(t *testing.T, path string, data []byte) {
 	}
 }
 
-// fakeRun makes a run folder as a training command leaves it.
-func fakeRun(t *testing.T, dir, command, finished string, results string, figures ...string) {
+// fakeRun makes a run folder as a training command leaves it: summary.json
+// with the given config and results, metrics.csv, and tiny figures.
+func fakeRun(t *testing.T, dir, command, finished, config, results, metricsCSV string, figures ...string) {
 	t.Helper()
 	write(t, filepath.Join(dir, "summary.json"), []byte(`{
   "command": "`+command+`",
   "started": "2025-01-01T10:00:00Z",
   "finished": "`+finished+`",
   "seconds": 3725.4,
-  "config": {"epochs": 1, "subset": 0.1, "common": {"seed": 1, "threads": 2}},
+  "config": `+config+`,
   "results": `+results+`,
-  "notes": ["quick demo settings"]
+  "notes": ["a note from the run."]
 }`))
-	write(t, filepath.Join(dir, "metrics.csv"), []byte("epoch,step,split,loss,accuracy,seconds\n"+
-		"1,10,train,0.9,0.7,1\n1,10,test,1.0,0.6,1\n2,20,train,0.1,0.97,2\n2,20,test,0.2,0.95,2\n"))
+	if metricsCSV != "" {
+		write(t, filepath.Join(dir, "metrics.csv"), []byte(metricsCSV))
+	}
 	for i, f := range figures {
 		write(t, filepath.Join(dir, f), tinyPNG(t, uint8(40*i+len(dir))))
 	}
 }
 
-func TestWriteWithSomeRunsMissing(t *testing.T) {
+const (
+	vggMetrics = "epoch,step,split,loss,accuracy,seconds\n" +
+		"1,10,train,0.9,0.7,1\n1,10,test,1.0,0.9941,1\n2,20,train,0.1,0.97,2\n2,20,test,0.2,0.9933,2\n"
+	lstmMetrics = "iteration,split,loss,accuracy,seconds\n" +
+		"0,test,0.69,0.5,10\n1000,test,0.5,0.749,100\n2000,test,0.51,0.7416,7418\n"
+	vggFull  = `{"out": "docs/results/vgg-mnist", "epochs": 5, "subset": 1, "lr": 0.0001, "threads": 2, "model": {"hidden": 4096}}`
+	vggQuick = `{"out": "out/demo/vgg-mnist", "epochs": 1, "subset": 0.1, "lr": 0.0001, "threads": 2, "model": {"hidden": 4096}}`
+)
+
+// fakeKaTeX makes a KaTeX folder as libjs-katex installs it, with one font.
+func fakeKaTeX(t *testing.T, dir string) []byte {
+	t.Helper()
+	font := []byte("wOF2 font bytes")
+	write(t, filepath.Join(dir, "katex.min.js"), []byte(`var katex={render:function(t,e,o){e.innerHTML="<span class=katex>"+t+"</span>";}};`))
+	write(t, filepath.Join(dir, "katex.min.css"), []byte(`.katex{font:1em KaTeX_Main}`+
+		`@font-face{font-family:KaTeX_Main;src:url(fonts/KaTeX_Main-Regular.woff2) format('woff2'),url(fonts/KaTeX_Main-Regular.woff) format('woff'),url(fonts/KaTeX_Main-Regular.ttf) format('truetype');font-weight:400}`))
+	write(t, filepath.Join(dir, "fonts", "KaTeX_Main-Regular.woff2"), font)
+	return font
+}
+
+const theoryMD = "# VAE theory\n\n## (a) KL\n\n" +
+	"It is $\\tfrac12(\\mu^2 + \\sigma^2 - 1 - \\log\\sigma^2)$ for $q = \\mathcal N(\\mu, \\sigma^2)$, " +
+	"with $\\mathrm{KL}(q \\,\\|\\, p)$ and $x_1 * y_2$, **closed form**; it costs $5 and $6, and `$code$` stays code.\n\n" +
+	"```math\nx_i < y_i\n```\n\nAnd $$\\sum_j a_j$$ inline.\n"
+
+func TestWriteFullAndQuickRuns(t *testing.T) {
 	root := t.TempDir()
-	// An older VGG run in docs/results and a newer one in out/: the newer wins.
-	fakeRun(t, filepath.Join(root, "docs/results/vgg-mnist"), "vgg-mnist --epochs 5", "2025-01-01T12:00:00Z",
-		`{"test_accuracy": 0.5}`, "old_only.png")
-	fakeRun(t, filepath.Join(root, "out/vgg-mnist"), "vgg-mnist --subset 0.1 --epochs 1", "2025-02-03T04:05:00Z",
-		`{"test_accuracy": 0.98765, "final_train_loss": 0.0123}`, "test_accuracy.png", "train_loss.png")
-	// No lstm-tweets run anywhere. The VAE: comparison figure on top, one
-	// folder per architecture.
-	vae := filepath.Join(root, "out/demo/vae-galaxy")
-	write(t, filepath.Join(vae, "recon_error_all.png"), tinyPNG(t, 7))
-	fakeRun(t, filepath.Join(vae, "conv"), "vae-galaxy --arch conv --epochs 3", "2025-02-01T00:00:00Z",
-		`{"test_recon": 5123.5}`, "samples.png")
-	fakeRun(t, filepath.Join(vae, "mlp"), "vae-galaxy --arch mlp --epochs 3", "2025-02-02T00:00:00Z",
-		`{"test_recon": 6000}`, "samples.png")
+	results := filepath.Join(root, "docs/results")
+	fakeRun(t, filepath.Join(results, "vgg-mnist"), "vgg-mnist train --epochs 5", "2025-01-01T12:00:00Z", vggFull,
+		`{"epoch": 5, "test_accuracy": 0.9933, "test_loss": 0.018996888, "train_loss": 0.005852764, "peak_rss_mb": 3095.5}`,
+		vggMetrics, "train_loss.png", "test_loss.png", "train_accuracy.png", "test_accuracy.png")
+	write(t, filepath.Join(results, "vgg-mnist", "README.md"), []byte("# VGG run\n"))
+	// A newer run in out/vgg-mnist is not the result: the committed one is.
+	fakeRun(t, filepath.Join(root, "out/vgg-mnist"), "vgg-mnist train --epochs 9", "2025-06-01T00:00:00Z", vggFull,
+		`{"test_accuracy": 0.5}`, "", "stray.png")
+	// The quick run of make demo.
+	fakeRun(t, filepath.Join(root, "out/demo/vgg-mnist"), "vgg-mnist train --subset 0.1 --epochs 1", "2025-02-03T04:05:00Z", vggQuick,
+		`{"epoch": 1, "test_accuracy": 0.91234, "train_loss": 0.3}`, vggMetrics, "train_loss.png", "test_loss.png", "train_accuracy.png", "test_accuracy.png")
+	// Two full LSTM runs, the second a variant folder; no quick run.
+	lstmCfg := func(lr string) string { return `{"iterations": 100000, "lr": ` + lr + `, "threads": 1}` }
+	fakeRun(t, filepath.Join(results, "lstm-tweets"), "lstm-tweets train", "2025-01-02T00:00:00Z", lstmCfg("0.0001"),
+		`{"iterations": 100000, "test_accuracy": 0.7415945, "train_accuracy": 0.752}`, lstmMetrics, "accuracy.png", "loss.png", "test_accuracy.png")
+	fakeRun(t, filepath.Join(results, "lstm-tweets-lr1e-3"), "lstm-tweets train --lr 1e-3", "2025-01-03T00:00:00Z", lstmCfg("0.001"),
+		`{"iterations": 38000, "test_accuracy": 0.7878}`, "", "accuracy.png")
+	// The VAE: a comparison figure on top, one folder per architecture,
+	// and an older snapshot one level deeper that is not a run of its own.
+	vae := filepath.Join(results, "vae-galaxy")
+	write(t, filepath.Join(vae, "recon_compare.png"), tinyPNG(t, 7))
+	fakeRun(t, filepath.Join(vae, "conv"), "vae-galaxy train --arch conv", "2025-02-01T00:00:00Z", `{"arch": "conv", "image_size": 64}`,
+		`{"epochs": 70, "test_recon": 2757.8188, "test_neg_elbo": 2778.8459, "samples_knn_agreement_latent_region": 0.3126, "knn_test_accuracy": 0.45}`, "", "reconstructions.png", "odd_extra.png")
+	fakeRun(t, filepath.Join(vae, "mlp"), "vae-galaxy train --arch mlp", "2025-02-02T00:00:00Z", `{"arch": "mlp", "image_size": 64}`,
+		`{"epochs": 200, "test_recon": 2786.676}`, "", "reconstructions.png")
+	fakeRun(t, filepath.Join(vae, "snapshot-32px", "conv"), "old snapshot", "2024-01-01T00:00:00Z", `{}`, `{}`, "", "old.png")
 	theory := filepath.Join(root, "theory.md")
-	write(t, theory, []byte("# VAE theory\n\n## (a) KL\n\nIt is $\\tfrac12(\\mu^2 + \\sigma^2 - 1 - \\log\\sigma^2)$, **closed form**.\n\n```math\nx < y\n```\n"))
+	write(t, theory, []byte(theoryMD))
+	katexDir := filepath.Join(root, "katex")
+	font := fakeKaTeX(t, katexDir)
 
 	out := filepath.Join(root, "out/report")
-	res, err := Write(Config{Out: out, Root: root, Theory: theory, CNNCheck: "checked by libtorch 9.9 (as specified): fine\n",
-		Now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)})
+	res, err := Write(Config{Out: out, Root: root, Theory: theory, KaTeXDir: katexDir,
+		CNNCheck: "checked by libtorch 9.9 (as specified): fine\n", Now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(res.Missing, ",") != "lstm-tweets" {
-		t.Errorf("missing parts %v, want [lstm-tweets]", res.Missing)
+	if got, want := strings.Join(res.Missing, ","), "lstm-tweets: quick run,vae-galaxy: quick run"; got != want {
+		t.Errorf("missing %q, want %q", got, want)
 	}
-	mdBytes, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if !res.MathRendered || len(res.Problems) != 0 {
+		t.Errorf("math rendered %v, problems %v; want KaTeX and no problems", res.MathRendered, res.Problems)
+	}
+	mdBytes, err := os.ReadFile(res.Markdown)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,49 +138,67 @@ func TestWriteWithSomeRunsMissing(t *testing.T) {
 		// Part 1, computed in-process, and the check passed in.
 		"| receptive field of one neuron of the last conv layer (layer 4) | 22x22 input pixels |",
 		"| weights without padding (no biases) | 201200 |",
-		"| weights when every conv keeps its input's height and width | 755600 |",
 		"- checked by libtorch 9.9 (as specified): fine",
-		"Total: 2700 + 125000 + 13500 + 60000 = 201200",
-		// Part 2: theory headings pushed under the report's.
-		"### VAE theory", "#### (a) KL", "**closed form**",
-		// Part 3: the newer run, its numbers and captions.
-		"From `" + filepath.Join(root, "out/vgg-mnist") + "`.",
-		"- Command: `vgg-mnist --subset 0.1 --epochs 1`",
-		"- Ran 2025-01-01 10:00 UTC to 2025-02-03 04:05 UTC (1h2m5s)",
-		"- Configuration: `common.seed=1`, `common.threads=2`, `epochs=1`, `subset=0.1`",
-		"| test_accuracy | 0.98765 |", "| final_train_loss | 0.0123 |",
-		"`metrics.csv`: 4 rows (epoch, step, split, loss, accuracy, seconds). Last row of each split:",
-		"| 2 | 20 | train | 0.1 | 0.97 | 2 |", "| 2 | 20 | test | 0.2 | 0.95 | 2 |",
-		"![test_accuracy](img/vgg-mnist/test_accuracy.png)",
-		"*Figure 1.* `test_accuracy.png` from `" + filepath.Join(root, "out/vgg-mnist") + "`. Made by `vgg-mnist --subset 0.1 --epochs 1`, finished 2025-02-03 04:05 UTC; configuration `common.seed=1`",
-		// Part 4: said plainly.
-		"No run of lstm-tweets found in `" + filepath.Join(root, "out/lstm-tweets") + "`",
-		"run `make demo`",
-		// Part 5: the comparison figure captioned with the newest subrun, then each arch.
-		"![recon_error_all](img/vae-galaxy/recon_error_all.png)",
-		"Made from the runs of this part; the newest is `vae-galaxy --arch mlp --epochs 3`",
-		"### 5. Galaxy Zoo VAEs: conv", "### 5. Galaxy Zoo VAEs: mlp",
-		"| test_recon | 5123.5 |",
-		"![samples](img/vae-galaxy/conv/samples.png)", "![samples](img/vae-galaxy/mlp/samples.png)",
+		// Part 2: the theory's own title dropped, its headings pushed under the report's.
+		"## 2. VAE theory\n\nFrom `docs/theory.md`.\n\n#### (a) KL",
+		// Part 3: headline in words, the table at a glance, the full run
+		// with its command and date, then the quick run and what differs.
+		"**VGG11 reached 99.33 % test accuracy after 5 epochs** of full MNIST (training loss 0.0059; test loss 0.019; best 99.41 % after epoch 1), in 1 h 2 min with 2 libtorch threads.",
+		"| run | epochs | training images used | test accuracy | test loss | training loss | time |",
+		"| full run, 2025-01-01 | 5 | all | 99.33 % | 0.019 | 0.0059 | 1 h 2 min on 2 threads |",
+		"| quick run here, 2025-02-03 | 1 | 10 % | 91.23 % | – | 0.30 | 1 h 2 min on 2 threads |",
+		"Made by `vgg-mnist train --epochs 5`, finished 2025-01-01 12:00 UTC after 1 h 2 min of training and evaluation. The run noted: a note from the run.",
+		"How it was run, and what the results mean, is in `docs/results/vgg-mnist/README.md`.",
+		"### Reproduced on this machine, quick settings\n\nMade by `vgg-mnist train --subset 0.1 --epochs 1`, finished 2025-02-03 04:05 UTC",
+		"Settings that differ from the full run: epochs: 1 instead of 5; share of the training set: 10 % instead of all.\n",
+		`<table class="grid cols2">` + "\n" + `<tr><td><img src="img/vgg-mnist/full-vgg-mnist/train_loss.png" alt="train loss"></td><td><img src="img/vgg-mnist/full-vgg-mnist/test_loss.png" alt="test loss"></td></tr>`,
+		"<figcaption><b>Figure 1.</b> Loss (top) and accuracy (bottom)",
+		"Full run, 2025-01-01 (<code>docs/results/vgg-mnist</code>).</figcaption>",
+		"Quick run on this machine, 2025-02-03.</figcaption>",
+		// Everything else folded away, in words and with the keys.
+		"<details>\n<summary>Configuration and every recorded result of the runs above</summary>",
+		"| model: hidden units (`model.hidden`) | 4096 | 4096 |",
+		"| peak memory (RSS) (`peak_rss_mb`) | 3.1 GB | – |",
+		// Part 4: both full runs, the best test accuracy from metrics.csv,
+		// the interrupted one said so; no quick run, said once.
+		"**At learning rate 1e-4 the LSTM reached 74.2 % test accuracy after 100,000 iterations (best 74.9 %, at iteration 1,000)**; " +
+			"at learning rate 1e-3 78.8 % after 38,000 of the planned 100,000 iterations.",
+		"| learning rate 1e-3, full run, 2025-01-03 | 1e-3 | 38,000 of 100,000 | 78.8 % | – | – |",
+		"### Full run: learning rate 1e-4", "### Full run: learning rate 1e-3",
+		"after 2 h 4 min of training and evaluation", // metrics.csv's seconds, across sessions
+		// Part 5: the architecture with the lowest error first in words.
+		"**Lowest test reconstruction error: conv, 2757.8 nats per image** after 70 epochs at 64x64 pixels (−ELBO 2778.8); mlp 2786.7 after 200 epochs. " +
+			"A 5-nearest-neighbour pixel classifier recognises 31.3 % of conv's class samples as their class (and 45.0 % of the real test galaxies).",
+		"| conv, full run | 70 | 64x64 | 2757.8 | 2778.8 | 31.3 % | – |",
+		"### Full runs", "#### conv", "#### mlp",
+		`<img src="img/vae-galaxy/full-vae-galaxy/recon_compare.png"`,
+		`<img src="img/vae-galaxy/full-vae-galaxy/conv/odd_extra.png" alt="odd extra">` + "\n<figcaption><b>Figure",
+		"<code>odd_extra.png</code>.",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md lacks %q", want)
 		}
 	}
-	if strings.Contains(md, "old_only") {
-		t.Error("report.md shows the older vgg-mnist run")
+	if n := strings.Count(md, "Not run on this machine yet: `make demo` runs it."); n != 2 {
+		t.Errorf("report.md says %d times that a quick run is missing, want 2 (LSTM, VAE)", n)
+	}
+	for _, bad := range []string{"stray", "old snapshot", "old.png", "vgg-mnist train --epochs 9", "test_accuracy.png\" alt=\"test accuracy\"></td></tr>\n</table>\n<figcaption><b>Figure 3"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("report.md shows %q", bad)
+		}
+	}
+	// Outside the folded block, no raw key and no unrounded number.
+	body := regexp.MustCompile(`(?s)<details>.*?</details>|<figure>.*?</figure>|`+"`[^`]*`").ReplaceAllString(md, "")
+	if m := regexp.MustCompile(`\b(test_accuracy|train_loss|peak_rss_mb|test_recon|seconds_per_epoch|image_size)\b|\d\.\d{5,}`).FindString(body); m != "" {
+		t.Errorf("report.md shows %q outside its configuration block", m)
 	}
 
 	// Every figure copied beside report.md, byte for byte.
 	copies := map[string]string{
-		"img/vgg-mnist/test_accuracy.png":    "out/vgg-mnist/test_accuracy.png",
-		"img/vgg-mnist/train_loss.png":       "out/vgg-mnist/train_loss.png",
-		"img/vae-galaxy/recon_error_all.png": "out/demo/vae-galaxy/recon_error_all.png",
-		"img/vae-galaxy/conv/samples.png":    "out/demo/vae-galaxy/conv/samples.png",
-		"img/vae-galaxy/mlp/samples.png":     "out/demo/vae-galaxy/mlp/samples.png",
-	}
-	if len(res.Images) != len(copies) {
-		t.Errorf("copied %d images, want %d: %v", len(res.Images), len(copies), res.Images)
+		"img/vgg-mnist/full-vgg-mnist/test_accuracy.png":          "docs/results/vgg-mnist/test_accuracy.png",
+		"img/vgg-mnist/demo/train_loss.png":                       "out/demo/vgg-mnist/train_loss.png",
+		"img/lstm-tweets/full-lstm-tweets-lr1e-3/accuracy.png":    "docs/results/lstm-tweets-lr1e-3/accuracy.png",
+		"img/vae-galaxy/full-vae-galaxy/conv/reconstructions.png": "docs/results/vae-galaxy/conv/reconstructions.png",
 	}
 	for dst, src := range copies {
 		got, err := os.ReadFile(filepath.Join(out, dst))
@@ -147,72 +210,86 @@ func TestWriteWithSomeRunsMissing(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s differs from %s", dst, src)
 		}
-		// Every image the Markdown refers to exists.
-		if !strings.Contains(md, "]("+dst+")") {
-			t.Errorf("report.md does not show %s", dst)
-		}
+	}
+	// 4+4 VGG, accuracy+loss and accuracy for the LSTM (test_accuracy.png
+	// is shown by accuracy.png), compare + 2 conv + 1 mlp for the VAE: 15.
+	if len(res.Images) != 15 {
+		t.Errorf("copied %d images, want 15: %v", len(res.Images), res.Images)
 	}
 
-	// report.html: self-contained, images embedded, math kept as text.
-	htmlBytes, err := os.ReadFile(filepath.Join(out, "report.html"))
+	// report.html: self-contained, images and fonts embedded, math left
+	// for KaTeX exactly as written.
+	htmlBytes, err := os.ReadFile(res.HTML)
 	if err != nil {
 		t.Fatal(err)
 	}
 	page := string(htmlBytes)
-	for _, m := range regexp.MustCompile(`(?i)\b(src|href)\s*=\s*"([^"]*)"`).FindAllStringSubmatch(page, -1) {
-		if !strings.HasPrefix(m[2], "data:image/") {
-			t.Errorf("report.html refers outside itself: %s=%q", m[1], m[2])
+	for _, m := range regexp.MustCompile(`(?i)\b(src|href)\s*=\s*"([^"]*)"|url\(([^)]*)\)`).FindAllStringSubmatch(page, -1) {
+		ref := m[2] + m[3]
+		if !strings.HasPrefix(ref, "data:") && !strings.HasPrefix(ref, "#") {
+			t.Errorf("report.html refers outside itself: %q", m[0])
 		}
 	}
-	for _, bad := range []string{"<script", "<link", "@import", "url("} {
-		if strings.Contains(strings.ToLower(page), bad) {
-			t.Errorf("report.html contains %q", bad)
-		}
+	if n := strings.Count(page, `<img src="data:image/png;base64,`); n != len(res.Images) {
+		t.Errorf("report.html embeds %d images, want %d", n, len(res.Images))
 	}
-	if n := strings.Count(page, `<img src="data:image/png;base64,`); n != len(copies) {
-		t.Errorf("report.html embeds %d images, want %d", n, len(copies))
-	}
-	conv, _ := os.ReadFile(filepath.Join(root, "out/demo/vae-galaxy/conv/samples.png"))
-	if !strings.Contains(page, base64.StdEncoding.EncodeToString(conv)) {
-		t.Error("report.html does not embed conv/samples.png's bytes")
-	}
+	conv, _ := os.ReadFile(filepath.Join(vae, "conv/reconstructions.png"))
 	for _, want := range []string{
-		`<span class="math">$\tfrac12(\mu^2 + \sigma^2 - 1 - \log\sigma^2)$</span>`,
-		`<pre class="math"><code>x &lt; y</code></pre>`,
+		base64.StdEncoding.EncodeToString(conv),
+		"src:url(data:font/woff2;base64," + base64.StdEncoding.EncodeToString(font) + ") format('woff2')",
+		"var katex={render:",
+		`<span class="math inline">\tfrac12(\mu^2 + \sigma^2 - 1 - \log\sigma^2)</span>`,
+		`<span class="math inline">\mathrm{KL}(q \,\|\, p)</span>`,
+		`<span class="math inline">x_1 * y_2</span>`,
+		`<div class="math display">x_i &lt; y_i</div>`,
+		`And <span class="math display">\sum_j a_j</span> inline.`,
+		"it costs $5 and $6", "<code>$code$</code>",
 		"<strong>closed form</strong>",
-		"<td>test_accuracy</td><td class=\"num\">0.98765</td>",
-		"<p>No run of lstm-tweets found in",
+		"<h4>(a) KL</h4>",
+		"<th>run</th>", "<td>full run, 2025-01-01</td>",
+		"<details>", "<figcaption><b>Figure 1.</b>",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report.html lacks %q", want)
 		}
 	}
+	if strings.Contains(page, "Formulas are shown as TeX source") {
+		t.Error("report.html says KaTeX is missing")
+	}
 }
 
-// With nothing to show, every part says so, and a second report removes
-// images left by the first.
+// With nothing to show, every part says so once, in words (no paths), and
+// a second report removes images left by the first.
 func TestWriteNoRuns(t *testing.T) {
 	root := t.TempDir()
 	out := filepath.Join(root, "report")
 	write(t, filepath.Join(out, "img/vgg-mnist/stale.png"), tinyPNG(t, 1))
-	res, err := Write(Config{Out: out, Root: root, Theory: filepath.Join(root, "none.md")})
+	res, err := Write(Config{Out: out, Root: root, Theory: filepath.Join(root, "none.md"), KaTeXDir: filepath.Join(root, "no-katex")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Missing) != 3 || len(res.Images) != 0 {
-		t.Errorf("missing %v, images %v; want all three missing and no images", res.Missing, res.Images)
+	if len(res.Missing) != 6 || len(res.Images) != 0 {
+		t.Errorf("missing %v, images %v; want all six runs missing and no images", res.Missing, res.Images)
 	}
 	if _, err := os.Stat(filepath.Join(out, "img/vgg-mnist/stale.png")); !os.IsNotExist(err) {
 		t.Errorf("stale image kept: %v", err)
 	}
-	md, _ := os.ReadFile(res.Markdown)
-	for _, cmd := range []string{"vgg-mnist", "lstm-tweets", "vae-galaxy"} {
-		if !strings.Contains(string(md), "No run of "+cmd+" found") {
-			t.Errorf("report.md does not say %s has no run", cmd)
+	b, _ := os.ReadFile(res.Markdown)
+	md := string(b)
+	for want, n := range map[string]int{
+		"The full-length run is not in this repository yet; ":  3,
+		"Not run on this machine yet: `make demo` runs it.":    3,
+		"The VAE theory is not in this copy of the repository": 1,
+		"<details>": 0,
+	} {
+		if got := strings.Count(md, want); got != n {
+			t.Errorf("report.md says %q %d times, want %d", want, got, n)
 		}
 	}
-	if !strings.Contains(string(md), "none.md` was not found") {
-		t.Error("report.md does not say the theory file is missing")
+	for _, bad := range []string{root, "summary.json", "No run of"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("report.md speaks of files: %q", bad)
+		}
 	}
 }
 
@@ -230,7 +307,7 @@ func TestWriteBrokenSummary(t *testing.T) {
 		t.Errorf("problems %v do not name the broken summary.json", res.Problems)
 	}
 	md, _ := os.ReadFile(res.Markdown)
-	for _, want := range []string{"Could not read: ", "![test_loss](img/vgg-mnist/test_loss.png)", "No summary.json says which command made it"} {
+	for _, want := range []string{"This run's summary could not be read", `<img src="img/vgg-mnist/demo/test_loss.png"`} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

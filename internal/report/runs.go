@@ -2,7 +2,7 @@ package report
 
 import (
 	"encoding/json"
-	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,12 +15,15 @@ import (
 // Run is one training run's output folder as the report reads it.
 type Run struct {
 	Dir  string
-	Name string // the subfolder name within its part ("conv"), or "" for the part's own folder
+	Name string // the subfolder name within its parent run ("conv"), or ""
 	// Summary is summary.json; nil when the folder has none or it cannot
 	// be read (then Problems says why).
 	Summary *Summary
 	Figures []string // PNG file names in Dir, sorted
 	Metrics *metrics.Table
+	// Subruns are the direct subfolders holding a summary.json (the VAE's
+	// mlp/, conv/, resnet/), sorted by name.
+	Subruns []*Run
 	// Problems are files that could not be read, each naming the file.
 	Problems []string
 }
@@ -37,48 +40,106 @@ type Summary struct {
 	Notes    []string           `json:"notes"`
 }
 
-// ConfigPairs flattens the configuration into sorted "key=value" strings,
-// with dotted keys for nested objects.
-func (s *Summary) ConfigPairs() []string {
+// ConfigMap flattens the configuration into one level, with dotted keys
+// for nested objects ("model.hidden").
+func (s *Summary) ConfigMap() map[string]any {
+	out := map[string]any{}
 	if s == nil || len(s.Config) == 0 {
-		return nil
+		return out
 	}
 	var v any
 	if err := json.Unmarshal(s.Config, &v); err != nil {
-		return []string{string(s.Config)}
+		return out
 	}
-	var out []string
-	flatten("", v, &out)
-	sort.Strings(out)
+	flatten("", v, out)
 	return out
 }
 
-func flatten(prefix string, v any, out *[]string) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			key := k
-			if prefix != "" {
-				key = prefix + "." + k
-			}
-			flatten(key, e, out)
+func flatten(prefix string, v any, out map[string]any) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		out[prefix] = v
+		return
+	}
+	for k, e := range m {
+		key := k
+		if prefix != "" {
+			key = prefix + "." + k
 		}
-	default:
-		b, err := json.Marshal(x)
-		if err != nil {
-			b = []byte(fmt.Sprint(x))
-		}
-		s := strings.Trim(string(b), `"`)
-		if prefix == "" {
-			*out = append(*out, s)
-			return
-		}
-		*out = append(*out, prefix+"="+s)
+		flatten(key, e, out)
 	}
 }
 
-// loadRun reads what the report needs from dir. A missing or broken file
-// is recorded in Problems rather than failing the report.
+// config returns one configuration value, or nil.
+func (r *Run) config(key string) any {
+	if r == nil || r.Summary == nil {
+		return nil
+	}
+	return r.Summary.ConfigMap()[key]
+}
+
+// result returns one of the summary's results.
+func (r *Run) result(key string) (float64, bool) {
+	if r == nil || r.Summary == nil {
+		return 0, false
+	}
+	v, ok := r.Summary.Results[key]
+	return v, ok
+}
+
+// seconds is the run's wall time. A resumed run's summary counts only
+// the last session; metrics.csv's seconds column counts across sessions,
+// so the larger of the two is the run's.
+func (r *Run) seconds() float64 {
+	var s float64
+	if r.Summary != nil {
+		s = r.Summary.Seconds
+	}
+	if r.Metrics != nil && len(r.Metrics.Rows) > 0 {
+		if v, err := r.Metrics.Float("seconds", len(r.Metrics.Rows)-1); err == nil && v > s {
+			s = v
+		}
+	}
+	return s
+}
+
+// best returns the highest value of column y among the rows of split
+// (e.g. the best test accuracy) and the value of column x there.
+func (r *Run) best(y, split, x string) (best, at float64, ok bool) {
+	if r == nil || r.Metrics == nil {
+		return 0, 0, false
+	}
+	xs, ys, err := r.Metrics.Series(x, y, "split", split)
+	if err != nil || len(ys) == 0 {
+		return 0, 0, false
+	}
+	best = math.Inf(-1)
+	for i, v := range ys {
+		if v > best {
+			best, at = v, xs[i]
+		}
+	}
+	return best, at, true
+}
+
+// hasFigure says whether the run folder holds the PNG name.
+func (r *Run) hasFigure(name string) bool {
+	for _, f := range r.Figures {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
+
+// empty says whether the folder holds nothing the report can show.
+func (r *Run) empty() bool {
+	return r.Summary == nil && len(r.Figures) == 0 && len(r.Subruns) == 0 && len(r.Problems) == 0
+}
+
+// loadRun reads what the report needs from dir and its subfolders that
+// hold a summary.json. A missing or broken file is recorded in Problems
+// rather than failing the report.
 func loadRun(dir, name string) *Run {
 	r := &Run{Dir: dir, Name: name}
 	sumPath := filepath.Join(dir, "summary.json")
@@ -100,7 +161,25 @@ func loadRun(dir, name string) *Run {
 		}
 	}
 	r.Figures = pngs(dir)
+	if name == "" {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			sub := filepath.Join(dir, e.Name())
+			if e.IsDir() && exists(filepath.Join(sub, "summary.json")) {
+				r.Subruns = append(r.Subruns, loadRun(sub, e.Name()))
+			}
+		}
+	}
 	return r
+}
+
+// allProblems lists the problems of the run and its subruns.
+func (r *Run) allProblems() []string {
+	out := append([]string(nil), r.Problems...)
+	for _, s := range r.Subruns {
+		out = append(out, s.Problems...)
+	}
+	return out
 }
 
 // pngs lists the PNG files directly in dir, sorted.
@@ -119,82 +198,57 @@ func pngs(dir string) []string {
 	return out
 }
 
-// Part is one of the three training parts: the folder chosen and its runs.
-type Part struct {
-	Title   string // "VGG11 on MNIST"
-	Command string // "vgg-mnist"
-	// Searched lists the folders looked at, Dir the one chosen ("" if none
-	// holds a run).
-	Searched []string
-	Dir      string
-	// Top is the part's own folder as a run. For a part with subfolder
-	// runs (the VAE's conv/, mlp/, resnet/) it may hold only comparison
-	// figures, and Subruns the runs.
-	Top     *Run
-	Subruns []*Run
-}
-
-// newest returns the latest finish time of the summaries in dir and its
-// direct subfolders.
-func newest(dir string) (time.Time, bool) {
-	var best time.Time
-	found := false
-	check := func(d string) {
-		var s Summary
-		p := filepath.Join(d, "summary.json")
-		if _, err := os.Stat(p); err != nil {
-			return
-		}
-		found = true
-		if err := metrics.ReadJSON(p, &s); err == nil && s.Finished.After(best) {
-			best = s.Finished
-		}
-	}
-	check(dir)
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if e.IsDir() {
-			check(filepath.Join(dir, e.Name()))
-		}
-	}
-	return best, found
-}
-
-// choose returns the folder among candidates whose runs finished last, or ""
-// when none holds a run.
-func choose(candidates []string) string {
-	best, bestTime := "", time.Time{}
-	for _, c := range candidates {
-		t, ok := newest(c)
-		if !ok {
-			continue
-		}
-		if best == "" || t.After(bestTime) {
-			best, bestTime = c, t
-		}
-	}
-	return best
-}
-
-// loadPart picks the part's folder and reads its runs.
-func loadPart(title, command string, candidates []string) *Part {
-	p := &Part{Title: title, Command: command, Searched: candidates}
-	p.Dir = choose(candidates)
-	if p.Dir == "" {
-		return p
-	}
-	p.Top = loadRun(p.Dir, "")
-	entries, _ := os.ReadDir(p.Dir)
-	for _, e := range entries {
-		sub := filepath.Join(p.Dir, e.Name())
-		if e.IsDir() && hasSummaryFile(sub) {
-			p.Subruns = append(p.Subruns, loadRun(sub, e.Name()))
-		}
-	}
-	return p
-}
-
-func hasSummaryFile(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "summary.json"))
+func exists(path string) bool {
+	_, err := os.Stat(path)
 	return err == nil
+}
+
+// fullRuns reads the committed full-length runs of command from the
+// results folder: <results>/<command> first, then <results>/<command>-*
+// (variants such as lstm-tweets-lr1e-3) in name order. Folders with
+// nothing to show are left out.
+func fullRuns(results, command string) []*Run {
+	var dirs []string
+	if entries, err := os.ReadDir(results); err == nil {
+		for _, e := range entries {
+			if e.IsDir() && strings.HasPrefix(e.Name(), command+"-") {
+				dirs = append(dirs, e.Name())
+			}
+		}
+	}
+	sort.Strings(dirs)
+	dirs = append([]string{command}, dirs...)
+	var out []*Run
+	for _, d := range dirs {
+		r := loadRun(filepath.Join(results, d), "")
+		if !r.empty() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// demoRun reads the quick run in dir, or returns nil when there is none.
+func demoRun(dir string) *Run {
+	if dir == "" {
+		return nil
+	}
+	r := loadRun(dir, "")
+	if r.empty() {
+		return nil
+	}
+	return r
+}
+
+// sub returns the subrun called name, or nil.
+func (r *Run) sub(name string) *Run {
+	if r == nil {
+		return nil
+	}
+	for _, s := range r.Subruns {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
 }

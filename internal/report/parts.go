@@ -1,0 +1,306 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// A partSpec is what the report knows about one training part: how to say
+// its headline, which numbers a reader wants at a glance, and how to lay
+// out and caption its figures.
+type partSpec struct {
+	n, title, command string
+	// make is the command that makes the full-length run and how long it takes.
+	make string
+	// variant names a run among its part's runs ("learning rate 1e-3",
+	// "conv"); nil when a part has one run per kind.
+	variant func(r *Run) string
+	// perArch says the runs are folders of subruns, one per architecture.
+	perArch bool
+	columns []column
+	// headline says the part's results in words, from its full runs.
+	headline func(full []*Run) string
+	// figures lay out one run's figures; demoFigures those of the quick
+	// run (nil: the same); top those of a perArch run's own folder.
+	figures, demoFigures, top []figureSpec
+	// skip are figures not shown because others show the same.
+	skip []string
+}
+
+// A column of a part's at-a-glance table.
+type column struct {
+	label string
+	value func(r *Run) string
+}
+
+// A figureSpec is one figure: rows of PNG names shown side by side, and
+// what they show.
+type figureSpec struct {
+	rows [][]string
+	what string
+}
+
+// resultColumn shows one result, "–" when the run lacks it.
+func resultColumn(label, key string) column {
+	return column{label, func(r *Run) string {
+		v, ok := r.result(key)
+		if !ok {
+			return "–"
+		}
+		return resultValue(key, v)
+	}}
+}
+
+func settingColumn(label, key string) column {
+	return column{label, func(r *Run) string {
+		v := r.config(key)
+		if v == nil {
+			return "–"
+		}
+		return settingValue(key, v)
+	}}
+}
+
+var timeColumn = column{"time", func(r *Run) string {
+	s := humanDuration(r.seconds())
+	if th, ok := asFloat(r.config("threads")); ok {
+		s += fmt.Sprintf(" on %s thread", plain(th))
+		if th != 1 {
+			s += "s"
+		}
+	}
+	return s
+}}
+
+// resultColumnF shows one result formatted by f.
+func resultColumnF(label, key string, f func(any) string) column {
+	return column{label, func(r *Run) string { return optional(r, key, f) }}
+}
+
+// learningRate writes 0.0001 as 1e-4 and 0.05 as 0.05.
+func learningRate(v any) string {
+	f, ok := asFloat(v)
+	if !ok || f <= 0 || f >= 0.01 {
+		return plain(v)
+	}
+	e := math.Floor(math.Log10(f))
+	m := f / math.Pow(10, e)
+	return trimZeros(strconv.FormatFloat(m, 'f', 2, 64)) + "e" + strconv.Itoa(int(e))
+}
+
+func lrVariant(r *Run) string { return "learning rate " + learningRate(r.config("lr")) }
+
+var vgg = partSpec{
+	n: "3", title: "VGG11 on MNIST", command: "vgg-mnist",
+	make: "`bin/vgg-mnist train --out docs/results/vgg-mnist` (about 2 h on 2 cores)",
+	columns: []column{
+		resultColumn("epochs", "epoch"),
+		settingColumn("training images used", "subset"),
+		resultColumn("test accuracy", "test_accuracy"),
+		{"test loss", func(r *Run) string { return optional(r, "test_loss", sig2) }},
+		{"training loss", func(r *Run) string { return optional(r, "train_loss", sig2) }},
+		timeColumn,
+	},
+	headline: vggHeadline,
+	figures: []figureSpec{{
+		rows: [][]string{{"train_loss.png", "test_loss.png"}, {"train_accuracy.png", "test_accuracy.png"}},
+		what: "Loss (top) and accuracy (bottom) on the fixed sample of training images (left) and on the test images (right), at each evaluation.",
+	}},
+}
+
+var lstm = partSpec{
+	n: "4", title: "Character-level LSTM on tweets", command: "lstm-tweets",
+	make:    "`bin/lstm-tweets train --out docs/results/lstm-tweets --threads 1` (about 2 h)",
+	variant: lrVariant,
+	columns: []column{
+		{"learning rate", func(r *Run) string { return learningRate(r.config("lr")) }},
+		{"iterations", func(r *Run) string {
+			return optional(r, "iterations", thousands) + planned(r)
+		}},
+		resultColumnF("test accuracy at the end", "test_accuracy", pct1),
+		{"best test accuracy (iteration)", func(r *Run) string {
+			b, at, ok := r.best("accuracy", "test", "iteration")
+			if !ok {
+				return "–"
+			}
+			return fmt.Sprintf("%s (%s)", pct1(b), thousands(at))
+		}},
+		resultColumnF("training-sample accuracy", "train_accuracy", pct1),
+		timeColumn,
+	},
+	headline: lstmHeadline,
+	figures: []figureSpec{{
+		rows: [][]string{{"accuracy.png", "loss.png"}},
+		what: "Accuracy (left) and loss (right) on the test set and on a fixed sample of training tweets, against the iteration.",
+	}},
+	skip: []string{"test_accuracy.png", "train_accuracy.png"},
+}
+
+var vae = partSpec{
+	n: "5", title: "Galaxy Zoo VAEs", command: "vae-galaxy",
+	make:    "`bash docs/results/vae-galaxy/run.sh` (mlp, conv and resnet in turn; several hours)",
+	perArch: true,
+	variant: func(r *Run) string { return r.Name },
+	columns: []column{
+		resultColumn("epochs", "epochs"),
+		{"image size", func(r *Run) string {
+			if v, ok := asFloat(r.config("image_size")); ok {
+				return plain(v) + "x" + plain(v)
+			}
+			return "–"
+		}},
+		resultColumnF("test reconstruction error (nats/image)", "test_recon", fixed1),
+		resultColumnF("test −ELBO (nats/image)", "test_neg_elbo", fixed1),
+		resultColumn("samples recognised as their class (5-NN)", "samples_knn_agreement_latent_region"),
+		resultColumn("training time per epoch", "seconds_per_epoch"),
+	},
+	headline: vaeHeadline,
+	top: []figureSpec{{
+		rows: [][]string{{"recon_compare.png"}},
+		what: "Reconstruction error on the training and test galaxies against the training step, for each architecture (the first epoch is above the top edge).",
+	}},
+	figures: []figureSpec{
+		{rows: [][]string{{"reconstructions.png"}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
+		{rows: [][]string{{"class_samples_all.png"}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
+		{rows: [][]string{{"class_samples.png"}}, what: "More samples of the one class chosen with `--class`, beside real galaxies of it."},
+		{rows: [][]string{{"recon_curve.png", "latent_pca.png"}}, what: "Left: reconstruction error per epoch, training and test. Right: the test galaxies' latent means on their first two principal components, coloured by class."},
+		{rows: [][]string{{"weights_matrix.png", "weights_matrix_2.png"}}, what: "Weight matrices of fully connected layers, as heat maps."},
+		{rows: [][]string{{"weights_filters.png"}}, what: "Filters of the layers next to the image, each tile scaled to its own range."},
+	},
+	demoFigures: []figureSpec{
+		{rows: [][]string{{"reconstructions.png"}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
+		{rows: [][]string{{"class_samples_all.png"}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
+	},
+}
+
+// optional formats a result, "–" when the run lacks it.
+func optional(r *Run, key string, f func(any) string) string {
+	v, ok := r.result(key)
+	if !ok {
+		return "–"
+	}
+	return f(v)
+}
+
+// plannedOf says " of the planned N" when a run stopped before its
+// planned iterations.
+func plannedOf(r *Run) string {
+	if p := planned(r); p != "" {
+		return " of the planned" + strings.TrimPrefix(p, " of")
+	}
+	return ""
+}
+
+// planned says " of N" when a run stopped before its planned iterations.
+func planned(r *Run) string {
+	done, ok := r.result("iterations")
+	want, okW := asFloat(r.config("iterations"))
+	if ok && okW && done < want {
+		return " of " + thousands(want)
+	}
+	return ""
+}
+
+func vggHeadline(full []*Run) string {
+	r := full[0]
+	acc, ok := r.result("test_accuracy")
+	if !ok {
+		return ""
+	}
+	var b strings.Builder
+	epochs, _ := r.result("epoch")
+	data := "full MNIST"
+	if s, ok := asFloat(r.config("subset")); ok && s != 1 {
+		data = percentOf(s) + " of MNIST's training set"
+	}
+	fmt.Fprintf(&b, "**VGG11 reached %s test accuracy after %s epochs** of %s", pct2(acc), plain(epochs), data)
+	var extra []string
+	if v, ok := r.result("train_loss"); ok {
+		extra = append(extra, "training loss "+sig2(v))
+	}
+	if v, ok := r.result("test_loss"); ok {
+		extra = append(extra, "test loss "+sig2(v))
+	}
+	if best, at, ok := r.best("accuracy", "test", "epoch"); ok && best > acc {
+		extra = append(extra, fmt.Sprintf("best %s after epoch %s", pct2(best), plain(at)))
+	}
+	if len(extra) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(extra, "; "))
+	}
+	fmt.Fprintf(&b, ", in %s with %s libtorch threads.", humanDuration(r.seconds()), plain(r.config("threads")))
+	return b.String()
+}
+
+func lstmHeadline(full []*Run) string {
+	var parts []string
+	for i, r := range full {
+		acc, ok := r.result("test_accuracy")
+		if !ok {
+			continue
+		}
+		what := "the LSTM reached %s test accuracy after %s%s iterations"
+		if i > 0 {
+			what = "%s after %s%s iterations"
+		}
+		s := fmt.Sprintf("at learning rate %s "+what, learningRate(r.config("lr")), pct1(acc), optional(r, "iterations", thousands), plannedOf(r))
+		if best, at, ok := r.best("accuracy", "test", "iteration"); ok && best > acc {
+			s += fmt.Sprintf(" (best %s, at iteration %s)", pct1(best), thousands(at))
+		}
+		if i == 0 {
+			s = "**" + strings.ToUpper(s[:1]) + s[1:] + "**"
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, "; ") + "."
+}
+
+func vaeHeadline(full []*Run) string {
+	var archs []*Run
+	for _, r := range full[0].Subruns {
+		if _, ok := r.result("test_recon"); ok {
+			archs = append(archs, r)
+		}
+	}
+	if len(archs) == 0 {
+		return ""
+	}
+	best := archs[0]
+	for _, r := range archs[1:] {
+		a, _ := r.result("test_recon")
+		b, _ := best.result("test_recon")
+		if a < b {
+			best = r
+		}
+	}
+	rec, _ := best.result("test_recon")
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Lowest test reconstruction error: %s, %s nats per image** after %s epochs at %s",
+		best.Name, fixed1(rec), optional(best, "epochs", plain), settingValue("image_size", best.config("image_size")))
+	if v, ok := best.result("test_neg_elbo"); ok {
+		fmt.Fprintf(&b, " (−ELBO %s)", fixed1(v))
+	}
+	var others []string
+	for _, r := range archs {
+		if r != best {
+			v, _ := r.result("test_recon")
+			others = append(others, fmt.Sprintf("%s %s after %s epochs", r.Name, fixed1(v), optional(r, "epochs", plain)))
+		}
+	}
+	if len(others) > 0 {
+		fmt.Fprintf(&b, "; %s", strings.Join(others, ", "))
+	}
+	b.WriteString(".")
+	if s, ok := best.result("samples_knn_agreement_latent_region"); ok {
+		fmt.Fprintf(&b, " A 5-nearest-neighbour pixel classifier recognises %s of %s's class samples as their class", pct1(s), best.Name)
+		if k, ok := best.result("knn_test_accuracy"); ok {
+			fmt.Fprintf(&b, " (and %s of the real test galaxies)", pct1(k))
+		}
+		b.WriteString(".")
+	}
+	return b.String()
+}

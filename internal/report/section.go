@@ -1,0 +1,445 @@
+package report
+
+import (
+	"fmt"
+	"html"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// A labelled run is one row of a part's tables.
+type labelled struct {
+	label string
+	run   *Run
+	demo  bool
+}
+
+// rows lists the runs of a part as its tables show them: each full run (or
+// each architecture of it), then the quick run's.
+func rows(spec *partSpec, full []*Run, demo *Run) []labelled {
+	var out []labelled
+	add := func(r *Run, isDemo bool) {
+		runs := []*Run{r}
+		if spec.perArch {
+			runs = r.Subruns
+		}
+		for _, x := range runs {
+			var l string
+			if isDemo {
+				l = "quick run here"
+			} else {
+				l = "full run"
+			}
+			switch {
+			case spec.perArch:
+				l = spec.variant(x) + ", " + l // the dates are in the text
+			case spec.variant != nil && !isDemo && len(full) > 1:
+				l = spec.variant(x) + ", " + l
+				fallthrough
+			default:
+				if x.Summary != nil {
+					l += ", " + day(x.Summary.Finished)
+				}
+			}
+			out = append(out, labelled{l, x, isDemo})
+		}
+	}
+	for _, r := range full {
+		add(r, false)
+	}
+	if demo != nil {
+		add(demo, true)
+	}
+	return out
+}
+
+// part writes one training part: headline, the table at a glance, the full
+// runs, the quick run and, folded away, every setting and result.
+func (w *writer) part(spec *partSpec, full []*Run, demo *Run) error {
+	w.p("## %s. %s\n\n", spec.n, spec.title)
+	for _, r := range append(append([]*Run(nil), full...), demo) {
+		if r != nil {
+			w.res.Problems = append(w.res.Problems, r.allProblems()...)
+		}
+	}
+	if len(full) == 0 {
+		w.res.Missing = append(w.res.Missing, spec.command+": full run")
+	} else if h := spec.headline(full); h != "" {
+		w.p("%s\n\n", h)
+	}
+	if demo == nil {
+		w.res.Missing = append(w.res.Missing, spec.command+": quick run")
+	}
+	w.glance(spec, full, demo)
+
+	if len(full) == 0 {
+		w.p("### Full run\n\nThe full-length run is not in this repository yet; %s makes it.\n\n", spec.make)
+	}
+	for _, r := range full {
+		if len(full) > 1 && spec.variant != nil {
+			w.p("### Full run: %s\n\n", spec.variant(r))
+		} else if spec.perArch {
+			w.p("### Full runs\n\n")
+		} else {
+			w.p("### Full run\n\n")
+		}
+		if err := w.fullRun(spec, r); err != nil {
+			return err
+		}
+	}
+	w.p("### Reproduced on this machine, quick settings\n\n")
+	if demo == nil {
+		w.p("Not run on this machine yet: `make demo` runs it.\n\n")
+	} else {
+		var base *Run
+		if len(full) > 0 {
+			base = full[0]
+		}
+		if err := w.demoRun(spec, demo, base); err != nil {
+			return err
+		}
+	}
+	w.details(spec, full, demo)
+	return nil
+}
+
+// glance writes the part's small table: one row per run, a few numbers in
+// words.
+func (w *writer) glance(spec *partSpec, full []*Run, demo *Run) {
+	rs := rows(spec, full, demo)
+	if len(rs) == 0 {
+		return
+	}
+	w.p("| run |")
+	for _, c := range spec.columns {
+		w.p(" %s |", cell(c.label))
+	}
+	w.p("\n|---|%s\n", strings.Repeat("---:|", len(spec.columns)))
+	for _, r := range rs {
+		w.p("| %s |", cell(r.label))
+		for _, c := range spec.columns {
+			w.p(" %s |", cell(c.value(r.run)))
+		}
+		w.p("\n")
+	}
+	w.p("\n")
+}
+
+// runLine says which command made a run, when, and what it noted.
+func (w *writer) runLine(r *Run) {
+	s := r.Summary
+	if s == nil {
+		if len(r.Problems) > 0 {
+			w.p("This run's summary could not be read (the warnings of `report` say why), so the command that made it is not known.\n\n")
+		} else {
+			w.p("No summary was saved with this run, so the command that made it is not known.\n\n")
+		}
+		return
+	}
+	w.p("Made by `%s`, finished %s after %s of training and evaluation", s.Command, stamp(s.Finished), humanDuration(r.seconds()))
+	if b, ok := r.config("resume").(bool); ok && b {
+		w.p(" in all (the last session resumed from a checkpoint)")
+	}
+	w.p(".")
+	if len(s.Notes) > 0 {
+		notes := make([]string, len(s.Notes))
+		for i, n := range s.Notes {
+			notes[i] = strings.TrimSuffix(cell(n), ".")
+		}
+		w.p(" The run noted: %s.", strings.Join(notes, "; "))
+	}
+	w.p("\n\n")
+}
+
+func (w *writer) readmeLine(r *Run) {
+	if exists(filepath.Join(r.Dir, "README.md")) {
+		w.p("How it was run, and what the results mean, is in `%s/README.md`.\n\n", w.rel(r.Dir))
+	}
+}
+
+func (w *writer) fullRun(spec *partSpec, r *Run) error {
+	whose := "Full run"
+	if spec.variant != nil && !spec.perArch {
+		whose += " at " + spec.variant(r)
+	}
+	if r.Summary != nil {
+		whose += ", " + day(r.Summary.Finished)
+	}
+	prefix := filepath.Join("img", spec.command, "full-"+filepath.Base(r.Dir))
+	if !spec.perArch {
+		w.runLine(r)
+		w.readmeLine(r)
+		return w.figureSet(spec.figures, spec.skip, true, r, prefix, whose+" (`"+w.rel(r.Dir)+"`).")
+	}
+	w.readmeLine(r)
+	if err := w.figureSet(spec.top, nil, false, r, prefix, "Full runs (`"+w.rel(r.Dir)+"`)."); err != nil {
+		return err
+	}
+	for _, a := range r.Subruns {
+		w.p("#### %s\n\n", a.Name)
+		w.runLine(a)
+		who := "Full run of " + a.Name
+		if a.Summary != nil {
+			who += ", " + day(a.Summary.Finished)
+		}
+		if err := w.figureSet(spec.figures, spec.skip, true, a, filepath.Join(prefix, a.Name), who+"."); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *writer) demoRun(spec *partSpec, d, base *Run) error {
+	figs := spec.demoFigures
+	if figs == nil {
+		figs = spec.figures
+	}
+	whose := "Quick run on this machine"
+	if d.Summary != nil {
+		whose += ", " + day(d.Summary.Finished)
+	}
+	prefix := filepath.Join("img", spec.command, "demo")
+	if !spec.perArch {
+		w.runLine(d)
+		w.differences(d, base)
+		return w.figureSet(figs, spec.skip, false, d, prefix, whose+".")
+	}
+	if err := w.figureSet(spec.top, nil, false, d, prefix, whose+"."); err != nil {
+		return err
+	}
+	for _, a := range d.Subruns {
+		w.p("#### %s, quick\n\n", a.Name)
+		w.runLine(a)
+		w.differences(a, base.sub(a.Name))
+		if err := w.figureSet(figs, spec.skip, false, a, filepath.Join(prefix, a.Name), whose+", "+a.Name+"."); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// differences says which settings of the quick run d differ from the full
+// run's.
+func (w *writer) differences(d, full *Run) {
+	if full == nil || full.Summary == nil || d.Summary == nil {
+		return
+	}
+	diff := differences(d.Summary.ConfigMap(), full.Summary.ConfigMap())
+	if len(diff) == 0 {
+		w.p("Same settings as the full run.\n\n")
+		return
+	}
+	w.p("Settings that differ from the full run: %s.\n\n", cell(strings.Join(diff, "; ")))
+}
+
+// figureSet writes the figures of run r laid out as specs say. With rest,
+// the run's figures no spec names (and skip does not) follow one by one.
+func (w *writer) figureSet(specs []figureSpec, skip []string, rest bool, r *Run, prefix, whose string) error {
+	shown := map[string]bool{}
+	for _, s := range skip {
+		shown[s] = true
+	}
+	for _, fs := range specs {
+		var grid [][]string
+		what := fs.what
+		for _, row := range fs.rows {
+			var have []string
+			for _, name := range row {
+				shown[name] = true
+				if r.hasFigure(name) {
+					have = append(have, name)
+				} else {
+					what = "" // "left", "top" no longer hold: name the files
+				}
+			}
+			if len(have) > 0 {
+				grid = append(grid, have)
+			}
+		}
+		if len(grid) == 0 {
+			continue
+		}
+		if err := w.figure(r, prefix, grid, what, whose); err != nil {
+			return err
+		}
+	}
+	if !rest {
+		return nil
+	}
+	for _, name := range r.Figures {
+		if !shown[name] {
+			if err := w.figure(r, prefix, [][]string{{name}}, "", whose); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// figure copies the images beside report.md and writes one <figure>: a
+// single image, or a grid of them, and a caption saying what it shows and
+// which run made it. It is one HTML block without blank lines, so that
+// Markdown renderers pass it through as it is.
+func (w *writer) figure(r *Run, prefix string, grid [][]string, what, whose string) error {
+	w.figures++
+	var b strings.Builder
+	b.WriteString("<figure>\n")
+	img := func(name string) (string, error) {
+		rel := filepath.ToSlash(filepath.Join(prefix, name))
+		dst := filepath.Join(w.cfg.Out, filepath.FromSlash(rel))
+		if err := copyFile(filepath.Join(r.Dir, name), dst); err != nil {
+			return "", fmt.Errorf("report: %w", err)
+		}
+		w.res.Images = append(w.res.Images, dst)
+		alt := strings.ReplaceAll(strings.TrimSuffix(name, filepath.Ext(name)), "_", " ")
+		return fmt.Sprintf(`<img src="%s" alt="%s">`, html.EscapeString(rel), html.EscapeString(alt)), nil
+	}
+	if len(grid) == 1 && len(grid[0]) == 1 {
+		tag, err := img(grid[0][0])
+		if err != nil {
+			return err
+		}
+		b.WriteString(tag + "\n")
+	} else {
+		cols := 0
+		for _, row := range grid {
+			cols = max(cols, len(row))
+		}
+		fmt.Fprintf(&b, "<table class=\"grid cols%d\">\n", cols)
+		for _, row := range grid {
+			b.WriteString("<tr>")
+			for _, name := range row {
+				tag, err := img(name)
+				if err != nil {
+					return err
+				}
+				b.WriteString("<td>" + tag + "</td>")
+			}
+			b.WriteString("</tr>\n")
+		}
+		b.WriteString("</table>\n")
+	}
+	if what == "" {
+		var names []string
+		for _, row := range grid {
+			names = append(names, row...)
+		}
+		what = "`" + strings.Join(names, "`, `") + "`."
+	}
+	fmt.Fprintf(&b, "<figcaption><b>Figure %d.</b> %s %s</figcaption>\n</figure>\n\n", w.figures, inlineHTML(what), inlineHTML(whose))
+	w.b.WriteString(b.String())
+	return nil
+}
+
+// inlineHTML escapes text for HTML and turns `code` spans into <code>.
+func inlineHTML(s string) string {
+	parts := strings.Split(s, "`")
+	var b strings.Builder
+	for i, p := range parts {
+		if i%2 == 1 && i < len(parts)-1 {
+			b.WriteString("<code>" + html.EscapeString(p) + "</code>")
+			continue
+		}
+		if i%2 == 1 {
+			b.WriteString("`")
+		}
+		b.WriteString(html.EscapeString(p))
+	}
+	return b.String()
+}
+
+// details folds every setting and result of a part's runs into one
+// collapsible block, a column per run.
+func (w *writer) details(spec *partSpec, full []*Run, demo *Run) {
+	rs := rows(spec, full, demo)
+	var withSummary []labelled
+	for _, r := range rs {
+		if r.run.Summary != nil {
+			withSummary = append(withSummary, r)
+		}
+	}
+	if len(withSummary) == 0 {
+		return
+	}
+	w.p("<details>\n<summary>Configuration and every recorded result of the runs above</summary>\n\n")
+	header := func(first string) {
+		w.p("| %s |", first)
+		for _, r := range withSummary {
+			w.p(" %s |", cell(r.label))
+		}
+		w.p("\n|---|%s\n", strings.Repeat("---|", len(withSummary)))
+	}
+	configs := make([]map[string]any, len(withSummary))
+	keys := map[string]bool{}
+	for i, r := range withSummary {
+		configs[i] = r.run.Summary.ConfigMap()
+		for k := range configs[i] {
+			keys[k] = true
+		}
+	}
+	header("setting")
+	for _, k := range sortedKeys(keys) {
+		w.p("| %s (`%s`) |", cell(settingLabel(k)), k)
+		for _, c := range configs {
+			v, ok := c[k]
+			if !ok {
+				w.p(" – |")
+				continue
+			}
+			w.p(" %s |", cell(settingValue(k, v)))
+		}
+		w.p("\n")
+	}
+	w.p("\n")
+	results := map[string]bool{}
+	for _, r := range withSummary {
+		for k := range r.run.Summary.Results {
+			results[k] = true
+		}
+	}
+	if len(results) > 0 {
+		header("result")
+		for _, k := range sortedKeys(results) {
+			w.p("| %s (`%s`) |", cell(resultLabel(k)), k)
+			for _, r := range withSummary {
+				v, ok := r.run.Summary.Results[k]
+				if !ok {
+					w.p(" – |")
+					continue
+				}
+				w.p(" %s |", cell(resultValue(k, v)))
+			}
+			w.p("\n")
+		}
+		w.p("\n")
+	}
+	w.p("</details>\n\n")
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
+}
+
+// cell makes text safe inside a Markdown table cell or list item.
+func cell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.ReplaceAll(s, "\n", " ")
+}

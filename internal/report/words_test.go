@@ -1,0 +1,56 @@
+package report
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestWords(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{humanDuration(6793.6), "1 h 53 min"},
+		{humanDuration(7200), "2 h"},
+		{humanDuration(250), "4 min 10 s"},
+		{humanDuration(1405.7), "23 min"},
+		{humanDuration(12.31), "12.3 s"},
+		{significant(0.005852764, 2), "0.0059"},
+		{significant(0.018996888, 2), "0.019"},
+		{significant(48.067, 3), "48.1"},
+		{significant(2757.8, 3), "2758"},
+		{thousands(100000.0), "100,000"},
+		{thousands(999.0), "999"},
+		{learningRate(0.0001), "1e-4"},
+		{learningRate(0.001), "1e-3"},
+		{learningRate(0.00025), "2.5e-4"},
+		{learningRate(0.05), "0.05"},
+		{resultValue("test_accuracy", 0.9933), "99.33 %"},
+		{resultValue("peak_rss_mb", 3095.52734375), "3.1 GB"},
+		{resultValue("peak_rss_mb", 560.574464), "561 MB"},
+		{resultValue("rss_mb_epoch_3", 2840.8), "2.8 GB"},
+		{resultLabel("rss_mb_epoch_3"), "memory after epoch 3"},
+		{resultLabel("some_new_key"), "some new key"},
+		{settingValue("subset", 0.1), "10 %"},
+		{settingValue("subset", 1.0), "all"},
+		{settingValue("eval_every", 0.0), "after each epoch"},
+		{settingValue("image_size", 64.0), "64x64 pixels"},
+		{settingLabel("model.hidden"), "model: hidden units"},
+		{settingLabel("model.new_thing"), "model: new thing"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+func TestDifferences(t *testing.T) {
+	full := map[string]any{"epochs": 5.0, "subset": 1.0, "out": "a", "resume": true, "model.hidden": 4096.0, "lr": 0.0001}
+	quick := map[string]any{"epochs": 1.0, "subset": 0.1, "out": "b", "resume": false, "model.hidden": 4096.0, "eval_every": 25.0}
+	got := strings.Join(differences(quick, full), "; ")
+	want := "epochs: 1 instead of 5; evaluation every 25 steps (not set in the full run); " +
+		"learning rate not set (full run: 0.0001); share of the training set: 10 % instead of all"
+	if got != want {
+		t.Errorf("differences:\n got %s\nwant %s", got, want)
+	}
+	if d := differences(full, full); len(d) != 0 {
+		t.Errorf("a run differs from itself: %v", d)
+	}
+}
