@@ -5,7 +5,7 @@ GO ?= go
 # Tests link libtorch; two test binaries at once is all 2 cores can take.
 TESTFLAGS ?= -count=1 -timeout 30m
 
-.PHONY: all setup build test vet bench demo clean
+.PHONY: all setup build test vet bench demo report-pdf check-report clean
 
 all: build
 
@@ -27,6 +27,18 @@ bench: setup
 
 demo: setup
 	@bash scripts/demo.sh
+
+# The report alone (docs/results/ and what make demo left in out/demo/),
+# with report.pdf printed by headless Chromium.
+report-pdf: setup
+	$(GO) build -o bin/report ./cmd/report
+	bin/report --out out/report --pdf
+
+# Opens out/report/report.html in headless Chromium and fails on an image
+# that does not decode, a script error or a formula left as TeX; saves a
+# screenshot and renders the PDF's first pages. Not part of make test.
+check-report:
+	@bash scripts/check-report.sh
 
 clean:
 	rm -rf build out
