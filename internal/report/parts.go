@@ -40,6 +40,8 @@ type column struct {
 type figureSpec struct {
 	rows [][]string
 	what string
+	// alone describes the one image left when the others are missing.
+	alone string
 }
 
 // resultColumn shows one result, "–" when the run lacks it.
@@ -164,9 +166,10 @@ var vae = partSpec{
 	figures: []figureSpec{
 		{rows: [][]string{{"reconstructions.png"}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
 		{rows: [][]string{{"class_samples_all.png"}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
-		{rows: [][]string{{"class_samples.png"}}, what: "More samples of the one class chosen with `--class`, beside real galaxies of it."},
-		{rows: [][]string{{"recon_curve.png", "latent_pca.png"}}, what: "Left: reconstruction error per epoch, training and test. Right: the test galaxies' latent means on their first two principal components, coloured by class."},
-		{rows: [][]string{{"weights_matrix.png", "weights_matrix_2.png"}}, what: "Weight matrices of fully connected layers, as heat maps."},
+		{rows: [][]string{{"class_samples.png"}}, what: "Real galaxies of the class chosen with `--class` (top) and samples decoded from two regions of the latent space where that class lies."},
+		{rows: [][]string{{"recon_curve.png", "latent_pca.png"}}, what: "Left: reconstruction error on the training and test galaxies against the training step. Right: the encoder's means for the training galaxies on their first two principal components, coloured by class."},
+		{rows: [][]string{{"weights_matrix.png", "weights_matrix_2.png"}}, what: "Weight matrices of two fully connected layers as heat maps (red positive, blue negative).",
+			alone: "The weight matrix of a fully connected layer as a heat map (red positive, blue negative)."},
 		{rows: [][]string{{"weights_filters.png"}}, what: "Filters of the layers next to the image, each tile scaled to its own range."},
 	},
 	demoFigures: []figureSpec{
@@ -242,9 +245,11 @@ func lstmHeadline(full []*Run) string {
 		}
 		what := "the LSTM reached %s test accuracy after %s%s iterations"
 		if i > 0 {
-			what = "%s after %s%s iterations"
+			what = ", %s after %s%s iterations"
+		} else {
+			what = " " + what
 		}
-		s := fmt.Sprintf("at learning rate %s "+what, learningRate(r.config("lr")), pct1(acc), optional(r, "iterations", thousands), plannedOf(r))
+		s := fmt.Sprintf("at learning rate %s"+what, learningRate(r.config("lr")), pct1(acc), optional(r, "iterations", thousands), plannedOf(r))
 		if best, at, ok := r.best("accuracy", "test", "iteration"); ok && best > acc {
 			s += fmt.Sprintf(" (best %s, at iteration %s)", pct1(best), thousands(at))
 		}

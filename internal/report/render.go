@@ -28,7 +28,7 @@ pre code{background:none;padding:0}
 table{border-collapse:collapse;margin:.8em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;vertical-align:top}
 th{background:#f3f3f3;text-align:left}
 figure{margin:1.2em 0;break-inside:avoid;page-break-inside:avoid}
-figure img{display:block;max-width:100%;height:auto;margin:0 auto}figure>img{max-width:80%}
+figure img{display:block;max-width:100%;height:auto;margin:0 auto}figure>img{max-width:70%}
 table.grid{border:0;width:100%;margin:0}table.grid td{border:0;padding:2px;vertical-align:middle}
 table.grid.cols2 td{width:50%}table.grid img{width:100%}
 figcaption{font-size:.88em;color:#444;margin-top:.4em}
@@ -41,7 +41,9 @@ p.notice{border-left:3px solid #e0b000;padding-left:.8em;background:#fffbea}
 @media print{body{max-width:none;margin:0;padding:0;font-size:10.5pt}
 h2{break-before:page}h2:first-of-type{break-before:auto}
 h2,h3,h4{break-after:avoid}table,tr,.math.display{break-inside:avoid}
-pre{white-space:pre-wrap;font-size:8.5pt}details{border:0;padding:0}}`
+pre{white-space:pre-wrap;font-size:8.5pt}
+details{border:0;padding:0;background:none}details table{break-inside:auto}details::details-content{content-visibility:visible;display:block}
+summary{list-style:none}summary::-webkit-details-marker{display:none}}`
 
 // renderMath typesets every .math element with KaTeX once the page has
 // loaded; errors show as KaTeX's red .katex-error text, which

@@ -162,7 +162,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		// Part 4: both full runs, the best test accuracy from metrics.csv,
 		// the interrupted one said so; no quick run, said once.
 		"**At learning rate 1e-4 the LSTM reached 74.2 % test accuracy after 100,000 iterations (best 74.9 %, at iteration 1,000)**; " +
-			"at learning rate 1e-3 78.8 % after 38,000 of the planned 100,000 iterations.",
+			"at learning rate 1e-3, 78.8 % after 38,000 of the planned 100,000 iterations.",
 		"| learning rate 1e-3, full run, 2025-01-03 | 1e-3 | 38,000 of 100,000 | 78.8 % | – | – |",
 		"### Full run: learning rate 1e-4", "### Full run: learning rate 1e-3",
 		"after 2 h 4 min of training and evaluation", // metrics.csv's seconds, across sessions
@@ -170,7 +170,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		"**Lowest test reconstruction error: conv, 2757.8 nats per image** after 70 epochs at 64x64 pixels (−ELBO 2778.8); mlp 2786.7 after 200 epochs. " +
 			"A 5-nearest-neighbour pixel classifier recognises 31.3 % of conv's class samples as their class (and 45.0 % of the real test galaxies).",
 		"| conv, full run | 70 | 64x64 | 2757.8 | 2778.8 | 31.3 % | – |",
-		"### Full runs", "#### conv", "#### mlp",
+		"### Full runs", "#### The conv VAE", "#### The mlp VAE",
 		`<img src="img/vae-galaxy/full-vae-galaxy/recon_compare.png"`,
 		`<img src="img/vae-galaxy/full-vae-galaxy/conv/odd_extra.png" alt="odd extra">` + "\n<figcaption><b>Figure",
 		"<code>odd_extra.png</code>.",
@@ -290,6 +290,26 @@ func TestWriteNoRuns(t *testing.T) {
 		if strings.Contains(md, bad) {
 			t.Errorf("report.md speaks of files: %q", bad)
 		}
+	}
+}
+
+// A quick run still going (figures, no summary yet) is shown as such.
+func TestWriteRunInProgress(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "out/demo/vgg-mnist")
+	write(t, filepath.Join(dir, "test_loss.png"), tinyPNG(t, 3))
+	res, err := Write(Config{Out: filepath.Join(root, "report"), Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(res.Markdown)
+	for _, want := range []string{"This run has not written its summary: it is still running", `<img src="img/vgg-mnist/demo/test_loss.png"`} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if n := strings.Count(string(md), "Not run on this machine yet"); n != 2 {
+		t.Errorf("report.md says %d quick runs are missing, want 2 (LSTM, VAE)", n)
 	}
 }
 

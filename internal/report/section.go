@@ -134,7 +134,8 @@ func (w *writer) runLine(r *Run) {
 		if len(r.Problems) > 0 {
 			w.p("This run's summary could not be read (the warnings of `report` say why), so the command that made it is not known.\n\n")
 		} else {
-			w.p("No summary was saved with this run, so the command that made it is not known.\n\n")
+			w.p("This run has not written its summary: it is still running, or it stopped before the end. " +
+				"Its figures show it as far as it got.\n\n")
 		}
 		return
 	}
@@ -178,7 +179,7 @@ func (w *writer) fullRun(spec *partSpec, r *Run) error {
 		return err
 	}
 	for _, a := range r.Subruns {
-		w.p("#### %s\n\n", a.Name)
+		w.p("#### The %s VAE\n\n", a.Name)
 		w.runLine(a)
 		who := "Full run of " + a.Name
 		if a.Summary != nil {
@@ -210,7 +211,7 @@ func (w *writer) demoRun(spec *partSpec, d, base *Run) error {
 		return err
 	}
 	for _, a := range d.Subruns {
-		w.p("#### %s, quick\n\n", a.Name)
+		w.p("#### The %s VAE, quick\n\n", a.Name)
 		w.runLine(a)
 		w.differences(a, base.sub(a.Name))
 		if err := w.figureSet(figs, spec.skip, false, a, filepath.Join(prefix, a.Name), whose+", "+a.Name+"."); err != nil {
@@ -260,6 +261,9 @@ func (w *writer) figureSet(specs []figureSpec, skip []string, rest bool, r *Run,
 		}
 		if len(grid) == 0 {
 			continue
+		}
+		if what == "" && fs.alone != "" && len(grid) == 1 && len(grid[0]) == 1 {
+			what = fs.alone
 		}
 		if err := w.figure(r, prefix, grid, what, whose); err != nil {
 			return err
