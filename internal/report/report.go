@@ -218,7 +218,7 @@ func paramsCell(v cnncalc.Variant) string {
 	if v.Invalid != "" {
 		return cell("not computable: " + v.Invalid)
 	}
-	return fmt.Sprintf("%d", v.Params)
+	return thousands(float64(v.Params))
 }
 
 func (w *writer) theory() error {

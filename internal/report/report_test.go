@@ -137,7 +137,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		"Written 2025-03-01 09:00 UTC",
 		// Part 1, computed in-process, and the check passed in.
 		"| receptive field of one neuron of the last conv layer (layer 4) | 22x22 input pixels |",
-		"| weights without padding (no biases) | 201200 |",
+		"| weights without padding (no biases) | 201,200 |",
 		"- checked by libtorch 9.9 (as specified): fine",
 		// Part 2: the theory's own title dropped, its headings pushed under the report's.
 		"## 2. VAE theory\n\nFrom `docs/theory.md`.\n\n#### (a) KL",
