@@ -157,7 +157,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		"Quick run on this machine, 2025-02-03.</figcaption>",
 		// Everything else folded away, in words and with the keys.
 		"<details>\n<summary>Configuration and every recorded result of the runs above</summary>",
-		"| model: hidden units (`model.hidden`) | 4096 | 4096 |",
+		"| hidden units (`model.hidden`) | 4096 | 4096 |",
 		"| peak memory (RSS) (`peak_rss_mb`) | 3.1 GB | – |",
 		// Part 4: both full runs, the best test accuracy from metrics.csv,
 		// the interrupted one said so; no quick run, said once.
