@@ -27,6 +27,7 @@ code{font-family:"DejaVu Sans Mono",ui-monospace,Menlo,Consolas,monospace;font-s
 pre code{background:none;padding:0}
 table{border-collapse:collapse;margin:.8em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;vertical-align:top}
 th{background:#f3f3f3;text-align:left}
+details table{width:100%}details td,details th{overflow-wrap:anywhere}
 figure{margin:1.2em 0;break-inside:avoid;page-break-inside:avoid}
 figure img{display:block;max-width:100%;height:auto;margin:0 auto}figure>img{max-width:70%}
 table.grid{border:0;width:100%;margin:0}table.grid td{border:0;padding:2px;vertical-align:middle}
