@@ -134,7 +134,7 @@ func (r *Run) hasFigure(name string) bool {
 
 // empty says whether the folder holds nothing the report can show.
 func (r *Run) empty() bool {
-	return r.Summary == nil && len(r.Figures) == 0 && len(r.Subruns) == 0 && len(r.Problems) == 0
+	return r.Summary == nil && r.Metrics == nil && len(r.Figures) == 0 && len(r.Subruns) == 0 && len(r.Problems) == 0
 }
 
 // loadRun reads what the report needs from dir and its subfolders that

@@ -134,8 +134,11 @@ func (w *writer) runLine(r *Run) {
 		if len(r.Problems) > 0 {
 			w.p("This run's summary could not be read (the warnings of `report` say why), so the command that made it is not known.\n\n")
 		} else {
-			w.p("This run has not written its summary: it is still running, or it stopped before the end. " +
-				"Its figures show it as far as it got.\n\n")
+			w.p("This run has not written its summary: it is still running, or it stopped before the end.")
+			if len(r.Figures) > 0 {
+				w.p(" Its figures show it as far as it got.")
+			}
+			w.p("\n\n")
 		}
 		return
 	}

@@ -27,7 +27,7 @@ var settings = map[string]setting{
 	"test":              {"test CSV", nil},
 	"resume":            {"resumed from a checkpoint", yesNo},
 	"threads":           {"libtorch threads", nil},
-	"blas_threads":      {"OpenBLAS threads", nil},
+	"blas_threads":      {"OpenBLAS threads", blasThreads},
 	"seed":              {"random seed", nil},
 	"epochs":            {"epochs", nil},
 	"iterations":        {"iterations", thousands},
@@ -204,6 +204,13 @@ func evalEvery(v any) string {
 	return "every " + thousands(f) + " steps"
 }
 
+func blasThreads(v any) string {
+	if f, ok := asFloat(v); ok && f == 0 {
+		return "the library's default"
+	}
+	return plain(v)
+}
+
 func zeroNone(v any) string {
 	if f, ok := asFloat(v); ok && f == 0 {
 		return "none"
@@ -366,9 +373,9 @@ func differences(run, base map[string]any) []string {
 		b, okB := base[k]
 		switch {
 		case !okA:
-			out = append(out, fmt.Sprintf("%s not set (full run: %s)", settingLabel(k), settingValue(k, b)))
+			out = append(out, fmt.Sprintf("%s: not recorded (full run: %s)", settingLabel(k), settingValue(k, b)))
 		case !okB:
-			out = append(out, fmt.Sprintf("%s %s (not set in the full run)", settingLabel(k), settingValue(k, a)))
+			out = append(out, fmt.Sprintf("%s: %s (not recorded for the full run)", settingLabel(k), settingValue(k, a)))
 		case plain(a) != plain(b):
 			out = append(out, fmt.Sprintf("%s: %s instead of %s", settingLabel(k), settingValue(k, a), settingValue(k, b)))
 		}

@@ -32,6 +32,7 @@ func TestWords(t *testing.T) {
 		{settingValue("subset", 1.0), "all"},
 		{settingValue("eval_every", 0.0), "after each epoch"},
 		{settingValue("image_size", 64.0), "64x64 pixels"},
+		{settingValue("blas_threads", 0.0), "the library's default"},
 		{settingLabel("model.hidden"), "hidden units"},
 		{settingLabel("model.new_thing"), "model: new thing"},
 	} {
@@ -45,8 +46,8 @@ func TestDifferences(t *testing.T) {
 	full := map[string]any{"epochs": 5.0, "subset": 1.0, "out": "a", "resume": true, "model.hidden": 4096.0, "lr": 0.0001}
 	quick := map[string]any{"epochs": 1.0, "subset": 0.1, "out": "b", "resume": false, "model.hidden": 4096.0, "eval_every": 25.0}
 	got := strings.Join(differences(quick, full), "; ")
-	want := "epochs: 1 instead of 5; evaluation every 25 steps (not set in the full run); " +
-		"learning rate not set (full run: 1e-4); share of the training set: 10 % instead of all"
+	want := "epochs: 1 instead of 5; evaluation: every 25 steps (not recorded for the full run); " +
+		"learning rate: not recorded (full run: 1e-4); share of the training set: 10 % instead of all"
 	if got != want {
 		t.Errorf("differences:\n got %s\nwant %s", got, want)
 	}
