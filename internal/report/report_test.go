@@ -64,7 +64,7 @@ const (
 	lstmMetrics = "iteration,split,loss,accuracy,seconds\n" +
 		"0,test,0.69,0.5,10\n1000,test,0.5,0.749,100\n2000,test,0.51,0.7416,7418\n"
 	vggFull  = `{"out": "docs/results/vgg-mnist", "epochs": 5, "subset": 1, "lr": 0.0001, "threads": 2, "model": {"hidden": 4096}}`
-	vggQuick = `{"out": "out/demo/vgg-mnist", "epochs": 1, "subset": 0.1, "lr": 0.0001, "threads": 2, "model": {"hidden": 4096}}`
+	vggQuick = `{"out": "out/demo/vgg-mnist", "epochs": 1, "subset": 0.1, "lr": 0.05, "threads": 2, "model": {"hidden": 4096}}`
 )
 
 // fakeKaTeX makes a KaTeX folder as libjs-katex installs it, with one font.
@@ -150,7 +150,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		"Made by `vgg-mnist train --epochs 5`, finished 2025-01-01 12:00 UTC after 1 h 2 min of training and evaluation. The run noted: a note from the run.",
 		"How it was run, and what the results mean, is in `docs/results/vgg-mnist/README.md`.",
 		"### Reproduced on this machine, quick settings\n\nMade by `vgg-mnist train --subset 0.1 --epochs 1`, finished 2025-02-03 04:05 UTC",
-		"Settings that differ from the full run: epochs: 1 instead of 5; share of the training set: 10 % instead of all.\n",
+		"Settings that differ from the full run:\n\n- epochs: 1 instead of 5\n- learning rate: 0.05 instead of 1e-4\n- share of the training set: 10 % instead of all\n\n",
 		`<table class="grid cols2">` + "\n" + `<tr><td><img src="img/vgg-mnist/full-vgg-mnist/train_loss.png" alt="train loss"></td><td><img src="img/vgg-mnist/full-vgg-mnist/test_loss.png" alt="test loss"></td></tr>`,
 		"<figcaption><b>Figure 1.</b> Loss (top) and accuracy (bottom)",
 		"Full run, 2025-01-01 (<code>docs/results/vgg-mnist</code>).</figcaption>",

@@ -235,7 +235,15 @@ func (w *writer) differences(d, full *Run) {
 		w.p("Same settings as the full run.\n\n")
 		return
 	}
-	w.p("Settings that differ from the full run: %s.\n\n", cell(strings.Join(diff, "; ")))
+	if len(diff) <= 2 {
+		w.p("Settings that differ from the full run: %s.\n\n", cell(strings.Join(diff, "; ")))
+		return
+	}
+	w.p("Settings that differ from the full run:\n\n")
+	for _, d := range diff {
+		w.p("- %s\n", cell(d))
+	}
+	w.p("\n")
 }
 
 // figureSet writes the figures of run r laid out as specs say. With rest,
