@@ -118,7 +118,12 @@ if [ "${maths:-0}" != "${typeset:-0}" ]; then
     problem "$((maths - typeset)) of $maths formulas were not typeset by KaTeX"
   fi
 fi
-# Chromium's own log of the page's console: uncaught exceptions and errors.
+# Chromium's own log of the page's console (it does not say the level):
+# shown, and fatal when it holds an uncaught exception or an error.
+if grep -q ':CONSOLE' "$tmp/console.log"; then
+  echo "check-report: the page's console said:"
+  grep ':CONSOLE' "$tmp/console.log" | sed 's/^[^]]*] /  /' | head -10
+fi
 if grep -E ':CONSOLE' "$tmp/console.log" | grep -Eiq 'uncaught|error'; then
   grep -E ':CONSOLE' "$tmp/console.log" | grep -Ei 'uncaught|error' | head -5 >&2
   problem "the page logged console errors (above)"

@@ -24,10 +24,10 @@ func FindBrowser() (string, error) {
 	return "", fmt.Errorf("no headless browser found (tried %s); Debian's chromium package provides one", strings.Join(Browsers, ", "))
 }
 
-// PrintArgs are the headless Chromium arguments that print page to pdf:
+// printArgs are the headless Chromium arguments that print page to pdf:
 // A4 comes from the page's @page rule; the virtual time budget lets KaTeX
 // typeset every formula before the page is printed.
-func PrintArgs(page, pdf string) []string {
+func printArgs(page, pdf string) []string {
 	return []string{
 		"--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
 		"--virtual-time-budget=20000", "--run-all-compositor-stages-before-draw",
@@ -54,7 +54,7 @@ func PrintPDF(ctx context.Context, browser, page, pdf string) error {
 	if err := os.Remove(pdf); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("print %s: %w", page, err)
 	}
-	args := append([]string{"--user-data-dir=" + profile}, PrintArgs(page, pdf)...)
+	args := append([]string{"--user-data-dir=" + profile}, printArgs(page, pdf)...)
 	cmd := exec.CommandContext(ctx, browser, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
