@@ -13,6 +13,7 @@ import (
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
 	ghtml "github.com/yuin/goldmark/renderer/html"
 )
 
@@ -54,9 +55,11 @@ for(var i=0;i<els.length;i++){var el=els[i];katex.render(el.textContent,el,{disp
 if(document.readyState==="loading"){document.addEventListener("DOMContentLoaded",go);}else{go();}})();`
 
 // markdown is the renderer for the report: GitHub's tables and footnotes,
-// and raw HTML passed through (the report's own <figure> and <details>).
+// headings with ids (so a part can be linked to), and raw HTML passed
+// through (the report's own <figure> and <details>).
 var markdown = goldmark.New(
 	goldmark.WithExtensions(extension.Table, extension.Footnote, extension.Strikethrough),
+	goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 	goldmark.WithRendererOptions(ghtml.WithUnsafe()),
 )
 

@@ -145,8 +145,8 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		// with its command and date, then the quick run and what differs.
 		"**VGG11 reached 99.33 % test accuracy after 5 epochs** of full MNIST (training loss 0.0059; test loss 0.019; best 99.41 % after epoch 1), in 1 h 2 min with 2 libtorch threads.",
 		"| run | epochs | training images used | test accuracy | test loss | training loss | time |",
-		"| full run, 2025-01-01 | 5 | all | 99.33 % | 0.019 | 0.0059 | 1 h 2 min on 2 threads |",
-		"| quick run here, 2025-02-03 | 1 | 10 % | 91.23 % | – | 0.30 | 1 h 2 min on 2 threads |",
+		"| full run, 2025\u201101\u201101 | 5 | all | 99.33 % | 0.019 | 0.0059 | 1 h 2 min on 2 threads |",
+		"| quick run here, 2025\u201102\u201103 | 1 | 10 % | 91.23 % | – | 0.30 | 1 h 2 min on 2 threads |",
 		"Made by `vgg-mnist train --epochs 5`, finished 2025-01-01 12:00 UTC after 1 h 2 min of training and evaluation. The run noted: a note from the run.",
 		"How it was run, and what the results mean, is in `docs/results/vgg-mnist/README.md`.",
 		"### Reproduced on this machine, quick settings\n\nMade by `vgg-mnist train --subset 0.1 --epochs 1`, finished 2025-02-03 04:05 UTC",
@@ -163,7 +163,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		// the interrupted one said so; no quick run, said once.
 		"**At learning rate 1e-4 the LSTM reached 74.2 % test accuracy after 100,000 iterations (best 74.9 %, at iteration 1,000)**; " +
 			"at learning rate 1e-3, 78.8 % after 38,000 of the planned 100,000 iterations.",
-		"| learning rate 1e-3, full run, 2025-01-03 | 1e-3 | 38,000 of 100,000 | 78.8 % | – | – |",
+		"| learning rate 1e-3, full run, 2025\u201101\u201103 | 1e-3 | 38,000 of 100,000 | 78.8 % | – | – |",
 		"### Full run: learning rate 1e-4", "### Full run: learning rate 1e-3",
 		"after 2 h 4 min of training and evaluation", // metrics.csv's seconds, across sessions
 		// Part 5: the architecture with the lowest error first in words.
@@ -245,8 +245,8 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		`And <span class="math display">\sum_j a_j</span> inline.`,
 		"it costs $5 and $6", "<code>$code$</code>",
 		"<strong>closed form</strong>",
-		"<h4>(a) KL</h4>",
-		"<th>run</th>", "<td>full run, 2025-01-01</td>",
+		`<h4 id="a-kl">(a) KL</h4>`, `<h2 id="3-vgg11-on-mnist">3. VGG11 on MNIST</h2>`,
+		"<th>run</th>", "<td>full run, 2025\u201101\u201101</td>",
 		"<details>", "<figcaption><b>Figure 1.</b>",
 	} {
 		if !strings.Contains(page, want) {

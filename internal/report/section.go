@@ -40,7 +40,8 @@ func rows(spec *partSpec, full []*Run, demo *Run) []labelled {
 				fallthrough
 			default:
 				if x.Summary != nil {
-					l += ", " + day(x.Summary.Finished)
+					// Non-breaking hyphens: a narrow column must not split a date.
+					l += ", " + strings.ReplaceAll(day(x.Summary.Finished), "-", "\u2011")
 				}
 			}
 			out = append(out, labelled{l, x, isDemo})
