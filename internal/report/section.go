@@ -94,16 +94,35 @@ func (w *writer) part(spec *partSpec, full []*Run, demo *Run) error {
 	if demo == nil {
 		w.p("Not run on this machine yet: `make demo` runs it.\n\n")
 	} else {
-		var base *Run
-		if len(full) > 0 {
-			base = full[0]
-		}
-		if err := w.demoRun(spec, demo, base); err != nil {
+		if err := w.demoRun(spec, demo, closest(spec, full, demo), len(full) > 1); err != nil {
 			return err
 		}
 	}
 	w.details(spec, full, demo)
 	return nil
+}
+
+// closest returns the full run whose settings differ least from the quick
+// run's, the one it is compared with (the LSTM's quick run, at lr 1e-3, is
+// closest to the full run at lr 1e-3).
+func closest(spec *partSpec, full []*Run, demo *Run) *Run {
+	if len(full) == 0 {
+		return nil
+	}
+	best, fewest := full[0], -1
+	if spec.perArch || demo.Summary == nil {
+		return best
+	}
+	for _, r := range full {
+		if r.Summary == nil {
+			continue
+		}
+		n := len(differences(demo.Summary.ConfigMap(), r.Summary.ConfigMap()))
+		if fewest < 0 || n < fewest {
+			best, fewest = r, n
+		}
+	}
+	return best
 }
 
 // glance writes the part's small table: one row per run, a few numbers in
@@ -196,7 +215,7 @@ func (w *writer) fullRun(spec *partSpec, r *Run) error {
 	return nil
 }
 
-func (w *writer) demoRun(spec *partSpec, d, base *Run) error {
+func (w *writer) demoRun(spec *partSpec, d, base *Run, several bool) error {
 	figs := spec.demoFigures
 	if figs == nil {
 		figs = spec.figures
@@ -208,7 +227,7 @@ func (w *writer) demoRun(spec *partSpec, d, base *Run) error {
 	prefix := filepath.Join("img", spec.command, "demo")
 	if !spec.perArch {
 		w.runLine(d)
-		w.differences(d, base)
+		w.differences(spec, d, base, several)
 		return w.figureSet(figs, spec.skip, false, d, prefix, whose+".")
 	}
 	if err := w.figureSet(spec.top, nil, false, d, prefix, whose+"."); err != nil {
@@ -217,7 +236,7 @@ func (w *writer) demoRun(spec *partSpec, d, base *Run) error {
 	for _, a := range d.Subruns {
 		w.p("#### The %s VAE, quick\n\n", a.Name)
 		w.runLine(a)
-		w.differences(a, base.sub(a.Name))
+		w.differences(spec, a, base.sub(a.Name), false)
 		if err := w.figureSet(figs, spec.skip, false, a, filepath.Join(prefix, a.Name), whose+", "+a.Name+"."); err != nil {
 			return err
 		}
@@ -227,20 +246,24 @@ func (w *writer) demoRun(spec *partSpec, d, base *Run) error {
 
 // differences says which settings of the quick run d differ from the full
 // run's.
-func (w *writer) differences(d, full *Run) {
+func (w *writer) differences(spec *partSpec, d, full *Run, several bool) {
 	if full == nil || full.Summary == nil || d.Summary == nil {
 		return
 	}
+	which := "the full run"
+	if several && spec.variant != nil {
+		which += " at " + spec.variant(full)
+	}
 	diff := differences(d.Summary.ConfigMap(), full.Summary.ConfigMap())
 	if len(diff) == 0 {
-		w.p("Same settings as the full run.\n\n")
+		w.p("Same settings as %s.\n\n", which)
 		return
 	}
 	if len(diff) <= 2 {
-		w.p("Settings that differ from the full run: %s.\n\n", cell(strings.Join(diff, "; ")))
+		w.p("Settings that differ from %s: %s.\n\n", which, cell(strings.Join(diff, "; ")))
 		return
 	}
-	w.p("Settings that differ from the full run:\n\n")
+	w.p("Settings that differ from %s:\n\n", which)
 	for _, d := range diff {
 		w.p("- %s\n", cell(d))
 	}

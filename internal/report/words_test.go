@@ -43,11 +43,14 @@ func TestWords(t *testing.T) {
 }
 
 func TestDifferences(t *testing.T) {
-	full := map[string]any{"epochs": 5.0, "subset": 1.0, "out": "a", "resume": true, "model.hidden": 4096.0, "lr": 0.0001}
-	quick := map[string]any{"epochs": 1.0, "subset": 0.1, "out": "b", "resume": false, "model.hidden": 4096.0, "eval_every": 25.0}
+	full := map[string]any{"epochs": 5.0, "subset": 1.0, "out": "a", "resume": true, "model.hidden": 4096.0, "lr": 0.0001,
+		"train": "/data/tweets/tweetstrain.csv", "test": "/data/tweets/tweetstest.csv"}
+	quick := map[string]any{"epochs": 1.0, "subset": 0.1, "out": "b", "resume": false, "model.hidden": 4096.0, "eval_every": 25.0,
+		"train": "/elsewhere/tweets/tweetstrain.csv", "test": "/data/sample/test.csv"}
 	got := strings.Join(differences(quick, full), "; ")
 	want := "epochs: 1 instead of 5; evaluation: every 25 steps (not recorded for the full run); " +
-		"learning rate: not recorded (full run: 1e-4); share of the training set: 10 % instead of all"
+		"learning rate: not recorded (full run: 1e-4); share of the training set: 10 % instead of all; " +
+		"test CSV: /data/sample/test.csv instead of /data/tweets/tweetstest.csv"
 	if got != want {
 		t.Errorf("differences:\n got %s\nwant %s", got, want)
 	}
