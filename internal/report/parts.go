@@ -27,6 +27,9 @@ type partSpec struct {
 	figures, demoFigures, top []figureSpec
 	// skip are figures not shown because others show the same.
 	skip []string
+	// demoNote says, if needed, how to read the quick run's numbers beside
+	// the full run's; "" when nothing needs saying.
+	demoNote func(quick, full *Run) string
 }
 
 // A column of a part's at-a-glance table.
@@ -159,6 +162,7 @@ var vae = partSpec{
 		resultColumn("training time per epoch", "seconds_per_epoch"),
 	},
 	headline: vaeHeadline,
+	demoNote: vaeDemoNote,
 	top: []figureSpec{{
 		rows: [][]string{{"recon_compare.png"}},
 		what: "Reconstruction error on the training and test galaxies against the training step, for each architecture (the first epoch is above the top edge).",
@@ -308,4 +312,17 @@ func vaeHeadline(full []*Run) string {
 		b.WriteString(".")
 	}
 	return b.String()
+}
+
+// vaeDemoNote warns that reconstruction errors, summed over the pixel
+// values, scale with the image size.
+func vaeDemoNote(quick, full *Run) string {
+	q, okQ := asFloat(quick.config("image_size"))
+	f, okF := asFloat(full.config("image_size"))
+	if !okQ || !okF || q == f || q == 0 {
+		return ""
+	}
+	return fmt.Sprintf("The reconstruction errors are sums over the pixel values, so at %sx%s they are not comparable "+
+		"with the full runs' at %sx%s, which have %s times as many values.",
+		plain(q), plain(q), plain(f), plain(f), trimZeros(strconv.FormatFloat(f*f/(q*q), 'f', 2, 64)))
 }

@@ -230,6 +230,11 @@ func (w *writer) demoRun(spec *partSpec, d, base *Run, several bool) error {
 		w.differences(spec, d, base, several)
 		return w.figureSet(figs, spec.skip, false, d, prefix, whose+".")
 	}
+	if base != nil && spec.demoNote != nil && len(d.Subruns) > 0 && len(base.Subruns) > 0 {
+		if note := spec.demoNote(d.Subruns[0], base.Subruns[0]); note != "" {
+			w.p("%s\n\n", note)
+		}
+	}
 	if err := w.figureSet(spec.top, nil, false, d, prefix, whose+"."); err != nil {
 		return err
 	}

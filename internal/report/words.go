@@ -220,8 +220,11 @@ func zeroNone(v any) string {
 }
 
 func zeroAll(v any) string {
-	if f, ok := asFloat(v); ok && f == 0 {
-		return "all"
+	if f, ok := asFloat(v); ok {
+		if f == 0 {
+			return "all"
+		}
+		return thousands(f)
 	}
 	return plain(v)
 }
