@@ -109,7 +109,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 	// and an older snapshot one level deeper that is not a run of its own.
 	vae := filepath.Join(results, "vae-galaxy")
 	write(t, filepath.Join(vae, "recon_compare.png"), tinyPNG(t, 7))
-	fakeRun(t, filepath.Join(vae, "conv"), "vae-galaxy train --arch conv", "2025-02-01T00:00:00Z", `{"arch": "conv", "image_size": 64, "limit": 0}`,
+	fakeRun(t, filepath.Join(vae, "conv"), "vae-galaxy train --arch conv", "2025-02-01T00:00:00Z", `{"arch": "conv", "epochs": 70, "image_size": 64, "limit": 0}`,
 		`{"epochs": 70, "test_recon": 2757.8188, "test_neg_elbo": 2778.8459, "samples_knn_agreement_latent_region": 0.3126, "knn_test_accuracy": 0.45}`, "", "reconstructions.png", "odd_extra.png")
 	fakeRun(t, filepath.Join(vae, "mlp"), "vae-galaxy train --arch mlp", "2025-02-02T00:00:00Z", `{"arch": "mlp", "image_size": 64}`,
 		`{"epochs": 200, "test_recon": 2786.676}`, "", "reconstructions.png")
@@ -117,7 +117,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 	// The quick VAE runs at 32x32: their errors are not comparable.
 	quickVAE := filepath.Join(root, "out/demo/vae-galaxy")
 	fakeRun(t, filepath.Join(quickVAE, "conv"), "vae-galaxy train --arch conv --epochs 3", "2025-02-05T00:00:00Z",
-		`{"arch": "conv", "image_size": 32, "limit": 1000}`, `{"epochs": 3, "test_recon": 714.6}`, "", "reconstructions.png", "latent_pca.png")
+		`{"arch": "conv", "epochs": 3, "image_size": 32, "limit": 1000}`, `{"epochs": 3, "test_recon": 714.6}`, "", "reconstructions.png", "latent_pca.png")
 	theory := filepath.Join(root, "theory.md")
 	write(t, theory, []byte(theoryMD))
 	katexDir := filepath.Join(root, "katex")
