@@ -29,6 +29,10 @@ type trainConfig struct {
 	TrainSample int             `json:"train_sample"`
 	Bucket      int             `json:"bucket"`
 	Model       charlstm.Config `json:"model"`
+
+	// afterStep, when set (tests), is called after every optimiser step
+	// with the iteration just done (1-based) and its batch loss.
+	afterStep func(it int, loss float64)
 }
 
 const trainUsage = `Train the character-level LSTM on tweets (one-hot ASCII -> LSTM(128) ->

@@ -18,9 +18,9 @@ import (
 	"github.com/sugarme/gotch/nn"
 
 	"torchlab/internal/metrics"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
 	"torchlab/models/vae"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 
 	"torchlab/internal/run"
 )
@@ -160,7 +160,7 @@ func TestTrainResumePlots(t *testing.T) {
 	part := filepath.Join(t.TempDir(), "conv")
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := testConfig(t, data, part)
-	cfg.afterStep = func(step int64) {
+	cfg.afterStep = func(step int64, _ float64) {
 		if step == 6 {
 			cancel()
 		}

@@ -15,14 +15,14 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
-	"torchlab/internal/checkpoint"
 	"torchlab/internal/metrics"
-	"torchlab/internal/optim"
 	"torchlab/internal/progress"
 	"torchlab/internal/run"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
 	"torchlab/models/vae"
+	"torchlab/torch/checkpoint"
+	"torchlab/torch/optim"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 // Config is the train subcommand's configuration; the checkpoint stores it.
@@ -49,7 +49,7 @@ type Config struct {
 	FreeBits     float64 `json:"free_bits"`
 
 	// afterStep, when set (tests), is called after every optimiser step.
-	afterStep func(step int64)
+	afterStep func(step int64, loss float64)
 }
 
 func (c Config) check() error {
@@ -218,7 +218,7 @@ func (t *trainer) loop(ctx context.Context, mw *metrics.Writer, ckDir string) (b
 			bar.Update(int(t.step), progress.Field{Name: "loss", Value: s.loss, Format: "%.1f"},
 				progress.Field{Name: "recon", Value: s.recon, Format: "%.1f"}, progress.Field{Name: "kl", Value: s.kl, Format: "%.1f"})
 			if cfg.afterStep != nil {
-				cfg.afterStep(t.step)
+				cfg.afterStep(t.step, s.loss)
 			}
 			if t.step%evalEvery == 0 || t.step == total {
 				resume := bar.Pause() // an evaluation is not training speed

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+
+	"torchlab/internal/golden"
+	"torchlab/torch/torchrt"
+)
+
+// TestFirst20LossesUnchanged pins the first 20 training losses on fixed
+// seeds bit for bit: a refactor of the training code must not move them.
+func TestFirst20LossesUnchanged(t *testing.T) {
+	torchrt.Lock()
+	_, args := fixture(t)
+	cfg, err := parseTrain(append([]string{"--out", t.TempDir(), "--iterations", "20", "--eval-every", "10"}, args...), os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Common.Runtime(); err != nil {
+		t.Fatal(err)
+	}
+	var losses []float64
+	cfg.afterStep = func(_ int, loss float64) { losses = append(losses, loss) }
+	var log bytes.Buffer
+	if err := train(context.Background(), cfg, &log); err != nil {
+		t.Fatal(err)
+	}
+	golden.Losses(t, "testdata/first20_losses.json", losses)
+}

@@ -1,0 +1,19 @@
+package main
+
+import (
+	"testing"
+
+	"torchlab/internal/golden"
+	"torchlab/torch/torchrt"
+)
+
+// TestFirst20LossesUnchanged pins the first 20 training losses on fixed
+// seeds bit for bit: a refactor of the training code must not move them.
+func TestFirst20LossesUnchanged(t *testing.T) {
+	torchrt.Lock()
+	cfg := smallConfig(t, 320, 16, 1)
+	cfg.MaxSteps = 20
+	cfg.EvalEvery = 10
+	res := runTrain(t, cfg)
+	golden.Losses(t, "testdata/first20_losses.json", res.Losses)
+}
