@@ -22,7 +22,7 @@ require (
 )
 
 // gotch v0.9.1 does not compile against Debian's libtorch 1.13.1 as shipped.
-// `make setup` (tools/gotchcompat) copies it from the module cache into
+// `make setup` (cmd/gotch-compat, internal/gotchcompat) copies it from the module cache into
 // build/gotch, writes a CPU lib.go and stubs the wrappers that do not
 // compile. build/ is generated and git-ignored.
 replace github.com/sugarme/gotch => ./build/gotch

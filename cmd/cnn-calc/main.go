@@ -23,7 +23,7 @@ import (
 	"torchlab/internal/cnncalc"
 	"torchlab/internal/cnncalc/torchcheck"
 	"torchlab/internal/run"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/torchrt"
 )
 
 // libtorch's thread-local state needs every call on one OS thread.

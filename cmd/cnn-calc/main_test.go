@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/torchrt"
 )
 
 // jsonOut is the part of --json's output the tests read.

@@ -14,9 +14,9 @@ import (
 	"testing"
 
 	"torchlab/internal/metrics"
-	"torchlab/internal/npz"
 	"torchlab/internal/run"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/npz"
+	"torchlab/torch/torchrt"
 )
 
 // writeTweets writes n synthetic tweets to path: random words with ":)"

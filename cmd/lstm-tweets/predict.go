@@ -10,10 +10,10 @@ import (
 	"github.com/sugarme/gotch/nn"
 
 	"torchlab/datasets"
-	"torchlab/internal/checkpoint"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
 	"torchlab/models/charlstm"
+	"torchlab/torch/checkpoint"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 var classNames = []string{"negative", "positive"}

@@ -15,14 +15,14 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
-	"torchlab/internal/checkpoint"
-	"torchlab/internal/memstat"
 	"torchlab/internal/metrics"
-	"torchlab/internal/optim"
 	"torchlab/internal/progress"
 	"torchlab/internal/run"
-	"torchlab/internal/tensors"
 	"torchlab/models/charlstm"
+	"torchlab/torch/checkpoint"
+	"torchlab/torch/memstat"
+	"torchlab/torch/optim"
+	"torchlab/torch/tensors"
 )
 
 var metricsHeader = []string{"iteration", "split", "loss", "accuracy", "seconds"}
@@ -83,6 +83,9 @@ func train(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 			return fmt.Errorf("iteration %d: %w", it+1, err)
 		}
 		stepSeconds += time.Since(t0).Seconds()
+		if cfg.afterStep != nil {
+			cfg.afterStep(it+1, loss)
+		}
 		runLoss = smooth(runLoss, loss, it == s.start)
 		bar.Update(it+1, progress.Field{Name: "loss", Value: runLoss, Format: "%.4f"})
 		if (it+1)%cfg.EvalEvery == 0 || it+1 == cfg.Iterations {
@@ -213,13 +216,18 @@ func (s *session) evaluate(it int) error {
 		s.results[split.name+"_loss"], s.results[split.name+"_accuracy"] = loss, acc
 	}
 	r := s.results
-	rss, _ := memstat.RSS()
-	s.logf("iteration %d: train loss %.4f accuracy %.4f, test loss %.4f accuracy %.4f, RSS %.0f MB",
-		it, r["train_loss"], r["train_accuracy"], r["test_loss"], r["test_accuracy"], float64(rss)/1e6)
-	if _, ok := r["rss_mb_first_eval"]; !ok {
-		r["rss_mb_first_eval"] = float64(rss) / 1e6
+	s.logf("iteration %d: train loss %.4f accuracy %.4f, test loss %.4f accuracy %.4f",
+		it, r["train_loss"], r["train_accuracy"], r["test_loss"], r["test_accuracy"])
+	// Resident memory is a diagnostic: without /proc it is left out, said once.
+	if rss, err := memstat.RSS(); err == nil {
+		s.logf("iteration %d: RSS %.0f MB", it, float64(rss)/1e6)
+		if _, ok := r["rss_mb_first_eval"]; !ok {
+			r["rss_mb_first_eval"] = float64(rss) / 1e6
+		}
+		r["rss_mb_last_eval"] = float64(rss) / 1e6
+	} else if _, ok := r["rss_mb_last_eval"]; !ok && it == s.start {
+		s.logf("resident memory not measured: %v", err)
 	}
-	r["rss_mb_last_eval"] = float64(rss) / 1e6
 	r["iterations"] = float64(it)
 	return s.save(it)
 }

@@ -26,7 +26,7 @@ import (
 	"torchlab/internal/cnncalc/torchcheck"
 	"torchlab/internal/report"
 	"torchlab/internal/run"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/torchrt"
 )
 
 // libtorch's thread-local state needs every call on one OS thread.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"torchlab/internal/torchrt"
+	"torchlab/torch/torchrt"
 )
 
 // The command end to end on a small network (so the libtorch check is

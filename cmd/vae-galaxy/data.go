@@ -9,8 +9,8 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
-	"torchlab/internal/tensors"
 	"torchlab/models/vae"
+	"torchlab/torch/tensors"
 )
 
 // dataOptions selects and prepares the Galaxy Zoo images.

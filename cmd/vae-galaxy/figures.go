@@ -13,12 +13,12 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
-	"torchlab/internal/checkpoint"
 	"torchlab/internal/metrics"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
 	"torchlab/models/vae"
 	"torchlab/plots"
+	"torchlab/torch/checkpoint"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 // Figure file names in --out.

@@ -27,7 +27,7 @@ import (
 	"torchlab/internal/run"
 )
 
-// Each libtorch call must come from one OS thread (see internal/torchrt).
+// Each libtorch call must come from one OS thread (see torch/torchrt).
 func init() { runtime.LockOSThread() }
 
 func main() {

@@ -11,12 +11,12 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/memstat"
-	"torchlab/internal/optim"
 	"torchlab/internal/run"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
 	"torchlab/models/vgg"
+	"torchlab/torch/memstat"
+	"torchlab/torch/optim"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 // benchConfig sets what `vgg-mnist bench` times.

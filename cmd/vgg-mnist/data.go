@@ -7,7 +7,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
-	"torchlab/internal/tensors"
+	"torchlab/torch/tensors"
 )
 
 // imageSize is MNIST's 28x28 resized so that five 2x2 pools end at 1x1.

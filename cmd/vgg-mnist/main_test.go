@@ -10,11 +10,11 @@ import (
 	"testing"
 
 	"torchlab/datasets"
-	"torchlab/internal/checkpoint"
 	"torchlab/internal/metrics"
-	"torchlab/internal/npz"
-	"torchlab/internal/reference"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/checkpoint"
+	"torchlab/torch/npz"
+	"torchlab/torch/reference"
+	"torchlab/torch/torchrt"
 )
 
 // mnistDir finds the real MNIST files (../shared/data/mnist or GoMNIST).

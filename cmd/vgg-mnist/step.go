@@ -7,10 +7,10 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/optim"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
 	"torchlab/models/vgg"
+	"torchlab/torch/optim"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 // Cross-entropy reductions, as ATen numbers them.

@@ -14,14 +14,14 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
-	"torchlab/internal/checkpoint"
-	"torchlab/internal/memstat"
 	"torchlab/internal/metrics"
-	"torchlab/internal/optim"
 	"torchlab/internal/progress"
 	"torchlab/internal/run"
-	"torchlab/internal/tensors"
 	"torchlab/models/vgg"
+	"torchlab/torch/checkpoint"
+	"torchlab/torch/memstat"
+	"torchlab/torch/optim"
+	"torchlab/torch/tensors"
 )
 
 var metricsHeader = []string{"epoch", "step", "split", "loss", "accuracy", "seconds"}

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"torchlab/internal/metrics"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/torchrt"
 )
 
 // Common are the flags every training command takes.

@@ -21,8 +21,8 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/tensors"
-	"torchlab/models/layers"
+	"torchlab/torch/layers"
+	"torchlab/torch/tensors"
 )
 
 // Config sizes the model.

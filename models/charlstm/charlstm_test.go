@@ -10,11 +10,11 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 
-	"torchlab/internal/npz"
-	"torchlab/internal/optim"
-	"torchlab/internal/reference"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/npz"
+	"torchlab/torch/optim"
+	"torchlab/torch/reference"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 func newModel(t *testing.T, seed int64, cfg Config) (*Model, *nn.VarStore) {

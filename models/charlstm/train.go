@@ -5,9 +5,9 @@ import (
 	"math"
 	"sort"
 
-	"torchlab/internal/optim"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/optim"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 // TrainStep takes one optimiser step on a batch of sequences and labels and

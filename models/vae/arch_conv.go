@@ -7,8 +7,8 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/fused"
-	"torchlab/models/layers"
+	"torchlab/torch/fused"
+	"torchlab/torch/layers"
 )
 
 // convWidths are the channels of the five stride-2 stages of the conv and

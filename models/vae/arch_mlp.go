@@ -6,7 +6,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/models/layers"
+	"torchlab/torch/layers"
 )
 
 // mlpEncoder is flatten -> Linear(D, H) -> ReLU -> Linear(H, H) -> ReLU,

@@ -6,7 +6,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/models/layers"
+	"torchlab/torch/layers"
 )
 
 // resBlock is a residual block that halves (down) or doubles (up) the side:

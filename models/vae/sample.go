@@ -7,7 +7,7 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/tensors"
+	"torchlab/torch/tensors"
 )
 
 // DiagGaussian is a Gaussian with a diagonal covariance over the latent

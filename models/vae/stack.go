@@ -3,7 +3,7 @@ package vae
 import (
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/models/layers"
+	"torchlab/torch/layers"
 )
 
 // block is a layer whose forward pass depends on train or eval mode

@@ -8,7 +8,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/models/layers"
+	"torchlab/torch/layers"
 )
 
 // Architectures accepted by Config.Arch.

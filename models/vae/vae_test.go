@@ -9,10 +9,10 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/optim"
-	"torchlab/internal/reference"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/optim"
+	"torchlab/torch/reference"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 func scalar(t *testing.T, x *ts.Tensor) float64 {

@@ -15,8 +15,8 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/torchrt"
-	"torchlab/models/layers"
+	"torchlab/torch/layers"
+	"torchlab/torch/torchrt"
 )
 
 // Pool marks a 2x2 max-pool in a layer configuration.

@@ -10,12 +10,12 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/npz"
-	"torchlab/internal/optim"
-	"torchlab/internal/reference"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
 	"torchlab/models/vgg"
+	"torchlab/torch/npz"
+	"torchlab/torch/optim"
+	"torchlab/torch/reference"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 const batch = 8

@@ -1,4 +1,4 @@
-"""Reference for torchlab's PyTorch-faithful layers (models/layers).
+"""Reference for torchlab's PyTorch-faithful layers (torch/layers).
 
 init:    seed, build the layers of LAYERS in order, write their state_dicts.
 forward: load weights and inputs from --in, write each layer's output.
@@ -10,7 +10,7 @@ import common
 
 
 def build():
-    # The same layers, in the same order, as models/layers' parity test.
+    # The same layers, in the same order, as torch/layers' parity test.
     return nn.ModuleDict({
         "linear": nn.Linear(7, 5),
         "linear_nobias": nn.Linear(6, 3, bias=False),

@@ -1,4 +1,4 @@
-"""Reference for internal/optim: torch.optim.SGD and Adam on a least-squares fit.
+"""Reference for torch/optim: torch.optim.SGD and Adam on a least-squares fit.
 
 Inputs: w0 [3, 5], x [8, 5], y [8, 3]. Runs --steps updates of
 loss = mean((x @ w.T - y)^2) and writes the loss before each step and the

@@ -27,9 +27,9 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/internal/cnncalc"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
-	"torchlab/models/layers"
+	"torchlab/torch/layers"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 // Variant is the outcome of checking one variant of the network.

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"torchlab/internal/cnncalc"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/torchrt"
 )
 
 func analyze(t *testing.T, spec string) *cnncalc.Report {

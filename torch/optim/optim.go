@@ -1,5 +1,5 @@
 // Package optim implements torch.optim's SGD and Adam on named parameters,
-// update for update as PyTorch 1.13 computes them (see internal/fused), with
+// update for update as PyTorch 1.13 computes them (see torch/fused), with
 // their state exposed by name so a checkpoint can save and restore it.
 //
 // gotch's optimisers wrap libtorch's C++ ones, whose state cannot be read
@@ -13,8 +13,8 @@ import (
 
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/fused"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/fused"
+	"torchlab/torch/torchrt"
 )
 
 // Config selects and configures an optimiser.

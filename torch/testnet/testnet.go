@@ -9,9 +9,9 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/optim"
-	"torchlab/internal/tensors"
-	"torchlab/models/layers"
+	"torchlab/torch/layers"
+	"torchlab/torch/optim"
+	"torchlab/torch/tensors"
 )
 
 // Net is conv(1->4, 3x3) + relu + linear(4*6*6 -> 3) on 1x8x8 inputs.

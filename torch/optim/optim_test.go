@@ -7,9 +7,9 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/reference"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/reference"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 // TestMatchesTorchOptim runs the same least-squares fit with our optimiser

@@ -21,11 +21,11 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/fused"
-	"torchlab/internal/npz"
-	"torchlab/internal/optim"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/fused"
+	"torchlab/torch/npz"
+	"torchlab/torch/optim"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 const (

@@ -19,7 +19,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"torchlab/internal/npz"
+	"torchlab/torch/npz"
 )
 
 // Interpreter is Debian's python3, which has python3-torch; the python3

@@ -9,10 +9,10 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/npz"
-	"torchlab/internal/reference"
-	"torchlab/internal/tensors"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/npz"
+	"torchlab/torch/reference"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 // testLayers mirrors build() in scripts/reference/layers.py: the same layers

@@ -9,7 +9,7 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/npz"
+	"torchlab/torch/npz"
 )
 
 // FromFloat32 copies data into a new float32 tensor of the given shape.

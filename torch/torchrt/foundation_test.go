@@ -9,11 +9,11 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/memstat"
-	"torchlab/internal/optim"
-	"torchlab/internal/tensors"
-	"torchlab/internal/testnet"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/memstat"
+	"torchlab/torch/optim"
+	"torchlab/torch/tensors"
+	"torchlab/torch/testnet"
+	"torchlab/torch/torchrt"
 )
 
 // step runs one training step of the tiny net.

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"torchlab/internal/optim"
-	"torchlab/internal/tensors"
-	"torchlab/internal/testnet"
-	"torchlab/internal/torchrt"
+	"torchlab/torch/optim"
+	"torchlab/torch/tensors"
+	"torchlab/torch/testnet"
+	"torchlab/torch/torchrt"
 )
 
 type runConfig struct {
