@@ -18,7 +18,7 @@ if ((${#missing[@]})); then
     sudo="sudo"
   fi
   $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 # libtorch links libblas.so.3; OpenBLAS must be the chosen alternative or every
