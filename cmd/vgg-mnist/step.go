@@ -27,7 +27,10 @@ func trainStep(m *vgg.VGG, opt *optim.Optimizer, x, y *ts.Tensor) (loss float64,
 	if err := opt.ZeroGrad(); err != nil {
 		return 0, 0, err
 	}
-	logits := m.ForwardT(x, true) // [B, 10]
+	logits, err := m.ForwardT(x, true) // [B, 10]
+	if err != nil {
+		return 0, 0, err
+	}
 	defer logits.MustDrop()
 	l, err := logits.CrossEntropyLoss(y, ts.None, reduceMean, -100, 0, false)
 	if err != nil {
@@ -88,7 +91,10 @@ func evalBatch(m *vgg.VGG, s *split, lo, n int) (float64, int64, error) {
 	defer x.MustDrop()
 	y := s.labels.MustNarrow(0, int64(lo), int64(n), false) // [n]
 	defer y.MustDrop()
-	logits := m.ForwardT(x, false) // [n, 10]
+	logits, err := m.ForwardT(x, false) // [n, 10]
+	if err != nil {
+		return 0, 0, err
+	}
 	defer logits.MustDrop()
 	l := logits.MustCrossEntropyLoss(y, ts.None, reduceSum, -100, 0, false)
 	defer l.MustDrop()

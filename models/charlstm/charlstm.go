@@ -145,11 +145,22 @@ func (m *Model) newBatch(rows [][]uint8, lengths []int, steps int) (*Batch, erro
 }
 
 // OneHot is the LSTM's input: [batch, steps, vocab] floats.
-func (m *Model) OneHot(b *Batch) *ts.Tensor {
-	flat := b.Codes.MustView([]int64{-1}, false) // [batch*steps]
-	x := m.eye.MustIndexSelect(0, flat, false)   // [batch*steps, vocab]
+func (m *Model) OneHot(b *Batch) (*ts.Tensor, error) {
+	flat, err := b.Codes.View([]int64{-1}, false) // [batch*steps]
+	if err != nil {
+		return nil, fmt.Errorf("charlstm one-hot: %w", err)
+	}
+	x, err := m.eye.IndexSelect(0, flat, false) // [batch*steps, vocab]
 	flat.MustDrop()
-	return x.MustView([]int64{int64(b.Size), int64(b.Steps), m.Cfg.Vocab}, true) // [batch, steps, vocab]
+	if err != nil {
+		return nil, fmt.Errorf("charlstm one-hot: %w", err)
+	}
+	// del=true frees x even when the op fails.
+	y, err := x.View([]int64{int64(b.Size), int64(b.Steps), m.Cfg.Vocab}, true) // [batch, steps, vocab]
+	if err != nil {
+		return nil, fmt.Errorf("charlstm one-hot: %w", err)
+	}
+	return y, nil
 }
 
 // ForwardT returns log-probabilities [batch, classes]. The hidden state fed
@@ -159,7 +170,10 @@ func (m *Model) OneHot(b *Batch) *ts.Tensor {
 // which mode the caller means.
 func (m *Model) ForwardT(b *Batch, train bool) (*ts.Tensor, error) {
 	_ = train
-	x := m.OneHot(b) // [batch, steps, vocab]
+	x, err := m.OneHot(b) // [batch, steps, vocab]
+	if err != nil {
+		return nil, err
+	}
 	defer x.MustDrop()
 	out, h, c, err := m.LSTM.Forward(x) // out [batch, steps, hidden]
 	if err != nil {
@@ -167,15 +181,33 @@ func (m *Model) ForwardT(b *Batch, train bool) (*ts.Tensor, error) {
 	}
 	h.MustDrop()
 	c.MustDrop()
-	flat := out.MustReshape([]int64{-1, m.Cfg.Hidden}, true) // [batch*steps, hidden]
-	last := flat.MustIndexSelect(0, b.Last, true)            // [batch, hidden]
-	logits := m.FC.Forward(last)                             // [batch, classes]
+	// Each op below frees its input (del=true), also when it fails.
+	flat, err := out.Reshape([]int64{-1, m.Cfg.Hidden}, true) // [batch*steps, hidden]
+	if err != nil {
+		return nil, fmt.Errorf("charlstm: %w", err)
+	}
+	last, err := flat.IndexSelect(0, b.Last, true) // [batch, hidden]
+	if err != nil {
+		return nil, fmt.Errorf("charlstm: %w", err)
+	}
+	logits, err := m.FC.Forward(last) // [batch, classes]
 	last.MustDrop()
-	return logits.MustLogSoftmax(1, gotch.Float, true), nil // [batch, classes]
+	if err != nil {
+		return nil, fmt.Errorf("charlstm: %w", err)
+	}
+	logp, err := logits.LogSoftmax(1, gotch.Float, true) // [batch, classes]
+	if err != nil {
+		return nil, fmt.Errorf("charlstm: %w", err)
+	}
+	return logp, nil
 }
 
 // Loss is the mean negative log-likelihood of labels y [batch] (int64)
 // under log-probabilities logp [batch, classes].
-func Loss(logp, y *ts.Tensor) *ts.Tensor {
-	return logp.MustNllLoss(y, ts.None, 1, -100, false)
+func Loss(logp, y *ts.Tensor) (*ts.Tensor, error) {
+	l, err := logp.NllLoss(y, ts.None, tensors.ReductionMean, -100, false)
+	if err != nil {
+		return nil, fmt.Errorf("charlstm loss: %w", err)
+	}
+	return l, nil
 }

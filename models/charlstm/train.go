@@ -34,7 +34,10 @@ func (m *Model) TrainStep(opt *optim.Optimizer, seqs [][]uint8, labels []int64) 
 		return 0, err
 	}
 	defer logp.MustDrop()
-	loss := Loss(logp, y)
+	loss, err := Loss(logp, y)
+	if err != nil {
+		return 0, err
+	}
 	defer loss.MustDrop()
 	if err := loss.Backward(); err != nil {
 		return 0, fmt.Errorf("charlstm: backward: %w", err)

@@ -2,7 +2,6 @@ package vae
 
 import (
 	"fmt"
-	"log"
 
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
@@ -18,16 +17,6 @@ var convWidths = []int64{32, 64, 128, 256, 512}
 // leakySlope is the negative slope of the conv architecture's leaky ReLU.
 const leakySlope = 0.2
 
-// leakyReLU is fused.LeakyReLU with the Must convention of gotch's ops: it
-// can only fail on a non-float tensor, which is a programming error.
-func leakyReLU(x *ts.Tensor) *ts.Tensor {
-	y, err := fused.LeakyReLU(x, leakySlope)
-	if err != nil {
-		log.Fatalf("vae: leaky relu: %v", err)
-	}
-	return y
-}
-
 // convStage is conv (or transposed conv) -> BatchNorm -> LeakyReLU(0.2).
 type convStage struct {
 	conv  *layers.Conv2d
@@ -35,18 +24,28 @@ type convStage struct {
 	bn    *layers.BatchNorm2d
 }
 
-func (s *convStage) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
+func (s *convStage) ForwardT(x *ts.Tensor, train bool) (*ts.Tensor, error) {
 	var c *ts.Tensor
+	var err error
 	if s.conv != nil {
-		c = s.conv.Forward(x) // [N, out, H/2, W/2]
+		c, err = s.conv.Forward(x) // [N, out, H/2, W/2]
 	} else {
-		c = s.convT.Forward(x) // [N, out, 2H, 2W]
+		c, err = s.convT.Forward(x) // [N, out, 2H, 2W]
 	}
-	b := s.bn.ForwardT(c, train)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.bn.ForwardT(c, train)
 	c.MustDrop()
-	out := leakyReLU(b)
+	if err != nil {
+		return nil, err
+	}
+	out, err := fused.LeakyReLU(b, leakySlope)
 	b.MustDrop()
-	return out
+	if err != nil {
+		return nil, fmt.Errorf("leaky relu: %w", err)
+	}
+	return out, nil
 }
 
 // k4s2p1 halves (conv) or doubles (transposed conv) the side exactly.

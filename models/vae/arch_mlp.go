@@ -32,13 +32,28 @@ func newMLPEncoder(p *nn.Path, cfg Config) (*mlpEncoder, error) {
 
 func (e *mlpEncoder) Features() int64 { return e.hidden }
 
-func (e *mlpEncoder) ForwardT(x *ts.Tensor, _ bool) *ts.Tensor {
-	flat := x.MustFlatten(1, -1, false)     // [N, C*S*S]
-	h := e.fc1.Forward(flat).MustRelu(true) // [N, H]
+func (e *mlpEncoder) ForwardT(x *ts.Tensor, _ bool) (*ts.Tensor, error) {
+	flat, err := x.Flatten(1, -1, false) // [N, C*S*S]
+	if err != nil {
+		return nil, err
+	}
+	h, err := linearReLU(e.fc1, flat) // [N, H]
 	flat.MustDrop()
-	out := e.fc2.Forward(h).MustRelu(true) // [N, H]
+	if err != nil {
+		return nil, err
+	}
+	out, err := linearReLU(e.fc2, h) // [N, H]
 	h.MustDrop()
-	return out
+	return out, err
+}
+
+// linearReLU is ReLU(fc(x)); x stays the caller's.
+func linearReLU(fc *layers.Linear, x *ts.Tensor) (*ts.Tensor, error) {
+	y, err := fc.Forward(x)
+	if err != nil {
+		return nil, err
+	}
+	return y.Relu(true) // frees y, also on failure
 }
 
 // mlpDecoder mirrors the encoder: Linear(zIn, H) -> ReLU -> Linear(H, H)
@@ -65,11 +80,20 @@ func newMLPDecoder(p *nn.Path, cfg Config, zIn int64) (*mlpDecoder, error) {
 	return m, nil
 }
 
-func (d *mlpDecoder) ForwardT(z *ts.Tensor, _ bool) *ts.Tensor {
-	h1 := d.fc1.Forward(z).MustRelu(true)  // [N, H]
-	h2 := d.fc2.Forward(h1).MustRelu(true) // [N, H]
+func (d *mlpDecoder) ForwardT(z *ts.Tensor, _ bool) (*ts.Tensor, error) {
+	h1, err := linearReLU(d.fc1, z) // [N, H]
+	if err != nil {
+		return nil, err
+	}
+	h2, err := linearReLU(d.fc2, h1) // [N, H]
 	h1.MustDrop()
-	flat := d.fc3.Forward(h2) // [N, C*S*S]
+	if err != nil {
+		return nil, err
+	}
+	flat, err := d.fc3.Forward(h2) // [N, C*S*S]
 	h2.MustDrop()
-	return flat.MustView(append([]int64{-1}, d.shape...), true) // [N, C, S, S]
+	if err != nil {
+		return nil, err
+	}
+	return flat.View(append([]int64{-1}, d.shape...), true) // [N, C, S, S]; frees flat
 }

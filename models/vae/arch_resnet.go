@@ -57,24 +57,64 @@ func newResBlock(p *nn.Path, in, out int64, up bool) (*resBlock, error) {
 	return b, nil
 }
 
-func (b *resBlock) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
+func (b *resBlock) ForwardT(x *ts.Tensor, train bool) (*ts.Tensor, error) {
 	var c1, s *ts.Tensor
+	var err error
 	if b.conv1 != nil {
-		c1, s = b.conv1.Forward(x), b.skip.Forward(x) // [N, out, H/2, W/2]
+		c1, err = b.conv1.Forward(x) // [N, out, H/2, W/2]
 	} else {
-		c1, s = b.conv1T.Forward(x), b.skipT.Forward(x) // [N, out, 2H, 2W]
+		c1, err = b.conv1T.Forward(x) // [N, out, 2H, 2W]
 	}
-	h := b.bn1.ForwardT(c1, train).MustRelu(true)
+	if err != nil {
+		return nil, err
+	}
+	if b.skip != nil {
+		s, err = b.skip.Forward(x)
+	} else {
+		s, err = b.skipT.Forward(x)
+	}
+	if err != nil {
+		c1.MustDrop()
+		return nil, err
+	}
+	main, err := b.mainPath(c1, train)
 	c1.MustDrop()
-	c2 := b.conv2.Forward(h)
-	h.MustDrop()
-	main := b.bn2.ForwardT(c2, train)
-	c2.MustDrop()
-	skip := b.bnS.ForwardT(s, train)
+	if err != nil {
+		s.MustDrop()
+		return nil, err
+	}
+	skip, err := b.bnS.ForwardT(s, train)
 	s.MustDrop()
-	sum := main.MustAdd(skip, true)
+	if err != nil {
+		main.MustDrop()
+		return nil, err
+	}
+	sum, err := main.Add(skip, true) // frees main, also on failure
 	skip.MustDrop()
-	return sum.MustRelu(true)
+	if err != nil {
+		return nil, err
+	}
+	return sum.Relu(true)
+}
+
+// mainPath is bn2(conv2(ReLU(bn1(c1)))); c1 stays the caller's.
+func (b *resBlock) mainPath(c1 *ts.Tensor, train bool) (*ts.Tensor, error) {
+	n1, err := b.bn1.ForwardT(c1, train)
+	if err != nil {
+		return nil, err
+	}
+	h, err := n1.Relu(true)
+	if err != nil {
+		return nil, err
+	}
+	c2, err := b.conv2.Forward(h)
+	h.MustDrop()
+	if err != nil {
+		return nil, err
+	}
+	main, err := b.bn2.ForwardT(c2, train)
+	c2.MustDrop()
+	return main, err
 }
 
 // newResEncoder builds five down blocks 3->32->64->128->256->512

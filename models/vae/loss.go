@@ -5,42 +5,80 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
-)
 
-// reductionSum is ATen's Reduction::Sum.
-const reductionSum = 2
+	"torchlab/torch/tensors"
+)
 
 // KLPerDim returns KL(N(mu, diag(exp(logvar))) || N(0, I)) per latent
 // dimension, averaged over the batch: 0.5*(mu^2 + exp(logvar) - 1 - logvar)
 // summed over examples and divided by N, shape [z]. Its sum is
 // KLDivergence; a free-bits floor is applied to it.
-func KLPerDim(mu, logvar *ts.Tensor) *ts.Tensor {
-	n := mu.MustSize()[0]
-	v := logvar.MustExp(false)                 // [N, z]
-	t := mu.MustSquare(false).MustAdd(v, true) // mu^2 + exp(logvar)
-	v.MustDrop()
-	t = t.MustSub(logvar, true).MustAddScalar(ts.FloatScalar(-1), true) // - logvar - 1
-	perDim := t.MustSumDimIntlist([]int64{0}, false, gotch.Float, true) // [z]
-	return perDim.MustMulScalar(ts.FloatScalar(0.5/float64(n)), true)
+func KLPerDim(mu, logvar *ts.Tensor) (*ts.Tensor, error) {
+	t, err := klPerDim(mu, logvar)
+	if err != nil {
+		return nil, fmt.Errorf("kl: %w", err)
+	}
+	return t, nil
+}
+
+func klPerDim(mu, logvar *ts.Tensor) (*ts.Tensor, error) {
+	n, err := batchSize(mu)
+	if err != nil {
+		return nil, err
+	}
+	v, err := logvar.Exp(false) // [N, z]
+	if err != nil {
+		return nil, err
+	}
+	defer v.MustDrop()
+	sq, err := mu.Square(false)
+	if err != nil {
+		return nil, err
+	}
+	// From here each op frees its receiver (del=true), also on failure.
+	t, err := sq.Add(v, true) // mu^2 + exp(logvar)
+	if err != nil {
+		return nil, err
+	}
+	if t, err = t.Sub(logvar, true); err != nil {
+		return nil, err
+	}
+	if t, err = t.AddScalar(ts.FloatScalar(-1), true); err != nil { // - logvar - 1
+		return nil, err
+	}
+	perDim, err := t.SumDimIntlist([]int64{0}, false, gotch.Float, true) // [z]
+	if err != nil {
+		return nil, err
+	}
+	return perDim.MulScalar(ts.FloatScalar(0.5/float64(n)), true)
 }
 
 // KLDivergence is the closed-form KL divergence of docs/theory.md (a),
 // -0.5 * sum_j (1 + logvar_j - mu_j^2 - exp(logvar_j)) per example, summed
 // over the latent dimensions and averaged over the batch (a scalar).
-func KLDivergence(mu, logvar *ts.Tensor) *ts.Tensor {
-	return KLPerDim(mu, logvar).MustSum(gotch.Float, true)
+func KLDivergence(mu, logvar *ts.Tensor) (*ts.Tensor, error) {
+	return KLFreeBits(mu, logvar, 0)
 }
 
 // KLFreeBits is KLDivergence with a floor of lambda nats on each latent
 // dimension's batch-averaged KL (Kingma et al. 2016, "free bits"): a
 // dimension below the floor gets no gradient pushing it to the prior, so
 // the encoder is not pressed into collapsing it. lambda = 0 is KLDivergence.
-func KLFreeBits(mu, logvar *ts.Tensor, lambda float64) *ts.Tensor {
-	perDim := KLPerDim(mu, logvar)
-	if lambda <= 0 {
-		return perDim.MustSum(gotch.Float, true)
+func KLFreeBits(mu, logvar *ts.Tensor, lambda float64) (*ts.Tensor, error) {
+	perDim, err := KLPerDim(mu, logvar)
+	if err != nil {
+		return nil, err
 	}
-	return perDim.MustClampMin(ts.FloatScalar(lambda), true).MustSum(gotch.Float, true)
+	if lambda > 0 {
+		if perDim, err = perDim.ClampMin(ts.FloatScalar(lambda), true); err != nil {
+			return nil, fmt.Errorf("kl: %w", err)
+		}
+	}
+	kl, err := perDim.Sum(gotch.Float, true)
+	if err != nil {
+		return nil, fmt.Errorf("kl: %w", err)
+	}
+	return kl, nil
 }
 
 // BernoulliNLL is the reconstruction term of docs/theory.md (d): the binary
@@ -49,12 +87,26 @@ func KLFreeBits(mu, logvar *ts.Tensor, lambda float64) *ts.Tensor {
 // works from logits (PyTorch's binary_cross_entropy_with_logits), which
 // never takes the log of 0.
 func BernoulliNLL(logits, x *ts.Tensor) (*ts.Tensor, error) {
-	if a, b := fmt.Sprint(logits.MustSize()), fmt.Sprint(x.MustSize()); a != b {
-		return nil, fmt.Errorf("bernoulli nll: logits %s and targets %s differ in shape", a, b)
+	a, err := logits.Size()
+	if err != nil {
+		return nil, fmt.Errorf("bernoulli nll: %w", err)
 	}
-	n := logits.MustSize()[0]
-	sum := logits.MustBinaryCrossEntropyWithLogits(x, ts.None, ts.None, reductionSum, false)
-	return sum.MustDivScalar(ts.FloatScalar(float64(n)), true), nil
+	b, err := x.Size()
+	if err != nil {
+		return nil, fmt.Errorf("bernoulli nll: %w", err)
+	}
+	if fmt.Sprint(a) != fmt.Sprint(b) || len(a) == 0 {
+		return nil, fmt.Errorf("bernoulli nll: logits %v and targets %v differ in shape", a, b)
+	}
+	sum, err := logits.BinaryCrossEntropyWithLogits(x, ts.None, ts.None, tensors.ReductionSum, false)
+	if err != nil {
+		return nil, fmt.Errorf("bernoulli nll: %w", err)
+	}
+	mean, err := sum.DivScalar(ts.FloatScalar(float64(a[0])), true)
+	if err != nil {
+		return nil, fmt.Errorf("bernoulli nll: %w", err)
+	}
+	return mean, nil
 }
 
 // Loss is the negative ELBO with a weight beta on the KL term, averaged
@@ -66,13 +118,34 @@ func Loss(logits, x, mu, logvar *ts.Tensor, beta, freeBits float64) (loss, nll, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	kl = KLDivergence(mu, logvar)
+	if loss, kl, err = elbo(nll, mu, logvar, beta, freeBits); err != nil {
+		nll.MustDrop()
+		return nil, nil, nil, err
+	}
+	return loss, nll, kl, nil
+}
+
+// elbo is Loss once the reconstruction term nll is known.
+func elbo(nll, mu, logvar *ts.Tensor, beta, freeBits float64) (loss, kl *ts.Tensor, err error) {
+	if kl, err = KLDivergence(mu, logvar); err != nil {
+		return nil, nil, err
+	}
 	klTerm := kl
 	if freeBits > 0 {
-		klTerm = KLFreeBits(mu, logvar, freeBits)
+		if klTerm, err = KLFreeBits(mu, logvar, freeBits); err != nil {
+			kl.MustDrop()
+			return nil, nil, err
+		}
 		defer klTerm.MustDrop()
 	}
-	weighted := klTerm.MustMulScalar(ts.FloatScalar(beta), false)
-	loss = weighted.MustAdd(nll, true)
-	return loss, nll, kl, nil
+	weighted, err := klTerm.MulScalar(ts.FloatScalar(beta), false)
+	if err != nil {
+		kl.MustDrop()
+		return nil, nil, fmt.Errorf("vae loss: %w", err)
+	}
+	if loss, err = weighted.Add(nll, true); err != nil { // frees weighted
+		kl.MustDrop()
+		return nil, nil, fmt.Errorf("vae loss: %w", err)
+	}
+	return loss, kl, nil
 }

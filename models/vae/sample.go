@@ -66,8 +66,20 @@ func (g DiagGaussian) Sample(n int64) (*ts.Tensor, error) {
 		return nil, err
 	}
 	defer s.MustDrop()
-	eps := ts.MustRandn([]int64{n, int64(d)}, gotch.Float, gotch.CPU)
-	return eps.MustMul(s, true).MustAdd(m, true), nil
+	eps, err := ts.Randn([]int64{n, int64(d)}, gotch.Float, gotch.CPU)
+	if err != nil {
+		return nil, fmt.Errorf("sample gaussian: %w", err)
+	}
+	// Each op frees its receiver (del=true), also on failure.
+	scaled, err := eps.Mul(s, true)
+	if err != nil {
+		return nil, fmt.Errorf("sample gaussian: %w", err)
+	}
+	z, err := scaled.Add(m, true)
+	if err != nil {
+		return nil, fmt.Errorf("sample gaussian: %w", err)
+	}
+	return z, nil
 }
 
 // OneHot returns [len(classes), k] float rows with a 1 at each class.

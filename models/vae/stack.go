@@ -9,21 +9,24 @@ import (
 // block is a layer whose forward pass depends on train or eval mode
 // (BatchNorm inside): a conv stage or a residual block.
 type block interface {
-	ForwardT(x *ts.Tensor, train bool) *ts.Tensor
+	ForwardT(x *ts.Tensor, train bool) (*ts.Tensor, error)
 }
 
 // forwardChain runs x through blocks in order and frees every
 // intermediate result (never x, which belongs to the caller).
-func forwardChain(x *ts.Tensor, blocks []block, train bool) *ts.Tensor {
+func forwardChain(x *ts.Tensor, blocks []block, train bool) (*ts.Tensor, error) {
 	h := x
 	for _, b := range blocks {
-		next := b.ForwardT(h, train)
+		next, err := b.ForwardT(h, train)
 		if h != x {
 			h.MustDrop()
 		}
+		if err != nil {
+			return nil, err
+		}
 		h = next
 	}
-	return h
+	return h, nil
 }
 
 // stackEncoder is the conv and resnet encoders' shape: five blocks that
@@ -40,9 +43,12 @@ func newStackEncoder(blocks []block, cfg Config) *stackEncoder {
 
 func (e *stackEncoder) Features() int64 { return e.features }
 
-func (e *stackEncoder) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
-	h := forwardChain(x, e.blocks, train) // [N, 512, S/32, S/32]
-	return h.MustFlatten(1, -1, true)     // [N, 512*(S/32)^2]
+func (e *stackEncoder) ForwardT(x *ts.Tensor, train bool) (*ts.Tensor, error) {
+	h, err := forwardChain(x, e.blocks, train) // [N, 512, S/32, S/32]
+	if err != nil {
+		return nil, err
+	}
+	return h.Flatten(1, -1, true) // [N, 512*(S/32)^2]; frees h
 }
 
 // stackDecoder is the conv and resnet decoders' shape: Linear(zIn,
@@ -52,18 +58,30 @@ func (e *stackEncoder) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
 type stackDecoder struct {
 	fc     *layers.Linear
 	blocks []block
-	out    interface{ Forward(*ts.Tensor) *ts.Tensor }
-	side   int64
+	out    interface {
+		Forward(*ts.Tensor) (*ts.Tensor, error)
+	}
+	side int64
 }
 
-func (d *stackDecoder) ForwardT(z *ts.Tensor, train bool) *ts.Tensor {
+func (d *stackDecoder) ForwardT(z *ts.Tensor, train bool) (*ts.Tensor, error) {
 	top := convWidths[len(convWidths)-1]
-	h := d.fc.Forward(z).MustView([]int64{-1, top, d.side, d.side}, true) // [N, 512, s0, s0]
-	body := forwardChain(h, d.blocks, train)                              // side doubles, channels 256..32
+	flat, err := d.fc.Forward(z) // [N, 512*s0*s0]
+	if err != nil {
+		return nil, err
+	}
+	h, err := flat.View([]int64{-1, top, d.side, d.side}, true) // [N, 512, s0, s0]; frees flat
+	if err != nil {
+		return nil, err
+	}
+	body, err := forwardChain(h, d.blocks, train) // side doubles, channels 256..32
 	if body != h {
 		h.MustDrop()
 	}
-	out := d.out.Forward(body) // [N, C, S, S]
+	if err != nil {
+		return nil, err
+	}
+	out, err := d.out.Forward(body) // [N, C, S, S]
 	body.MustDrop()
-	return out
+	return out, err
 }

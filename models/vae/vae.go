@@ -76,14 +76,14 @@ func (c Config) condDim() int64 {
 
 // Encoder maps images [N, C, S, S] to flat features [N, Features()].
 type Encoder interface {
-	ForwardT(x *ts.Tensor, train bool) *ts.Tensor
+	ForwardT(x *ts.Tensor, train bool) (*ts.Tensor, error)
 	Features() int64
 }
 
 // Decoder maps latent codes (with the class appended when conditional)
 // [N, zIn] to logits [N, C, S, S].
 type Decoder interface {
-	ForwardT(z *ts.Tensor, train bool) *ts.Tensor
+	ForwardT(z *ts.Tensor, train bool) (*ts.Tensor, error)
 }
 
 // VAE is an encoder, two linear heads for the mean and log-variance of
@@ -143,8 +143,11 @@ func New(p *nn.Path, cfg Config) (*VAE, error) {
 // it: it returns the reconstruction logits [N, C, S, S], mu and logvar
 // [N, z]. A conditional model gets an all-zero class vector ("unknown");
 // use Forward to give it the class.
-func (m *VAE) ForwardT(x *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor) {
-	cond := m.unknownClass(x)
+func (m *VAE) ForwardT(x *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor, err error) {
+	cond, err := m.unknownClass(x)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("vae forward: %w", err)
+	}
 	if cond != nil {
 		defer cond.MustDrop()
 	}
@@ -159,19 +162,35 @@ func (m *VAE) Forward(x, cond, eps *ts.Tensor, train bool) (logits, mu, logvar *
 		return nil, nil, nil, err
 	}
 	if eps != nil {
-		if a, b := fmt.Sprint(eps.MustSize()), fmt.Sprint([]int64{x.MustSize()[0], m.Config.ZDim}); a != b {
-			return nil, nil, nil, fmt.Errorf("vae: noise shape %s, want %s", a, b)
+		n, err := batchSize(x)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		want := []int64{n, m.Config.ZDim}
+		if got, err := eps.Size(); err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+			return nil, nil, nil, fmt.Errorf("vae: noise shape %v, want %v", got, want)
 		}
 	}
-	logits, mu, logvar = m.forward(x, cond, eps, train)
-	return logits, mu, logvar, nil
+	return m.forward(x, cond, eps, train)
 }
 
-func (m *VAE) forward(x, cond, eps *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor) {
-	mu, logvar = m.encode(x, cond, train) // [N, z] each
-	z := Reparameterize(mu, logvar, eps)  // [N, z]
+func (m *VAE) forward(x, cond, eps *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor, err error) {
+	mu, logvar, err = m.encode(x, cond, train) // [N, z] each
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("vae forward: %w", err)
+	}
+	dropBoth := func() { mu.MustDrop(); logvar.MustDrop() }
+	z, err := Reparameterize(mu, logvar, eps) // [N, z]
+	if err != nil {
+		dropBoth()
+		return nil, nil, nil, fmt.Errorf("vae forward: %w", err)
+	}
 	defer z.MustDrop()
-	return m.decode(z, cond, train), mu, logvar
+	if logits, err = m.decode(z, cond, train); err != nil {
+		dropBoth()
+		return nil, nil, nil, fmt.Errorf("vae forward: %w", err)
+	}
+	return logits, mu, logvar, nil
 }
 
 // Encode returns the mean and log-variance of q(z|x), each [N, z]; cond is
@@ -180,7 +199,9 @@ func (m *VAE) Encode(x, cond *ts.Tensor, train bool) (mu, logvar *ts.Tensor, err
 	if err := m.checkClass(x, cond); err != nil {
 		return nil, nil, err
 	}
-	mu, logvar = m.encode(x, cond, train)
+	if mu, logvar, err = m.encode(x, cond, train); err != nil {
+		return nil, nil, fmt.Errorf("vae encode: %w", err)
+	}
 	return mu, logvar, nil
 }
 
@@ -190,34 +211,70 @@ func (m *VAE) Decode(z, cond *ts.Tensor, train bool) (*ts.Tensor, error) {
 	if err := m.checkClass(z, cond); err != nil {
 		return nil, err
 	}
-	return m.decode(z, cond, train), nil
+	logits, err := m.decode(z, cond, train)
+	if err != nil {
+		return nil, fmt.Errorf("vae decode: %w", err)
+	}
+	return logits, nil
 }
 
-func (m *VAE) encode(x, cond *ts.Tensor, train bool) (mu, logvar *ts.Tensor) {
-	h := m.Encoder.ForwardT(x, train) // [N, F]
+func (m *VAE) encode(x, cond *ts.Tensor, train bool) (mu, logvar *ts.Tensor, err error) {
+	h, err := m.Encoder.ForwardT(x, train) // [N, F]
+	if err != nil {
+		return nil, nil, err
+	}
 	defer h.MustDrop()
-	hc := withClass(h, cond) // [N, F+K]
+	hc, err := withClass(h, cond) // [N, F+K]
+	if err != nil {
+		return nil, nil, err
+	}
 	if hc != h {
 		defer hc.MustDrop()
 	}
-	return m.FcMu.Forward(hc), m.FcLogvar.Forward(hc)
+	if mu, err = m.FcMu.Forward(hc); err != nil {
+		return nil, nil, err
+	}
+	if logvar, err = m.FcLogvar.Forward(hc); err != nil {
+		mu.MustDrop()
+		return nil, nil, err
+	}
+	return mu, logvar, nil
 }
 
-func (m *VAE) decode(z, cond *ts.Tensor, train bool) *ts.Tensor {
-	zc := withClass(z, cond) // [N, z+K]
+func (m *VAE) decode(z, cond *ts.Tensor, train bool) (*ts.Tensor, error) {
+	zc, err := withClass(z, cond) // [N, z+K]
+	if err != nil {
+		return nil, err
+	}
 	if zc != z {
 		defer zc.MustDrop()
 	}
 	return m.Decoder.ForwardT(zc, train) // [N, C, S, S]
 }
 
+// batchSize is x's first dimension.
+func batchSize(x *ts.Tensor) (int64, error) {
+	shape, err := x.Size()
+	if err != nil {
+		return 0, err
+	}
+	if len(shape) == 0 {
+		return 0, fmt.Errorf("vae: a batch needs a first dimension, have a scalar")
+	}
+	return shape[0], nil
+}
+
 // unknownClass is the all-zero class vector a conditional model gets when
 // the class is not given; nil for an unconditional model.
-func (m *VAE) unknownClass(x *ts.Tensor) *ts.Tensor {
+func (m *VAE) unknownClass(x *ts.Tensor) (*ts.Tensor, error) {
 	if !m.Config.Conditional {
-		return nil
+		return nil, nil
 	}
-	return ts.MustZeros([]int64{x.MustSize()[0], m.Config.NumClasses}, gotch.Float, gotch.CPU)
+	n, err := batchSize(x)
+	if err != nil {
+		return nil, err
+	}
+	return ts.Zeros([]int64{n, m.Config.NumClasses}, gotch.Float, gotch.CPU)
 }
 
 // checkClass validates the class vector given with a batch x.
@@ -231,29 +288,49 @@ func (m *VAE) checkClass(x, cond *ts.Tensor) error {
 	if cond == nil {
 		return fmt.Errorf("vae: conditional model needs a class vector")
 	}
-	if s := cond.MustSize(); len(s) != 2 || s[1] != m.Config.NumClasses || s[0] != x.MustSize()[0] {
-		return fmt.Errorf("vae: class vector shape %v, want [%d %d]", s, x.MustSize()[0], m.Config.NumClasses)
+	n, err := batchSize(x)
+	if err != nil {
+		return err
+	}
+	if s, err := cond.Size(); err != nil || len(s) != 2 || s[1] != m.Config.NumClasses || s[0] != n {
+		return fmt.Errorf("vae: class vector shape %v, want [%d %d]", s, n, m.Config.NumClasses)
 	}
 	return nil
 }
 
 // withClass appends cond to h along dim 1, or returns h when cond is nil.
-func withClass(h, cond *ts.Tensor) *ts.Tensor {
+func withClass(h, cond *ts.Tensor) (*ts.Tensor, error) {
 	if cond == nil {
-		return h
+		return h, nil
 	}
-	return ts.MustCat([]*ts.Tensor{h, cond}, 1)
+	return ts.Cat([]*ts.Tensor{h, cond}, 1)
 }
 
 // Reparameterize returns z = mu + exp(logvar/2) * eps, drawing eps from
 // N(0, I) when it is nil. Gradients flow to mu and logvar, not to eps.
-func Reparameterize(mu, logvar, eps *ts.Tensor) *ts.Tensor {
-	std := logvar.MustMulScalar(ts.FloatScalar(0.5), false).MustExp(true) // [N, z]
+func Reparameterize(mu, logvar, eps *ts.Tensor) (*ts.Tensor, error) {
+	half, err := logvar.MulScalar(ts.FloatScalar(0.5), false)
+	if err != nil {
+		return nil, fmt.Errorf("reparameterize: %w", err)
+	}
+	std, err := half.Exp(true) // [N, z]; frees half
+	if err != nil {
+		return nil, fmt.Errorf("reparameterize: %w", err)
+	}
 	defer std.MustDrop()
 	if eps == nil {
-		eps = std.MustRandnLike(false)
+		if eps, err = std.RandnLike(false); err != nil {
+			return nil, fmt.Errorf("reparameterize: %w", err)
+		}
 		defer eps.MustDrop()
 	}
-	scaled := std.MustMul(eps, false)
-	return scaled.MustAdd(mu, true)
+	scaled, err := std.Mul(eps, false)
+	if err != nil {
+		return nil, fmt.Errorf("reparameterize: %w", err)
+	}
+	z, err := scaled.Add(mu, true) // frees scaled
+	if err != nil {
+		return nil, fmt.Errorf("reparameterize: %w", err)
+	}
+	return z, nil
 }

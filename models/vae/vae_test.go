@@ -15,6 +15,18 @@ import (
 	"torchlab/torch/torchrt"
 )
 
+// scalarOf reads the value of an op returning (tensor, error):
+// scalarOf(t)(KLDivergence(mu, logvar)).
+func scalarOf(t *testing.T) func(*ts.Tensor, error) float64 {
+	return func(x *ts.Tensor, err error) float64 {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return scalar(t, x)
+	}
+}
+
 func scalar(t *testing.T, x *ts.Tensor) float64 {
 	t.Helper()
 	v, err := tensors.Scalar(x)
@@ -40,7 +52,7 @@ func TestKLMatchesMonteCarlo(t *testing.T) {
 	torchrt.ManualSeed(11)
 	mu, _ := tensors.FromFloat32([]float32{0, 0.5, -1.2, 2, 0.3, 0, -0.7, 1.1}, 2, 4)
 	logvar, _ := tensors.FromFloat32([]float32{0, -1, 0.7, -2.5, 0.4, -0.3, 1.2, -0.8}, 2, 4)
-	closed := scalar(t, KLDivergence(mu, logvar))
+	closed := scalarOf(t)(KLDivergence(mu, logvar))
 
 	const samples = 200000
 	var est float64
@@ -67,7 +79,7 @@ func TestKLMatchesMonteCarlo(t *testing.T) {
 	}
 	// Sanity: zero exactly at the prior, positive elsewhere.
 	zero := ts.MustZeros([]int64{3, 5}, gotch.Float, gotch.CPU)
-	if v := scalar(t, KLDivergence(zero, zero)); math.Abs(v) > 1e-7 {
+	if v := scalarOf(t)(KLDivergence(zero, zero)); math.Abs(v) > 1e-7 {
 		t.Errorf("KL(N(0,1)||N(0,1)) = %g, want 0", v)
 	}
 }
@@ -77,11 +89,11 @@ func TestFreeBits(t *testing.T) {
 	mu, _ := tensors.FromFloat32([]float32{0.1, 2, 0.1, 2}, 2, 2)
 	lv := ts.MustZeros([]int64{2, 2}, gotch.Float, gotch.CPU)
 	// Per dimension: 0.5*0.01 = 0.005 and 0.5*4 = 2.
-	got := scalar(t, KLFreeBits(mu, lv, 0.5))
+	got := scalarOf(t)(KLFreeBits(mu, lv, 0.5))
 	if math.Abs(got-2.5) > 1e-6 {
 		t.Errorf("free bits 0.5: got %g, want 0.5 + 2 = 2.5", got)
 	}
-	if plain := scalar(t, KLFreeBits(mu, lv, 0)); math.Abs(plain-2.005) > 1e-6 {
+	if plain := scalarOf(t)(KLFreeBits(mu, lv, 0)); math.Abs(plain-2.005) > 1e-6 {
 		t.Errorf("free bits 0: got %g, want 2.005", plain)
 	}
 }
@@ -253,7 +265,10 @@ func TestTrainingLossFalls(t *testing.T) {
 				if err := opt.ZeroGrad(); err != nil {
 					t.Fatal(err)
 				}
-				logits, mu, logvar := m.ForwardT(x, true)
+				logits, mu, logvar, err := m.ForwardT(x, true)
+				if err != nil {
+					t.Fatal(err)
+				}
 				loss, nll, kl, err := Loss(logits, x, mu, logvar, 1, 0)
 				if err != nil {
 					t.Fatal(err)

@@ -129,7 +129,10 @@ func (m *VGG) reinit() error {
 		// kaiming_normal_(mode="fan_out", nonlinearity="relu"): std is
 		// gain/sqrt(fan_out) with gain sqrt(2), in PyTorch's order of
 		// operations so the float64 is the same.
-		size := b.conv.Weight.MustSize()
+		size, err := b.conv.Weight.Size()
+		if err != nil {
+			return err
+		}
 		fanOut := size[0] * size[2] * size[3]
 		if err := b.conv.Weight.Normal_(0, math.Sqrt(2)/math.Sqrt(float64(fanOut))); err != nil {
 			return err
@@ -156,39 +159,75 @@ func (m *VGG) Config() Config { return m.cfg }
 // ForwardT maps images [N, C, 32, 32] to logits [N, classes]. train turns
 // on dropout and batch statistics (which also updates BatchNorm's running
 // statistics).
-func (m *VGG) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
-	h := x
+func (m *VGG) ForwardT(x *ts.Tensor, train bool) (*ts.Tensor, error) {
+	y, err := m.forwardT(x, train)
+	if err != nil {
+		return nil, fmt.Errorf("vgg forward: %w", err)
+	}
+	return y, nil
+}
+
+func (m *VGG) forwardT(x *ts.Tensor, train bool) (*ts.Tensor, error) {
+	h := x // the current activation: every h but x is ours to free
+	fail := func(err error) (*ts.Tensor, error) {
+		if h != x {
+			h.MustDrop()
+		}
+		return nil, err
+	}
 	for _, b := range m.blocks {
-		next := b.conv.Forward(h) // [N, c, s, s]
+		next, err := b.conv.Forward(h) // [N, c, s, s]
+		if err != nil {
+			return fail(err)
+		}
 		if h != x {
 			h.MustDrop()
 		}
 		h = next
 		if b.bn != nil {
-			h = b.bn.ForwardT(next, train)
+			normed, err := b.bn.ForwardT(next, train)
+			if err != nil {
+				return fail(err)
+			}
 			next.MustDrop()
+			h = normed
 		}
 		// In place, as torchvision's ReLU(inplace=True): neither the
 		// convolution's nor batch norm's backward needs this tensor.
-		h.MustRelu_()
+		if err := h.Relu_(); err != nil {
+			return fail(err)
+		}
 		if b.pool {
-			pooled := h.MustMaxPool2d([]int64{2, 2}, []int64{2, 2}, []int64{0, 0}, []int64{1, 1}, false, true) // [N, c, s/2, s/2]
-			h = pooled
+			// del=true frees h even when the op fails.
+			if h, err = h.MaxPool2d([]int64{2, 2}, []int64{2, 2}, []int64{0, 0}, []int64{1, 1}, false, true); err != nil { // [N, c, s/2, s/2]
+				return nil, err
+			}
 		}
 	}
-	h = h.MustFlatten(1, -1, true) // [N, 512]
+	var err error
+	if h, err = h.Flatten(1, -1, true); err != nil { // [N, 512]
+		return nil, err
+	}
 	for i, fc := range m.fc {
-		next := fc.Forward(h) // [N, hidden] then [N, classes]
+		next, err := fc.Forward(h) // [N, hidden] then [N, classes]
 		h.MustDrop()
+		if err != nil {
+			return nil, err
+		}
 		h = next
 		if i == len(m.fc)-1 {
 			break
 		}
-		h.MustRelu_()
+		if err := h.Relu_(); err != nil {
+			return fail(err)
+		}
 		if train && m.cfg.Dropout > 0 {
-			h = ts.MustDropout(h, m.cfg.Dropout, true)
+			if h, err = ts.Dropout(h, m.cfg.Dropout, true); err != nil {
+				next.MustDrop()
+				return nil, err
+			}
 			next.MustDrop()
 		}
 	}
-	return h
+	return h, nil
 }

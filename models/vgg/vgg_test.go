@@ -120,7 +120,10 @@ func TestForwardMatchesPyTorch(t *testing.T) {
 		for _, train := range modes {
 			var got []float32
 			err = torchrt.NoGrad(func() error {
-				logits := m.ForwardT(x, train) // [8, 10]
+				logits, err := m.ForwardT(x, train) // [8, 10]
+				if err != nil {
+					return err
+				}
 				defer logits.MustDrop()
 				got, err = tensors.Float32s(logits)
 				return err
@@ -221,9 +224,12 @@ func sgdStep(t *testing.T, m *vgg.VGG, opt *optim.Optimizer, x, y *ts.Tensor) fl
 	if err := opt.ZeroGrad(); err != nil {
 		t.Fatal(err)
 	}
-	logits := m.ForwardT(x, true) // [8, 10]
+	logits, err := m.ForwardT(x, true) // [8, 10]
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer logits.MustDrop()
-	loss := logits.MustCrossEntropyLoss(y, ts.None, 1, -100, 0, false)
+	loss := logits.MustCrossEntropyLoss(y, ts.None, tensors.ReductionMean, -100, 0, false)
 	defer loss.MustDrop()
 	if err := loss.Backward(); err != nil {
 		t.Fatal(err)

@@ -46,7 +46,8 @@ type Meta struct {
 	Optimizer      optim.Config    `json:"optimizer"`
 	Config         json.RawMessage `json:"config"` // the command's own configuration
 	Saved          time.Time       `json:"saved"`
-	Seconds        float64         `json:"seconds"` // training time so far
+	Seconds        float64         `json:"seconds"`                // training time so far (evaluations included)
+	StepSeconds    float64         `json:"step_seconds,omitempty"` // of which in optimiser steps, where a command counts it
 }
 
 // Exists reports whether dir holds a checkpoint.
@@ -188,7 +189,10 @@ func Load(dir string, model map[string]*ts.Tensor, opt *optim.Optimizer) (*Meta,
 }
 
 func assign(dst *ts.Tensor, a npz.Array) error {
-	shape := dst.MustSize()
+	shape, err := dst.Size()
+	if err != nil {
+		return err
+	}
 	if fmt.Sprint(shape) != fmt.Sprint(int64s(a.Shape)) {
 		return fmt.Errorf("shape %v in checkpoint, %v in model", a.Shape, shape)
 	}

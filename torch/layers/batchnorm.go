@@ -44,7 +44,14 @@ func NewBatchNorm2d(p *nn.Path, channels int64) (*BatchNorm2d, error) {
 	}
 	// A 0-dim tensor, as PyTorch's; gotch cannot pass an empty shape to
 	// zeros, so squeeze a one-element one.
-	nbt := ts.MustZeros([]int64{1}, gotch.Int64, gotch.CPU).MustSqueeze(true)
+	one, err := ts.Zeros([]int64{1}, gotch.Int64, gotch.CPU)
+	if err != nil {
+		return nil, fmt.Errorf("batchnorm %s: %w", pathName(p), err)
+	}
+	nbt, err := one.Squeeze(true)
+	if err != nil {
+		return nil, fmt.Errorf("batchnorm %s: %w", pathName(p), err)
+	}
 	defer nbt.MustDrop()
 	if bn.NumBatchesTracked, err = p.Add("num_batches_tracked", nbt, false, buffer); err != nil {
 		return nil, fmt.Errorf("batchnorm %s: %w", pathName(p), err)
@@ -55,9 +62,15 @@ func NewBatchNorm2d(p *nn.Path, channels int64) (*BatchNorm2d, error) {
 // ForwardT normalises [N, C, H, W] with batch statistics (and updates the
 // running statistics) when train is true, with the running statistics
 // otherwise.
-func (bn *BatchNorm2d) ForwardT(x *ts.Tensor, train bool) *ts.Tensor {
+func (bn *BatchNorm2d) ForwardT(x *ts.Tensor, train bool) (*ts.Tensor, error) {
 	if train {
-		bn.NumBatchesTracked.MustAddScalar_(ts.IntScalar(1))
+		if err := bn.NumBatchesTracked.AddScalar_(ts.IntScalar(1)); err != nil {
+			return nil, fmt.Errorf("batchnorm: %w", err)
+		}
 	}
-	return ts.MustBatchNorm(x, bn.Weight, bn.Bias, bn.RunningMean, bn.RunningVar, train, bn.Momentum, bn.Eps, false)
+	y, err := ts.BatchNorm(x, bn.Weight, bn.Bias, bn.RunningMean, bn.RunningVar, train, bn.Momentum, bn.Eps, false)
+	if err != nil {
+		return nil, fmt.Errorf("batchnorm: %w", err)
+	}
+	return y, nil
 }

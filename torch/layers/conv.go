@@ -63,9 +63,13 @@ func NewConv2d(p *nn.Path, in, out, kernel int64, cfg ConvConfig) (*Conv2d, erro
 }
 
 // Forward maps [N, in, H, W] to [N, out, H', W'].
-func (c *Conv2d) Forward(x *ts.Tensor) *ts.Tensor {
+func (c *Conv2d) Forward(x *ts.Tensor) (*ts.Tensor, error) {
 	s, pad, d := c.Config.Stride, c.Config.Padding, c.Config.Dilation
-	return ts.MustConv2d(x, c.Weight, optional(c.Bias), []int64{s, s}, []int64{pad, pad}, []int64{d, d}, c.Config.Groups)
+	y, err := ts.Conv2d(x, c.Weight, optional(c.Bias), []int64{s, s}, []int64{pad, pad}, []int64{d, d}, c.Config.Groups)
+	if err != nil {
+		return nil, fmt.Errorf("conv: %w", err)
+	}
+	return y, nil
 }
 
 // ConvTranspose2d is torch.nn.ConvTranspose2d with a square kernel. Its
@@ -95,7 +99,11 @@ func NewConvTranspose2d(p *nn.Path, in, out, kernel int64, cfg ConvConfig) (*Con
 
 // Forward maps [N, in, H, W] to [N, out, H', W'] with
 // H' = (H-1)*stride - 2*padding + dilation*(k-1) + outputPadding + 1.
-func (c *ConvTranspose2d) Forward(x *ts.Tensor) *ts.Tensor {
+func (c *ConvTranspose2d) Forward(x *ts.Tensor) (*ts.Tensor, error) {
 	s, pad, op, d := c.Config.Stride, c.Config.Padding, c.Config.OutputPadding, c.Config.Dilation
-	return ts.MustConvTranspose2d(x, c.Weight, optional(c.Bias), []int64{s, s}, []int64{pad, pad}, []int64{op, op}, c.Config.Groups, []int64{d, d})
+	y, err := ts.ConvTranspose2d(x, c.Weight, optional(c.Bias), []int64{s, s}, []int64{pad, pad}, []int64{op, op}, c.Config.Groups, []int64{d, d})
+	if err != nil {
+		return nil, fmt.Errorf("conv-transpose: %w", err)
+	}
+	return y, nil
 }

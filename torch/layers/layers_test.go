@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"errors"
 	"fmt"
 
 	"testing"
@@ -116,17 +117,24 @@ func TestForwardMatchesPyTorch(t *testing.T) {
 
 	got := map[string]*ts.Tensor{}
 	err = torchrt.NoGrad(func() error {
-		got["linear"] = l.linear.Forward(inputs["x_linear"])
-		got["linear_nobias"] = l.linearNoBias.Forward(inputs["x_linear_nobias"])
-		got["conv"] = l.conv.Forward(inputs["x_conv"])
-		got["convt"] = l.convt.Forward(inputs["x_convt"])
-		got["bn_train"] = l.bn.ForwardT(inputs["x_bn"], true)
+		var err error
+		set := func(name string) func(*ts.Tensor, error) {
+			return func(t *ts.Tensor, e error) {
+				got[name] = t
+				err = errors.Join(err, e)
+			}
+		}
+		set("linear")(l.linear.Forward(inputs["x_linear"]))
+		set("linear_nobias")(l.linearNoBias.Forward(inputs["x_linear_nobias"]))
+		set("conv")(l.conv.Forward(inputs["x_conv"]))
+		set("convt")(l.convt.Forward(inputs["x_convt"]))
+		set("bn_train")(l.bn.ForwardT(inputs["x_bn"], true))
 		got["bn_running_mean"] = l.bn.RunningMean
 		got["bn_running_var"] = l.bn.RunningVar
-		got["bn_eval"] = l.bn.ForwardT(inputs["x_bn"], false)
-		var err error
-		got["lstm_out"], got["lstm_h"], got["lstm_c"], err = l.lstm.Forward(inputs["x_lstm"])
-		return err
+		set("bn_eval")(l.bn.ForwardT(inputs["x_bn"], false))
+		var lerr error
+		got["lstm_out"], got["lstm_h"], got["lstm_c"], lerr = l.lstm.Forward(inputs["x_lstm"])
+		return errors.Join(err, lerr)
 	})
 	if err != nil {
 		t.Fatal(err)

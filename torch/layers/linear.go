@@ -26,6 +26,10 @@ func NewLinear(p *nn.Path, in, out int64, bias bool) (*Linear, error) {
 }
 
 // Forward maps [..., in] to [..., out].
-func (l *Linear) Forward(x *ts.Tensor) *ts.Tensor {
-	return ts.MustLinear(x, l.Weight, optional(l.Bias))
+func (l *Linear) Forward(x *ts.Tensor) (*ts.Tensor, error) {
+	y, err := ts.Linear(x, l.Weight, optional(l.Bias))
+	if err != nil {
+		return nil, fmt.Errorf("linear: %w", err)
+	}
+	return y, nil
 }

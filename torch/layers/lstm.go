@@ -52,10 +52,17 @@ func (l *LSTM) params() []*ts.Tensor {
 }
 
 // zeroState is the initial (h0, c0), each [1, batch, hidden].
-func (l *LSTM) zeroState(batch int64) []*ts.Tensor {
-	h := ts.MustZeros([]int64{1, batch, l.Hidden}, gotch.Float, gotch.CPU)
-	c := ts.MustZeros([]int64{1, batch, l.Hidden}, gotch.Float, gotch.CPU)
-	return []*ts.Tensor{h, c}
+func (l *LSTM) zeroState(batch int64) ([]*ts.Tensor, error) {
+	h, err := ts.Zeros([]int64{1, batch, l.Hidden}, gotch.Float, gotch.CPU)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ts.Zeros([]int64{1, batch, l.Hidden}, gotch.Float, gotch.CPU)
+	if err != nil {
+		h.MustDrop()
+		return nil, err
+	}
+	return []*ts.Tensor{h, c}, nil
 }
 
 // Forward runs a padded batch x [batch, time, input] (batch first) from a
@@ -63,8 +70,17 @@ func (l *LSTM) zeroState(batch int64) []*ts.Tensor {
 // states h and c, each [1, batch, hidden]. On padded input the final states
 // include the padding steps; use ForwardPacked for variable lengths.
 func (l *LSTM) Forward(x *ts.Tensor) (out, h, c *ts.Tensor, err error) {
-	batch := x.MustSize()[0]
-	state := l.zeroState(batch)
+	shape, err := x.Size()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("lstm forward: %w", err)
+	}
+	if len(shape) != 3 || shape[2] != l.Input {
+		return nil, nil, nil, fmt.Errorf("lstm forward: input %v, want [batch time %d]", shape, l.Input)
+	}
+	state, err := l.zeroState(shape[0])
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("lstm forward: %w", err)
+	}
 	defer dropAll(state)
 	out, h, c, err = ts.Lstm(x, state, l.params(), true, 1, 0, false, false, true)
 	if err != nil {
@@ -81,8 +97,14 @@ func (l *LSTM) Forward(x *ts.Tensor) (out, h, c *ts.Tensor, err error) {
 // states h and c ([1, batch, hidden], in the packed order) are those at each
 // sequence's own last step.
 func (l *LSTM) ForwardPacked(data, batchSizes *ts.Tensor) (out, h, c *ts.Tensor, err error) {
-	batch := batchSizes.MustInt64Value([]int64{0})
-	state := l.zeroState(batch)
+	batch, err := batchSizes.Int64Value([]int64{0})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("lstm forward (packed): batch sizes: %w", err)
+	}
+	state, err := l.zeroState(batch)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("lstm forward (packed): %w", err)
+	}
 	defer dropAll(state)
 	out, h, c, err = ts.LstmData(data, batchSizes, state, l.params(), true, 1, 0, false, false)
 	if err != nil {

@@ -76,12 +76,27 @@ func New(cfg Config, params map[string]*ts.Tensor) (*Optimizer, error) {
 		p := params[n]
 		o.names = append(o.names, n)
 		o.params = append(o.params, p)
+		var err error
 		switch {
 		case cfg.Name == "adam":
-			o.expAvg = append(o.expAvg, p.MustZerosLike(false))
-			o.expAvgSq = append(o.expAvgSq, p.MustZerosLike(false))
+			var avg, sq *ts.Tensor
+			if avg, err = p.ZerosLike(false); err == nil {
+				o.expAvg = append(o.expAvg, avg)
+				if sq, err = p.ZerosLike(false); err == nil {
+					o.expAvgSq = append(o.expAvgSq, sq)
+				}
+			}
 		case cfg.Momentum != 0:
-			o.buf = append(o.buf, p.MustZerosLike(false))
+			var buf *ts.Tensor
+			if buf, err = p.ZerosLike(false); err == nil {
+				o.buf = append(o.buf, buf)
+			}
+		}
+		if err != nil {
+			for _, t := range append(append(o.buf, o.expAvg...), o.expAvgSq...) {
+				t.MustDrop()
+			}
+			return nil, fmt.Errorf("optimizer %s: state of %s: %w", cfg.Name, n, err)
 		}
 	}
 	return o, nil
@@ -159,8 +174,16 @@ func (o *Optimizer) Load(state map[string]*ts.Tensor, steps int64) error {
 		if !ok {
 			return fmt.Errorf("optimizer state %s missing from checkpoint", name)
 		}
-		if a, b := fmt.Sprint(src.MustSize()), fmt.Sprint(dst.MustSize()); a != b {
-			return fmt.Errorf("optimizer state %s: checkpoint shape %s, model %s", name, a, b)
+		a, err := src.Size()
+		if err != nil {
+			return fmt.Errorf("optimizer state %s: %w", name, err)
+		}
+		b, err := dst.Size()
+		if err != nil {
+			return fmt.Errorf("optimizer state %s: %w", name, err)
+		}
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			return fmt.Errorf("optimizer state %s: checkpoint shape %v, model %v", name, a, b)
 		}
 		if err := copyInto(dst, src); err != nil {
 			return fmt.Errorf("optimizer state %s: %w", name, err)

@@ -12,6 +12,14 @@ import (
 	"torchlab/torch/npz"
 )
 
+// ATen's reduction codes (at::Reduction), the reduction argument of gotch's
+// loss functions.
+const (
+	ReductionNone int64 = 0
+	ReductionMean int64 = 1
+	ReductionSum  int64 = 2
+)
+
 // FromFloat32 copies data into a new float32 tensor of the given shape.
 // (gotch's OfSlice encodes element by element through reflection; this
 // copies the bytes at once.)
@@ -91,7 +99,8 @@ func Int64s(t *ts.Tensor) ([]int64, error) {
 // Scalar reads a one-element float tensor as float64.
 func Scalar(t *ts.Tensor) (float64, error) {
 	if t.Numel() != 1 {
-		return 0, fmt.Errorf("want one element, have shape %v", t.MustSize())
+		shape, _ := t.Size() // for the message only: nil if even the size is unreadable
+		return 0, fmt.Errorf("want one element, have shape %v", shape)
 	}
 	return t.Float64Value([]int64{})
 }
@@ -106,7 +115,10 @@ func numel(shape []int64) int {
 
 // ToArray copies a float32 or int64 tensor into an npz array.
 func ToArray(x *ts.Tensor) (npz.Array, error) {
-	shape := x.MustSize()
+	shape, err := x.Size()
+	if err != nil {
+		return npz.Array{}, err
+	}
 	dims := make([]int, len(shape))
 	for i, d := range shape {
 		dims[i] = int(d)

@@ -36,13 +36,25 @@ func New() (*Net, error) {
 }
 
 // Loss is the mean cross-entropy of the net on x [B, 1, 8, 8], y [B].
-func (n *Net) Loss(x, y *ts.Tensor) *ts.Tensor {
-	h := n.conv.Forward(x)          // [B, 4, 6, 6]
-	r := h.MustRelu(true)           // [B, 4, 6, 6]
-	f := r.MustFlatten(1, -1, true) // [B, 144]
-	logits := n.fc.Forward(f)       // [B, 3]
+func (n *Net) Loss(x, y *ts.Tensor) (*ts.Tensor, error) {
+	h, err := n.conv.Forward(x) // [B, 4, 6, 6]
+	if err != nil {
+		return nil, err
+	}
+	r, err := h.Relu(true) // [B, 4, 6, 6]
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.Flatten(1, -1, true) // [B, 144]
+	if err != nil {
+		return nil, err
+	}
+	logits, err := n.fc.Forward(f) // [B, 3]
 	f.MustDrop()
-	return logits.MustCrossEntropyLoss(y, ts.None, 1, -100, 0, true)
+	if err != nil {
+		return nil, err
+	}
+	return logits.CrossEntropyLoss(y, ts.None, tensors.ReductionMean, -100, 0, true)
 }
 
 // Step runs one training step, frees what it made and returns the loss.
@@ -50,7 +62,10 @@ func (n *Net) Step(opt *optim.Optimizer, x, y *ts.Tensor) (float64, error) {
 	if err := opt.ZeroGrad(); err != nil {
 		return 0, err
 	}
-	loss := n.Loss(x, y)
+	loss, err := n.Loss(x, y)
+	if err != nil {
+		return 0, err
+	}
 	defer loss.MustDrop()
 	if err := loss.Backward(); err != nil {
 		return 0, fmt.Errorf("backward: %w", err)
@@ -63,7 +78,12 @@ func (n *Net) Step(opt *optim.Optimizer, x, y *ts.Tensor) (float64, error) {
 
 // Batch is a fixed random batch of 8 inputs and labels.
 func Batch() (x, y *ts.Tensor, err error) {
-	x = ts.MustRandn([]int64{8, 1, 8, 8}, gotch.Float, gotch.CPU)
-	y, err = tensors.FromInt64([]int64{0, 1, 2, 0, 1, 2, 0, 1}, 8)
-	return x, y, err
+	if x, err = ts.Randn([]int64{8, 1, 8, 8}, gotch.Float, gotch.CPU); err != nil {
+		return nil, nil, err
+	}
+	if y, err = tensors.FromInt64([]int64{0, 1, 2, 0, 1, 2, 0, 1}, 8); err != nil {
+		x.MustDrop()
+		return nil, nil, err
+	}
+	return x, y, nil
 }

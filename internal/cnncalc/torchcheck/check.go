@@ -163,8 +163,9 @@ func checkShapes(input [3]int, ls []cnncalc.Layer) (shapes, params int, err erro
 	}
 	for _, st := range n.stages {
 		if st.weight != nil && int(st.weight.Numel()) != st.layer.Params {
+			size, _ := st.weight.Size() // for the message only
 			return 0, 0, fmt.Errorf("%s: weight %v has %d values, cnncalc counts %d",
-				st.layer.Name, st.weight.MustSize(), st.weight.Numel(), st.layer.Params)
+				st.layer.Name, size, st.weight.Numel(), st.layer.Params)
 		}
 	}
 	err = torchrt.NoGrad(func() error {
@@ -174,7 +175,10 @@ func checkShapes(input [3]int, ls []cnncalc.Layer) (shapes, params int, err erro
 		}
 		defer x.MustDrop()
 		y, err := n.forward(x, func(st stage, y *ts.Tensor) error {
-			got := y.MustSize()
+			got, err := y.Size()
+			if err != nil {
+				return fmt.Errorf("%s: %w", st.layer.Name, err)
+			}
 			want := []int64{1, int64(st.layer.Out[2]), int64(st.layer.Out[0]), int64(st.layer.Out[1])}
 			if st.layer.Kind == cnncalc.KindFC {
 				want = []int64{1, int64(st.layer.Out[2])}
@@ -241,16 +245,18 @@ func checkField(input [3]int, ls []cnncalc.Layer) (Field, error) {
 	if err != nil {
 		return f, err
 	}
-	one := y.MustNarrow(1, 0, 1, true).MustNarrow(2, int64(f.Neuron[0]), 1, true).MustNarrow(3, int64(f.Neuron[1]), 1, true)
-	s := one.MustSum(gotch.Float, true) // [] the neuron
+	s, err := neuron(y, f.Neuron) // [] the neuron
+	if err != nil {
+		return f, err
+	}
 	defer s.MustDrop()
 	if err := s.Backward(); err != nil {
 		return f, fmt.Errorf("backward: %w", err)
 	}
-	g := x.MustGrad(false).MustAbs(true).MustSumDimIntlist([]int64{0, 1}, false, gotch.Float, true) // [H, W]
-	defer g.MustDrop()
-	rows := g.MustSumDimIntlist([]int64{1}, false, gotch.Float, false) // [H]
-	cols := g.MustSumDimIntlist([]int64{0}, false, gotch.Float, false) // [W]
+	rows, cols, err := gradProfile(x)
+	if err != nil {
+		return f, err
+	}
 	defer rows.MustDrop()
 	defer cols.MustDrop()
 
@@ -372,6 +378,47 @@ func build(ls []cnncalc.Layer, upto int, ones bool) (*net, error) {
 	return n, nil
 }
 
+// neuron is the sum of channel 0 of y [1, N, H', W'] at (row, col) at: a
+// scalar. It frees y.
+func neuron(y *ts.Tensor, at [2]int) (*ts.Tensor, error) {
+	// Each op frees its receiver (del=true), also on failure.
+	one, err := y.Narrow(1, 0, 1, true)
+	if err == nil {
+		one, err = one.Narrow(2, int64(at[0]), 1, true)
+	}
+	if err == nil {
+		one, err = one.Narrow(3, int64(at[1]), 1, true)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("neuron %v: %w", at, err)
+	}
+	return one.Sum(gotch.Float, true)
+}
+
+// gradProfile sums |dL/dx| of x [1, C, H, W] over the channels and then
+// over the columns (rows [H]) and over the rows (cols [W]).
+func gradProfile(x *ts.Tensor) (rows, cols *ts.Tensor, err error) {
+	g, err := x.Grad(false)
+	if err == nil {
+		g, err = g.Abs(true)
+	}
+	if err == nil {
+		g, err = g.SumDimIntlist([]int64{0, 1}, false, gotch.Float, true) // [H, W]
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("input gradient: %w", err)
+	}
+	defer g.MustDrop()
+	if rows, err = g.SumDimIntlist([]int64{1}, false, gotch.Float, false); err != nil { // [H]
+		return nil, nil, fmt.Errorf("input gradient: %w", err)
+	}
+	if cols, err = g.SumDimIntlist([]int64{0}, false, gotch.Float, false); err != nil { // [W]
+		rows.MustDrop()
+		return nil, nil, fmt.Errorf("input gradient: %w", err)
+	}
+	return rows, cols, nil
+}
+
 // forward runs x [1, C, H, W] through the stages, calling each (if not nil)
 // with every stage's output, and returns the last output. Intermediate
 // outputs are dropped; autograd keeps what backward needs.
@@ -414,7 +461,7 @@ func (n *net) apply(st stage, x *ts.Tensor) (*ts.Tensor, error) {
 			x = padded
 		}
 		if st.conv != nil {
-			return st.conv.Forward(x), nil // [1, N, H', W']
+			return st.conv.Forward(x) // [1, N, H', W']
 		}
 		return ts.Conv2d(x, st.weight, ts.None, ints(l.Stride[:]), ints(l.Pad[:]), []int64{1, 1}, 1)
 	case cnncalc.KindPool:
@@ -432,7 +479,7 @@ func (n *net) apply(st stage, x *ts.Tensor) (*ts.Tensor, error) {
 			}
 			defer flat.MustDrop()
 		}
-		return st.fc.Forward(flat), nil // [1, N]
+		return st.fc.Forward(flat) // [1, N]
 	default:
 		return nil, fmt.Errorf("unknown layer kind %q", l.Kind)
 	}
