@@ -163,6 +163,24 @@ func (m *Model) OneHot(b *Batch) (*ts.Tensor, error) {
 	return y, nil
 }
 
+// checkBatch rejects a batch whose tensors do not have the shapes its sizes
+// say (codes [Size, Steps], last [Size]), or codes of another dtype.
+func (m *Model) checkBatch(b *Batch) error {
+	if b == nil || b.Size < 1 || b.Steps < 1 {
+		return fmt.Errorf("charlstm: empty batch")
+	}
+	if err := tensors.CheckShape(b.Codes, int64(b.Size), int64(b.Steps)); err != nil {
+		return fmt.Errorf("charlstm: batch codes: %w", err)
+	}
+	if err := tensors.CheckShape(b.Last, int64(b.Size)); err != nil {
+		return fmt.Errorf("charlstm: batch last steps: %w", err)
+	}
+	if b.Codes.DType() != gotch.Int64 || b.Last.DType() != gotch.Int64 {
+		return fmt.Errorf("charlstm: batch codes %v and last steps %v, want int64", b.Codes.DType(), b.Last.DType())
+	}
+	return nil
+}
+
 // ForwardT returns log-probabilities [batch, classes]. The hidden state fed
 // to the linear layer is the LSTM's output at each sequence's own last
 // character; the LSTM is causal, so the padding after it cannot change it.
@@ -170,6 +188,9 @@ func (m *Model) OneHot(b *Batch) (*ts.Tensor, error) {
 // which mode the caller means.
 func (m *Model) ForwardT(b *Batch, train bool) (*ts.Tensor, error) {
 	_ = train
+	if err := m.checkBatch(b); err != nil {
+		return nil, err
+	}
 	x, err := m.OneHot(b) // [batch, steps, vocab]
 	if err != nil {
 		return nil, err

@@ -322,3 +322,42 @@ func emoticons(n int, seed uint64) ([][]uint8, []int64) {
 	}
 	return seqs, labels
 }
+
+// TestWrongBatchShape checks that a batch whose tensors disagree with its
+// sizes is an error naming the shape wanted, not a crash inside libtorch.
+func TestWrongBatchShape(t *testing.T) {
+	m, _ := newModel(t, 0, Config{Vocab: 16, Hidden: 4, Classes: 2})
+	good, err := m.NewBatch([][]uint8{{1, 2, 3}, {4, 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Drop()
+	codes, err := tensors.FromInt64(make([]int64, 6), 3, 2) // [3 2] where [2 3] is due
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer codes.MustDrop()
+	floats, err := tensors.FromFloat32(make([]float32, 6), 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer floats.MustDrop()
+	for _, tc := range []struct {
+		name string
+		b    *Batch
+		want string
+	}{
+		{"transposed codes", &Batch{Codes: codes, Last: good.Last, Size: 2, Steps: 3}, "charlstm: batch codes: input [3 2], want [2 3]"},
+		{"sizes disagree", &Batch{Codes: good.Codes, Last: good.Last, Size: 3, Steps: 2}, "charlstm: batch codes: input [2 3], want [3 2]"},
+		{"float codes", &Batch{Codes: floats, Last: good.Last, Size: 2, Steps: 3}, "charlstm: batch codes float32 and last steps int64, want int64"},
+		{"nil batch", nil, "charlstm: empty batch"},
+	} {
+		y, err := m.ForwardT(tc.b, false)
+		if err == nil {
+			y.MustDrop()
+			t.Errorf("%s: no error", tc.name)
+		} else if err.Error() != tc.want {
+			t.Errorf("%s: error %q, want %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/torch/layers"
+	"torchlab/torch/tensors"
 )
 
 // Architectures accepted by Config.Arch.
@@ -144,6 +145,9 @@ func New(p *nn.Path, cfg Config) (*VAE, error) {
 // [N, z]. A conditional model gets an all-zero class vector ("unknown");
 // use Forward to give it the class.
 func (m *VAE) ForwardT(x *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor, err error) {
+	if err := m.checkImages(x); err != nil {
+		return nil, nil, nil, err
+	}
 	cond, err := m.unknownClass(x)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("vae forward: %w", err)
@@ -158,6 +162,9 @@ func (m *VAE) ForwardT(x *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor,
 // required by a conditional model, nil otherwise) and explicit noise eps
 // [N, z] (nil draws it from N(0, I) with libtorch's generator).
 func (m *VAE) Forward(x, cond, eps *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor, err error) {
+	if err := m.checkImages(x); err != nil {
+		return nil, nil, nil, err
+	}
 	if err := m.checkClass(x, cond); err != nil {
 		return nil, nil, nil, err
 	}
@@ -196,6 +203,9 @@ func (m *VAE) forward(x, cond, eps *ts.Tensor, train bool) (logits, mu, logvar *
 // Encode returns the mean and log-variance of q(z|x), each [N, z]; cond is
 // as in Forward.
 func (m *VAE) Encode(x, cond *ts.Tensor, train bool) (mu, logvar *ts.Tensor, err error) {
+	if err := m.checkImages(x); err != nil {
+		return nil, nil, err
+	}
 	if err := m.checkClass(x, cond); err != nil {
 		return nil, nil, err
 	}
@@ -208,6 +218,9 @@ func (m *VAE) Encode(x, cond *ts.Tensor, train bool) (mu, logvar *ts.Tensor, err
 // Decode maps z [N, z] (and the class, as in Forward) to logits
 // [N, C, S, S].
 func (m *VAE) Decode(z, cond *ts.Tensor, train bool) (*ts.Tensor, error) {
+	if err := tensors.CheckShape(z, tensors.Any, m.Config.ZDim); err != nil {
+		return nil, fmt.Errorf("vae decode: latent %w", err)
+	}
 	if err := m.checkClass(z, cond); err != nil {
 		return nil, err
 	}
@@ -250,6 +263,16 @@ func (m *VAE) decode(z, cond *ts.Tensor, train bool) (*ts.Tensor, error) {
 		defer zc.MustDrop()
 	}
 	return m.Decoder.ForwardT(zc, train) // [N, C, S, S]
+}
+
+// checkImages rejects images that are not [N, C, S, S] for the model's
+// channels C and image size S.
+func (m *VAE) checkImages(x *ts.Tensor) error {
+	c, side := m.Config.Channels, m.Config.ImageSize
+	if err := tensors.CheckShape(x, tensors.Any, c, side, side); err != nil {
+		return fmt.Errorf("vae %s: %w", m.Config.Arch, err)
+	}
+	return nil
 }
 
 // batchSize is x's first dimension.

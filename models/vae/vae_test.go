@@ -356,3 +356,47 @@ func TestFitDiagGaussian(t *testing.T) {
 		t.Error("one-hot of class 7 of 7: want an error")
 	}
 }
+
+// TestWrongInputShape checks that images or latents of a shape the model
+// cannot take are an error naming the shape wanted, for every architecture.
+func TestWrongInputShape(t *testing.T) {
+	torchrt.Lock()
+	for _, arch := range Archs {
+		t.Run(arch, func(t *testing.T) {
+			vs := nn.NewVarStore(gotch.CPU)
+			m, err := New(vs.Root(), Config{Arch: arch, ZDim: 4, ImageSize: 32, Hidden: 16})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range []struct {
+				shape []int64
+				want  string
+			}{
+				{[]int64{2, 3, 64, 64}, "vae " + arch + ": input [2 3 64 64], want [N 3 32 32]"},
+				{[]int64{2, 1, 32, 32}, "vae " + arch + ": input [2 1 32 32], want [N 3 32 32]"},
+				{[]int64{2, 3072}, "vae " + arch + ": input [2 3072], want [N 3 32 32]"},
+			} {
+				x := ts.MustZeros(tc.shape, gotch.Float, gotch.CPU)
+				logits, mu, logvar, err := m.ForwardT(x, false)
+				if err == nil {
+					logits.MustDrop()
+					mu.MustDrop()
+					logvar.MustDrop()
+					t.Errorf("ForwardT(%v): no error", tc.shape)
+				} else if err.Error() != tc.want {
+					t.Errorf("ForwardT(%v): error %q, want %q", tc.shape, err, tc.want)
+				}
+				if _, _, err := m.Encode(x, nil, false); err == nil || err.Error() != tc.want {
+					t.Errorf("Encode(%v): error %v, want %q", tc.shape, err, tc.want)
+				}
+				x.MustDrop()
+			}
+			z := ts.MustZeros([]int64{2, 5}, gotch.Float, gotch.CPU)
+			defer z.MustDrop()
+			want := "vae decode: latent input [2 5], want [N 4]"
+			if _, err := m.Decode(z, nil, false); err == nil || err.Error() != want {
+				t.Errorf("Decode([2 5]): error %v, want %q", err, want)
+			}
+		})
+	}
+}

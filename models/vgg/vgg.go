@@ -16,6 +16,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/torch/layers"
+	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
 )
 
@@ -156,10 +157,17 @@ func (m *VGG) reinit() error {
 // Config returns the configuration the model was built with.
 func (m *VGG) Config() Config { return m.cfg }
 
+// InputSide is the side of the square images VGG takes: five 2x2 pools
+// take it to 1, where the classifier expects 512 features.
+const InputSide = 32
+
 // ForwardT maps images [N, C, 32, 32] to logits [N, classes]. train turns
 // on dropout and batch statistics (which also updates BatchNorm's running
-// statistics).
+// statistics). An input of another shape is an error naming the one wanted.
 func (m *VGG) ForwardT(x *ts.Tensor, train bool) (*ts.Tensor, error) {
+	if err := tensors.CheckShape(x, tensors.Any, m.cfg.InChannels, InputSide, InputSide); err != nil {
+		return nil, fmt.Errorf("vgg: %w", err)
+	}
 	y, err := m.forwardT(x, train)
 	if err != nil {
 		return nil, fmt.Errorf("vgg forward: %w", err)

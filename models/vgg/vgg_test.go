@@ -268,3 +268,29 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestWrongInputShape checks that an input VGG cannot take is an error
+// naming the shape it wants, not a crash inside libtorch.
+func TestWrongInputShape(t *testing.T) {
+	cfg := vgg.DefaultConfig()
+	cfg.Hidden = 16
+	m, _ := build(t, cfg, 0)
+	for _, tc := range []struct {
+		shape []int64
+		want  string
+	}{
+		{[]int64{8, 1, 28, 28}, "vgg: input [8 1 28 28], want [N 1 32 32]"},
+		{[]int64{8, 3, 32, 32}, "vgg: input [8 3 32 32], want [N 1 32 32]"},
+		{[]int64{1, 32, 32}, "vgg: input [1 32 32], want [N 1 32 32]"},
+	} {
+		x := ts.MustZeros(tc.shape, gotch.Float, gotch.CPU)
+		y, err := m.ForwardT(x, false)
+		x.MustDrop()
+		if err == nil {
+			y.MustDrop()
+			t.Errorf("input %v: no error", tc.shape)
+		} else if err.Error() != tc.want {
+			t.Errorf("input %v: error %q, want %q", tc.shape, err, tc.want)
+		}
+	}
+}

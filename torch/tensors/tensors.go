@@ -4,6 +4,7 @@ package tensors
 
 import (
 	"fmt"
+	"strings"
 	"unsafe"
 
 	"github.com/sugarme/gotch"
@@ -103,6 +104,45 @@ func Scalar(t *ts.Tensor) (float64, error) {
 		return 0, fmt.Errorf("want one element, have shape %v", shape)
 	}
 	return t.Float64Value([]int64{})
+}
+
+// Any in a shape given to CheckShape matches every size of that dimension.
+const Any int64 = -1
+
+// CheckShape returns an error naming t's shape and the one wanted when they
+// differ. Any matches every size; it prints as N in the first dimension
+// (the batch) and * elsewhere: "input [8 1 28 28], want [N 1 32 32]".
+func CheckShape(t *ts.Tensor, want ...int64) error {
+	if t == nil {
+		return fmt.Errorf("input is nil, want %s", shapeString(want))
+	}
+	got, err := t.Size()
+	if err != nil {
+		return fmt.Errorf("input: %w", err)
+	}
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(got); i++ {
+		ok = want[i] == Any || want[i] == got[i]
+	}
+	if !ok {
+		return fmt.Errorf("input %v, want %s", got, shapeString(want))
+	}
+	return nil
+}
+
+func shapeString(shape []int64) string {
+	parts := make([]string, len(shape))
+	for i, d := range shape {
+		switch {
+		case d != Any:
+			parts[i] = fmt.Sprint(d)
+		case i == 0:
+			parts[i] = "N"
+		default:
+			parts[i] = "*"
+		}
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }
 
 func numel(shape []int64) int {
