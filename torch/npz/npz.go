@@ -1,6 +1,19 @@
 // Package npz reads and writes NumPy's .npz archives of float32, float64 and
 // int64 arrays: the format torchlab's Go tests and its PyTorch reference
 // scripts exchange tensors in. (gotch can read .npz but not write it.)
+//
+// A malformed entry (negative or absurd dimensions, a shape that does not
+// match the data's size, an unknown dtype) is an error naming the file and
+// the entry, never a panic.
+//
+// Why not codeberg.org/sbinet/npyio (v0.14.0, checked 2026-12): its npy
+// writer writes a Go slice as a 1-D array and only a gonum mat.Dense as 2-D,
+// with no public way to write an n-dimensional array with its shape, which
+// every weight and image batch exchanged here is ([N, C, H, W]); its reader
+// accepts negative dimensions and then allocates from them, so the checks
+// below would still be needed; and it requires Go 1.25 and newer gonum,
+// gopickle and x/text than this module uses. What is needed here fits in
+// this file.
 package npz
 
 import (
@@ -154,7 +167,7 @@ func Read(path string) (map[string]Array, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %s: %w", path, f.Name, err)
 		}
-		a, err := readNpy(rc)
+		a, err := readNpy(rc, int64(f.UncompressedSize64))
 		rc.Close()
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %s: %w", path, f.Name, err)
@@ -170,7 +183,15 @@ var (
 	shapeRe   = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)
 )
 
-func readNpy(r io.Reader) (Array, error) {
+// maxHeader bounds the header length a file may declare (NumPy's own
+// headers are under a few hundred bytes).
+const maxHeader = 1 << 16
+
+// itemSize is the bytes per element of each dtype readNpy takes.
+var itemSize = map[string]int64{"<f4": 4, "<f8": 8, "<i8": 8, "<i4": 4, "|b1": 1, "|u1": 1}
+
+// readNpy reads one .npy of size bytes.
+func readNpy(r io.Reader, size int64) (Array, error) {
 	var pre [10]byte
 	if _, err := io.ReadFull(r, pre[:8]); err != nil {
 		return Array{}, err
@@ -195,6 +216,13 @@ func readNpy(r io.Reader) (Array, error) {
 	default:
 		return Array{}, fmt.Errorf("unsupported .npy version %d", pre[6])
 	}
+	prefix := int64(10)
+	if pre[6] != 1 {
+		prefix = 12
+	}
+	if hlen > maxHeader || int64(hlen) > size-prefix {
+		return Array{}, fmt.Errorf("header length %d: longer than the entry (%d bytes) or than %d", hlen, size, maxHeader)
+	}
 	hdr := make([]byte, hlen)
 	if _, err := io.ReadFull(r, hdr); err != nil {
 		return Array{}, err
@@ -207,18 +235,33 @@ func readNpy(r io.Reader) (Array, error) {
 	if f[1] == "True" {
 		return Array{}, fmt.Errorf("fortran-order arrays are not supported")
 	}
+	item, ok := itemSize[d[1]]
+	if !ok {
+		return Array{}, fmt.Errorf("unsupported dtype %q", d[1])
+	}
+	// The data must be exactly the shape's elements, which bounds the
+	// allocation below by the entry's size.
+	data := size - prefix - int64(hlen)
 	a := Array{Shape: []int{}}
+	elems := int64(1)
 	for _, p := range strings.Split(s[1], ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
-		n, err := strconv.Atoi(p)
+		n, err := strconv.ParseInt(p, 10, 64)
 		if err != nil {
-			return Array{}, fmt.Errorf("shape %q: %w", s[1], err)
+			return Array{}, fmt.Errorf("shape (%s): %w", s[1], err)
 		}
-		a.Shape = append(a.Shape, n)
+		if n < 0 || (n > 0 && elems > math.MaxInt64/item/n) {
+			return Array{}, fmt.Errorf("shape (%s): dimension %d is negative or too large", s[1], n)
+		}
+		elems *= n
+		a.Shape = append(a.Shape, int(n))
 	}
-	n := a.Len()
+	if elems*item != data {
+		return Array{}, fmt.Errorf("shape (%s) of %s needs %d bytes of data, the entry has %d", s[1], d[1], elems*item, data)
+	}
+	n := int(elems)
 	var err error
 	switch d[1] {
 	case "<f4":

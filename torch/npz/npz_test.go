@@ -1,6 +1,9 @@
 package npz
 
 import (
+	"archive/zip"
+	"bytes"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,5 +86,79 @@ np.savez(sys.argv[2], b=(a * 2).astype(np.float64), c=np.arange(4, dtype=np.int6
 	}
 	if d := MaxAbsDiff(got["c"].Floats(), []float64{0, 1, 2, 3}); d != 0 {
 		t.Errorf("c differs by %g", d)
+	}
+}
+
+// npyEntry builds a version-1 .npy with the given header dict and data.
+func npyEntry(header string, data []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(&b, binary.LittleEndian, uint16(len(header)))
+	b.WriteString(header)
+	b.Write(data)
+	return b.Bytes()
+}
+
+func TestReadRejectsBadHeaders(t *testing.T) {
+	f8 := func(n int) []byte { return make([]byte, 8*n) }
+	for _, tc := range []struct {
+		name  string
+		entry []byte
+		want  string
+	}{
+		{"negative dim", npyEntry("{'descr': '<f8', 'fortran_order': False, 'shape': (-3,), }\n", f8(3)), "dimension -3 is negative"},
+		{"negative dim of two", npyEntry("{'descr': '<f8', 'fortran_order': False, 'shape': (2, -1), }\n", f8(2)), "dimension -1 is negative"},
+		{"absurd dims", npyEntry("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }\n", f8(1)), "too large"},
+		{"huge dim, little data", npyEntry("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }\n", f8(2)), "needs 8000000000000 bytes of data, the entry has 16"},
+		{"data too short", npyEntry("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }\n", f8(5)), "needs 48 bytes of data, the entry has 40"},
+		{"data too long", npyEntry("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }\n", f8(3)), "needs 16 bytes of data, the entry has 24"},
+		{"bad dtype", npyEntry("{'descr': '>f8', 'fortran_order': False, 'shape': (1,), }\n", f8(1)), `unsupported dtype ">f8"`},
+		{"object dtype", npyEntry("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }\n", f8(1)), `unsupported dtype "|O"`},
+		{"not a number", npyEntry("{'descr': '<f4', 'fortran_order': False, 'shape': (x,), }\n", f8(1)), "shape (x,)"},
+		{"no shape", npyEntry("{'descr': '<f4', 'fortran_order': False, }\n", f8(1)), "malformed header"},
+		{"header past the end", append([]byte("\x93NUMPY\x01\x00\xff\x7f"), "{'descr'"...), "header length 32767"},
+		{"fortran order", npyEntry("{'descr': '<f8', 'fortran_order': True, 'shape': (1,), }\n", f8(1)), "fortran-order"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.npz")
+			var buf bytes.Buffer
+			zw := zip.NewWriter(&buf)
+			w, err := zw.CreateHeader(&zip.FileHeader{Name: "weights.npy", Method: zip.Store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write(tc.entry)
+			if err := zw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err = Read(path)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, s := range []string{path, "weights.npy", tc.want} {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not say %q", err, s)
+				}
+			}
+		})
+	}
+}
+
+// TestReadKeepsEmptyDims checks that a zero dimension is not mistaken for a
+// size mismatch.
+func TestReadKeepsEmptyDims(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "empty.npz")
+	if err := Write(path, map[string]Array{"e": Float32([]float32{}, 3, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := out["e"].Shape; len(s) != 2 || s[0] != 3 || s[1] != 0 {
+		t.Errorf("shape %v, want [3 0]", s)
 	}
 }
