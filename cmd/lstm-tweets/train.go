@@ -78,7 +78,7 @@ func train(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 		}
 		seqs, labels := s.trainSet.subset(s.batches.at(it))
 		t0 := time.Now()
-		loss, err := s.model.TrainStep(s.opt, seqs, labels)
+		loss, err := trainStep(s.model, s.opt, seqs, labels)
 		if err != nil {
 			return fmt.Errorf("iteration %d: %w", it+1, err)
 		}

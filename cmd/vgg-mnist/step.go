@@ -13,12 +13,6 @@ import (
 	"torchlab/torch/torchrt"
 )
 
-// Cross-entropy reductions, as ATen numbers them.
-const (
-	reduceMean = 1
-	reduceSum  = 2
-)
-
 // trainStep makes one SGD/Adam update on the batch x [B, 1, 32, 32], y [B]
 // and returns the batch's mean loss and number of correct predictions
 // (both in training mode, before the update). Everything it makes is freed
@@ -32,7 +26,7 @@ func trainStep(m *vgg.VGG, opt *optim.Optimizer, x, y *ts.Tensor) (loss float64,
 		return 0, 0, err
 	}
 	defer logits.MustDrop()
-	l, err := logits.CrossEntropyLoss(y, ts.None, reduceMean, -100, 0, false)
+	l, err := vgg.Loss(logits, y)
 	if err != nil {
 		return 0, 0, fmt.Errorf("loss: %w", err)
 	}
@@ -96,7 +90,7 @@ func evalBatch(m *vgg.VGG, s *split, lo, n int) (float64, int64, error) {
 		return 0, 0, err
 	}
 	defer logits.MustDrop()
-	l := logits.MustCrossEntropyLoss(y, ts.None, reduceSum, -100, 0, false)
+	l := logits.MustCrossEntropyLoss(y, ts.None, tensors.ReductionSum, -100, 0, false)
 	defer l.MustDrop()
 	loss, err := tensors.Scalar(l)
 	if err != nil {

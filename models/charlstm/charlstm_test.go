@@ -239,7 +239,7 @@ func TestParity(t *testing.T) {
 			}
 			got := make([]float64, steps)
 			for s := range got {
-				if got[s], err = m.TrainStep(o, batches[s], ys[s]); err != nil {
+				if got[s], err = trainStep(m, o, batches[s], ys[s]); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -275,13 +275,13 @@ func TestLossFalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	seqs, labels := emoticons(64, 7)
-	first, err := m.TrainStep(o, seqs[:16], labels[:16])
+	first, err := trainStep(m, o, seqs[:16], labels[:16])
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 150; i++ {
 		j := (i % 4) * 16
-		if _, err := m.TrainStep(o, seqs[j:j+16], labels[j:j+16]); err != nil {
+		if _, err := trainStep(m, o, seqs[j:j+16], labels[j:j+16]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -360,4 +360,39 @@ func TestWrongBatchShape(t *testing.T) {
 			t.Errorf("%s: error %q, want %q", tc.name, err, tc.want)
 		}
 	}
+}
+
+// trainStep is one optimiser step, as cmd/lstm-tweets takes it (the model
+// package itself knows no optimiser).
+func trainStep(m *Model, opt *optim.Optimizer, seqs [][]uint8, labels []int64) (float64, error) {
+	b, err := m.NewBatch(seqs)
+	if err != nil {
+		return 0, err
+	}
+	defer b.Drop()
+	y, err := tensors.FromInt64(labels, int64(len(labels)))
+	if err != nil {
+		return 0, err
+	}
+	defer y.MustDrop()
+	if err := opt.ZeroGrad(); err != nil {
+		return 0, err
+	}
+	logp, err := m.ForwardT(b, true)
+	if err != nil {
+		return 0, err
+	}
+	defer logp.MustDrop()
+	loss, err := Loss(logp, y)
+	if err != nil {
+		return 0, err
+	}
+	defer loss.MustDrop()
+	if err := loss.Backward(); err != nil {
+		return 0, err
+	}
+	if err := opt.Step(); err != nil {
+		return 0, err
+	}
+	return tensors.Scalar(loss)
 }

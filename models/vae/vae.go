@@ -140,27 +140,55 @@ func New(p *nn.Path, cfg Config) (*VAE, error) {
 	return m, nil
 }
 
-// ForwardT encodes x [N, C, S, S], samples z with fresh noise and decodes
-// it: it returns the reconstruction logits [N, C, S, S], mu and logvar
-// [N, z]. A conditional model gets an all-zero class vector ("unknown");
-// use Forward to give it the class.
-func (m *VAE) ForwardT(x *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor, err error) {
-	if err := m.checkImages(x); err != nil {
-		return nil, nil, nil, err
-	}
-	cond, err := m.unknownClass(x)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("vae forward: %w", err)
-	}
-	if cond != nil {
-		defer cond.MustDrop()
-	}
-	return m.forward(x, cond, nil, train)
+// Input is a batch for ForwardT.
+type Input struct {
+	X     *ts.Tensor // images [N, C, S, S] in [0, 1]
+	Class *ts.Tensor // one-hot [N, NumClasses] for a conditional model; nil: unconditional, or class unknown (all zero)
+	Eps   *ts.Tensor // noise [N, z] for the reparameterisation; nil draws it from N(0, I) with libtorch's generator
 }
 
-// Forward is ForwardT with an explicit class (one-hot [N, NumClasses],
-// required by a conditional model, nil otherwise) and explicit noise eps
-// [N, z] (nil draws it from N(0, I) with libtorch's generator).
+// Output is what ForwardT returns; the caller drops it.
+type Output struct {
+	Logits *ts.Tensor // reconstruction logits [N, C, S, S]
+	Mu     *ts.Tensor // mean of q(z|x) [N, z]
+	Logvar *ts.Tensor // log-variance of q(z|x) [N, z]
+}
+
+// Drop frees the output's tensors.
+func (o Output) Drop() {
+	o.Logits.MustDrop()
+	o.Mu.MustDrop()
+	o.Logvar.MustDrop()
+}
+
+// ForwardT encodes in.X, samples z and decodes it. A conditional model
+// given no class gets an all-zero class vector ("unknown"). train selects
+// batch statistics in BatchNorm. An input of the wrong shape is an error
+// naming the shape wanted.
+func (m *VAE) ForwardT(in Input, train bool) (Output, error) {
+	if err := m.checkImages(in.X); err != nil {
+		return Output{}, err
+	}
+	cond := in.Class
+	if cond == nil {
+		var err error
+		if cond, err = m.unknownClass(in.X); err != nil {
+			return Output{}, fmt.Errorf("vae forward: %w", err)
+		}
+		if cond != nil {
+			defer cond.MustDrop()
+		}
+	}
+	logits, mu, logvar, err := m.Forward(in.X, cond, in.Eps, train)
+	if err != nil {
+		return Output{}, err
+	}
+	return Output{Logits: logits, Mu: mu, Logvar: logvar}, nil
+}
+
+// Forward is ForwardT with positional arguments and a required class
+// (one-hot [N, NumClasses] for a conditional model, nil otherwise); eps
+// [N, z] may be nil.
 func (m *VAE) Forward(x, cond, eps *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor, err error) {
 	if err := m.checkImages(x); err != nil {
 		return nil, nil, nil, err

@@ -265,10 +265,11 @@ func TestTrainingLossFalls(t *testing.T) {
 				if err := opt.ZeroGrad(); err != nil {
 					t.Fatal(err)
 				}
-				logits, mu, logvar, err := m.ForwardT(x, true)
+				out, err := m.ForwardT(Input{X: x}, true)
 				if err != nil {
 					t.Fatal(err)
 				}
+				logits, mu, logvar := out.Logits, out.Mu, out.Logvar
 				loss, nll, kl, err := Loss(logits, x, mu, logvar, 1, 0)
 				if err != nil {
 					t.Fatal(err)
@@ -377,11 +378,9 @@ func TestWrongInputShape(t *testing.T) {
 				{[]int64{2, 3072}, "vae " + arch + ": input [2 3072], want [N 3 32 32]"},
 			} {
 				x := ts.MustZeros(tc.shape, gotch.Float, gotch.CPU)
-				logits, mu, logvar, err := m.ForwardT(x, false)
+				out, err := m.ForwardT(Input{X: x}, false)
 				if err == nil {
-					logits.MustDrop()
-					mu.MustDrop()
-					logvar.MustDrop()
+					out.Drop()
 					t.Errorf("ForwardT(%v): no error", tc.shape)
 				} else if err.Error() != tc.want {
 					t.Errorf("ForwardT(%v): error %q, want %q", tc.shape, err, tc.want)

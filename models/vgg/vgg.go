@@ -239,3 +239,13 @@ func (m *VGG) forwardT(x *ts.Tensor, train bool) (*ts.Tensor, error) {
 	}
 	return h, nil
 }
+
+// Loss is the mean cross-entropy of logits [N, classes] against labels y
+// [N] (int64), as torch.nn.functional.cross_entropy computes it.
+func Loss(logits, y *ts.Tensor) (*ts.Tensor, error) {
+	l, err := logits.CrossEntropyLoss(y, ts.None, tensors.ReductionMean, -100, 0, false)
+	if err != nil {
+		return nil, fmt.Errorf("vgg loss: %w", err)
+	}
+	return l, nil
+}

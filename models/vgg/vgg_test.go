@@ -229,7 +229,10 @@ func sgdStep(t *testing.T, m *vgg.VGG, opt *optim.Optimizer, x, y *ts.Tensor) fl
 		t.Fatal(err)
 	}
 	defer logits.MustDrop()
-	loss := logits.MustCrossEntropyLoss(y, ts.None, tensors.ReductionMean, -100, 0, false)
+	loss, err := vgg.Loss(logits, y)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer loss.MustDrop()
 	if err := loss.Backward(); err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func TestMatchesTorchOptim(t *testing.T) {
 					t.Fatal(err)
 				}
 				pred := x.MustMatmul(w.MustT(false), false)
-				loss := pred.MustMseLoss(y, 1, true)
+				loss := pred.MustMseLoss(y, tensors.ReductionMean, true)
 				if err := loss.Backward(); err != nil {
 					t.Fatal(err)
 				}
