@@ -261,7 +261,11 @@ func checkField(input [3]int, ls []cnncalc.Layer) (Field, error) {
 	defer cols.MustDrop()
 
 	for d, t := range []*ts.Tensor{rows, cols} {
-		first, lastNZ, count := nonZero(t.Float64Values())
+		v, err := tensors.Float32s(t)
+		if err != nil {
+			return f, fmt.Errorf("input gradient: %w", err)
+		}
+		first, lastNZ, count := nonZero(v)
 		if count == 0 {
 			return f, fmt.Errorf("receptive field of %s neuron %v: no input pixel has a non-zero gradient", ll.Name, f.Neuron)
 		}
@@ -308,7 +312,7 @@ func pickNeuron(in int, ls []cnncalc.Layer, d int) (lo, hi, o int, clipped bool)
 	return max(s, 0), min(s+r, in) - 1, centre, true
 }
 
-func nonZero(v []float64) (first, last, count int) {
+func nonZero(v []float32) (first, last, count int) {
 	first, last = -1, -1
 	for i, x := range v {
 		if x != 0 {
