@@ -176,7 +176,7 @@ func (m *Model) checkBatch(b *Batch) error {
 		return fmt.Errorf("charlstm: batch last steps: %w", err)
 	}
 	if b.Codes.DType() != gotch.Int64 || b.Last.DType() != gotch.Int64 {
-		return fmt.Errorf("charlstm: batch codes %v and last steps %v, want int64", b.Codes.DType(), b.Last.DType())
+		return fmt.Errorf("charlstm: batch codes %v and last steps %v, want %v", b.Codes.DType(), b.Last.DType(), gotch.Int64)
 	}
 	return nil
 }

@@ -349,7 +349,7 @@ func TestWrongBatchShape(t *testing.T) {
 	}{
 		{"transposed codes", &Batch{Codes: codes, Last: good.Last, Size: 2, Steps: 3}, "charlstm: batch codes: input [3 2], want [2 3]"},
 		{"sizes disagree", &Batch{Codes: good.Codes, Last: good.Last, Size: 3, Steps: 2}, "charlstm: batch codes: input [2 3], want [3 2]"},
-		{"float codes", &Batch{Codes: floats, Last: good.Last, Size: 2, Steps: 3}, "charlstm: batch codes float32 and last steps int64, want int64"},
+		{"float codes", &Batch{Codes: floats, Last: good.Last, Size: 2, Steps: 3}, "charlstm: batch codes Float and last steps Int64, want Int64"},
 		{"nil batch", nil, "charlstm: empty batch"},
 	} {
 		y, err := m.ForwardT(tc.b, false)
