@@ -20,9 +20,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"torchlab/internal/cli"
 	"torchlab/internal/cnncalc"
 	"torchlab/internal/cnncalc/torchcheck"
-	"torchlab/internal/run"
 	"torchlab/torch/torchrt"
 )
 
@@ -37,7 +37,7 @@ type config struct {
 }
 
 func main() {
-	run.Main("cnn-calc", func(args []string) error {
+	cli.Main("cnn-calc", func(args []string) error {
 		cfg, err := parseFlags(args, os.Stderr)
 		if err != nil {
 			return err

@@ -6,8 +6,10 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"torchlab/internal/run"
+	"torchlab/internal/cli"
+	"torchlab/internal/train"
 	"torchlab/models/charlstm"
+	"torchlab/torch/checkpoint"
 )
 
 const defaultOut = "out/lstm-tweets"
@@ -15,7 +17,7 @@ const defaultOut = "out/lstm-tweets"
 // trainConfig is everything a training run depends on; it is saved with
 // every checkpoint, and --resume continues with the saved one.
 type trainConfig struct {
-	run.Common
+	cli.Common
 	Train       string          `json:"train"`
 	Test        string          `json:"test"`
 	Iterations  int             `json:"iterations"`
@@ -58,7 +60,10 @@ shuffled, so a batch holds tweets of similar length and the padded LSTM
 spends few steps on padding. --bucket 0 gives plain random batches.
 
 --resume continues from <out>/checkpoint with the saved configuration;
-only --iterations, --threads and --blas-threads may change.
+only --iterations, --eval-every, --eval-batch, --out, --data-dir, --threads,
+--blas-threads and --device may change (another value of any other flag is
+an error: it would change what is computed). metrics.csv keeps its rows up
+to the checkpoint's iteration, so each iteration appears once.
 
 Outputs in --out: metrics.csv (iteration,split,loss,accuracy,seconds),
 summary.json, test_accuracy.png, train_accuracy.png, accuracy.png, loss.png
@@ -67,8 +72,56 @@ and checkpoint/ (saved at every evaluation and on Ctrl-C).
 Usage: lstm-tweets [train] [flags]
 `
 
+// resumeMayChange are the train flags a resumed run may change (besides
+// train.AlwaysMayChange): when to stop and when to evaluate, not what.
+var resumeMayChange = []string{"iterations", "eval-every", "eval-batch"}
+
+// parseTrain reads the train flags; with --resume the configuration is the
+// checkpoint's (train.ResumeConfig) with only resumeMayChange applied.
 func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	cfg := &trainConfig{Model: charlstm.DefaultConfig()}
+	fs, err := trainFlags(cfg, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("train: unexpected arguments %q", fs.Args())
+	}
+	if cfg.Resume {
+		dir := checkpointDir(cfg.Out)
+		if !checkpoint.Exists(dir) {
+			return nil, fmt.Errorf("--resume: no checkpoint in %s", dir)
+		}
+		meta, err := checkpoint.ReadMeta(dir)
+		if err != nil {
+			return nil, err
+		}
+		saved := &trainConfig{Model: charlstm.DefaultConfig()}
+		fresh, err := trainFlags(saved, io.Discard)
+		if err != nil {
+			return nil, err
+		}
+		if err := train.ResumeConfig(fs, fresh, meta.Config, saved, resumeMayChange); err != nil {
+			return nil, err
+		}
+		saved.Resume = true
+		cfg = saved
+	}
+	switch {
+	case cfg.Iterations < 0, cfg.BatchSize < 1, cfg.EvalEvery < 1, cfg.EvalBatch < 1,
+		cfg.MaxLen < 1, cfg.TrainSample < 0, cfg.Bucket < 0, cfg.BLASThreads < 0, !(cfg.LR > 0):
+		return nil, fmt.Errorf("train: --iterations >= 0, --batch-size, --eval-every, --eval-batch, --max-len >= 1, --lr > 0, --blas-threads, --train-sample, --bucket >= 0 (have %+v)", *cfg)
+	case cfg.Optimizer != "adam" && cfg.Optimizer != "sgd":
+		return nil, fmt.Errorf("train: --optimizer %q: want adam or sgd", cfg.Optimizer)
+	}
+	return cfg, nil
+}
+
+// trainFlags registers the train flags on a new FlagSet bound to cfg.
+func trainFlags(cfg *trainConfig, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs := pflag.NewFlagSet("lstm-tweets train", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -79,10 +132,10 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	// One intra-op thread is fastest for this model: its per-step tensors
 	// are too small to split, and a second thread only adds
 	// synchronisation (measured 12.2 it/s with 1, 7.3 with 2).
-	if err := run.SetDefault(fs, "threads", "1", "libtorch intra-op threads (1 is fastest here: the per-step tensors are too small to split)"); err != nil {
+	if err := cli.SetDefault(fs, "threads", "1", "libtorch intra-op threads (1 is fastest here: the per-step tensors are too small to split)"); err != nil {
 		return nil, err
 	}
-	if err := run.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (its default, one per core, is 3x slower on these small products)"); err != nil {
+	if err := cli.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (its default, one per core, is 3x slower on these small products)"); err != nil {
 		return nil, err
 	}
 	fs.StringVar(&cfg.Train, "train", "", "training CSV (default <data-dir>/tweets/tweetstrain.csv)")
@@ -97,20 +150,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 	fs.BoolVar(&cfg.SkipBad, "skip-bad", false, "skip malformed CSV rows (counted in the log) instead of failing")
 	fs.IntVar(&cfg.TrainSample, "train-sample", 5000, "size of the fixed random training sample for train accuracy (0: all)")
 	fs.IntVar(&cfg.Bucket, "bucket", 50, "batches per length-sorted pool (0: plain random batches)")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("train: unexpected arguments %q", fs.Args())
-	}
-	switch {
-	case cfg.Iterations < 0, cfg.BatchSize < 1, cfg.EvalEvery < 1, cfg.EvalBatch < 1,
-		cfg.MaxLen < 1, cfg.TrainSample < 0, cfg.Bucket < 0, cfg.BLASThreads < 0, !(cfg.LR > 0):
-		return nil, fmt.Errorf("train: --iterations >= 0, --batch-size, --eval-every, --eval-batch, --max-len >= 1, --lr > 0, --blas-threads, --train-sample, --bucket >= 0 (have %+v)", *cfg)
-	case cfg.Optimizer != "adam" && cfg.Optimizer != "sgd":
-		return nil, fmt.Errorf("train: --optimizer %q: want adam or sgd", cfg.Optimizer)
-	}
-	return cfg, nil
+	return fs, nil
 }
 
 // predictConfig configures the predict subcommand.

@@ -25,7 +25,7 @@ func TestFirst20LossesUnchanged(t *testing.T) {
 	var losses []float64
 	cfg.afterStep = func(_ int, loss float64) { losses = append(losses, loss) }
 	var log bytes.Buffer
-	if err := train(context.Background(), cfg, &log); err != nil {
+	if err := runTrain(context.Background(), cfg, &log); err != nil {
 		t.Fatal(err)
 	}
 	golden.Losses(t, "testdata/first20_losses.json", losses)

@@ -13,20 +13,20 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"torchlab/internal/run"
+	"torchlab/internal/cli"
 )
 
 func init() { runtime.LockOSThread() }
 
 func main() {
-	run.Main("lstm-tweets", func(args []string) error {
+	cli.Main("lstm-tweets", func(args []string) error {
 		return dispatch(args, os.Stdin, os.Stdout, os.Stderr)
 	})
 }
 
 // dispatch runs the subcommand named by args[0] (train when absent).
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	sub, args := run.Subcommand(args, "train", "train", "predict", "plots")
+	sub, args := cli.Subcommand(args, "train", "train", "predict", "plots")
 	switch sub {
 	case "predict":
 		cfg, err := parsePredict(args, stderr)
@@ -50,8 +50,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := cfg.Common.Runtime(); err != nil {
 			return err
 		}
-		ctx, stop := run.Interruptible()
+		ctx, stop := cli.Interruptible()
 		defer stop()
-		return train(ctx, cfg, stderr)
+		return runTrain(ctx, cfg, stderr)
 	}
 }

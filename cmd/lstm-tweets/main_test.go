@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"torchlab/internal/cli"
 	"torchlab/internal/metrics"
-	"torchlab/internal/run"
 	"torchlab/torch/npz"
 	"torchlab/torch/torchrt"
 )
@@ -170,21 +171,24 @@ func TestInterruptAndResume(t *testing.T) {
 			t.Fatal(err)
 		}
 		var log bytes.Buffer
-		return train(ctx, cfg, &log)
+		return runTrain(ctx, cfg, &log)
 	}
 	whole, parts := filepath.Join(dir, "whole"), filepath.Join(dir, "parts")
 	if err := runTrain(context.Background(), whole); err != nil {
 		t.Fatal(err)
 	}
-	if err := runTrain(&stopAfter{Context: context.Background(), n: 5}, parts); !errors.Is(err, run.ErrInterrupted) {
-		t.Fatalf("interrupted run returned %v, want run.ErrInterrupted", err)
+	if err := runTrain(&stopAfter{Context: context.Background(), n: 5}, parts); !errors.Is(err, cli.ErrInterrupted) {
+		t.Fatalf("interrupted run returned %v, want cli.ErrInterrupted", err)
 	}
 	if n := len(readRows(t, parts)); n != 6 { // iterations 0, 2, 4
 		t.Fatalf("interrupted run wrote %d rows, want 6", n)
 	}
-	// A different seed on the command line must not matter: resume uses the
-	// saved configuration.
-	if err := runTrain(context.Background(), parts, "--resume", "--seed", "99"); err != nil {
+	// A different seed would change the run: resume refuses it by name.
+	if _, err := parseTrain(append(append([]string{"--out", parts}, args...), "--resume", "--seed", "99"), io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "--seed 99") {
+		t.Fatalf("resume with another --seed: err = %v, want an error naming --seed", err)
+	}
+	if err := runTrain(context.Background(), parts, "--resume"); err != nil {
 		t.Fatal(err)
 	}
 	a, b := readRows(t, whole), readRows(t, parts)

@@ -2,22 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
+	"torchlab/internal/cli"
 	"torchlab/internal/metrics"
 	"torchlab/internal/progress"
-	"torchlab/internal/run"
+	"torchlab/internal/train"
 	"torchlab/models/charlstm"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/memstat"
@@ -46,63 +44,51 @@ type session struct {
 	start        int     // iterations done before this process
 	priorSeconds float64 // training seconds before this process
 	clock        time.Time
+	runLoss      float64 // moving average of the batch loss, for the progress bar
 	results      map[string]float64
 }
 
-// train runs (or resumes) a training run as cfg says, writing to cfg.Out.
-func train(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
+// runTrain runs (or resumes) a training run as cfg says, writing to
+// cfg.Out; Ctrl-C saves a checkpoint, writes the summary and returns
+// cli.ErrInterrupted.
+func runTrain(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 	started := time.Now()
 	s, err := openSession(cfg, func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) })
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	if s.start == 0 {
-		if err := s.evaluate(0); err != nil {
-			return err
-		}
-	}
-	bar := progress.NewFrom(stderr, s.start, cfg.Iterations, "train")
-	var stepSeconds, runLoss float64
-	it := s.start
-	for ; it < cfg.Iterations; it++ {
-		if ctx.Err() != nil {
-			_ = bar.Finish()
-			if err := s.save(it); err != nil {
-				return fmt.Errorf("save checkpoint after interrupt: %w", err)
-			}
-			if err := s.writeSummary(started, it, stepSeconds, run.ErrInterrupted.Error()); err != nil {
-				return err
-			}
-			return run.ErrInterrupted
-		}
-		seqs, labels := s.trainSet.subset(s.batches.at(it))
-		t0 := time.Now()
-		loss, err := trainStep(s.model, s.opt, seqs, labels)
-		if err != nil {
-			return fmt.Errorf("iteration %d: %w", it+1, err)
-		}
-		stepSeconds += time.Since(t0).Seconds()
-		if cfg.afterStep != nil {
-			cfg.afterStep(it+1, loss)
-		}
-		runLoss = smooth(runLoss, loss, it == s.start)
-		bar.Update(it+1, progress.Field{Name: "loss", Value: runLoss, Format: "%.4f"})
-		if (it+1)%cfg.EvalEvery == 0 || it+1 == cfg.Iterations {
-			resume := bar.Pause() // an evaluation is not training speed
-			if err := s.evaluate(it + 1); err != nil {
-				return err
-			}
-			resume()
-		}
-	}
-	if err := bar.Finish(); err != nil {
+	plan := train.Plan{Label: "train", Unit: "it", Start: s.start, Total: cfg.Iterations,
+		EvaluateFirst: true, EvaluateAt: train.Every(cfg.EvalEvery), SaveAt: train.Every(cfg.EvalEvery),
+		PriorSeconds: s.priorSeconds, AfterStep: cfg.afterStep}
+	res, err := train.Run(ctx, plan, s, stderr)
+	if err != nil {
 		return err
 	}
-	if err := drawPlots(cfg.Out); err != nil {
+	note := ""
+	if res.Interrupted {
+		note = fmt.Sprintf("stopped at iteration %d of %d; continue with --resume", res.Done, cfg.Iterations)
+	} else if err := drawPlots(cfg.Out); err != nil {
 		return err
 	}
-	return s.writeSummary(started, it, stepSeconds, "")
+	if err := s.writeSummary(started, res, note); err != nil {
+		return err
+	}
+	if res.Interrupted {
+		return cli.ErrInterrupted
+	}
+	return nil
+}
+
+// Step runs optimiser step it on its batch (train.Task).
+func (s *session) Step(it int) (train.StepReport, error) {
+	seqs, labels := s.trainSet.subset(s.batches.at(it))
+	loss, err := trainStep(s.model, s.opt, seqs, labels)
+	if err != nil {
+		return train.StepReport{}, err
+	}
+	s.runLoss = smooth(s.runLoss, loss, it == s.start)
+	return train.StepReport{Loss: loss, Fields: []progress.Field{{Name: "loss", Value: s.runLoss, Format: "%.4f"}}}, nil
 }
 
 // smooth is an exponential moving average of the batch loss for the
@@ -119,13 +105,6 @@ func smooth(avg, loss float64, first bool) float64 {
 func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err
-	}
-	var meta *checkpoint.Meta
-	if cfg.Resume {
-		var err error
-		if meta, err = resumeConfig(cfg); err != nil {
-			return nil, err
-		}
 	}
 	src, err := dataPaths(cfg)
 	if err != nil {
@@ -151,7 +130,11 @@ func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) 
 	}
 	s.sampleSeqs, s.sampleLabels = s.trainSet.sample(cfg.TrainSample, uint64(cfg.Seed))
 
-	vs := nn.NewVarStore(gotch.CPU)
+	dev, err := cfg.TorchDevice()
+	if err != nil {
+		return nil, err
+	}
+	vs := nn.NewVarStore(dev)
 	if s.model, err = charlstm.New(vs.Root(), cfg.Model); err != nil {
 		return nil, err
 	}
@@ -163,20 +146,20 @@ func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) 
 		s.model.Drop()
 		return nil, err
 	}
-	metricsPath := filepath.Join(cfg.Out, "metrics.csv")
-	if meta != nil {
-		if meta, err = checkpoint.Load(checkpointDir(cfg.Out), s.params, s.opt); err != nil {
+	if cfg.Resume {
+		meta, err := checkpoint.Load(checkpointDir(cfg.Out), s.params, s.opt)
+		if err != nil {
 			s.model.Drop()
 			return nil, err
 		}
 		s.start, s.priorSeconds = int(meta.Step), meta.Seconds
-		if err := trimMetrics(metricsPath, s.start); err != nil {
+		if s.start > cfg.Iterations {
 			s.model.Drop()
-			return nil, err
+			return nil, fmt.Errorf("--resume: checkpoint is at iteration %d, beyond --iterations %d", s.start, cfg.Iterations)
 		}
 		logf("resumed at iteration %d", s.start)
 	}
-	if s.metrics, err = metrics.Create(metricsPath, metricsHeader, meta != nil); err != nil {
+	if s.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), metricsHeader, "iteration", cfg.Resume, s.start); err != nil {
 		s.model.Drop()
 		return nil, err
 	}
@@ -192,15 +175,15 @@ func (s *session) close() {
 // seconds is the training time so far, over all resumed parts.
 func (s *session) seconds() float64 { return s.priorSeconds + time.Since(s.clock).Seconds() }
 
-// save checkpoints the run after step iterations.
-func (s *session) save(step int) error {
-	m := checkpoint.Meta{Step: int64(step), Seed: s.cfg.Seed, Seconds: s.seconds()}
+// Save checkpoints the run after step iterations (train.Task).
+func (s *session) Save(step int, seconds float64) error {
+	m := checkpoint.Meta{Step: int64(step), Seed: s.cfg.Seed, Seconds: seconds}
 	return checkpoint.Save(checkpointDir(s.cfg.Out), m, s.cfg, s.params, s.opt)
 }
 
-// evaluate writes the train-sample and test metrics after it iterations,
-// logs them with the resident memory, and checkpoints.
-func (s *session) evaluate(it int) error {
+// Evaluate writes the train-sample and test metrics after it iterations
+// and logs them with the resident memory (train.Task).
+func (s *session) Evaluate(it int) error {
 	for _, split := range []struct {
 		name   string
 		seqs   [][]uint8
@@ -220,31 +203,25 @@ func (s *session) evaluate(it int) error {
 		it, r["train_loss"], r["train_accuracy"], r["test_loss"], r["test_accuracy"])
 	// Resident memory is a diagnostic: without /proc it is left out, said once.
 	if rss, err := memstat.RSS(); err == nil {
-		s.logf("iteration %d: RSS %.0f MB", it, float64(rss)/1e6)
-		if _, ok := r["rss_mb_first_eval"]; !ok {
-			r["rss_mb_first_eval"] = float64(rss) / 1e6
+		mib := float64(rss) / (1 << 20)
+		s.logf("iteration %d: RSS %.0f MiB", it, mib)
+		if _, ok := r["rss_mib_first_eval"]; !ok {
+			r["rss_mib_first_eval"] = mib
 		}
-		r["rss_mb_last_eval"] = float64(rss) / 1e6
-	} else if _, ok := r["rss_mb_last_eval"]; !ok && it == s.start {
+		r["rss_mib_last_eval"] = mib
+	} else if _, ok := r["rss_mib_last_eval"]; !ok && it == s.start {
 		s.logf("resident memory not measured: %v", err)
 	}
 	r["iterations"] = float64(it)
-	return s.save(it)
+	return nil
 }
 
-// writeSummary writes summary.json after it iterations; stepSeconds is
-// the time this process spent in optimiser steps.
-func (s *session) writeSummary(started time.Time, it int, stepSeconds float64, note string) error {
-	cfg, results := s.cfg, s.results
-	if stepSeconds > 0 {
-		results["train_iterations_per_second"] = float64(it-s.start) / stepSeconds
-	}
-	if peak, err := memstat.PeakRSS(); err == nil {
-		results["peak_rss_mb"] = float64(peak) / 1e6
-	}
-	sum := run.Summary{
-		Command: run.CommandLine(), Started: started.UTC(), Finished: time.Now().UTC(),
-		Seconds: time.Since(started).Seconds(), Config: cfg, Results: results,
+// writeSummary writes summary.json after the run res.
+func (s *session) writeSummary(started time.Time, res train.Result, note string) error {
+	train.CommonResults(s.results, res)
+	sum := train.Summary{
+		Command: cli.CommandLine(), Started: started.UTC(), Finished: time.Now().UTC(),
+		Seconds: time.Since(started).Seconds(), Config: s.cfg, Results: s.results,
 	}
 	if s.data != nil {
 		sum.Data = s.data
@@ -252,66 +229,5 @@ func (s *session) writeSummary(started time.Time, it int, stepSeconds float64, n
 	if note != "" {
 		sum.Notes = append(sum.Notes, note)
 	}
-	return run.WriteSummary(cfg.Out, sum)
-}
-
-// resumeConfig replaces cfg with the configuration saved in the checkpoint,
-// keeping only --out, --iterations, --threads and --blas-threads from the
-// command line, so the resumed run continues with the same data, batches
-// and optimiser.
-func resumeConfig(cfg *trainConfig) (*checkpoint.Meta, error) {
-	dir := checkpointDir(cfg.Out)
-	if !checkpoint.Exists(dir) {
-		return nil, fmt.Errorf("--resume: no checkpoint in %s", dir)
-	}
-	meta, err := checkpoint.ReadMeta(dir)
-	if err != nil {
-		return nil, err
-	}
-	var saved trainConfig
-	if err := json.Unmarshal(meta.Config, &saved); err != nil {
-		return nil, fmt.Errorf("--resume: configuration in %s: %w", dir, err)
-	}
-	saved.Out, saved.Iterations, saved.Threads, saved.BLASThreads, saved.Resume = cfg.Out, cfg.Iterations, cfg.Threads, cfg.BLASThreads, true
-	if int(meta.Step) > saved.Iterations {
-		return nil, fmt.Errorf("--resume: checkpoint is at iteration %d, beyond --iterations %d", meta.Step, saved.Iterations)
-	}
-	*cfg = saved
-	return meta, nil
-}
-
-// trimMetrics drops rows of the metrics file beyond iteration step, which a
-// run killed between writing metrics and saving its checkpoint leaves.
-func trimMetrics(path string, step int) error {
-	t, err := metrics.Read(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	w, err := metrics.Create(path+".tmp", t.Header, false)
-	if err != nil {
-		return err
-	}
-	for row, rec := range t.Rows {
-		iter, err := t.Float("iteration", row)
-		if err != nil {
-			return errors.Join(err, w.Close())
-		}
-		if int(iter) > step {
-			continue
-		}
-		vals := make([]any, len(rec))
-		for i, v := range rec {
-			vals[i] = v
-		}
-		if err := w.Write(vals...); err != nil {
-			return errors.Join(err, w.Close())
-		}
-	}
-	if err := w.Close(); err != nil {
-		return err
-	}
-	return os.Rename(path+".tmp", path)
+	return train.WriteSummary(s.cfg.Out, sum)
 }

@@ -22,10 +22,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"torchlab/internal/cli"
 	"torchlab/internal/cnncalc"
 	"torchlab/internal/cnncalc/torchcheck"
 	"torchlab/internal/report"
-	"torchlab/internal/run"
 	"torchlab/torch/torchrt"
 )
 
@@ -40,7 +40,7 @@ type config struct {
 }
 
 func main() {
-	run.Main("report", func(args []string) error {
+	cli.Main("report", func(args []string) error {
 		cfg, err := parseFlags(args, os.Stderr)
 		if err != nil {
 			return err

@@ -572,10 +572,10 @@ func toImages(x *ts.Tensor) ([]plots.Image, error) {
 	return out, nil
 }
 
-// buildModel makes the model of cfg in a new VarStore and returns it with
-// its variables by name.
-func buildModel(cfg vae.Config) (*vae.VAE, *nn.VarStore, map[string]*ts.Tensor, error) {
-	vs := nn.NewVarStore(gotch.CPU)
+// buildModel makes the model of cfg in a new VarStore on dev and returns it
+// with its variables by name.
+func buildModel(cfg vae.Config, dev gotch.Device) (*vae.VAE, *nn.VarStore, map[string]*ts.Tensor, error) {
+	vs := nn.NewVarStore(dev)
 	m, err := vae.New(vs.Root(), cfg)
 	if err != nil {
 		return nil, nil, nil, err
@@ -614,7 +614,7 @@ func runPlots(pc PlotsConfig) error {
 	if pc.Class != "" {
 		cfg.Class = pc.Class
 	}
-	m, _, named, err := buildModel(cfg.modelConfig())
+	m, _, named, err := buildModel(cfg.modelConfig(), gotch.CPU) // redrawing: the CPU is enough
 	if err != nil {
 		return err
 	}

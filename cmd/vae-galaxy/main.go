@@ -19,21 +19,24 @@ import (
 	"io"
 	"log"
 	"os"
+	"path/filepath"
 	"runtime"
 
 	"github.com/spf13/pflag"
 
 	"torchlab/datasets"
-	"torchlab/internal/run"
+	"torchlab/internal/cli"
+	"torchlab/internal/train"
+	"torchlab/torch/checkpoint"
 )
 
 // Each libtorch call must come from one OS thread (see torch/torchrt).
 func init() { runtime.LockOSThread() }
 
 func main() {
-	run.Main("vae-galaxy", func(args []string) error {
+	cli.Main("vae-galaxy", func(args []string) error {
 		log.SetFlags(log.Ltime) // epochs take minutes: say when things happened
-		ctx, stop := run.Interruptible()
+		ctx, stop := cli.Interruptible()
 		defer stop()
 		return dispatch(ctx, args, os.Stderr)
 	})
@@ -41,7 +44,7 @@ func main() {
 
 // dispatch picks the subcommand (train when the first argument is a flag).
 func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
-	sub, args := run.Subcommand(args, "train", "train", "plots")
+	sub, args := cli.Subcommand(args, "train", "train", "plots")
 	switch sub {
 	case "plots":
 		cfg, err := parsePlots(args, stderr)
@@ -58,17 +61,61 @@ func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 }
 
-// parseTrain fills a Config from the train flags.
+// resumeMayChange are the train flags a resumed run may change (besides
+// train.AlwaysMayChange): how long, when to evaluate and save, which class
+// the figures show, where the image cache is.
+var resumeMayChange = []string{"epochs", "eval-every", "save-every", "class", "cache-dir", "workers"}
+
+// parseTrain fills a Config from the train flags; with --resume it is the
+// checkpoint's configuration (train.ResumeConfig).
 func parseTrain(args []string, stderr io.Writer) (Config, error) {
 	var c Config
+	fs, err := trainFlags(&c, stderr)
+	if err != nil {
+		return c, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.Out == "" {
+		c.Out = "out/vae-galaxy/" + c.Arch
+	}
+	if c.Resume {
+		dir := filepath.Join(c.Out, "checkpoint")
+		if !checkpoint.Exists(dir) {
+			return c, fmt.Errorf("--resume: no checkpoint in %s", dir)
+		}
+		meta, err := checkpoint.ReadMeta(dir)
+		if err != nil {
+			return c, err
+		}
+		var saved Config
+		fresh, err := trainFlags(&saved, io.Discard)
+		if err != nil {
+			return c, err
+		}
+		if err := train.ResumeConfig(fs, fresh, meta.Config, &saved, resumeMayChange); err != nil {
+			return c, err
+		}
+		saved.Resume, saved.Out = true, c.Out
+		c = saved
+	}
+	return c, c.check()
+}
+
+// trainFlags registers the train flags on a new FlagSet bound to c.
+func trainFlags(c *Config, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs := pflag.NewFlagSet("vae-galaxy train", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.Common.AddFlags(fs, "")
 	// Measured on the conv VAE at 64x64 (800 images, 2 libtorch threads):
 	// 11.9 s per epoch with one OpenBLAS thread, 25.0 s with OpenBLAS's
 	// default of one per core, whose threads fight libtorch's for the cores.
-	if err := run.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (1: its default of one per core made the conv VAE's epochs 2x slower)"); err != nil {
-		return c, err
+	if err := cli.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (1: its default of one per core made the conv VAE's epochs 2x slower)"); err != nil {
+		return nil, err
 	}
 	fs.StringVar(&c.Arch, "arch", "conv", "encoder/decoder pair: mlp, conv or resnet")
 	fs.IntVar(&c.Epochs, "epochs", 30, "epochs to train (in total, counting resumed ones)")
@@ -90,19 +137,12 @@ func parseTrain(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&c.KLWarmup, "kl-warmup", 0, "raise beta linearly from 0 over this many epochs (0: no warm-up)")
 	fs.Float64Var(&c.FreeBits, "free-bits", 0, "floor in nats on each latent dimension's KL in the loss (0: none)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: vae-galaxy [train] [flags]\n       vae-galaxy plots --out DIR [--class C] | --compare DIR... --out DIR\n\nTrain flags:\n")
+		fmt.Fprintf(stderr, "Usage: vae-galaxy [train] [flags]\n       vae-galaxy plots --out DIR [--class C] | --compare DIR... --out DIR\n\n"+
+			"--resume continues <out>/checkpoint with its configuration; only %s may change.\n\nTrain flags:\n",
+			train.MayChangeList(resumeMayChange))
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if c.Out == "" {
-		c.Out = "out/vae-galaxy/" + c.Arch
-	}
-	return c, c.check()
+	return fs, nil
 }
 
 // PlotsConfig is what the plots subcommand needs.

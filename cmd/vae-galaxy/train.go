@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log"
 	"math"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"time"
@@ -15,9 +13,10 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
+	"torchlab/internal/cli"
 	"torchlab/internal/metrics"
 	"torchlab/internal/progress"
-	"torchlab/internal/run"
+	"torchlab/internal/train"
 	"torchlab/models/vae"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/optim"
@@ -27,7 +26,7 @@ import (
 
 // Config is the train subcommand's configuration; the checkpoint stores it.
 type Config struct {
-	run.Common
+	cli.Common
 	Arch         string  `json:"arch"`
 	Epochs       int     `json:"epochs"`
 	BatchSize    int     `json:"batch_size"`
@@ -77,46 +76,28 @@ func (c Config) modelConfig() vae.Config {
 		NumClasses: datasets.NumClasses}
 }
 
-// sameRun reports how a checkpoint's configuration differs from c in a way
-// that makes resuming meaningless (the data, its order or the model).
-func (c Config) sameRun(old Config) error {
-	a, b := c, old
-	a.Epochs, b.Epochs = 0, 0
-	a.Resume, b.Resume = false, false
-	a.Threads, b.Threads = 0, 0
-	a.BLASThreads, b.BLASThreads = 0, 0
-	a.Out, b.Out = "", ""
-	a.DataDir, b.DataDir = "", ""
-	a.CacheDir, b.CacheDir = "", ""
-	a.Workers, b.Workers = 0, 0
-	a.EvalEvery, b.EvalEvery = 0, 0
-	a.SaveEvery, b.SaveEvery = 0, 0
-	a.Class, b.Class = "", ""
-	a.afterStep, b.afterStep = nil, nil
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	if string(ja) != string(jb) {
-		return fmt.Errorf("--resume with a different configuration:\n  checkpoint %s\n  now        %s", jb, ja)
-	}
-	return nil
-}
-
 // metricsHeader is metrics.csv's header: one row per evaluation and split;
 // loss = recon + beta*kl (train: averaged over the steps since the last row,
 // with the beta of each step), seconds = training time so far.
 var metricsHeader = []string{"epoch", "step", "split", "loss", "recon", "kl", "beta", "seconds"}
 
-// trainer holds the state of one training run.
+// trainer holds the state of one training run; it is the loop's
+// train.Task.
 type trainer struct {
-	cfg       Config
-	model     *vae.VAE
-	vs        *nn.VarStore
-	opt       *optim.Optimizer
-	data      *galaxyData
-	perEpoch  int64 // optimiser steps per epoch
-	step      int64
-	seconds   float64 // training time, excluding evaluation
-	epochTime []float64
+	cfg        Config
+	model      *vae.VAE
+	vs         *nn.VarStore
+	opt        *optim.Optimizer
+	data       *galaxyData
+	metrics    *metrics.Writer
+	ckDir      string
+	perEpoch   int64   // optimiser steps per epoch
+	seconds    float64 // training time in optimiser steps, all sessions (excludes evaluation)
+	epochStart time.Time
+	epochTime  []float64
+	order      []int // the current epoch's order
+	orderOf    int64 // the epoch that order is of (-1: none yet)
+	acc        runningMean
 }
 
 func runTrain(ctx context.Context, cfg Config) error {
@@ -127,117 +108,87 @@ func runTrain(ctx context.Context, cfg Config) error {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return err
 	}
-	ckDir := filepath.Join(cfg.Out, "checkpoint")
-	if cfg.Resume {
-		if !checkpoint.Exists(ckDir) {
-			return fmt.Errorf("--resume: no checkpoint in %s", ckDir)
-		}
-		meta, err := checkpoint.ReadMeta(ckDir)
-		if err != nil {
-			return err
-		}
-		var old Config
-		if err := json.Unmarshal(meta.Config, &old); err != nil {
-			return fmt.Errorf("read %s: %w", ckDir, err)
-		}
-		if err := cfg.sameRun(old); err != nil {
-			return err
-		}
-	}
 	data, err := loadData(cfg.dataOptions())
 	if err != nil {
 		return err
 	}
 	defer data.Drop()
 
-	t := &trainer{cfg: cfg, data: data}
+	t := &trainer{cfg: cfg, data: data, ckDir: filepath.Join(cfg.Out, "checkpoint"), orderOf: -1}
 	var named map[string]*ts.Tensor
-	if t.model, t.vs, named, err = buildModel(cfg.modelConfig()); err != nil {
+	dev, err := cfg.TorchDevice()
+	if err != nil {
+		return err
+	}
+	if t.model, t.vs, named, err = buildModel(cfg.modelConfig(), dev); err != nil {
 		return err
 	}
 	if t.opt, err = optim.New(optim.Config{Name: "adam", LR: cfg.LR}, named); err != nil {
 		return err
 	}
 	t.perEpoch = stepsPerEpoch(data.nTrain, cfg.BatchSize)
+	start, prior := 0, 0.0
 	if cfg.Resume {
-		meta, err := checkpoint.Load(ckDir, named, t.opt)
+		meta, err := checkpoint.Load(t.ckDir, named, t.opt)
 		if err != nil {
 			return err
 		}
-		t.step, t.seconds = meta.Step, meta.Seconds
-		log.Printf("resumed from %s at step %d (epoch %d)", ckDir, t.step, t.step/t.perEpoch)
+		start, prior, t.seconds = int(meta.Step), meta.Seconds, meta.StepSeconds
+		log.Printf("resumed from %s at step %d (epoch %d)", t.ckDir, start, int64(start)/t.perEpoch)
 	}
-	mw, err := metrics.Create(filepath.Join(cfg.Out, "metrics.csv"), metricsHeader, cfg.Resume)
-	if err != nil {
+	if t.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), metricsHeader, "step", cfg.Resume, start); err != nil {
 		return err
 	}
-	defer mw.Close()
+	defer t.metrics.Close()
 
-	interrupted, err := t.loop(ctx, mw, ckDir)
+	perEpoch := int(t.perEpoch)
+	evalEvery := cfg.EvalEvery
+	if evalEvery == 0 {
+		evalEvery = perEpoch
+	}
+	plan := train.Plan{Label: cfg.Arch, Unit: "step", Start: start, Total: perEpoch * cfg.Epochs,
+		EvaluateAt: train.Every(evalEvery),
+		SaveAt: func(done int) bool {
+			return done%perEpoch == 0 && (done/perEpoch)%cfg.SaveEvery == 0
+		},
+		PriorSeconds: prior}
+	if cfg.afterStep != nil {
+		plan.AfterStep = func(done int, loss float64) { cfg.afterStep(int64(done), loss) }
+	}
+	res, err := train.Run(ctx, plan, t, os.Stderr)
 	if err != nil {
 		return err
 	}
-	if err := t.save(ckDir); err != nil {
-		return err
+	if res.Interrupted {
+		note := fmt.Sprintf("stopped at step %d of %d; continue with --resume", res.Done, plan.Total)
+		if err := t.writeSummary(started, res, map[string]float64{}, []string{note}); err != nil {
+			return err
+		}
+		return fmt.Errorf("step %d, %s: %w", res.Done, t.ckDir, cli.ErrInterrupted)
 	}
-	if interrupted {
-		return fmt.Errorf("step %d, %s: %w", t.step, ckDir, run.ErrInterrupted)
-	}
-	return t.finish(started)
+	return t.finish(started, res)
 }
 
-// loop runs the epochs and steps from t.step to the end, evaluating and
-// checkpointing on the way. It reports whether ctx interrupted it.
-func (t *trainer) loop(ctx context.Context, mw *metrics.Writer, ckDir string) (bool, error) {
-	cfg := t.cfg
-	total := t.perEpoch * int64(cfg.Epochs)
-	evalEvery := int64(cfg.EvalEvery)
-	if evalEvery == 0 {
-		evalEvery = t.perEpoch
+// Step runs optimiser step `step` on its batch of the epoch's order.
+func (t *trainer) Step(step int) (train.StepReport, error) {
+	epoch, b := int64(step)/t.perEpoch, int64(step)%t.perEpoch
+	if epoch != t.orderOf {
+		t.order, t.orderOf = train.EpochOrder(t.cfg.Seed, int(epoch), t.data.nTrain), epoch
+		t.epochStart = time.Now()
 	}
-	bar := progress.NewFrom(os.Stderr, int(t.step), int(total), cfg.Arch, progress.WithUnit("step"))
-	defer bar.Finish()
-	var acc runningMean
-	for t.step < total {
-		epoch := t.step / t.perEpoch
-		order := epochOrder(cfg.Seed, epoch, t.data.nTrain)
-		epochStart := time.Now()
-		for b := t.step % t.perEpoch; b < t.perEpoch; b++ {
-			if ctx.Err() != nil {
-				return true, nil
-			}
-			beta := betaAt(t.step, t.perEpoch, cfg.Beta, cfg.KLWarmup)
-			begin := time.Now()
-			s, err := t.trainStep(batchIndices(order, b, cfg.BatchSize), beta)
-			if err != nil {
-				return false, fmt.Errorf("step %d: %w", t.step, err)
-			}
-			t.seconds += time.Since(begin).Seconds()
-			t.step++
-			acc.add(s, beta)
-			bar.Update(int(t.step), progress.Field{Name: "loss", Value: s.loss, Format: "%.1f"},
-				progress.Field{Name: "recon", Value: s.recon, Format: "%.1f"}, progress.Field{Name: "kl", Value: s.kl, Format: "%.1f"})
-			if cfg.afterStep != nil {
-				cfg.afterStep(t.step, s.loss)
-			}
-			if t.step%evalEvery == 0 || t.step == total {
-				resume := bar.Pause() // an evaluation is not training speed
-				if err := t.writeRows(mw, &acc); err != nil {
-					return false, err
-				}
-				resume()
-			}
-		}
-		t.epochTime = append(t.epochTime, time.Since(epochStart).Seconds())
-		if done := t.step / t.perEpoch; done%int64(cfg.SaveEvery) == 0 && t.step < total {
-			resume := bar.Pause()
-			if err := t.save(ckDir); err != nil {
-				return false, err
-			}
-			resume()
-		}
+	beta := betaAt(int64(step), t.perEpoch, t.cfg.Beta, t.cfg.KLWarmup)
+	begin := time.Now()
+	s, err := t.trainStep(batchIndices(t.order, b, t.cfg.BatchSize), beta)
+	if err != nil {
+		return train.StepReport{}, err
 	}
-	return false, nil
+	t.seconds += time.Since(begin).Seconds()
+	t.acc.add(s, beta)
+	if b == t.perEpoch-1 {
+		t.epochTime = append(t.epochTime, time.Since(t.epochStart).Seconds())
+	}
+	return train.StepReport{Loss: s.loss, Fields: []progress.Field{{Name: "loss", Value: s.loss, Format: "%.1f"},
+		{Name: "recon", Value: s.recon, Format: "%.1f"}, {Name: "kl", Value: s.kl, Format: "%.1f"}}}, nil
 }
 
 // stepStats are one step's (or one evaluation's) batch-averaged losses.
@@ -346,13 +297,14 @@ func evalBatch(m *vae.VAE, x, cond *ts.Tensor, beta float64) (stepStats, error) 
 	return readStats(loss, nll, kl)
 }
 
-// writeRows writes the train row (the mean since the last one) and a test
-// evaluation.
-func (t *trainer) writeRows(mw *metrics.Writer, acc *runningMean) error {
-	epoch := float64(t.step) / float64(t.perEpoch)
+// Evaluate writes the train row (the mean of the steps since the last one)
+// and a test evaluation after `done` steps.
+func (t *trainer) Evaluate(done int) error {
+	mw, acc := t.metrics, &t.acc
+	epoch := float64(done) / float64(t.perEpoch)
 	if acc.n > 0 {
 		m := acc.mean()
-		if err := mw.Write(epoch, t.step, "train", m.loss, m.recon, m.kl, acc.beta, t.seconds); err != nil {
+		if err := mw.Write(epoch, done, "train", m.loss, m.recon, m.kl, acc.beta, t.seconds); err != nil {
 			return err
 		}
 		*acc = runningMean{}
@@ -364,25 +316,23 @@ func (t *trainer) writeRows(mw *metrics.Writer, acc *runningMean) error {
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
-	return mw.Write(epoch, t.step, "test", s.loss, s.recon, s.kl, t.cfg.Beta, t.seconds)
+	return mw.Write(epoch, done, "test", s.loss, s.recon, s.kl, t.cfg.Beta, t.seconds)
 }
 
-func (t *trainer) save(dir string) error {
+// Save checkpoints the run after `done` steps.
+func (t *trainer) Save(done int, seconds float64) error {
 	named, err := tensors.Named(t.vs)
 	if err != nil {
 		return err
 	}
-	meta := checkpoint.Meta{Step: t.step, Epoch: int(t.step / t.perEpoch), Seed: t.cfg.Seed, Seconds: t.seconds}
-	if err := checkpoint.Save(dir, meta, t.cfg, named, t.opt); err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
-	}
-	return nil
+	meta := checkpoint.Meta{Step: int64(done), Epoch: done / int(t.perEpoch), Seed: t.cfg.Seed, Seconds: seconds, StepSeconds: t.seconds}
+	return checkpoint.Save(t.ckDir, meta, t.cfg, named, t.opt)
 }
 
 // finish evaluates both splits, draws the figures and writes summary.json.
-func (t *trainer) finish(started time.Time) error {
+func (t *trainer) finish(started time.Time, run train.Result) error {
 	cfg := t.cfg
-	res := map[string]float64{"steps": float64(t.step), "epochs": float64(cfg.Epochs), "train_seconds": t.seconds,
+	res := map[string]float64{"epochs": float64(cfg.Epochs), "step_seconds": t.seconds,
 		"seconds_per_epoch": t.seconds / float64(cfg.Epochs),
 		"train_images":      float64(t.data.nTrain), "test_images": float64(t.data.nTest)}
 	if n := len(t.epochTime); n > 0 {
@@ -413,8 +363,14 @@ func (t *trainer) finish(started time.Time) error {
 	if err != nil {
 		return err
 	}
-	return run.WriteSummary(cfg.Out, run.Summary{Command: run.CommandLine(), Started: started, Finished: time.Now(),
-		Seconds: time.Since(started).Seconds(), Config: cfg, Data: t.data.source, Results: res, Notes: notes})
+	return t.writeSummary(started, run, res, notes)
+}
+
+// writeSummary writes summary.json with the common keys and res.
+func (t *trainer) writeSummary(started time.Time, run train.Result, res map[string]float64, notes []string) error {
+	train.CommonResults(res, run)
+	return train.WriteSummary(t.cfg.Out, train.Summary{Command: cli.CommandLine(), Started: started, Finished: time.Now(),
+		Seconds: time.Since(started).Seconds(), Config: t.cfg, Data: t.data.source, Results: res, Notes: notes})
 }
 
 // runningMean averages step statistics, weighting each step equally.
@@ -455,12 +411,6 @@ func stepsPerEpoch(n, batch int) int64 {
 		steps++
 	}
 	return int64(max(steps, 1))
-}
-
-// epochOrder is the shuffled order of the training images in an epoch, a
-// function of the seed and the epoch only, so a resumed run replays it.
-func epochOrder(seed, epoch int64, n int) []int {
-	return rand.New(rand.NewSource(seed*1_000_003 + epoch)).Perm(n)
 }
 
 // batchIndices returns the training indices of batch b of an epoch.

@@ -11,7 +11,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
-	"torchlab/internal/run"
+	"torchlab/internal/cli"
 	"torchlab/models/vgg"
 	"torchlab/torch/memstat"
 	"torchlab/torch/optim"
@@ -21,7 +21,7 @@ import (
 
 // benchConfig sets what `vgg-mnist bench` times.
 type benchConfig struct {
-	run.Common
+	cli.Common
 	Steps, Warmup, BatchSize int
 	MatmulSize, MatmulReps   int
 	BatchNorm                bool

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"torchlab/internal/run"
+	"torchlab/internal/cli"
 	"torchlab/models/vgg"
 )
 
@@ -15,7 +15,7 @@ const defaultOut = "out/vgg-mnist"
 // config is everything a training run depends on; it is saved with every
 // checkpoint and in summary.json.
 type config struct {
-	run.Common
+	cli.Common
 	CheckpointDir string     `json:"checkpoint_dir"`
 	Epochs        int        `json:"epochs"`
 	BatchSize     int        `json:"batch_size"`
@@ -67,6 +67,7 @@ func (c *config) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.MaxSteps, "max-steps", c.MaxSteps, "stop (with a checkpoint) after this many steps in total (0: no limit)")
 	fs.BoolVar(&c.Model.BatchNorm, "batch-norm", c.Model.BatchNorm, "BatchNorm2d after every convolution")
 	fs.Float64Var(&c.Model.Dropout, "dropout", c.Model.Dropout, "classifier dropout probability")
+	fs.Int64Var(&c.Model.Hidden, "hidden", c.Model.Hidden, "width of the two hidden classifier layers (VGG11: 4096)")
 	fs.StringVar(&c.Model.Init, "init", c.Model.Init, "weight init: torchvision (VGG's kaiming-normal) or pytorch (nn defaults)")
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math/rand"
 
 	"github.com/sugarme/gotch/ts"
 
@@ -110,16 +109,4 @@ func (s *split) batch(idx []int64) (x, y *ts.Tensor, err error) {
 	}
 	defer t.MustDrop()
 	return s.images.MustIndexSelect(0, t, false), s.labels.MustIndexSelect(0, t, false), nil
-}
-
-// epochOrder is the shuffled order of epoch's examples. It depends only on
-// the seed and the epoch, so a resumed run replays the same order and skips
-// the steps already done.
-func epochOrder(n int, seed int64, epoch int) []int64 {
-	rng := rand.New(rand.NewSource(seed*1_000_003 + int64(epoch)))
-	order := make([]int64, n)
-	for i, j := range rng.Perm(n) {
-		order[i] = int64(j)
-	}
-	return order
 }

@@ -14,7 +14,9 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"torchlab/internal/run"
+	"torchlab/internal/cli"
+	"torchlab/internal/train"
+	"torchlab/torch/checkpoint"
 )
 
 // libtorch's grad mode and gotch's last error are per OS thread.
@@ -38,13 +40,14 @@ dropout of the paper's classifier keeps test accuracy up. Numbers from the
 real run are in docs/results/vgg-mnist.
 
 --resume continues with the checkpoint's configuration; only --data-dir,
---out, --checkpoint-dir, --threads, --blas-threads, --max-steps and
---eval-batch-size are taken from the command line.
+--out, --checkpoint-dir, --threads, --blas-threads, --device, --max-steps,
+--eval-every and --eval-batch-size may change (another value of any other
+flag is an error: it would change what is computed).
 `
 
 func main() {
-	run.Main("vgg-mnist", func(args []string) error {
-		sub, args := run.Subcommand(args, "train", "train", "plots", "bench")
+	cli.Main("vgg-mnist", func(args []string) error {
+		sub, args := cli.Subcommand(args, "train", "train", "plots", "bench")
 		switch sub {
 		case "plots":
 			return mainPlots(args)
@@ -66,24 +69,52 @@ func newFlagSet(name string) *pflag.FlagSet {
 	return fs
 }
 
-func mainTrain(args []string) error {
+// resumeMayChange are the train flags a resumed run may change (besides
+// train.AlwaysMayChange): where checkpoints go, when to stop and evaluate.
+var resumeMayChange = []string{"checkpoint-dir", "max-steps", "eval-batch-size", "eval-every"}
+
+// parseTrain reads the train flags; with --resume the configuration is the
+// checkpoint's (train.ResumeConfig) with only resumeMayChange applied.
+func parseTrain(args []string) (config, error) {
 	cfg := defaultConfig()
 	fs := newFlagSet("train")
 	cfg.addFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return cfg, err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if !cfg.Resume {
+		return cfg, nil
+	}
+	meta, err := checkpoint.ReadMeta(cfg.checkpointDir())
+	if err != nil {
+		return cfg, fmt.Errorf("--resume: %w", err)
+	}
+	saved := defaultConfig()
+	fresh := newFlagSet("train")
+	saved.addFlags(fresh)
+	if err := train.ResumeConfig(fs, fresh, meta.Config, &saved, resumeMayChange); err != nil {
+		return cfg, err
+	}
+	saved.Resume = true
+	return saved, nil
+}
+
+func mainTrain(args []string) error {
+	cfg, err := parseTrain(args)
+	if err != nil {
+		return err
 	}
 	if err := cfg.Runtime(); err != nil {
 		return err
 	}
-	ctx, stop := run.Interruptible()
+	ctx, stop := cli.Interruptible()
 	defer stop()
-	res, err := train(ctx, cfg, os.Stderr)
+	res, err := runTrain(ctx, cfg, os.Stderr)
 	if err == nil && res.Interrupted && ctx.Err() != nil { // not --max-steps
-		return run.ErrInterrupted
+		return cli.ErrInterrupted
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand"
 	"os"
@@ -72,12 +73,12 @@ func smallConfig(t *testing.T, n, batch, epochs int) config {
 	return cfg
 }
 
-func runTrain(t *testing.T, cfg config) *result {
+func mustTrain(t *testing.T, cfg config) *result {
 	t.Helper()
 	if err := cfg.Runtime(); err != nil {
 		t.Fatal(err)
 	}
-	res, err := train(context.Background(), cfg, testLog{t})
+	res, err := runTrain(context.Background(), cfg, testLog{t})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func TestTrainingLossFalls(t *testing.T) {
 	cfg.Model.BatchNorm = true
 	cfg.Optimizer, cfg.LR, cfg.Schedule = "adam", 1e-3, "constant"
 	cfg.MaxSteps = 30
-	res := runTrain(t, cfg)
+	res := mustTrain(t, cfg)
 	if len(res.Losses) != 30 {
 		t.Fatalf("%d steps, want 30", len(res.Losses))
 	}
@@ -150,18 +151,30 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	const stop, end = 3, 7
 	base := smallConfig(t, 40, 8, 2) // 5 steps per epoch
 	base.MaxSteps = end
-	whole := runTrain(t, base)
+	whole := mustTrain(t, base)
 
 	parted := base
 	parted.Out = t.TempDir()
 	parted.MaxSteps = stop
-	first := runTrain(t, parted)
+	first := mustTrain(t, parted)
 	if !first.Interrupted || len(first.Losses) != stop {
 		t.Fatalf("first part: interrupted %v after %d steps, want true after %d", first.Interrupted, len(first.Losses), stop)
 	}
-	parted.MaxSteps, parted.Resume = end, true
-	parted.LR = 123 // must be ignored: a resumed run keeps its configuration
-	second := runTrain(t, parted)
+	// A resumed run keeps its configuration: another --lr is refused by
+	// name, --max-steps may change.
+	resumeArgs := []string{"--out", parted.Out, "--resume", "--max-steps", fmt.Sprint(end)}
+	if _, err := parseTrain(append(resumeArgs, "--lr", "123")); err == nil || !strings.Contains(err.Error(), "--lr 123") {
+		t.Fatalf("resume with another --lr: err = %v, want one naming --lr", err)
+	}
+	resumed, err := parseTrain(resumeArgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed.Threads = 1
+	if resumed.LR != parted.LR || resumed.MaxSteps != end || !resumed.Resume || resumed.Model.Hidden != parted.Model.Hidden {
+		t.Fatalf("resumed configuration %+v, want the checkpoint's with --max-steps %d", resumed, end)
+	}
+	second := mustTrain(t, resumed)
 	if second.FirstStep != stop {
 		t.Fatalf("resumed at step %d, want %d", second.FirstStep, stop)
 	}
@@ -195,7 +208,7 @@ func TestCancelSavesCheckpoint(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res, err := train(ctx, cfg, testLog{t})
+	res, err := runTrain(ctx, cfg, testLog{t})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,30 +283,5 @@ func TestLRSchedule(t *testing.T) {
 		if got := lrAt(tt.schedule, 0.02, tt.step, tt.total); math.Abs(got-tt.want) > 1e-12 {
 			t.Errorf("lrAt(%s, %d/%d) = %v, want %v", tt.schedule, tt.step, tt.total, got, tt.want)
 		}
-	}
-}
-
-func TestEpochOrderIsAPermutationAndReproducible(t *testing.T) {
-	a, b, c := epochOrder(100, 1, 3), epochOrder(100, 1, 3), epochOrder(100, 1, 4)
-	seen := make([]bool, 100)
-	for i, v := range a {
-		if v != b[i] {
-			t.Fatal("same seed and epoch gave different orders")
-		}
-		seen[v] = true
-	}
-	for i, s := range seen {
-		if !s {
-			t.Fatalf("index %d missing from the order", i)
-		}
-	}
-	same := 0
-	for i := range a {
-		if a[i] == c[i] {
-			same++
-		}
-	}
-	if same > 20 {
-		t.Errorf("epochs 3 and 4 share %d of 100 positions: not reshuffled", same)
 	}
 }

@@ -2,21 +2,20 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
+	"torchlab/internal/cli"
 	"torchlab/internal/metrics"
 	"torchlab/internal/progress"
-	"torchlab/internal/run"
+	"torchlab/internal/train"
 	"torchlab/models/vgg"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/memstat"
@@ -47,23 +46,24 @@ type session struct {
 	log           io.Writer
 	stepsPerEpoch int
 	totalSteps    int
-	priorSeconds  float64 // training time of earlier sessions (from the checkpoint)
-	began         time.Time
 	final         map[string]float64
+	priorSeconds  float64   // training time of earlier sessions (from the checkpoint)
+	began         time.Time // of this session
+	// The current epoch: its order, start and running training statistics.
+	order      []int64
+	orderOf    int
+	epochStart time.Time
+	sumLoss    float64
+	correct    int64
+	seen       int64
 }
 
-// train runs (or resumes) training as cfg says, writing metrics, figures,
-// checkpoints and summary.json. Cancelling ctx saves a checkpoint and
-// returns without error.
-func train(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
+// runTrain runs (or resumes) training as cfg says, writing metrics,
+// figures, checkpoints and summary.json. Cancelling ctx (or --max-steps)
+// stops it with a checkpoint: the result says Interrupted, the error is nil.
+// cfg is final: parseTrain has already applied the resume policy.
+func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	started := time.Now()
-	if cfg.Resume {
-		saved, err := savedConfig(cfg.checkpointDir())
-		if err != nil {
-			return nil, err
-		}
-		cfg = resumeConfig(saved, cfg)
-	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -72,18 +72,36 @@ func train(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		return nil, err
 	}
 	defer s.close()
-	step := 0
+	start, prior := 0, 0.0
 	if cfg.Resume {
 		meta, err := checkpoint.Load(cfg.checkpointDir(), s.named, s.opt)
 		if err != nil {
 			return nil, fmt.Errorf("resume: %w", err)
 		}
-		step, s.priorSeconds = int(meta.Step), meta.Seconds
-		fmt.Fprintf(logw, "resuming at step %d (epoch %.2f) from %s\n", step, float64(step)/float64(s.stepsPerEpoch), cfg.checkpointDir())
+		start, prior = int(meta.Step), meta.Seconds
+		s.priorSeconds = prior
+		fmt.Fprintf(logw, "resuming at step %d (epoch %.2f) from %s\n", start, float64(start)/float64(s.stepsPerEpoch), cfg.checkpointDir())
 	}
-	res, err := s.loop(ctx, step)
+	if s.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), metricsHeader, "step", cfg.Resume, start); err != nil {
+		return nil, err
+	}
+	n, B := s.train.n, cfg.BatchSize
+	plan := train.Plan{Label: "train", Unit: "img", Start: start, Total: s.totalSteps, Stop: cfg.MaxSteps,
+		EvaluateAt: func(done int) bool {
+			return done%s.stepsPerEpoch == 0 || (cfg.EvalEvery > 0 && done%cfg.EvalEvery == 0)
+		},
+		SaveAt:        train.Every(s.stepsPerEpoch),
+		AfterEvaluate: s.afterEvaluate,
+		Units:         func(done int) int { return done/s.stepsPerEpoch*n + min(done%s.stepsPerEpoch*B, n) },
+		PriorSeconds:  prior}
+	run, err := train.Run(ctx, plan, s, logw)
 	if err != nil {
 		return nil, err
+	}
+	res := &result{FirstStep: start, Losses: run.Losses, Interrupted: run.Interrupted || run.Done < s.totalSteps, Final: s.final}
+	s.final["steps"] = float64(run.Done)
+	if run.StepSeconds > 0 {
+		s.final["images_per_second"] = float64(plan.Units(run.Done)-plan.Units(start)) / run.StepSeconds
 	}
 	if _, ok := s.final["test_accuracy"]; ok {
 		// Evaluations were made, so metrics.csv has rows to draw.
@@ -91,42 +109,19 @@ func train(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 			return nil, err
 		}
 	}
-	sum := run.Summary{
-		Command: run.CommandLine(), Started: started, Finished: time.Now(),
-		Seconds: s.seconds(), Config: cfg, Data: s.data, Results: s.final,
+	train.CommonResults(s.final, run)
+	sum := train.Summary{
+		Command: cli.CommandLine(), Started: started, Finished: time.Now(),
+		Seconds: run.Seconds, Config: cfg, Data: s.data, Results: s.final,
 		Notes: []string{
 			fmt.Sprintf("train loss/accuracy: eval mode on a fixed stratified sample of %d training images", s.trainEval.n),
 			fmt.Sprintf("learning rate: %s from %g over %d steps (%d epochs of %d steps)", cfg.Schedule, cfg.LR, s.totalSteps, cfg.Epochs, s.stepsPerEpoch),
 		},
 	}
 	if res.Interrupted {
-		sum.Notes = append(sum.Notes, fmt.Sprintf("stopped at step %d of %d; continue with --resume", int(s.final["steps"]), s.totalSteps))
+		sum.Notes = append(sum.Notes, fmt.Sprintf("stopped at step %d of %d; continue with --resume", run.Done, s.totalSteps))
 	}
-	return res, run.WriteSummary(cfg.Out, sum)
-}
-
-// savedConfig reads the configuration stored with the checkpoint in dir.
-func savedConfig(dir string) (config, error) {
-	meta, err := checkpoint.ReadMeta(dir)
-	if err != nil {
-		return config{}, fmt.Errorf("resume: %w", err)
-	}
-	var c config
-	if err := json.Unmarshal(meta.Config, &c); err != nil {
-		return config{}, fmt.Errorf("resume: configuration in %s: %w", dir, err)
-	}
-	return c, nil
-}
-
-// resumeConfig is the checkpoint's configuration with the settings that do
-// not change the result (where files are, threads, when to stop) taken
-// from the command line.
-func resumeConfig(saved, flags config) config {
-	c := saved
-	c.DataDir, c.Out, c.CheckpointDir = flags.DataDir, flags.Out, flags.CheckpointDir
-	c.Threads, c.BLASThreads = flags.Threads, flags.BLASThreads
-	c.Resume, c.MaxSteps, c.EvalBatchSize = true, flags.MaxSteps, flags.EvalBatchSize
-	return c
+	return res, train.WriteSummary(cfg.Out, sum)
 }
 
 // newSession loads the data and builds the model, optimiser and metrics.
@@ -136,7 +131,7 @@ func newSession(cfg config, logw io.Writer) (*session, error) {
 		return nil, err
 	}
 	dir := src.Dir
-	s := &session{cfg: cfg, log: logw, began: time.Now(), final: map[string]float64{}, data: src}
+	s := &session{cfg: cfg, log: logw, began: time.Now(), final: map[string]float64{}, data: src, orderOf: -1}
 	t0 := time.Now()
 	if s.train, err = loadSplit(dir, true, cfg.Subset, cfg.Seed); err != nil {
 		return nil, err
@@ -152,7 +147,12 @@ func newSession(cfg config, logw io.Writer) (*session, error) {
 	fmt.Fprintf(logw, "MNIST from %s: %d training, %d test images (%dx%d), train metrics on %d, loaded in %.1fs\n",
 		dir, s.train.n, s.test.n, imageSize, imageSize, s.trainEval.n, time.Since(t0).Seconds())
 
-	vs := nn.NewVarStore(gotch.CPU)
+	dev, err := cfg.TorchDevice()
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	vs := nn.NewVarStore(dev)
 	if s.model, err = vgg.New(vs.Root(), cfg.Model); err != nil {
 		s.close()
 		return nil, err
@@ -175,10 +175,6 @@ func newSession(cfg config, logw io.Writer) (*session, error) {
 		s.close()
 		return nil, err
 	}
-	if s.metrics, err = metrics.Create(filepath.Join(cfg.Out, "metrics.csv"), metricsHeader, cfg.Resume); err != nil {
-		s.close()
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -196,80 +192,36 @@ func (s *session) close() {
 	}
 }
 
-// seconds is the training time so far, over all sessions.
-func (s *session) seconds() float64 { return s.priorSeconds + time.Since(s.began).Seconds() }
-
-// loop trains from step to the end (or --max-steps, or ctx's end),
-// evaluating and checkpointing at every epoch's end.
-func (s *session) loop(ctx context.Context, step int) (*result, error) {
+// Step trains step `step` on its batch of the epoch's order (train.Task).
+func (s *session) Step(step int) (train.StepReport, error) {
 	cfg, n, B := s.cfg, s.train.n, s.cfg.BatchSize
-	end := s.totalSteps
-	if cfg.MaxSteps > 0 {
-		end = min(end, cfg.MaxSteps)
+	epoch, i := step/s.stepsPerEpoch, step%s.stepsPerEpoch
+	if epoch != s.orderOf {
+		s.order, s.orderOf = toInt64(train.EpochOrder(cfg.Seed, epoch, n)), epoch
+		s.epochStart = time.Now()
+		s.sumLoss, s.correct, s.seen = 0, 0, 0
 	}
-	res := &result{FirstStep: step}
-	imagesDone := func(step int) int { return step/s.stepsPerEpoch*n + min(step%s.stepsPerEpoch*B, n) }
-	bar := progress.NewFrom(s.log, imagesDone(step), cfg.Epochs*n, "train", progress.WithUnit("img"))
-	defer bar.Finish()
-	var trainSeconds float64 // in training steps only, for images/s
-	defer func() {
-		s.final["steps"] = float64(step)
-		if trainSeconds > 0 {
-			s.final["images_per_second"] = float64(imagesDone(step)-imagesDone(res.FirstStep)) / trainSeconds
-		}
-	}()
-	for step < end {
-		epoch := step / s.stepsPerEpoch
-		order := epochOrder(n, cfg.Seed, epoch)
-		epochStart := time.Now()
-		var sumLoss float64
-		var correct, seen int64
-		for i := step % s.stepsPerEpoch; i < s.stepsPerEpoch && step < end; i++ {
-			if ctx.Err() != nil {
-				res.Interrupted = true
-				fmt.Fprintf(s.log, "\ninterrupted at step %d: saving a checkpoint\n", step)
-				return res, s.save(step)
-			}
-			s.opt.SetLR(lrAt(cfg.Schedule, cfg.LR, step, s.totalSteps))
-			idx := order[i*B : min((i+1)*B, n)]
-			t0 := time.Now()
-			loss, c, err := s.step(idx)
-			if err != nil {
-				return nil, fmt.Errorf("step %d: %w", step, err)
-			}
-			trainSeconds += time.Since(t0).Seconds()
-			step++
-			res.Losses = append(res.Losses, loss)
-			sumLoss += loss * float64(len(idx))
-			correct, seen = correct+c, seen+int64(len(idx))
-			bar.Update(imagesDone(step),
-				progress.Field{Name: "epoch", Value: float64(epoch + 1), Format: "%.0f"},
-				progress.Field{Name: "loss", Value: sumLoss / float64(seen), Format: "%.4f"},
-				progress.Field{Name: "acc", Value: float64(correct) / float64(seen), Format: "%.4f"})
-			epochEnd := step%s.stepsPerEpoch == 0
-			evalNow := epochEnd || (cfg.EvalEvery > 0 && step%cfg.EvalEvery == 0)
-			if !evalNow {
-				continue
-			}
-			resume := bar.Pause() // evaluations and checkpoints are not training speed
-			if err := s.evaluate(step); err != nil {
-				return nil, err
-			}
-			if epochEnd {
-				s.final["epoch_seconds"] = time.Since(epochStart).Seconds()
-				if err := s.endEpoch(step); err != nil {
-					return nil, err
-				}
-			}
-			resume()
-		}
+	s.opt.SetLR(lrAt(cfg.Schedule, cfg.LR, step, s.totalSteps))
+	idx := s.order[i*B : min((i+1)*B, n)]
+	loss, c, err := s.step(idx)
+	if err != nil {
+		return train.StepReport{}, err
 	}
-	res.Interrupted = step < s.totalSteps
-	if step%s.stepsPerEpoch != 0 {
-		// Stopped by --max-steps mid-epoch: keep the place.
-		return res, s.save(step)
+	s.sumLoss += loss * float64(len(idx))
+	s.correct, s.seen = s.correct+c, s.seen+int64(len(idx))
+	return train.StepReport{Loss: loss, Fields: []progress.Field{
+		{Name: "epoch", Value: float64(epoch + 1), Format: "%.0f"},
+		{Name: "loss", Value: s.sumLoss / float64(s.seen), Format: "%.4f"},
+		{Name: "acc", Value: float64(s.correct) / float64(s.seen), Format: "%.4f"}}}, nil
+}
+
+// toInt64 converts an order into the int64 indices index_select takes.
+func toInt64(order []int) []int64 {
+	out := make([]int64, len(order))
+	for i, v := range order {
+		out[i] = int64(v)
 	}
-	return res, nil
+	return out
 }
 
 // step trains on the examples at idx.
@@ -283,8 +235,9 @@ func (s *session) step(idx []int64) (float64, int64, error) {
 	return trainStep(s.model, s.opt, x, y)
 }
 
-// evaluate measures both splits in eval mode and writes their rows.
-func (s *session) evaluate(step int) error {
+// Evaluate measures both splits in eval mode and writes their rows
+// (train.Task).
+func (s *session) Evaluate(step int) error {
 	epoch := float64(step) / float64(s.stepsPerEpoch)
 	for _, e := range []struct {
 		name string
@@ -305,32 +258,33 @@ func (s *session) evaluate(step int) error {
 	return nil
 }
 
-// endEpoch saves a checkpoint, redraws the figures and records memory.
-func (s *session) endEpoch(step int) error {
-	if err := s.save(step); err != nil {
-		return err
+// afterEvaluate ends an epoch after its evaluation: it redraws the figures
+// and records the epoch's time and memory.
+func (s *session) afterEvaluate(step int) error {
+	if step%s.stepsPerEpoch != 0 {
+		return nil
 	}
+	s.final["epoch_seconds"] = time.Since(s.epochStart).Seconds()
 	if err := drawFigures(s.cfg.Out); err != nil {
 		return err
 	}
-	rss, err := memstat.RSS()
-	if err != nil {
-		return err
-	}
 	epoch := step / s.stepsPerEpoch
-	s.final[fmt.Sprintf("rss_mb_epoch_%d", epoch)] = float64(rss) / (1 << 20)
-	if peak, err := memstat.PeakRSS(); err == nil {
-		s.final["peak_rss_mb"] = float64(peak) / (1 << 20)
+	// Resident memory is a diagnostic: without /proc it is left out.
+	if rss, err := memstat.RSS(); err == nil {
+		s.final[fmt.Sprintf("rss_mib_epoch_%d", epoch)] = float64(rss) / (1 << 20)
+		fmt.Fprintf(s.log, "epoch %d done in %.0fs; RSS %.0f MiB\n", epoch, s.final["epoch_seconds"], float64(rss)/(1<<20))
+	} else {
+		fmt.Fprintf(s.log, "epoch %d done in %.0fs; RSS not measured: %v\n", epoch, s.final["epoch_seconds"], err)
 	}
-	fmt.Fprintf(s.log, "epoch %d done in %.0fs; RSS %.0f MB\n", epoch, s.final["epoch_seconds"], float64(rss)/(1<<20))
 	return nil
 }
 
-// save writes a checkpoint of the state after step steps.
-func (s *session) save(step int) error {
-	meta := checkpoint.Meta{Step: int64(step), Epoch: step / s.stepsPerEpoch, Seed: s.cfg.Seed, Seconds: s.seconds()}
-	if err := checkpoint.Save(s.cfg.checkpointDir(), meta, s.cfg, s.named, s.opt); err != nil {
-		return fmt.Errorf("save checkpoint at step %d: %w", step, err)
-	}
-	return nil
+// seconds is the training time so far, over all sessions (the metrics'
+// seconds column).
+func (s *session) seconds() float64 { return s.priorSeconds + time.Since(s.began).Seconds() }
+
+// Save writes a checkpoint of the state after step steps (train.Task).
+func (s *session) Save(step int, seconds float64) error {
+	meta := checkpoint.Meta{Step: int64(step), Epoch: step / s.stepsPerEpoch, Seed: s.cfg.Seed, Seconds: seconds}
+	return checkpoint.Save(s.cfg.checkpointDir(), meta, s.cfg, s.named, s.opt)
 }

@@ -1,5 +1,3 @@
-// Package layout holds tests of the repository's structure: which floor
-// may import which (README, "How the code is laid out").
 package layout
 
 import (

@@ -226,3 +226,20 @@ func TestResidentMemoryFlat(t *testing.T) {
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func TestParseDevice(t *testing.T) {
+	if d, err := torchrt.ParseDevice("cpu"); err != nil || d != gotch.CPU {
+		t.Errorf("cpu: %v, %v", d, err)
+	}
+	for _, bad := range []string{"tpu", "cpu:1", "cuda:x", "cuda:-1"} {
+		if _, err := torchrt.ParseDevice(bad); err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
+	}
+	// This libtorch is CPU-only: cuda must be refused with a clear error.
+	if !gotch.CUDA.IsAvailable() {
+		if _, err := torchrt.ParseDevice("cuda"); err == nil || !strings.Contains(err.Error(), "no CUDA") {
+			t.Errorf("cuda on a CPU-only libtorch: err = %v, want one saying there is no CUDA", err)
+		}
+	}
+}

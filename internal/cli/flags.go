@@ -1,7 +1,8 @@
-// Package run holds what every torchlab training command shares: the common
-// flags, Ctrl-C handling, the run's identity (command line, date) and its
-// summary.json.
-package run
+// Package cli is what every torchlab command shares at its command line:
+// the common flags and the runtime settings they make, one main shape with
+// its exit codes (Ctrl-C exits 130), subcommands, and the command line as
+// the figures and summaries quote it.
+package cli
 
 import (
 	"fmt"
@@ -10,11 +11,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
+	"github.com/sugarme/gotch"
 
-	"torchlab/internal/metrics"
 	"torchlab/torch/torchrt"
 )
 
@@ -28,6 +28,8 @@ type Common struct {
 	// BLASThreads is OpenBLAS's own thread count, which libtorch's
 	// set_num_threads does not touch; 0 leaves OpenBLAS's default.
 	BLASThreads int `json:"blas_threads"`
+	// Device is where the model and its tensors live: cpu, cuda or cuda:N.
+	Device string `json:"device"`
 }
 
 // AddFlags registers the common flags on fs with defaultOut as --out.
@@ -38,6 +40,7 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, defaultOut string) {
 	fs.Int64Var(&c.Seed, "seed", 1, "random seed for libtorch and data order")
 	fs.BoolVar(&c.Resume, "resume", false, "continue from the checkpoint in --out")
 	fs.IntVar(&c.BLASThreads, "blas-threads", 0, "OpenBLAS's own threads, apart from --threads (0: OpenBLAS's default, one per core)")
+	fs.StringVar(&c.Device, "device", "cpu", "cpu, cuda or cuda:N (this Debian libtorch is CPU-only: cuda is refused at start-up)")
 }
 
 // SetDefault changes the default of the flag name, registered by AddFlags,
@@ -59,6 +62,9 @@ func SetDefault(fs *pflag.FlagSet, name, value, usage string) error {
 func (c *Common) Runtime() error {
 	if c.BLASThreads < 0 {
 		return fmt.Errorf("--blas-threads %d: want >= 0", c.BLASThreads)
+	}
+	if _, err := c.TorchDevice(); err != nil {
+		return err
 	}
 	if _, err := torchrt.Init(torchrt.Config{Threads: c.Threads, Seed: c.Seed}); err != nil {
 		return err
@@ -82,23 +88,11 @@ func CommandLine() string {
 	return strings.Join(parts, " ")
 }
 
-// Summary is summary.json: what ran, when, with what configuration, and
-// the final numbers. The report reads it.
-type Summary struct {
-	Command  string             `json:"command"`
-	Started  time.Time          `json:"started"`
-	Finished time.Time          `json:"finished"`
-	Seconds  float64            `json:"seconds"`
-	Config   any                `json:"config"`
-	Data     any                `json:"data,omitempty"` // where the data came from (datasets.Source or a map of them)
-	Results  map[string]float64 `json:"results"`
-	Notes    []string           `json:"notes,omitempty"`
-}
-
-// WriteSummary writes s to dir/summary.json.
-func WriteSummary(dir string, s Summary) error {
-	if err := metrics.WriteJSON(filepath.Join(dir, "summary.json"), s); err != nil {
-		return fmt.Errorf("write summary: %w", err)
+// TorchDevice is --device as a gotch device ("" means cpu, as in
+// configurations saved before the flag existed).
+func (c *Common) TorchDevice() (gotch.Device, error) {
+	if c.Device == "" {
+		return gotch.CPU, nil
 	}
-	return nil
+	return torchrt.ParseDevice(c.Device)
 }

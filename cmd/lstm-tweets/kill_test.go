@@ -1,0 +1,30 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"torchlab/internal/crashtest"
+)
+
+func TestMain(m *testing.M) {
+	crashtest.AsCommand(main)
+	os.Exit(m.Run())
+}
+
+// TestKillResumeMetricsOnce kills a run with SIGKILL in the middle,
+// resumes it, and finds every evaluation's rows exactly once. (This
+// command saves at every evaluation, so a kill lands beyond the checkpoint
+// only between writing the rows and saving; the rows are checked either way.)
+func TestKillResumeMetricsOnce(t *testing.T) {
+	dir, common := fixture(t)
+	out := filepath.Join(dir, "run")
+	args := append([]string{"train", "--out", out, "--iterations", "60", "--eval-every", "4"}, common...)
+	var want []string
+	for it := 0; it <= 60; it += 4 {
+		want = append(want, fmt.Sprintf("%d train", it), fmt.Sprintf("%d test", it))
+	}
+	crashtest.Run{Out: out, Args: args, ResumeArgs: append(args, "--resume"), StepColumn: "iteration", MinRows: 8, Want: want}.Check(t)
+}

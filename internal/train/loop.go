@@ -1,0 +1,169 @@
+// Package train is the one training loop of torchlab's commands. A command
+// supplies a Task (one optimiser step, an evaluation, a checkpoint) and a
+// Plan (how many steps, when to evaluate and save); Run does the rest the
+// same way for all: the progress bar with its ETA, paused around
+// evaluations and checkpoints; Ctrl-C/SIGTERM (a cancelled context) saving
+// a checkpoint; resuming from a checkpoint's step. OpenMetrics drops the
+// metrics rows a killed run wrote after its last checkpoint, ResumeConfig
+// is the one resume policy, and WriteSummary writes summary.json with the
+// same keys and units in every command.
+package train
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"torchlab/internal/progress"
+)
+
+// Task is what a command plugs into the loop.
+type Task interface {
+	// Step runs optimiser step `step` (0-based over the whole run) and
+	// returns its batch loss and the progress fields to show.
+	Step(step int) (StepReport, error)
+	// Evaluate measures the model after `done` steps and writes its
+	// metrics rows.
+	Evaluate(done int) error
+	// Save writes a checkpoint of the state after `done` steps; seconds is
+	// the training time of the whole run so far.
+	Save(done int, seconds float64) error
+}
+
+// StepReport is what one step tells the loop.
+type StepReport struct {
+	Loss   float64
+	Fields []progress.Field
+}
+
+// Plan says how long the run is and when it evaluates and saves.
+type Plan struct {
+	Label string // progress bar label
+	Unit  string // progress unit ("it", "img", "step")
+
+	Start int // steps done by earlier sessions (the checkpoint's step)
+	Total int // steps of the whole run
+	Stop  int // stop (with a checkpoint) after this many steps in all; 0: Total
+
+	// EvaluateAt and SaveAt say after which steps to evaluate and to
+	// checkpoint (Every builds the usual one). The loop always evaluates
+	// after the last step of the run, and saves when it stops.
+	EvaluateAt, SaveAt func(done int) bool
+	EvaluateFirst      bool // evaluate (and save) before the first step of a fresh run
+
+	// Units converts steps into progress units (images, say); nil: steps.
+	Units func(done int) int
+
+	PriorSeconds float64 // training time of earlier sessions
+
+	AfterStep     func(done int, loss float64) // tests: after every step
+	AfterEvaluate func(done int) error         // e.g. figures at an epoch's end
+}
+
+// Every returns a predicate true every n steps (never for n <= 0).
+func Every(n int) func(done int) bool {
+	return func(done int) bool { return n > 0 && done%n == 0 }
+}
+
+// Result is what Run did.
+type Result struct {
+	Done        int       // steps done in all
+	Interrupted bool      // stopped by the context before Total
+	StepSeconds float64   // this process's time inside Task.Step
+	Seconds     float64   // training time of the whole run (evaluations included)
+	Losses      []float64 // this process's step losses
+}
+
+// Run trains from p.Start to p.Total (or p.Stop) and returns how far it got.
+// A cancelled ctx stops it between steps with a checkpoint: Result says
+// Interrupted, and the error is nil.
+func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
+	began := time.Now()
+	res := Result{Done: p.Start}
+	seconds := func() float64 { return p.PriorSeconds + time.Since(began).Seconds() }
+	units := p.Units
+	if units == nil {
+		units = func(done int) int { return done }
+	}
+	stop := p.Total
+	if p.Stop > 0 {
+		stop = min(stop, p.Stop)
+	}
+	at := func(f func(int) bool, done int) bool { return f != nil && f(done) }
+	saved := -1
+	save := func() error {
+		if saved == res.Done {
+			return nil
+		}
+		if err := t.Save(res.Done, seconds()); err != nil {
+			return fmt.Errorf("save checkpoint at step %d: %w", res.Done, err)
+		}
+		saved = res.Done
+		return nil
+	}
+	evaluate := func() error {
+		if err := t.Evaluate(res.Done); err != nil {
+			return fmt.Errorf("evaluate at step %d: %w", res.Done, err)
+		}
+		if p.AfterEvaluate != nil {
+			return p.AfterEvaluate(res.Done)
+		}
+		return nil
+	}
+
+	if p.EvaluateFirst && p.Start == 0 {
+		if err := evaluate(); err != nil {
+			return res, err
+		}
+		if err := save(); err != nil {
+			return res, err
+		}
+	}
+	bar := progress.NewFrom(w, units(p.Start), units(p.Total), p.Label, progress.WithUnit(p.Unit))
+	for res.Done < stop {
+		if ctx.Err() != nil {
+			_ = bar.Finish()
+			fmt.Fprintf(w, "interrupted at step %d: saving a checkpoint\n", res.Done)
+			res.Interrupted, res.Seconds = true, seconds()
+			return res, save()
+		}
+		t0 := time.Now()
+		rep, err := t.Step(res.Done)
+		if err != nil {
+			_ = bar.Finish()
+			return res, fmt.Errorf("step %d: %w", res.Done+1, err)
+		}
+		res.StepSeconds += time.Since(t0).Seconds()
+		res.Done++
+		res.Losses = append(res.Losses, rep.Loss)
+		if p.AfterStep != nil {
+			p.AfterStep(res.Done, rep.Loss)
+		}
+		bar.Update(units(res.Done), rep.Fields...)
+		evalNow := at(p.EvaluateAt, res.Done) || res.Done == p.Total
+		saveNow := at(p.SaveAt, res.Done)
+		if !evalNow && !saveNow {
+			continue
+		}
+		resume := bar.Pause() // evaluations and checkpoints are not training speed
+		if evalNow {
+			if err := evaluate(); err != nil {
+				_ = bar.Finish()
+				return res, err
+			}
+		}
+		if saveNow {
+			if err := save(); err != nil {
+				_ = bar.Finish()
+				return res, err
+			}
+		}
+		resume()
+	}
+	if err := bar.Finish(); err != nil {
+		return res, err
+	}
+	res.Seconds = seconds()
+	return res, save()
+}

@@ -1,0 +1,68 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"torchlab/internal/metrics"
+)
+
+// OpenMetrics opens a run's metrics.csv. A fresh run replaces the file. A
+// resumed run keeps the rows up to and including the checkpoint's step
+// (column stepColumn) and appends after them: a run killed after writing
+// rows but before its next checkpoint wrote rows the resumed run writes
+// again, and each must appear once.
+func OpenMetrics(path string, header []string, stepColumn string, resume bool, resumeAt int) (*metrics.Writer, error) {
+	if !resume {
+		return metrics.Create(path, header, false)
+	}
+	// Create checks the header and drops a row cut short by a crash.
+	w, err := metrics.Create(path, header, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	if err := dropRowsAfter(path, stepColumn, resumeAt); err != nil {
+		return nil, fmt.Errorf("resume %s: %w", path, err)
+	}
+	return metrics.Create(path, header, true)
+}
+
+// dropRowsAfter rewrites path without the rows whose step is beyond step.
+func dropRowsAfter(path, stepColumn string, step int) error {
+	t, err := metrics.Read(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	w, err := metrics.Create(tmp, t.Header, false)
+	if err != nil {
+		return err
+	}
+	for row, rec := range t.Rows {
+		s, err := t.Float(stepColumn, row)
+		if err != nil {
+			return errors.Join(err, w.Close(), os.Remove(tmp))
+		}
+		if int(s) > step {
+			continue
+		}
+		vals := make([]any, len(rec))
+		for i, v := range rec {
+			vals[i] = v
+		}
+		if err := w.Write(vals...); err != nil {
+			return errors.Join(err, w.Close(), os.Remove(tmp))
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,210 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"torchlab/internal/metrics"
+)
+
+// fakeTask records what the loop asks of it; its loss is a function of the
+// step, like a deterministic training run's.
+type fakeTask struct {
+	calls  []string
+	failAt int // Step fails at this step (0: never)
+}
+
+func (f *fakeTask) Step(step int) (StepReport, error) {
+	if f.failAt > 0 && step == f.failAt {
+		return StepReport{}, errors.New("boom")
+	}
+	f.calls = append(f.calls, fmt.Sprintf("step %d", step))
+	return StepReport{Loss: 1 / float64(step+1)}, nil
+}
+
+func (f *fakeTask) Evaluate(done int) error {
+	f.calls = append(f.calls, fmt.Sprintf("eval %d", done))
+	return nil
+}
+
+func (f *fakeTask) Save(done int, _ float64) error {
+	f.calls = append(f.calls, fmt.Sprintf("save %d", done))
+	return nil
+}
+
+func TestRunCadence(t *testing.T) {
+	tests := []struct {
+		name string
+		plan Plan
+		want string
+	}{
+		{"evaluate every 2, save every 3, end", Plan{Total: 5, EvaluateAt: Every(2), SaveAt: Every(3)},
+			"step 0,step 1,eval 2,step 2,save 3,step 3,eval 4,step 4,eval 5,save 5"},
+		{"evaluate first (fresh run)", Plan{Total: 2, EvaluateFirst: true, EvaluateAt: Every(1), SaveAt: Every(1)},
+			"eval 0,save 0,step 0,eval 1,save 1,step 1,eval 2,save 2"},
+		{"resumed: no first evaluation", Plan{Start: 1, Total: 2, EvaluateFirst: true},
+			"step 1,eval 2,save 2"},
+		{"stop early saves its place", Plan{Total: 5, Stop: 2, EvaluateAt: Every(4)},
+			"step 0,step 1,save 2"},
+		{"eval and save at one step: evaluate first, save once", Plan{Total: 2, EvaluateAt: Every(2), SaveAt: Every(2)},
+			"step 0,step 1,eval 2,save 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f fakeTask
+			res, err := Run(context.Background(), tt.plan, &f, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(f.calls, ","); got != tt.want {
+				t.Errorf("calls\n got %s\nwant %s", got, tt.want)
+			}
+			stop := tt.plan.Total
+			if tt.plan.Stop > 0 {
+				stop = tt.plan.Stop
+			}
+			if res.Done != stop || res.Interrupted || len(res.Losses) != stop-tt.plan.Start {
+				t.Errorf("result %+v", res)
+			}
+		})
+	}
+}
+
+// cancelAfter is a context that is cancelled once n steps have run.
+func TestRunInterruptSaves(t *testing.T) {
+	var f fakeTask
+	ctx, cancel := context.WithCancel(context.Background())
+	plan := Plan{Total: 10, EvaluateAt: Every(5), AfterStep: func(done int, _ float64) {
+		if done == 3 {
+			cancel()
+		}
+	}}
+	res, err := Run(ctx, plan, &f, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || res.Done != 3 || f.calls[len(f.calls)-1] != "save 3" {
+		t.Errorf("result %+v, calls %v: want interrupted after step 3 with a checkpoint", res, f.calls)
+	}
+}
+
+func TestRunStepErrorNamesStep(t *testing.T) {
+	f := fakeTask{failAt: 2}
+	_, err := Run(context.Background(), Plan{Total: 5}, &f, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "step 3") || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("err = %v, want it to name step 3 and the cause", err)
+	}
+}
+
+func TestOpenMetricsDropsRowsAfterCheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "metrics.csv")
+	header := []string{"step", "split", "loss"}
+	w, err := OpenMetrics(path, header, "step", false, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []int{0, 2, 4, 6} {
+		if err := w.Write(s, "test", 1.5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	// A crash cut the last row short.
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("8,te")
+	f.Close()
+	// The checkpoint was at step 4: rows 6 and 8 are redone by the resumed run.
+	w, err = OpenMetrics(path, header, "step", true, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(6, "test", 2.5); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	tab, err := metrics.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, err := tab.Column("step")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(steps, []string{"0", "2", "4", "6"}) {
+		t.Errorf("steps %v, want each of 0 2 4 6 once", steps)
+	}
+}
+
+type fakeConfig struct {
+	Out    string  `json:"out"`
+	LR     float64 `json:"lr"`
+	Epochs int     `json:"epochs"`
+	Resume bool    `json:"resume"`
+}
+
+func fakeFlags(c *fakeConfig) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("fake", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.Out, "out", "out", "")
+	fs.Float64Var(&c.LR, "lr", 0.1, "")
+	fs.IntVar(&c.Epochs, "epochs", 5, "")
+	fs.BoolVar(&c.Resume, "resume", false, "")
+	return fs
+}
+
+func TestResumeConfig(t *testing.T) {
+	saved := []byte(`{"out":"old","lr":0.01,"epochs":3,"resume":false}`)
+	tests := []struct {
+		args    []string
+		want    fakeConfig
+		wantErr string
+	}{
+		{[]string{"--resume"}, fakeConfig{Out: "old", LR: 0.01, Epochs: 3, Resume: true}, ""},
+		{[]string{"--resume", "--epochs", "9", "--out", "new"}, fakeConfig{Out: "new", LR: 0.01, Epochs: 9, Resume: true}, ""},
+		{[]string{"--resume", "--lr", "0.01"}, fakeConfig{Out: "old", LR: 0.01, Epochs: 3, Resume: true}, ""}, // same value: fine
+		{[]string{"--resume", "--lr", "0.5"}, fakeConfig{}, "--lr 0.5 (checkpoint: 0.01)"},
+	}
+	for _, tt := range tests {
+		var typedCfg, into fakeConfig
+		typed := fakeFlags(&typedCfg)
+		if err := typed.Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		err := ResumeConfig(typed, fakeFlags(&into), saved, &into, []string{"epochs"})
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "--epochs") {
+				t.Errorf("%v: err = %v, want %q and the list of flags that may change", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		if into != tt.want {
+			t.Errorf("%v: got %+v, want %+v", tt.args, into, tt.want)
+		}
+	}
+}
+
+func TestEpochOrder(t *testing.T) {
+	a, b, c := EpochOrder(1, 0, 100), EpochOrder(1, 0, 100), EpochOrder(1, 1, 100)
+	if !slices.Equal(a, b) || slices.Equal(a, c) {
+		t.Error("the order must be a function of seed and epoch, and differ between epochs")
+	}
+	s := slices.Clone(a)
+	slices.Sort(s)
+	for i, v := range s {
+		if v != i {
+			t.Fatal("not a permutation")
+		}
+	}
+}
