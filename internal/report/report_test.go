@@ -345,3 +345,20 @@ func TestWriteBrokenSummary(t *testing.T) {
 		}
 	}
 }
+
+// The shared training loop's keys read in words with their units.
+func TestCommonResultKeysInWords(t *testing.T) {
+	for key, want := range map[string]string{
+		"peak_rss_mib": "peak memory (RSS)", "rss_mib_epoch_2": "memory after epoch 2", "steps_per_second": "training speed (steps/s)",
+	} {
+		if got := resultLabel(key); got != want {
+			t.Errorf("resultLabel(%s) = %q, want %q", key, got, want)
+		}
+	}
+	if got := resultValue("rss_mib_last_eval", 2048); got != "2.0 GiB" {
+		t.Errorf("2048 MiB reads %q, want 2.0 GiB", got)
+	}
+	if got := resultValue("peak_rss_mib", 341.4); got != "341 MiB" {
+		t.Errorf("341.4 MiB reads %q", got)
+	}
+}

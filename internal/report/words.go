@@ -89,6 +89,12 @@ var resultNames = map[string]setting{
 	"images_per_second":                   {"training speed (images/s)", sig3},
 	"train_iterations_per_second":         {"training speed (iterations/s)", sig3},
 	"peak_rss_mb":                         {"peak memory (RSS)", megabytes},
+	"peak_rss_mib":                        {"peak memory (RSS)", mebibytes},
+	"rss_mib":                             {"memory at the end", mebibytes},
+	"rss_mib_first_eval":                  {"memory at the first evaluation", mebibytes},
+	"rss_mib_last_eval":                   {"memory at the last evaluation", mebibytes},
+	"steps_per_second":                    {"training speed (steps/s)", sig3},
+	"step_seconds":                        {"time in optimiser steps", seconds},
 	"rss_mb_first_eval":                   {"memory at the first evaluation", megabytes},
 	"rss_mb_last_eval":                    {"memory at the last evaluation", megabytes},
 	"knn_test_accuracy":                   {"5-NN pixel classifier on real test images", pct1},
@@ -127,6 +133,9 @@ func resultLabel(key string) string {
 	if n, ok := strings.CutPrefix(key, "rss_mb_epoch_"); ok {
 		return "memory after epoch " + n
 	}
+	if n, ok := strings.CutPrefix(key, "rss_mib_epoch_"); ok {
+		return "memory after epoch " + n
+	}
 	return strings.ReplaceAll(key, "_", " ")
 }
 
@@ -137,6 +146,9 @@ func resultValue(key string, v float64) string {
 	}
 	if strings.HasPrefix(key, "rss_mb_") {
 		return megabytes(v)
+	}
+	if strings.HasPrefix(key, "rss_mib_") {
+		return mebibytes(v)
 	}
 	return sig4(v)
 }
@@ -299,6 +311,14 @@ func megabytes(v any) string {
 		return significant(f/1000, 2) + " GB"
 	}
 	return strconv.FormatFloat(math.Round(f), 'f', 0, 64) + " MB"
+}
+
+func mebibytes(v any) string {
+	f, _ := asFloat(v)
+	if f >= 1024 {
+		return significant(f/1024, 2) + " GiB"
+	}
+	return strconv.FormatFloat(math.Round(f), 'f', 0, 64) + " MiB"
 }
 
 func seconds(v any) string {
