@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+
+	"torchlab/datasets"
+	"torchlab/internal/cli"
+	"torchlab/models/vae"
+)
+
+// Config is the train subcommand's configuration; the checkpoint stores it.
+type Config struct {
+	cli.Common
+	Arch         string  `json:"arch"`
+	Epochs       int     `json:"epochs"`
+	BatchSize    int     `json:"batch_size"`
+	LR           float64 `json:"lr"`
+	ZDim         int64   `json:"z_dim"`
+	Beta         float64 `json:"beta"`
+	ImageSize    int     `json:"image_size"`
+	Crop         int     `json:"crop"`
+	EvalEvery    int     `json:"eval_every"`
+	SaveEvery    int     `json:"save_every"`
+	Class        string  `json:"class"`
+	TestFraction float64 `json:"test_fraction"`
+	SkipBad      bool    `json:"skip_bad"`
+	CacheDir     string  `json:"cache_dir"`
+	Limit        int     `json:"limit"`
+	Workers      int     `json:"workers"`
+	Conditional  bool    `json:"conditional"`
+	KLWarmup     int     `json:"kl_warmup"`
+	FreeBits     float64 `json:"free_bits"`
+
+	// afterStep, when set (tests), is called after every optimiser step.
+	afterStep func(step int64, loss float64)
+}
+
+func (c Config) check() error {
+	if c.Epochs < 1 || c.BatchSize < 2 || !(c.LR > 0) || !(c.Beta >= 0) || c.EvalEvery < 0 || c.SaveEvery < 1 ||
+		c.KLWarmup < 0 || c.FreeBits < 0 || c.Limit < 0 {
+		return fmt.Errorf("invalid flags: need epochs >= 1, batch size >= 2, lr > 0, beta >= 0, save-every >= 1 and non-negative eval-every, kl-warmup, free-bits, limit (have %+v)", c)
+	}
+	if _, err := datasets.ParseClass(c.Class); err != nil {
+		return err
+	}
+	return c.modelConfig().WithDefaults().Check()
+}
+
+// dataOptions is how training and redrawing load the galaxies: the same
+// settings give the same split and the same cached tensors.
+func (c Config) dataOptions() dataOptions {
+	return dataOptions{DataDir: c.DataDir, CacheDir: c.CacheDir, Crop: c.Crop, Size: c.ImageSize,
+		Workers: c.Workers, SkipBad: c.SkipBad, Limit: c.Limit, TestFraction: c.TestFraction, Seed: c.Seed,
+		Conditional: c.Conditional}
+}
+
+// modelConfig is the model part of the run's configuration.
+func (c Config) modelConfig() vae.Config {
+	return vae.Config{Arch: c.Arch, ZDim: c.ZDim, ImageSize: int64(c.ImageSize), Conditional: c.Conditional,
+		NumClasses: datasets.NumClasses}
+}
+
+// metricsHeader is metrics.csv's header: one row per evaluation and split;
+// loss = recon + beta*kl (train: averaged over the steps since the last row,
+// with the beta of each step), seconds = training time so far.
+var metricsHeader = []string{"epoch", "step", "split", "loss", "recon", "kl", "beta", "seconds"}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"fmt"
+	"log"
+	"path/filepath"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/datasets"
+	"torchlab/models/vae"
+	"torchlab/plots"
+	"torchlab/torch/tensors"
+)
+
+// classSampler generates images of a class.
+type classSampler struct {
+	name string
+	gen  func(class datasets.Class, n int64) (*ts.Tensor, error) // probabilities [n, 3, S, S]
+}
+
+// samplers are the ways this model can generate a class: always sampling
+// around the class's region of latent space (a diagonal Gaussian fitted to
+// the encoder means of its training images); for a conditional model also
+// the prior N(0, I) decoded with the class.
+func samplers(m *vae.VAE, d *galaxyData, trainMu []float32) []classSampler {
+	z := int(m.Config.ZDim)
+	decode := func(zs *ts.Tensor, class datasets.Class) (*ts.Tensor, error) {
+		var cond *ts.Tensor
+		if m.Config.Conditional {
+			cls := make([]int64, zs.MustSize()[0])
+			for i := range cls {
+				cls[i] = int64(class)
+			}
+			var err error
+			if cond, err = vae.OneHot(cls, datasets.NumClasses); err != nil {
+				return nil, err
+			}
+			defer cond.MustDrop()
+		}
+		logits, err := m.Decode(zs, cond, false)
+		if err != nil {
+			return nil, err
+		}
+		return logits.MustSigmoid(true), nil
+	}
+	region := classSampler{name: "latent region", gen: func(class datasets.Class, n int64) (*ts.Tensor, error) {
+		var rows []float32
+		k := 0
+		for i, c := range d.trainY {
+			if datasets.Class(c) == class {
+				rows = append(rows, trainMu[i*z:(i+1)*z]...)
+				k++
+			}
+		}
+		g, err := vae.FitDiagGaussian(rows, k, z)
+		if err != nil {
+			return nil, fmt.Errorf("class %s: %w", class, err)
+		}
+		zs, err := g.Sample(n)
+		if err != nil {
+			return nil, err
+		}
+		defer zs.MustDrop()
+		return decode(zs, class)
+	}}
+	out := []classSampler{region}
+	if m.Config.Conditional {
+		out = append(out, classSampler{name: "cvae prior", gen: func(class datasets.Class, n int64) (*ts.Tensor, error) {
+			zs := ts.MustRandn([]int64{n, m.Config.ZDim}, gotch.Float, gotch.CPU)
+			defer zs.MustDrop()
+			return decode(zs, class)
+		}})
+	}
+	return out
+}
+
+// drawSamples draws generated images of the chosen class beside training
+// originals of it, the same for every class, and measures how often a
+// nearest-neighbour classifier on the training pixels assigns each sample
+// to the class it was generated for.
+func drawSamples(out string, m *vae.VAE, d *galaxyData, trainMu []float32, class datasets.Class, res map[string]float64) ([]string, error) {
+	gens := samplers(m, d, trainMu)
+	originals := func(c datasets.Class, n int) ([]plots.Image, error) {
+		var idx []int64
+		for i, y := range d.trainY {
+			if datasets.Class(y) == c && len(idx) < n {
+				idx = append(idx, int64(i))
+			}
+		}
+		if len(idx) == 0 {
+			return nil, nil
+		}
+		xb, _, err := d.batch(d.trainX, nil, idx)
+		if err != nil {
+			return nil, err
+		}
+		defer xb.MustDrop()
+		return toImages(xb)
+	}
+	// The chosen class: a row of originals, then a row per sampler.
+	orig, err := originals(class, samplesPerRow)
+	if err != nil {
+		return nil, err
+	}
+	if len(orig) == 0 {
+		return nil, fmt.Errorf("class %s has no training images to sample around", class)
+	}
+	rows, labels := [][]plots.Image{orig}, []string{"originals"}
+	for _, g := range gens {
+		for r := range 2 {
+			p, err := g.gen(class, samplesPerRow)
+			if err != nil {
+				return nil, err
+			}
+			img, err := toImages(p)
+			p.MustDrop()
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, img)
+			labels = append(labels, fmt.Sprintf("%s %d", g.name, r+1))
+		}
+	}
+	if err := plots.ImageGrid(filepath.Join(out, figSamples), fmt.Sprintf("Class %s: training originals and generated samples", class), rows, labels); err != nil {
+		return nil, err
+	}
+	// Every class: 4 originals then 4 samples of each sampler in one row.
+	rows, labels = nil, nil
+	for c := datasets.Class(0); c < datasets.NumClasses; c++ {
+		row, err := originals(c, 4)
+		if err != nil {
+			return nil, err
+		}
+		if len(row) < 2 {
+			continue // too few images to fit a Gaussian
+		}
+		for _, g := range gens {
+			p, err := g.gen(c, 4)
+			if err != nil {
+				return nil, err
+			}
+			img, err := toImages(p)
+			p.MustDrop()
+			if err != nil {
+				return nil, err
+			}
+			row = append(row, img...)
+		}
+		rows = append(rows, row)
+		labels = append(labels, c.String())
+	}
+	title := "Per class: up to 4 originals, then 4 samples from the latent region"
+	if m.Config.Conditional {
+		title += ", then 4 from the CVAE prior"
+	}
+	if err := plots.ImageGrid(filepath.Join(out, figSamplesAll), title, rows, labels); err != nil {
+		return nil, err
+	}
+	return sampleAgreement(d, gens, res)
+}
+
+// knnK is the number of neighbours of the pixel-space classifier that
+// judges generated samples.
+const knnK = 5
+
+// sampleAgreement generates 32 images per class (classes with at least 2
+// training images) with each sampler and reports the fraction that a 5-NN
+// classifier on the training pixels assigns to the requested class; as a
+// yardstick, also that classifier's accuracy on the real test images.
+func sampleAgreement(d *galaxyData, gens []classSampler, res map[string]float64) ([]string, error) {
+	train := d.trainX.MustFlatten(1, -1, false) // [N, D]
+	defer train.MustDrop()
+	var notes []string
+	if d.nTest > 0 {
+		test := d.testX.MustFlatten(1, -1, false)
+		acc, err := knnAgreement(train, d.trainY, test, d.testY)
+		test.MustDrop()
+		if err != nil {
+			return nil, err
+		}
+		res["knn_test_accuracy"] = acc
+		notes = append(notes, fmt.Sprintf("%d-NN pixel classifier accuracy on real test images: %.3f", knnK, acc))
+	}
+	counts := datasets.ClassCounts(classesOf(d.trainY))
+	for _, g := range gens {
+		var hits, total float64
+		for c := datasets.Class(0); c < datasets.NumClasses; c++ {
+			if counts[c] < 2 {
+				continue
+			}
+			p, err := g.gen(c, 32)
+			if err != nil {
+				return nil, err
+			}
+			q := p.MustFlatten(1, -1, true)
+			want := make([]int64, 32)
+			for i := range want {
+				want[i] = int64(c)
+			}
+			agree, err := knnAgreement(train, d.trainY, q, want)
+			q.MustDrop()
+			if err != nil {
+				return nil, err
+			}
+			hits += 32 * agree
+			total += 32
+		}
+		key := "samples_knn_agreement_" + map[string]string{"latent region": "latent_region", "cvae prior": "cvae_prior"}[g.name]
+		res[key] = hits / total
+		notes = append(notes, fmt.Sprintf("samples (%s) classified as their class by %d-NN: %.3f", g.name, knnK, hits/total))
+	}
+	for _, n := range notes {
+		log.Print(n)
+	}
+	return notes, nil
+}
+
+// knnAgreement classifies the rows of query by majority vote of their knnK
+// nearest training rows (Euclidean, ties to the nearest) and returns the
+// fraction equal to want.
+func knnAgreement(train *ts.Tensor, trainY []int64, query *ts.Tensor, want []int64) (float64, error) {
+	hits := 0
+	n := query.MustSize()[0]
+	for start := int64(0); start < n; start += 128 {
+		size := min(128, n-start)
+		q := query.MustNarrow(0, start, size, false)
+		dist := ts.MustCdist(q, train, 2, nil) // [size, N]
+		q.MustDrop()
+		vals, idx := dist.MustTopk(knnK, 1, false, true, true)
+		vals.MustDrop()
+		nn, err := tensors.Int64s(idx)
+		idx.MustDrop()
+		if err != nil {
+			return 0, err
+		}
+		for i := range size {
+			votes := map[int64]int{}
+			best, bestVotes := int64(-1), 0
+			for k := range int64(knnK) {
+				c := trainY[nn[i*knnK+k]]
+				votes[c]++
+				if votes[c] > bestVotes {
+					best, bestVotes = c, votes[c]
+				}
+			}
+			if best == want[start+i] {
+				hits++
+			}
+		}
+	}
+	return float64(hits) / float64(n), nil
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/models/vae"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
+)
+
+// stepStats are one step's (or one evaluation's) batch-averaged losses.
+type stepStats struct{ loss, recon, kl float64 }
+
+// trainStep runs one optimiser step on the training images at idx; every
+// tensor it makes is freed when it returns.
+func (t *trainer) trainStep(idx []int64, beta float64) (stepStats, error) {
+	x, cond, err := t.data.batch(t.data.trainX, t.data.trainCond, idx)
+	if err != nil {
+		return stepStats{}, err
+	}
+	defer x.MustDrop()
+	if cond != nil {
+		defer cond.MustDrop()
+	}
+	if err := t.opt.ZeroGrad(); err != nil {
+		return stepStats{}, err
+	}
+	logits, mu, logvar, err := t.model.Forward(x, cond, nil, true)
+	if err != nil {
+		return stepStats{}, err
+	}
+	defer logits.MustDrop()
+	defer mu.MustDrop()
+	defer logvar.MustDrop()
+	loss, nll, kl, err := vae.Loss(logits, x, mu, logvar, beta, t.cfg.FreeBits)
+	if err != nil {
+		return stepStats{}, err
+	}
+	defer loss.MustDrop()
+	defer nll.MustDrop()
+	defer kl.MustDrop()
+	if err := loss.Backward(); err != nil {
+		return stepStats{}, fmt.Errorf("backward: %w", err)
+	}
+	if err := t.opt.Step(); err != nil {
+		return stepStats{}, err
+	}
+	return readStats(loss, nll, kl)
+}
+
+func readStats(loss, nll, kl *ts.Tensor) (stepStats, error) {
+	var s stepStats
+	var err error
+	for _, p := range []struct {
+		dst *float64
+		t   *ts.Tensor
+	}{{&s.loss, loss}, {&s.recon, nll}, {&s.kl, kl}} {
+		if *p.dst, err = tensors.Scalar(p.t); err != nil {
+			return s, err
+		}
+	}
+	if math.IsNaN(s.loss) || math.IsInf(s.loss, 0) {
+		return s, fmt.Errorf("loss is %v (recon %v, kl %v): training diverged; try a smaller --lr", s.loss, s.recon, s.kl)
+	}
+	return s, nil
+}
+
+// evaluate averages the loss terms over all images of x in eval mode (one
+// sample of z per image, as in training), with beta on the KL.
+func evaluate(m *vae.VAE, x, cond *ts.Tensor, beta float64, batch int) (stepStats, error) {
+	n := x.MustSize()[0]
+	var sum stepStats
+	err := torchrt.NoGrad(func() error {
+		for start := int64(0); start < n; start += int64(batch) {
+			size := min(int64(batch), n-start)
+			xb := x.MustNarrow(0, start, size, false)
+			var cb *ts.Tensor
+			if cond != nil {
+				cb = cond.MustNarrow(0, start, size, false)
+			}
+			s, err := evalBatch(m, xb, cb, beta)
+			xb.MustDrop()
+			if cb != nil {
+				cb.MustDrop()
+			}
+			if err != nil {
+				return err
+			}
+			w := float64(size) / float64(n)
+			sum.loss += w * s.loss
+			sum.recon += w * s.recon
+			sum.kl += w * s.kl
+		}
+		return nil
+	})
+	return sum, err
+}
+
+func evalBatch(m *vae.VAE, x, cond *ts.Tensor, beta float64) (stepStats, error) {
+	logits, mu, logvar, err := m.Forward(x, cond, nil, false)
+	if err != nil {
+		return stepStats{}, err
+	}
+	defer logits.MustDrop()
+	defer mu.MustDrop()
+	defer logvar.MustDrop()
+	loss, nll, kl, err := vae.Loss(logits, x, mu, logvar, beta, 0)
+	if err != nil {
+		return stepStats{}, err
+	}
+	defer loss.MustDrop()
+	defer nll.MustDrop()
+	defer kl.MustDrop()
+	return readStats(loss, nll, kl)
+}
+
+// runningMean averages step statistics, weighting each step equally.
+type runningMean struct {
+	sum  stepStats
+	n    int
+	beta float64 // of the last step
+}
+
+func (r *runningMean) add(s stepStats, beta float64) {
+	r.sum.loss += s.loss
+	r.sum.recon += s.recon
+	r.sum.kl += s.kl
+	r.n++
+	r.beta = beta
+}
+
+func (r *runningMean) mean() stepStats {
+	n := float64(r.n)
+	return stepStats{r.sum.loss / n, r.sum.recon / n, r.sum.kl / n}
+}
+
+// betaAt is the KL weight at a step: beta, or with warm-up epochs a linear
+// ramp from beta/(warmup steps) at the first step to beta.
+func betaAt(step, perEpoch int64, beta float64, warmupEpochs int) float64 {
+	if warmupEpochs <= 0 {
+		return beta
+	}
+	ramp := float64(step+1) / float64(int64(warmupEpochs)*perEpoch)
+	return beta * math.Min(1, ramp)
+}
+
+// stepsPerEpoch counts batches; a last batch of one image is dropped
+// because BatchNorm cannot train on it.
+func stepsPerEpoch(n, batch int) int64 {
+	steps := n / batch
+	if n%batch >= 2 {
+		steps++
+	}
+	return int64(max(steps, 1))
+}
+
+// batchIndices returns the training indices of batch b of an epoch.
+func batchIndices(order []int, b int64, batch int) []int64 {
+	start := int(b) * batch
+	end := min(start+batch, len(order))
+	idx := make([]int64, end-start)
+	for i := range idx {
+		idx[i] = int64(order[start+i])
+	}
+	return idx
+}
