@@ -9,7 +9,6 @@ import (
 	"torchlab/internal/cli"
 	"torchlab/internal/train"
 	"torchlab/models/charlstm"
-	"torchlab/torch/checkpoint"
 )
 
 const defaultOut = "out/lstm-tweets"
@@ -91,20 +90,9 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 		return nil, fmt.Errorf("train: unexpected arguments %q", fs.Args())
 	}
 	if cfg.Resume {
-		dir := checkpointDir(cfg.Out)
-		if !checkpoint.Exists(dir) {
-			return nil, fmt.Errorf("--resume: no checkpoint in %s", dir)
-		}
-		meta, err := checkpoint.ReadMeta(dir)
-		if err != nil {
-			return nil, err
-		}
 		saved := &trainConfig{Model: charlstm.DefaultConfig()}
-		fresh, err := trainFlags(saved, io.Discard)
-		if err != nil {
-			return nil, err
-		}
-		if err := train.ResumeConfig(fs, fresh, meta.Config, saved, resumeMayChange); err != nil {
+		flags := func(c *trainConfig) (*pflag.FlagSet, error) { return trainFlags(c, io.Discard) }
+		if err := train.Resume(fs, checkpointDir(cfg.Out), saved, flags, resumeMayChange); err != nil {
 			return nil, err
 		}
 		saved.Resume = true

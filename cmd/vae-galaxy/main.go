@@ -27,7 +27,6 @@ import (
 	"torchlab/datasets"
 	"torchlab/internal/cli"
 	"torchlab/internal/train"
-	"torchlab/torch/checkpoint"
 )
 
 // Each libtorch call must come from one OS thread (see torch/torchrt).
@@ -84,20 +83,9 @@ func parseTrain(args []string, stderr io.Writer) (Config, error) {
 		c.Out = "out/vae-galaxy/" + c.Arch
 	}
 	if c.Resume {
-		dir := filepath.Join(c.Out, "checkpoint")
-		if !checkpoint.Exists(dir) {
-			return c, fmt.Errorf("--resume: no checkpoint in %s", dir)
-		}
-		meta, err := checkpoint.ReadMeta(dir)
-		if err != nil {
-			return c, err
-		}
 		var saved Config
-		fresh, err := trainFlags(&saved, io.Discard)
-		if err != nil {
-			return c, err
-		}
-		if err := train.ResumeConfig(fs, fresh, meta.Config, &saved, resumeMayChange); err != nil {
+		flags := func(c *Config) (*pflag.FlagSet, error) { return trainFlags(c, io.Discard) }
+		if err := train.Resume(fs, filepath.Join(c.Out, "checkpoint"), &saved, flags, resumeMayChange); err != nil {
 			return c, err
 		}
 		saved.Resume, saved.Out = true, c.Out

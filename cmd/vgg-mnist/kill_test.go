@@ -2,17 +2,13 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"torchlab/internal/crashtest"
 )
 
-func TestMain(m *testing.M) {
-	crashtest.AsCommand(main)
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { crashtest.Main(m, main) }
 
 // TestKillResumeMetricsOnce kills a run with SIGKILL after it wrote
 // evaluations beyond its last checkpoint, resumes it, and finds every

@@ -16,7 +16,6 @@ import (
 
 	"torchlab/internal/cli"
 	"torchlab/internal/train"
-	"torchlab/torch/checkpoint"
 )
 
 // libtorch's grad mode and gotch's last error are per OS thread.
@@ -88,14 +87,13 @@ func parseTrain(args []string) (config, error) {
 	if !cfg.Resume {
 		return cfg, nil
 	}
-	meta, err := checkpoint.ReadMeta(cfg.checkpointDir())
-	if err != nil {
-		return cfg, fmt.Errorf("--resume: %w", err)
-	}
 	saved := defaultConfig()
-	fresh := newFlagSet("train")
-	saved.addFlags(fresh)
-	if err := train.ResumeConfig(fs, fresh, meta.Config, &saved, resumeMayChange); err != nil {
+	flags := func(c *config) (*pflag.FlagSet, error) {
+		fs := newFlagSet("train")
+		c.addFlags(fs)
+		return fs, nil
+	}
+	if err := train.Resume(fs, cfg.checkpointDir(), &saved, flags, resumeMayChange); err != nil {
 		return cfg, err
 	}
 	saved.Resume = true

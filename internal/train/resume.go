@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"torchlab/torch/checkpoint"
 )
 
 // AlwaysMayChange are the flags a resumed run of any command may change:
@@ -63,4 +65,23 @@ func MayChangeList(mayChange []string) string {
 		}
 	}
 	return strings.Join(names, ", ")
+}
+
+// Resume is ResumeConfig for the checkpoint in dir: into (a default
+// configuration) becomes the saved one, with the typed flags in mayChange
+// applied. newFlags registers the command's flags on a new FlagSet bound
+// to its argument.
+func Resume[C any](typed *pflag.FlagSet, dir string, into *C, newFlags func(*C) (*pflag.FlagSet, error), mayChange []string) error {
+	if !checkpoint.Exists(dir) {
+		return fmt.Errorf("--resume: no checkpoint in %s", dir)
+	}
+	meta, err := checkpoint.ReadMeta(dir)
+	if err != nil {
+		return fmt.Errorf("--resume: %w", err)
+	}
+	fresh, err := newFlags(into)
+	if err != nil {
+		return err
+	}
+	return ResumeConfig(typed, fresh, meta.Config, into, mayChange)
 }
