@@ -362,3 +362,20 @@ func TestCommonResultKeysInWords(t *testing.T) {
 		t.Errorf("341.4 MiB reads %q", got)
 	}
 }
+
+// A run on the bundled sample says so: its numbers are not the full data's.
+func TestRunLineNamesTheData(t *testing.T) {
+	for _, tt := range []struct {
+		data *DataSource
+		want string
+	}{
+		{&DataSource{Sample: true, FoundBy: "bundled sample"}, "Data: the bundled sample"},
+		{&DataSource{FoundBy: "../shared/data"}, "Data: the full data set (found by ../shared/data)"},
+	} {
+		w := &writer{res: &Result{}}
+		w.runLine(&Run{Summary: &Summary{Command: "x", Data: tt.data}})
+		if got := w.b.String(); !strings.Contains(got, tt.want) {
+			t.Errorf("run line %q, want it to contain %q", got, tt.want)
+		}
+	}
+}

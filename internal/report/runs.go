@@ -28,6 +28,13 @@ type Run struct {
 	Problems []string
 }
 
+// DataSource is where a run's data came from (datasets.Source).
+type DataSource struct {
+	Dir     string `json:"dir"`
+	FoundBy string `json:"found_by"`
+	Sample  bool   `json:"sample"`
+}
+
 // Summary is summary.json as every training command writes it (run.Summary);
 // the configuration is kept as raw JSON because each command has its own.
 type Summary struct {
@@ -36,6 +43,7 @@ type Summary struct {
 	Finished time.Time          `json:"finished"`
 	Seconds  float64            `json:"seconds"`
 	Config   json.RawMessage    `json:"config"`
+	Data     *DataSource        `json:"data"`
 	Results  map[string]float64 `json:"results"`
 	Notes    []string           `json:"notes"`
 }

@@ -163,6 +163,12 @@ func (w *writer) runLine(r *Run) {
 		w.p(" in all (the last session resumed from a checkpoint)")
 	}
 	w.p(".")
+	switch d := s.Data; {
+	case d != nil && d.Sample:
+		w.p(" Data: the bundled sample (`datasets/sample/`, a small part of the full data set), as on a fresh clone.")
+	case d != nil && d.FoundBy != "":
+		w.p(" Data: the full data set (found by %s).", d.FoundBy)
+	}
 	if len(s.Notes) > 0 {
 		notes := make([]string, len(s.Notes))
 		for i, n := range s.Notes {
