@@ -34,7 +34,7 @@ for r in $(seq 1 "$rounds"); do
 		--test "$tmp/test.csv" --iterations "$iters" --eval-every "$((iters + 1))" \
 		--train-sample 200 --threads "$threads" --blas-threads 1 --out "$tmp/out" 2> "$tmp/go.log" ||
 		{ cat "$tmp/go.log" >&2; exit 1; }
-	go_its=$(/usr/bin/python3 -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["results"]["train_iterations_per_second"])' "$tmp/out/summary.json")
+	go_its=$(/usr/bin/python3 -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["results"]["steps_per_second"])' "$tmp/out/summary.json")
 	printf '%-8s %5s %10s %14.0f\n' go "$r" "$go_its" "$(echo "$(cat "$tmp/go.rss") / 1024" | bc -l)"
 
 	OPENBLAS_NUM_THREADS=1 /usr/bin/time -f '%M' -o "$tmp/py.rss" /usr/bin/python3 scripts/reference/lstm_tweets.py bench \
