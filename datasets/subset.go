@@ -54,3 +54,63 @@ func SplitTrainTest(n int, testFraction float64, seed int64) (train, test []int,
 	slices.Sort(train)
 	return train, test, nil
 }
+
+// ValCount is the size of a validation split of fraction of n examples,
+// round(fraction*n).
+func ValCount(n int, fraction float64) (int, error) {
+	if !(fraction >= 0 && fraction < 1) {
+		return 0, fmt.Errorf("validation fraction %v must be in [0, 1)", fraction)
+	}
+	return int(math.Round(fraction * float64(n))), nil
+}
+
+// StratifiedSplit deterministically splits the examples 0..len(labels)-1
+// into train and validation indices, exactly valCount of them validation,
+// stratified by label: each class gives floor or ceil of its share
+// valCount*classSize/len(labels) (the largest remainders get the ceil, ties
+// to the smaller label). Both are returned sorted. The same labels, count
+// and seed give the same split.
+func StratifiedSplit(labels []int64, valCount int, seed int64) (train, val []int, err error) {
+	n := len(labels)
+	if valCount < 0 || valCount > n {
+		return nil, nil, fmt.Errorf("stratified split: %d validation examples of %d", valCount, n)
+	}
+	byClass := map[int64][]int{}
+	for i, l := range labels {
+		byClass[l] = append(byClass[l], i)
+	}
+	classes := make([]int64, 0, len(byClass))
+	for c := range byClass {
+		classes = append(classes, c)
+	}
+	slices.Sort(classes)
+
+	// Largest-remainder apportionment of valCount over the classes.
+	take := make([]int, len(classes))
+	rem := make([]int, len(classes)) // remainders in units of 1/n
+	given := 0
+	for k, c := range classes {
+		share := valCount * len(byClass[c])
+		take[k], rem[k] = share/n, share%n
+		given += take[k]
+	}
+	order := make([]int, len(classes))
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rem[b] - rem[a] })
+	for _, k := range order[:valCount-given] {
+		take[k]++
+	}
+
+	rng := rand.New(rand.NewSource(seed))
+	for k, c := range classes {
+		idx := byClass[c]
+		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		val = append(val, idx[:take[k]]...)
+		train = append(train, idx[take[k]:]...)
+	}
+	slices.Sort(train)
+	slices.Sort(val)
+	return train, val, nil
+}

@@ -111,3 +111,90 @@ func TestSplitTrainTest(t *testing.T) {
 		t.Error("seeds 1 and 2 gave the same test set")
 	}
 }
+
+func TestStratifiedSplit(t *testing.T) {
+	// Class sizes 50, 31, 7, 1, 12 in an interleaved order.
+	var labels []int64
+	for c, n := range []int{50, 31, 7, 1, 12} {
+		for range n {
+			labels = append(labels, int64(c))
+		}
+	}
+	labels = append(labels[40:], labels[:40]...)
+	count := map[int64]int{}
+	for _, l := range labels {
+		count[l]++
+	}
+	for _, valCount := range []int{0, 1, 10, 17, 50, len(labels)} {
+		train, val, err := StratifiedSplit(labels, valCount, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(val) != valCount || len(train)+len(val) != len(labels) {
+			t.Fatalf("valCount %d: %d train, %d val of %d", valCount, len(train), len(val), len(labels))
+		}
+		// Disjoint and covering: every index exactly once.
+		all := append(slices.Clone(train), val...)
+		slices.Sort(all)
+		for i, v := range all {
+			if v != i {
+				t.Fatalf("valCount %d: train and val do not partition 0..%d (index %d is %d)", valCount, len(labels)-1, i, v)
+			}
+		}
+		if !slices.IsSorted(train) || !slices.IsSorted(val) {
+			t.Errorf("valCount %d: splits not sorted", valCount)
+		}
+		// Stratified: each class within one of its proportional share.
+		got := map[int64]int{}
+		for _, i := range val {
+			got[labels[i]]++
+		}
+		for c, n := range count {
+			share := float64(valCount) * float64(n) / float64(len(labels))
+			if math.Abs(float64(got[c])-share) >= 1 {
+				t.Errorf("valCount %d: class %d gives %d, share %.2f", valCount, c, got[c], share)
+			}
+		}
+		// Stable for the same seed; another seed draws another split.
+		train2, val2, err := StratifiedSplit(labels, valCount, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(train, train2) || !slices.Equal(val, val2) {
+			t.Errorf("valCount %d: same seed, different split", valCount)
+		}
+		if valCount == 17 {
+			_, val3, _ := StratifiedSplit(labels, valCount, 4)
+			if slices.Equal(val, val3) {
+				t.Errorf("seeds 3 and 4 drew the same validation split")
+			}
+		}
+	}
+	for _, bad := range []int{-1, len(labels) + 1} {
+		if _, _, err := StratifiedSplit(labels, bad, 3); err == nil {
+			t.Errorf("valCount %d: no error", bad)
+		}
+	}
+}
+
+func TestValCount(t *testing.T) {
+	for _, tt := range []struct {
+		n        int
+		fraction float64
+		want     int
+		wantErr  bool
+	}{
+		{60000, 5000.0 / 60000, 5000, false},
+		{5000, 0.05, 250, false},
+		{546, 0.1, 55, false},
+		{100, 0, 0, false},
+		{100, 1, 0, true},
+		{100, -0.1, 0, true},
+		{100, math.NaN(), 0, true},
+	} {
+		got, err := ValCount(tt.n, tt.fraction)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("ValCount(%d, %v) = %d, %v; want %d (error %v)", tt.n, tt.fraction, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
