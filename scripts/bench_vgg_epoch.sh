@@ -11,6 +11,10 @@
 # normalises each image when fetched and a DataLoader with WORKERS worker
 # processes; its time is load + train + eval. Neither counts the interpreter
 # or process start, nor Go's checkpoint and figures after the epoch.
+# PyTorch runs twice per round: plain (the DataLoader, as above) and
+# best-effort (--preloaded: images resized once into one tensor, batches by
+# indexing, what an expert would write); the headline ratio is against
+# best-effort.
 #
 #   scripts/bench_vgg_epoch.sh [rounds]     (default 1 round: Go, PyTorch)
 #
@@ -40,12 +44,15 @@ for r in $(seq 1 "$rounds"); do
   echo "round $r/$rounds: PyTorch" >&2
   "$PY" scripts/reference/vgg_mnist.py epoch --data-dir "$data/mnist" --subset "$subset" \
     --threads "$threads" --workers "$workers" --lr 1e-4 --out "$tmp/py-$r.json"
+  echo "round $r/$rounds: PyTorch best-effort" >&2
+  "$PY" scripts/reference/vgg_mnist.py epoch --data-dir "$data/mnist" --subset "$subset" \
+    --threads "$threads" --preloaded --lr 1e-4 --out "$tmp/best-$r.json"
 done
 
 "$PY" - "$tmp" "$rounds" <<'PYEOF'
 import json, re, statistics, sys
 tmp, rounds = sys.argv[1], int(sys.argv[2])
-go, py = [], []
+go, py, best = [], [], []
 for r in range(1, rounds + 1):
     log = open(f"{tmp}/go-{r}.log").read()
     load = float(re.search(r"loaded in ([0-9.]+)s", log).group(1))
@@ -55,12 +62,16 @@ for r in range(1, rounds + 1):
     p = json.load(open(f"{tmp}/py-{r}.json"))
     py.append({"load": p["load_seconds"], "epoch": p["train_seconds"] + p["eval_seconds"],
                "total": p["seconds"], "test_accuracy": p["test_accuracy"], "images": p["train_images"]})
+    b = json.load(open(f"{tmp}/best-{r}.json"))
+    best.append({"load": b["load_seconds"], "epoch": b["train_seconds"] + b["eval_seconds"],
+                 "total": b["seconds"], "test_accuracy": b["test_accuracy"]})
 med = lambda rs, k: statistics.median(x[k] for x in rs)
 print(f"VGG11 epoch end to end: {py[0]['images']} training images, 10,000 test + "
       f"training-sample evaluation, median of {rounds} alternating runs")
-print(f"{'seconds':24}{'Go (gotch)':>14}{'PyTorch':>14}")
+print(f"{'seconds':24}{'Go (gotch)':>14}{'PyTorch plain':>16}{'PyTorch best':>16}")
 for k, name in [("load", "read data"), ("epoch", "train + evaluate"), ("total", "end to end")]:
-    print(f"{name:24}{med(go, k):>14.1f}{med(py, k):>14.1f}")
-print(f"{'test accuracy':24}{med(go, 'test_accuracy'):>14.4f}{med(py, 'test_accuracy'):>14.4f}")
-print(f"Go / PyTorch epoch time: {med(go, 'total') / med(py, 'total'):.3f}")
+    print(f"{name:24}{med(go, k):>14.1f}{med(py, k):>16.1f}{med(best, k):>16.1f}")
+print(f"{'test accuracy':24}{med(go, 'test_accuracy'):>14.4f}{med(py, 'test_accuracy'):>16.4f}{med(best, 'test_accuracy'):>16.4f}")
+print(f"Go / PyTorch best-effort epoch time: {med(go, 'total') / med(best, 'total'):.3f} "
+      f"(Go / PyTorch plain: {med(go, 'total') / med(py, 'total'):.3f})")
 PYEOF
