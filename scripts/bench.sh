@@ -1,18 +1,45 @@
 #!/usr/bin/env bash
-# Speed of each part against its PyTorch reference, on this machine, in one
-# run. Each bench_*.sh prints its own table; this runs them one after another
-# (never two at once: a benchmark needs the cores to itself).
+# Speed of each part against its PyTorch references (plain and best-effort),
+# on this machine, in one run. Each bench_*.sh prints its own table; this
+# runs them one after another (never two at once: a benchmark needs the
+# cores to itself) and writes all of it, with the machine's facts, to
+# docs/results/bench.md (BENCH_OUT to write elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bin
+out=${BENCH_OUT:-docs/results/bench.md}
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+{
+  echo "# Benchmarks (make bench)"
+  echo
+  echo "Written by \`make bench\` (scripts/bench.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
+  echo
+  echo "| machine | |"
+  echo "|---|---|"
+  echo "| cores | $(nproc) ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')) |"
+  echo "| memory | $(free -g | awk '/Mem:/{print $2}') GiB |"
+  echo "| libtorch | $(/usr/bin/python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo unknown) (Debian) |"
+  echo "| BLAS | $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown) |"
+  echo
+  echo "Each table compares Go with PyTorch written plainly and PyTorch written for speed"
+  echo "(best-effort: data preloaded as tensors, the LSTM with Go's length bucketing); the"
+  echo "headline ratio is against best-effort. Threads as each script says."
+  echo
+} > "$tmp"
 status=0
 for part in vgg vgg_epoch lstm vae; do
   script="scripts/bench_${part}.sh"
-  if [ -f "$script" ]; then
-    echo "== $part =="
-    bash "$script" || { echo "bench $part failed" >&2; status=1; }
-  else
-    echo "== $part: no benchmark yet ($script) =="
+  echo "== $part =="
+  { echo "## $part"; echo; echo '```'; } >> "$tmp"
+  if ! bash "$script" 2>&1 | tee -a "$tmp"; then
+    echo "bench $part failed" >&2
+    echo "(failed)" >> "$tmp"
+    status=1
   fi
+  { echo '```'; echo; } >> "$tmp"
 done
+mkdir -p "$(dirname "$out")"
+cp "$tmp" "$out"
+echo "wrote $out"
 exit $status
