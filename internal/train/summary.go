@@ -16,11 +16,29 @@ type Summary struct {
 	Command  string             `json:"command"`
 	Started  time.Time          `json:"started"`
 	Finished time.Time          `json:"finished"`
-	Seconds  float64            `json:"seconds"`
+	Seconds  float64            `json:"seconds"`      // training time of the whole run, all sessions
+	Wall     float64            `json:"wall_seconds"` // this session, start to finish (WriteSummary)
 	Config   any                `json:"config"`
 	Data     any                `json:"data,omitempty"` // where the data came from (datasets.Source)
+	Seed     int64              `json:"seed"`
+	Split    *Split             `json:"split,omitempty"`
+	Best     *Best              `json:"best,omitempty"` // the best-validation checkpoint
 	Results  map[string]float64 `json:"results"`
 	Notes    []string           `json:"notes,omitempty"`
+	// Commit and Machine are filled by WriteSummary when empty.
+	Commit  string   `json:"git_commit"`
+	Machine *Machine `json:"machine"`
+}
+
+// Split is what a run trained, validated and tested on.
+type Split struct {
+	Train        int     `json:"train"`        // training examples
+	Val          int     `json:"val"`          // validation examples, carved from the training data
+	Test         int     `json:"test"`         // test examples (reported, never used for a choice)
+	ValFraction  float64 `json:"val_fraction"` // of the training data, before the carve
+	ValSeed      int64   `json:"val_seed"`
+	StratifiedBy string  `json:"stratified_by,omitempty"` // "label", "class"
+	TrainEval    string  `json:"train_eval,omitempty"`    // what the "train" rows measure
 }
 
 // CommonResults adds the keys every command's results carry: steps done,
@@ -39,8 +57,19 @@ func CommonResults(res map[string]float64, r Result) {
 	}
 }
 
-// WriteSummary writes s to dir/summary.json.
+// WriteSummary writes s to dir/summary.json, with the git commit and the
+// machine when s does not name them.
 func WriteSummary(dir string, s Summary) error {
+	if s.Commit == "" {
+		s.Commit = GitCommit()
+	}
+	if s.Wall == 0 && !s.Started.IsZero() && !s.Finished.IsZero() {
+		s.Wall = s.Finished.Sub(s.Started).Seconds()
+	}
+	if s.Machine == nil {
+		m := ThisMachine()
+		s.Machine = &m
+	}
 	if err := metrics.WriteJSON(filepath.Join(dir, "summary.json"), s); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}

@@ -2,9 +2,11 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -206,5 +208,75 @@ func TestEpochOrder(t *testing.T) {
 		if v != i {
 			t.Fatal("not a permutation")
 		}
+	}
+}
+
+// TestBestKeepsBestAcrossResume offers evaluations, reopens the selection
+// as a resumed run would, and checks that only strict improvements save.
+func TestBestKeepsBestAcrossResume(t *testing.T) {
+	out := t.TempDir()
+	var saves []int
+	offer := func(b *Best, step int, val float64) {
+		t.Helper()
+		_, err := b.Offer(step, map[string]float64{"val_accuracy": val, "test_accuracy": val - 0.1}, func(dir string) error {
+			saves = append(saves, step)
+			return os.MkdirAll(dir, 0o755)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := OpenBest(out, "val_accuracy", true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer(b, 1, 0.5)
+	offer(b, 2, 0.7)
+	offer(b, 3, 0.7) // a tie keeps step 2
+	offer(b, 4, math.NaN())
+	r, err := OpenBest(out, "val_accuracy", true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Found || r.Step != 2 || r.Value != 0.7 || r.At["test_accuracy"] != 0.7-0.1 {
+		t.Fatalf("resumed best %+v, want step 2 at 0.7", r)
+	}
+	offer(r, 5, 0.6)
+	offer(r, 6, 0.8)
+	if want := []int{1, 2, 6}; !slices.Equal(saves, want) {
+		t.Errorf("saved at steps %v, want %v", saves, want)
+	}
+	res := map[string]float64{}
+	r.Results(res)
+	if res["best_step"] != 6 || res["best_val_accuracy"] != 0.8 {
+		t.Errorf("results %v", res)
+	}
+	if _, err := OpenBest(out, "val_loss", false, true); err == nil {
+		t.Error("resuming with another selection metric: no error")
+	}
+	if f, err := OpenBest(out, "val_accuracy", true, false); err != nil || f.Found {
+		t.Errorf("a fresh run keeps an old best: %+v, %v", f, err)
+	}
+}
+
+func TestSummaryRecordsMachineAndCommit(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteSummary(dir, Summary{Command: "x", Seed: 3, Split: &Split{Train: 9, Val: 1, Test: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Commit  string  `json:"git_commit"`
+		Split   Split   `json:"split"`
+		Machine Machine `json:"machine"`
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Commit == "" || got.Machine.Cores <= 0 || !strings.Contains(got.Machine.Libtorch, ".") || got.Machine.BLAS == "" || got.Split.Val != 1 {
+		t.Errorf("summary.json: %s", raw)
 	}
 }

@@ -1,0 +1,118 @@
+package train
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// Best is the model selection of a run: the step with the best validation
+// metric so far, whose model is kept in <out>/best (a checkpoint without
+// optimiser state) with best.json beside it. The test metrics at that step
+// are recorded for the report; they never choose.
+type Best struct {
+	Metric string             `json:"metric"`           // e.g. "val_accuracy"
+	Higher bool               `json:"higher_is_better"` // accuracy: true; a loss: false
+	Dir    string             `json:"dir"`              // the checkpoint folder
+	Found  bool               `json:"found"`            // a step has been kept
+	Step   int                `json:"step"`
+	Value  float64            `json:"value"`
+	At     map[string]float64 `json:"at,omitempty"` // every metric at that step (val and test)
+}
+
+const bestFile = "best.json"
+
+// BestDir is where a run in out keeps its best checkpoint.
+func BestDir(out string) string { return filepath.Join(out, "best") }
+
+// OpenBest starts the model selection of the run in out. A fresh run
+// removes an earlier run's best checkpoint; a resumed run keeps its best
+// so far. (A run killed after keeping a best beyond its last checkpoint
+// keeps that best: the resumed run repeats those steps from the same
+// state and order, and replaces it only by a strictly better one.)
+func OpenBest(out, metric string, higher, resume bool) (*Best, error) {
+	dir := BestDir(out)
+	b := &Best{Metric: metric, Higher: higher, Dir: dir}
+	if !resume {
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, fmt.Errorf("best checkpoint: %w", err)
+		}
+		return b, nil
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, bestFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return b, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("best checkpoint: %w", err)
+	}
+	var saved Best
+	if err := json.Unmarshal(raw, &saved); err != nil {
+		return nil, fmt.Errorf("best checkpoint: %s: %w", filepath.Join(dir, bestFile), err)
+	}
+	if saved.Metric != metric || saved.Higher != higher {
+		return nil, fmt.Errorf("best checkpoint: %s selects on %s, this run on %s", dir, saved.Metric, metric)
+	}
+	saved.Dir = dir
+	return &saved, nil
+}
+
+// Better says whether value beats the best so far (NaN never does; a tie
+// keeps the earlier step).
+func (b *Best) Better(value float64) bool {
+	switch {
+	case math.IsNaN(value):
+		return false
+	case !b.Found:
+		return true
+	case b.Higher:
+		return value > b.Value
+	default:
+		return value < b.Value
+	}
+}
+
+// Offer records the evaluation after step: when metrics[b.Metric] is better
+// than the best so far, save writes the model into b.Dir and best.json
+// records the step. It says whether the step became the best.
+func (b *Best) Offer(step int, metrics map[string]float64, save func(dir string) error) (bool, error) {
+	value, ok := metrics[b.Metric]
+	if !ok {
+		return false, fmt.Errorf("best checkpoint: no %s among the metrics", b.Metric)
+	}
+	if !b.Better(value) {
+		return false, nil
+	}
+	if err := save(b.Dir); err != nil {
+		return false, fmt.Errorf("best checkpoint at step %d: %w", step, err)
+	}
+	at := make(map[string]float64, len(metrics))
+	for k, v := range metrics {
+		at[k] = v
+	}
+	b.Found, b.Step, b.Value, b.At = true, step, value, at
+	raw, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return false, err
+	}
+	tmp := filepath.Join(b.Dir, bestFile+".tmp")
+	if err := os.WriteFile(tmp, append(raw, '\n'), 0o644); err != nil {
+		return false, fmt.Errorf("best checkpoint: %w", err)
+	}
+	return true, os.Rename(tmp, filepath.Join(b.Dir, bestFile))
+}
+
+// Results adds the best step and its metrics to a summary's results, as
+// best_step and best_<metric> (best_val_accuracy, best_test_accuracy, ...).
+func (b *Best) Results(res map[string]float64) {
+	if b == nil || !b.Found {
+		return
+	}
+	res["best_step"] = float64(b.Step)
+	for k, v := range b.At {
+		res["best_"+k] = v
+	}
+}
