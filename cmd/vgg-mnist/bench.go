@@ -25,10 +25,11 @@ type benchConfig struct {
 	Steps, Warmup, BatchSize int
 	MatmulSize, MatmulReps   int
 	BatchNorm                bool
+	Optimizer                string
 }
 
 func defaultBenchConfig() benchConfig {
-	return benchConfig{Steps: 30, Warmup: 5, BatchSize: 64, MatmulSize: 2048, MatmulReps: 10}
+	return benchConfig{Steps: 30, Warmup: 5, BatchSize: 64, MatmulSize: 2048, MatmulReps: 10, Optimizer: "sgd"}
 }
 
 func (c *benchConfig) addFlags(fs *pflag.FlagSet) {
@@ -39,6 +40,7 @@ func (c *benchConfig) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.MatmulSize, "matmul-size", c.MatmulSize, "side of the square matmul that measures libtorch's peak")
 	fs.IntVar(&c.MatmulReps, "matmul-reps", c.MatmulReps, "timed matmuls")
 	fs.BoolVar(&c.BatchNorm, "batch-norm", c.BatchNorm, "time the batch-norm variant")
+	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "sgd (momentum 0.9, as the PyTorch reference's bench) or adam (the train command's default)")
 }
 
 // benchResult is the JSON line `bench` prints; scripts/reference/vgg_mnist.py
@@ -68,7 +70,11 @@ func bench(cfg benchConfig, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt, err := optim.New(optim.Config{Name: "sgd", LR: 0.01, Momentum: 0.9}, named)
+	oc := optim.Config{Name: cfg.Optimizer, LR: 0.01, Momentum: 0.9}
+	if oc.Name == "adam" {
+		oc.LR, oc.Momentum = 1e-4, 0
+	}
+	opt, err := optim.New(oc, named)
 	if err != nil {
 		return err
 	}
