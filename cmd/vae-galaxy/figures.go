@@ -149,13 +149,13 @@ func drawReconstructions(out string, m *vae.VAE, d *galaxyData) error {
 	}
 	eps := ts.MustZeros([]int64{n, m.Config.ZDim}, gotch.Float, gotch.CPU)
 	defer eps.MustDrop()
-	logits, mu, logvar, err := m.Forward(xb, cb, eps, false)
+	fwd, err := m.ForwardT(vae.Input{X: xb, Class: cb, Eps: eps}, false)
 	if err != nil {
 		return err
 	}
-	defer mu.MustDrop()
-	defer logvar.MustDrop()
-	rec := logits.MustSigmoid(true)
+	defer fwd.Mu.MustDrop()
+	defer fwd.Logvar.MustDrop()
+	rec := fwd.Logits.MustSigmoid(true)
 	defer rec.MustDrop()
 	orig, err := toImages(xb)
 	if err != nil {

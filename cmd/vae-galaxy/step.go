@@ -28,14 +28,12 @@ func (t *trainer) trainStep(idx []int64, beta float64) (stepStats, error) {
 	if err := t.opt.ZeroGrad(); err != nil {
 		return stepStats{}, err
 	}
-	logits, mu, logvar, err := t.model.Forward(x, cond, nil, true)
+	out, err := t.model.ForwardT(vae.Input{X: x, Class: cond}, true)
 	if err != nil {
 		return stepStats{}, err
 	}
-	defer logits.MustDrop()
-	defer mu.MustDrop()
-	defer logvar.MustDrop()
-	loss, nll, kl, err := vae.Loss(logits, x, mu, logvar, beta, t.cfg.FreeBits)
+	defer out.Drop()
+	loss, nll, kl, err := vae.Loss(out.Logits, x, out.Mu, out.Logvar, beta, t.cfg.FreeBits)
 	if err != nil {
 		return stepStats{}, err
 	}
@@ -100,14 +98,12 @@ func evaluate(m *vae.VAE, x, cond *ts.Tensor, beta float64, batch int) (stepStat
 }
 
 func evalBatch(m *vae.VAE, x, cond *ts.Tensor, beta float64) (stepStats, error) {
-	logits, mu, logvar, err := m.Forward(x, cond, nil, false)
+	out, err := m.ForwardT(vae.Input{X: x, Class: cond}, false)
 	if err != nil {
 		return stepStats{}, err
 	}
-	defer logits.MustDrop()
-	defer mu.MustDrop()
-	defer logvar.MustDrop()
-	loss, nll, kl, err := vae.Loss(logits, x, mu, logvar, beta, 0)
+	defer out.Drop()
+	loss, nll, kl, err := vae.Loss(out.Logits, x, out.Mu, out.Logvar, beta, 0)
 	if err != nil {
 		return stepStats{}, err
 	}

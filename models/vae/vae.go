@@ -179,17 +179,17 @@ func (m *VAE) ForwardT(in Input, train bool) (Output, error) {
 			defer cond.MustDrop()
 		}
 	}
-	logits, mu, logvar, err := m.Forward(in.X, cond, in.Eps, train)
+	logits, mu, logvar, err := m.forwardClass(in.X, cond, in.Eps, train)
 	if err != nil {
 		return Output{}, err
 	}
 	return Output{Logits: logits, Mu: mu, Logvar: logvar}, nil
 }
 
-// Forward is ForwardT with positional arguments and a required class
+// forwardClass is ForwardT with positional arguments and a required class
 // (one-hot [N, NumClasses] for a conditional model, nil otherwise); eps
 // [N, z] may be nil.
-func (m *VAE) Forward(x, cond, eps *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor, err error) {
+func (m *VAE) forwardClass(x, cond, eps *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor, err error) {
 	if err := m.checkImages(x); err != nil {
 		return nil, nil, nil, err
 	}
@@ -229,7 +229,7 @@ func (m *VAE) forward(x, cond, eps *ts.Tensor, train bool) (logits, mu, logvar *
 }
 
 // Encode returns the mean and log-variance of q(z|x), each [N, z]; cond is
-// as in Forward.
+// as in ForwardT.
 func (m *VAE) Encode(x, cond *ts.Tensor, train bool) (mu, logvar *ts.Tensor, err error) {
 	if err := m.checkImages(x); err != nil {
 		return nil, nil, err
@@ -243,7 +243,7 @@ func (m *VAE) Encode(x, cond *ts.Tensor, train bool) (mu, logvar *ts.Tensor, err
 	return mu, logvar, nil
 }
 
-// Decode maps z [N, z] (and the class, as in Forward) to logits
+// Decode maps z [N, z] (and the class, as in ForwardT) to logits
 // [N, C, S, S].
 func (m *VAE) Decode(z, cond *ts.Tensor, train bool) (*ts.Tensor, error) {
 	if err := tensors.CheckShape(z, tensors.Any, m.Config.ZDim); err != nil {

@@ -144,7 +144,7 @@ func TestShapes(t *testing.T) {
 				}
 			}
 			for _, train := range []bool{true, false} {
-				logits, mu, logvar, err := m.Forward(x, cond, nil, train)
+				logits, mu, logvar, err := m.forwardClass(x, cond, nil, train)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -158,7 +158,7 @@ func TestShapes(t *testing.T) {
 				}
 			}
 			if tc.conditional {
-				if _, _, _, err := m.Forward(x, nil, nil, true); err == nil {
+				if _, _, _, err := m.forwardClass(x, nil, nil, true); err == nil {
 					t.Error("conditional model without a class: want an error")
 				}
 			}
@@ -211,7 +211,7 @@ func TestConvParity(t *testing.T) {
 			want := reference.Run(t, "vae_galaxy.py", in, "forward", "--arch", "conv", "--z-dim", "16", "--beta", "1.5")
 			err = torchrt.NoGrad(func() error {
 				for _, mode := range []string{"train", "eval"} {
-					logits, mu, logvar, err := m.Forward(x, cond, eps, mode == "train")
+					logits, mu, logvar, err := m.forwardClass(x, cond, eps, mode == "train")
 					if err != nil {
 						return err
 					}
