@@ -9,6 +9,7 @@ import (
 	"torchlab/internal/cli"
 	"torchlab/internal/train"
 	"torchlab/models/charlstm"
+	"torchlab/torch/checkpoint"
 )
 
 const defaultOut = "out/lstm-tweets"
@@ -28,6 +29,7 @@ type trainConfig struct {
 	MaxLen      int             `json:"max_len"`
 	SkipBad     bool            `json:"skip_bad"`
 	TrainSample int             `json:"train_sample"`
+	ValFraction float64         `json:"val_fraction"` // of the training CSV, stratified by label
 	Bucket      int             `json:"bucket"`
 	Model       charlstm.Config `json:"model"`
 
@@ -38,8 +40,15 @@ type trainConfig struct {
 
 const trainUsage = `Train the character-level LSTM on tweets (one-hot ASCII -> LSTM(128) ->
 Linear(128, 2) -> log-softmax, NLL loss), evaluating every --eval-every
-iterations on the whole test set and on a fixed random sample of
---train-sample training tweets.
+iterations on a fixed random sample of --train-sample training tweets (eval
+mode), on the validation split and on the whole test set.
+
+Validation: --val-fraction of the training CSV (5 % by default), drawn with
+--seed and stratified by label, is held out of training. The best
+validation accuracy so far keeps its model in <out>/best (best.json says
+the step, its validation and its test accuracy); the test set is evaluated
+for the report and never chooses. --val-fraction 0 trains on the whole
+file, as before the split existed.
 
 Text is encoded by datasets.EncodeText: HTML entities unescaped, every
 non-ASCII character becomes 26 (SUB), an empty tweet a single space; tweets
@@ -65,8 +74,8 @@ an error: it would change what is computed). metrics.csv keeps its rows up
 to the checkpoint's iteration, so each iteration appears once.
 
 Outputs in --out: metrics.csv (iteration,split,loss,accuracy,seconds),
-summary.json, test_accuracy.png, train_accuracy.png, accuracy.png, loss.png
-and checkpoint/ (saved at every evaluation and on Ctrl-C).
+summary.json, test_accuracy.png, train_accuracy.png, accuracy.png, loss.png,
+checkpoint/ (saved at every evaluation and on Ctrl-C) and best/.
 
 Usage: lstm-tweets [train] [flags]
 `
@@ -95,13 +104,22 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 		if err := train.Resume(fs, checkpointDir(cfg.Out), saved, flags, resumeMayChange); err != nil {
 			return nil, err
 		}
+		// Checkpoints from before --val-fraction trained on the whole file.
+		has, err := train.SavedConfigHas(checkpointDir(cfg.Out), "val_fraction")
+		if err != nil {
+			return nil, err
+		}
+		if !has {
+			saved.ValFraction = 0
+		}
 		saved.Resume = true
 		cfg = saved
 	}
 	switch {
 	case cfg.Iterations < 0, cfg.BatchSize < 1, cfg.EvalEvery < 1, cfg.EvalBatch < 1,
-		cfg.MaxLen < 1, cfg.TrainSample < 0, cfg.Bucket < 0, cfg.BLASThreads < 0, !(cfg.LR > 0):
-		return nil, fmt.Errorf("train: --iterations >= 0, --batch-size, --eval-every, --eval-batch, --max-len >= 1, --lr > 0, --blas-threads, --train-sample, --bucket >= 0 (have %+v)", *cfg)
+		cfg.MaxLen < 1, cfg.TrainSample < 0, cfg.Bucket < 0, cfg.BLASThreads < 0, !(cfg.LR > 0),
+		!(cfg.ValFraction >= 0 && cfg.ValFraction < 1):
+		return nil, fmt.Errorf("train: --iterations >= 0, --batch-size, --eval-every, --eval-batch, --max-len >= 1, --lr > 0, --blas-threads, --train-sample, --bucket >= 0, --val-fraction in [0, 1) (have %+v)", *cfg)
 	case cfg.Optimizer != "adam" && cfg.Optimizer != "sgd":
 		return nil, fmt.Errorf("train: --optimizer %q: want adam or sgd", cfg.Optimizer)
 	}
@@ -137,6 +155,7 @@ func trainFlags(cfg *trainConfig, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.IntVar(&cfg.MaxLen, "max-len", 280, "characters kept per tweet")
 	fs.BoolVar(&cfg.SkipBad, "skip-bad", false, "skip malformed CSV rows (counted in the log) instead of failing")
 	fs.IntVar(&cfg.TrainSample, "train-sample", 5000, "size of the fixed random training sample for train accuracy (0: all)")
+	fs.Float64Var(&cfg.ValFraction, "val-fraction", 0.05, "fraction of the training tweets held out for validation, stratified by label (0: none)")
 	fs.IntVar(&cfg.Bucket, "bucket", 50, "batches per length-sorted pool (0: plain random batches)")
 	return fs, nil
 }
@@ -162,7 +181,7 @@ Usage: lstm-tweets predict [flags] [text...]
 `)
 		fs.PrintDefaults()
 	}
-	out := fs.String("out", defaultOut, "training output folder; the checkpoint is <out>/checkpoint")
+	out := fs.String("out", defaultOut, "training output folder; the model is <out>/best (best validation accuracy) when it exists, else <out>/checkpoint")
 	fs.StringVar(&cfg.Checkpoint, "checkpoint", "", "checkpoint folder (overrides --out)")
 	fs.IntVar(&cfg.Threads, "threads", 1, "libtorch intra-op threads")
 	fs.IntVar(&cfg.BLASThreads, "blas-threads", 1, "OpenBLAS threads")
@@ -171,6 +190,9 @@ Usage: lstm-tweets predict [flags] [text...]
 	}
 	if cfg.Checkpoint == "" {
 		cfg.Checkpoint = checkpointDir(*out)
+		if checkpoint.Exists(train.BestDir(*out)) {
+			cfg.Checkpoint = train.BestDir(*out)
+		}
 	}
 	cfg.Texts = fs.Args()
 	return cfg, nil

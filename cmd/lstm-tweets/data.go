@@ -42,6 +42,24 @@ func (c *corpus) subset(idx []int) ([][]uint8, []int64) {
 	return seqs, labels
 }
 
+// splitVal holds out round(fraction*n) tweets for validation, stratified
+// by label and drawn from seed (datasets.StratifiedSplit); val is nil for
+// fraction 0, and train is then c itself.
+func (c *corpus) splitVal(fraction float64, seed int64) (train, val *corpus, err error) {
+	n, err := datasets.ValCount(len(c.Labels), fraction)
+	if err != nil || n == 0 {
+		return c, nil, err
+	}
+	tr, va, err := datasets.StratifiedSplit(c.Labels, n, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	train, val = &corpus{}, &corpus{}
+	train.Seqs, train.Labels = c.subset(tr)
+	val.Seqs, val.Labels = c.subset(va)
+	return train, val, nil
+}
+
 // sample is a fixed random sample of n of the corpus's tweets (all of them
 // when n is 0 or at least the corpus size), drawn from seed alone.
 func (c *corpus) sample(n int, seed uint64) ([][]uint8, []int64) {

@@ -20,7 +20,7 @@ func TestKillResumeMetricsOnce(t *testing.T) {
 	args := append([]string{"train", "--out", out, "--iterations", "60", "--eval-every", "4"}, common...)
 	var want []string
 	for it := 0; it <= 60; it += 4 {
-		want = append(want, fmt.Sprintf("%d train", it), fmt.Sprintf("%d test", it))
+		want = append(want, fmt.Sprintf("%d train", it), fmt.Sprintf("%d val", it), fmt.Sprintf("%d test", it))
 	}
 	crashtest.Run{Out: out, Args: args, ResumeArgs: append(args, "--resume"), StepColumn: "iteration", MinRows: 8, Want: want}.Check(t)
 }

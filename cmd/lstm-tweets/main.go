@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"torchlab/internal/cli"
+	"torchlab/internal/train"
 )
 
 func init() { runtime.LockOSThread() }
@@ -41,7 +42,11 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
-		return drawPlots(*out)
+		split, err := train.ReadSplit(*out)
+		if err != nil {
+			return err
+		}
+		return drawPlots(*out, split)
 	default: // train
 		cfg, err := parseTrain(args, stderr)
 		if err != nil {

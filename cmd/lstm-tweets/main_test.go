@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"torchlab/internal/cli"
 	"torchlab/internal/metrics"
+	"torchlab/internal/train"
 	"torchlab/torch/npz"
 	"torchlab/torch/torchrt"
 )
@@ -81,25 +83,46 @@ func TestTrainPredictPlots(t *testing.T) {
 	dir, args := fixture(t)
 	out := filepath.Join(dir, "out")
 	var log bytes.Buffer
-	err := dispatch(append([]string{"train", "--out", out, "--iterations", "60", "--eval-every", "30"}, args...), nil, &log, &log)
+	err := dispatch(append([]string{"train", "--out", out, "--iterations", "90", "--eval-every", "30"}, args...), nil, &log, &log)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	rows := readRows(t, out)
-	if len(rows) != 6 { // iterations 0, 30, 60 for train and test
-		t.Fatalf("%d metrics rows, want 6:\n%v", len(rows), rows)
+	if len(rows) != 12 { // iterations 0, 30, 60, 90 for train, val and test
+		t.Fatalf("%d metrics rows, want 12:\n%v", len(rows), rows)
 	}
-	first, _ := strconv.ParseFloat(rows[1][2], 64)
-	last, _ := strconv.ParseFloat(rows[5][2], 64)
-	acc, _ := strconv.ParseFloat(rows[5][3], 64)
+	first, _ := strconv.ParseFloat(rows[2][2], 64)
+	last, _ := strconv.ParseFloat(rows[11][2], 64)
+	acc, _ := strconv.ParseFloat(rows[11][3], 64)
 	t.Logf("test loss %.4f -> %.4f, accuracy %.3f", first, last, acc)
-	if rows[5][1] != "test" || !(last < 0.5*first) || acc < 0.9 {
+	if rows[10][1] != "val" || rows[11][1] != "test" || !(last < 0.5*first) || acc < 0.9 {
 		t.Errorf("did not learn: test loss %.4f -> %.4f, accuracy %.3f", first, last, acc)
 	}
-	for _, f := range []string{"summary.json", "test_accuracy.png", "train_accuracy.png", "accuracy.png", "loss.png", "checkpoint/checkpoint.npz", "checkpoint/checkpoint.json"} {
+	for _, f := range []string{"summary.json", "test_accuracy.png", "train_accuracy.png", "accuracy.png", "loss.png", "checkpoint/checkpoint.npz", "checkpoint/checkpoint.json",
+		"best/checkpoint.npz", "best/best.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing output: %v", err)
 		}
+	}
+	var sum struct {
+		Split   train.Split        `json:"split"`
+		Best    train.Best         `json:"best"`
+		Results map[string]float64 `json:"results"`
+		Commit  string             `json:"git_commit"`
+		Machine train.Machine      `json:"machine"`
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		t.Fatal(err)
+	}
+	// 192 training tweets, 5 % of them (10) held out, 64 test tweets.
+	if sum.Split.Train != 182 || sum.Split.Val != 10 || sum.Split.Test != 64 || !sum.Best.Found ||
+		sum.Results["best_step"] != float64(sum.Best.Step) || sum.Results["best_test_accuracy"] == 0 ||
+		sum.Commit == "" || sum.Machine.Cores == 0 {
+		t.Errorf("summary.json: split %+v, best %+v, commit %q, machine %+v", sum.Split, sum.Best, sum.Commit, sum.Machine)
 	}
 
 	texts := []string{"yes :) great", "oh no :(", "zz :( qq", ":) a b"}
@@ -108,7 +131,8 @@ func TestTrainPredictPlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	var fromStdin bytes.Buffer
-	if err := dispatch([]string{"predict", "--checkpoint", filepath.Join(out, "checkpoint")}, strings.NewReader(strings.Join(texts, "\n")+"\n"), &fromStdin, &log); err != nil {
+	// predict --out takes the best validation model.
+	if err := dispatch([]string{"predict", "--checkpoint", filepath.Join(out, "best")}, strings.NewReader(strings.Join(texts, "\n")+"\n"), &fromStdin, &log); err != nil {
 		t.Fatal(err)
 	}
 	if stdout.String() != fromStdin.String() {
@@ -180,8 +204,8 @@ func TestInterruptAndResume(t *testing.T) {
 	if err := runTrain(&stopAfter{Context: context.Background(), n: 5}, parts); !errors.Is(err, cli.ErrInterrupted) {
 		t.Fatalf("interrupted run returned %v, want cli.ErrInterrupted", err)
 	}
-	if n := len(readRows(t, parts)); n != 6 { // iterations 0, 2, 4
-		t.Fatalf("interrupted run wrote %d rows, want 6", n)
+	if n := len(readRows(t, parts)); n != 9 { // iterations 0, 2, 4 for train, val and test
+		t.Fatalf("interrupted run wrote %d rows, want 9", n)
 	}
 	// A different seed would change the run: resume refuses it by name.
 	if _, err := parseTrain(append(append([]string{"--out", parts}, args...), "--resume", "--seed", "99"), io.Discard); err == nil ||
@@ -192,13 +216,26 @@ func TestInterruptAndResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := readRows(t, whole), readRows(t, parts)
-	if len(a) != len(b) || len(a) != 12 {
-		t.Fatalf("rows: uninterrupted %d, resumed %d, want 12", len(a), len(b))
+	if len(a) != len(b) || len(a) != 18 {
+		t.Fatalf("rows: uninterrupted %d, resumed %d, want 18", len(a), len(b))
 	}
 	for i := range a {
 		if strings.Join(a[i][:4], ",") != strings.Join(b[i][:4], ",") {
 			t.Errorf("row %d: uninterrupted %v, resumed %v", i, a[i][:4], b[i][:4])
 		}
+	}
+	// The same validation split and the same best step across the resume.
+	ba, errA := os.ReadFile(filepath.Join(whole, "best", "best.json"))
+	bb, errB := os.ReadFile(filepath.Join(parts, "best", "best.json"))
+	if errA != nil || errB != nil {
+		t.Fatalf("best.json: %v, %v", errA, errB)
+	}
+	var bestA, bestB train.Best
+	if err := errors.Join(json.Unmarshal(ba, &bestA), json.Unmarshal(bb, &bestB)); err != nil {
+		t.Fatal(err)
+	}
+	if bestA.Step != bestB.Step || bestA.Value != bestB.Value {
+		t.Errorf("best: uninterrupted step %d (%v), resumed step %d (%v)", bestA.Step, bestA.Value, bestB.Step, bestB.Value)
 	}
 	wa, err := npz.Read(filepath.Join(whole, "checkpoint", "checkpoint.npz"))
 	if err != nil {
@@ -262,6 +299,8 @@ func TestBadFlags(t *testing.T) {
 		{"--optimizer", "rmsprop"},
 		{"--batch-size", "0"},
 		{"--lr", "-1"},
+		{"--val-fraction", "1"},
+		{"--val-fraction", "-0.1"},
 		{"extra"},
 	} {
 		if _, err := parseTrain(args, &bytes.Buffer{}); err == nil {

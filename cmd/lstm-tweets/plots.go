@@ -5,48 +5,48 @@ import (
 	"path/filepath"
 
 	"torchlab/internal/metrics"
+	"torchlab/internal/train"
 	"torchlab/plots"
 )
 
-// drawPlots draws the accuracy and loss curves in out from its metrics.csv.
-func drawPlots(out string) error {
+// drawPlots draws the accuracy and loss curves in out from its metrics.csv;
+// split (nil: bare names) says what each series measures, for the legends.
+func drawPlots(out string, split *train.Split) error {
 	t, err := metrics.Read(filepath.Join(out, "metrics.csv"))
 	if err != nil {
 		return err
 	}
-	series := map[string]plots.Series{}
+	series := map[string][]plots.Series{} // by column, in split order
 	for _, col := range []string{"accuracy", "loss"} {
-		for _, split := range []string{"train", "test"} {
-			x, y, err := t.Series("iteration", col, "split", split)
+		for _, name := range []string{"train", "val", "test"} {
+			x, y, err := t.Series("iteration", col, "split", name)
 			if err != nil {
 				return err
 			}
 			if len(x) == 0 {
-				return fmt.Errorf("%s: no %s rows", filepath.Join(out, "metrics.csv"), split)
+				if name == "val" { // a run with --val-fraction 0
+					continue
+				}
+				return fmt.Errorf("%s: no %s rows", filepath.Join(out, "metrics.csv"), name)
 			}
 			if col == "accuracy" {
 				for i := range y {
 					y[i] *= 100
 				}
 			}
-			series[col+"/"+split] = plots.Series{Name: split, X: x, Y: y}
+			series[col] = append(series[col], plots.Series{Name: split.Legend(name), X: x, Y: y})
 		}
 	}
-	trainName := "train (fixed sample)"
-	tr := series["accuracy/train"]
-	tr.Name = trainName
-	te := series["accuracy/test"]
-	te.Name = "test (whole set)"
+	acc := series["accuracy"]
+	tr, te := acc[0], acc[len(acc)-1]
 	for _, f := range []struct {
 		file, title, ylabel string
 		s                   []plots.Series
 	}{
-		{"test_accuracy.png", "Char-LSTM tweet sentiment: test accuracy", "accuracy (%)", []plots.Series{te}},
-		{"train_accuracy.png", "Char-LSTM tweet sentiment: training accuracy (fixed sample)", "accuracy (%)", []plots.Series{tr}},
-		{"accuracy.png", "Char-LSTM tweet sentiment: accuracy", "accuracy (%)", []plots.Series{tr, te}},
-		{"loss.png", "Char-LSTM tweet sentiment: NLL loss", "loss (nats)", []plots.Series{
-			{Name: trainName, X: series["loss/train"].X, Y: series["loss/train"].Y},
-			{Name: "test (whole set)", X: series["loss/test"].X, Y: series["loss/test"].Y}}},
+		{"test_accuracy.png", "Char-LSTM tweet sentiment: accuracy, " + te.Name, "accuracy (%)", []plots.Series{te}},
+		{"train_accuracy.png", "Char-LSTM tweet sentiment: accuracy, " + tr.Name, "accuracy (%)", []plots.Series{tr}},
+		{"accuracy.png", "Char-LSTM tweet sentiment: accuracy", "accuracy (%)", acc},
+		{"loss.png", "Char-LSTM tweet sentiment: NLL loss", "loss (nats)", series["loss"]},
 	} {
 		if err := plots.Lines(filepath.Join(out, f.file), f.title, "iteration", f.ylabel, f.s...); err != nil {
 			return err

@@ -35,9 +35,11 @@ type session struct {
 	model        *charlstm.Model
 	params       map[string]*ts.Tensor
 	opt          *optim.Optimizer
-	trainSet     *corpus
+	trainSet     *corpus // the training CSV less the validation split
+	valSet       *corpus // nil for --val-fraction 0
 	testSet      *corpus
-	sampleSeqs   [][]uint8 // fixed training sample for train accuracy
+	best         *train.Best // nil without a validation split
+	sampleSeqs   [][]uint8   // fixed training sample for train accuracy
 	sampleLabels []int64
 	batches      *sampler
 	metrics      *metrics.Writer
@@ -68,7 +70,7 @@ func runTrain(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 	note := ""
 	if res.Interrupted {
 		note = fmt.Sprintf("stopped at iteration %d of %d; continue with --resume", res.Done, cfg.Iterations)
-	} else if err := drawPlots(cfg.Out); err != nil {
+	} else if err := drawPlots(cfg.Out, s.split()); err != nil {
 		return err
 	}
 	if err := s.writeSummary(started, res, note); err != nil {
@@ -117,10 +119,14 @@ func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) 
 	if s.testSet, err = loadCorpus(cfg.Test, cfg.MaxLen, cfg.SkipBad, logf); err != nil {
 		return nil, err
 	}
-	logf("%d training tweets, %d test tweets, max length %d", len(s.trainSet.Seqs), len(s.testSet.Seqs), cfg.MaxLen)
 	if src != nil && src.Sample {
 		logf("%s", src.Note(fmt.Sprintf("%d training and %d test tweets", len(s.trainSet.Seqs), len(s.testSet.Seqs))))
 	}
+	if s.trainSet, s.valSet, err = s.trainSet.splitVal(cfg.ValFraction, cfg.Seed); err != nil {
+		return nil, err
+	}
+	logf("%d training tweets, %d validation (%.3g of the training file, stratified by label, seed %d), %d test tweets, max length %d",
+		len(s.trainSet.Seqs), s.valSize(), cfg.ValFraction, cfg.Seed, len(s.testSet.Seqs), cfg.MaxLen)
 	lengths := make([]int, len(s.trainSet.Seqs))
 	for i, seq := range s.trainSet.Seqs {
 		lengths[i] = len(seq)
@@ -163,6 +169,12 @@ func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) 
 		s.model.Drop()
 		return nil, err
 	}
+	if s.valSet != nil {
+		if s.best, err = train.OpenBest(cfg.Out, "val_accuracy", true, cfg.Resume); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
 	s.clock = time.Now()
 	return s, nil
 }
@@ -181,14 +193,37 @@ func (s *session) Save(step int, seconds float64) error {
 	return checkpoint.Save(checkpointDir(s.cfg.Out), m, s.cfg, s.params, s.opt)
 }
 
-// Evaluate writes the train-sample and test metrics after it iterations
-// and logs them with the resident memory (train.Task).
+// split says what the run trains, validates and tests on.
+func (s *session) split() *train.Split {
+	return &train.Split{Train: len(s.trainSet.Seqs), Val: s.valSize(), Test: len(s.testSet.Seqs), Unit: "tweets",
+		ValFraction: s.cfg.ValFraction, ValSeed: s.cfg.Seed, StratifiedBy: "label",
+		TrainEval: train.Count(len(s.sampleSeqs)) + "-tweet sample, eval mode"}
+}
+
+// valSize is the number of validation tweets.
+func (s *session) valSize() int {
+	if s.valSet == nil {
+		return 0
+	}
+	return len(s.valSet.Seqs)
+}
+
+// Evaluate writes the train-sample, validation and test metrics after it
+// iterations, keeps the best validation model, and logs them with the
+// resident memory (train.Task).
 func (s *session) Evaluate(it int) error {
-	for _, split := range []struct {
+	type split struct {
 		name   string
 		seqs   [][]uint8
 		labels []int64
-	}{{"train", s.sampleSeqs, s.sampleLabels}, {"test", s.testSet.Seqs, s.testSet.Labels}} {
+	}
+	splits := []split{{"train", s.sampleSeqs, s.sampleLabels}}
+	if s.valSet != nil {
+		splits = append(splits, split{"val", s.valSet.Seqs, s.valSet.Labels})
+	}
+	splits = append(splits, split{"test", s.testSet.Seqs, s.testSet.Labels})
+	at := map[string]float64{}
+	for _, split := range splits {
 		loss, acc, err := s.model.Evaluate(split.seqs, split.labels, s.cfg.EvalBatch)
 		if err != nil {
 			return fmt.Errorf("evaluate %s at iteration %d: %w", split.name, it, err)
@@ -197,10 +232,23 @@ func (s *session) Evaluate(it int) error {
 			return err
 		}
 		s.results[split.name+"_loss"], s.results[split.name+"_accuracy"] = loss, acc
+		at[split.name+"_loss"], at[split.name+"_accuracy"] = loss, acc
 	}
 	r := s.results
-	s.logf("iteration %d: train loss %.4f accuracy %.4f, test loss %.4f accuracy %.4f",
-		it, r["train_loss"], r["train_accuracy"], r["test_loss"], r["test_accuracy"])
+	s.logf("iteration %d: train loss %.4f accuracy %.4f, val loss %.4f accuracy %.4f, test loss %.4f accuracy %.4f",
+		it, r["train_loss"], r["train_accuracy"], r["val_loss"], r["val_accuracy"], r["test_loss"], r["test_accuracy"])
+	if s.best != nil {
+		kept, err := s.best.Offer(it, at, func(dir string) error {
+			m := checkpoint.Meta{Step: int64(it), Seed: s.cfg.Seed, Seconds: s.seconds()}
+			return checkpoint.Save(dir, m, s.cfg, s.params, nil)
+		})
+		if err != nil {
+			return err
+		}
+		if kept {
+			s.logf("iteration %d: best validation accuracy so far, model kept in %s", it, s.best.Dir)
+		}
+	}
 	// Resident memory is a diagnostic: without /proc it is left out, said once.
 	if rss, err := memstat.RSS(); err == nil {
 		mib := float64(rss) / (1 << 20)
@@ -219,9 +267,12 @@ func (s *session) Evaluate(it int) error {
 // writeSummary writes summary.json after the run res.
 func (s *session) writeSummary(started time.Time, res train.Result, note string) error {
 	train.CommonResults(s.results, res)
+	s.best.Results(s.results)
 	sum := train.Summary{
 		Command: cli.CommandLine(), Started: started.UTC(), Finished: time.Now().UTC(),
 		Seconds: time.Since(started).Seconds(), Config: s.cfg, Results: s.results,
+		Seed: s.cfg.Seed, Best: s.best,
+		Split: s.split(),
 	}
 	if s.data != nil {
 		sum.Data = s.data

@@ -85,3 +85,20 @@ func Resume[C any](typed *pflag.FlagSet, dir string, into *C, newFlags func(*C) 
 	}
 	return ResumeConfig(typed, fresh, meta.Config, into, mayChange)
 }
+
+// SavedConfigHas says whether the configuration saved in the checkpoint in
+// dir has the top-level key. A flag added after a checkpoint was written
+// takes its default on --resume; when that default changes what is computed
+// (a validation split, say), the command sets the value the old run used.
+func SavedConfigHas(dir, key string) (bool, error) {
+	meta, err := checkpoint.ReadMeta(dir)
+	if err != nil {
+		return false, fmt.Errorf("--resume: %w", err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(meta.Config, &keys); err != nil {
+		return false, fmt.Errorf("--resume: the checkpoint's configuration: %w", err)
+	}
+	_, ok := keys[key]
+	return ok, nil
+}

@@ -1,8 +1,13 @@
 package train
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"torchlab/internal/metrics"
@@ -35,10 +40,68 @@ type Split struct {
 	Train        int     `json:"train"`        // training examples
 	Val          int     `json:"val"`          // validation examples, carved from the training data
 	Test         int     `json:"test"`         // test examples (reported, never used for a choice)
+	Unit         string  `json:"unit"`         // "images", "tweets", "galaxies"
 	ValFraction  float64 `json:"val_fraction"` // of the training data, before the carve
 	ValSeed      int64   `json:"val_seed"`
 	StratifiedBy string  `json:"stratified_by,omitempty"` // "label", "class"
-	TrainEval    string  `json:"train_eval,omitempty"`    // what the "train" rows measure
+	TrainEval    string  `json:"train_eval"`              // what the "train" rows measure, e.g. "10,000-image sample, eval mode"
+}
+
+// Legend names a metrics.csv split ("train", "val", "test") as a figure's
+// legend should: what the series measures and on how many examples. A nil
+// Split (a run from before splits were recorded) gives the bare name.
+func (s *Split) Legend(split string) string {
+	if s == nil {
+		if split == "val" {
+			return "validation"
+		}
+		return split
+	}
+	switch split {
+	case "train":
+		if s.TrainEval == "" {
+			return "train"
+		}
+		return "train (" + s.TrainEval + ")"
+	case "val":
+		return fmt.Sprintf("validation (%s %s)", Count(s.Val), s.Unit)
+	case "test":
+		return fmt.Sprintf("test (%s %s)", Count(s.Test), s.Unit)
+	}
+	return split
+}
+
+// Count writes n with thousands separators: 10000 -> "10,000".
+func Count(n int) string {
+	str := strconv.Itoa(n)
+	neg := strings.HasPrefix(str, "-")
+	str = strings.TrimPrefix(str, "-")
+	for i := len(str) - 3; i > 0; i -= 3 {
+		str = str[:i] + "," + str[i:]
+	}
+	if neg {
+		return "-" + str
+	}
+	return str
+}
+
+// ReadSplit reads the split recorded in out/summary.json; nil (and no
+// error) when the file or its split is missing.
+func ReadSplit(out string) (*Split, error) {
+	raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var sum struct {
+		Split *Split `json:"split"`
+	}
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(out, "summary.json"), err)
+	}
+	return sum.Split, nil
 }
 
 // CommonResults adds the keys every command's results carry: steps done,
