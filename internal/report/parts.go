@@ -111,7 +111,10 @@ var vgg = partSpec{
 	headline: vggHeadline,
 	figures: []figureSpec{{
 		rows: [][]string{{"train_loss.png", "test_loss.png"}, {"train_accuracy.png", "test_accuracy.png"}},
-		what: "Loss (top) and accuracy (bottom) on the fixed sample of training images (left) and on the test images (right), at each evaluation.",
+		what: "Loss (top) and accuracy (bottom) on the fixed sample of training images, measured in eval mode (left), and on the test images (right), at each evaluation.",
+	}, {
+		rows: [][]string{{"loss.png", "accuracy.png"}},
+		what: "Loss (left) and accuracy (right) on the training sample (eval mode), the validation images held out of the training set, and the test images; the legends give each set's size.",
 	}},
 }
 
@@ -138,7 +141,7 @@ var lstm = partSpec{
 	headline: lstmHeadline,
 	figures: []figureSpec{{
 		rows: [][]string{{"accuracy.png", "loss.png"}},
-		what: "Accuracy (left) and loss (right) on the test set and on a fixed sample of training tweets, against the iteration.",
+		what: "Accuracy (left) and loss (right) on a fixed sample of training tweets (eval mode), on the validation tweets held out of the training file (runs with a validation split) and on the test set, against the iteration; the legends give each set's size.",
 	}},
 	skip: []string{"test_accuracy.png", "train_accuracy.png"},
 }
@@ -165,13 +168,13 @@ var vae = partSpec{
 	demoNote: vaeDemoNote,
 	top: []figureSpec{{
 		rows: [][]string{{"recon_compare.png"}},
-		what: "Reconstruction error on the training and test galaxies against the training step, for each architecture (the first epoch is above the top edge).",
+		what: "Reconstruction error against the training step, for each architecture: on the training galaxies (the running mean of the training batches' losses since the previous evaluation), on the validation galaxies (runs with a validation split) and on the test galaxies (the first epoch is above the top edge).",
 	}},
 	figures: []figureSpec{
 		{rows: [][]string{{"reconstructions.png"}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
 		{rows: [][]string{{"class_samples_all.png"}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
 		{rows: [][]string{{"class_samples.png"}}, what: "Real galaxies of the class chosen with `--class` (top) and samples decoded from two regions of the latent space where that class lies."},
-		{rows: [][]string{{"recon_curve.png", "latent_pca.png"}}, what: "Left: reconstruction error on the training and test galaxies against the training step. Right: the encoder's means for the training galaxies on their first two principal components, coloured by class."},
+		{rows: [][]string{{"recon_curve.png", "latent_pca.png"}}, what: "Left: reconstruction error against the training step on the training galaxies (running mean of batch losses), the validation galaxies (runs with a validation split) and the test galaxies. Right: the encoder's means for the training galaxies on their first two principal components, coloured by class."},
 		{rows: [][]string{{"weights_matrix.png", "weights_matrix_2.png"}}, what: "Weight matrices of two fully connected layers as heat maps (red positive, blue negative).",
 			alone: "The weight matrix of a fully connected layer as a heat map (red positive, blue negative)."},
 		{rows: [][]string{{"weights_filters.png"}}, what: "Filters of the layers next to the image, each tile scaled to its own range."},

@@ -51,6 +51,7 @@ var settings = map[string]setting{
 	"save_every":        {"checkpoint every (epochs)", nil},
 	"class":             {"class of the samples figure", nil},
 	"test_fraction":     {"share of the galaxies held out for test", percentOf},
+	"val_fraction":      {"share of the training data held out for validation", percentOf},
 	"limit":             {"galaxies used", zeroAll},
 	"workers":           {"data-loading workers", nil},
 	"conditional":       {"conditional VAE", yesNo},
@@ -100,6 +101,15 @@ var resultNames = map[string]setting{
 	"train_kl":                            {"training KL (nats/image)", fixed2},
 	"test_neg_elbo":                       {"test −ELBO (nats/image)", fixed1},
 	"train_neg_elbo":                      {"training −ELBO (nats/image)", fixed1},
+	"val_accuracy":                        {"validation accuracy", pct2},
+	"val_loss":                            {"validation loss", sig3},
+	"val_recon":                           {"validation reconstruction error (nats/image)", fixed1},
+	"val_kl":                              {"validation KL (nats/image)", fixed2},
+	"val_neg_elbo":                        {"validation −ELBO (nats/image)", fixed1},
+	"best_step":                           {"step of the best validation checkpoint", thousands},
+	"train_images":                        {"training images", thousands},
+	"val_images":                          {"validation images", thousands},
+	"test_images":                         {"test images", thousands},
 }
 
 // settingLabel names a configuration key in words, or, for a key the report
@@ -127,6 +137,9 @@ func resultLabel(key string) string {
 	if n, ok := strings.CutPrefix(key, "rss_mb_epoch_"); ok {
 		return "memory after epoch " + n
 	}
+	if k, ok := strings.CutPrefix(key, "best_"); ok {
+		return resultLabel(k) + " at the best validation checkpoint"
+	}
 	if n, ok := strings.CutPrefix(key, "rss_mib_epoch_"); ok {
 		return "memory after epoch " + n
 	}
@@ -137,6 +150,9 @@ func resultLabel(key string) string {
 func resultValue(key string, v float64) string {
 	if s, ok := resultNames[key]; ok && s.format != nil {
 		return s.format(v)
+	}
+	if k, ok := strings.CutPrefix(key, "best_"); ok {
+		return resultValue(k, v)
 	}
 	if strings.HasPrefix(key, "rss_mb_") {
 		return megabytes(v)
