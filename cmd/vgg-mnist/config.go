@@ -12,6 +12,9 @@ import (
 
 const defaultOut = "out/vgg-mnist"
 
+// defaultValFraction holds out 5,000 of MNIST's 60,000 training images.
+const defaultValFraction = 5000.0 / 60000
+
 // config is everything a training run depends on; it is saved with every
 // checkpoint and in summary.json.
 type config struct {
@@ -25,8 +28,9 @@ type config struct {
 	Optimizer     string     `json:"optimizer"`
 	Momentum      float64    `json:"momentum"`
 	WeightDecay   float64    `json:"weight_decay"`
-	Subset        float64    `json:"subset"`      // stratified fraction of the training set
-	TestSubset    float64    `json:"test_subset"` // stratified fraction of the test set
+	Subset        float64    `json:"subset"`       // stratified fraction of the training set
+	TestSubset    float64    `json:"test_subset"`  // stratified fraction of the test set
+	ValFraction   float64    `json:"val_fraction"` // of the (subset) training images, held out for validation
 	TrainEvalSize int        `json:"train_eval_size"`
 	EvalEvery     int        `json:"eval_every"` // steps; 0: at epoch ends only
 	MaxSteps      int        `json:"max_steps"`
@@ -44,6 +48,7 @@ func defaultConfig() config {
 		Momentum:      0.9,
 		Subset:        1,
 		TestSubset:    1,
+		ValFraction:   defaultValFraction,
 		TrainEvalSize: 10000,
 		Model:         vgg.DefaultConfig(),
 	}
@@ -62,6 +67,7 @@ func (c *config) addFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "L2 weight decay")
 	fs.Float64Var(&c.Subset, "subset", c.Subset, "train on a stratified fraction of the training set (0.1 keeps ~600 images per class)")
 	fs.Float64Var(&c.TestSubset, "test-subset", c.TestSubset, "evaluate on a stratified fraction of the test set")
+	fs.Float64Var(&c.ValFraction, "val-fraction", c.ValFraction, "fraction of the training images (after --subset) held out for validation, stratified by label; the default is 5,000 of 60,000 (0: none)")
 	fs.IntVar(&c.TrainEvalSize, "train-eval-size", c.TrainEvalSize, "train loss/accuracy are measured in eval mode on this fixed stratified sample of the training images (0: all)")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "also evaluate every N minibatches (0: only at the end of each epoch)")
 	fs.IntVar(&c.MaxSteps, "max-steps", c.MaxSteps, "stop (with a checkpoint) after this many steps in total (0: no limit)")
@@ -91,6 +97,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("--eval-every, --max-steps and --train-eval-size must be >= 0")
 	case !(c.Subset > 0 && c.Subset <= 1) || !(c.TestSubset > 0 && c.TestSubset <= 1):
 		return fmt.Errorf("--subset and --test-subset must be in (0, 1]")
+	case !(c.ValFraction >= 0 && c.ValFraction < 1):
+		return fmt.Errorf("--val-fraction must be in [0, 1), have %v", c.ValFraction)
 	}
 	return nil
 }

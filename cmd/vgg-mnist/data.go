@@ -41,16 +41,64 @@ func loadSplit(dir string, train bool, fraction float64, seed int64) (*split, er
 	return newSplit(images, labels)
 }
 
+// valSeed draws the validation split; the subset uses seed, the train-eval
+// sample seed+1.
+func valSeed(seed int64) int64 { return seed + 2 }
+
+// loadTrainVal reads the training split, keeps the stratified fraction of
+// it, and holds out round(valFraction*n) of those images for validation,
+// stratified by label (datasets.StratifiedSplit); val is nil for
+// valFraction 0, and train is then what loadSplit gives.
+func loadTrainVal(dir string, fraction, valFraction float64, seed int64) (train, val *split, err error) {
+	m, err := datasets.LoadMNIST(dir, true, imageSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	px := m.Size * m.Size
+	images, labels := m.Images, m.Labels
+	if fraction < 1 {
+		idx, err := datasets.StratifiedSubset(m.Labels, fraction, seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		images, labels = pickFrom(images, labels, px, idx)
+	}
+	nVal, err := datasets.ValCount(len(labels), valFraction)
+	if err != nil {
+		return nil, nil, err
+	}
+	if nVal == 0 {
+		train, err = newSplit(images, labels)
+		return train, nil, err
+	}
+	tr, va, err := datasets.StratifiedSplit(labels, nVal, valSeed(seed))
+	if err != nil {
+		return nil, nil, err
+	}
+	if val, err = newSplit(pickFrom(images, labels, px, va)); err != nil {
+		return nil, nil, err
+	}
+	if train, err = newSplit(pickFrom(images, labels, px, tr)); err != nil {
+		val.drop()
+		return nil, nil, err
+	}
+	return train, val, nil
+}
+
 // pick copies the images and labels at idx.
 func pick(m *datasets.MNIST, idx []int) ([]float32, []int64) {
-	px := m.Size * m.Size
-	images := make([]float32, 0, len(idx)*px)
-	labels := make([]int64, 0, len(idx))
+	return pickFrom(m.Images, m.Labels, m.Size*m.Size, idx)
+}
+
+// pickFrom copies the images (px values each) and labels at idx.
+func pickFrom(images []float32, labels []int64, px int, idx []int) ([]float32, []int64) {
+	outImages := make([]float32, 0, len(idx)*px)
+	outLabels := make([]int64, 0, len(idx))
 	for _, i := range idx {
-		images = append(images, m.Images[i*px:(i+1)*px]...)
-		labels = append(labels, m.Labels[i])
+		outImages = append(outImages, images[i*px:(i+1)*px]...)
+		outLabels = append(outLabels, labels[i])
 	}
-	return images, labels
+	return outImages, outLabels
 }
 
 func newSplit(images []float32, labels []int64) (*split, error) {

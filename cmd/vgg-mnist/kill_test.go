@@ -18,8 +18,8 @@ func TestKillResumeMetricsOnce(t *testing.T) {
 	args := []string{"train", "--out", out, "--threads", "1", "--subset", fmt.Sprint(40.0 / 60000), "--test-subset", "0.01",
 		"--train-eval-size", "16", "--batch-size", "8", "--epochs", "3", "--eval-every", "1", "--hidden", "64"}
 	var want []string
-	for step := 1; step <= 15; step++ { // 40 images in batches of 8: 5 steps an epoch
-		want = append(want, fmt.Sprintf("%d train", step), fmt.Sprintf("%d test", step))
+	for step := 1; step <= 15; step++ { // 37 training images (3 held out) in batches of 8: 5 steps an epoch
+		want = append(want, fmt.Sprintf("%d train", step), fmt.Sprintf("%d val", step), fmt.Sprintf("%d test", step))
 	}
 	crashtest.Run{Out: out, Args: args, ResumeArgs: append(args, "--resume"), StepColumn: "step", KillBeyond: true, Want: want}.Check(t)
 }

@@ -25,7 +25,7 @@ const usage = `vgg-mnist trains VGG11 (configuration A) on MNIST resized to 32x3
 
 Usage:
   vgg-mnist [train] [flags]   train; Ctrl-C saves a checkpoint, --resume continues
-  vgg-mnist plots [--out DIR] redraw the four figures from DIR/metrics.csv
+  vgg-mnist plots [--out DIR] redraw the figures from DIR/metrics.csv
   vgg-mnist bench [flags]     time training steps on random data and a libtorch
                               matmul; print one JSON line (scripts/bench_vgg.sh)
 
@@ -37,6 +37,13 @@ while Adam's per-weight step sizes make progress from the first steps; the
 cosine's long low-lr tail then drives the training loss towards 0, and the
 dropout of the paper's classifier keeps test accuracy up. Numbers from the
 real run are in docs/results/vgg-mnist.
+
+Validation: --val-fraction of the training images (5,000 of 60,000 by
+default; of the --subset images when there is one), stratified by label
+and drawn from --seed, is held out of training and evaluated with the
+training sample and the test set. The best validation accuracy so far keeps
+its model in <out>/best (best.json names the step and its numbers); the
+test set chooses nothing. --val-fraction 0 trains on every image.
 
 --resume continues with the checkpoint's configuration; only --data-dir,
 --out, --checkpoint-dir, --threads, --blas-threads, --device, --max-steps,
@@ -96,6 +103,14 @@ func parseTrain(args []string) (config, error) {
 	if err := train.Resume(fs, cfg.checkpointDir(), &saved, flags, resumeMayChange); err != nil {
 		return cfg, err
 	}
+	// Checkpoints from before --val-fraction trained on every image.
+	has, err := train.SavedConfigHas(cfg.checkpointDir(), "val_fraction")
+	if err != nil {
+		return cfg, err
+	}
+	if !has {
+		saved.ValFraction = 0
+	}
 	saved.Resume = true
 	return saved, nil
 }
@@ -123,7 +138,11 @@ func mainPlots(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return drawFigures(*out)
+	split, err := train.ReadSplit(*out)
+	if err != nil {
+		return err
+	}
+	return drawFigures(*out, split)
 }
 
 func mainBench(args []string) error {

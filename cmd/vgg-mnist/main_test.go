@@ -12,6 +12,7 @@ import (
 
 	"torchlab/datasets"
 	"torchlab/internal/metrics"
+	"torchlab/internal/train"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/npz"
 	"torchlab/torch/reference"
@@ -133,6 +134,15 @@ func TestTrainingLossFalls(t *testing.T) {
 	if !checkpoint.Exists(filepath.Join(cfg.Out, "checkpoint")) {
 		t.Error("no checkpoint in <out>/checkpoint")
 	}
+	// The stratified subset of about 512 images has 513; 1/12 of them (43)
+	// are held out for validation. The best validation model is kept.
+	if !checkpoint.Exists(filepath.Join(cfg.Out, "best")) {
+		t.Error("no best checkpoint in <out>/best")
+	}
+	split, err := train.ReadSplit(cfg.Out)
+	if err != nil || split == nil || split.Train != 470 || split.Val != 43 || split.Unit != "images" {
+		t.Errorf("summary.json split %+v (%v), want 470 train and 43 validation images", split, err)
+	}
 }
 
 func figureFiles() []string {
@@ -194,8 +204,8 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(tab.Rows) != 2 {
-			t.Errorf("%s: %d rows, want 2 (train and test at epoch 1)", out, len(tab.Rows))
+		if len(tab.Rows) != 3 {
+			t.Errorf("%s: %d rows, want 3 (train, val and test at epoch 1)", out, len(tab.Rows))
 		}
 	}
 }
@@ -263,7 +273,7 @@ func TestPlotsRedrawFromMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	if err := drawFigures(bad); err == nil || !strings.Contains(err.Error(), "no test rows") {
+	if err := drawFigures(bad, nil); err == nil || !strings.Contains(err.Error(), "no test rows") {
 		t.Errorf("drawFigures without test rows: err %v, want one naming the missing rows", err)
 	}
 }

@@ -40,7 +40,9 @@ type session struct {
 	named         map[string]*ts.Tensor
 	opt           *optim.Optimizer
 	train, test   *split
+	val           *split // nil for --val-fraction 0
 	trainEval     *split
+	best          *train.Best // nil without a validation split
 	data          datasets.Source
 	metrics       *metrics.Writer
 	log           io.Writer
@@ -85,6 +87,11 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 	if s.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), metricsHeader, "step", cfg.Resume, start); err != nil {
 		return nil, err
 	}
+	if s.val != nil {
+		if s.best, err = train.OpenBest(cfg.Out, "val_accuracy", true, cfg.Resume); err != nil {
+			return nil, err
+		}
+	}
 	n, B := s.train.n, cfg.BatchSize
 	plan := train.Plan{Label: "train", Unit: "img", Start: start, Total: s.totalSteps, Stop: cfg.MaxSteps,
 		EvaluateAt: func(done int) bool {
@@ -105,14 +112,16 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 	}
 	if _, ok := s.final["test_accuracy"]; ok {
 		// Evaluations were made, so metrics.csv has rows to draw.
-		if err := drawFigures(cfg.Out); err != nil {
+		if err := drawFigures(cfg.Out, s.split()); err != nil {
 			return nil, err
 		}
 	}
 	train.CommonResults(s.final, run)
+	s.best.Results(s.final)
 	sum := train.Summary{
 		Command: cli.CommandLine(), Started: started, Finished: time.Now(),
 		Seconds: run.Seconds, Config: cfg, Data: s.data, Results: s.final,
+		Seed: cfg.Seed, Split: s.split(), Best: s.best,
 		Notes: []string{
 			fmt.Sprintf("train loss/accuracy: eval mode on a fixed stratified sample of %d training images", s.trainEval.n),
 			fmt.Sprintf("learning rate: %s from %g over %d steps (%d epochs of %d steps)", cfg.Schedule, cfg.LR, s.totalSteps, cfg.Epochs, s.stepsPerEpoch),
@@ -133,7 +142,7 @@ func newSession(cfg config, logw io.Writer) (*session, error) {
 	dir := src.Dir
 	s := &session{cfg: cfg, log: logw, began: time.Now(), final: map[string]float64{}, data: src, orderOf: -1}
 	t0 := time.Now()
-	if s.train, err = loadSplit(dir, true, cfg.Subset, cfg.Seed); err != nil {
+	if s.train, s.val, err = loadTrainVal(dir, cfg.Subset, cfg.ValFraction, cfg.Seed); err != nil {
 		return nil, err
 	}
 	if s.test, err = loadSplit(dir, false, cfg.TestSubset, cfg.Seed); err != nil {
@@ -144,8 +153,8 @@ func newSession(cfg config, logw io.Writer) (*session, error) {
 		s.close()
 		return nil, err
 	}
-	fmt.Fprintf(logw, "MNIST from %s: %d training, %d test images (%dx%d), train metrics on %d, loaded in %.1fs\n",
-		dir, s.train.n, s.test.n, imageSize, imageSize, s.trainEval.n, time.Since(t0).Seconds())
+	fmt.Fprintf(logw, "MNIST from %s: %d training, %d validation, %d test images (%dx%d), train metrics on %d, loaded in %.1fs\n",
+		dir, s.train.n, s.valSize(), s.test.n, imageSize, imageSize, s.trainEval.n, time.Since(t0).Seconds())
 
 	dev, err := cfg.TorchDevice()
 	if err != nil {
@@ -185,7 +194,7 @@ func (s *session) close() {
 	if s.trainEval != nil && s.trainEval != s.train {
 		s.trainEval.drop()
 	}
-	for _, sp := range []*split{s.train, s.test} {
+	for _, sp := range []*split{s.train, s.val, s.test} {
 		if sp != nil {
 			sp.drop()
 		}
@@ -235,14 +244,37 @@ func (s *session) step(idx []int64) (float64, int64, error) {
 	return trainStep(s.model, s.opt, x, y)
 }
 
-// Evaluate measures both splits in eval mode and writes their rows
-// (train.Task).
+// valSize is the number of validation images.
+func (s *session) valSize() int {
+	if s.val == nil {
+		return 0
+	}
+	return s.val.n
+}
+
+// split says what the run trains, validates and tests on.
+func (s *session) split() *train.Split {
+	return &train.Split{Train: s.train.n, Val: s.valSize(), Test: s.test.n, Unit: "images",
+		ValFraction: s.cfg.ValFraction, ValSeed: valSeed(s.cfg.Seed), StratifiedBy: "label",
+		TrainEval: train.Count(s.trainEval.n) + "-image sample, eval mode"}
+}
+
+// Evaluate measures the training sample, the validation and the test
+// images in eval mode, writes their rows and keeps the model of the best
+// validation accuracy (train.Task).
 func (s *session) Evaluate(step int) error {
 	epoch := float64(step) / float64(s.stepsPerEpoch)
-	for _, e := range []struct {
+	type named struct {
 		name string
 		data *split
-	}{{"train", s.trainEval}, {"test", s.test}} {
+	}
+	splits := []named{{"train", s.trainEval}}
+	if s.val != nil {
+		splits = append(splits, named{"val", s.val})
+	}
+	splits = append(splits, named{"test", s.test})
+	at := map[string]float64{}
+	for _, e := range splits {
 		loss, acc, err := evaluate(s.model, e.data, s.cfg.EvalBatchSize)
 		if err != nil {
 			return err
@@ -251,11 +283,23 @@ func (s *session) Evaluate(step int) error {
 			return err
 		}
 		s.final[e.name+"_loss"], s.final[e.name+"_accuracy"] = loss, acc
+		at[e.name+"_loss"], at[e.name+"_accuracy"] = loss, acc
 	}
 	s.final["epoch"] = epoch
-	fmt.Fprintf(s.log, "\nepoch %.2f (step %d): train loss %.5f acc %.4f | test loss %.5f acc %.4f\n",
-		epoch, step, s.final["train_loss"], s.final["train_accuracy"], s.final["test_loss"], s.final["test_accuracy"])
-	return nil
+	fmt.Fprintf(s.log, "\nepoch %.2f (step %d): train loss %.5f acc %.4f | val loss %.5f acc %.4f | test loss %.5f acc %.4f\n",
+		epoch, step, s.final["train_loss"], s.final["train_accuracy"], s.final["val_loss"], s.final["val_accuracy"],
+		s.final["test_loss"], s.final["test_accuracy"])
+	if s.best == nil {
+		return nil
+	}
+	kept, err := s.best.Offer(step, at, func(dir string) error {
+		meta := checkpoint.Meta{Step: int64(step), Epoch: step / s.stepsPerEpoch, Seed: s.cfg.Seed, Seconds: s.seconds()}
+		return checkpoint.Save(dir, meta, s.cfg, s.named, nil)
+	})
+	if kept {
+		fmt.Fprintf(s.log, "best validation accuracy so far: model kept in %s\n", s.best.Dir)
+	}
+	return err
 }
 
 // afterEvaluate ends an epoch after its evaluation: it redraws the figures
@@ -265,7 +309,7 @@ func (s *session) afterEvaluate(step int) error {
 		return nil
 	}
 	s.final["epoch_seconds"] = time.Since(s.epochStart).Seconds()
-	if err := drawFigures(s.cfg.Out); err != nil {
+	if err := drawFigures(s.cfg.Out, s.split()); err != nil {
 		return err
 	}
 	epoch := step / s.stepsPerEpoch
