@@ -23,6 +23,7 @@ type Config struct {
 	SaveEvery    int     `json:"save_every"`
 	Class        string  `json:"class"`
 	TestFraction float64 `json:"test_fraction"`
+	ValFraction  float64 `json:"val_fraction"` // of the training galaxies, stratified by class
 	SkipBad      bool    `json:"skip_bad"`
 	CacheDir     string  `json:"cache_dir"`
 	Limit        int     `json:"limit"`
@@ -37,8 +38,8 @@ type Config struct {
 
 func (c Config) check() error {
 	if c.Epochs < 1 || c.BatchSize < 2 || !(c.LR > 0) || !(c.Beta >= 0) || c.EvalEvery < 0 || c.SaveEvery < 1 ||
-		c.KLWarmup < 0 || c.FreeBits < 0 || c.Limit < 0 {
-		return fmt.Errorf("invalid flags: need epochs >= 1, batch size >= 2, lr > 0, beta >= 0, save-every >= 1 and non-negative eval-every, kl-warmup, free-bits, limit (have %+v)", c)
+		c.KLWarmup < 0 || c.FreeBits < 0 || c.Limit < 0 || !(c.ValFraction >= 0 && c.ValFraction < 1) {
+		return fmt.Errorf("invalid flags: need epochs >= 1, batch size >= 2, lr > 0, beta >= 0, save-every >= 1 and non-negative eval-every, kl-warmup, free-bits, limit, val-fraction in [0, 1) (have %+v)", c)
 	}
 	if _, err := datasets.ParseClass(c.Class); err != nil {
 		return err
@@ -50,7 +51,7 @@ func (c Config) check() error {
 // settings give the same split and the same cached tensors.
 func (c Config) dataOptions() dataOptions {
 	return dataOptions{DataDir: c.DataDir, CacheDir: c.CacheDir, Crop: c.Crop, Size: c.ImageSize,
-		Workers: c.Workers, SkipBad: c.SkipBad, Limit: c.Limit, TestFraction: c.TestFraction, Seed: c.Seed,
+		Workers: c.Workers, SkipBad: c.SkipBad, Limit: c.Limit, TestFraction: c.TestFraction, ValFraction: c.ValFraction, Seed: c.Seed,
 		Conditional: c.Conditional}
 }
 

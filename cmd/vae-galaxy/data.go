@@ -9,6 +9,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
+	"torchlab/internal/train"
 	"torchlab/models/vae"
 	"torchlab/torch/tensors"
 )
@@ -20,20 +21,57 @@ type dataOptions struct {
 	Workers, Limit    int
 	SkipBad           bool
 	TestFraction      float64
+	ValFraction       float64 // of the training galaxies
 	Seed              int64
 	Conditional       bool
 }
 
-// galaxyData is the train/test split, each split in one tensor.
+// galaxyData is the train/validation/test split, each split in one tensor
+// (the validation ones nil for --val-fraction 0).
 type galaxyData struct {
-	source            datasets.Source
-	size              int
-	nTrain, nTest     int
-	trainX, testX     *ts.Tensor // [N, 3, S, S] in [0,1]
-	trainCond         *ts.Tensor // [N, classes] one-hot, conditional runs only
-	testCond          *ts.Tensor
-	trainY, testY     []int64 // classes
-	trainIDs, testIDs []int64 // GalaxyIDs
+	source              datasets.Source
+	size                int
+	nTrain, nVal, nTest int
+	trainX, valX, testX *ts.Tensor // [N, 3, S, S] in [0,1]
+	trainCond, valCond  *ts.Tensor // [N, classes] one-hot, conditional runs only
+	testCond            *ts.Tensor
+	trainY, valY, testY []int64 // classes
+	trainIDs, testIDs   []int64 // GalaxyIDs
+}
+
+// split says what a run of cfg trains, validates and tests on.
+func (d *galaxyData) split(cfg Config) *train.Split {
+	return &train.Split{Train: d.nTrain, Val: d.nVal, Test: d.nTest, Unit: "galaxies",
+		ValFraction: cfg.ValFraction, ValSeed: valSeed(cfg.Seed), StratifiedBy: "class",
+		TrainEval: "running mean of batch losses"}
+}
+
+// valSeed draws the validation split; the test split uses seed.
+func valSeed(seed int64) int64 { return seed + 2 }
+
+// carveVal holds out round(fraction*len(train)) of the training galaxies
+// for validation, stratified by class (datasets.StratifiedSplit).
+func carveVal(set *datasets.GalaxySet, train []int, fraction float64, seed int64) (rest, val []int, err error) {
+	n, err := datasets.ValCount(len(train), fraction)
+	if err != nil || n == 0 {
+		return train, nil, err
+	}
+	classes := make([]int64, len(train))
+	for k, i := range train {
+		classes[k] = int64(set.Classes[i])
+	}
+	tr, va, err := datasets.StratifiedSplit(classes, n, valSeed(seed))
+	if err != nil {
+		return nil, nil, err
+	}
+	pickIdx := func(pos []int) []int {
+		out := make([]int, len(pos))
+		for k, p := range pos {
+			out[k] = train[p]
+		}
+		return out
+	}
+	return pickIdx(tr), pickIdx(va), nil
 }
 
 // loadData loads (or reads from the cache) the images, logs the class
@@ -69,9 +107,19 @@ func loadData(o dataOptions) (*galaxyData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &galaxyData{size: o.Size, nTrain: len(train), nTest: len(test), source: src}
+	train, val, err := carveVal(set, train, o.ValFraction, o.Seed)
+	if err != nil {
+		return nil, err
+	}
+	d := &galaxyData{size: o.Size, nTrain: len(train), nVal: len(val), nTest: len(test), source: src}
 	if d.trainX, d.trainY, d.trainIDs, err = gather(set, train); err != nil {
 		return nil, err
+	}
+	if len(val) > 0 {
+		if d.valX, d.valY, _, err = gather(set, val); err != nil {
+			d.Drop()
+			return nil, err
+		}
 	}
 	if d.testX, d.testY, d.testIDs, err = gather(set, test); err != nil {
 		return nil, err
@@ -83,8 +131,14 @@ func loadData(o dataOptions) (*galaxyData, error) {
 		if d.testCond, err = vae.OneHot(d.testY, datasets.NumClasses); err != nil {
 			return nil, err
 		}
+		if d.valX != nil {
+			if d.valCond, err = vae.OneHot(d.valY, datasets.NumClasses); err != nil {
+				return nil, err
+			}
+		}
 	}
-	log.Printf("split (seed %d): %d train, %d test; train classes: %s", o.Seed, d.nTrain, d.nTest, countsLine(classesOf(d.trainY)))
+	log.Printf("split (seed %d): %d train, %d validation (%.3g of the training galaxies, stratified by class), %d test; train classes: %s",
+		o.Seed, d.nTrain, d.nVal, o.ValFraction, d.nTest, countsLine(classesOf(d.trainY)))
 	return d, nil
 }
 
@@ -120,7 +174,7 @@ func (d *galaxyData) batch(x, cond *ts.Tensor, idx []int64) (xb, cb *ts.Tensor, 
 
 // Drop frees the tensors.
 func (d *galaxyData) Drop() {
-	for _, t := range []*ts.Tensor{d.trainX, d.testX, d.trainCond, d.testCond} {
+	for _, t := range []*ts.Tensor{d.trainX, d.valX, d.testX, d.trainCond, d.valCond, d.testCond} {
 		if t != nil {
 			t.MustDrop()
 		}

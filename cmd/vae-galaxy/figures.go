@@ -11,6 +11,7 @@ import (
 
 	"torchlab/datasets"
 	"torchlab/internal/metrics"
+	"torchlab/internal/train"
 	"torchlab/models/vae"
 	"torchlab/plots"
 	"torchlab/torch/tensors"
@@ -34,12 +35,12 @@ const samplesPerRow = 8
 
 // drawAll draws every figure of a trained model into out and adds the
 // sample-quality numbers to res. It returns notes for summary.json.
-func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxyData, className string, res map[string]float64) ([]string, error) {
+func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxyData, className string, res map[string]float64, split *train.Split) ([]string, error) {
 	class, err := datasets.ParseClass(className)
 	if err != nil {
 		return nil, err
 	}
-	if err := drawCurves(out); err != nil {
+	if err := drawCurves(out, split); err != nil {
 		return nil, err
 	}
 	var notes []string
@@ -66,9 +67,10 @@ func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxyData,
 	return notes, drawWeights(out, m, named)
 }
 
-// drawCurves plots train and test reconstruction error against steps.
-func drawCurves(out string) error {
-	series, err := reconSeries(out, "")
+// drawCurves plots the train, validation and test reconstruction error
+// against steps; split names the series.
+func drawCurves(out string, split *train.Split) error {
+	series, err := reconSeries(out, "", split)
 	if err != nil {
 		return err
 	}
@@ -88,21 +90,22 @@ func reconChart(path, title string, series []plots.Series) error {
 	return plots.LinesWith(path, opts, series...)
 }
 
-// reconSeries reads the train and test recon curves of a run's metrics.csv;
-// prefix names them in a comparison.
-func reconSeries(dir, prefix string) ([]plots.Series, error) {
+// reconSeries reads the train, validation and test recon curves of a run's
+// metrics.csv; prefix names them in a comparison, split (nil: bare names)
+// says what each measures.
+func reconSeries(dir, prefix string, split *train.Split) ([]plots.Series, error) {
 	tab, err := metrics.Read(filepath.Join(dir, "metrics.csv"))
 	if err != nil {
 		return nil, err
 	}
 	var out []plots.Series
-	for _, split := range []string{"train", "test"} {
-		x, y, err := tab.Series("step", "recon", "split", split)
+	for _, name := range []string{"train", "val", "test"} {
+		x, y, err := tab.Series("step", "recon", "split", name)
 		if err != nil {
 			return nil, err
 		}
 		if len(x) > 0 {
-			out = append(out, plots.Series{Name: prefix + split, X: x, Y: y})
+			out = append(out, plots.Series{Name: prefix + split.Legend(name), X: x, Y: y})
 		}
 	}
 	if len(out) == 0 {
@@ -115,7 +118,7 @@ func reconSeries(dir, prefix string) ([]plots.Series, error) {
 func drawCompare(out string, dirs []string) error {
 	var all []plots.Series
 	for _, dir := range dirs {
-		s, err := reconSeries(dir, filepath.Base(filepath.Clean(dir))+" ")
+		s, err := reconSeries(dir, filepath.Base(filepath.Clean(dir))+" ", nil)
 		if err != nil {
 			return err
 		}
@@ -125,7 +128,7 @@ func drawCompare(out string, dirs []string) error {
 		return err
 	}
 	path := filepath.Join(out, figCompare)
-	if err := reconChart(path, "Reconstruction error by architecture", all); err != nil {
+	if err := reconChart(path, "Reconstruction error by architecture (train: running mean of batch losses)", all); err != nil {
 		return err
 	}
 	log.Printf("wrote %s", path)

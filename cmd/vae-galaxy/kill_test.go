@@ -20,8 +20,8 @@ func TestKillResumeMetricsOnce(t *testing.T) {
 		"--crop", "32", "--image-size", "32", "--batch-size", "8", "--epochs", "8", "--z-dim", "4",
 		"--test-fraction", "0.25", "--threads", "1", "--save-every", "1", "--eval-every", "1", "--arch", "conv"}
 	var want []string
-	for step := 1; step <= 32; step++ { // 30 training images in batches of 8: 4 steps an epoch
-		want = append(want, fmt.Sprintf("%d train", step), fmt.Sprintf("%d test", step))
+	for step := 1; step <= 32; step++ { // 27 training images (3 held out) in batches of 8: 4 steps an epoch
+		want = append(want, fmt.Sprintf("%d train", step), fmt.Sprintf("%d val", step), fmt.Sprintf("%d test", step))
 	}
 	crashtest.Run{Out: out, Args: args, ResumeArgs: append(args, "--resume"), StepColumn: "step", KillBeyond: true, Want: want}.Check(t)
 }

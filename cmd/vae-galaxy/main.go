@@ -88,6 +88,14 @@ func parseTrain(args []string, stderr io.Writer) (Config, error) {
 		if err := train.Resume(fs, filepath.Join(c.Out, "checkpoint"), &saved, flags, resumeMayChange); err != nil {
 			return c, err
 		}
+		// Checkpoints from before --val-fraction trained on every training galaxy.
+		has, err := train.SavedConfigHas(filepath.Join(c.Out, "checkpoint"), "val_fraction")
+		if err != nil {
+			return c, err
+		}
+		if !has {
+			saved.ValFraction = 0
+		}
 		saved.Resume, saved.Out = true, c.Out
 		c = saved
 	}
@@ -117,6 +125,7 @@ func trainFlags(c *Config, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.IntVar(&c.SaveEvery, "save-every", 5, "save a checkpoint every this many epochs (and at the end and on Ctrl-C)")
 	fs.StringVar(&c.Class, "class", "spiral", "class to generate in the samples figure: "+classList())
 	fs.Float64Var(&c.TestFraction, "test-fraction", 0.2, "fraction of the galaxies held out for testing")
+	fs.Float64Var(&c.ValFraction, "val-fraction", 0.1, "fraction of the training galaxies held out for validation, stratified by class; the best validation -ELBO keeps its model in <out>/best (0: none)")
 	fs.BoolVar(&c.SkipBad, "skip-bad", false, "skip missing or corrupt images (counted in the log) instead of failing")
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "where prepared images are cached (default: the user cache dir)")
 	fs.IntVar(&c.Limit, "limit", 0, "use only the first N galaxies of the CSV (0: all)")

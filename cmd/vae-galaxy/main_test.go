@@ -11,12 +11,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 
+	"torchlab/datasets"
 	"torchlab/internal/metrics"
 	"torchlab/models/vae"
 	"torchlab/torch/tensors"
@@ -24,6 +26,7 @@ import (
 
 	"torchlab/internal/cli"
 	"torchlab/internal/train"
+	"torchlab/torch/checkpoint"
 )
 
 // fakeGalaxyZoo writes n small JPEGs and a Kaggle-format CSV under
@@ -137,7 +140,7 @@ func TestTrainResumePlots(t *testing.T) {
 	steps, trainRecon := rows(t, full, "train")
 	_, test := rows(t, full, "test")
 	if len(trainRecon) != 3 || len(test) != 3 || steps[2] != 12 {
-		t.Fatalf("want 3 train and 3 test rows up to step 12 (30 images, batch 8), have steps %v, %d test rows", steps, len(test))
+		t.Fatalf("want 3 train and 3 test rows up to step 12 (27 images, batch 8), have steps %v, %d test rows", steps, len(test))
 	}
 	t.Logf("train recon %v, test recon %v", trainRecon, test)
 	if !(trainRecon[2] < 0.9*trainRecon[0]) {
@@ -153,8 +156,15 @@ func TestTrainResumePlots(t *testing.T) {
 	if err := metrics.ReadJSON(filepath.Join(full, "summary.json"), &summary); err != nil {
 		t.Fatal(err)
 	}
-	if r := summary.Results; r["train_images"] != 30 || r["test_images"] != 10 {
-		t.Errorf("summary.json split: %v train, %v test images; want 30 and 10", r["train_images"], r["test_images"])
+	// 30 training galaxies, 10 % of them (3) held out for validation.
+	if r := summary.Results; r["train_images"] != 27 || r["val_images"] != 3 || r["test_images"] != 10 {
+		t.Errorf("summary.json split: %v train, %v validation, %v test images; want 27, 3 and 10", r["train_images"], r["val_images"], r["test_images"])
+	}
+	if sp := summary.Split; sp == nil || sp.Train != 27 || sp.Val != 3 || sp.StratifiedBy != "class" {
+		t.Errorf("summary.json split %+v", sp)
+	}
+	if b := summary.Best; b == nil || !b.Found || b.Metric != "val_neg_elbo" || !checkpoint.Exists(filepath.Join(full, "best")) {
+		t.Errorf("summary.json best %+v; want a best validation -ELBO checkpoint in <out>/best", b)
 	}
 
 	// Interrupt at step 6 (mid epoch 2), then resume.
@@ -180,6 +190,17 @@ func TestTrainResumePlots(t *testing.T) {
 	_, resumed := rows(t, part, "test")
 	if len(resumed) != 3 {
 		t.Fatalf("resumed run has %d test rows, want 3", len(resumed))
+	}
+	// The same validation split across the resume: the same val rows.
+	_, valFull := rows(t, full, "val")
+	_, valPart := rows(t, part, "val")
+	if len(valFull) != 3 || len(valPart) != 3 {
+		t.Fatalf("val rows: uninterrupted %d, resumed %d, want 3", len(valFull), len(valPart))
+	}
+	for i := range valFull {
+		if math.Abs(valPart[i]-valFull[i]) > 1e-3*valFull[i] {
+			t.Errorf("val recon row %d: resumed %.5f, uninterrupted %.5f", i, valPart[i], valFull[i])
+		}
 	}
 	for i := range test {
 		if math.Abs(resumed[i]-test[i]) > 1e-3*test[i] {
@@ -310,5 +331,58 @@ func TestWeightFiguresEveryArch(t *testing.T) {
 				t.Errorf("%s: %v", arch, err)
 			}
 		}
+	}
+}
+
+// TestThreeSplitsDisjoint checks that train, validation and test cover the
+// galaxies exactly once, that validation is stratified by class, and that
+// the same seed draws the same split.
+func TestThreeSplitsDisjoint(t *testing.T) {
+	set := &datasets.GalaxySet{N: 200}
+	for i := range set.N {
+		set.Classes = append(set.Classes, datasets.Class(i*i%5))
+	}
+	split := func() (train, val, test []int) {
+		train, test, err := datasets.SplitTrainTest(set.N, 0.2, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		train, val, err = carveVal(set, train, 0.1, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return train, val, test
+	}
+	train, val, test := split()
+	if len(train) != 144 || len(val) != 16 || len(test) != 40 {
+		t.Fatalf("%d train, %d val, %d test; want 144, 16, 40", len(train), len(val), len(test))
+	}
+	seen := map[int]string{}
+	for name, idx := range map[string][]int{"train": train, "val": val, "test": test} {
+		for _, i := range idx {
+			if other, ok := seen[i]; ok {
+				t.Fatalf("galaxy %d in %s and %s", i, other, name)
+			}
+			seen[i] = name
+		}
+	}
+	if len(seen) != set.N {
+		t.Errorf("the splits cover %d of %d galaxies", len(seen), set.N)
+	}
+	inTrain, inVal := map[datasets.Class]int{}, map[datasets.Class]int{}
+	for _, i := range append(slices.Clone(train), val...) {
+		inTrain[set.Classes[i]]++
+	}
+	for _, i := range val {
+		inVal[set.Classes[i]]++
+	}
+	for c, n := range inTrain {
+		if share := 16 * float64(n) / 160; math.Abs(float64(inVal[c])-share) >= 1 {
+			t.Errorf("class %v: %d validation galaxies, share %.2f", c, inVal[c], share)
+		}
+	}
+	train2, val2, test2 := split()
+	if !slices.Equal(train, train2) || !slices.Equal(val, val2) || !slices.Equal(test, test2) {
+		t.Error("the same seed drew another split")
 	}
 }

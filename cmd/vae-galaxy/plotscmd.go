@@ -53,7 +53,7 @@ func runPlots(pc PlotsConfig) error {
 	}
 	defer data.Drop()
 	res := map[string]float64{}
-	if _, err := drawAll(pc.Out, m, named, data, cfg.Class, res); err != nil {
+	if _, err := drawAll(pc.Out, m, named, data, cfg.Class, res, data.split(cfg)); err != nil {
 		return err
 	}
 	keys := make([]string, 0, len(res))

@@ -38,6 +38,7 @@ type trainer struct {
 	order      []int // the current epoch's order
 	orderOf    int64 // the epoch that order is of (-1: none yet)
 	acc        runningMean
+	best       *train.Best // nil without a validation split
 }
 
 func runTrain(ctx context.Context, cfg Config) error {
@@ -80,6 +81,11 @@ func runTrain(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer t.metrics.Close()
+	if data.nVal > 0 {
+		if t.best, err = train.OpenBest(cfg.Out, "val_neg_elbo", false, cfg.Resume); err != nil {
+			return err
+		}
+	}
 
 	perEpoch := int(t.perEpoch)
 	evalEvery := cfg.EvalEvery
@@ -132,7 +138,8 @@ func (t *trainer) Step(step int) (train.StepReport, error) {
 }
 
 // Evaluate writes the train row (the mean of the steps since the last one)
-// and a test evaluation after `done` steps.
+// and the validation and test evaluations after `done` steps, and keeps the
+// model of the best validation -ELBO.
 func (t *trainer) Evaluate(done int) error {
 	mw, acc := t.metrics, &t.acc
 	epoch := float64(done) / float64(t.perEpoch)
@@ -143,14 +150,36 @@ func (t *trainer) Evaluate(done int) error {
 		}
 		*acc = runningMean{}
 	}
-	if t.data.nTest == 0 {
+	at := map[string]float64{}
+	for _, sp := range []struct {
+		name    string
+		x, cond *ts.Tensor
+		n       int
+	}{{"val", t.data.valX, t.data.valCond, t.data.nVal}, {"test", t.data.testX, t.data.testCond, t.data.nTest}} {
+		if sp.n == 0 {
+			continue
+		}
+		s, err := evaluate(t.model, sp.x, sp.cond, t.cfg.Beta, 256)
+		if err != nil {
+			return fmt.Errorf("evaluate %s: %w", sp.name, err)
+		}
+		if err := mw.Write(epoch, done, sp.name, s.loss, s.recon, s.kl, t.cfg.Beta, t.seconds); err != nil {
+			return err
+		}
+		at[sp.name+"_recon"], at[sp.name+"_kl"], at[sp.name+"_neg_elbo"] = s.recon, s.kl, s.recon+s.kl
+	}
+	if t.best == nil {
 		return nil
 	}
-	s, err := evaluate(t.model, t.data.testX, t.data.testCond, t.cfg.Beta, 256)
-	if err != nil {
-		return fmt.Errorf("evaluate: %w", err)
-	}
-	return mw.Write(epoch, done, "test", s.loss, s.recon, s.kl, t.cfg.Beta, t.seconds)
+	_, err := t.best.Offer(done, at, func(dir string) error {
+		named, err := tensors.Named(t.vs)
+		if err != nil {
+			return err
+		}
+		meta := checkpoint.Meta{Step: int64(done), Epoch: done / int(t.perEpoch), Seed: t.cfg.Seed, StepSeconds: t.seconds}
+		return checkpoint.Save(dir, meta, t.cfg, named, nil)
+	})
+	return err
 }
 
 // Save checkpoints the run after `done` steps.
@@ -168,7 +197,7 @@ func (t *trainer) finish(started time.Time, run train.Result) error {
 	cfg := t.cfg
 	res := map[string]float64{"epochs": float64(cfg.Epochs), "step_seconds": t.seconds,
 		"seconds_per_epoch": t.seconds / float64(cfg.Epochs),
-		"train_images":      float64(t.data.nTrain), "test_images": float64(t.data.nTest)}
+		"train_images":      float64(t.data.nTrain), "val_images": float64(t.data.nVal), "test_images": float64(t.data.nTest)}
 	if n := len(t.epochTime); n > 0 {
 		res["last_epoch_seconds"] = t.epochTime[n-1]
 	}
@@ -176,7 +205,8 @@ func (t *trainer) finish(started time.Time, run train.Result) error {
 		name    string
 		x, cond *ts.Tensor
 		n       int
-	}{{"train", t.data.trainX, t.data.trainCond, t.data.nTrain}, {"test", t.data.testX, t.data.testCond, t.data.nTest}} {
+	}{{"train", t.data.trainX, t.data.trainCond, t.data.nTrain}, {"val", t.data.valX, t.data.valCond, t.data.nVal},
+		{"test", t.data.testX, t.data.testCond, t.data.nTest}} {
 		if sp.n == 0 {
 			continue
 		}
@@ -193,7 +223,7 @@ func (t *trainer) finish(started time.Time, run train.Result) error {
 	if err != nil {
 		return err
 	}
-	notes, err := drawAll(cfg.Out, t.model, named, t.data, cfg.Class, res)
+	notes, err := drawAll(cfg.Out, t.model, named, t.data, cfg.Class, res, t.split())
 	if err != nil {
 		return err
 	}
@@ -203,6 +233,13 @@ func (t *trainer) finish(started time.Time, run train.Result) error {
 // writeSummary writes summary.json with the common keys and res.
 func (t *trainer) writeSummary(started time.Time, run train.Result, res map[string]float64, notes []string) error {
 	train.CommonResults(res, run)
+	t.best.Results(res)
 	return train.WriteSummary(t.cfg.Out, train.Summary{Command: cli.CommandLine(), Started: started, Finished: time.Now(),
-		Seconds: time.Since(started).Seconds(), Config: t.cfg, Data: t.data.source, Results: res, Notes: notes})
+		Seconds: time.Since(started).Seconds(), Config: t.cfg, Data: t.data.source, Results: res, Notes: notes,
+		Seed: t.cfg.Seed, Split: t.split(), Best: t.best})
+}
+
+// split says what the run trains, validates and tests on.
+func (t *trainer) split() *train.Split {
+	return t.data.split(t.cfg)
 }
