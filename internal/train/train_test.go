@@ -14,8 +14,10 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+	"github.com/sugarme/gotch/ts"
 
 	"torchlab/internal/metrics"
+	"torchlab/torch/checkpoint"
 )
 
 // fakeTask records what the loop asks of it; its loss is a function of the
@@ -278,5 +280,51 @@ func TestSummaryRecordsMachineAndCommit(t *testing.T) {
 	}
 	if got.Commit == "" || got.Machine.Cores <= 0 || !strings.Contains(got.Machine.Libtorch, ".") || got.Machine.BLAS == "" || got.Split.Val != 1 {
 		t.Errorf("summary.json: %s", raw)
+	}
+}
+
+func TestSplitLegend(t *testing.T) {
+	s := &Split{Train: 55000, Val: 5000, Test: 10000, Unit: "images", TrainEval: Count(10000) + "-image sample, eval mode"}
+	var none *Split
+	for _, tt := range []struct {
+		split *Split
+		name  string
+		want  string
+	}{
+		{s, "train", "train (10,000-image sample, eval mode)"},
+		{s, "val", "validation (5,000 images)"},
+		{s, "test", "test (10,000 images)"},
+		{none, "train", "train"},
+		{none, "val", "validation"},
+	} {
+		if got := tt.split.Legend(tt.name); got != tt.want {
+			t.Errorf("Legend(%s) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -5000: "-5,000"} {
+		if got := Count(n); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestSavedConfigHas tells a checkpoint written before a flag existed
+// from one that has it, so that resuming an old run keeps its data.
+func TestSavedConfigHas(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		config any
+		want   bool
+	}{
+		{map[string]any{"seed": 1}, false},
+		{map[string]any{"seed": 1, "val_fraction": 0.05}, true},
+	} {
+		if err := checkpoint.Save(dir, checkpoint.Meta{Step: 3}, tt.config, map[string]*ts.Tensor{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := SavedConfigHas(dir, "val_fraction")
+		if err != nil || got != tt.want {
+			t.Errorf("config %v: has val_fraction %v (%v), want %v", tt.config, got, err, tt.want)
+		}
 	}
 }
