@@ -240,7 +240,26 @@ func vggHeadline(full []*Run) string {
 		fmt.Fprintf(&b, " (%s)", strings.Join(extra, "; "))
 	}
 	fmt.Fprintf(&b, ", in %s with %s libtorch threads.", humanDuration(r.seconds()), plain(r.config("threads")))
+	b.WriteString(bestValidation(r, "step", "accuracy", pct2))
 	return b.String()
+}
+
+// bestValidation says, for a run with a validation split, where its best
+// validation checkpoint is and the test number there (the model a user of
+// the run gets); "" for runs from before the split.
+func bestValidation(r *Run, unit, metric string, format func(any) string) string {
+	step, ok := r.result("best_step")
+	val, okV := r.result("best_val_" + metric)
+	test, okT := r.result("best_test_" + metric)
+	if !ok || !okV || !okT {
+		return ""
+	}
+	name := strings.ReplaceAll(metric, "_", " ")
+	if metric == "neg_elbo" {
+		name = "−ELBO"
+	}
+	return fmt.Sprintf(" The best validation checkpoint (%s %s, validation %s %s) has test %s %s.",
+		unit, thousands(step), name, format(val), name, format(test))
 }
 
 func lstmHeadline(full []*Run) string {
@@ -268,7 +287,7 @@ func lstmHeadline(full []*Run) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return strings.Join(parts, "; ") + "."
+	return strings.Join(parts, "; ") + "." + bestValidation(full[0], "iteration", "accuracy", pct1)
 }
 
 func vaeHeadline(full []*Run) string {
@@ -313,6 +332,9 @@ func vaeHeadline(full []*Run) string {
 			fmt.Fprintf(&b, " (and %s of the real test galaxies)", pct1(k))
 		}
 		b.WriteString(".")
+	}
+	if v := bestValidation(best, "step", "neg_elbo", fixed1); v != "" {
+		b.WriteString(strings.Replace(v, " The best", " "+best.Name+"'s best", 1))
 	}
 	return b.String()
 }

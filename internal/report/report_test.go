@@ -379,3 +379,23 @@ func TestRunLineNamesTheData(t *testing.T) {
 		}
 	}
 }
+
+// A run that records its split and machine says them; an older run does not.
+func TestRunLineNamesSplitAndMachine(t *testing.T) {
+	w := &writer{res: &Result{}}
+	w.runLine(&Run{Summary: &Summary{Command: "x", Split: &Split{Train: 55000, Val: 5000, Test: 10000, Unit: "images"},
+		Machine: &Machine{Cores: 2, Libtorch: "1.13", BLAS: "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"},
+		Commit:  "0123456789abcdef0123-dirty"}})
+	got := w.b.String()
+	for _, want := range []string{"Split: 55,000 training, 5,000 validation (held out of the training data) and 10,000 test images.",
+		"Machine: 2 cores, libtorch 1.13, BLAS openblas-pthread, commit `0123456789ab-dirty`."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("run line %q, want it to contain %q", got, want)
+		}
+	}
+	old := &writer{res: &Result{}}
+	old.runLine(&Run{Summary: &Summary{Command: "x"}})
+	if s := old.b.String(); strings.Contains(s, "Split:") || strings.Contains(s, "Machine:") {
+		t.Errorf("an older run's line %q names a split or machine", s)
+	}
+}

@@ -46,6 +46,23 @@ type Summary struct {
 	Data     *DataSource        `json:"data"`
 	Results  map[string]float64 `json:"results"`
 	Notes    []string           `json:"notes"`
+	Split    *Split             `json:"split"`      // runs since the validation split
+	Commit   string             `json:"git_commit"` // runs since provenance was recorded
+	Machine  *Machine           `json:"machine"`
+}
+
+// Split is the train/validation/test sizes a run records (train.Split).
+type Split struct {
+	Train, Val, Test int
+	Unit             string
+	TrainEval        string `json:"train_eval"`
+}
+
+// Machine is the machine a run records (train.Machine).
+type Machine struct {
+	Cores    int
+	Libtorch string
+	BLAS     string
 }
 
 // ConfigMap flattens the configuration into one level, with dotted keys

@@ -169,6 +169,21 @@ func (w *writer) runLine(r *Run) {
 	case d != nil && d.FoundBy != "":
 		w.p(" Data: the full data set (found by %s).", d.FoundBy)
 	}
+	if sp := s.Split; sp != nil {
+		w.p(" Split: %s training, %s validation (held out of the training data) and %s test %s.",
+			thousands(sp.Train), thousands(sp.Val), thousands(sp.Test), sp.Unit)
+	}
+	if m := s.Machine; m != nil {
+		blas := filepath.Base(filepath.Dir(m.BLAS))
+		if m.BLAS == "" || m.BLAS == "unknown" {
+			blas = "unknown"
+		}
+		w.p(" Machine: %d cores, libtorch %s, BLAS %s", m.Cores, m.Libtorch, blas)
+		if s.Commit != "" {
+			w.p(", commit `%s`", shortCommit(s.Commit))
+		}
+		w.p(".")
+	}
 	if len(s.Notes) > 0 {
 		notes := make([]string, len(s.Notes))
 		for i, n := range s.Notes {
@@ -275,4 +290,16 @@ func (w *writer) differences(spec *partSpec, d, full *Run, several bool) {
 		w.p("- %s\n", cell(d))
 	}
 	w.p("\n")
+}
+
+// shortCommit is a commit's first 12 hex digits, keeping a "-dirty" mark.
+func shortCommit(c string) string {
+	hash, dirty, _ := strings.Cut(c, "-")
+	if len(hash) > 12 {
+		hash = hash[:12]
+	}
+	if dirty != "" {
+		return hash + "-" + dirty
+	}
+	return hash
 }

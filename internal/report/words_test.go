@@ -58,3 +58,16 @@ func TestDifferences(t *testing.T) {
 		t.Errorf("a run differs from itself: %v", d)
 	}
 }
+
+// A run with a validation split names its best validation checkpoint and
+// the test number there; a run from before the split says nothing.
+func TestBestValidationSentence(t *testing.T) {
+	r := &Run{Summary: &Summary{Results: map[string]float64{"best_step": 12000, "best_val_accuracy": 0.9951, "best_test_accuracy": 0.9948}}}
+	want := " The best validation checkpoint (step 12,000, validation accuracy 99.51 %) has test accuracy 99.48 %."
+	if got := bestValidation(r, "step", "accuracy", pct2); got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	if got := bestValidation(&Run{Summary: &Summary{Results: map[string]float64{"test_accuracy": 0.9}}}, "step", "accuracy", pct2); got != "" {
+		t.Errorf("a run without a split: %q", got)
+	}
+}
