@@ -311,3 +311,22 @@ func TestBadFlags(t *testing.T) {
 		t.Error("unknown subcommand: want an error")
 	}
 }
+
+// TestPredictDefaultsToBest: predict --out takes <out>/best when a run kept
+// one, and <out>/checkpoint otherwise.
+func TestPredictDefaultsToBest(t *testing.T) {
+	out := t.TempDir()
+	cfg, err := parsePredict([]string{"--out", out}, io.Discard)
+	if err != nil || cfg.Checkpoint != checkpointDir(out) {
+		t.Fatalf("without best/: checkpoint %q (%v), want %q", cfg.Checkpoint, err, checkpointDir(out))
+	}
+	if err := os.MkdirAll(train.BestDir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(train.BestDir(out), "checkpoint.json"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = parsePredict([]string{"--out", out}, io.Discard); err != nil || cfg.Checkpoint != train.BestDir(out) {
+		t.Fatalf("with best/: checkpoint %q (%v), want %q", cfg.Checkpoint, err, train.BestDir(out))
+	}
+}
