@@ -300,8 +300,9 @@ void for_chunks(const std::vector<int64_t> &bounds, const F &f) {
 struct Recurrence {
   int64_t H, G, steps;
   const int64_t *n, *off, *perm, *codes;  // codes packed, [N]
+  const int64_t *slot;                    // step t's first row in the buffers below
   const float *zeros;                     // [H]
-  float *gates, *c, *tc, *hprev;          // [N, 4H], [N, H] x3
+  float *gates, *c, *tc, *hprev;          // [rows, 4H], [rows, H] x3
 };
 
 void forward_chunk(const Recurrence &r, const float *whhT, const float *xb, float *hout,
@@ -309,7 +310,7 @@ void forward_chunk(const Recurrence &r, const float *whhT, const float *xb, floa
   const int64_t H = r.H, G = r.G;
   const bool avx2 = has_avx2();
   for (int64_t t = 0; t < r.steps; t++) {
-    const int64_t e = std::min(r.n[t], b1), o = r.off[t];
+    const int64_t e = std::min(r.n[t], b1), o = r.slot[t];
     if (e <= b0) break;  // sorted by length: no later step has rows here
     float *g = r.gates + o * G;
     if (t == 0) {
@@ -321,12 +322,12 @@ void forward_chunk(const Recurrence &r, const float *whhT, const float *xb, floa
     FwdStep s{H,
               g,
               xb,
-              r.codes + o,
-              t == 0 ? r.zeros : r.c + r.off[t - 1] * H,
+              r.codes + r.off[t],
+              t == 0 ? r.zeros : r.c + r.slot[t - 1] * H,
               t == 0 ? 0 : H,
               r.c + o * H,
               r.tc + o * H,
-              r.hprev + r.off[t + 1] * H,  // unused when t is the last step: n[t+1] == 0
+              r.hprev + r.slot[t + 1] * H,  // unused when t is the last step: n[t+1] == 0
               r.n[t + 1],
               hout,
               r.perm};
@@ -343,7 +344,7 @@ void backward_chunk(const Recurrence &r, const float *whh, const float *dout, fl
   const int64_t H = r.H, G = r.G;
   const bool avx2 = has_avx2();
   for (int64_t t = r.steps - 1; t >= 0; t--) {
-    const int64_t e = std::min(r.n[t], b1), o = r.off[t];
+    const int64_t e = std::min(r.n[t], b1), o = r.slot[t];
     if (e <= b0) continue;
     // Sequences whose last step is t: d loss / d h is the output's gradient.
     for (int64_t b = std::max(r.n[t + 1], b0); b < e; b++) {
@@ -353,7 +354,7 @@ void backward_chunk(const Recurrence &r, const float *whh, const float *dout, fl
     BwdStep s{H,
               r.gates + o * G,
               r.tc + o * H,
-              t == 0 ? r.zeros : r.c + r.off[t - 1] * H,
+              t == 0 ? r.zeros : r.c + r.slot[t - 1] * H,
               t == 0 ? 0 : H,
               dh,
               dc,
@@ -370,78 +371,93 @@ void backward_chunk(const Recurrence &r, const float *whh, const float *dout, fl
   }
 }
 
-struct FusedLSTM : public torch::autograd::Function<FusedLSTM> {
-  static at::Tensor forward(AutogradContext *ctx, const at::Tensor &codes_in,
-                            const at::Tensor &lengths_in, const at::Tensor &w_ih,
-                            const at::Tensor &w_hh, const at::Tensor &b_ih,
-                            const at::Tensor &b_hh) {
-    TORCH_CHECK(codes_in.dim() == 2 && codes_in.scalar_type() == at::kLong,
-                "lstmfused: codes must be [batch, steps] int64, got ", codes_in.sizes(), " ",
-                codes_in.scalar_type());
-    const int64_t B = codes_in.size(0), T = codes_in.size(1);
-    TORCH_CHECK(B >= 1 && T >= 1, "lstmfused: empty batch ", codes_in.sizes());
-    TORCH_CHECK(codes_in.device().is_cpu() && lengths_in.device().is_cpu(),
-                "lstmfused: codes and lengths must be on the CPU");
-    TORCH_CHECK(lengths_in.dim() == 1 && lengths_in.size(0) == B &&
-                    lengths_in.scalar_type() == at::kLong,
-                "lstmfused: lengths must be [", B, "] int64, got ", lengths_in.sizes(), " ",
-                lengths_in.scalar_type());
-    TORCH_CHECK(w_hh.dim() == 2 && w_hh.size(0) == 4 * w_hh.size(1) && w_hh.size(1) >= 1,
-                "lstmfused: w_hh must be [4H, H], got ", w_hh.sizes());
-    const int64_t H = w_hh.size(1), G = 4 * H;
-    TORCH_CHECK(w_ih.dim() == 2 && w_ih.size(0) == G, "lstmfused: w_ih must be [", G,
-                ", vocab], got ", w_ih.sizes());
-    const int64_t V = w_ih.size(1);
-    TORCH_CHECK(b_ih.dim() == 1 && b_ih.size(0) == G && b_hh.dim() == 1 && b_hh.size(0) == G,
-                "lstmfused: biases must be [", G, "], got ", b_ih.sizes(), " and ", b_hh.sizes());
-    for (const at::Tensor *w : {&w_ih, &w_hh, &b_ih, &b_hh}) {
-      TORCH_CHECK(w->scalar_type() == at::kFloat && w->device().is_cpu(),
-                  "lstmfused: weights must be float32 on the CPU, got ", w->scalar_type(), " on ",
-                  w->device());
-    }
-    const at::Tensor codes = codes_in.contiguous();
-    const at::Tensor lengths = lengths_in.contiguous();
-    const int64_t *cd = codes.data_ptr<int64_t>();
-    for (int64_t k = 0; k < B * T; k++) {
-      TORCH_CHECK(cd[k] >= 0 && cd[k] < V, "lstmfused: code ", cd[k], " at [", k / T, ", ",
-                  k % T, "] outside the vocabulary of ", V);
-    }
-    const Plan p = plan_of(lengths, T);
-    const int64_t N = p.rows;
+// The forward pass. With ctx, every step's state is kept (packed) and saved
+// for the backward pass; without, two steps' worth of rows are enough.
+at::Tensor run_forward(AutogradContext *ctx, const at::Tensor &codes_in,
+                       const at::Tensor &lengths_in, const at::Tensor &w_ih,
+                       const at::Tensor &w_hh, const at::Tensor &b_ih, const at::Tensor &b_hh) {
+  TORCH_CHECK(codes_in.dim() == 2 && codes_in.scalar_type() == at::kLong,
+              "lstmfused: codes must be [batch, steps] int64, got ", codes_in.sizes(), " ",
+              codes_in.scalar_type());
+  const int64_t B = codes_in.size(0), T = codes_in.size(1);
+  TORCH_CHECK(B >= 1 && T >= 1, "lstmfused: empty batch ", codes_in.sizes());
+  TORCH_CHECK(codes_in.device().is_cpu() && lengths_in.device().is_cpu(),
+              "lstmfused: codes and lengths must be on the CPU");
+  TORCH_CHECK(lengths_in.dim() == 1 && lengths_in.size(0) == B &&
+                  lengths_in.scalar_type() == at::kLong,
+              "lstmfused: lengths must be [", B, "] int64, got ", lengths_in.sizes(), " ",
+              lengths_in.scalar_type());
+  TORCH_CHECK(w_hh.dim() == 2 && w_hh.size(0) == 4 * w_hh.size(1) && w_hh.size(1) >= 1,
+              "lstmfused: w_hh must be [4H, H], got ", w_hh.sizes());
+  const int64_t H = w_hh.size(1), G = 4 * H;
+  TORCH_CHECK(w_ih.dim() == 2 && w_ih.size(0) == G, "lstmfused: w_ih must be [", G,
+              ", vocab], got ", w_ih.sizes());
+  const int64_t V = w_ih.size(1);
+  TORCH_CHECK(b_ih.dim() == 1 && b_ih.size(0) == G && b_hh.dim() == 1 && b_hh.size(0) == G,
+              "lstmfused: biases must be [", G, "], got ", b_ih.sizes(), " and ", b_hh.sizes());
+  for (const at::Tensor *w : {&w_ih, &w_hh, &b_ih, &b_hh}) {
+    TORCH_CHECK(w->scalar_type() == at::kFloat && w->device().is_cpu(),
+                "lstmfused: weights must be float32 on the CPU, got ", w->scalar_type(), " on ",
+                w->device());
+  }
+  const at::Tensor codes = codes_in.contiguous();
+  const at::Tensor lengths = lengths_in.contiguous();
+  const int64_t *cd = codes.data_ptr<int64_t>();
+  for (int64_t k = 0; k < B * T; k++) {
+    TORCH_CHECK(cd[k] >= 0 && cd[k] < V, "lstmfused: code ", cd[k], " at [", k / T, ", ",
+                k % T, "] outside the vocabulary of ", V);
+  }
+  const Plan p = plan_of(lengths, T);
+  const int64_t N = p.rows;
 
-    // Once per call: W_hh^T, and W_ih^T with both biases folded in, so that
-    // a step's input projection is a row of xb.
-    const at::Tensor whhT = w_hh.t().contiguous();                // [H, 4H]
-    const at::Tensor xb = (w_ih.t() + b_ih + b_hh).contiguous();  // [V, 4H]
-    at::Tensor pcodes = at::empty({N}, codes.options());          // packed codes
-    int64_t *pc = pcodes.data_ptr<int64_t>();
-    for (int64_t t = 0; t < p.steps; t++) {
-      for (int64_t b = 0; b < p.n[t]; b++) pc[p.off[t] + b] = cd[p.perm[b] * T + t];
-    }
-    Carver ws{workspaces().get(N * (G + 3 * H) + H)};
-    at::Tensor gates = ws.next(N, G);  // i, f, g, o
-    at::Tensor cs = ws.next(N, H);     // c_t
-    at::Tensor tcs = ws.next(N, H);    // tanh(c_t)
-    at::Tensor hprev = ws.next(N, H);  // h_{t-1}, zero at t = 0
-    at::Tensor zeros = ws.next(1, H).zero_();
-    hprev.narrow(0, 0, p.n[0]).zero_();
-    at::Tensor hout = at::empty({B, H}, w_hh.options());
+  // Once per call: W_hh^T, and W_ih^T with both biases folded in, so that
+  // a step's input projection is a row of xb.
+  const at::Tensor whhT = w_hh.t().contiguous();                // [H, 4H]
+  const at::Tensor xb = (w_ih.t() + b_ih + b_hh).contiguous();  // [V, 4H]
+  at::Tensor pcodes = at::empty({N}, codes.options());          // packed codes
+  int64_t *pc = pcodes.data_ptr<int64_t>();
+  for (int64_t t = 0; t < p.steps; t++) {
+    for (int64_t b = 0; b < p.n[t]; b++) pc[p.off[t] + b] = cd[p.perm[b] * T + t];
+  }
+  std::vector<int64_t> slot = p.off;
+  if (!ctx) {
+    for (int64_t t = 0; t <= p.steps; t++) slot[t] = (t % 2) * B;
+  }
+  const int64_t rows = ctx ? N : 2 * B;
+  Carver ws{workspaces().get(rows * (G + 3 * H) + H)};
+  at::Tensor gates = ws.next(rows, G);  // i, f, g, o
+  at::Tensor cs = ws.next(rows, H);     // c_t
+  at::Tensor tcs = ws.next(rows, H);    // tanh(c_t)
+  at::Tensor hprev = ws.next(rows, H);  // h_{t-1}, zero at t = 0
+  at::Tensor zeros = ws.next(1, H).zero_();
+  hprev.narrow(0, 0, p.n[0]).zero_();
+  at::Tensor hout = at::empty({B, H}, w_hh.options());
 
-    const Recurrence r{H, G, p.steps, p.n.data(), p.off.data(), p.perm.data(), pc,
-                       zeros.data_ptr<float>(), gates.data_ptr<float>(), cs.data_ptr<float>(),
-                       tcs.data_ptr<float>(), hprev.data_ptr<float>()};
-    const float *whhTp = whhT.data_ptr<float>(), *xbp = xb.data_ptr<float>();
-    float *houtp = hout.data_ptr<float>();
-    for_chunks(chunks_of(p, lengths.data_ptr<int64_t>(), at::get_num_threads()),
-               [&](int64_t b0, int64_t b1) { forward_chunk(r, whhTp, xbp, houtp, b0, b1); });
+  const Recurrence r{H, G, p.steps, p.n.data(), p.off.data(), p.perm.data(), pc, slot.data(),
+                     zeros.data_ptr<float>(), gates.data_ptr<float>(), cs.data_ptr<float>(),
+                     tcs.data_ptr<float>(), hprev.data_ptr<float>()};
+  const float *whhTp = whhT.data_ptr<float>(), *xbp = xb.data_ptr<float>();
+  float *houtp = hout.data_ptr<float>();
+  for_chunks(chunks_of(p, lengths.data_ptr<int64_t>(), at::get_num_threads()),
+             [&](int64_t b0, int64_t b1) { forward_chunk(r, whhTp, xbp, houtp, b0, b1); });
 
+  if (ctx) {
     // All through save_for_backward, which autograd releases after the
     // backward pass (saved_data lives as long as the graph): the workspace
     // goes back to the pool one step earlier.
-    ctx->save_for_backward({w_hh, pcodes, gates, cs, tcs, hprev, zeros, i64(p.perm), i64(p.n),
-                            i64(p.off), lengths.clone()});
+    ctx->save_for_backward({w_hh, pcodes, gates, cs, tcs, hprev, zeros, i64(p.perm),
+                            i64(p.n), i64(p.off), lengths.clone()});
     ctx->saved_data["V"] = V;
-    return hout;
+  }
+  return hout;
+}
+
+struct FusedLSTM : public torch::autograd::Function<FusedLSTM> {
+  static at::Tensor forward(AutogradContext *ctx, const at::Tensor &codes,
+                            const at::Tensor &lengths, const at::Tensor &w_ih,
+                            const at::Tensor &w_hh, const at::Tensor &b_ih,
+                            const at::Tensor &b_hh) {
+    return run_forward(ctx, codes, lengths, w_ih, w_hh, b_ih, b_hh);
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list grad_outputs) {
@@ -469,7 +485,7 @@ struct FusedLSTM : public torch::autograd::Function<FusedLSTM> {
     at::Tensor dh = ws.next(B, H);
     at::Tensor dc = ws.next(B, H);
     const Recurrence r{H, G, p.steps, p.n.data(), p.off.data(), p.perm.data(),
-                       pcodes.data_ptr<int64_t>(), zeros.data_ptr<float>(),
+                       pcodes.data_ptr<int64_t>(), p.off.data(), zeros.data_ptr<float>(),
                        gates.data_ptr<float>(), cs.data_ptr<float>(), tcs.data_ptr<float>(),
                        hprev.data_ptr<float>()};
     const float *whh = w_hh.data_ptr<float>(), *dO = dout.data_ptr<float>();
@@ -537,7 +553,14 @@ double torchlab_lstm_sgemm_gflops(int64_t n, int reps) {
 char *torchlab_lstm_fused(void *codes, void *lengths, void *w_ih, void *w_hh, void *b_ih,
                           void *b_hh, void **out) {
   try {
-    at::Tensor h = FusedLSTM::apply(T(codes), T(lengths), T(w_ih), T(w_hh), T(b_ih), T(b_hh));
+    // Without a graph to record, nothing needs keeping for a backward pass.
+    const bool record = at::GradMode::is_enabled() &&
+                        (T(w_ih).requires_grad() || T(w_hh).requires_grad() ||
+                         T(b_ih).requires_grad() || T(b_hh).requires_grad());
+    at::Tensor h = record ? FusedLSTM::apply(T(codes), T(lengths), T(w_ih), T(w_hh), T(b_ih),
+                                             T(b_hh))
+                          : run_forward(nullptr, T(codes), T(lengths), T(w_ih), T(w_hh),
+                                        T(b_ih), T(b_hh));
     *out = new at::Tensor(h);
     return nullptr;
   } catch (const c10::Error &e) {  // without the C++ backtrace libtorch appends

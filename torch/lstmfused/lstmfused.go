@@ -33,8 +33,16 @@ import (
 // [4*hidden, vocab], whh [4*hidden, hidden], bih and bhh [4*hidden], float32,
 // gates in PyTorch's order i, f, g, o.
 //
-// The forward pass keeps every step's gates and cell state for the backward
-// pass: about 7*hidden floats per real character.
+// When gradients are recorded, the forward pass keeps every step's gates and
+// cell state for the backward pass, 7*hidden floats per real character;
+// without, two steps' worth. These workspaces are reused by later calls once
+// the graph that saved them is gone (up to 8 are kept for the process), which
+// spares the page faults of fresh multi-megabyte buffers.
+//
+// With more than one libtorch thread, each thread runs the whole recurrence of
+// its share of the batch; results then differ from one thread's in the last
+// bits. The matrix products go through oneDNN's sgemm, not OpenBLAS, so
+// OpenBLAS's thread count does not matter here.
 func Forward(codes, lengths, wih, whh, bih, bhh *ts.Tensor) (*ts.Tensor, error) {
 	var out unsafe.Pointer
 	msg := C.torchlab_lstm_fused(codes.Ctensor(), lengths.Ctensor(), wih.Ctensor(), whh.Ctensor(),

@@ -328,27 +328,43 @@ func TestTwoGraphsAlive(t *testing.T) {
 	}
 }
 
-// TestNoGrad checks that the forward pass runs with gradient recording off
-// and then attaches no graph.
+// TestNoGrad checks that the forward pass runs with gradient recording off,
+// attaches no graph, and gives the same h as with recording on.
 func TestNoGrad(t *testing.T) {
 	torchrt.Lock()
-	l := newLSTM(t, 16)
-	x := newBatch(t, rand.New(rand.NewSource(1)), 4, 5, 1)
-	defer x.drop()
-	err := torchrt.NoGrad(func() error {
-		h, err := fusedH(l, x)
+	for _, threads := range []int{1, 2} {
+		torchrt.SetThreads(threads)
+		l := newLSTM(t, 16)
+		x := newBatch(t, rand.New(rand.NewSource(1)), 9, 15, 1)
+		defer x.drop()
+		h1, err := fusedH(l, x)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		defer h.MustDrop()
-		if rg, err := h.RequiresGrad(); err != nil || rg {
-			return fmt.Errorf("h requires grad = %v (%v) under no-grad", rg, err)
+		defer h1.MustDrop()
+		err = torchrt.NoGrad(func() error {
+			h2, err := fusedH(l, x)
+			if err != nil {
+				return err
+			}
+			defer h2.MustDrop()
+			if rg, err := h2.RequiresGrad(); err != nil || rg {
+				return fmt.Errorf("h requires grad = %v (%v) under no-grad", rg, err)
+			}
+			a, _ := tensors.Float32s(h1)
+			b, _ := tensors.Float32s(h2)
+			for i := range a {
+				if a[i] != b[i] {
+					return fmt.Errorf("threads %d: h[%d] = %v without grad, %v with", threads, i, b[i], a[i])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
+	torchrt.SetThreads(1)
 }
 
 func TestErrors(t *testing.T) {
