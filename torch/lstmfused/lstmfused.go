@@ -40,7 +40,7 @@ import (
 // spares the page faults of fresh multi-megabyte buffers.
 //
 // With more than one libtorch thread, each thread runs the whole recurrence of
-// its share of the batch; results then differ from one thread's in the last
+// its share of the batch; results may then differ from one thread's in the last
 // bits. The matrix products go through oneDNN's sgemm, not OpenBLAS, so
 // OpenBLAS's thread count does not matter here.
 func Forward(codes, lengths, wih, whh, bih, bhh *ts.Tensor) (*ts.Tensor, error) {
