@@ -410,10 +410,6 @@ at::Tensor run_forward(AutogradContext *ctx, const at::Tensor &codes_in,
   const Plan p = plan_of(lengths, T);
   const int64_t N = p.rows;
 
-  // Once per call: W_hh^T, and W_ih^T with both biases folded in, so that
-  // a step's input projection is a row of xb.
-  const at::Tensor whhT = w_hh.t().contiguous();                // [H, 4H]
-  const at::Tensor xb = (w_ih.t() + b_ih + b_hh).contiguous();  // [V, 4H]
   at::Tensor pcodes = at::empty({N}, codes.options());          // packed codes
   int64_t *pc = pcodes.data_ptr<int64_t>();
   for (int64_t t = 0; t < p.steps; t++) {
@@ -424,13 +420,17 @@ at::Tensor run_forward(AutogradContext *ctx, const at::Tensor &codes_in,
     for (int64_t t = 0; t <= p.steps; t++) slot[t] = (t % 2) * B;
   }
   const int64_t rows = ctx ? N : 2 * B;
-  Carver ws{workspaces().get(rows * (G + 3 * H) + H)};
+  Carver ws{workspaces().get(rows * (G + 3 * H) + H + (H + V) * G)};
   at::Tensor gates = ws.next(rows, G);  // i, f, g, o
   at::Tensor cs = ws.next(rows, H);     // c_t
   at::Tensor tcs = ws.next(rows, H);    // tanh(c_t)
   at::Tensor hprev = ws.next(rows, H);  // h_{t-1}, zero at t = 0
   at::Tensor zeros = ws.next(1, H).zero_();
   hprev.narrow(0, 0, p.n[0]).zero_();
+  // Once per call: W_hh^T, and W_ih^T with both biases folded in, so that
+  // a step's input projection is a row of xb.
+  at::Tensor whhT = ws.next(H, G).copy_(w_hh.t());                   // [H, 4H]
+  at::Tensor xb = ws.next(V, G).copy_(w_ih.t()).add_(b_ih).add_(b_hh);  // [V, 4H]
   at::Tensor hout = at::empty({B, H}, w_hh.options());
 
   const Recurrence r{H, G, p.steps, p.n.data(), p.off.data(), p.perm.data(), pc, slot.data(),
@@ -480,7 +480,7 @@ struct FusedLSTM : public torch::autograd::Function<FusedLSTM> {
     if (!dout.defined()) dout = at::zeros({B, H}, w_hh.options());
     dout = dout.to(at::kFloat).contiguous();
 
-    Carver ws{workspaces().get(N * G + 2 * B * H)};
+    Carver ws{workspaces().get(N * G + 2 * B * H + V * G)};
     at::Tensor dgates = ws.next(N, G);
     at::Tensor dh = ws.next(B, H);
     at::Tensor dc = ws.next(B, H);
@@ -504,7 +504,7 @@ struct FusedLSTM : public torch::autograd::Function<FusedLSTM> {
 
     // d W_ih^T: each packed row's gate gradients added into its code's row;
     // d bias: the column sums. Threads split the columns.
-    at::Tensor dwihT = at::zeros({V, G}, w_hh.options());
+    at::Tensor dwihT = ws.next(V, G).zero_();
     at::Tensor db = at::zeros({G}, w_hh.options());
     float *dw = dwihT.data_ptr<float>(), *dbp = db.data_ptr<float>();
     const int64_t *pc = pcodes.data_ptr<int64_t>();
