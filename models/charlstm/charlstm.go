@@ -230,16 +230,7 @@ func (m *Model) ForwardT(b *Batch, train bool) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("charlstm: %w", err)
 	}
-	logits, err := m.FC.Forward(last) // [batch, classes]
-	last.MustDrop()
-	if err != nil {
-		return nil, fmt.Errorf("charlstm: %w", err)
-	}
-	logp, err := logits.LogSoftmax(1, gotch.Float, true) // [batch, classes]
-	if err != nil {
-		return nil, fmt.Errorf("charlstm: %w", err)
-	}
-	return logp, nil
+	return m.classify(last)
 }
 
 // forwardFused is ForwardT through torch/lstmfused: the hidden state after
@@ -252,6 +243,12 @@ func (m *Model) forwardFused(b *Batch) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("charlstm: %w", err)
 	}
+	return m.classify(last)
+}
+
+// classify maps the hidden state after each sequence's last character
+// [batch, hidden] to log-probabilities [batch, classes]; it frees last.
+func (m *Model) classify(last *ts.Tensor) (*ts.Tensor, error) {
 	logits, err := m.FC.Forward(last) // [batch, classes]
 	last.MustDrop()
 	if err != nil {
