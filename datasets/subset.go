@@ -13,17 +13,7 @@ func StratifiedSubset(labels []int64, fraction float64, seed int64) ([]int, erro
 	if !(fraction > 0 && fraction <= 1) {
 		return nil, fmt.Errorf("stratified subset: fraction %v must be in (0, 1]", fraction)
 	}
-	byClass := map[int64][]int{}
-	for i, l := range labels {
-		byClass[l] = append(byClass[l], i)
-	}
-	// Classes are visited in ascending order so the random stream, and so
-	// the subset, does not depend on map iteration order.
-	classes := make([]int64, 0, len(byClass))
-	for c := range byClass {
-		classes = append(classes, c)
-	}
-	slices.Sort(classes)
+	byClass, classes := groupByClass(labels)
 
 	rng := rand.New(rand.NewSource(seed))
 	var keep []int
@@ -75,15 +65,7 @@ func StratifiedSplit(labels []int64, valCount int, seed int64) (train, val []int
 	if valCount < 0 || valCount > n {
 		return nil, nil, fmt.Errorf("stratified split: %d validation examples of %d", valCount, n)
 	}
-	byClass := map[int64][]int{}
-	for i, l := range labels {
-		byClass[l] = append(byClass[l], i)
-	}
-	classes := make([]int64, 0, len(byClass))
-	for c := range byClass {
-		classes = append(classes, c)
-	}
-	slices.Sort(classes)
+	byClass, classes := groupByClass(labels)
 
 	// Largest-remainder apportionment of valCount over the classes.
 	take := make([]int, len(classes))
@@ -113,4 +95,20 @@ func StratifiedSplit(labels []int64, valCount int, seed int64) (train, val []int
 	slices.Sort(train)
 	slices.Sort(val)
 	return train, val, nil
+}
+
+// groupByClass returns the indices of each label and the labels in
+// ascending order: callers visit classes in that order so the random
+// stream, and so the result, does not depend on map iteration order.
+func groupByClass(labels []int64) (map[int64][]int, []int64) {
+	byClass := map[int64][]int{}
+	for i, l := range labels {
+		byClass[l] = append(byClass[l], i)
+	}
+	classes := make([]int64, 0, len(byClass))
+	for c := range byClass {
+		classes = append(classes, c)
+	}
+	slices.Sort(classes)
+	return byClass, classes
 }
