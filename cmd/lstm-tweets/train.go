@@ -48,6 +48,7 @@ type session struct {
 	clock        time.Time
 	runLoss      float64 // moving average of the batch loss, for the progress bar
 	results      map[string]float64
+	par          *cli.Parallel // nil: one process
 }
 
 // runTrain runs (or resumes) a training run as cfg says, writing to
@@ -55,17 +56,32 @@ type session struct {
 // cli.ErrInterrupted.
 func runTrain(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 	started := time.Now()
+	par, err := cfg.JoinGroup()
+	if err != nil {
+		return err
+	}
+	defer par.Leave()
 	s, err := openSession(cfg, func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) })
 	if err != nil {
 		return err
 	}
 	defer s.close()
+	s.par = par
+	if s.start, err = par.Replicate(s.params, s.opt, s.start); err != nil {
+		return err
+	}
 	plan := train.Plan{Label: "train", Unit: "it", Start: s.start, Total: cfg.Iterations,
 		EvaluateFirst: true, EvaluateAt: train.Every(cfg.EvalEvery), SaveAt: train.Every(cfg.EvalEvery),
-		PriorSeconds: s.priorSeconds, AfterStep: cfg.afterStep}
+		PriorSeconds: s.priorSeconds, AfterStep: cfg.afterStep, Ranks: par.Ranks()}
 	res, err := train.Run(ctx, plan, s, stderr)
 	if err != nil {
 		return err
+	}
+	if !par.Lead() {
+		if res.Interrupted {
+			return cli.ErrInterrupted
+		}
+		return nil
 	}
 	note := ""
 	if res.Interrupted {
@@ -84,10 +100,17 @@ func runTrain(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 
 // Step runs optimiser step it on its batch (train.Task).
 func (s *session) Step(it int) (train.StepReport, error) {
-	seqs, labels := s.trainSet.subset(s.batches.at(it))
+	seqs, labels := s.trainSet.subset(cli.Shard(s.par, s.batches.at(it)))
 	loss, err := trainStep(s.model, s.opt, seqs, labels)
 	if err != nil {
 		return train.StepReport{}, err
+	}
+	if s.par.World() > 1 {
+		sum, err := s.par.Sum(loss)
+		if err != nil {
+			return train.StepReport{}, err
+		}
+		loss = sum[0] / float64(s.par.World()) // the whole batch's
 	}
 	s.runLoss = smooth(s.runLoss, loss, it == s.start)
 	return train.StepReport{Loss: loss, Fields: []progress.Field{{Name: "loss", Value: s.runLoss, Format: "%.4f"}}}, nil
@@ -224,7 +247,7 @@ func (s *session) Evaluate(it int) error {
 	splits = append(splits, split{"test", s.testSet.Seqs, s.testSet.Labels})
 	at := map[string]float64{}
 	for _, split := range splits {
-		loss, acc, err := s.model.Evaluate(split.seqs, split.labels, s.cfg.EvalBatch)
+		loss, acc, err := s.evaluate(split.seqs, split.labels)
 		if err != nil {
 			return fmt.Errorf("evaluate %s at iteration %d: %w", split.name, it, err)
 		}
@@ -237,7 +260,7 @@ func (s *session) Evaluate(it int) error {
 	r := s.results
 	s.logf("iteration %d: train loss %.4f accuracy %.4f, val loss %.4f accuracy %.4f, test loss %.4f accuracy %.4f",
 		it, r["train_loss"], r["train_accuracy"], r["val_loss"], r["val_accuracy"], r["test_loss"], r["test_accuracy"])
-	if s.best != nil {
+	if s.best != nil && s.par.Lead() {
 		kept, err := s.best.Offer(it, at, func(dir string) error {
 			m := checkpoint.Meta{Step: int64(it), Seed: s.cfg.Seed, Seconds: s.seconds()}
 			return checkpoint.Save(dir, m, s.cfg, s.params, nil)
@@ -262,6 +285,26 @@ func (s *session) Evaluate(it int) error {
 	}
 	r["iterations"] = float64(it)
 	return nil
+}
+
+// evaluate is the mean loss and the accuracy on the tweets; in a
+// data-parallel run each rank measures its share and the sums are added.
+func (s *session) evaluate(seqs [][]uint8, labels []int64) (loss, acc float64, err error) {
+	if s.par.World() == 1 {
+		return s.model.Evaluate(seqs, labels, s.cfg.EvalBatch)
+	}
+	first, last := s.par.Share(len(seqs))
+	n := float64(last - first)
+	if n > 0 {
+		if loss, acc, err = s.model.Evaluate(seqs[first:last], labels[first:last], s.cfg.EvalBatch); err != nil {
+			return 0, 0, err
+		}
+	}
+	sums, err := s.par.Sum(loss*n, acc*n)
+	if err != nil {
+		return 0, 0, err
+	}
+	return sums[0] / float64(len(seqs)), sums[1] / float64(len(seqs)), nil
 }
 
 // writeSummary writes summary.json after the run res.

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/internal/cli"
 	"torchlab/models/vae"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
@@ -14,10 +16,11 @@ import (
 // stepStats are one step's (or one evaluation's) batch-averaged losses.
 type stepStats struct{ loss, recon, kl float64 }
 
-// trainStep runs one optimiser step on the training images at idx; every
-// tensor it makes is freed when it returns.
+// trainStep runs one optimiser step on the training images at idx (in a
+// data-parallel run, this rank's share of them); every tensor it makes is
+// freed when it returns. The returned losses are the whole batch's.
 func (t *trainer) trainStep(idx []int64, beta float64) (stepStats, error) {
-	x, cond, err := t.data.batch(t.data.trainX, t.data.trainCond, idx)
+	x, cond, err := t.data.batch(t.data.trainX, t.data.trainCond, cli.Shard(t.par, idx))
 	if err != nil {
 		return stepStats{}, err
 	}
@@ -28,7 +31,22 @@ func (t *trainer) trainStep(idx []int64, beta float64) (stepStats, error) {
 	if err := t.opt.ZeroGrad(); err != nil {
 		return stepStats{}, err
 	}
-	out, err := t.model.ForwardT(vae.Input{X: x, Class: cond}, true)
+	var eps *ts.Tensor // nil: Reparameterize draws it
+	if t.par.World() > 1 {
+		// The whole batch's noise, as one process draws it, then this
+		// rank's rows: N ranks train as one process does.
+		all, err := ts.Randn([]int64{int64(len(idx)), t.cfg.modelConfig().WithDefaults().ZDim}, gotch.Float, gotch.CPU)
+		if err != nil {
+			return stepStats{}, err
+		}
+		eps, err = t.par.ShardRows(all)
+		all.MustDrop()
+		if err != nil {
+			return stepStats{}, err
+		}
+		defer eps.MustDrop()
+	}
+	out, err := t.model.ForwardT(vae.Input{X: x, Class: cond, Eps: eps}, true)
 	if err != nil {
 		return stepStats{}, err
 	}
@@ -46,7 +64,16 @@ func (t *trainer) trainStep(idx []int64, beta float64) (stepStats, error) {
 	if err := t.opt.Step(); err != nil {
 		return stepStats{}, err
 	}
-	return readStats(loss, nll, kl)
+	s, err := readStats(loss, nll, kl)
+	if err != nil || t.par.World() == 1 {
+		return s, err
+	}
+	sum, err := t.par.Sum(s.loss, s.recon, s.kl)
+	if err != nil {
+		return s, err
+	}
+	w := float64(t.par.World())
+	return stepStats{sum[0] / w, sum[1] / w, sum[2] / w}, nil
 }
 
 func readStats(loss, nll, kl *ts.Tensor) (stepStats, error) {
@@ -67,12 +94,16 @@ func readStats(loss, nll, kl *ts.Tensor) (stepStats, error) {
 }
 
 // evaluate averages the loss terms over all images of x in eval mode (one
-// sample of z per image, as in training), with beta on the KL.
-func evaluate(m *vae.VAE, x, cond *ts.Tensor, beta float64, batch int) (stepStats, error) {
-	n := x.MustSize()[0]
+// sample of z per image, as in training), with beta on the KL. In a
+// data-parallel run each rank evaluates its share of the images and the
+// sums are added up.
+func evaluate(m *vae.VAE, x, cond *ts.Tensor, beta float64, batch int, par *cli.Parallel) (stepStats, error) {
+	total := x.MustSize()[0]
+	first, last := par.Share(int(total))
+	from, n := int64(first), int64(last)
 	var sum stepStats
 	err := torchrt.NoGrad(func() error {
-		for start := int64(0); start < n; start += int64(batch) {
+		for start := from; start < n; start += int64(batch) {
 			size := min(int64(batch), n-start)
 			xb := x.MustNarrow(0, start, size, false)
 			var cb *ts.Tensor
@@ -87,14 +118,21 @@ func evaluate(m *vae.VAE, x, cond *ts.Tensor, beta float64, batch int) (stepStat
 			if err != nil {
 				return err
 			}
-			w := float64(size) / float64(n)
+			w := float64(size) / float64(total)
 			sum.loss += w * s.loss
 			sum.recon += w * s.recon
 			sum.kl += w * s.kl
 		}
 		return nil
 	})
-	return sum, err
+	if err != nil || par.World() == 1 {
+		return sum, err
+	}
+	all, err := par.Sum(sum.loss, sum.recon, sum.kl)
+	if err != nil {
+		return sum, err
+	}
+	return stepStats{all[0], all[1], all[2]}, nil
 }
 
 func evalBatch(m *vae.VAE, x, cond *ts.Tensor, beta float64) (stepStats, error) {

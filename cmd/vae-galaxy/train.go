@@ -38,7 +38,8 @@ type trainer struct {
 	order      []int // the current epoch's order
 	orderOf    int64 // the epoch that order is of (-1: none yet)
 	acc        runningMean
-	best       *train.Best // nil without a validation split
+	best       *train.Best   // nil without a validation split
+	par        *cli.Parallel // nil: one process
 }
 
 func runTrain(ctx context.Context, cfg Config) error {
@@ -46,6 +47,11 @@ func runTrain(ctx context.Context, cfg Config) error {
 	if err := cfg.Runtime(); err != nil {
 		return err
 	}
+	par, err := cfg.JoinGroup()
+	if err != nil {
+		return err
+	}
+	defer par.Leave()
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return err
 	}
@@ -55,7 +61,7 @@ func runTrain(ctx context.Context, cfg Config) error {
 	}
 	defer data.Drop()
 
-	t := &trainer{cfg: cfg, data: data, ckDir: filepath.Join(cfg.Out, "checkpoint"), orderOf: -1}
+	t := &trainer{cfg: cfg, data: data, ckDir: filepath.Join(cfg.Out, "checkpoint"), orderOf: -1, par: par}
 	var named map[string]*ts.Tensor
 	dev, err := cfg.TorchDevice()
 	if err != nil {
@@ -77,6 +83,9 @@ func runTrain(ctx context.Context, cfg Config) error {
 		start, prior, t.seconds = int(meta.Step), meta.Seconds, meta.StepSeconds
 		log.Printf("resumed from %s at step %d (epoch %d)", t.ckDir, start, int64(start)/t.perEpoch)
 	}
+	if start, err = par.Replicate(named, t.opt, start); err != nil {
+		return err
+	}
 	if t.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), metricsHeader, "step", cfg.Resume, start); err != nil {
 		return err
 	}
@@ -97,7 +106,7 @@ func runTrain(ctx context.Context, cfg Config) error {
 		SaveAt: func(done int) bool {
 			return done%perEpoch == 0 && (done/perEpoch)%cfg.SaveEvery == 0
 		},
-		PriorSeconds: prior}
+		PriorSeconds: prior, Ranks: par.Ranks()}
 	if cfg.afterStep != nil {
 		plan.AfterStep = func(done int, loss float64) { cfg.afterStep(int64(done), loss) }
 	}
@@ -159,7 +168,7 @@ func (t *trainer) Evaluate(done int) error {
 		if sp.n == 0 {
 			continue
 		}
-		s, err := evaluate(t.model, sp.x, sp.cond, t.cfg.Beta, 256)
+		s, err := evaluate(t.model, sp.x, sp.cond, t.cfg.Beta, 256, t.par)
 		if err != nil {
 			return fmt.Errorf("evaluate %s: %w", sp.name, err)
 		}
@@ -168,7 +177,7 @@ func (t *trainer) Evaluate(done int) error {
 		}
 		at[sp.name+"_recon"], at[sp.name+"_kl"], at[sp.name+"_neg_elbo"] = s.recon, s.kl, s.recon+s.kl
 	}
-	if t.best == nil {
+	if t.best == nil || !t.par.Lead() {
 		return nil
 	}
 	_, err := t.best.Offer(done, at, func(dir string) error {
@@ -210,12 +219,15 @@ func (t *trainer) finish(started time.Time, run train.Result) error {
 		if sp.n == 0 {
 			continue
 		}
-		s, err := evaluate(t.model, sp.x, sp.cond, cfg.Beta, 256)
+		s, err := evaluate(t.model, sp.x, sp.cond, cfg.Beta, 256, t.par)
 		if err != nil {
 			return err
 		}
 		res[sp.name+"_recon"], res[sp.name+"_kl"], res[sp.name+"_loss"] = s.recon, s.kl, s.loss
 		res[sp.name+"_neg_elbo"] = s.recon + s.kl
+	}
+	if !t.par.Lead() {
+		return nil
 	}
 	log.Printf("done: %d epochs, %.1f s/epoch of training; test recon %.2f, kl %.2f, -ELBO %.2f nats/image",
 		cfg.Epochs, res["seconds_per_epoch"], res["test_recon"], res["test_kl"], res["test_neg_elbo"])

@@ -7,6 +7,7 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/internal/cli"
 	"torchlab/models/vgg"
 	"torchlab/torch/optim"
 	"torchlab/torch/tensors"
@@ -58,12 +59,13 @@ func countCorrect(logits, y *ts.Tensor) (int64, error) {
 
 // evaluate returns the mean loss and the accuracy of m on s in eval mode
 // (no dropout, running batch-norm statistics).
-func evaluate(m *vgg.VGG, s *split, batch int) (loss, acc float64, err error) {
+func evaluate(m *vgg.VGG, s *split, batch int, par *cli.Parallel) (loss, acc float64, err error) {
 	var sumLoss float64
 	var correct int64
+	first, last := par.Share(s.n) // all of s in one process
 	err = torchrt.NoGrad(func() error {
-		for lo := 0; lo < s.n; lo += batch {
-			l, c, err := evalBatch(m, s, lo, min(batch, s.n-lo))
+		for lo := first; lo < last; lo += batch {
+			l, c, err := evalBatch(m, s, lo, min(batch, last-lo))
 			if err != nil {
 				return err
 			}
@@ -75,7 +77,11 @@ func evaluate(m *vgg.VGG, s *split, batch int) (loss, acc float64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("evaluate: %w", err)
 	}
-	return sumLoss / float64(s.n), float64(correct) / float64(s.n), nil
+	sums, err := par.Sum(sumLoss, float64(correct))
+	if err != nil {
+		return 0, 0, fmt.Errorf("evaluate: %w", err)
+	}
+	return sums[0] / float64(s.n), sums[1] / float64(s.n), nil
 }
 
 // evalBatch returns the summed loss and the number of correct predictions

@@ -58,6 +58,7 @@ type session struct {
 	sumLoss    float64
 	correct    int64
 	seen       int64
+	par        *cli.Parallel // nil: one process
 }
 
 // runTrain runs (or resumes) training as cfg says, writing metrics,
@@ -69,11 +70,17 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	par, err := cfg.JoinGroup()
+	if err != nil {
+		return nil, err
+	}
+	defer par.Leave()
 	s, err := newSession(cfg, logw)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
+	s.par = par
 	start, prior := 0, 0.0
 	if cfg.Resume {
 		meta, err := checkpoint.Load(cfg.checkpointDir(), s.named, s.opt)
@@ -83,6 +90,9 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 		start, prior = int(meta.Step), meta.Seconds
 		s.priorSeconds = prior
 		fmt.Fprintf(logw, "resuming at step %d (epoch %.2f) from %s\n", start, float64(start)/float64(s.stepsPerEpoch), cfg.checkpointDir())
+	}
+	if start, err = par.Replicate(s.named, s.opt, start); err != nil {
+		return nil, err
 	}
 	if s.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), metricsHeader, "step", cfg.Resume, start); err != nil {
 		return nil, err
@@ -100,7 +110,7 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 		SaveAt:        train.Every(s.stepsPerEpoch),
 		AfterEvaluate: s.afterEvaluate,
 		Units:         func(done int) int { return done/s.stepsPerEpoch*n + min(done%s.stepsPerEpoch*B, n) },
-		PriorSeconds:  prior}
+		PriorSeconds:  prior, Ranks: par.Ranks()}
 	run, err := train.Run(ctx, plan, s, logw)
 	if err != nil {
 		return nil, err
@@ -109,6 +119,9 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 	s.final["steps"] = float64(run.Done)
 	if run.StepSeconds > 0 {
 		s.final["images_per_second"] = float64(plan.Units(run.Done)-plan.Units(start)) / run.StepSeconds
+	}
+	if !par.Lead() {
+		return res, nil
 	}
 	if _, ok := s.final["test_accuracy"]; ok {
 		// Evaluations were made, so metrics.csv has rows to draw.
@@ -211,13 +224,20 @@ func (s *session) Step(step int) (train.StepReport, error) {
 		s.sumLoss, s.correct, s.seen = 0, 0, 0
 	}
 	s.opt.SetLR(lrAt(cfg.Schedule, cfg.LR, step, s.totalSteps))
-	idx := s.order[i*B : min((i+1)*B, n)]
+	idx := cli.Shard(s.par, s.order[i*B:min((i+1)*B, n)])
 	loss, c, err := s.step(idx)
 	if err != nil {
 		return train.StepReport{}, err
 	}
-	s.sumLoss += loss * float64(len(idx))
-	s.correct, s.seen = s.correct+c, s.seen+int64(len(idx))
+	sums, err := s.par.Sum(loss*float64(len(idx)), float64(c), float64(len(idx)))
+	if err != nil {
+		return train.StepReport{}, err
+	}
+	if s.par.World() > 1 {
+		loss = sums[0] / sums[2] // the whole batch's
+	}
+	s.sumLoss += sums[0]
+	s.correct, s.seen = s.correct+int64(sums[1]), s.seen+int64(sums[2])
 	return train.StepReport{Loss: loss, Fields: []progress.Field{
 		{Name: "epoch", Value: float64(epoch + 1), Format: "%.0f"},
 		{Name: "loss", Value: s.sumLoss / float64(s.seen), Format: "%.4f"},
@@ -275,7 +295,7 @@ func (s *session) Evaluate(step int) error {
 	splits = append(splits, named{"test", s.test})
 	at := map[string]float64{}
 	for _, e := range splits {
-		loss, acc, err := evaluate(s.model, e.data, s.cfg.EvalBatchSize)
+		loss, acc, err := evaluate(s.model, e.data, s.cfg.EvalBatchSize, s.par)
 		if err != nil {
 			return err
 		}
@@ -289,7 +309,7 @@ func (s *session) Evaluate(step int) error {
 	fmt.Fprintf(s.log, "\nepoch %.2f (step %d): train loss %.5f acc %.4f | val loss %.5f acc %.4f | test loss %.5f acc %.4f\n",
 		epoch, step, s.final["train_loss"], s.final["train_accuracy"], s.final["val_loss"], s.final["val_accuracy"],
 		s.final["test_loss"], s.final["test_accuracy"])
-	if s.best == nil {
+	if s.best == nil || !s.par.Lead() {
 		return nil
 	}
 	kept, err := s.best.Offer(step, at, func(dir string) error {

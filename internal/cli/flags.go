@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/sugarme/gotch"
 
+	"torchlab/torch/dist"
 	"torchlab/torch/torchrt"
 )
 
@@ -30,6 +32,9 @@ type Common struct {
 	BLASThreads int `json:"blas_threads"`
 	// Device is where the model and its tensors live: cpu, cuda or cuda:N.
 	Device string `json:"device"`
+	// DistTimeout bounds the rendezvous and each collective of a
+	// data-parallel run (see JoinGroup).
+	DistTimeout time.Duration `json:"-"`
 }
 
 // AddFlags registers the common flags on fs with defaultOut as --out.
@@ -41,6 +46,7 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, defaultOut string) {
 	fs.BoolVar(&c.Resume, "resume", false, "continue from the checkpoint in --out")
 	fs.IntVar(&c.BLASThreads, "blas-threads", 0, "OpenBLAS's own threads, apart from --threads (0: OpenBLAS's default, one per core)")
 	fs.StringVar(&c.Device, "device", "cpu", "cpu, cuda or cuda:N (this Debian libtorch is CPU-only: cuda is refused at start-up)")
+	fs.DurationVar(&c.DistTimeout, "dist-timeout", dist.Timeout, "data-parallel runs (torchlab-run; WORLD_SIZE set): how long to wait for the other ranks at start-up and in each collective before failing")
 }
 
 // SetDefault changes the default of the flag name, registered by AddFlags,

@@ -59,6 +59,20 @@ type Plan struct {
 
 	AfterStep     func(done int, loss float64) // tests: after every step
 	AfterEvaluate func(done int) error         // e.g. figures at an epoch's end
+
+	// Ranks is the process group of a data-parallel run; nil: one process.
+	// Every rank steps and evaluates (the Task shares the work and reduces
+	// the results); only rank 0 shows progress, saves checkpoints and runs
+	// AfterEvaluate. A stop (Ctrl-C, SIGTERM) on any rank stops all of them
+	// after the same step.
+	Ranks Ranks
+}
+
+// Ranks is what the loop needs of a process group (torch/dist.Group).
+type Ranks interface {
+	Rank() int
+	// AnyTrue is true on every rank when v is true on any rank.
+	AnyTrue(v bool) (bool, error)
 }
 
 // Every returns a predicate true every n steps (never for n <= 0).
@@ -91,9 +105,13 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 		stop = min(stop, p.Stop)
 	}
 	at := func(f func(int) bool, done int) bool { return f != nil && f(done) }
+	lead := p.Ranks == nil || p.Ranks.Rank() == 0
+	if !lead {
+		w = io.Discard
+	}
 	saved := -1
 	save := func() error {
-		if saved == res.Done {
+		if saved == res.Done || !lead {
 			return nil
 		}
 		if err := t.Save(res.Done, seconds()); err != nil {
@@ -106,7 +124,7 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 		if err := t.Evaluate(res.Done); err != nil {
 			return fmt.Errorf("evaluate at step %d: %w", res.Done, err)
 		}
-		if p.AfterEvaluate != nil {
+		if p.AfterEvaluate != nil && lead {
 			return p.AfterEvaluate(res.Done)
 		}
 		return nil
@@ -121,8 +139,19 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 		}
 	}
 	bar := progress.NewFrom(w, units(p.Start), units(p.Total), p.Label, progress.WithUnit(p.Unit))
+	stopped := func() (bool, error) {
+		if p.Ranks == nil {
+			return ctx.Err() != nil, nil
+		}
+		return p.Ranks.AnyTrue(ctx.Err() != nil)
+	}
 	for res.Done < stop {
-		if ctx.Err() != nil {
+		halt, err := stopped()
+		if err != nil {
+			_ = bar.Finish()
+			return res, fmt.Errorf("before step %d: %w", res.Done+1, err)
+		}
+		if halt {
 			_ = bar.Finish()
 			fmt.Fprintf(w, "interrupted at step %d: saving a checkpoint\n", res.Done)
 			res.Interrupted, res.Seconds = true, seconds()

@@ -38,6 +38,7 @@ type Optimizer struct {
 	buf, expAvg, expAvgSq []*ts.Tensor
 	hasBuf                bool
 	steps                 int64
+	sync                  Sync
 }
 
 // New builds an optimiser over params (name -> tensor), in name order. Only
@@ -121,8 +122,34 @@ func (o *Optimizer) ZeroGrad() error {
 	return nil
 }
 
+// Sync is what a data-parallel run does around each update: average the
+// gradients over the processes before it (torch/dist.Replicas), share
+// buffers after it.
+type Sync interface {
+	BeforeUpdate() error
+	AfterUpdate() error
+}
+
+// SetSync makes every Step call s around its update; nil: no sync.
+func (o *Optimizer) SetSync(s Sync) { o.sync = s }
+
 // Step updates every parameter from its gradient.
 func (o *Optimizer) Step() error {
+	if o.sync != nil {
+		if err := o.sync.BeforeUpdate(); err != nil {
+			return err
+		}
+	}
+	if err := o.update(); err != nil {
+		return err
+	}
+	if o.sync != nil {
+		return o.sync.AfterUpdate()
+	}
+	return nil
+}
+
+func (o *Optimizer) update() error {
 	o.steps++
 	c := o.cfg
 	for i, p := range o.params {
@@ -158,6 +185,20 @@ func (o *Optimizer) State() (map[string]*ts.Tensor, int64) {
 		}
 	}
 	return out, o.steps
+}
+
+// Buffers lists every state tensor the optimiser holds (moments, momentum
+// buffers, used yet or not), in a fixed order, and SetSteps sets the step
+// count: together they copy one optimiser's state into another's, as a
+// data-parallel run does from rank 0 to the others.
+func (o *Optimizer) Buffers() []*ts.Tensor {
+	return append(append(append([]*ts.Tensor{}, o.expAvg...), o.expAvgSq...), o.buf...)
+}
+
+// SetSteps sets the step count (see Buffers).
+func (o *Optimizer) SetSteps(steps int64) {
+	o.steps = steps
+	o.hasBuf = steps > 0
 }
 
 // Load restores state saved from State: values are copied into the live

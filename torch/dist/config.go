@@ -1,0 +1,101 @@
+package dist
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config says where the group meets and who this process is in it.
+type Config struct {
+	Addr      string // MASTER_ADDR: the host of rank 0, which serves the TCPStore
+	Port      int    // MASTER_PORT
+	Rank      int    // RANK: 0..World-1, unique in the group
+	World     int    // WORLD_SIZE: ranks in the group
+	LocalRank int    // LOCAL_RANK: the rank among this machine's processes
+	// Interface is the network interface Gloo binds (GLOO_SOCKET_IFNAME);
+	// empty: the address this machine's hostname resolves to, else loopback.
+	Interface string
+	Timeout   time.Duration // rendezvous and each collective; 0: Timeout
+}
+
+// Variables are the environment variables FromEnv reads, in torchrun's
+// names.
+var Variables = []string{"MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK"}
+
+// FromEnv reads the group from the environment (getenv: os.Getenv when
+// nil). ok is false when WORLD_SIZE is unset: a single process, no group.
+// With WORLD_SIZE set, a missing or malformed variable is an error that
+// names it.
+func FromEnv(getenv func(string) string) (cfg Config, ok bool, err error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if getenv("WORLD_SIZE") == "" {
+		return Config{}, false, nil
+	}
+	ints := map[string]*int{"MASTER_PORT": &cfg.Port, "RANK": &cfg.Rank, "WORLD_SIZE": &cfg.World, "LOCAL_RANK": &cfg.LocalRank}
+	for _, name := range Variables {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			if name == "LOCAL_RANK" {
+				cfg.LocalRank = -1 // filled from RANK below
+				continue
+			}
+			return Config{}, true, fmt.Errorf("distributed run (WORLD_SIZE=%s): %s is not set; set %s", getenv("WORLD_SIZE"), name, strings.Join(Variables[:4], ", "))
+		}
+		if name == "MASTER_ADDR" {
+			cfg.Addr = v
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return Config{}, true, fmt.Errorf("distributed run: %s=%q is not an integer", name, v)
+		}
+		*ints[name] = n
+	}
+	if cfg.LocalRank < 0 {
+		cfg.LocalRank = cfg.Rank
+	}
+	cfg.Interface = getenv("GLOO_SOCKET_IFNAME")
+	return cfg, true, cfg.check()
+}
+
+// check rejects a configuration no group can have.
+func (c *Config) check() error {
+	switch {
+	case c.World < 1:
+		return fmt.Errorf("distributed run: WORLD_SIZE=%d; it must be at least 1", c.World)
+	case c.Rank < 0 || c.Rank >= c.World:
+		return fmt.Errorf("distributed run: RANK=%d is outside 0..%d (WORLD_SIZE=%d)", c.Rank, c.World-1, c.World)
+	case c.Port < 1 || c.Port > 65535:
+		return fmt.Errorf("distributed run: MASTER_PORT=%d is not a TCP port (1..65535)", c.Port)
+	case c.Addr == "":
+		return fmt.Errorf("distributed run: MASTER_ADDR is empty")
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = Timeout
+	}
+	if c.Rank == 0 {
+		// c10d's own message for a port in use is a bare errno; say it.
+		ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(c.Port)))
+		if err != nil {
+			return fmt.Errorf("distributed run: rank 0 cannot serve the rendezvous on port %d (MASTER_PORT): %w", c.Port, err)
+		}
+		ln.Close()
+	}
+	return nil
+}
+
+// firstLines keeps the first n lines of a C++ exception's message (c10d
+// appends a long stack trace).
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(strings.TrimSpace(s), "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, " | ")
+}

@@ -1,0 +1,355 @@
+package dist
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/torch/reference"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
+)
+
+// The test binary is also the ranks' program: with TORCHLAB_DIST_WORKER set
+// it runs that worker instead of the tests (see worker).
+func TestMain(m *testing.M) {
+	if w := os.Getenv("TORCHLAB_DIST_WORKER"); w != "" {
+		torchrt.Lock()
+		if err := worker(w); err != nil {
+			fmt.Fprintln(os.Stderr, "worker:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// worker runs one rank of a scenario, configured by the environment.
+func worker(scenario string) error {
+	cfg, ok, err := FromEnv(nil)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("WORLD_SIZE not set")
+	}
+	cfg.Timeout = 10 * time.Second
+	g, err := Join(cfg)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	r := float32(g.Rank() + 1)
+	switch scenario {
+	case "collectives":
+		return collectives(g, r)
+	case "interop":
+		x, err := tensors.FromFloat32([]float32{r, 10 * r, 100 * r}, 3)
+		if err != nil {
+			return err
+		}
+		if err := g.AllReduceSum(x); err != nil {
+			return err
+		}
+		b, err := tensors.FromFloat32([]float32{0, 0, 0}, 3)
+		if g.Rank() == 0 {
+			b, err = tensors.FromFloat32([]float32{7, 8, 9}, 3)
+		}
+		if err != nil {
+			return err
+		}
+		if err := g.Broadcast(0, b); err != nil {
+			return err
+		}
+		if err := g.Barrier(); err != nil {
+			return err
+		}
+		sum, err := tensors.Float32s(x)
+		if err != nil {
+			return err
+		}
+		bc, err := tensors.Float32s(b)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("sum %v broadcast %v\n", sum, bc)
+		return nil
+	case "loop":
+		// All-reduce every 50 ms, printing each step, until killed or failed.
+		x, err := tensors.FromFloat32([]float32{r}, 1)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < 2000; i++ {
+			if err := g.AllReduceSum(x); err != nil {
+				return err
+			}
+			fmt.Printf("step %d\n", i)
+			time.Sleep(50 * time.Millisecond)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown scenario %q", scenario)
+}
+
+// collectives checks sum, mean, broadcast, gradient averaging and barrier.
+func collectives(g *Group, r float32) error {
+	w := float32(g.World())
+	// Two tensors of different sizes and a third of another dtype: one
+	// bucket per dtype.
+	a, _ := tensors.FromFloat32([]float32{r, 2 * r, 3 * r, 4 * r}, 2, 2)
+	b, _ := tensors.FromFloat32([]float32{-r}, 1)
+	n, _ := tensors.FromInt64([]int64{int64(r)}, 1)
+	if err := g.AllReduceSum(a, b, n); err != nil {
+		return err
+	}
+	sum := w * (w + 1) / 2
+	if err := expect("sum a", a, sum, 2*sum, 3*sum, 4*sum); err != nil {
+		return err
+	}
+	if err := expect("sum b", b, -sum); err != nil {
+		return err
+	}
+	if got, _ := tensors.Int64s(n); got[0] != int64(sum) {
+		return fmt.Errorf("int64 sum: got %d, want %v", got[0], sum)
+	}
+	m, _ := tensors.FromFloat32([]float32{r}, 1)
+	if err := g.AllReduceMean(m); err != nil {
+		return err
+	}
+	if err := expect("mean", m, sum/w); err != nil {
+		return err
+	}
+	c, _ := tensors.FromFloat32([]float32{r, r}, 2)
+	if err := g.Broadcast(int(w)-1, c); err != nil {
+		return err
+	}
+	if err := expect("broadcast from the last rank", c, w, w); err != nil {
+		return err
+	}
+	// Gradients: p.grad = r for the used parameter; the other has none.
+	used := ts.MustOnes([]int64{3}, gotch.Float, gotch.CPU)
+	used.MustRequiresGrad_(true)
+	unused := ts.MustOnes([]int64{2}, gotch.Float, gotch.CPU)
+	unused.MustRequiresGrad_(true)
+	loss := used.MustMulScalar(ts.FloatScalar(float64(r)), false).MustSum(gotch.Float, true)
+	loss.MustBackward()
+	if err := g.AverageGrads([]*ts.Tensor{used, unused}); err != nil {
+		return err
+	}
+	if err := expect("averaged gradient", used.MustGrad(false), sum/w, sum/w, sum/w); err != nil {
+		return err
+	}
+	if err := expect("averaged missing gradient", unused.MustGrad(false), 0, 0); err != nil {
+		return err
+	}
+	if err := g.Barrier(); err != nil {
+		return err
+	}
+	fmt.Println("ok")
+	return nil
+}
+
+func expect(what string, t *ts.Tensor, want ...float32) error {
+	got, err := tensors.Float32s(t)
+	if err != nil {
+		return err
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		return fmt.Errorf("%s: got %v, want %v", what, got, want)
+	}
+	return nil
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// rankEnv is the torchrun environment of one rank on loopback.
+func rankEnv(port, rank, world int) []string {
+	return append(os.Environ(), "MASTER_ADDR=127.0.0.1", "MASTER_PORT="+strconv.Itoa(port),
+		"RANK="+strconv.Itoa(rank), "WORLD_SIZE="+strconv.Itoa(world), "LOCAL_RANK="+strconv.Itoa(rank),
+		"OMP_NUM_THREADS=1")
+}
+
+// startRank starts this test binary as one rank of scenario.
+func startRank(t *testing.T, scenario string, port, rank, world int) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(rankEnv(port, rank, world), "TORCHLAB_DIST_WORKER="+scenario)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &stdout, &stderr
+}
+
+func TestCollectivesThreeRanks(t *testing.T) {
+	port, world := freePort(t), 3
+	type rank struct {
+		cmd            *exec.Cmd
+		stdout, stderr *bytes.Buffer
+	}
+	var ranks []rank
+	for r := 0; r < world; r++ {
+		cmd, o, e := startRank(t, "collectives", port, r, world)
+		ranks = append(ranks, rank{cmd, o, e})
+	}
+	for r, k := range ranks {
+		if err := k.cmd.Wait(); err != nil || strings.TrimSpace(k.stdout.String()) != "ok" {
+			t.Errorf("rank %d: %v\nstdout: %s\nstderr: %s", r, err, k.stdout, k.stderr)
+		}
+	}
+}
+
+// TestInteroperatesWithPyTorch joins a Go rank and a Python rank
+// (torch.distributed, backend gloo, init_method env://) in one group, each
+// way round: each must see the other's tensor in the sum, and rank 0's
+// broadcast must reach the other.
+func TestInteroperatesWithPyTorch(t *testing.T) {
+	python := reference.Python(t)
+	root, err := reference.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, goRank := range []int{0, 1} {
+		port := freePort(t)
+		goProc, goOut, goErr := startRank(t, "interop", port, goRank, 2)
+		py := exec.Command(python, filepath.Join(root, "scripts/reference/dist_peer.py"))
+		py.Env = rankEnv(port, 1-goRank, 2)
+		pyOut, err := py.Output()
+		if err != nil {
+			stderr := ""
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = string(ee.Stderr)
+			}
+			_ = goProc.Process.Kill()
+			t.Fatalf("go rank %d, python rank %d: %v\n%s%s", goRank, 1-goRank, err, pyOut, stderr)
+		}
+		if err := goProc.Wait(); err != nil {
+			t.Fatalf("go rank %d: %v\n%s%s", goRank, err, goOut, goErr)
+		}
+		if got := strings.TrimSpace(goOut.String()); got != "sum [3 30 300] broadcast [7 8 9]" {
+			t.Errorf("go rank %d saw %q, want sum [3 30 300] (1+2 from Go and Python) broadcast [7 8 9]", goRank, got)
+		}
+		var res struct {
+			Rank           int
+			Sum, Broadcast []float64
+			Gloo           bool
+		}
+		if err := json.Unmarshal(pyOut, &res); err != nil {
+			t.Fatalf("python output %q: %v", pyOut, err)
+		}
+		if res.Rank != 1-goRank || fmt.Sprint(res.Sum) != "[3 30 300]" || fmt.Sprint(res.Broadcast) != "[7 8 9]" || !res.Gloo {
+			t.Errorf("python rank %d saw sum %v and broadcast %v (gloo %v); want [3 30 300] and [7 8 9]", res.Rank, res.Sum, res.Broadcast, res.Gloo)
+		}
+	}
+}
+
+// TestKilledRankStopsTheOthers kills rank 1 with SIGKILL mid-run: rank 0
+// must exit non-zero with an error that says a collective failed, well
+// within the group's timeout, not hang.
+func TestKilledRankStopsTheOthers(t *testing.T) {
+	port := freePort(t)
+	r0, _, err0 := startRank(t, "loop", port, 0, 2)
+	r1 := exec.Command(os.Args[0])
+	r1.Env = append(rankEnv(port, 1, 2), "TORCHLAB_DIST_WORKER=loop")
+	pipe, err := r1.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r1.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() {
+		if sc.Text() == "step 5" {
+			break
+		}
+	}
+	if err := r1.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = r1.Wait()
+	killed := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- r0.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("rank 0 exited 0 after rank 1 was killed")
+		}
+		msg := err0.String()
+		if !strings.Contains(msg, "rank 0 of 2: all-reduce") || !strings.Contains(msg, "another rank") {
+			t.Errorf("rank 0's error does not say what failed: %q", msg)
+		}
+		t.Logf("rank 0 stopped %.1fs after the kill: %s", time.Since(killed).Seconds(), strings.TrimSpace(msg))
+	case <-time.After(30 * time.Second):
+		_ = r0.Process.Kill()
+		t.Fatalf("rank 0 still running 30 s after rank 1 was killed (timeout 10 s)")
+	}
+}
+
+func TestBadConfiguration(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	if _, ok, err := FromEnv(env()); ok || err != nil {
+		t.Errorf("no WORLD_SIZE: ok %v err %v, want a single process", ok, err)
+	}
+	busy, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busyPort := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+	for _, c := range []struct {
+		name string
+		env  func(string) string
+		want string
+	}{
+		{"missing MASTER_ADDR", env("WORLD_SIZE", "2", "RANK", "0", "MASTER_PORT", "29500"), "MASTER_ADDR is not set"},
+		{"rank too large", env("WORLD_SIZE", "2", "RANK", "2", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", "29500"), "RANK=2 is outside 0..1"},
+		{"not a number", env("WORLD_SIZE", "two", "RANK", "0", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", "29500"), `WORLD_SIZE="two" is not an integer`},
+		{"bad port", env("WORLD_SIZE", "1", "RANK", "0", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", "70000"), "MASTER_PORT=70000 is not a TCP port"},
+		{"port in use", env("WORLD_SIZE", "1", "RANK", "0", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", busyPort), "cannot serve the rendezvous on port " + busyPort},
+	} {
+		_, _, err := FromEnv(c.env)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+	// A rank that waits for a master nobody starts gives up at the timeout.
+	start := time.Now()
+	_, err = Join(Config{Addr: "127.0.0.1", Port: freePort(t), Rank: 1, World: 2, Timeout: 2 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "rank 1 of 2: connect to the rendezvous") {
+		t.Errorf("join without a master: %v", err)
+	}
+	if s := time.Since(start); s > 20*time.Second {
+		t.Errorf("join without a master took %s with a 2 s timeout", s)
+	}
+}
