@@ -96,29 +96,32 @@ func readStats(loss, nll, kl *ts.Tensor) (stepStats, error) {
 // evaluate averages the loss terms over all images of x in eval mode (one
 // sample of z per image, as in training), with beta on the KL. In a
 // data-parallel run each rank evaluates its share of the images and the
-// sums are added up.
+// sums are added up; every rank still draws the noise of every batch, so
+// that the random stream moves on as one process's does.
 func evaluate(m *vae.VAE, x, cond *ts.Tensor, beta float64, batch int, par *cli.Parallel) (stepStats, error) {
 	total := x.MustSize()[0]
 	first, last := par.Share(int(total))
-	from, n := int64(first), int64(last)
+	mine, end := int64(first), int64(last)
 	var sum stepStats
 	err := torchrt.NoGrad(func() error {
-		for start := from; start < n; start += int64(batch) {
-			size := min(int64(batch), n-start)
-			xb := x.MustNarrow(0, start, size, false)
-			var cb *ts.Tensor
-			if cond != nil {
-				cb = cond.MustNarrow(0, start, size, false)
+		for start := int64(0); start < total; start += int64(batch) {
+			size := min(int64(batch), total-start)
+			from, to := max(start, mine), min(start+size, end)
+			eps, err := shareNoise(par, size, m.Config.ZDim, from-start, to-from)
+			if err != nil {
+				return err
 			}
-			s, err := evalBatch(m, xb, cb, beta)
-			xb.MustDrop()
-			if cb != nil {
-				cb.MustDrop()
+			if from >= to {
+				continue // another rank's images
+			}
+			s, err := evalRows(m, x, cond, eps, from, to-from, beta)
+			if eps != nil {
+				eps.MustDrop()
 			}
 			if err != nil {
 				return err
 			}
-			w := float64(size) / float64(total)
+			w := float64(to-from) / float64(total)
 			sum.loss += w * s.loss
 			sum.recon += w * s.recon
 			sum.kl += w * s.kl
@@ -135,8 +138,36 @@ func evaluate(m *vae.VAE, x, cond *ts.Tensor, beta float64, batch int, par *cli.
 	return stepStats{all[0], all[1], all[2]}, nil
 }
 
-func evalBatch(m *vae.VAE, x, cond *ts.Tensor, beta float64) (stepStats, error) {
-	out, err := m.ForwardT(vae.Input{X: x, Class: cond}, false)
+// shareNoise draws, in a data-parallel run, the noise of a whole
+// evaluation batch of size images and returns this rank's n rows of it
+// from off (nil when n <= 0); without a group it draws nothing and
+// returns nil, and the model draws its own.
+func shareNoise(par *cli.Parallel, size, zDim, off, n int64) (*ts.Tensor, error) {
+	if par.World() == 1 {
+		return nil, nil
+	}
+	all, err := ts.Randn([]int64{size, zDim}, gotch.Float, gotch.CPU)
+	if err != nil || n <= 0 {
+		return nil, err
+	}
+	defer all.MustDrop()
+	return all.Narrow(0, off, n, false)
+}
+
+// evalRows is evalBatch on the n rows of x (and cond) from start.
+func evalRows(m *vae.VAE, x, cond, eps *ts.Tensor, start, n int64, beta float64) (stepStats, error) {
+	xb := x.MustNarrow(0, start, n, false)
+	defer xb.MustDrop()
+	var cb *ts.Tensor
+	if cond != nil {
+		cb = cond.MustNarrow(0, start, n, false)
+		defer cb.MustDrop()
+	}
+	return evalBatch(m, xb, cb, eps, beta)
+}
+
+func evalBatch(m *vae.VAE, x, cond, eps *ts.Tensor, beta float64) (stepStats, error) {
+	out, err := m.ForwardT(vae.Input{X: x, Class: cond, Eps: eps}, false)
 	if err != nil {
 		return stepStats{}, err
 	}

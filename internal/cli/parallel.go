@@ -9,6 +9,7 @@ import (
 
 	"torchlab/internal/train"
 	"torchlab/torch/dist"
+	"torchlab/torch/fused"
 	"torchlab/torch/optim"
 )
 
@@ -19,7 +20,8 @@ import (
 // take everything, Sum returns its input.
 type Parallel struct {
 	group   *dist.Group
-	scratch string // a rank > 0's private --out
+	reps    *dist.Replicas // set by Replicate
+	scratch string         // a rank > 0's private --out
 }
 
 // JoinGroup joins the group when WORLD_SIZE is set and returns nil when it
@@ -78,7 +80,40 @@ func (p *Parallel) Ranks() train.Ranks {
 	if p == nil {
 		return nil
 	}
-	return p.group
+	return p
+}
+
+// Rank is this process's rank (train.Ranks).
+func (p *Parallel) Rank() int { return p.group.Rank() }
+
+// AnyTrue is true on every rank when v is on any (train.Ranks).
+func (p *Parallel) AnyTrue(v bool) (bool, error) { return p.group.AnyTrue(v) }
+
+// Sync fails unless every rank holds the same weights and buffers as
+// rank 0, bit for bit, and then gives every rank rank 0's random
+// generator state (train.Ranks; the loop calls it after evaluations):
+// rank 0 alone draws the noise of figures, and the ranks must draw the
+// next batch's noise alike (ShardRows).
+func (p *Parallel) Sync() error {
+	if p.reps != nil {
+		if err := p.reps.Verify(); err != nil {
+			return err
+		}
+	}
+	return p.syncRNG()
+}
+
+// syncRNG gives every rank rank 0's random generator state.
+func (p *Parallel) syncRNG() error {
+	rng, err := fused.RNGState()
+	if err != nil {
+		return err
+	}
+	defer rng.MustDrop()
+	if err := p.group.Broadcast(0, rng); err != nil {
+		return fmt.Errorf("copy rank 0's random generator: %w", err)
+	}
+	return fused.SetRNGState(rng)
 }
 
 // Replicate makes every rank start from rank 0's state: the model's
@@ -94,6 +129,11 @@ func (p *Parallel) Replicate(vars map[string]*ts.Tensor, opt *optim.Optimizer, s
 	if err != nil {
 		return 0, err
 	}
+	// The same generator state everywhere (rank 0's, from its checkpoint):
+	// the ranks draw a batch's noise together (ShardRows).
+	if err := p.syncRNG(); err != nil {
+		return 0, err
+	}
 	state := opt.Buffers()
 	if len(state) > 0 {
 		if err := p.group.Broadcast(0, state...); err != nil {
@@ -106,6 +146,7 @@ func (p *Parallel) Replicate(vars map[string]*ts.Tensor, opt *optim.Optimizer, s
 	}
 	opt.SetSteps(int64(steps[1]))
 	opt.SetSync(reps)
+	p.reps = reps
 	return int(steps[0]), nil
 }
 

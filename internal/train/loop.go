@@ -73,6 +73,10 @@ type Ranks interface {
 	Rank() int
 	// AnyTrue is true on every rank when v is true on any rank.
 	AnyTrue(v bool) (bool, error)
+	// Sync, called on every rank after each evaluation (and after rank 0's
+	// AfterEvaluate), fails unless every rank holds the same model as rank
+	// 0, and gives every rank rank 0's random state.
+	Sync() error
 }
 
 // Every returns a predicate true every n steps (never for n <= 0).
@@ -125,7 +129,14 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 			return fmt.Errorf("evaluate at step %d: %w", res.Done, err)
 		}
 		if p.AfterEvaluate != nil && lead {
-			return p.AfterEvaluate(res.Done)
+			if err := p.AfterEvaluate(res.Done); err != nil {
+				return err
+			}
+		}
+		if p.Ranks != nil {
+			if err := p.Ranks.Sync(); err != nil {
+				return fmt.Errorf("after step %d: %w", res.Done, err)
+			}
 		}
 		return nil
 	}

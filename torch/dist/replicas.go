@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -57,4 +58,68 @@ func (r *Replicas) AfterUpdate() error {
 		return nil
 	}
 	return r.g.Broadcast(0, r.buffers...)
+}
+
+// Verify fails unless every rank's parameters and buffers equal rank 0's
+// bit for bit, comparing a fingerprint of each tensor (its sum and sum of
+// squares in float64): the averaged gradients and the broadcast buffers
+// keep the replicas identical, and this catches anything that does not.
+func (r *Replicas) Verify() error {
+	all := append(append([]*ts.Tensor{}, r.params...), r.buffers...)
+	mine := make([]float64, 0, 2*len(all))
+	for _, t := range all {
+		s, q, err := fingerprint(t)
+		if err != nil {
+			return err
+		}
+		mine = append(mine, s, q)
+	}
+	lead, err := ts.OfSlice(mine)
+	if err != nil {
+		return err
+	}
+	defer lead.MustDrop()
+	if err := r.g.Broadcast(0, lead); err != nil {
+		return fmt.Errorf("compare replicas: %w", err)
+	}
+	want := make([]float64, len(mine))
+	if err := lead.CopyData(want, uint(len(want))); err != nil {
+		return err
+	}
+	for i := range mine {
+		if mine[i] != want[i] {
+			return fmt.Errorf("rank %d's replica differs from rank 0's in tensor %d of %d (%v against %v): the ranks no longer train one model",
+				r.g.Rank(), i/2, len(all), mine[i], want[i])
+		}
+	}
+	return nil
+}
+
+// fingerprint is t's sum and sum of squares, in float64.
+func fingerprint(t *ts.Tensor) (sum, squares float64, err error) {
+	d, err := t.Totype(gotch.Double, false)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer d.MustDrop()
+	s, err := d.Sum(gotch.Double, false)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer s.MustDrop()
+	sq, err := d.Square(false)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer sq.MustDrop()
+	q, err := sq.Sum(gotch.Double, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer q.MustDrop()
+	if sum, err = s.Float64Value(nil); err != nil {
+		return 0, 0, err
+	}
+	squares, err = q.Float64Value(nil)
+	return sum, squares, err
 }
