@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -10,6 +12,7 @@ import (
 	"torchlab/internal/train"
 	"torchlab/models/charlstm"
 	"torchlab/torch/checkpoint"
+	"torchlab/torch/optim"
 )
 
 const defaultOut = "out/lstm-tweets"
@@ -24,6 +27,8 @@ type trainConfig struct {
 	BatchSize   int             `json:"batch_size"`
 	LR          float64         `json:"lr"`
 	Optimizer   string          `json:"optimizer"`
+	Schedule    string          `json:"schedule,omitempty"` // "" is constant
+	WeightDecay float64         `json:"weight_decay,omitempty"`
 	EvalEvery   int             `json:"eval_every"`
 	EvalBatch   int             `json:"eval_batch"`
 	MaxLen      int             `json:"max_len"`
@@ -122,6 +127,10 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 		return nil, fmt.Errorf("train: --iterations >= 0, --batch-size, --eval-every, --eval-batch, --max-len >= 1, --lr > 0, --blas-threads, --train-sample, --bucket >= 0, --val-fraction in [0, 1) (have %+v)", *cfg)
 	case cfg.Optimizer != "adam" && cfg.Optimizer != "sgd":
 		return nil, fmt.Errorf("train: --optimizer %q: want adam or sgd", cfg.Optimizer)
+	case cfg.Schedule != "" && !slices.Contains(optim.Schedules, cfg.Schedule):
+		return nil, fmt.Errorf("train: --schedule %q: want one of %s", cfg.Schedule, strings.Join(optim.Schedules, ", "))
+	case !(cfg.WeightDecay >= 0):
+		return nil, fmt.Errorf("train: --weight-decay %v: want >= 0", cfg.WeightDecay)
 	}
 	return cfg, nil
 }
@@ -150,6 +159,8 @@ func trainFlags(cfg *trainConfig, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.IntVar(&cfg.BatchSize, "batch-size", 32, "tweets per step")
 	fs.Float64Var(&cfg.LR, "lr", 1e-4, "learning rate")
 	fs.StringVar(&cfg.Optimizer, "optimizer", "adam", "adam or sgd (plain SGD at 1e-4 barely learns; see above)")
+	fs.StringVar(&cfg.Schedule, "schedule", "constant", "learning-rate schedule: constant, or cosine (--lr down to 0 at --iterations)")
+	fs.Float64Var(&cfg.WeightDecay, "weight-decay", 0, "L2 penalty added to every gradient (torch.optim's weight_decay)")
 	fs.IntVar(&cfg.EvalEvery, "eval-every", 1000, "iterations between evaluations (and checkpoints)")
 	fs.IntVar(&cfg.EvalBatch, "eval-batch", 500, "tweets per evaluation batch (no grad)")
 	fs.IntVar(&cfg.MaxLen, "max-len", 280, "characters kept per tweet")

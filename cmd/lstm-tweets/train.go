@@ -101,6 +101,7 @@ func runTrain(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 // Step runs optimiser step it on its batch (train.Task).
 func (s *session) Step(it int) (train.StepReport, error) {
 	seqs, labels := s.trainSet.subset(cli.Shard(s.par, s.batches.at(it)))
+	s.opt.SetLR(optim.ScheduledLR(s.cfg.Schedule, s.cfg.LR, it, s.cfg.Iterations))
 	loss, err := trainStep(s.model, s.opt, seqs, labels)
 	if err != nil {
 		return train.StepReport{}, err
@@ -171,7 +172,7 @@ func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) 
 		s.model.Drop()
 		return nil, err
 	}
-	if s.opt, err = optim.New(optim.Config{Name: cfg.Optimizer, LR: cfg.LR}, s.params); err != nil {
+	if s.opt, err = optim.New(optim.Config{Name: cfg.Optimizer, LR: cfg.LR, WeightDecay: cfg.WeightDecay}, s.params); err != nil {
 		s.model.Drop()
 		return nil, err
 	}

@@ -277,21 +277,3 @@ func TestPlotsRedrawFromMetrics(t *testing.T) {
 		t.Errorf("drawFigures without test rows: err %v, want one naming the missing rows", err)
 	}
 }
-
-func TestLRSchedule(t *testing.T) {
-	tests := []struct {
-		schedule    string
-		step, total int
-		want        float64
-	}{
-		{"cosine", 0, 100, 0.02},
-		{"cosine", 50, 100, 0.01},
-		{"cosine", 100, 100, 0},
-		{"constant", 70, 100, 0.02},
-	}
-	for _, tt := range tests {
-		if got := lrAt(tt.schedule, 0.02, tt.step, tt.total); math.Abs(got-tt.want) > 1e-12 {
-			t.Errorf("lrAt(%s, %d/%d) = %v, want %v", tt.schedule, tt.step, tt.total, got, tt.want)
-		}
-	}
-}

@@ -105,12 +105,3 @@ func evalBatch(m *vgg.VGG, s *split, lo, n int) (float64, int64, error) {
 	c, err := countCorrect(logits, y)
 	return loss, c, err
 }
-
-// lrAt is the learning rate of step (0-based) out of total: constant, or
-// a cosine from lr at step 0 down to 0 at the last step.
-func lrAt(schedule string, lr float64, step, total int) float64 {
-	if schedule != "cosine" || total <= 0 {
-		return lr
-	}
-	return lr * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(total)))
-}

@@ -223,7 +223,7 @@ func (s *session) Step(step int) (train.StepReport, error) {
 		s.epochStart = time.Now()
 		s.sumLoss, s.correct, s.seen = 0, 0, 0
 	}
-	s.opt.SetLR(lrAt(cfg.Schedule, cfg.LR, step, s.totalSteps))
+	s.opt.SetLR(optim.ScheduledLR(cfg.Schedule, cfg.LR, step, s.totalSteps))
 	idx := cli.Shard(s.par, s.order[i*B:min((i+1)*B, n)])
 	loss, c, err := s.step(idx)
 	if err != nil {

@@ -203,4 +203,29 @@ char *torchlab_dist_barrier(void *group) {
   }
 }
 
+// After a failed collective: every rank that is still running sets its own
+// key in the store, then looks, for up to wait_ms, for the others'. On
+// return answered[r] is 1 for each rank whose key it saw. The store lives
+// in rank 0, so when rank 0 is gone this fails instead.
+char *torchlab_dist_rollcall(void *group, int rank, int64_t wait_ms, int *answered) {
+  try {
+    Group &g = *static_cast<Group *>(group);
+    auto key = [](int r) { return "torchlab_rollcall/" + std::to_string(r); };
+    g.store->set(key(rank), std::vector<uint8_t>{1});
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    for (;;) {
+      int missing = 0;
+      for (int r = 0; r < g.world; r++) {
+        if (!answered[r]) answered[r] = g.store->check({key(r)}) ? 1 : 0;
+        missing += answered[r] ? 0 : 1;
+      }
+      if (missing == 0 || std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return nullptr;
+  } catch (const std::exception &e) {
+    return err_of(e);
+  }
+}
+
 }  // extern "C"

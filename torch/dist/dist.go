@@ -19,6 +19,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -127,10 +128,37 @@ func (g *Group) call(what string, f func(p *unsafe.Pointer, n C.int) *C.char, te
 		}
 	}
 	if err := errOf(f(first, C.int(len(tensors)))); err != nil {
-		return fmt.Errorf("rank %d of %d: %s (collective %d) failed; another rank probably stopped or was killed: %w",
-			g.cfg.Rank, g.cfg.World, what, g.calls, err)
+		return fmt.Errorf("rank %d of %d: %s (collective %d) failed; %s: %w",
+			g.cfg.Rank, g.cfg.World, what, g.calls, g.whoIsGone(), err)
 	}
 	return nil
+}
+
+// RollCallWait bounds how long a rank whose collective failed waits for
+// the others to answer the roll call that names the missing ranks.
+const RollCallWait = 5 * time.Second
+
+// whoIsGone says which ranks did not answer a roll call in the store after
+// a failed collective (a rank that stopped, was killed or is stuck).
+func (g *Group) whoIsGone() string {
+	answered := (*C.int)(C.calloc(C.size_t(g.cfg.World), C.size_t(unsafe.Sizeof(C.int(0)))))
+	defer C.free(unsafe.Pointer(answered))
+	if err := errOf(C.torchlab_dist_rollcall(g.ptr, C.int(g.cfg.Rank), C.int64_t(RollCallWait.Milliseconds()), answered)); err != nil {
+		return fmt.Sprintf("rank 0, which serves the rendezvous store at %s:%d, cannot be reached (stopped or killed?)", g.cfg.Addr, g.cfg.Port)
+	}
+	var gone []string
+	for r, ok := range unsafe.Slice(answered, g.cfg.World) {
+		if ok == 0 {
+			gone = append(gone, fmt.Sprint(r))
+		}
+	}
+	switch len(gone) {
+	case 0:
+		return "every rank answered a roll call afterwards, so the connection between them failed"
+	case 1:
+		return fmt.Sprintf("rank %s did not answer a roll call within %v: it stopped, was killed or is stuck", gone[0], RollCallWait)
+	}
+	return fmt.Sprintf("ranks %s did not answer a roll call within %v: they stopped, were killed or are stuck", strings.Join(gone, ", "), RollCallWait)
 }
 
 func errOf(msg *C.char) error {

@@ -12,6 +12,7 @@ char *torchlab_dist_allreduce(void *group, void **tensors, int n, int average, i
 char *torchlab_dist_allreduce_grads(void *group, void **params, int n, int64_t bucket_bytes);
 char *torchlab_dist_broadcast(void *group, void **tensors, int n, int root, int64_t bucket_bytes);
 char *torchlab_dist_barrier(void *group);
+char *torchlab_dist_rollcall(void *group, int rank, int64_t wait_ms, int *answered);
 #ifdef __cplusplus
 }
 #endif

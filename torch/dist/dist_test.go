@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -266,47 +267,64 @@ func TestInteroperatesWithPyTorch(t *testing.T) {
 	}
 }
 
-// TestKilledRankStopsTheOthers kills rank 1 with SIGKILL mid-run: rank 0
-// must exit non-zero with an error that says a collective failed, well
-// within the group's timeout, not hang.
+// TestKilledRankStopsTheOthers kills one rank of two with SIGKILL mid-run:
+// the other must exit non-zero, well within the group's timeout (not
+// hang), with an error that says which collective failed and which rank
+// is gone, whether that is rank 1 or rank 0 (which serves the store).
 func TestKilledRankStopsTheOthers(t *testing.T) {
-	port := freePort(t)
-	r0, _, err0 := startRank(t, "loop", port, 0, 2)
-	r1 := exec.Command(os.Args[0])
-	r1.Env = append(rankEnv(port, 1, 2), "TORCHLAB_DIST_WORKER=loop")
-	pipe, err := r1.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r1.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(pipe)
-	for sc.Scan() {
-		if sc.Text() == "step 5" {
-			break
-		}
-	}
-	if err := r1.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = r1.Wait()
-	killed := time.Now()
-	done := make(chan error, 1)
-	go func() { done <- r0.Wait() }()
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Fatalf("rank 0 exited 0 after rank 1 was killed")
-		}
-		msg := err0.String()
-		if !strings.Contains(msg, "rank 0 of 2: all-reduce") || !strings.Contains(msg, "another rank") {
-			t.Errorf("rank 0's error does not say what failed: %q", msg)
-		}
-		t.Logf("rank 0 stopped %.1fs after the kill: %s", time.Since(killed).Seconds(), strings.TrimSpace(msg))
-	case <-time.After(30 * time.Second):
-		_ = r0.Process.Kill()
-		t.Fatalf("rank 0 still running 30 s after rank 1 was killed (timeout 10 s)")
+	for _, tt := range []struct {
+		killed int
+		want   string
+	}{
+		{1, "rank 1 did not answer a roll call"},
+		{0, "rank 0, which serves the rendezvous store at 127.0.0.1"},
+	} {
+		t.Run(fmt.Sprintf("rank%d", tt.killed), func(t *testing.T) {
+			port, survivor := freePort(t), 1-tt.killed
+			cmds := make([]*exec.Cmd, 2)
+			var stderr bytes.Buffer
+			var pipe io.Reader
+			for r := range cmds {
+				cmds[r] = exec.Command(os.Args[0])
+				cmds[r].Env = append(rankEnv(port, r, 2), "TORCHLAB_DIST_WORKER=loop")
+				if r == survivor {
+					cmds[r].Stderr = &stderr
+				} else {
+					var err error
+					if pipe, err = cmds[r].StdoutPipe(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := cmds[r].Start(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sc := bufio.NewScanner(pipe)
+			for sc.Scan() && sc.Text() != "step 5" {
+			}
+			victim := cmds[tt.killed]
+			if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			_ = victim.Wait()
+			killed := time.Now()
+			done := make(chan error, 1)
+			go func() { done <- cmds[survivor].Wait() }()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Fatalf("rank %d exited 0 after rank %d was killed", survivor, tt.killed)
+				}
+				msg := stderr.String()
+				if !strings.Contains(msg, fmt.Sprintf("rank %d of 2: all-reduce", survivor)) || !strings.Contains(msg, tt.want) {
+					t.Errorf("rank %d's error does not say what failed and that rank %d is gone (%q): %q", survivor, tt.killed, tt.want, msg)
+				}
+				t.Logf("rank %d stopped %.1fs after the kill: %s", survivor, time.Since(killed).Seconds(), strings.TrimSpace(msg))
+			case <-time.After(30 * time.Second):
+				_ = cmds[survivor].Process.Kill()
+				t.Fatalf("rank %d still running 30 s after rank %d was killed (timeout 10 s)", survivor, tt.killed)
+			}
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ package optim
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -254,4 +255,18 @@ func copyInto(dst, src *ts.Tensor) error {
 	// Shapes were checked by the caller, so Copy_ cannot fail here.
 	dst.Copy_(s)
 	return nil
+}
+
+// Schedules are the learning-rate schedules ScheduledLR knows.
+var Schedules = []string{"constant", "cosine"}
+
+// ScheduledLR is the learning rate of step (0-based) out of total under
+// schedule: lr throughout ("constant"), or a cosine from lr at step 0 down
+// to 0 at the last step ("cosine", PyTorch's CosineAnnealingLR with
+// eta_min 0 and T_max total).
+func ScheduledLR(schedule string, lr float64, step, total int) float64 {
+	if schedule != "cosine" || total <= 0 {
+		return lr
+	}
+	return lr * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(total)))
 }

@@ -2,6 +2,7 @@ package optim
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/sugarme/gotch"
@@ -83,5 +84,23 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	frozen := ts.MustZeros([]int64{2}, gotch.Float, gotch.CPU)
 	if _, err := New(Config{Name: "sgd", LR: 1}, map[string]*ts.Tensor{"b": frozen}); err == nil {
 		t.Error("no trainable parameter: want an error")
+	}
+}
+
+func TestScheduledLR(t *testing.T) {
+	tests := []struct {
+		schedule    string
+		step, total int
+		want        float64
+	}{
+		{"cosine", 0, 100, 0.02},
+		{"cosine", 50, 100, 0.01},
+		{"cosine", 100, 100, 0},
+		{"constant", 70, 100, 0.02},
+	}
+	for _, tt := range tests {
+		if got := ScheduledLR(tt.schedule, 0.02, tt.step, tt.total); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("ScheduledLR(%s, %d/%d) = %v, want %v", tt.schedule, tt.step, tt.total, got, tt.want)
+		}
 	}
 }
