@@ -89,10 +89,10 @@ func (c *Config) check() error {
 
 // rank is one started process.
 type rank struct {
-	id   int
-	cmd  *exec.Cmd
-	err  error
-	done time.Time
+	id     int
+	cmd    *exec.Cmd
+	err    error // set before the rank is sent on exited
+	exited bool  // set by Run's loop when it receives the rank
 }
 
 // Run starts the ranks and waits for all of them. ctx's cancellation is
@@ -102,7 +102,7 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	if c.MasterPort == 0 {
-		port, err := freePort()
+		port, err := FreePort()
 		if err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "torchlab-run: %d ranks (%d here, %d threads each), rendezvous %s:%d\n",
 		world, c.NProc, threads, c.MasterAddr, c.MasterPort)
 
-	var out sync.Mutex // one rank's line at a time
+	stdout, stderr = shared(stdout), shared(stderr)
 	ranks := make([]*rank, c.NProc)
 	exited := make(chan *rank, c.NProc)
 	for local := range ranks {
@@ -136,8 +136,8 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer) error {
 		if r.id == 0 {
 			r.cmd.Stdout, r.cmd.Stderr = stdout, stderr // progress bar intact
 		} else {
-			r.cmd.Stdout = prefixed(stdout, &out, r.id)
-			r.cmd.Stderr = prefixed(stderr, &out, r.id)
+			r.cmd.Stdout = prefixed(stdout, r.id)
+			r.cmd.Stderr = prefixed(stderr, r.id)
 		}
 		if err := r.cmd.Start(); err != nil {
 			for _, started := range ranks[:local] {
@@ -148,7 +148,6 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer) error {
 		ranks[local] = r
 		go func() {
 			r.err = r.cmd.Wait()
-			r.done = time.Now()
 			if w, ok := r.cmd.Stdout.(*lineWriter); ok {
 				w.flush()
 				r.cmd.Stderr.(*lineWriter).flush()
@@ -164,6 +163,7 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer) error {
 		select {
 		case r := <-exited:
 			left--
+			r.exited = true
 			if r.err != nil && failed == nil && !(interrupted && exitCode(r.err) == 130) {
 				failed = r
 				fmt.Fprintf(stderr, "torchlab-run: rank %d (pid %d) %s; waiting up to %s for the others to stop\n",
@@ -193,7 +193,7 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer) error {
 
 func signalAll(ranks []*rank, sig os.Signal) {
 	for _, r := range ranks {
-		if r.done.IsZero() {
+		if !r.exited {
 			_ = r.cmd.Process.Signal(sig)
 		}
 	}
@@ -232,7 +232,8 @@ func hasFlag(args []string, name string) bool {
 	return false
 }
 
-func freePort() (int, error) {
+// FreePort is a TCP port on loopback that nothing listens on now.
+func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port for the rendezvous: %w", err)
@@ -241,16 +242,39 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// lineWriter prefixes each complete line with "[rank R] ".
+// shared makes w safe for the ranks' output copiers and Run to write to at
+// once. A terminal or file (*os.File) is passed on as it is, so that rank
+// 0's progress bar still sees a terminal; anything else is written under a
+// lock. (exec copies a rank's output with io.Copy, which a bytes.Buffer
+// would serve through ReadFrom, dropping whatever others wrote meanwhile.)
+func shared(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok {
+		return f
+	}
+	return &lockedWriter{w: w}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// lineWriter prefixes each complete line with "[rank R] " and writes it
+// with one Write, so that lines of different ranks do not mix.
 type lineWriter struct {
 	w      io.Writer
-	mu     *sync.Mutex
 	prefix string
 	buf    []byte
 }
 
-func prefixed(w io.Writer, mu *sync.Mutex, id int) *lineWriter {
-	return &lineWriter{w: w, mu: mu, prefix: fmt.Sprintf("[rank %d] ", id)}
+func prefixed(w io.Writer, id int) *lineWriter {
+	return &lineWriter{w: w, prefix: fmt.Sprintf("[rank %d] ", id)}
 }
 
 func (l *lineWriter) Write(p []byte) (int, error) {
@@ -266,9 +290,7 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 }
 
 func (l *lineWriter) emit(line []byte) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, "%s%s", l.prefix, line)
+	_, _ = l.w.Write(append([]byte(l.prefix), line...))
 }
 
 func (l *lineWriter) flush() {
