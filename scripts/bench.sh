@@ -28,7 +28,7 @@ trap 'rm -f "$tmp"' EXIT
   echo
 } > "$tmp"
 status=0
-for part in vgg vgg_epoch lstm vae; do
+for part in vgg vgg_epoch lstm vae dist; do
   script="scripts/bench_${part}.sh"
   echo "== $part =="
   { echo "## $part"; echo; echo '```'; } >> "$tmp"

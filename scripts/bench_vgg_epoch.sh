@@ -4,7 +4,9 @@
 # Adam) on a stratified subset, then evaluation in eval mode on the 10,000
 # test images and on up to 10,000 training images.
 #
-# Go (bin/vgg-mnist train --epochs 1) reads and resizes the images once into
+# Go (bin/vgg-mnist train --epochs 1 --val-fraction 0: PyTorch holds out no
+# validation split, so Go trains on the same images and evaluates the same
+# sets) reads and resizes the images once into
 # tensors; its time is "loaded in" (log) plus the epoch's epoch_seconds
 # (summary.json: training and evaluation). PyTorch (scripts/reference/
 # vgg_mnist.py epoch) does it the usual way: a Dataset that resizes and
@@ -39,7 +41,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 for r in $(seq 1 "$rounds"); do
   echo "round $r/$rounds: Go" >&2
-  bin/vgg-mnist train --data-dir "$data" --subset "$subset" --epochs 1 --threads "$threads" \
+  bin/vgg-mnist train --data-dir "$data" --subset "$subset" --epochs 1 --val-fraction 0 --threads "$threads" \
     --out "$tmp/go-$r" > "$tmp/go-$r.log" 2>&1 || { cat "$tmp/go-$r.log" >&2; exit 1; }
   echo "round $r/$rounds: PyTorch" >&2
   "$PY" scripts/reference/vgg_mnist.py epoch --data-dir "$data/mnist" --subset "$subset" \

@@ -53,10 +53,15 @@ func (c *Common) JoinGroup() (*Parallel, error) {
 	return p, nil
 }
 
-// Leave leaves the group and removes a scratch --out.
+// Leave leaves the group and removes a scratch --out. Rank 0 logs what
+// the collectives cost.
 func (p *Parallel) Leave() {
 	if p == nil {
 		return
+	}
+	if s := p.group.Stats(); p.Lead() && s.Calls > 0 {
+		log.Printf("rank 0 of %d: %d collectives carried %.1f MB in %.1f s, %.1f%% of the %.1f s since the ranks joined",
+			p.group.World(), s.Calls, float64(s.Bytes)/1e6, s.Seconds, 100*s.Seconds/s.Since.Seconds(), s.Since.Seconds())
 	}
 	p.group.Close()
 	if p.scratch != "" {

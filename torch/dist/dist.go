@@ -32,9 +32,27 @@ const BucketBytes = 25 << 20
 
 // Group is this process's membership of a process group.
 type Group struct {
-	ptr   unsafe.Pointer
-	cfg   Config
-	calls int // collectives made, for error messages
+	ptr    unsafe.Pointer
+	cfg    Config
+	calls  int // collectives made, for error messages
+	stats  Stats
+	joined time.Time
+}
+
+// Stats add up a group's collectives since Join: how many, the bytes of
+// the tensors they carried, and the time spent in them.
+type Stats struct {
+	Calls   int
+	Bytes   int64
+	Seconds float64
+	Since   time.Duration // since Join
+}
+
+// Stats are the group's collectives so far.
+func (g *Group) Stats() Stats {
+	s := g.stats
+	s.Calls, s.Since = g.calls, time.Since(g.joined)
+	return s
 }
 
 // Join connects to the group that cfg describes: rank 0 starts the TCPStore
@@ -59,7 +77,7 @@ func Join(cfg Config) (*Group, error) {
 		return nil, fmt.Errorf("rank %d of %d: %s the rendezvous at %s:%d (timeout %s): %w",
 			cfg.Rank, cfg.World, what, cfg.Addr, cfg.Port, cfg.Timeout, err)
 	}
-	return &Group{ptr: ptr, cfg: cfg}, nil
+	return &Group{ptr: ptr, cfg: cfg, joined: time.Now()}, nil
 }
 
 // Rank is this process's rank, 0..World()-1.
@@ -125,8 +143,11 @@ func (g *Group) call(what string, f func(p *unsafe.Pointer, n C.int) *C.char, te
 		ptrs := unsafe.Slice(first, len(tensors))
 		for i, t := range tensors {
 			ptrs[i] = unsafe.Pointer(t.Ctensor())
+			g.stats.Bytes += int64(t.Numel() * t.DType().Size())
 		}
 	}
+	began := time.Now()
+	defer func() { g.stats.Seconds += time.Since(began).Seconds() }()
 	if err := errOf(f(first, C.int(len(tensors)))); err != nil {
 		return fmt.Errorf("rank %d of %d: %s (collective %d) failed; %s: %w",
 			g.cfg.Rank, g.cfg.World, what, g.calls, g.whoIsGone(), err)
