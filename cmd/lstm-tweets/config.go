@@ -175,6 +175,7 @@ func trainFlags(cfg *trainConfig, stderr io.Writer) (*pflag.FlagSet, error) {
 // predictConfig configures the predict subcommand.
 type predictConfig struct {
 	Checkpoint  string
+	Shipped     bool // no --out or --checkpoint and no model at the default --out: the shipped one
 	Threads     int
 	BLASThreads int
 	Texts       []string
@@ -193,7 +194,7 @@ Usage: lstm-tweets predict [flags] [text...]
 `)
 		fs.PrintDefaults()
 	}
-	out := fs.String("out", defaultOut, "training output folder; the model is <out>/best (best validation accuracy) when it exists, else <out>/checkpoint")
+	out := fs.String("out", defaultOut, "training output folder; the model is <out>/best (best validation accuracy) when it exists, else <out>/checkpoint; with neither flag and no model there, the shipped model (models/charlstm/pretrained)")
 	fs.StringVar(&cfg.Checkpoint, "checkpoint", "", "checkpoint folder (overrides --out)")
 	fs.IntVar(&cfg.Threads, "threads", 1, "libtorch intra-op threads")
 	fs.IntVar(&cfg.BLASThreads, "blas-threads", 1, "OpenBLAS threads")
@@ -206,6 +207,8 @@ Usage: lstm-tweets predict [flags] [text...]
 			cfg.Checkpoint = train.BestDir(*out)
 		}
 	}
+	typed := fs.Changed("out") || fs.Changed("checkpoint")
+	cfg.Shipped = !typed && !checkpoint.Exists(cfg.Checkpoint)
 	cfg.Texts = fs.Args()
 	return cfg, nil
 }

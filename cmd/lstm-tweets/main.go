@@ -34,7 +34,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return predict(cfg, stdin, stdout)
+		return predict(cfg, stdin, stdout, stderr)
 	case "plots":
 		fs := pflag.NewFlagSet("lstm-tweets plots", pflag.ContinueOnError)
 		fs.SetOutput(stderr)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -15,9 +16,11 @@ import (
 	"strings"
 	"testing"
 
+	"torchlab/datasets"
 	"torchlab/internal/cli"
 	"torchlab/internal/metrics"
 	"torchlab/internal/train"
+	"torchlab/models/charlstm/pretrained"
 	"torchlab/torch/npz"
 	"torchlab/torch/torchrt"
 )
@@ -328,5 +331,49 @@ func TestPredictDefaultsToBest(t *testing.T) {
 	}
 	if cfg, err = parsePredict([]string{"--out", out}, io.Discard); err != nil || cfg.Checkpoint != train.BestDir(out) {
 		t.Fatalf("with best/: checkpoint %q (%v), want %q", cfg.Checkpoint, err, train.BestDir(out))
+	}
+}
+
+// TestShippedModel: the shipped model classifies the bundled sample's 1,000
+// test tweets (drawn at random from the full test set) as well as its
+// recorded accuracy on the whole test set says, within 0.05: four standard
+// deviations of a 1,000-tweet estimate of an accuracy near 0.8. An untrained
+// or wrongly loaded model scores about 0.5.
+func TestShippedModel(t *testing.T) {
+	scores, err := pretrained.Recorded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := pretrained.Extract(dir); err != nil {
+		t.Fatal(err)
+	}
+	model, tc, err := loadModel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer model.Drop()
+	sample, err := datasets.SampleDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := datasets.ReadTweets(filepath.Join(sample, "tweets", "tweetstest.csv"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logp, err := model.LogProbs(datasets.EncodeTexts(set.Texts, tc.MaxLen), 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	correct := 0
+	for i, row := range logp {
+		if (row[1] > row[0]) == (set.Labels[i] == 1) {
+			correct++
+		}
+	}
+	acc := float64(correct) / float64(len(logp))
+	t.Logf("%d sample test tweets: accuracy %.4f; recorded on the whole test set: %.4f", len(logp), acc, scores.Test)
+	if math.Abs(acc-scores.Test) > 0.05 {
+		t.Errorf("accuracy %.4f on the sample's test tweets, recorded %.4f: more than 0.05 apart", acc, scores.Test)
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 
 	"torchlab/datasets"
 	"torchlab/models/charlstm"
+	"torchlab/models/charlstm/pretrained"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
@@ -19,32 +21,32 @@ import (
 var classNames = []string{"negative", "positive"}
 
 // predict prints the class and probabilities of each text.
-func predict(cfg *predictConfig, stdin io.Reader, stdout io.Writer) error {
+func predict(cfg *predictConfig, stdin io.Reader, stdout, stderr io.Writer) error {
 	if _, err := torchrt.Init(torchrt.Config{Threads: cfg.Threads, Seed: 1}); err != nil {
 		return err
 	}
 	torchrt.SetBLASThreads(cfg.BLASThreads)
-	meta, err := checkpoint.ReadMeta(cfg.Checkpoint)
-	if err != nil {
-		return err
+	if cfg.Shipped {
+		dir, err := os.MkdirTemp("", "torchlab-lstm-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if err := pretrained.Extract(dir); err != nil {
+			return err
+		}
+		scores, err := pretrained.Recorded()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "lstm-tweets: no model in %s; using %s\n", defaultOut, scores)
+		cfg.Checkpoint = dir
 	}
-	var tc trainConfig
-	if err := json.Unmarshal(meta.Config, &tc); err != nil {
-		return fmt.Errorf("configuration in %s: %w", cfg.Checkpoint, err)
-	}
-	vs := nn.NewVarStore(gotch.CPU)
-	model, err := charlstm.New(vs.Root(), tc.Model)
+	model, tc, err := loadModel(cfg.Checkpoint)
 	if err != nil {
 		return err
 	}
 	defer model.Drop()
-	params, err := tensors.Named(vs)
-	if err != nil {
-		return err
-	}
-	if _, err := checkpoint.Load(cfg.Checkpoint, params, nil); err != nil {
-		return err
-	}
 	texts := cfg.Texts
 	if len(texts) == 0 {
 		sc := bufio.NewScanner(stdin)
@@ -70,4 +72,31 @@ func predict(cfg *predictConfig, stdin io.Reader, stdout io.Writer) error {
 		fmt.Fprintf(w, "%d %s p_negative=%.4f p_positive=%.4f %s\n", class, classNames[class], p[0], p[1], texts[i])
 	}
 	return w.Flush()
+}
+
+// loadModel builds the model that the checkpoint in dir describes and loads
+// its weights; it returns the run's configuration too.
+func loadModel(dir string) (*charlstm.Model, *trainConfig, error) {
+	meta, err := checkpoint.ReadMeta(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	var tc trainConfig
+	if err := json.Unmarshal(meta.Config, &tc); err != nil {
+		return nil, nil, fmt.Errorf("configuration in %s: %w", dir, err)
+	}
+	vs := nn.NewVarStore(gotch.CPU)
+	model, err := charlstm.New(vs.Root(), tc.Model)
+	if err != nil {
+		return nil, nil, err
+	}
+	params, err := tensors.Named(vs)
+	if err == nil {
+		_, err = checkpoint.Load(dir, params, nil)
+	}
+	if err != nil {
+		model.Drop()
+		return nil, nil, err
+	}
+	return model, &tc, nil
 }
