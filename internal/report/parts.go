@@ -121,19 +121,22 @@ var vgg = partSpec{
 var lstm = partSpec{
 	n: "4", title: "Character-level LSTM on tweets", command: "lstm-tweets",
 	make:    "`bin/lstm-tweets train --out docs/results/lstm-tweets --threads 1` (about 2 h)",
-	variant: lrVariant,
+	variant: lstmVariant,
 	columns: []column{
 		{"learning rate", func(r *Run) string { return learningRate(r.config("lr")) }},
 		{"iterations", func(r *Run) string {
 			return optional(r, "iterations", thousands) + planned(r)
 		}},
 		resultColumnF("test accuracy at the end", "test_accuracy", pct1),
-		{"best test accuracy (iteration)", func(r *Run) string {
+		{"best checkpoint's test accuracy (iteration)", func(r *Run) string {
+			if step, _, test, ok := chosenOnValidation(r, "accuracy"); ok {
+				return fmt.Sprintf("%s (%s, chosen on validation)", pct1(test), thousands(step))
+			}
 			b, at, ok := r.best("accuracy", "test", "iteration")
 			if !ok {
 				return "–"
 			}
-			return fmt.Sprintf("%s (%s)", pct1(b), thousands(at))
+			return fmt.Sprintf("%s (%s, best on test: no validation split)", pct1(b), thousands(at))
 		}},
 		resultColumnF("training-sample accuracy", "train_accuracy", pct1),
 		timeColumn,
@@ -248,10 +251,8 @@ func vggHeadline(full []*Run) string {
 // validation checkpoint is and the test number there (the model a user of
 // the run gets); "" for runs from before the split.
 func bestValidation(r *Run, unit, metric string, format func(any) string) string {
-	step, ok := r.result("best_step")
-	val, okV := r.result("best_val_" + metric)
-	test, okT := r.result("best_test_" + metric)
-	if !ok || !okV || !okT {
+	step, val, test, ok := chosenOnValidation(r, metric)
+	if !ok {
 		return ""
 	}
 	name := strings.ReplaceAll(metric, "_", " ")
@@ -260,6 +261,29 @@ func bestValidation(r *Run, unit, metric string, format func(any) string) string
 	}
 	return fmt.Sprintf(" The best validation checkpoint (%s %s, validation %s %s) has test %s %s.",
 		unit, thousands(step), name, format(val), name, format(test))
+}
+
+// chosenOnValidation returns the best validation checkpoint's step and
+// its validation and test metric; ok is false for a run without a
+// validation split.
+func chosenOnValidation(r *Run, metric string) (step, val, test float64, ok bool) {
+	step, ok = r.result("best_step")
+	val, okV := r.result("best_val_" + metric)
+	test, okT := r.result("best_test_" + metric)
+	return step, val, test, ok && okV && okT
+}
+
+// lstmVariant names a full LSTM run by what sets it apart: its learning
+// rate, and its schedule and weight decay where they are not the default.
+func lstmVariant(r *Run) string {
+	s := lrVariant(r)
+	if sched, _ := r.config("schedule").(string); sched != "" && sched != "constant" {
+		s += ", " + sched + " schedule"
+	}
+	if wd, ok := asFloat(r.config("weight_decay")); ok && wd > 0 {
+		s += ", weight decay " + learningRate(wd)
+	}
+	return s
 }
 
 func lstmHeadline(full []*Run) string {
@@ -276,7 +300,9 @@ func lstmHeadline(full []*Run) string {
 			what = " " + what
 		}
 		s := fmt.Sprintf("at learning rate %s"+what, learningRate(r.config("lr")), pct1(acc), optional(r, "iterations", thousands), plannedOf(r))
-		if best, at, ok := r.best("accuracy", "test", "iteration"); ok && best > acc {
+		if step, val, test, ok := chosenOnValidation(r, "accuracy"); ok {
+			s += fmt.Sprintf(" (its checkpoint chosen on validation, iteration %s: validation %s, test %s)", thousands(step), pct1(val), pct1(test))
+		} else if best, at, ok := r.best("accuracy", "test", "iteration"); ok && best > acc {
 			s += fmt.Sprintf(" (best %s, at iteration %s)", pct1(best), thousands(at))
 		}
 		if i == 0 {
@@ -287,7 +313,7 @@ func lstmHeadline(full []*Run) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return strings.Join(parts, "; ") + "." + bestValidation(full[0], "iteration", "accuracy", pct1)
+	return strings.Join(parts, "; ") + "."
 }
 
 func vaeHeadline(full []*Run) string {

@@ -102,6 +102,10 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		`{"iterations": 100000, "test_accuracy": 0.7415945, "train_accuracy": 0.752}`, lstmMetrics, "accuracy.png", "loss.png", "test_accuracy.png")
 	fakeRun(t, filepath.Join(results, "lstm-tweets-lr1e-3"), "lstm-tweets train --lr 1e-3", "2025-01-03T00:00:00Z", lstmCfg("0.001"),
 		`{"iterations": 38000, "test_accuracy": 0.7878}`, "", "accuracy.png")
+	// A third with a validation split: its checkpoint is chosen there.
+	fakeRun(t, filepath.Join(results, "lstm-tweets-tuned"), "lstm-tweets train --lr 1e-3 --schedule cosine --weight-decay 1e-5", "2025-01-04T00:00:00Z",
+		`{"iterations": 100000, "lr": 0.001, "schedule": "cosine", "weight_decay": 1e-05, "threads": 1}`,
+		`{"iterations": 100000, "test_accuracy": 0.7712, "best_step": 41000, "best_val_accuracy": 0.7987, "best_test_accuracy": 0.7903}`, lstmMetrics, "accuracy.png")
 	// The quick LSTM run is at lr 1e-3, so it is compared with that full run.
 	fakeRun(t, filepath.Join(root, "out/demo/lstm-tweets"), "lstm-tweets train --iterations 3000 --lr 1e-3", "2025-02-04T00:00:00Z",
 		`{"iterations": 3000, "lr": 0.001, "threads": 1}`, `{"iterations": 3000, "test_accuracy": 0.6}`, "")
@@ -169,8 +173,11 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		// Part 4: both full runs, the best test accuracy from metrics.csv,
 		// the interrupted one said so; no quick run, said once.
 		"**At learning rate 1e-4 the LSTM reached 74.2 % test accuracy after 100,000 iterations (best 74.9 %, at iteration 1,000)**; " +
-			"at learning rate 1e-3, 78.8 % after 38,000 of the planned 100,000 iterations.",
+			"at learning rate 1e-3, 78.8 % after 38,000 of the planned 100,000 iterations; " +
+			"at learning rate 1e-3, 77.1 % after 100,000 iterations (its checkpoint chosen on validation, iteration 41,000: validation 79.9 %, test 79.0 %).",
 		"| learning rate 1e-3, full run, 2025\u201101\u201103 | 1e-3 | 38,000 of 100,000 | 78.8 % | – | – |",
+		"| learning rate 1e-3, cosine schedule, weight decay 1e-5, full run, 2025\u201101\u201104 | 1e-3 | 100,000 | 77.1 % | 79.0 % (41,000, chosen on validation) |",
+		"### Full run: learning rate 1e-3, cosine schedule, weight decay 1e-5",
 		"### Full run: learning rate 1e-4", "### Full run: learning rate 1e-3",
 		"Settings that differ from the full run at learning rate 1e-3: iterations: 3,000 instead of 100,000.",
 		"after 2 h 4 min of training and evaluation", // metrics.csv's seconds, across sessions
@@ -223,10 +230,10 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 			t.Errorf("%s differs from %s", dst, src)
 		}
 	}
-	// 4+4 VGG, accuracy+loss and accuracy for the LSTM (test_accuracy.png
-	// is shown by accuracy.png), compare + 2 conv + 1 mlp for the VAE, the quick conv run's reconstructions (latent_pca.png is not among a quick run's figures): 16.
-	if len(res.Images) != 16 {
-		t.Errorf("copied %d images, want 16: %v", len(res.Images), res.Images)
+	// 4+4 VGG, accuracy+loss, accuracy and accuracy for the LSTM's three
+	// runs (test_accuracy.png is shown by accuracy.png), compare + 2 conv + 1 mlp for the VAE, the quick conv run's reconstructions (latent_pca.png is not among a quick run's figures): 17.
+	if len(res.Images) != 17 {
+		t.Errorf("copied %d images, want 17: %v", len(res.Images), res.Images)
 	}
 
 	// report.html: self-contained, images and fonts embedded, math left
