@@ -4,8 +4,13 @@
 # runs them one after another (never two at once: a benchmark needs the
 # cores to itself) and writes all of it, with the machine's facts, to
 # docs/results/bench.md (BENCH_OUT to write elsewhere).
+# It takes the heavy-job lock itself, once for all parts (the parts see
+# TORCHLAB_HEAVY_LOCKED and do not take it again): do not wrap it in
+# `flock /tmp/torchlab-heavy.lock`, which would wait on itself forever.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
+heavy_lock "$0" "$@"
 mkdir -p bin
 out=${BENCH_OUT:-docs/results/bench.md}
 tmp=$(mktemp)

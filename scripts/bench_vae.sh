@@ -3,7 +3,8 @@
 # Go (bin/vae-galaxy, images decoded once and cached, one tensor per split)
 # against the PyTorch reference reading the same JPEGs the usual way (PIL
 # decode, centre crop, resize in a Dataset, DataLoader with 2 workers).
-# Both train on the same number of images (the 80% train split) with batch 64,
+# Both train on the same number of images (the 80% train split; Go holds out
+# no validation split here, as the reference does not) with batch 64,
 # Adam, 2 libtorch threads. The epoch time is that of the last epoch (the
 # first one warms up allocators and the DataLoader's workers); Go's excludes
 # the test evaluation and the one-off decoding (metrics.csv's seconds column
@@ -36,13 +37,14 @@ trap 'rm -rf "$tmp"' EXIT
 
 printf '%-8s %12s %12s %12s %10s %8s %s\n' arch go_s/epoch torch_s/epoch best_s/epoch go/best go/torch images
 for arch in $ARCHS; do
-  bin/vae-galaxy train --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" --data-dir "$data" \
+  bin/vae-galaxy train --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" --val-fraction 0 --data-dir "$data" \
     --out "$tmp/$arch" --threads "$THREADS" ${BLAS_THREADS:+--blas-threads "$BLAS_THREADS"} --save-every 1000 >"$tmp/$arch.log" 2>&1 \
     || { cat "$tmp/$arch.log" >&2; exit 1; }
   # Train-only seconds are cumulative in metrics.csv; the last epoch is the
   # difference of the last two train rows.
   go_s=$(awk -F, '$3=="train"{prev=cur; cur=$8} END{print (prev==""?cur:cur-prev)}' "$tmp/$arch/metrics.csv")
-  images=$(grep -o '[0-9]* train, [0-9]* test' "$tmp/$arch.log" | head -1 | cut -d' ' -f1)
+  images=$(grep -o '[0-9]* train, ' "$tmp/$arch.log" | head -1 | cut -d' ' -f1)
+  [ -n "$images" ] || { echo "bench_vae: no 'N train' split line in $arch's log:" >&2; cat "$tmp/$arch.log" >&2; exit 1; }
   py_json=$("$PY" scripts/reference/vae_galaxy.py bench --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" \
     --data-dir "$data/galaxyzoo" --threads "$THREADS" --workers 2 --out /dev/null)
   py_s=$(echo "$py_json" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_epoch"])')

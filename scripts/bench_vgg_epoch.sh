@@ -16,7 +16,9 @@
 # PyTorch runs twice per round: plain (the DataLoader, as above) and
 # best-effort (--preloaded: images resized once into one tensor, batches by
 # indexing, what an expert would write); the headline ratio is against
-# best-effort.
+# best-effort. Each round also runs Go's step bench with Adam (random
+# batches, the train command's optimiser, batch and threads) so the training
+# command's steps can be set against it: the gap is what the loop adds.
 #
 #   scripts/bench_vgg_epoch.sh [rounds]     (default 1 round: Go, PyTorch)
 #
@@ -43,6 +45,8 @@ for r in $(seq 1 "$rounds"); do
   echo "round $r/$rounds: Go" >&2
   bin/vgg-mnist train --data-dir "$data" --subset "$subset" --epochs 1 --val-fraction 0 --threads "$threads" \
     --out "$tmp/go-$r" > "$tmp/go-$r.log" 2>&1 || { cat "$tmp/go-$r.log" >&2; exit 1; }
+  echo "round $r/$rounds: Go step bench (Adam, as train)" >&2
+  bin/vgg-mnist bench --optimizer adam --threads "$threads" > "$tmp/step-$r.json"
   echo "round $r/$rounds: PyTorch" >&2
   "$PY" scripts/reference/vgg_mnist.py epoch --data-dir "$data/mnist" --subset "$subset" \
     --threads "$threads" --workers "$workers" --lr 1e-4 --out "$tmp/py-$r.json"
@@ -54,13 +58,14 @@ done
 "$PY" - "$tmp" "$rounds" <<'PYEOF'
 import json, re, statistics, sys
 tmp, rounds = sys.argv[1], int(sys.argv[2])
-go, py, best = [], [], []
+go, py, best, step = [], [], [], []
 for r in range(1, rounds + 1):
     log = open(f"{tmp}/go-{r}.log").read()
     load = float(re.search(r"loaded in ([0-9.]+)s", log).group(1))
     res = json.load(open(f"{tmp}/go-{r}/summary.json"))["results"]
     go.append({"load": load, "epoch": res["epoch_seconds"], "total": load + res["epoch_seconds"],
-               "test_accuracy": res["test_accuracy"]})
+               "test_accuracy": res["test_accuracy"], "ips": res["images_per_second"]})
+    step.append(json.load(open(f"{tmp}/step-{r}.json")))
     p = json.load(open(f"{tmp}/py-{r}.json"))
     py.append({"load": p["load_seconds"], "epoch": p["train_seconds"] + p["eval_seconds"],
                "total": p["seconds"], "test_accuracy": p["test_accuracy"], "images": p["train_images"]})
@@ -76,4 +81,7 @@ for k, name in [("load", "read data"), ("epoch", "train + evaluate"), ("total", 
 print(f"{'test accuracy':24}{med(go, 'test_accuracy'):>14.4f}{med(py, 'test_accuracy'):>16.4f}{med(best, 'test_accuracy'):>16.4f}")
 print(f"Go / PyTorch best-effort epoch time: {med(go, 'total') / med(best, 'total'):.3f} "
       f"(Go / PyTorch plain: {med(go, 'total') / med(py, 'total'):.3f})")
+tr, sb = med(go, "ips"), med(step, "images_per_second")
+print(f"Go training command's steps: {tr:.1f} images/s, {100 * tr / sb:.0f}% of its step bench "
+      f"with the same optimiser, batch and threads ({sb:.1f} images/s on random batches)")
 PYEOF

@@ -26,22 +26,34 @@ func check(msg *C.char) error {
 	return errors.New(C.GoString(msg))
 }
 
+// CacheChunk is the slice length, in elements, the optimiser steps work in
+// when given it as chunk: 64 Ki floats, 256 KiB per tensor, so the four or
+// five tensors an Adam step touches stay in cache from one op to the next
+// (see by_chunks in fused.cpp), and still large enough for ATen to split
+// each op between two threads (its grain is 32 Ki elements).
+const CacheChunk = 1 << 16
+
 // SGDStep applies one torch.optim.SGD update to p from p's gradient. buf is
 // the momentum buffer (same shape as p); hasBuf false means it is still
-// empty and is filled with the first gradient, as PyTorch does.
-func SGDStep(p, buf *ts.Tensor, hasBuf bool, lr, momentum, dampening, weightDecay float64, nesterov bool) error {
+// empty and is filled with the first gradient, as PyTorch does. chunk as in
+// AdamStep.
+func SGDStep(p, buf *ts.Tensor, hasBuf bool, lr, momentum, dampening, weightDecay float64, nesterov bool, chunk int64) error {
 	var bufPtr unsafe.Pointer
 	if buf != nil {
 		bufPtr = buf.Ctensor()
 	}
 	return check(C.torchlab_sgd_step(p.Ctensor(), bufPtr, cbool(hasBuf), C.double(lr), C.double(momentum),
-		C.double(dampening), C.double(weightDecay), cbool(nesterov)))
+		C.double(dampening), C.double(weightDecay), cbool(nesterov), C.int64_t(chunk)))
 }
 
-// AdamStep applies one torch.optim.Adam update (step counts from 1).
-func AdamStep(p, expAvg, expAvgSq *ts.Tensor, step int64, lr, beta1, beta2, eps, weightDecay float64) error {
+// AdamStep applies one torch.optim.Adam update (step counts from 1). With
+// chunk > 0 (CacheChunk) it runs PyTorch's ops on slices of chunk elements
+// in turn instead of on the whole tensors: the same numbers (bit for bit at
+// one thread) with a fraction of the memory traffic; chunk 0 runs them
+// whole, exactly as torch.optim does.
+func AdamStep(p, expAvg, expAvgSq *ts.Tensor, step int64, lr, beta1, beta2, eps, weightDecay float64, chunk int64) error {
 	return check(C.torchlab_adam_step(p.Ctensor(), expAvg.Ctensor(), expAvgSq.Ctensor(), C.int64_t(step),
-		C.double(lr), C.double(beta1), C.double(beta2), C.double(eps), C.double(weightDecay)))
+		C.double(lr), C.double(beta1), C.double(beta2), C.double(eps), C.double(weightDecay), C.int64_t(chunk)))
 }
 
 // ZeroGrad zeroes p's gradient in place, if it has one.

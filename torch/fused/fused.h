@@ -4,9 +4,10 @@ extern "C" {
 #endif
 // Each returns NULL on success or a malloc'ed error message.
 char *torchlab_sgd_step(void *param, void *buf, int has_buf, double lr, double momentum,
-                        double dampening, double weight_decay, int nesterov);
+                        double dampening, double weight_decay, int nesterov, int64_t chunk);
 char *torchlab_adam_step(void *param, void *exp_avg, void *exp_avg_sq, int64_t step,
-                         double lr, double beta1, double beta2, double eps, double weight_decay);
+                         double lr, double beta1, double beta2, double eps, double weight_decay,
+                         int64_t chunk);
 char *torchlab_leaky_relu(void *x, double slope, void **out);
 char *torchlab_zero_grad(void *param);
 char *torchlab_get_rng_state(void **out);

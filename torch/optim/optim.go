@@ -156,13 +156,13 @@ func (o *Optimizer) update() error {
 	for i, p := range o.params {
 		var err error
 		if c.Name == "adam" {
-			err = fused.AdamStep(p, o.expAvg[i], o.expAvgSq[i], o.steps, c.LR, c.Beta1, c.Beta2, c.Eps, c.WeightDecay)
+			err = fused.AdamStep(p, o.expAvg[i], o.expAvgSq[i], o.steps, c.LR, c.Beta1, c.Beta2, c.Eps, c.WeightDecay, fused.CacheChunk)
 		} else {
 			var buf *ts.Tensor
 			if o.buf != nil {
 				buf = o.buf[i]
 			}
-			err = fused.SGDStep(p, buf, o.hasBuf, c.LR, c.Momentum, 0, c.WeightDecay, c.Nesterov)
+			err = fused.SGDStep(p, buf, o.hasBuf, c.LR, c.Momentum, 0, c.WeightDecay, c.Nesterov, fused.CacheChunk)
 		}
 		if err != nil {
 			return fmt.Errorf("%s step of %s: %w", c.Name, o.names[i], err)

@@ -1,0 +1,110 @@
+package fused_test
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/torch/fused"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
+)
+
+// param is a parameter with its optimiser state, stepped one way.
+type param struct {
+	p, m, v *ts.Tensor
+}
+
+func newParam(t *testing.T, init *ts.Tensor) param {
+	t.Helper()
+	p := init.MustDetachCopy(false).MustSetRequiresGrad(true, false)
+	return param{p: p, m: p.MustZerosLike(false), v: p.MustZerosLike(false)}
+}
+
+// setGrad makes g p's gradient: the gradient of sum(p * g).
+func setGrad(t *testing.T, p, g *ts.Tensor) {
+	t.Helper()
+	if err := fused.ZeroGrad(p); err != nil {
+		t.Fatal(err)
+	}
+	prod := p.MustMul(g, false)
+	loss := prod.MustSum(gotch.Float, true)
+	defer loss.MustDrop()
+	if err := loss.Backward(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func values(t *testing.T, x *ts.Tensor) []float32 {
+	t.Helper()
+	v, err := tensors.Float32s(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestChunkedStepsMatchWhole steps the same parameter with the optimisers'
+// ops on the whole tensor (torch.optim's way) and on cache-sized slices:
+// at one thread every value must be bit-identical, at two within float
+// rounding. The size is not a multiple of the chunk or of a vector, so the
+// last slice has a tail, and the state feeds back over several steps.
+func TestChunkedStepsMatchWhole(t *testing.T) {
+	torchrt.Lock()
+	defer torchrt.SetThreads(torchrt.Threads())
+	const n = 3*fused.CacheChunk + 1237
+	for _, threads := range []int{1, 2} {
+		for _, opt := range []string{"adam", "adam-wd", "sgd-momentum", "sgd-nesterov-wd"} {
+			t.Run(fmt.Sprintf("%s-%dthreads", opt, threads), func(t *testing.T) {
+				torchrt.SetThreads(threads)
+				torchrt.ManualSeed(3)
+				init := ts.MustRandn([]int64{n / 7, 7}, gotch.Float, gotch.CPU)
+				defer init.MustDrop()
+				whole, sliced := newParam(t, init), newParam(t, init)
+				for step := int64(1); step <= 4; step++ {
+					g := ts.MustRandn([]int64{n / 7, 7}, gotch.Float, gotch.CPU)
+					for _, q := range []struct {
+						param
+						chunk int64
+					}{{whole, 0}, {sliced, fused.CacheChunk}} {
+						setGrad(t, q.p, g)
+						var err error
+						switch opt {
+						case "adam":
+							err = fused.AdamStep(q.p, q.m, q.v, step, 1e-3, 0.9, 0.999, 1e-8, 0, q.chunk)
+						case "adam-wd":
+							err = fused.AdamStep(q.p, q.m, q.v, step, 1e-3, 0.9, 0.999, 1e-8, 1e-2, q.chunk)
+						case "sgd-momentum":
+							err = fused.SGDStep(q.p, q.m, step > 1, 0.05, 0.9, 0, 0, false, q.chunk)
+						case "sgd-nesterov-wd":
+							err = fused.SGDStep(q.p, q.m, step > 1, 0.05, 0.9, 0, 1e-2, true, q.chunk)
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+					}
+					g.MustDrop()
+				}
+				for name, pair := range map[string][2]*ts.Tensor{"param": {whole.p, sliced.p}, "state": {whole.m, sliced.m}} {
+					a, b := values(t, pair[0]), values(t, pair[1])
+					diff, worst := 0, 0.0
+					for i := range a {
+						if a[i] != b[i] {
+							diff++
+							worst = math.Max(worst, math.Abs(float64(a[i]-b[i]))/math.Max(math.Abs(float64(a[i])), 1e-6))
+						}
+					}
+					if threads == 1 && diff > 0 {
+						t.Errorf("%s: %d of %d values differ at one thread (worst relative %.2g); want bit-identical", name, diff, len(a), worst)
+					}
+					if worst > 1e-5 {
+						t.Errorf("%s: worst relative difference %.2g, want within float rounding", name, worst)
+					}
+				}
+			})
+		}
+	}
+}
