@@ -111,6 +111,71 @@ char *torchlab_adam_step(void *param, void *exp_avg, void *exp_avg_sq, int64_t s
   }
 }
 
+// conv_transpose2d(x, w, b, stride s, padding p) for a square kernel k with
+// k - 2p == s (output side s*H: k4 s2 p1, k2 s2 p0, ...), computed as one
+// ordinary convolution with s*s*Cout outputs followed by pixel_shuffle(s).
+// Why: libtorch 1.13 runs transposed convolutions on the CPU in its slow
+// im2col path (aten::slow_conv_transpose2d and its backward: more than half
+// of the resnet VAE's step), while ordinary convolutions go to oneDNN. Each
+// output phase (a, b) of the transposed convolution is an ordinary
+// convolution of x with the taps k_idx = s*d + phase + p (d the input
+// offset), so the phases' kernels, embedded in one K x K window, make one
+// convolution whose channels pixel_shuffle interleaves. The weight stays
+// the ConvTranspose2d weight [Cin, Cout, k, k]; it is rearranged every call
+// by a product with a constant 0/1 matrix, so autograd carries gradients
+// back to it. The result equals conv_transpose2d within float rounding
+// (other summation order), not bit for bit.
+char *torchlab_conv_transpose_subpixel(void *x, void *w, void *b, int64_t s, int64_t p, void **out) {
+  try {
+    const at::Tensor &W = T(w);
+    if (W.dim() != 4) return strdup("conv_transpose_subpixel: weight must be [in, out, k, k]");
+    const int64_t cin = W.size(0), cout = W.size(1), k = W.size(2);
+    if (W.size(3) != k || k - 2 * p != s || s < 1 || p < 0) {
+      return strdup("conv_transpose_subpixel: needs a square kernel with kernel - 2*padding == stride");
+    }
+    // Input offsets each phase reads: o = s*m + a takes x[m - d] through tap
+    // s*d + a + p, for the d that keep the tap inside the kernel.
+    auto floor_div = [](int64_t n, int64_t d) { return n >= 0 ? n / d : -((-n + d - 1) / d); };
+    int64_t omin = 0, omax = 0;
+    for (int64_t a = 0; a < s; a++) {
+      int64_t dlo = -floor_div(a + p, s), dhi = floor_div(k - 1 - a - p, s);
+      omin = std::min(omin, -dhi);
+      omax = std::max(omax, -dlo);
+    }
+    const int64_t K = omax - omin + 1;
+    at::Tensor M = at::zeros({k * k, s * s * K * K}, W.options().requires_grad(false));
+    auto m = M.accessor<float, 2>();
+    for (int64_t a = 0; a < s; a++)
+      for (int64_t c = 0; c < s; c++)
+        for (int64_t ky = 0; ky < k; ky++)
+          for (int64_t kx = 0; kx < k; kx++) {
+            int64_t ry = ky - a - p, rx = kx - c - p;  // s*d for each axis
+            if (ry % s != 0 || rx % s != 0) continue;
+            int64_t qy = -ry / s - omin, qx = -rx / s - omin;
+            m[ky * k + kx][((a * s + c) * K + qy) * K + qx] = 1;
+          }
+    at::Tensor W2 = W.permute({1, 0, 2, 3})
+                        .reshape({cout * cin, k * k})
+                        .matmul(M)
+                        .reshape({cout, cin, s, s, K, K})
+                        .permute({0, 2, 3, 1, 4, 5})
+                        .reshape({cout * s * s, cin, K, K});
+    c10::optional<at::Tensor> bias;
+    if (b != nullptr) bias = T(b).repeat_interleave(s * s);
+    at::Tensor in = T(x);
+    int64_t pad = -omin;
+    if (-omin != omax) {  // asymmetric window: pad explicitly
+      in = at::constant_pad_nd(in, {-omin, omax, -omin, omax});
+      pad = 0;
+    }
+    at::Tensor y = at::conv2d(in, W2, bias, {1, 1}, {pad, pad});
+    *out = new at::Tensor(at::pixel_shuffle(y, s));
+    return nullptr;
+  } catch (const std::exception &e) {
+    return err_of(e);
+  }
+}
+
 char *torchlab_leaky_relu(void *x, double slope, void **out) {
   try {
     *out = new at::Tensor(at::leaky_relu(T(x), slope));

@@ -59,6 +59,24 @@ func AdamStep(p, expAvg, expAvgSq *ts.Tensor, step int64, lr, beta1, beta2, eps,
 // ZeroGrad zeroes p's gradient in place, if it has one.
 func ZeroGrad(p *ts.Tensor) error { return check(C.torchlab_zero_grad(p.Ctensor())) }
 
+// ConvTransposeSubpixel is conv_transpose2d(x, w, b) with stride s and
+// padding p (square kernel k = s + 2p, no output padding, dilation 1, one
+// group), computed as an ordinary convolution followed by pixel_shuffle:
+// oneDNN's convolution instead of libtorch's slow transposed one on the
+// CPU. b may be nil. Equal to conv_transpose2d within float rounding;
+// gradients reach w and b through autograd.
+func ConvTransposeSubpixel(x, w, b *ts.Tensor, s, p int64) (*ts.Tensor, error) {
+	var bPtr unsafe.Pointer
+	if b != nil {
+		bPtr = b.Ctensor()
+	}
+	var out unsafe.Pointer
+	if err := check(C.torchlab_conv_transpose_subpixel(x.Ctensor(), w.Ctensor(), bPtr, C.int64_t(s), C.int64_t(p), &out)); err != nil {
+		return nil, err
+	}
+	return ts.New(lib.Ctensor(out)), nil
+}
+
 // LeakyReLU is torch.nn.functional.leaky_relu(x, slope).
 func LeakyReLU(x *ts.Tensor, slope float64) (*ts.Tensor, error) {
 	var out unsafe.Pointer

@@ -5,6 +5,8 @@ import (
 
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
+
+	"torchlab/torch/fused"
 )
 
 // ConvConfig holds the hyperparameters of a 2-D convolution; zero values
@@ -99,8 +101,24 @@ func NewConvTranspose2d(p *nn.Path, in, out, kernel int64, cfg ConvConfig) (*Con
 
 // Forward maps [N, in, H, W] to [N, out, H', W'] with
 // H' = (H-1)*stride - 2*padding + dilation*(k-1) + outputPadding + 1.
+// When the output is exactly stride times the input (k = stride +
+// 2*padding, the up-sampling layers of the VAEs) it runs as a convolution
+// and a pixel shuffle (fused.ConvTransposeSubpixel): the same function
+// within float rounding, on oneDNN's convolution instead of libtorch's slow
+// CPU transposed one, 3 to 10 times faster per layer here.
 func (c *ConvTranspose2d) Forward(x *ts.Tensor) (*ts.Tensor, error) {
 	s, pad, op, d := c.Config.Stride, c.Config.Padding, c.Config.OutputPadding, c.Config.Dilation
+	shape, err := c.Weight.Size()
+	if err != nil {
+		return nil, fmt.Errorf("conv-transpose: %w", err)
+	}
+	if k := shape[2]; k == s+2*pad && op == 0 && d == 1 && c.Config.Groups == 1 {
+		y, err := fused.ConvTransposeSubpixel(x, c.Weight, c.Bias, s, pad)
+		if err != nil {
+			return nil, fmt.Errorf("conv-transpose: %w", err)
+		}
+		return y, nil
+	}
 	y, err := ts.ConvTranspose2d(x, c.Weight, optional(c.Bias), []int64{s, s}, []int64{pad, pad}, []int64{op, op}, c.Config.Groups, []int64{d, d})
 	if err != nil {
 		return nil, fmt.Errorf("conv-transpose: %w", err)

@@ -3,6 +3,7 @@ package layers
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"testing"
 
@@ -239,3 +240,81 @@ func sameShape(a, b []int) bool {
 func f64(v []float32) []float64 { return npz.Float32(v, len(v)).Floats() }
 
 func itoa(n int64) string { return fmt.Sprint(n) }
+
+// TestSubpixelTransposedConvMatchesLibtorch checks the pixel-shuffle form
+// of ConvTranspose2d.Forward against libtorch's conv_transpose2d, output
+// and the gradients of x, weight and bias, for every kernel/stride/padding
+// it takes (k = stride + 2*padding), symmetric and asymmetric windows.
+func TestSubpixelTransposedConvMatchesLibtorch(t *testing.T) {
+	torchrt.Lock()
+	torchrt.ManualSeed(5)
+	for _, c := range []struct{ k, s, p int64 }{{4, 2, 1}, {2, 2, 0}, {3, 1, 1}, {5, 3, 1}, {6, 2, 2}, {3, 3, 0}} {
+		for _, bias := range []bool{true, false} {
+			t.Run(fmt.Sprintf("k%d-s%d-p%d-bias%v", c.k, c.s, c.p, bias), func(t *testing.T) {
+				vs := nn.NewVarStore(gotch.CPU)
+				l, err := NewConvTranspose2d(vs.Root().Sub("t"), 5, 3, c.k, ConvConfig{Stride: c.s, Padding: c.p, NoBias: !bias})
+				if err != nil {
+					t.Fatal(err)
+				}
+				x := ts.MustRandn([]int64{2, 5, 6, 7}, gotch.Float, gotch.CPU).MustSetRequiresGrad(true, false)
+				fast, err := l.Forward(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				slow, err := ts.ConvTranspose2d(x, l.Weight, optional(l.Bias), []int64{c.s, c.s}, []int64{c.p, c.p}, []int64{0, 0}, 1, []int64{1, 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fs, ss := fast.MustSize(), slow.MustSize(); fmt.Sprint(fs) != fmt.Sprint(ss) {
+					t.Fatalf("shape %v, conv_transpose2d's %v", fs, ss)
+				}
+				assertNear(t, "output", fast, slow)
+				g := ts.MustRandn(slow.MustSize(), gotch.Float, gotch.CPU)
+				grads := func(y *ts.Tensor) []*ts.Tensor {
+					params := []*ts.Tensor{x, l.Weight}
+					if bias {
+						params = append(params, l.Bias)
+					}
+					for _, p := range params {
+						p.ZeroGrad()
+					}
+					loss := y.MustMul(g, false).MustSum(gotch.Float, true)
+					if err := loss.Backward(); err != nil {
+						t.Fatal(err)
+					}
+					var out []*ts.Tensor
+					for _, p := range params {
+						out = append(out, p.MustGrad(false).MustDetachCopy(false))
+					}
+					return out
+				}
+				gf, gs := grads(fast), grads(slow)
+				for i, name := range []string{"grad x", "grad weight", "grad bias"}[:len(gf)] {
+					assertNear(t, name, gf[i], gs[i])
+				}
+			})
+		}
+	}
+}
+
+// assertNear fails unless got and want agree within 1e-5 of want's largest
+// magnitude (float32 sums in another order).
+func assertNear(t *testing.T, name string, got, want *ts.Tensor) {
+	t.Helper()
+	g, err := tensors.Float32s(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := tensors.Float32s(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale, worst := 0.0, 0.0
+	for i := range w {
+		scale = max(scale, math.Abs(float64(w[i])))
+		worst = max(worst, math.Abs(float64(g[i]-w[i])))
+	}
+	if worst > 1e-5*scale {
+		t.Errorf("%s: largest difference %.3g of values up to %.3g, want within 1e-5 relative", name, worst, scale)
+	}
+}
