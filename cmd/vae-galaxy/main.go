@@ -4,12 +4,14 @@
 //	vae-galaxy [train] --arch conv --epochs 200 --out out/vae-galaxy/conv
 //	vae-galaxy plots --out out/vae-galaxy/conv [--class spiral]
 //	vae-galaxy plots --compare out/vae-galaxy/mlp out/vae-galaxy/conv out/vae-galaxy/resnet --out out/vae-galaxy
+//	vae-galaxy iwae --out out/vae-galaxy/conv [--k 100 --subset 100 --subset-k 1000]
 //
 // train writes metrics.csv, summary.json, the figures and a checkpoint/
 // folder into --out; Ctrl-C saves a checkpoint that --resume continues from.
 // plots redraws every figure from metrics.csv and the checkpoint without
 // training; with --compare it draws the reconstruction curves of several
-// runs in one figure.
+// runs in one figure. iwae scores the test images of a trained run with the
+// importance-weighted bound on log p(x) and writes iwae.json.
 package main
 
 import (
@@ -43,8 +45,14 @@ func main() {
 
 // dispatch picks the subcommand (train when the first argument is a flag).
 func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
-	sub, args := cli.Subcommand(args, "train", "train", "plots")
+	sub, args := cli.Subcommand(args, "train", "train", "plots", "iwae")
 	switch sub {
+	case "iwae":
+		cfg, err := parseIWAE(args, stderr)
+		if err != nil {
+			return err
+		}
+		return runIWAE(cfg)
 	case "plots":
 		cfg, err := parsePlots(args, stderr)
 		if err != nil {
@@ -135,12 +143,30 @@ func trainFlags(c *Config, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.Float64Var(&c.FreeBits, "free-bits", 0, "floor in nats on each latent dimension's KL in the loss (0: none)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: vae-galaxy [train] [flags]\n       vae-galaxy plots --out DIR [--class C] | --compare DIR... --out DIR\n\n"+
-			"--resume continues <out>/checkpoint with its configuration; only %s may change.\n\nTrain flags:\n",
+			"--resume continues <out>/checkpoint with its configuration; only %s may change.\n\n"+archHelp+"\nTrain flags:\n",
 			train.MayChangeList(resumeMayChange))
 		fs.PrintDefaults()
 	}
 	return fs, nil
 }
+
+// archHelp describes the three --arch choices for --help.
+const archHelp = `Architectures (--arch; each decoder mirrors its encoder, z has --z-dim dimensions):
+  mlp     flatten -> linear 512 -> ReLU -> linear 512 -> ReLU -> mu, logvar;
+          decoder z -> 512 -> 512 -> 3*S*S logits.
+  conv    five 4x4 stride-2 convolutions with 32, 64, 128, 256, 512 filters, each
+          followed by BatchNorm and LeakyReLU(0.2); decoder: linear, four 4x4
+          stride-2 transposed convolutions (512 -> 32) with BatchNorm and LeakyReLU,
+          and one to 3 channels.
+  resnet  five residual blocks, each halving the side: 3x3 stride-2 conv, BN,
+          ReLU, 3x3 conv, BN, plus the shortcut, then ReLU; 32 ... 512 filters.
+          Decoder: five blocks doubling the side (4x4 stride-2 transposed conv
+          first), 512 -> 256 -> 128 -> 64 -> 32 -> 32, then a 3x3 conv to 3 channels.
+          Shortcuts: every block's is a projection (1x1 stride-2 conv + BN down,
+          2x2 stride-2 transposed conv + BN up), none is an identity: each of the
+          ten blocks changes the side, and all but the last also the channels,
+          so x itself has the wrong shape to add to the block's output.
+`
 
 // PlotsConfig is what the plots subcommand needs.
 type PlotsConfig struct {

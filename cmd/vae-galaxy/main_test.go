@@ -229,6 +229,56 @@ func TestTrainResumePlots(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cmp, figCompare)); err != nil {
 		t.Errorf("no comparison figure: %v", err)
 	}
+	checkIWAE(t, full, data)
+}
+
+// checkIWAE scores the best model of the run in out with the iwae
+// subcommand. The bound is the log of a mean of the same weights whose
+// log's mean is the ELBO estimate, so it can only be the higher one
+// (Jensen); the ELBO estimate from 200 samples per image must agree with
+// the training's own evaluation (one sample and the closed-form KL per
+// image), averaged over 50 draws: two estimates of one expectation. (A
+// model trained this briefly has a wide posterior, so one draw per image
+// varies by ~40 nats over 10 images.)
+func checkIWAE(t *testing.T, out, data string) {
+	t.Helper()
+	run, err := loadRun(out, train.BestDir(out), data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	negELBO := 0.0
+	for range 50 {
+		s, err := evaluate(run.model, run.data.testX, run.data.testCond, 1, 256, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		negELBO += (s.recon + s.kl) / 50
+	}
+	run.data.Drop()
+	args := []string{"iwae", "--out", out, "--data-dir", data, "--threads", "1", "--k", "200", "--subset", "4", "--subset-k", "600", "--chunk", "70"}
+	if err := dispatch(context.Background(), args, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var rep IWAEReport
+	if err := metrics.ReadJSON(filepath.Join(out, "iwae.json"), &rep); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("iwae.json: %+v, subset %+v; evaluation's -ELBO %.2f", rep.Test, rep.Subset, negELBO)
+	if rep.Test.Images != 10 || rep.Test.K != 200 || rep.Subset == nil || rep.Subset.Images != 4 || rep.Subset.K != 600 || rep.Dims != 3*32*32 {
+		t.Fatalf("iwae.json counts: %+v", rep)
+	}
+	if !(rep.Test.NLL <= rep.Test.ELBO) || !(rep.Test.NLL > 0) {
+		t.Errorf("bound %.3f nats above the ELBO's %.3f, or not positive", rep.Test.NLL, rep.Test.ELBO)
+	}
+	if math.Abs(rep.Test.ELBO-negELBO) > 0.02*negELBO {
+		t.Errorf("200-sample -ELBO %.2f, the evaluation's (mean of 50) %.2f", rep.Test.ELBO, negELBO)
+	}
+	if want := rep.Test.NLL / (3 * 32 * 32 * math.Ln2); math.Abs(rep.Test.NLLBits-want) > 1e-9 {
+		t.Errorf("bits/dim %v, want %v", rep.Test.NLLBits, want)
+	}
+	if _, err := parseIWAE([]string{"--out", out, "--from", "newest"}, io.Discard); err == nil {
+		t.Error("iwae --from newest accepted")
+	}
 }
 
 func TestConditionalTrains(t *testing.T) {

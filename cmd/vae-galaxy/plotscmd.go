@@ -8,7 +8,9 @@ import (
 	"sort"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
 
+	"torchlab/models/vae"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/torchrt"
 )
@@ -22,36 +24,15 @@ func runPlots(pc PlotsConfig) error {
 	if len(pc.Compare) > 0 {
 		return drawCompare(pc.Out, pc.Compare)
 	}
-	ckDir := filepath.Join(pc.Out, "checkpoint")
-	meta, err := checkpoint.ReadMeta(ckDir)
+	run, err := loadRun(pc.Out, filepath.Join(pc.Out, "checkpoint"), pc.DataDir, pc.CacheDir)
 	if err != nil {
 		return err
 	}
-	var cfg Config
-	if err := json.Unmarshal(meta.Config, &cfg); err != nil {
-		return fmt.Errorf("read %s: %w", ckDir, err)
-	}
-	if pc.DataDir != "" {
-		cfg.DataDir = pc.DataDir
-	}
-	if pc.CacheDir != "" {
-		cfg.CacheDir = pc.CacheDir
-	}
+	defer run.data.Drop()
 	if pc.Class != "" {
-		cfg.Class = pc.Class
+		run.cfg.Class = pc.Class
 	}
-	m, _, named, err := buildModel(cfg.modelConfig(), gotch.CPU) // redrawing: the CPU is enough
-	if err != nil {
-		return err
-	}
-	if _, err := checkpoint.Load(ckDir, named, nil); err != nil {
-		return err
-	}
-	data, err := loadData(cfg.dataOptions())
-	if err != nil {
-		return err
-	}
-	defer data.Drop()
+	m, named, data, cfg := run.model, run.named, run.data, run.cfg
 	res := map[string]float64{}
 	if _, err := drawAll(pc.Out, m, named, data, cfg.Class, res, data.split(cfg)); err != nil {
 		return err
@@ -66,4 +47,49 @@ func runPlots(pc PlotsConfig) error {
 	}
 	log.Printf("figures redrawn in %s", pc.Out)
 	return nil
+}
+
+// trainedRun is a run's configuration, a model loaded from one of its
+// checkpoints, and its data.
+type trainedRun struct {
+	cfg   Config
+	model *vae.VAE
+	named map[string]*ts.Tensor
+	step  int
+	data  *galaxyData
+}
+
+// loadRun reads the configuration of the run in out (its checkpoint/
+// folder), builds the model on the CPU with the weights of the checkpoint
+// folder dir (checkpoint/ or best/), and loads the run's data (from
+// dataDir and cacheDir when given).
+func loadRun(out, dir, dataDir, cacheDir string) (*trainedRun, error) {
+	ckDir := filepath.Join(out, "checkpoint")
+	meta, err := checkpoint.ReadMeta(ckDir)
+	if err != nil {
+		return nil, err
+	}
+	var cfg Config
+	if err := json.Unmarshal(meta.Config, &cfg); err != nil {
+		return nil, fmt.Errorf("read %s: %w", ckDir, err)
+	}
+	if dataDir != "" {
+		cfg.DataDir = dataDir
+	}
+	if cacheDir != "" {
+		cfg.CacheDir = cacheDir
+	}
+	m, _, named, err := buildModel(cfg.modelConfig(), gotch.CPU) // evaluating: the CPU is enough
+	if err != nil {
+		return nil, err
+	}
+	loaded, err := checkpoint.Load(dir, named, nil)
+	if err != nil {
+		return nil, err
+	}
+	data, err := loadData(cfg.dataOptions())
+	if err != nil {
+		return nil, err
+	}
+	return &trainedRun{cfg: cfg, model: m, named: named, step: int(loaded.Step), data: data}, nil
 }

@@ -3,6 +3,11 @@
 bce:     --in logits, x -> nll = binary_cross_entropy(sigmoid(logits), x, sum) / N
 forward: --in weights (state_dict names), x, eps [, cond] -> logits, mu, logvar,
          kl, nll, loss, in training mode (batch statistics) and in eval mode.
+steps:   --in weights, xs [S, N, C, H, W], eps [S, N, z] -> losses [S]: S steps of
+         --optimizer (adam, or sgd with --momentum) at --lr in training mode,
+         one batch and its noise per step; with --perturb P also
+         losses_perturbed, the same run from weights multiplied by
+         (1 + P * N(0, 1)): how far rounding-sized changes carry by each step.
 bench:   train for --epochs on the Galaxy Zoo JPEGs read the usual PyTorch way
          (PIL decode, centre crop, resize in a Dataset, DataLoader with
          --workers processes) and print seconds per epoch as JSON.
@@ -190,6 +195,40 @@ def mode_forward(args):
     common.save(args.out, out)
 
 
+def train_steps(args, t, perturb=0.0):
+    """The losses of the steps mode, from the given weights each multiplied
+    by (1 + perturb * N(0, 1)) (a fixed draw; 0 leaves them as they are)."""
+    model = VAE(args.arch, args.z_dim, args.image_size)
+    common.load_state(model, t)
+    if perturb:
+        g = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.mul_(1 + perturb * torch.randn(p.shape, generator=g))
+    if args.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+    model.train()
+    losses = []
+    for x, eps in zip(t["xs"], t["eps"]):
+        logits, mu, logvar = model(x, None, eps)
+        loss = bernoulli_nll(logits, x) + args.beta * kl_divergence(mu, logvar)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return np.array(losses, dtype=np.float64)
+
+
+def mode_steps(args):
+    t = common.load(args.inp)
+    out = {"losses": train_steps(args, t)}
+    if args.perturb:
+        out["losses_perturbed"] = train_steps(args, t, args.perturb)
+    common.save(args.out, out)
+
+
 class GalaxyJPEGs(torch.utils.data.Dataset):
     """Decodes, centre-crops and resizes one JPEG per item, every epoch."""
 
@@ -267,11 +306,15 @@ def mode_bench(args):
 
 def main():
     p = common.parser(__doc__)
-    p.add_argument("mode", choices=["bce", "forward", "bench"])
+    p.add_argument("mode", choices=["bce", "forward", "steps", "bench"])
     p.add_argument("--arch", default="conv", choices=["mlp", "conv", "resnet"])
     p.add_argument("--z-dim", type=int, default=32)
     p.add_argument("--image-size", type=int, default=64)
     p.add_argument("--beta", type=float, default=1.0)
+    p.add_argument("--lr", type=float, default=1e-3, help="steps: learning rate")
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"], help="steps: optimiser")
+    p.add_argument("--momentum", type=float, default=0.0, help="steps: SGD's momentum")
+    p.add_argument("--perturb", type=float, default=0.0, help="steps: also train from weights perturbed by this relative size")
     p.add_argument("--data-dir")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=64)
@@ -281,7 +324,7 @@ def main():
     p.add_argument("--preloaded", action="store_true", help="bench: images decoded once into a tensor (best effort), not a DataLoader")
     args = p.parse_args()
     common.setup(args)
-    {"bce": mode_bce, "forward": mode_forward, "bench": mode_bench}[args.mode](args)
+    {"bce": mode_bce, "forward": mode_forward, "steps": mode_steps, "bench": mode_bench}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/internal/cli"
+	"torchlab/internal/progress"
+	"torchlab/internal/train"
+	"torchlab/models/vae"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
+)
+
+// IWAEConfig is what the iwae subcommand needs.
+type IWAEConfig struct {
+	Out      string
+	From     string // "best" (<out>/best) or "last" (<out>/checkpoint)
+	K        int    // samples per image on the whole test split
+	Subset   int    // images of the fixed subset (the test split's first)
+	SubsetK  int    // samples per image on the subset
+	Batch    int    // images per decoder call, times the samples chunk
+	Chunk    int    // samples per image drawn at once
+	DataDir  string
+	CacheDir string
+	Threads  int
+	Seed     int64
+}
+
+func parseIWAE(args []string, stderr io.Writer) (IWAEConfig, error) {
+	var c IWAEConfig
+	fs := pflag.NewFlagSet("vae-galaxy iwae", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Out, "out", "", "run folder; iwae.json is written there")
+	fs.StringVar(&c.From, "from", "best", "model to score: best (best validation -ELBO, <out>/best) or last (<out>/checkpoint)")
+	fs.IntVar(&c.K, "k", 100, "importance samples per image on the whole test split")
+	fs.IntVar(&c.Subset, "subset", 100, "images of the fixed subset scored again with --subset-k (the test split's first; 0: none)")
+	fs.IntVar(&c.SubsetK, "subset-k", 1000, "importance samples per image on the subset")
+	fs.IntVar(&c.Batch, "batch", 4, "images encoded at once")
+	fs.IntVar(&c.Chunk, "chunk", 100, "samples per image decoded at once (batch*chunk images per decoder call)")
+	fs.StringVar(&c.DataDir, "data-dir", "", "data folder (default: the run's)")
+	fs.StringVar(&c.CacheDir, "cache-dir", "", "image cache folder (default: the run's)")
+	fs.IntVar(&c.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads")
+	fs.Int64Var(&c.Seed, "seed", 1, "seed of the importance samples")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: vae-galaxy iwae --out RUN [flags]\n\n"+
+			"Scores a trained run's test images with the importance-weighted bound on log p(x)\n"+
+			"(Burda et al. 2016) and the K-sample ELBO, in nats per image and bits per dimension.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return c, fmt.Errorf("iwae: unexpected arguments %q", fs.Args())
+	case c.Out == "":
+		return c, errors.New("iwae: --out is required")
+	case c.From != "best" && c.From != "last":
+		return c, fmt.Errorf("iwae: --from %q, want best or last", c.From)
+	case c.K < 1 || c.SubsetK < 1 || c.Subset < 0 || c.Batch < 1 || c.Chunk < 1:
+		return c, fmt.Errorf("iwae: need k, subset-k, batch and chunk >= 1 and subset >= 0 (have %+v)", c)
+	}
+	return c, nil
+}
+
+// Bound is one importance-weighted score of a set of images.
+type Bound struct {
+	Images   int     `json:"images"`
+	K        int     `json:"k"`
+	NLL      float64 `json:"nll_nats"`         // -(importance-weighted bound), mean over images
+	NLLBits  float64 `json:"nll_bits_per_dim"` // the same in bits per dimension
+	ELBO     float64 `json:"neg_elbo_nats"`    // -(mean log-weight): the K-sample ELBO estimate
+	ELBOBits float64 `json:"neg_elbo_bits_per_dim"`
+	Seconds  float64 `json:"seconds"`
+}
+
+// IWAEReport is iwae.json.
+type IWAEReport struct {
+	Run      string `json:"run"`
+	Model    string `json:"model"` // the checkpoint folder scored
+	Step     int    `json:"step"`
+	Split    string `json:"split"`
+	Dims     int64  `json:"dims"` // values per image (channels x side x side)
+	Note     string `json:"note"`
+	Test     Bound  `json:"test"`
+	Subset   *Bound `json:"subset,omitempty"`      // the first images at SubsetK
+	SubsetAt *Bound `json:"subset_at_k,omitempty"` // the same images at K, from the test pass
+	Command  string `json:"command"`
+}
+
+const bernoulliNote = "Bernoulli decoder on pixel values in [0,1]: the bound is on the model's own (unnormalised for non-binary pixels) likelihood, the quantity its training loss estimates; compare architectures with it, not with discrete 8-bit image models."
+
+// runIWAE scores the test split of a trained run.
+func runIWAE(cfg IWAEConfig) error {
+	if _, err := torchrt.Init(torchrt.Config{Threads: cfg.Threads, Seed: cfg.Seed}); err != nil {
+		return err
+	}
+	torchrt.SetBLASThreads(1) // as in training: OpenBLAS's threads would fight libtorch's
+	dir := filepath.Join(cfg.Out, "checkpoint")
+	if cfg.From == "best" {
+		dir = train.BestDir(cfg.Out)
+	}
+	run, err := loadRun(cfg.Out, dir, cfg.DataDir, cfg.CacheDir)
+	if err != nil {
+		return err
+	}
+	defer run.data.Drop()
+	x, cond, n := run.data.testX, run.data.testCond, run.data.nTest
+	rep := IWAEReport{Run: cfg.Out, Model: dir, Step: run.step, Split: "test", Dims: imageDims(run.cfg), Note: bernoulliNote,
+		Command: cli.CommandLine()}
+	log.Printf("iwae: %s (step %d), %d test images, k=%d", dir, run.step, n, cfg.K)
+	bounds, elbos, secs, err := scoreImages(run.model, x, cond, n, cfg.K, cfg)
+	if err != nil {
+		return err
+	}
+	rep.Test = summarise(bounds, elbos, cfg.K, secs, rep.Dims)
+	log.Printf("iwae: test -log p(x) <= %.2f nats (%.4f bits/dim), -ELBO %.2f", rep.Test.NLL, rep.Test.NLLBits, rep.Test.ELBO)
+	if m := min(cfg.Subset, n); m > 0 {
+		at := summarise(bounds[:m], elbos[:m], cfg.K, 0, rep.Dims)
+		rep.SubsetAt = &at
+		log.Printf("iwae: the first %d test images, k=%d", m, cfg.SubsetK)
+		sb, se, ss, err := scoreImages(run.model, x, cond, m, cfg.SubsetK, cfg)
+		if err != nil {
+			return err
+		}
+		sub := summarise(sb, se, cfg.SubsetK, ss, rep.Dims)
+		rep.Subset = &sub
+		log.Printf("iwae: subset -log p(x) <= %.2f nats at k=%d, %.2f at k=%d", sub.NLL, cfg.SubsetK, at.NLL, cfg.K)
+	}
+	raw, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(cfg.Out, "iwae.json")
+	if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	log.Printf("wrote %s", path)
+	return nil
+}
+
+// scoreImages returns the bound and the K-sample ELBO of each of the first
+// n images of x (and cond), with the seconds it took.
+func scoreImages(m *vae.VAE, x, cond *ts.Tensor, n, k int, cfg IWAEConfig) (bounds, elbos []float64, secs float64, err error) {
+	start := time.Now()
+	bar := progress.New(os.Stderr, n, fmt.Sprintf("iwae k=%d", k), progress.WithUnit("images"))
+	err = torchrt.NoGrad(func() error {
+		for first := 0; first < n; first += cfg.Batch {
+			size := int64(min(cfg.Batch, n-first))
+			b, e, err := scoreBatch(m, x, cond, int64(first), size, int64(k), int64(cfg.Chunk))
+			if err != nil {
+				return fmt.Errorf("iwae: test images %d-%d: %w", first, first+int(size), err)
+			}
+			bounds, elbos = append(bounds, b...), append(elbos, e...)
+			bar.Update(first + int(size))
+		}
+		return nil
+	})
+	if ferr := bar.Finish(); err == nil {
+		err = ferr
+	}
+	return bounds, elbos, time.Since(start).Seconds(), err
+}
+
+func scoreBatch(m *vae.VAE, x, cond *ts.Tensor, first, size, k, chunk int64) (bounds, elbos []float64, err error) {
+	xb, err := x.Narrow(0, first, size, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer xb.MustDrop()
+	var cb *ts.Tensor
+	if cond != nil {
+		if cb, err = cond.Narrow(0, first, size, false); err != nil {
+			return nil, nil, err
+		}
+		defer cb.MustDrop()
+	}
+	mu, logvar, err := m.Encode(xb, cb, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer mu.MustDrop()
+	defer logvar.MustDrop()
+	ll, err := m.BernoulliLogLikelihood(xb, cb)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, e, err := vae.ImportanceWeighted(mu, logvar, k, chunk, ll)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer b.MustDrop()
+	defer e.MustDrop()
+	if bounds, err = float64s(b); err != nil {
+		return nil, nil, err
+	}
+	elbos, err = float64s(e)
+	return bounds, elbos, err
+}
+
+func float64s(t *ts.Tensor) ([]float64, error) {
+	f, err := tensors.Float32s(t)
+	out := make([]float64, len(f))
+	for i, v := range f {
+		out[i] = float64(v)
+	}
+	return out, err
+}
+
+// summarise averages per-image bounds into a Bound (as negative
+// log-likelihoods).
+func summarise(bounds, elbos []float64, k int, secs float64, dims int64) Bound {
+	var b, e float64
+	for i := range bounds {
+		b += bounds[i]
+		e += elbos[i]
+	}
+	n := float64(len(bounds))
+	b, e = -b/n, -e/n
+	return Bound{Images: len(bounds), K: k, NLL: b, NLLBits: vae.BitsPerDim(-b, dims), ELBO: e,
+		ELBOBits: vae.BitsPerDim(-e, dims), Seconds: math.Round(secs*10) / 10}
+}
+
+func imageDims(c Config) int64 { return 3 * int64(c.ImageSize) * int64(c.ImageSize) }
