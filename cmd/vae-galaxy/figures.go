@@ -34,8 +34,9 @@ const (
 const samplesPerRow = 8
 
 // drawAll draws every figure of a trained model into out and adds the
-// sample-quality numbers to res. It returns notes for summary.json.
-func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxyData, className string, res map[string]float64, split *train.Split) ([]string, error) {
+// sample-quality numbers to res, judged by j (nil: the 5-NN). It returns
+// notes for summary.json.
+func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxyData, className string, res map[string]float64, split *train.Split, j *judge) ([]string, error) {
 	class, err := datasets.ParseClass(className)
 	if err != nil {
 		return nil, err
@@ -57,7 +58,7 @@ func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxyData,
 		if err := drawLatent(out, m, d, trainMu); err != nil {
 			return err
 		}
-		n, err := drawSamples(out, m, d, trainMu, class, res)
+		n, err := drawSamples(out, m, d, trainMu, class, res, j)
 		notes = append(notes, n...)
 		return err
 	})

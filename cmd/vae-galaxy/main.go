@@ -5,13 +5,16 @@
 //	vae-galaxy plots --out out/vae-galaxy/conv [--class spiral]
 //	vae-galaxy plots --compare out/vae-galaxy/mlp out/vae-galaxy/conv out/vae-galaxy/resnet --out out/vae-galaxy
 //	vae-galaxy iwae --out out/vae-galaxy/conv [--k 100 --subset 100 --subset-k 1000]
+//	vae-galaxy classifier --out out/vae-galaxy/classifier
+//	vae-galaxy plots --out out/vae-galaxy/conv --judge out/vae-galaxy/classifier
 //
 // train writes metrics.csv, summary.json, the figures and a checkpoint/
 // folder into --out; Ctrl-C saves a checkpoint that --resume continues from.
 // plots redraws every figure from metrics.csv and the checkpoint without
 // training; with --compare it draws the reconstruction curves of several
 // runs in one figure. iwae scores the test images of a trained run with the
-// importance-weighted bound on log p(x) and writes iwae.json.
+// importance-weighted bound on log p(x) and writes iwae.json. classifier
+// trains the galaxy CNN that judges the samples (plots --judge).
 package main
 
 import (
@@ -45,8 +48,14 @@ func main() {
 
 // dispatch picks the subcommand (train when the first argument is a flag).
 func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
-	sub, args := cli.Subcommand(args, "train", "train", "plots", "iwae")
+	sub, args := cli.Subcommand(args, "train", "train", "plots", "iwae", "classifier")
 	switch sub {
+	case "classifier":
+		cfg, err := parseClassifier(args, stderr)
+		if err != nil {
+			return err
+		}
+		return runClassifier(ctx, cfg)
 	case "iwae":
 		cfg, err := parseIWAE(args, stderr)
 		if err != nil {
@@ -176,6 +185,7 @@ type PlotsConfig struct {
 	DataDir  string
 	CacheDir string
 	Threads  int
+	Judge    string
 }
 
 func parsePlots(args []string, stderr io.Writer) (PlotsConfig, error) {
@@ -188,6 +198,7 @@ func parsePlots(args []string, stderr io.Writer) (PlotsConfig, error) {
 	fs.StringVar(&c.DataDir, "data-dir", "", "data folder (default: the run's)")
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "image cache folder (default: the run's)")
 	fs.IntVar(&c.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads")
+	fs.StringVar(&c.Judge, "judge", "", "classifier run (vae-galaxy classifier --out DIR) that judges the samples instead of the 5-NN; the numbers go to <out>/samples.json")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"os"
 	"path/filepath"
 	"sort"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/internal/cli"
 	"torchlab/models/vae"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/torchrt"
@@ -33,8 +35,18 @@ func runPlots(pc PlotsConfig) error {
 		run.cfg.Class = pc.Class
 	}
 	m, named, data, cfg := run.model, run.named, run.data, run.cfg
+	var j *judge
+	if pc.Judge != "" {
+		if j, err = loadJudge(pc.Judge, cfg.ImageSize); err != nil {
+			return err
+		}
+	}
 	res := map[string]float64{}
-	if _, err := drawAll(pc.Out, m, named, data, cfg.Class, res, data.split(cfg)); err != nil {
+	notes, err := drawAll(pc.Out, m, named, data, cfg.Class, res, data.split(cfg), j)
+	if err != nil {
+		return err
+	}
+	if err := writeJudged(pc.Out, res, notes); err != nil {
 		return err
 	}
 	keys := make([]string, 0, len(res))
@@ -46,6 +58,24 @@ func runPlots(pc PlotsConfig) error {
 		log.Printf("%s = %.4f", k, res[k])
 	}
 	log.Printf("figures redrawn in %s", pc.Out)
+	return nil
+}
+
+// writeJudged writes the sample-quality numbers of a redraw to
+// <out>/samples.json (summary.json stays the training run's own).
+func writeJudged(out string, res map[string]float64, notes []string) error {
+	raw, err := json.MarshalIndent(struct {
+		Command string             `json:"command"`
+		Results map[string]float64 `json:"results"`
+		Notes   []string           `json:"notes"`
+	}{cli.CommandLine(), res, notes}, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(out, "samples.json")
+	if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	return nil
 }
 

@@ -79,8 +79,8 @@ func samplers(m *vae.VAE, d *galaxyData, trainMu []float32) []classSampler {
 // drawSamples draws generated images of the chosen class beside training
 // originals of it, the same for every class, and measures how often a
 // nearest-neighbour classifier on the training pixels assigns each sample
-// to the class it was generated for.
-func drawSamples(out string, m *vae.VAE, d *galaxyData, trainMu []float32, class datasets.Class, res map[string]float64) ([]string, error) {
+// to the class it was generated for (the galaxy classifier j when given).
+func drawSamples(out string, m *vae.VAE, d *galaxyData, trainMu []float32, class datasets.Class, res map[string]float64, j *judge) ([]string, error) {
 	gens := samplers(m, d, trainMu)
 	originals := func(c datasets.Class, n int) ([]plots.Image, error) {
 		var idx []int64
@@ -158,7 +158,7 @@ func drawSamples(out string, m *vae.VAE, d *galaxyData, trainMu []float32, class
 	if err := plots.ImageGrid(filepath.Join(out, figSamplesAll), title, rows, labels); err != nil {
 		return nil, err
 	}
-	return sampleAgreement(d, gens, res)
+	return sampleAgreement(d, gens, res, j)
 }
 
 // knnK is the number of neighbours of the pixel-space classifier that
@@ -166,26 +166,37 @@ func drawSamples(out string, m *vae.VAE, d *galaxyData, trainMu []float32, class
 const knnK = 5
 
 // sampleAgreement generates 32 images per class (classes with at least 2
-// training images) with each sampler and reports the fraction that a 5-NN
-// classifier on the training pixels assigns to the requested class; as a
-// yardstick, also that classifier's accuracy on the real test images.
-func sampleAgreement(d *galaxyData, gens []classSampler, res map[string]float64) ([]string, error) {
-	train := d.trainX.MustFlatten(1, -1, false) // [N, D]
-	defer train.MustDrop()
+// training images) with each sampler and reports the fraction that a
+// classifier assigns to the requested class; as a yardstick, also that
+// classifier's accuracy on the real test images. The classifier is the
+// trained galaxy CNN when j is given (vae-galaxy classifier), else a 5-NN
+// on the training pixels.
+func sampleAgreement(d *galaxyData, gens []classSampler, res map[string]float64, j *judge) ([]string, error) {
+	name, key := fmt.Sprintf("%d-NN pixel classifier", knnK), "knn"
+	classify := func(x *ts.Tensor, want []int64) (float64, error) {
+		flat := x.MustFlatten(1, -1, false)
+		defer flat.MustDrop()
+		train := d.trainX.MustFlatten(1, -1, false) // [N, D]
+		defer train.MustDrop()
+		return knnAgreement(train, d.trainY, flat, want)
+	}
+	if j != nil {
+		name, key = "galaxy classifier ("+j.dir+")", "judge"
+		classify = j.agreement
+	}
 	var notes []string
 	if d.nTest > 0 {
-		test := d.testX.MustFlatten(1, -1, false)
-		acc, err := knnAgreement(train, d.trainY, test, d.testY)
-		test.MustDrop()
+		acc, err := classify(d.testX, d.testY)
 		if err != nil {
 			return nil, err
 		}
-		res["knn_test_accuracy"] = acc
-		notes = append(notes, fmt.Sprintf("%d-NN pixel classifier accuracy on real test images: %.3f", knnK, acc))
+		res[key+"_test_accuracy"] = acc
+		notes = append(notes, fmt.Sprintf("%s accuracy on real test images: %.3f", name, acc))
 	}
 	counts := datasets.ClassCounts(classesOf(d.trainY))
 	for _, g := range gens {
 		var hits, total float64
+		gkey := map[string]string{"latent region": "latent_region", "cvae prior": "cvae_prior"}[g.name]
 		for c := datasets.Class(0); c < datasets.NumClasses; c++ {
 			if counts[c] < 2 {
 				continue
@@ -194,22 +205,21 @@ func sampleAgreement(d *galaxyData, gens []classSampler, res map[string]float64)
 			if err != nil {
 				return nil, err
 			}
-			q := p.MustFlatten(1, -1, true)
 			want := make([]int64, 32)
 			for i := range want {
 				want[i] = int64(c)
 			}
-			agree, err := knnAgreement(train, d.trainY, q, want)
-			q.MustDrop()
+			agree, err := classify(p, want)
+			p.MustDrop()
 			if err != nil {
 				return nil, err
 			}
+			res["samples_"+key+"_agreement_"+gkey+"_"+c.String()] = agree
 			hits += 32 * agree
 			total += 32
 		}
-		key := "samples_knn_agreement_" + map[string]string{"latent region": "latent_region", "cvae prior": "cvae_prior"}[g.name]
-		res[key] = hits / total
-		notes = append(notes, fmt.Sprintf("samples (%s) classified as their class by %d-NN: %.3f", g.name, knnK, hits/total))
+		res["samples_"+key+"_agreement_"+gkey] = hits / total
+		notes = append(notes, fmt.Sprintf("samples (%s) classified as their class by the %s: %.3f", g.name, name, hits/total))
 	}
 	for _, n := range notes {
 		log.Print(n)

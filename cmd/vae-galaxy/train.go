@@ -235,7 +235,7 @@ func (t *trainer) finish(started time.Time, run train.Result) error {
 	if err != nil {
 		return err
 	}
-	notes, err := drawAll(cfg.Out, t.model, named, t.data, cfg.Class, res, t.split())
+	notes, err := drawAll(cfg.Out, t.model, named, t.data, cfg.Class, res, t.split(), nil)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,371 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/datasets"
+	"torchlab/internal/cli"
+	"torchlab/internal/metrics"
+	"torchlab/internal/progress"
+	"torchlab/internal/train"
+	"torchlab/models/galaxycnn"
+	"torchlab/torch/checkpoint"
+	"torchlab/torch/optim"
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
+)
+
+// ClassifierConfig is the classifier subcommand's configuration: a small
+// CNN (models/galaxycnn) trained on the same training split as the VAEs
+// (same seed, fractions, crop and size give the same galaxies), to judge
+// their samples. The checkpoint stores it.
+type ClassifierConfig struct {
+	cli.Common
+	Epochs       int     `json:"epochs"`
+	BatchSize    int     `json:"batch_size"`
+	LR           float64 `json:"lr"`
+	ImageSize    int     `json:"image_size"`
+	Crop         int     `json:"crop"`
+	TestFraction float64 `json:"test_fraction"`
+	ValFraction  float64 `json:"val_fraction"`
+	CacheDir     string  `json:"cache_dir"`
+	Workers      int     `json:"workers"`
+	Limit        int     `json:"limit"`
+}
+
+var classifierMayChange = []string{"epochs", "cache-dir", "workers"}
+
+func classifierFlags(c *ClassifierConfig, stderr io.Writer) (*pflag.FlagSet, error) {
+	fs := pflag.NewFlagSet("vae-galaxy classifier", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.Common.AddFlags(fs, "out/vae-galaxy/classifier")
+	if err := cli.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (1: its default of one per core fights libtorch's threads)"); err != nil {
+		return nil, err
+	}
+	fs.IntVar(&c.Epochs, "epochs", 30, "epochs to train (in total, counting resumed ones)")
+	fs.IntVar(&c.BatchSize, "batch-size", 64, "images per step")
+	fs.Float64Var(&c.LR, "lr", 2e-3, "Adam learning rate")
+	fs.IntVar(&c.ImageSize, "image-size", 64, "side of the images after crop and resize (as the VAEs it judges)")
+	fs.IntVar(&c.Crop, "crop", 212, "centre crop of the 424x424 originals, in pixels, before resizing")
+	fs.Float64Var(&c.TestFraction, "test-fraction", 0.2, "fraction of the galaxies held out for testing (as the VAEs)")
+	fs.Float64Var(&c.ValFraction, "val-fraction", 0.1, "fraction of the training galaxies held out for validation; the best validation accuracy keeps its model in <out>/best")
+	fs.StringVar(&c.CacheDir, "cache-dir", "", "where prepared images are cached (default: the user cache dir)")
+	fs.IntVar(&c.Workers, "workers", 2, "JPEG decoding goroutines")
+	fs.IntVar(&c.Limit, "limit", 0, "use only the first N galaxies of the CSV (0: all)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: vae-galaxy classifier [flags]\n\n"+
+			"Trains the galaxy classifier that judges the VAEs' samples (vae-galaxy plots --judge DIR).\n"+
+			"Training images are flipped and rotated by multiples of 90 degrees at random: a galaxy's\n"+
+			"class does not depend on its orientation.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return fs, nil
+}
+
+func parseClassifier(args []string, stderr io.Writer) (ClassifierConfig, error) {
+	var c ClassifierConfig
+	fs, err := classifierFlags(&c, stderr)
+	if err != nil {
+		return c, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("classifier: unexpected arguments %q", fs.Args())
+	}
+	if c.Resume {
+		var saved ClassifierConfig
+		flags := func(c *ClassifierConfig) (*pflag.FlagSet, error) { return classifierFlags(c, io.Discard) }
+		if err := train.Resume(fs, filepath.Join(c.Out, "checkpoint"), &saved, flags, classifierMayChange); err != nil {
+			return c, err
+		}
+		saved.Resume, saved.Out = true, c.Out
+		c = saved
+	}
+	if c.Epochs < 1 || c.BatchSize < 2 || !(c.LR > 0) || !(c.ValFraction > 0 && c.ValFraction < 1) {
+		return c, fmt.Errorf("classifier: need epochs >= 1, batch size >= 2, lr > 0 and val-fraction in (0, 1) (have %+v)", c)
+	}
+	return c, nil
+}
+
+func (c ClassifierConfig) dataOptions() dataOptions {
+	return dataOptions{DataDir: c.DataDir, CacheDir: c.CacheDir, Crop: c.Crop, Size: c.ImageSize, Workers: c.Workers,
+		Limit: c.Limit, TestFraction: c.TestFraction, ValFraction: c.ValFraction, Seed: c.Seed}
+}
+
+// netConfig is the classifier's architecture for this run's image size.
+func (c ClassifierConfig) netConfig() galaxycnn.Config {
+	n := galaxycnn.DefaultConfig(int64(datasets.NumClasses))
+	n.ImageSize = int64(c.ImageSize)
+	return n
+}
+
+// classifierHeader is the classifier's metrics.csv header: loss is the
+// mean cross-entropy (train: of the steps since the last row, on augmented
+// images), accuracy over the whole split.
+var classifierHeader = []string{"epoch", "step", "split", "loss", "accuracy", "seconds"}
+
+// classifierTrainer is the loop's train.Task for the classifier.
+type classifierTrainer struct {
+	cfg      ClassifierConfig
+	net      *galaxycnn.Net
+	vs       *nn.VarStore
+	opt      *optim.Optimizer
+	data     *galaxyData
+	metrics  *metrics.Writer
+	best     *train.Best
+	perEpoch int64
+	order    []int
+	orderOf  int64
+	lossSum  float64
+	lossN    int
+	seconds  float64
+}
+
+func runClassifier(ctx context.Context, cfg ClassifierConfig) error {
+	started := time.Now()
+	if err := cfg.Runtime(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		return err
+	}
+	data, err := loadData(cfg.dataOptions())
+	if err != nil {
+		return err
+	}
+	defer data.Drop()
+	t := &classifierTrainer{cfg: cfg, data: data, orderOf: -1, perEpoch: stepsPerEpoch(data.nTrain, cfg.BatchSize)}
+	t.vs = nn.NewVarStore(gotch.CPU)
+	if t.net, err = galaxycnn.New(t.vs.Root(), cfg.netConfig()); err != nil {
+		return err
+	}
+	named, err := tensors.Named(t.vs)
+	if err != nil {
+		return err
+	}
+	if t.opt, err = optim.New(optim.Config{Name: "adam", LR: cfg.LR}, named); err != nil {
+		return err
+	}
+	start, prior := 0, 0.0
+	ckDir := filepath.Join(cfg.Out, "checkpoint")
+	if cfg.Resume {
+		meta, err := checkpoint.Load(ckDir, named, t.opt)
+		if err != nil {
+			return err
+		}
+		start, prior, t.seconds = int(meta.Step), meta.Seconds, meta.StepSeconds
+	}
+	if t.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), classifierHeader, "step", cfg.Resume, start); err != nil {
+		return err
+	}
+	defer t.metrics.Close()
+	if t.best, err = train.OpenBest(cfg.Out, "val_accuracy", true, cfg.Resume); err != nil {
+		return err
+	}
+	perEpoch := int(t.perEpoch)
+	plan := train.Plan{Label: "classifier", Unit: "step", Start: start, Total: perEpoch * cfg.Epochs,
+		EvaluateAt: train.Every(perEpoch), SaveAt: train.Every(perEpoch * 5), PriorSeconds: prior}
+	res, err := train.Run(ctx, plan, t, os.Stderr)
+	if err != nil {
+		return err
+	}
+	if res.Interrupted {
+		return fmt.Errorf("step %d, %s: %w", res.Done, ckDir, cli.ErrInterrupted)
+	}
+	return t.finish(started, res)
+}
+
+// Step trains on one batch of the epoch's order, flipped and rotated.
+func (t *classifierTrainer) Step(step int) (train.StepReport, error) {
+	epoch, b := int64(step)/t.perEpoch, int64(step)%t.perEpoch
+	if epoch != t.orderOf {
+		t.order, t.orderOf = train.EpochOrder(t.cfg.Seed, int(epoch), t.data.nTrain), epoch
+	}
+	begin := time.Now()
+	idx := batchIndices(t.order, b, t.cfg.BatchSize)
+	x, _, err := t.data.batch(t.data.trainX, nil, idx)
+	if err != nil {
+		return train.StepReport{}, err
+	}
+	defer x.MustDrop()
+	labels := make([]int64, len(idx))
+	for i, j := range idx {
+		labels[i] = t.data.trainY[j]
+	}
+	y, err := tensors.FromInt64(labels, int64(len(labels)))
+	if err != nil {
+		return train.StepReport{}, err
+	}
+	defer y.MustDrop()
+	aug, err := orient(x, step)
+	if err != nil {
+		return train.StepReport{}, err
+	}
+	defer aug.MustDrop()
+	if err := t.opt.ZeroGrad(); err != nil {
+		return train.StepReport{}, err
+	}
+	logits, err := t.net.ForwardT(aug, true)
+	if err != nil {
+		return train.StepReport{}, err
+	}
+	defer logits.MustDrop()
+	loss, err := galaxycnn.Loss(logits, y)
+	if err != nil {
+		return train.StepReport{}, err
+	}
+	defer loss.MustDrop()
+	if err := loss.Backward(); err != nil {
+		return train.StepReport{}, err
+	}
+	if err := t.opt.Step(); err != nil {
+		return train.StepReport{}, err
+	}
+	v, err := tensors.Scalar(loss)
+	if err != nil {
+		return train.StepReport{}, err
+	}
+	t.seconds += time.Since(begin).Seconds()
+	t.lossSum, t.lossN = t.lossSum+v, t.lossN+1
+	return train.StepReport{Loss: v, Fields: []progress.Field{{Name: "loss", Value: v, Format: "%.3f"}}}, nil
+}
+
+// orient flips the batch horizontally on odd steps and turns it by
+// (step/2)%4 quarter turns: the eight symmetries of the square in turn.
+func orient(x *ts.Tensor, step int) (*ts.Tensor, error) {
+	turned, err := x.Rot90(int64((step/2)%4), []int64{2, 3}, false)
+	if err != nil || step%2 == 0 {
+		return turned, err
+	}
+	return turned.Flip([]int64{3}, true)
+}
+
+// Evaluate writes the train row (mean loss of the steps since the last
+// row) and the validation and test accuracy, and keeps the best
+// validation model.
+func (t *classifierTrainer) Evaluate(done int) error {
+	epoch := float64(done) / float64(t.perEpoch)
+	if t.lossN > 0 {
+		if err := t.metrics.Write(epoch, done, "train", t.lossSum/float64(t.lossN), "", t.seconds); err != nil {
+			return err
+		}
+		t.lossSum, t.lossN = 0, 0
+	}
+	at := map[string]float64{}
+	for _, sp := range []struct {
+		name string
+		x    *ts.Tensor
+		y    []int64
+	}{{"val", t.data.valX, t.data.valY}, {"test", t.data.testX, t.data.testY}} {
+		acc, _, err := classifierAccuracy(t.net, sp.x, sp.y)
+		if err != nil {
+			return fmt.Errorf("evaluate %s: %w", sp.name, err)
+		}
+		if err := t.metrics.Write(epoch, done, sp.name, "", acc, t.seconds); err != nil {
+			return err
+		}
+		at[sp.name+"_accuracy"] = acc
+	}
+	_, err := t.best.Offer(done, at, func(dir string) error {
+		named, err := tensors.Named(t.vs)
+		if err != nil {
+			return err
+		}
+		return checkpoint.Save(dir, checkpoint.Meta{Step: int64(done), Seed: t.cfg.Seed}, t.cfg, named, nil)
+	})
+	return err
+}
+
+// Save checkpoints the run after `done` steps.
+func (t *classifierTrainer) Save(done int, seconds float64) error {
+	named, err := tensors.Named(t.vs)
+	if err != nil {
+		return err
+	}
+	meta := checkpoint.Meta{Step: int64(done), Seed: t.cfg.Seed, Seconds: seconds, StepSeconds: t.seconds}
+	return checkpoint.Save(filepath.Join(t.cfg.Out, "checkpoint"), meta, t.cfg, named, t.opt)
+}
+
+// finish reloads the best validation model, measures it on the test split
+// (overall and per class) and writes summary.json.
+func (t *classifierTrainer) finish(started time.Time, run train.Result) error {
+	named, err := tensors.Named(t.vs)
+	if err != nil {
+		return err
+	}
+	if _, err := checkpoint.Load(t.best.Dir, named, nil); err != nil {
+		return err
+	}
+	res := map[string]float64{"epochs": float64(t.cfg.Epochs), "train_images": float64(t.data.nTrain),
+		"val_images": float64(t.data.nVal), "test_images": float64(t.data.nTest)}
+	acc, perClass, err := classifierAccuracy(t.net, t.data.testX, t.data.testY)
+	if err != nil {
+		return err
+	}
+	res["test_accuracy"] = acc
+	var notes []string
+	for c, a := range perClass {
+		if !math.IsNaN(a) { // a class with no test images has no accuracy
+			res["test_accuracy_"+datasets.Class(c).String()] = a
+		}
+	}
+	notes = append(notes, fmt.Sprintf("test accuracy of the best validation model (step %d): %.3f", t.best.Step, acc))
+	log.Print(notes[0])
+	train.CommonResults(res, run)
+	t.best.Results(res)
+	split := &train.Split{Train: t.data.nTrain, Val: t.data.nVal, Test: t.data.nTest, Unit: "galaxies",
+		ValFraction: t.cfg.ValFraction, ValSeed: valSeed(t.cfg.Seed), StratifiedBy: "class", TrainEval: "running mean of batch losses (augmented)"}
+	return train.WriteSummary(t.cfg.Out, train.Summary{Command: cli.CommandLine(), Started: started, Finished: time.Now(),
+		Seconds: time.Since(started).Seconds(), Config: t.cfg, Data: t.data.source, Results: res, Notes: notes,
+		Seed: t.cfg.Seed, Split: split, Best: t.best})
+}
+
+// classifierAccuracy is the share of images x [N, 3, S, S] the net
+// assigns to their class y, overall and per class (NaN for a class with
+// no images).
+func classifierAccuracy(net *galaxycnn.Net, x *ts.Tensor, y []int64) (float64, []float64, error) {
+	var pred []int64
+	err := torchrt.NoGrad(func() error {
+		var err error
+		pred, err = net.Predict(x, 256)
+		return err
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return agreement(pred, y)
+}
+
+// agreement is the share of pred equal to want, overall and per wanted
+// class.
+func agreement(pred, want []int64) (float64, []float64, error) {
+	if len(pred) != len(want) || len(want) == 0 {
+		return 0, nil, fmt.Errorf("agreement: %d predictions for %d labels", len(pred), len(want))
+	}
+	hits, per, n := 0, make([]float64, datasets.NumClasses), make([]float64, datasets.NumClasses)
+	for i, w := range want {
+		n[w]++
+		if pred[i] == w {
+			hits++
+			per[w]++
+		}
+	}
+	for c := range per {
+		per[c] /= n[c] // NaN for an empty class
+	}
+	return float64(hits) / float64(len(want)), per, nil
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"torchlab/internal/metrics"
+	"torchlab/internal/train"
+	"torchlab/torch/checkpoint"
+	"torchlab/torch/torchrt"
+)
+
+// TestClassifierTrainsAndJudges trains the galaxy classifier on the fake
+// Galaxy Zoo, whose five classes are blobs of different shapes, expects it
+// well above chance (0.2) on the test galaxies, then lets it judge a VAE's
+// samples through plots --judge.
+func TestClassifierTrainsAndJudges(t *testing.T) {
+	torchrt.Lock()
+	data := fakeGalaxyZoo(t, 40)
+	out := filepath.Join(t.TempDir(), "classifier")
+	args := []string{"classifier", "--data-dir", data, "--out", out, "--cache-dir", filepath.Join(data, "cache"),
+		"--crop", "32", "--image-size", "32", "--batch-size", "8", "--epochs", "12", "--test-fraction", "0.25",
+		"--threads", "1"}
+	if err := dispatch(context.Background(), args, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var summary train.Summary
+	if err := metrics.ReadJSON(filepath.Join(out, "summary.json"), &summary); err != nil {
+		t.Fatal(err)
+	}
+	acc := summary.Results["test_accuracy"]
+	t.Logf("test accuracy %.3f (best validation step %d)", acc, summary.Best.Step)
+	if !(acc >= 0.5) {
+		t.Errorf("classifier test accuracy %.3f on blobs of five shapes; want >= 0.5 (chance 0.2)", acc)
+	}
+	if !checkpoint.Exists(train.BestDir(out)) || summary.Best == nil || summary.Best.Metric != "val_accuracy" {
+		t.Errorf("no best validation checkpoint: %+v", summary.Best)
+	}
+
+	vaeOut := filepath.Join(t.TempDir(), "conv")
+	if err := runTrain(context.Background(), testConfig(t, data, vaeOut, "--epochs", "1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var judged struct {
+		Results map[string]float64 `json:"results"`
+	}
+	if err := metrics.ReadJSON(filepath.Join(vaeOut, "samples.json"), &judged); err != nil {
+		t.Fatal(err)
+	}
+	if got := judged.Results["judge_test_accuracy"]; math.Abs(got-acc) > 1e-9 {
+		t.Errorf("the judge's accuracy on the test images %.3f, the classifier's summary says %.3f", got, acc)
+	}
+	if a, ok := judged.Results["samples_judge_agreement_latent_region"]; !ok || a < 0 || a > 1 {
+		t.Errorf("samples.json has no judged sample agreement in [0, 1]: %v", judged.Results)
+	}
+
+	// A classifier of another image size is refused, naming both sizes.
+	other := filepath.Join(t.TempDir(), "classifier64")
+	if err := os.MkdirAll(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args = []string{"classifier", "--data-dir", data, "--out", other, "--cache-dir", filepath.Join(data, "cache"),
+		"--crop", "32", "--image-size", "64", "--batch-size", "8", "--epochs", "1", "--test-fraction", "0.25", "--threads", "1"}
+	if err := dispatch(context.Background(), args, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", other}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "64x64") || !strings.Contains(err.Error(), "32x32") {
+		t.Errorf("judge of 64x64 images for a 32x32 VAE: err = %v", err)
+	}
+}
+
+func TestAgreement(t *testing.T) {
+	acc, per, err := agreement([]int64{0, 1, 1, 2, 0}, []int64{0, 1, 2, 2, 1})
+	if err != nil || acc != 0.6 || per[0] != 1 || per[1] != 0.5 || per[2] != 0.5 || !math.IsNaN(per[3]) {
+		t.Errorf("agreement = %v, %v, %v; want 0.6, [1 0.5 0.5 NaN ...]", acc, per, err)
+	}
+	if _, _, err := agreement([]int64{0}, nil); err == nil {
+		t.Error("no labels accepted")
+	}
+}
