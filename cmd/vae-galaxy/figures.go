@@ -58,6 +58,13 @@ func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxyData,
 		if err := drawLatent(out, m, d, trainMu); err != nil {
 			return err
 		}
+		testMu, err := encodeMeans(m, d.testX, d.testCond)
+		if err != nil {
+			return err
+		}
+		if err := drawLatentViews(out, m, d, trainMu, testMu, res); err != nil {
+			return err
+		}
 		n, err := drawSamples(out, m, d, trainMu, class, res, j)
 		notes = append(notes, n...)
 		return err
@@ -211,20 +218,6 @@ func drawLatent(out string, m *vae.VAE, d *galaxyData, mu []float32) error {
 	if err != nil {
 		return err
 	}
-	groups := make([]plots.ScatterGroup, datasets.NumClasses)
-	for c := range groups {
-		groups[c].Name = datasets.Class(c).String()
-	}
-	for i, c := range d.trainY {
-		groups[c].X = append(groups[c].X, px[i])
-		groups[c].Y = append(groups[c].Y, py[i])
-	}
-	var kept []plots.ScatterGroup
-	for _, g := range groups {
-		if len(g.X) > 0 {
-			kept = append(kept, g)
-		}
-	}
 	return plots.Scatter(filepath.Join(out, figLatent), "Encoder means of the training images, PCA",
-		fmt.Sprintf("PC 1 (%.0f%% of variance)", 100*frac[0]), fmt.Sprintf("PC 2 (%.0f%% of variance)", 100*frac[1]), kept)
+		fmt.Sprintf("PC 1 (%.0f%% of variance)", 100*frac[0]), fmt.Sprintf("PC 2 (%.0f%% of variance)", 100*frac[1]), classGroups(px, py, d.trainY))
 }

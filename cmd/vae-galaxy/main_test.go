@@ -146,7 +146,7 @@ func TestTrainResumePlots(t *testing.T) {
 	if !(trainRecon[2] < 0.9*trainRecon[0]) {
 		t.Errorf("train recon did not fall: %v", trainRecon)
 	}
-	for _, f := range []string{figCurve, figRecon, figLatent, figSamples, figSamplesAll, figFilters, figMatrix, "summary.json", "checkpoint/checkpoint.npz"} {
+	for _, f := range []string{figCurve, figRecon, figLatent, figLatentTSNE, latentTable, figSamples, figSamplesAll, figFilters, figMatrix, "summary.json", "checkpoint/checkpoint.npz"} {
 		if _, err := os.Stat(filepath.Join(full, f)); err != nil {
 			t.Errorf("missing output: %v", err)
 		}
