@@ -34,6 +34,7 @@ type config struct {
 	TrainEvalSize int        `json:"train_eval_size"`
 	EvalEvery     int        `json:"eval_every"` // steps; 0: at epoch ends only
 	MaxSteps      int        `json:"max_steps"`
+	AugmentShift  int        `json:"augment_shift"` // pixels; 0: no augmentation
 	Model         vgg.Config `json:"model"`
 }
 
@@ -71,6 +72,7 @@ func (c *config) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.TrainEvalSize, "train-eval-size", c.TrainEvalSize, "train loss/accuracy are measured in eval mode on this fixed stratified sample of the training images (0: all)")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "also evaluate every N minibatches (0: only at the end of each epoch)")
 	fs.IntVar(&c.MaxSteps, "max-steps", c.MaxSteps, "stop (with a checkpoint) after this many steps in total (0: no limit)")
+	fs.IntVar(&c.AugmentShift, "augment-shift", c.AugmentShift, "shift each training image by up to this many pixels in each direction, at random (0: no augmentation; at most 4, MNIST's blank border)")
 	fs.BoolVar(&c.Model.BatchNorm, "batch-norm", c.Model.BatchNorm, "BatchNorm2d after every convolution")
 	fs.Float64Var(&c.Model.Dropout, "dropout", c.Model.Dropout, "classifier dropout probability")
 	fs.Int64Var(&c.Model.Hidden, "hidden", c.Model.Hidden, "width of the two hidden classifier layers (VGG11: 4096)")
@@ -91,6 +93,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("--epochs must be positive, have %d", c.Epochs)
 	case c.BatchSize <= 0 || c.EvalBatchSize <= 0:
 		return fmt.Errorf("--batch-size and --eval-batch-size must be positive")
+	case c.AugmentShift < 0 || c.AugmentShift > 4:
+		return fmt.Errorf("--augment-shift %d: want 0 to 4 pixels (MNIST's blank border)", c.AugmentShift)
 	case c.Schedule != "cosine" && c.Schedule != "constant":
 		return fmt.Errorf("--schedule %q: want cosine or constant", c.Schedule)
 	case c.EvalEvery < 0 || c.MaxSteps < 0 || c.TrainEvalSize < 0:

@@ -155,12 +155,14 @@ func figureFiles() []string {
 
 // TestResumeMatchesUninterrupted stops a run with --max-steps, resumes it
 // across an epoch boundary, and compares every later loss (dropout on, so
-// the RNG state must be restored too) with a run that was never stopped.
+// the RNG state must be restored too, and --augment-shift, whose shifts
+// must repeat) with a run that was never stopped.
 func TestResumeMatchesUninterrupted(t *testing.T) {
 	torchrt.Lock()
 	const stop, end = 3, 7
 	base := smallConfig(t, 40, 8, 2) // 5 steps per epoch
 	base.MaxSteps = end
+	base.AugmentShift = 2
 	whole := mustTrain(t, base)
 
 	parted := base

@@ -225,7 +225,7 @@ func (s *session) Step(step int) (train.StepReport, error) {
 	}
 	s.opt.SetLR(optim.ScheduledLR(cfg.Schedule, cfg.LR, step, s.totalSteps))
 	idx := cli.Shard(s.par, s.order[i*B:min((i+1)*B, n)])
-	loss, c, err := s.step(idx)
+	loss, c, err := s.step(step, idx)
 	if err != nil {
 		return train.StepReport{}, err
 	}
@@ -253,14 +253,23 @@ func toInt64(order []int) []int64 {
 	return out
 }
 
-// step trains on the examples at idx.
-func (s *session) step(idx []int64) (float64, int64, error) {
+// step trains on the examples at idx, shifted at random with
+// --augment-shift.
+func (s *session) step(step int, idx []int64) (float64, int64, error) {
 	x, y, err := s.train.batch(idx) // [B, 1, 32, 32], [B]
 	if err != nil {
 		return 0, 0, err
 	}
 	defer x.MustDrop()
 	defer y.MustDrop()
+	if s.cfg.AugmentShift > 0 {
+		shifted, err := shiftImages(x, idx, s.cfg.Seed, step, s.cfg.AugmentShift)
+		if err != nil {
+			return 0, 0, err
+		}
+		defer shifted.MustDrop()
+		x = shifted
+	}
 	return trainStep(s.model, s.opt, x, y)
 }
 
