@@ -36,6 +36,7 @@ type trainConfig struct {
 	TrainSample int             `json:"train_sample"`
 	ValFraction float64         `json:"val_fraction"` // of the training CSV, stratified by label
 	Bucket      int             `json:"bucket"`
+	CharDropout float64         `json:"char_dropout,omitempty"` // share of training characters replaced by NUL
 	Model       charlstm.Config `json:"model"`
 
 	// afterStep, when set (tests), is called after every optimiser step
@@ -131,6 +132,8 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 		return nil, fmt.Errorf("train: --schedule %q: want one of %s", cfg.Schedule, strings.Join(optim.Schedules, ", "))
 	case !(cfg.WeightDecay >= 0):
 		return nil, fmt.Errorf("train: --weight-decay %v: want >= 0", cfg.WeightDecay)
+	case !(cfg.CharDropout >= 0 && cfg.CharDropout < 1) || !(cfg.Model.Dropout >= 0 && cfg.Model.Dropout < 1):
+		return nil, fmt.Errorf("train: --dropout %v and --char-dropout %v: want each in [0, 1)", cfg.Model.Dropout, cfg.CharDropout)
 	}
 	return cfg, nil
 }
@@ -168,6 +171,8 @@ func trainFlags(cfg *trainConfig, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.IntVar(&cfg.TrainSample, "train-sample", 5000, "size of the fixed random training sample for train accuracy (0: all)")
 	fs.Float64Var(&cfg.ValFraction, "val-fraction", 0.05, "fraction of the training tweets held out for validation, stratified by label (0: none)")
 	fs.IntVar(&cfg.Bucket, "bucket", 50, "batches per length-sorted pool (0: plain random batches)")
+	fs.Float64Var(&cfg.Model.Dropout, "dropout", 0, "dropout on the final hidden state before the linear layer, in training (0: none, the assignment's model)")
+	fs.Float64Var(&cfg.CharDropout, "char-dropout", 0, "replace this share of each training tweet's characters by NUL (code 0) at random, a regulariser (0: none)")
 	fs.BoolVar(&cfg.Model.FusedLSTM, "fused-lstm", false, "run the LSTM through torch/lstmfused: one C++ call forward and one backward, no work on padding (4.8x libtorch's lstm per step at one thread; same results to ~1e-6, not bit for bit)")
 	return fs, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"torchlab/models/charlstm"
 	"torchlab/torch/optim"
@@ -44,4 +45,24 @@ func trainStep(m *charlstm.Model, opt *optim.Optimizer, seqs [][]uint8, labels [
 		return 0, err
 	}
 	return tensors.Scalar(loss)
+}
+
+// dropChars returns copies of seqs with each character replaced by 0 (NUL,
+// a code no tweet contains) with probability p (--char-dropout), so that
+// the model cannot lean on any single character. The draw depends only on
+// the seed, the iteration and the tweet's index in the training set
+// (example), so a resumed or data-parallel run drops the same ones.
+func dropChars(seqs [][]uint8, example []int, seed int64, it int, p float64) [][]uint8 {
+	out := make([][]uint8, len(seqs))
+	for i, s := range seqs {
+		rng := rand.New(rand.NewPCG(uint64(seed)<<32^uint64(it), uint64(example[i])))
+		c := make([]uint8, len(s))
+		for j, ch := range s {
+			if rng.Float64() >= p {
+				c[j] = ch
+			}
+		}
+		out[i] = c
+	}
+	return out
 }

@@ -100,7 +100,11 @@ func runTrain(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 
 // Step runs optimiser step it on its batch (train.Task).
 func (s *session) Step(it int) (train.StepReport, error) {
-	seqs, labels := s.trainSet.subset(cli.Shard(s.par, s.batches.at(it)))
+	idx := cli.Shard(s.par, s.batches.at(it))
+	seqs, labels := s.trainSet.subset(idx)
+	if s.cfg.CharDropout > 0 {
+		seqs = dropChars(seqs, idx, s.cfg.Seed, it, s.cfg.CharDropout)
+	}
 	s.opt.SetLR(optim.ScheduledLR(s.cfg.Schedule, s.cfg.LR, it, s.cfg.Iterations))
 	loss, err := trainStep(s.model, s.opt, seqs, labels)
 	if err != nil {

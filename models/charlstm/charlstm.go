@@ -35,6 +35,10 @@ type Config struct {
 	// one backward, no work on padding) instead of libtorch's lstm op. Same
 	// weights and results to ~1e-6.
 	FusedLSTM bool `json:"fused_lstm,omitempty"`
+	// Dropout zeroes this share of the final hidden state's units in
+	// training (scaling the rest), before the linear layer; 0: none, the
+	// assignment's model.
+	Dropout float64 `json:"dropout,omitempty"`
 }
 
 // DefaultConfig is the assignment's model: one-hot ASCII, 128 hidden, 2 classes.
@@ -53,8 +57,8 @@ type Model struct {
 // New creates the model's parameters under p, LSTM first, as PyTorch's
 // module would, so the same seed gives the same initial weights.
 func New(p *nn.Path, cfg Config) (*Model, error) {
-	if cfg.Vocab <= 0 || cfg.Vocab > 256 || cfg.Hidden <= 0 || cfg.Classes < 2 {
-		return nil, fmt.Errorf("charlstm: bad config %+v (vocab 1..256, hidden > 0, classes >= 2)", cfg)
+	if cfg.Vocab <= 0 || cfg.Vocab > 256 || cfg.Hidden <= 0 || cfg.Classes < 2 || cfg.Dropout < 0 || cfg.Dropout >= 1 {
+		return nil, fmt.Errorf("charlstm: bad config %+v (vocab 1..256, hidden > 0, classes >= 2, dropout in [0, 1))", cfg)
 	}
 	lstm, err := layers.NewLSTM(p.Sub("lstm"), cfg.Vocab, cfg.Hidden)
 	if err != nil {
@@ -200,15 +204,13 @@ func (m *Model) checkBatch(b *Batch) error {
 // ForwardT returns log-probabilities [batch, classes]. The hidden state fed
 // to the linear layer is the LSTM's output at each sequence's own last
 // character; the LSTM is causal, so the padding after it cannot change it.
-// The model has no dropout, so train changes nothing; it is there to say
-// which mode the caller means.
+// train turns on Config.Dropout (without it, train changes nothing).
 func (m *Model) ForwardT(b *Batch, train bool) (*ts.Tensor, error) {
-	_ = train
 	if err := m.checkBatch(b); err != nil {
 		return nil, err
 	}
 	if m.Cfg.FusedLSTM {
-		return m.forwardFused(b)
+		return m.forwardFused(b, train)
 	}
 	x, err := m.OneHot(b) // [batch, steps, vocab]
 	if err != nil {
@@ -230,12 +232,12 @@ func (m *Model) ForwardT(b *Batch, train bool) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("charlstm: %w", err)
 	}
-	return m.classify(last)
+	return m.classify(last, train)
 }
 
 // forwardFused is ForwardT through torch/lstmfused: the hidden state after
 // each sequence's last character comes straight out of the LSTM.
-func (m *Model) forwardFused(b *Batch) (*ts.Tensor, error) {
+func (m *Model) forwardFused(b *Batch, train bool) (*ts.Tensor, error) {
 	if b.Lengths == nil {
 		return nil, fmt.Errorf("charlstm: batch has no lengths (make it with NewBatch or NewBatchPadded)")
 	}
@@ -243,12 +245,21 @@ func (m *Model) forwardFused(b *Batch) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("charlstm: %w", err)
 	}
-	return m.classify(last)
+	return m.classify(last, train)
 }
 
 // classify maps the hidden state after each sequence's last character
-// [batch, hidden] to log-probabilities [batch, classes]; it frees last.
-func (m *Model) classify(last *ts.Tensor) (*ts.Tensor, error) {
+// [batch, hidden] to log-probabilities [batch, classes], through dropout in
+// training; it frees last.
+func (m *Model) classify(last *ts.Tensor, train bool) (*ts.Tensor, error) {
+	if train && m.Cfg.Dropout > 0 {
+		dropped, err := ts.Dropout(last, m.Cfg.Dropout, true)
+		last.MustDrop()
+		if err != nil {
+			return nil, fmt.Errorf("charlstm: %w", err)
+		}
+		last = dropped
+	}
 	logits, err := m.FC.Forward(last) // [batch, classes]
 	last.MustDrop()
 	if err != nil {

@@ -464,3 +464,41 @@ func TestFusedMatchesLibtorch(t *testing.T) {
 		reference.AssertClose(t, "fused grad "+name, gotGrads[name], want, 1e-5)
 	}
 }
+
+// TestDropout: with Config.Dropout, training-mode outputs vary from call to
+// call while eval-mode outputs stay those of the model without dropout;
+// a dropout of 1 is refused.
+func TestDropout(t *testing.T) {
+	torchrt.Lock()
+	for _, fused := range []bool{false, true} {
+		m, _ := newModel(t, 3, Config{Vocab: 128, Hidden: 16, Classes: 2, FusedLSTM: fused, Dropout: 0.5})
+		plain := *m
+		plain.Cfg.Dropout = 0
+		b, err := m.NewBatch([][]uint8{[]uint8("hello there"), []uint8("bye")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := func(m *Model, train bool) []float32 {
+			logp, err := m.ForwardT(b, train)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer logp.MustDrop()
+			v, err := tensors.Float32s(logp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		if a, c := out(m, true), out(m, true); fmt.Sprint(a) == fmt.Sprint(c) {
+			t.Errorf("fused=%v: two training-mode calls with dropout 0.5 gave the same output %v", fused, a)
+		}
+		if a, c := out(m, false), out(&plain, true); fmt.Sprint(a) != fmt.Sprint(c) {
+			t.Errorf("fused=%v: eval mode with dropout %v, the model without dropout %v", fused, a, c)
+		}
+		b.Drop()
+	}
+	if _, err := New(nn.NewVarStore(gotch.CPU).Root(), Config{Vocab: 128, Hidden: 4, Classes: 2, Dropout: 1}); err == nil {
+		t.Error("dropout 1 accepted")
+	}
+}
