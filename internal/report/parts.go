@@ -178,6 +178,7 @@ var vae = partSpec{
 		{rows: [][]string{{"class_samples_all.png"}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
 		{rows: [][]string{{"class_samples.png"}}, what: "Real galaxies of the class chosen with `--class` (top) and samples decoded from two regions of the latent space where that class lies."},
 		{rows: [][]string{{"recon_curve.png", "latent_pca.png"}}, what: "Left: reconstruction error against the training step on the training galaxies (running mean of batch losses), the validation galaxies (runs with a validation split) and the test galaxies. Right: the encoder's means for the training galaxies on their first two principal components, coloured by class."},
+		{rows: [][]string{{"latent_tsne.png"}}, what: "The encoder's means for the test galaxies, embedded in two dimensions by t-SNE (neighbours stay neighbours; distances between groups mean little), coloured by class."},
 		{rows: [][]string{{"weights_matrix.png", "weights_matrix_2.png"}}, what: "Weight matrices of two fully connected layers as heat maps (red positive, blue negative).",
 			alone: "The weight matrix of a fully connected layer as a heat map (red positive, blue negative)."},
 		{rows: [][]string{{"weights_filters.png"}}, what: "Filters of the layers next to the image, each tile scaled to its own range."},
