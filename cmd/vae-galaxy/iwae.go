@@ -203,20 +203,11 @@ func scoreBatch(m *vae.VAE, x, cond *ts.Tensor, first, size, k, chunk int64) (bo
 	}
 	defer b.MustDrop()
 	defer e.MustDrop()
-	if bounds, err = float64s(b); err != nil {
+	if bounds, err = tensors.Float64s(b); err != nil {
 		return nil, nil, err
 	}
-	elbos, err = float64s(e)
+	elbos, err = tensors.Float64s(e)
 	return bounds, elbos, err
-}
-
-func float64s(t *ts.Tensor) ([]float64, error) {
-	f, err := tensors.Float32s(t)
-	out := make([]float64, len(f))
-	for i, v := range f {
-		out[i] = float64(v)
-	}
-	return out, err
 }
 
 // summarise averages per-image bounds into a Bound (as negative

@@ -151,7 +151,11 @@ func trainFlags(c *Config, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.IntVar(&c.KLWarmup, "kl-warmup", 0, "raise beta linearly from 0 over this many epochs (0: no warm-up)")
 	fs.Float64Var(&c.FreeBits, "free-bits", 0, "floor in nats on each latent dimension's KL in the loss (0: none)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: vae-galaxy [train] [flags]\n       vae-galaxy plots --out DIR [--class C] | --compare DIR... --out DIR\n\n"+
+		fmt.Fprintf(stderr, "Usage: vae-galaxy [train] [flags]\n"+
+			"       vae-galaxy plots --out DIR [--class C] [--judge CLASSIFIER_DIR] | --compare DIR... --out DIR\n"+
+			"       vae-galaxy iwae --out DIR [--k 100 --subset 100 --subset-k 1000]\n"+
+			"       vae-galaxy classifier --out DIR\n"+
+			"(each subcommand's --help lists its flags)\n\n"+
 			"--resume continues <out>/checkpoint with its configuration; only %s may change.\n\n"+archHelp+"\nTrain flags:\n",
 			train.MayChangeList(resumeMayChange))
 		fs.PrintDefaults()

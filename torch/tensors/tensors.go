@@ -80,6 +80,20 @@ func Float32s(t *ts.Tensor) ([]float32, error) {
 	return out, nil
 }
 
+// Float64s copies a float32 tensor's values out as float64, in C order:
+// the precision sums and means over many values want.
+func Float64s(t *ts.Tensor) ([]float64, error) {
+	f, err := Float32s(t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(f))
+	for i, v := range f {
+		out[i] = float64(v)
+	}
+	return out, nil
+}
+
 // Int64s copies an int64 tensor's values out, in C order.
 func Int64s(t *ts.Tensor) ([]int64, error) {
 	if t.DType() != gotch.Int64 {

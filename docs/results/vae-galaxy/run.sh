@@ -8,8 +8,12 @@
 #
 #   nohup bash docs/results/vae-galaxy/run.sh conv:1 resnet:1 conv:2 >> /tmp/vae-run.log 2>&1 &
 #
-# Arguments are ARCH:SEED (ARCH alone is seed 1); the run goes to
-# seedSEED/ARCH. The resnet trains as two data-parallel ranks of one thread
+# Arguments are ARCH[-VARIANT][:SEED] (seed 1 when left out); the run goes
+# to seedSEED/ARCH[-VARIANT]. Variants, the ideas of issue 17 item 5:
+#   cvae    --conditional (encoder and decoder also get the one-hot class)
+#   z128    --z-dim 128 (a larger latent)
+# When the galaxy classifier has been trained ($R/classifier/best), each
+# run's figures are redrawn with it judging the class samples (samples.json). The resnet trains as two data-parallel ranks of one thread
 # each (torchlab-run --nproc 2): on this 2-core machine that was 3.05x
 # faster than one process with two threads (42.8 against 130.5 s/epoch);
 # for the conv it was slower (20.3 against 17.7 s), so mlp and conv train
@@ -21,24 +25,44 @@ cd "$(dirname "$0")/../../.."
 R=docs/results/vae-galaxy
 EPOCHS=${EPOCHS:-200}
 [ $# -gt 0 ] || set -- mlp:1 conv:1 resnet:1
+variant_flags() { # variant_flags VARIANT: the training flags of a variant
+  case $1 in
+    "") ;;
+    cvae) echo --conditional ;;
+    z128) echo --z-dim 128 ;;
+    *) return 1 ;;
+  esac
+}
 for spec in "$@"; do
-  case ${spec%%:*} in mlp|conv|resnet) ;; *) echo "run.sh: unknown architecture in $spec (want mlp, conv or resnet)" >&2; exit 2 ;; esac
+  name=${spec%%:*} arch=${name%%-*} variant=
+  [ "$name" = "$arch" ] || variant=${name#*-}
+  case $arch in mlp|conv|resnet) ;; *) echo "run.sh: unknown architecture in $spec (want mlp, conv or resnet)" >&2; exit 2 ;; esac
+  variant_flags "$variant" > /dev/null || { echo "run.sh: unknown variant in $spec (want cvae or z128)" >&2; exit 2; }
 done
 
 for c in vae-galaxy torchlab-run; do go build -o "bin/$c" "./cmd/$c"; done
 for spec in "$@"; do
-  arch=${spec%%:*} seed=1
-  [ "$spec" = "$arch" ] || seed=${spec#*:}
-  out=$R/seed$seed/$arch
+  name=${spec%%:*} seed=1
+  [ "$spec" = "$name" ] || seed=${spec#*:}
+  arch=${name%%-*} variant=
+  [ "$name" = "$arch" ] || variant=${name#*-}
+  read -r -a extra <<< "$(variant_flags "$variant")"
+  out=$R/seed$seed/$name
   resume=()
   [ -f "$out/checkpoint/checkpoint.json" ] && resume=(--resume)
   launch=() threads=(--threads 2)
   [ "$arch" = resnet ] && launch=(bin/torchlab-run --nproc 2 --threads 1 --) threads=()
-  echo "== $arch seed $seed: $EPOCHS epochs at 64x64 ${resume[*]}, $(date -u +%FT%TZ)"
+  # A resumed run keeps its configuration, so the variant's flags go only to a new one.
+  ((${#resume[@]})) && extra=()
+  echo "== $name seed $seed: $EPOCHS epochs at 64x64 ${extra[*]} ${resume[*]}, $(date -u +%FT%TZ)"
   flock /tmp/torchlab-heavy.lock "${launch[@]}" bin/vae-galaxy train --arch "$arch" --epochs "$EPOCHS" --image-size 64 \
-    --seed "$seed" "${threads[@]}" --out "$out" "${resume[@]}"
-  echo "== $arch seed $seed: iwae, $(date -u +%FT%TZ)"
+    --seed "$seed" "${threads[@]}" --out "$out" "${extra[@]}" "${resume[@]}"
+  echo "== $name seed $seed: iwae, $(date -u +%FT%TZ)"
   flock /tmp/torchlab-heavy.lock bin/vae-galaxy iwae --out "$out" --threads 2
+  if [ -d "$R/classifier/best" ]; then
+    echo "== $name seed $seed: figures judged by the classifier, $(date -u +%FT%TZ)"
+    flock /tmp/torchlab-heavy.lock bin/vae-galaxy plots --out "$out" --judge "$R/classifier" --threads 2
+  fi
 done
 /usr/bin/python3 "$R/summarize.py" "$R" || echo "run.sh: summarize.py failed (the runs themselves are done)" >&2
 echo "== done, $(date -u +%FT%TZ)"
