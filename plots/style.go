@@ -118,7 +118,18 @@ func drawWithLegend(c draw.Canvas, p *plot.Plot, l *plot.Legend) {
 	gap := vg.Points(8)
 	r := l.Rectangle(c)
 	w := r.Max.X - r.Min.X + 2*gap
-	pc := draw.Crop(c, 0, -w, 0, 0)
+	// The title is centred over the whole figure, legend included, as
+	// plot.Draw would over the plot's own narrower canvas, where a long
+	// title runs off the left edge.
+	var top vg.Length
+	if title := p.Title.Text; title != "" {
+		sty := p.Title.TextStyle
+		c.FillText(sty, vg.Point{X: c.Center().X, Y: c.Max.Y + sty.FontExtents().Descent}, title)
+		top = sty.Rectangle(title).Size().Y + p.Title.Padding
+		p.Title.Text = ""
+		defer func() { p.Title.Text = title }()
+	}
+	pc := draw.Crop(c, 0, -w, 0, -top)
 	data := p.DataCanvas(pc)
 	p.Draw(pc)
 	lc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
