@@ -71,7 +71,9 @@ for dirpath, dirnames, filenames in os.walk(root):
     # A folder with its own results.md (snapshot-32px) is a table of its own.
     dirnames[:] = sorted(d for d in dirnames if d not in ("checkpoint", "best")
                          and not os.path.exists(os.path.join(dirpath, d, "results.md")))
-    if "summary.json" in filenames and dirpath != root:
+    # A VAE run's config names its architecture; the galaxy classifier's does not.
+    if ("summary.json" in filenames and dirpath != root
+            and "arch" in load(os.path.join(dirpath, "summary.json")).get("config", {})):
         runs.append(os.path.relpath(dirpath, root))
 
 
