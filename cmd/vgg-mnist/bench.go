@@ -23,13 +23,15 @@ import (
 type benchConfig struct {
 	cli.Common
 	Steps, Warmup, BatchSize int
+	EvalImages, EvalBatch    int
 	MatmulSize, MatmulReps   int
 	BatchNorm                bool
 	Optimizer                string
 }
 
 func defaultBenchConfig() benchConfig {
-	return benchConfig{Steps: 30, Warmup: 5, BatchSize: 64, MatmulSize: 2048, MatmulReps: 10, Optimizer: "sgd"}
+	return benchConfig{Steps: 30, Warmup: 5, BatchSize: 64, EvalImages: 2000, EvalBatch: defaultConfig().EvalBatchSize,
+		MatmulSize: 2048, MatmulReps: 10, Optimizer: "sgd"}
 }
 
 func (c *benchConfig) addFlags(fs *pflag.FlagSet) {
@@ -37,6 +39,8 @@ func (c *benchConfig) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.Steps, "steps", c.Steps, "timed training steps")
 	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "untimed training steps first")
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "minibatch size")
+	fs.IntVar(&c.EvalImages, "eval-images", c.EvalImages, "random images evaluated (eval mode, no grad) after the steps; 0 skips")
+	fs.IntVar(&c.EvalBatch, "eval-batch-size", c.EvalBatch, "their batch size (the train command's default)")
 	fs.IntVar(&c.MatmulSize, "matmul-size", c.MatmulSize, "side of the square matmul that measures libtorch's peak")
 	fs.IntVar(&c.MatmulReps, "matmul-reps", c.MatmulReps, "timed matmuls")
 	fs.BoolVar(&c.BatchNorm, "batch-norm", c.BatchNorm, "time the batch-norm variant")
@@ -53,7 +57,11 @@ type benchResult struct {
 	Threads         int     `json:"threads"`
 	PeakRSSBytes    int64   `json:"peak_rss_bytes"`
 	GFLOPS          float64 `json:"gflops"`
-	MatmulGFLOPS    float64 `json:"matmul_gflops"`
+	// EvalImagesPerSecond is the train command's evaluation (evaluate) on
+	// random images at EvalBatchSize.
+	EvalImagesPerSecond float64 `json:"eval_images_per_second,omitempty"`
+	EvalBatchSize       int     `json:"eval_batch_size,omitempty"`
+	MatmulGFLOPS        float64 `json:"matmul_gflops"`
 }
 
 // bench times training steps of VGG11 on random MNIST-shaped batches (SGD
@@ -92,6 +100,10 @@ func bench(cfg benchConfig, w io.Writer) error {
 		}
 	}
 	secs := time.Since(t0).Seconds()
+	evalIPS, err := benchEval(model, cfg.EvalImages, cfg.EvalBatch)
+	if err != nil {
+		return err
+	}
 	peak, err := memstat.PeakRSS()
 	if err != nil {
 		return err
@@ -105,9 +117,33 @@ func bench(cfg benchConfig, w io.Writer) error {
 		ImagesPerSecond: ips, Seconds: secs, Steps: cfg.Steps, BatchSize: cfg.BatchSize,
 		Threads: torchrt.Threads(), PeakRSSBytes: peak,
 		GFLOPS:       ips * float64(mc.TrainFLOPs(imageSize)) / 1e9,
-		MatmulGFLOPS: mm,
+		MatmulGFLOPS: mm, EvalImagesPerSecond: evalIPS, EvalBatchSize: cfg.EvalBatch,
 	}
 	return json.NewEncoder(w).Encode(r)
+}
+
+// benchEval times the train command's evaluation of n random images in
+// batches of batch, after one untimed batch; 0 images times nothing.
+func benchEval(model *vgg.VGG, n, batch int) (float64, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	if batch <= 0 {
+		return 0, fmt.Errorf("--eval-batch-size must be positive")
+	}
+	s := &split{
+		images: ts.MustRandn([]int64{int64(n), 1, imageSize, imageSize}, gotch.Float, gotch.CPU),
+		labels: ts.MustRandint(10, []int64{int64(n)}, gotch.Int64, gotch.CPU), n: n,
+	}
+	defer s.drop()
+	if _, _, err := evaluate(model, &split{images: s.images, labels: s.labels, n: min(batch, n)}, batch, nil); err != nil {
+		return 0, fmt.Errorf("bench evaluation: %w", err)
+	}
+	t0 := time.Now()
+	if _, _, err := evaluate(model, s, batch, nil); err != nil {
+		return 0, fmt.Errorf("bench evaluation: %w", err)
+	}
+	return float64(n) / time.Since(t0).Seconds(), nil
 }
 
 // matmulGFLOPS times reps products of two n x n float32 matrices after one
