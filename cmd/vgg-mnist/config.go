@@ -40,8 +40,8 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		Epochs:        5,
-		BatchSize:     64,
+		Epochs:    5,
+		BatchSize: 64,
 		// 100, not a larger batch: on 2 cores evaluation ran at 230 images/s
 		// in batches of 500 and at 335-350 in batches of 100 (vgg-mnist
 		// bench --eval-images 8000, 2026-12-04): smaller batches keep each
