@@ -118,6 +118,7 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 	res := &result{FirstStep: start, Losses: run.Losses, Interrupted: run.Interrupted || run.Done < s.totalSteps, Final: s.final}
 	s.final["steps"] = float64(run.Done)
 	if run.StepSeconds > 0 {
+		s.final["step_seconds"] = run.StepSeconds // training steps only, no evaluation
 		s.final["images_per_second"] = float64(plan.Units(run.Done)-plan.Units(start)) / run.StepSeconds
 	}
 	if !par.Lead() {

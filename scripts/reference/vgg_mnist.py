@@ -92,6 +92,7 @@ def main():
     p.add_argument("--data-dir", help="epoch: folder with MNIST's four IDX .gz files")
     p.add_argument("--subset", type=float, default=1.0, help="epoch: stratified fraction of the training set")
     p.add_argument("--train-eval-size", type=int, default=10000)
+    p.add_argument("--eval-batch-size", type=int, default=500, help="epoch: evaluation batch size")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--preloaded", action="store_true", help="epoch: data as tensors once (best effort), not a DataLoader")
     args = p.parse_args()
@@ -257,7 +258,7 @@ def epoch(args):
     with torch.no_grad():
         for name, ds in [("test", test), ("train", eval_sub)]:
             correct = n = 0
-            for x, y in loader(ds, 500, False):
+            for x, y in loader(ds, args.eval_batch_size, False):
                 correct += (model(x).argmax(1) == y).sum().item()
                 n += len(y)
             acc[name] = correct / n
@@ -268,6 +269,7 @@ def epoch(args):
                    "train_images": len(train_idx), "train_eval_images": len(eval_idx),
                    "test_accuracy": acc["test"], "train_accuracy": acc["train"],
                    "threads": torch.get_num_threads(), "workers": args.workers,
+                   "eval_batch_size": args.eval_batch_size,
                    "mode": "best-effort" if args.preloaded else "plain"}, f)
 
 
