@@ -18,6 +18,11 @@ kernels libtorch picks, and prints the fastest variant's top ops:
 It prints one JSON line per variant with ms/step and, where the model's
 forward FLOPs are given, GFLOP/s (forward + backward counted as 3x forward),
 then the top ops of the default variant by self CPU time.
+
+--phase eval times the evaluation instead: eval mode, no grad, forward
+only (GFLOP/s counts 1x forward), as the training commands evaluate:
+
+  /usr/bin/python3 scripts/reference/profile_step.py --model vgg --phase eval --batch-size 100
 """
 import argparse
 import json
@@ -86,6 +91,15 @@ def run(name, variant, args):
         loss_fn().backward()
         opt.step()
 
+    passes = 3  # forward + backward, counted as 3x forward
+    if args.phase == "eval":
+        model.eval()
+        passes = 1
+
+        @torch.no_grad()
+        def step():
+            model(x)
+
     with torch.backends.mkldnn.flags(enabled=variant != "no-oneDNN"):
         for _ in range(args.warmup):
             step()
@@ -99,8 +113,8 @@ def run(name, variant, args):
                 for _ in range(args.profile_steps):
                     step()
             table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=args.rows)
-    gflops = 3 * flops * args.batch_size / secs / 1e9
-    print(json.dumps({"model": name, "variant": variant, "threads": torch.get_num_threads(),
+    gflops = passes * flops * args.batch_size / secs / 1e9
+    print(json.dumps({"model": name, "phase": args.phase, "variant": variant, "threads": torch.get_num_threads(),
                       "batch": args.batch_size, "ms_per_step": round(secs * 1e3, 1),
                       "forward_gflop_per_image": round(flops / 1e9, 4),
                       "gflops": round(gflops, 1)}), flush=True)
@@ -111,6 +125,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="resnet-vae", choices=["resnet-vae", "conv-vae", "vgg"])
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--phase", default="train", choices=["train", "eval"])
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
