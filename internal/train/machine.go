@@ -4,6 +4,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"torchlab/internal/cnncalc/torchcheck"
@@ -33,10 +34,16 @@ func ThisMachine() Machine {
 		Libtorch: torchcheck.LibtorchVersion(), BLAS: blas, Go: runtime.Version()}
 }
 
-// GitCommit is the commit of the working directory's git checkout, with
-// "-dirty" when tracked files differ from it, or "unknown" (no git, not a
-// checkout).
+// GitCommit is the commit the running binary was built from, with "-dirty"
+// when it was built from modified files: `go build` in a git checkout stamps
+// both into the binary, so a run records the code it ran even when the
+// checkout moves on while it trains. Binaries without the stamp (go test,
+// go run) fall back to the working directory's checkout as git sees it now,
+// and to "unknown" outside one.
 func GitCommit() string {
+	if commit, ok := builtFrom(); ok {
+		return commit
+	}
 	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		return "unknown"
@@ -46,4 +53,29 @@ func GitCommit() string {
 		commit += "-dirty"
 	}
 	return commit
+}
+
+// builtFrom reads the commit stamped into the binary by the go command.
+func builtFrom() (string, bool) {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "", false
+	}
+	var rev string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "", false
+	}
+	if modified {
+		rev += "-dirty"
+	}
+	return rev, true
 }
