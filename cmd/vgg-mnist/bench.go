@@ -24,6 +24,7 @@ type benchConfig struct {
 	cli.Common
 	Steps, Warmup, BatchSize int
 	EvalImages, EvalBatch    int
+	EvalChannelsLast         bool
 	MatmulSize, MatmulReps   int
 	BatchNorm                bool
 	Optimizer                string
@@ -31,7 +32,7 @@ type benchConfig struct {
 
 func defaultBenchConfig() benchConfig {
 	return benchConfig{Steps: 30, Warmup: 5, BatchSize: 64, EvalImages: 2000, EvalBatch: defaultConfig().EvalBatchSize,
-		MatmulSize: 2048, MatmulReps: 10, Optimizer: "sgd"}
+		EvalChannelsLast: defaultConfig().EvalChannelsLast, MatmulSize: 2048, MatmulReps: 10, Optimizer: "sgd"}
 }
 
 func (c *benchConfig) addFlags(fs *pflag.FlagSet) {
@@ -41,6 +42,7 @@ func (c *benchConfig) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "minibatch size")
 	fs.IntVar(&c.EvalImages, "eval-images", c.EvalImages, "random images evaluated (eval mode, no grad) after the steps; 0 skips")
 	fs.IntVar(&c.EvalBatch, "eval-batch-size", c.EvalBatch, "their batch size (the train command's default)")
+	fs.BoolVar(&c.EvalChannelsLast, "eval-channels-last", c.EvalChannelsLast, "evaluate them channels-last (the train command's default)")
 	fs.IntVar(&c.MatmulSize, "matmul-size", c.MatmulSize, "side of the square matmul that measures libtorch's peak")
 	fs.IntVar(&c.MatmulReps, "matmul-reps", c.MatmulReps, "timed matmuls")
 	fs.BoolVar(&c.BatchNorm, "batch-norm", c.BatchNorm, "time the batch-norm variant")
@@ -61,6 +63,7 @@ type benchResult struct {
 	// random images at EvalBatchSize.
 	EvalImagesPerSecond float64 `json:"eval_images_per_second,omitempty"`
 	EvalBatchSize       int     `json:"eval_batch_size,omitempty"`
+	EvalChannelsLast    bool    `json:"eval_channels_last,omitempty"`
 	MatmulGFLOPS        float64 `json:"matmul_gflops"`
 }
 
@@ -100,7 +103,7 @@ func bench(cfg benchConfig, w io.Writer) error {
 		}
 	}
 	secs := time.Since(t0).Seconds()
-	evalIPS, err := benchEval(model, cfg.EvalImages, cfg.EvalBatch)
+	evalIPS, err := benchEval(model, cfg.EvalImages, cfg.EvalBatch, cfg.EvalChannelsLast)
 	if err != nil {
 		return err
 	}
@@ -118,13 +121,15 @@ func bench(cfg benchConfig, w io.Writer) error {
 		Threads: torchrt.Threads(), PeakRSSBytes: peak,
 		GFLOPS:       ips * float64(mc.TrainFLOPs(imageSize)) / 1e9,
 		MatmulGFLOPS: mm, EvalImagesPerSecond: evalIPS, EvalBatchSize: cfg.EvalBatch,
+		EvalChannelsLast: cfg.EvalChannelsLast,
 	}
 	return json.NewEncoder(w).Encode(r)
 }
 
 // benchEval times the train command's evaluation of n random images in
-// batches of batch, after one untimed batch; 0 images times nothing.
-func benchEval(model *vgg.VGG, n, batch int) (float64, error) {
+// batches of batch (channels-last or not), after one untimed batch; 0
+// images times nothing.
+func benchEval(model *vgg.VGG, n, batch int, channelsLast bool) (float64, error) {
 	if n <= 0 {
 		return 0, nil
 	}
@@ -136,11 +141,11 @@ func benchEval(model *vgg.VGG, n, batch int) (float64, error) {
 		labels: ts.MustRandint(10, []int64{int64(n)}, gotch.Int64, gotch.CPU), n: n,
 	}
 	defer s.drop()
-	if _, _, err := evaluate(model, &split{images: s.images, labels: s.labels, n: min(batch, n)}, batch, nil); err != nil {
+	if _, _, err := evaluate(model, &split{images: s.images, labels: s.labels, n: min(batch, n)}, batch, channelsLast, nil); err != nil {
 		return 0, fmt.Errorf("bench evaluation: %w", err)
 	}
 	t0 := time.Now()
-	if _, _, err := evaluate(model, s, batch, nil); err != nil {
+	if _, _, err := evaluate(model, s, batch, channelsLast, nil); err != nil {
 		return 0, fmt.Errorf("bench evaluation: %w", err)
 	}
 	return float64(n) / time.Since(t0).Seconds(), nil

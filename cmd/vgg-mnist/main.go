@@ -47,7 +47,7 @@ test set chooses nothing. --val-fraction 0 trains on every image.
 
 --resume continues with the checkpoint's configuration; only --data-dir,
 --out, --checkpoint-dir, --threads, --blas-threads, --device, --max-steps,
---eval-every and --eval-batch-size may change (another value of any other
+--eval-every, --eval-batch-size and --eval-channels-last may change (another value of any other
 flag is an error: it would change what is computed).
 `
 
@@ -77,7 +77,7 @@ func newFlagSet(name string) *pflag.FlagSet {
 
 // resumeMayChange are the train flags a resumed run may change (besides
 // train.AlwaysMayChange): where checkpoints go, when to stop and evaluate.
-var resumeMayChange = []string{"checkpoint-dir", "max-steps", "eval-batch-size", "eval-every"}
+var resumeMayChange = []string{"checkpoint-dir", "max-steps", "eval-batch-size", "eval-channels-last", "eval-every"}
 
 // parseTrain reads the train flags; with --resume the configuration is the
 // checkpoint's (train.ResumeConfig) with only resumeMayChange applied.

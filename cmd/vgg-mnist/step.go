@@ -58,11 +58,23 @@ func countCorrect(logits, y *ts.Tensor) (int64, error) {
 }
 
 // evaluate returns the mean loss and the accuracy of m on s in eval mode
-// (no dropout, running batch-norm statistics).
-func evaluate(m *vgg.VGG, s *split, batch int, par *cli.Parallel) (loss, acc float64, err error) {
+// (no dropout, running batch-norm statistics). channelsLast runs it with the
+// convolution weights laid out channels-last (faster; vgg.SetChannelsLast)
+// and puts them back before returning.
+func evaluate(m *vgg.VGG, s *split, batch int, channelsLast bool, par *cli.Parallel) (loss, acc float64, err error) {
 	var sumLoss float64
 	var correct int64
 	first, last := par.Share(s.n) // all of s in one process
+	if channelsLast {
+		if err := m.SetChannelsLast(true); err != nil {
+			return 0, 0, fmt.Errorf("evaluate: %w", err)
+		}
+		defer func() {
+			if e := m.SetChannelsLast(false); e != nil && err == nil {
+				err = fmt.Errorf("evaluate: %w", e)
+			}
+		}()
+	}
 	err = torchrt.NoGrad(func() error {
 		for lo := first; lo < last; lo += batch {
 			l, c, err := evalBatch(m, s, lo, min(batch, last-lo))

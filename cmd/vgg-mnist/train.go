@@ -137,7 +137,7 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 		Seconds: run.Seconds, Config: cfg, Data: s.data, Results: s.final,
 		Seed: cfg.Seed, Split: s.split(), Best: s.best,
 		Notes: []string{
-			fmt.Sprintf("train loss/accuracy: eval mode on a fixed stratified sample of %d training images", s.trainEval.n),
+			"train loss/accuracy: " + s.trainEvalWords(),
 			fmt.Sprintf("learning rate: %s from %g over %d steps (%d epochs of %d steps)", cfg.Schedule, cfg.LR, s.totalSteps, cfg.Epochs, s.stepsPerEpoch),
 		},
 	}
@@ -286,7 +286,15 @@ func (s *session) valSize() int {
 func (s *session) split() *train.Split {
 	return &train.Split{Train: s.train.n, Val: s.valSize(), Test: s.test.n, Unit: "images",
 		ValFraction: s.cfg.ValFraction, ValSeed: valSeed(s.cfg.Seed), StratifiedBy: "label",
-		TrainEval: train.Count(s.trainEval.n) + "-image sample, eval mode"}
+		TrainEval: s.trainEvalWords()}
+}
+
+// trainEvalWords says what the "train" rows measure, for legends and notes.
+func (s *session) trainEvalWords() string {
+	if s.trainEval == s.train {
+		return "whole training split, " + train.Count(s.train.n) + " images, eval mode"
+	}
+	return train.Count(s.trainEval.n) + "-image stratified sample, eval mode"
 }
 
 // Evaluate measures the training sample, the validation and the test
@@ -305,7 +313,7 @@ func (s *session) Evaluate(step int) error {
 	splits = append(splits, named{"test", s.test})
 	at := map[string]float64{}
 	for _, e := range splits {
-		loss, acc, err := evaluate(s.model, e.data, s.cfg.EvalBatchSize, s.par)
+		loss, acc, err := evaluate(s.model, e.data, s.cfg.EvalBatchSize, s.cfg.EvalChannelsLast, s.par)
 		if err != nil {
 			return err
 		}

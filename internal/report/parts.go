@@ -99,7 +99,7 @@ func lrVariant(r *Run) string { return "learning rate " + learningRate(r.config(
 
 var vgg = partSpec{
 	n: "3", title: "VGG11 on MNIST", command: "vgg-mnist",
-	make: "`bin/vgg-mnist train --out docs/results/vgg-mnist` (about 2 h on 2 cores)",
+	make: "`bin/vgg-mnist train --out docs/results/vgg-mnist` (about 1 h on 2 cores)",
 	columns: []column{
 		resultColumn("epochs", "epoch"),
 		settingColumn("training images used", "subset"),
@@ -120,7 +120,7 @@ var vgg = partSpec{
 
 var lstm = partSpec{
 	n: "4", title: "Character-level LSTM on tweets", command: "lstm-tweets",
-	make:    "`bin/lstm-tweets train --out docs/results/lstm-tweets --threads 1` (about 2 h)",
+	make:    "`bin/lstm-tweets train --fused-lstm --out docs/results/lstm-tweets` (about 15 min)",
 	variant: lstmVariant,
 	columns: []column{
 		{"learning rate", func(r *Run) string { return learningRate(r.config("lr")) }},

@@ -1,6 +1,7 @@
 package vgg_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"strconv"
@@ -294,6 +295,79 @@ func TestWrongInputShape(t *testing.T) {
 			t.Errorf("input %v: no error", tc.shape)
 		} else if err.Error() != tc.want {
 			t.Errorf("input %v: error %q, want %q", tc.shape, err, tc.want)
+		}
+	}
+}
+
+// TestChannelsLastForward checks that laying the convolutions out
+// channels-last changes their memory layout and not the logits (beyond float
+// rounding), and that turning it off restores every weight exactly.
+func TestChannelsLastForward(t *testing.T) {
+	torchrt.Lock()
+	for _, bn := range []bool{false, true} {
+		cfg := vgg.DefaultConfig()
+		cfg.BatchNorm = bn
+		m, named := build(t, cfg, 5)
+		before, err := tensors.ToArrays(named)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs, _ := randomBatch(rand.New(rand.NewSource(2)), batch)
+		x, err := tensors.FromFloat32(xs, batch, 1, 32, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.MustDrop()
+		logits := func() []float64 {
+			var got []float32
+			err := torchrt.NoGrad(func() error {
+				y, err := m.ForwardT(x, false)
+				if err != nil {
+					return err
+				}
+				defer y.MustDrop()
+				got, err = tensors.Float32s(y)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f64(got)
+		}
+		want := logits()
+		if err := m.SetChannelsLast(true); err != nil {
+			t.Fatal(err)
+		}
+		for name, w := range named {
+			if s := w.MustSize(); len(s) == 4 {
+				// Strict NHWC strides, even where C is 1 (the first convolution).
+				want := fmt.Sprint([]int64{s[1] * s[2] * s[3], 1, s[3] * s[1], s[1]})
+				if st := fmt.Sprint(w.MustStride()); st != want {
+					t.Errorf("bn=%v %s: strides %s after SetChannelsLast(true), want channels-last %s", bn, name, st, want)
+				}
+			}
+		}
+		reference.AssertClose(t, "channels-last logits", logits(), want, 1e-5)
+		if err := m.SetChannelsLast(false); err != nil {
+			t.Fatal(err)
+		}
+		after, err := tensors.ToArrays(named)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, w := range named {
+			if s := w.MustSize(); len(s) == 4 {
+				want := fmt.Sprint([]int64{s[1] * s[2] * s[3], s[2] * s[3], s[3], 1})
+				if st := fmt.Sprint(w.MustStride()); st != want {
+					t.Errorf("bn=%v %s: strides %s after SetChannelsLast(false), want contiguous %s", bn, name, st, want)
+				}
+			}
+			a, b := before[name].Floats(), after[name].Floats()
+			for i := range a {
+				if a[i] != b[i] {
+					t.Fatalf("bn=%v %s[%d]: %v before, %v after the round trip", bn, name, i, a[i], b[i])
+				}
+			}
 		}
 	}
 }

@@ -199,6 +199,42 @@ char *torchlab_zero_grad(void *param) {
   }
 }
 
+// relaid copies x into the strides of format exactly. Not x.contiguous(format):
+// that returns x itself whenever x also counts as contiguous in format, as a
+// [64, 1, 3, 3] NCHW weight does for channels-last (a dimension of size 1 may
+// have any stride), and oneDNN's convolution picks its layout from the
+// strides (suggest_memory_format), so such a weight would keep the first
+// convolution NCHW and the next one would convert its input back.
+static at::Tensor relaid(const at::Tensor &x, at::MemoryFormat format) {
+  at::NoGradGuard no_grad;
+  return at::empty_like(x, x.options(), format).copy_(x);
+}
+
+// x [N, C, H, W] copied into the channels-last layout (NHWC in memory).
+char *torchlab_channels_last(void *x, void **out) {
+  try {
+    *out = new at::Tensor(relaid(T(x), at::MemoryFormat::ChannelsLast));
+    return nullptr;
+  } catch (const std::exception &e) {
+    return err_of(e);
+  }
+}
+
+// Re-lays a 4-D parameter's data channels-last (on != 0) or contiguous in
+// place. set_data keeps the same tensor object, so every handle to it (the
+// variable store's, the optimiser's) sees the new layout; the values are
+// copied exactly. Tensors of other ranks are left alone.
+char *torchlab_set_channels_last(void *param, int on) {
+  try {
+    at::Tensor &p = T(param);
+    if (p.dim() != 4) return nullptr;
+    p.set_data(relaid(p, on ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
+    return nullptr;
+  } catch (const std::exception &e) {
+    return err_of(e);
+  }
+}
+
 // The default CPU generator's state as a uint8 tensor, as torch.get_rng_state().
 char *torchlab_get_rng_state(void **out) {
   try {

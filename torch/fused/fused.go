@@ -86,6 +86,24 @@ func LeakyReLU(x *ts.Tensor, slope float64) (*ts.Tensor, error) {
 	return ts.New(lib.Ctensor(out)), nil
 }
 
+// ChannelsLast returns a copy of x [N, C, H, W] laid out channels-last (NHWC
+// in memory; the shape and values are unchanged). oneDNN's convolutions run
+// faster forward on that layout (see models/vgg's SetChannelsLast).
+func ChannelsLast(x *ts.Tensor) (*ts.Tensor, error) {
+	var out unsafe.Pointer
+	if err := check(C.torchlab_channels_last(x.Ctensor(), &out)); err != nil {
+		return nil, err
+	}
+	return ts.New(lib.Ctensor(out)), nil
+}
+
+// SetChannelsLast re-lays the data of a 4-D parameter in place, channels-last
+// (on) or contiguous (off), keeping its values and every handle to it valid.
+// It leaves tensors of other ranks alone.
+func SetChannelsLast(p *ts.Tensor, on bool) error {
+	return check(C.torchlab_set_channels_last(p.Ctensor(), cbool(on)))
+}
+
 func cbool(b bool) C.int {
 	if b {
 		return 1

@@ -11,6 +11,8 @@ char *torchlab_adam_step(void *param, void *exp_avg, void *exp_avg_sq, int64_t s
 char *torchlab_conv_transpose_subpixel(void *x, void *w, void *b, int64_t s, int64_t p, void **out);
 char *torchlab_leaky_relu(void *x, double slope, void **out);
 char *torchlab_zero_grad(void *param);
+char *torchlab_channels_last(void *x, void **out);
+char *torchlab_set_channels_last(void *param, int on);
 char *torchlab_get_rng_state(void **out);
 char *torchlab_set_rng_state(void *state);
 #ifdef __cplusplus

@@ -108,3 +108,49 @@ func TestChunkedStepsMatchWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelsLast checks both layout changes: the strides become NHWC's,
+// the values (read in C order) stay the same, and a parameter re-laid in
+// place keeps its gradient flowing.
+func TestChannelsLast(t *testing.T) {
+	torchrt.Lock()
+	x := ts.MustRandn([]int64{2, 3, 4, 5}, gotch.Float, gotch.CPU)
+	defer x.MustDrop()
+	y, err := fused.ChannelsLast(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer y.MustDrop()
+	if got, want := fmt.Sprint(y.MustStride()), fmt.Sprint([]int64{60, 1, 15, 3}); got != want {
+		t.Errorf("ChannelsLast strides %s, want %s", got, want)
+	}
+	assertSame(t, "ChannelsLast", values(t, y), values(t, x))
+
+	for _, on := range []bool{true, false} {
+		// A fresh parameter each time: one whose gradient was made in the
+		// other layout would make autograd warn about mismatched strides.
+		p := x.MustDetachCopy(false).MustSetRequiresGrad(true, false)
+		defer p.MustDrop()
+		if err := fused.SetChannelsLast(p, on); err != nil {
+			t.Fatal(err)
+		}
+		st := p.MustStride()
+		if (st[1] == 1) != on {
+			t.Errorf("SetChannelsLast(%v): strides %v", on, st)
+		}
+		assertSame(t, fmt.Sprintf("SetChannelsLast(%v)", on), values(t, p), values(t, x))
+		setGrad(t, p, x) // d sum(p*x)/dp = x
+		g := p.MustGrad(false)
+		assertSame(t, fmt.Sprintf("gradient after SetChannelsLast(%v)", on), values(t, g), values(t, x))
+		g.MustDrop()
+	}
+}
+
+func assertSame(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%s: value %d is %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}

@@ -12,6 +12,14 @@
 # 2. The chosen variant trains 5 epochs into docs/results/vgg-mnist-tuned,
 #    with its train loss measured in eval mode on the whole training split
 #    (--train-eval-size 0), as the issue's bar (< 0.005) asks.
+# 3. Full-length round: one epoch is too short to judge augmentation (it
+#    slows the fit of the training set on purpose: bn-shift2 screened
+#    0.0004 below bn), and the 5-epoch bn run fitted its training split
+#    almost perfectly (99.98 %) while missing the test bar, so bn-shift2
+#    also trains 5 epochs, into docs/results/vgg-mnist-tuned-shift2, and
+#    the best validation accuracy picks between the two 5-epoch runs.
+#    (The test bar is what said "search further"; which run is chosen is
+#    still read off validation only.)
 #
 # Test accuracy is written down by each run and never read here. Each run
 # takes the heavy-job lock and continues from its checkpoint, so the same
@@ -23,6 +31,7 @@ cd "$(dirname "$0")/../../.."
 S=out/vgg-search
 T=docs/results/vgg-mnist-tuned
 go build -o bin/vgg-mnist ./cmd/vgg-mnist
+T2=docs/results/vgg-mnist-tuned-shift2
 declare -A FLAGS=([plain]="" [bn]="--batch-norm" [bn-shift2]="--batch-norm --augment-shift 2")
 
 run() { # run OUT EPOCHS [FLAGS...]
@@ -40,19 +49,25 @@ for v in plain bn bn-shift2; do
   # shellcheck disable=SC2086 # the flags are words on purpose
   run "$S/$v" 1 ${FLAGS[$v]}
 done
-chosen=$(/usr/bin/python3 - "$S" <<'PY'
+best_by_val() { # best_by_val DIR... prints the DIR whose best/best.json has the highest value
+  /usr/bin/python3 - "$@" <<'PY'
 import json, os, sys
 rows = []
-for d in sorted(os.listdir(sys.argv[1])):
-    b = json.load(open(os.path.join(sys.argv[1], d, "best", "best.json")))
+for d in sys.argv[1:]:
+    b = json.load(open(os.path.join(d, "best", "best.json")))
     rows.append((b["value"], d, b["step"]))
 for acc, d, step in rows:
     print(f"{d}: best validation accuracy {acc:.4f} at step {step}", file=sys.stderr)
 print(max(rows)[1])
 PY
-)
+}
+chosen=$(basename "$(best_by_val "$S"/plain "$S"/bn "$S"/bn-shift2)")
 echo "== variant chosen on validation: $chosen"
 # shellcheck disable=SC2086
 run "$T" 5 ${FLAGS[$chosen]} --train-eval-size 0
 echo "variant $chosen" > "$T/chosen.txt"
+run "$T2" 5 ${FLAGS[bn-shift2]} --train-eval-size 0
+final=$(best_by_val "$T" "$T2")
+echo "== 5-epoch run chosen on validation: $final"
+echo "round 2 (5 epochs each, $T against $T2): $final" >> "$T/chosen.txt"
 echo "== done, $(date -u +%FT%TZ)"
