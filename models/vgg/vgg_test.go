@@ -39,6 +39,13 @@ func build(t *testing.T, cfg vgg.Config, seed int64) (*vgg.VGG, map[string]*ts.T
 	return m, named
 }
 
+// withBatchNorm is the default configuration, with or without batch norm.
+func withBatchNorm(bn bool) vgg.Config {
+	cfg := vgg.DefaultConfig()
+	cfg.BatchNorm = bn
+	return cfg
+}
+
 // refArgs are the reference script's flags for cfg.
 func refArgs(cfg vgg.Config, extra ...string) []string {
 	args := []string{"--dropout", fmtG(cfg.Dropout), "--init", cfg.Init, "--threads", "2"}
@@ -66,8 +73,7 @@ func randomBatch(rng *rand.Rand, n int) ([]float32, []int64) {
 func TestNamesMatchPyTorch(t *testing.T) {
 	torchrt.Lock()
 	for _, bn := range []bool{false, true} {
-		cfg := vgg.DefaultConfig()
-		cfg.BatchNorm = bn
+		cfg := withBatchNorm(bn)
 		_, named := build(t, cfg, 3)
 		ref := reference.Run(t, "vgg_mnist.py", nil, append(refArgs(cfg), "--seed", "3", "init")...)
 		if len(ref) != len(named) {
@@ -119,24 +125,11 @@ func TestForwardMatchesPyTorch(t *testing.T) {
 			modes = append(modes, true)
 		}
 		for _, train := range modes {
-			var got []float32
-			err = torchrt.NoGrad(func() error {
-				logits, err := m.ForwardT(x, train) // [8, 10]
-				if err != nil {
-					return err
-				}
-				defer logits.MustDrop()
-				got, err = tensors.Float32s(logits)
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
 			name := "logits"
 			if train {
 				name = "logits_train"
 			}
-			reference.AssertClose(t, name, f64(got), ref[name].Floats(), 1e-4)
+			reference.AssertClose(t, name, forwardNoGrad(t, m, x, train), ref[name].Floats(), 1e-4)
 		}
 		if bn {
 			for _, name := range []string{"features.1.running_mean", "features.1.running_var", "features.26.running_var"} {
@@ -148,6 +141,25 @@ func TestForwardMatchesPyTorch(t *testing.T) {
 			}
 		}
 	}
+}
+
+// forwardNoGrad returns m's logits for x under no-grad.
+func forwardNoGrad(t *testing.T, m *vgg.VGG, x *ts.Tensor, train bool) []float64 {
+	t.Helper()
+	var got []float32
+	err := torchrt.NoGrad(func() error {
+		logits, err := m.ForwardT(x, train) // [N, 10]
+		if err != nil {
+			return err
+		}
+		defer logits.MustDrop()
+		got, err = tensors.Float32s(logits)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f64(got)
 }
 
 func f64(v []float32) []float64 {
@@ -305,9 +317,7 @@ func TestWrongInputShape(t *testing.T) {
 func TestChannelsLastForward(t *testing.T) {
 	torchrt.Lock()
 	for _, bn := range []bool{false, true} {
-		cfg := vgg.DefaultConfig()
-		cfg.BatchNorm = bn
-		m, named := build(t, cfg, 5)
+		m, named := build(t, withBatchNorm(bn), 5)
 		before, err := tensors.ToArrays(named)
 		if err != nil {
 			t.Fatal(err)
@@ -318,23 +328,7 @@ func TestChannelsLastForward(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer x.MustDrop()
-		logits := func() []float64 {
-			var got []float32
-			err := torchrt.NoGrad(func() error {
-				y, err := m.ForwardT(x, false)
-				if err != nil {
-					return err
-				}
-				defer y.MustDrop()
-				got, err = tensors.Float32s(y)
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f64(got)
-		}
-		want := logits()
+		want := forwardNoGrad(t, m, x, false)
 		if err := m.SetChannelsLast(true); err != nil {
 			t.Fatal(err)
 		}
@@ -347,7 +341,7 @@ func TestChannelsLastForward(t *testing.T) {
 				}
 			}
 		}
-		reference.AssertClose(t, "channels-last logits", logits(), want, 1e-5)
+		reference.AssertClose(t, "channels-last logits", forwardNoGrad(t, m, x, false), want, 1e-5)
 		if err := m.SetChannelsLast(false); err != nil {
 			t.Fatal(err)
 		}
