@@ -30,7 +30,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 S=out/vgg-search
 T=docs/results/vgg-mnist-tuned
-go build -o bin/vgg-mnist ./cmd/vgg-mnist
+# -buildvcs=true: summary.json names the commit this binary was built from
+# (this machine sets -buildvcs=false in GOFLAGS).
+go build -buildvcs=true -o bin/vgg-mnist ./cmd/vgg-mnist
 T2=docs/results/vgg-mnist-tuned-shift2
 declare -A FLAGS=([plain]="" [bn]="--batch-norm" [bn-shift2]="--batch-norm --augment-shift 2")
 
