@@ -47,10 +47,12 @@ run() { # run OUT EPOCHS [FLAGS...]
   flock /tmp/torchlab-heavy.lock bin/vgg-mnist train --threads 2 --epochs "$epochs" --out "$out" "$@" "${resume[@]}"
 }
 
-for v in plain bn bn-shift2; do
-  # shellcheck disable=SC2086 # the flags are words on purpose
-  run "$S/$v" 1 ${FLAGS[$v]}
-done
+screen() {
+  for v in plain bn bn-shift2; do
+    # shellcheck disable=SC2086 # the flags are words on purpose
+    run "$S/$v" 1 ${FLAGS[$v]}
+  done
+}
 best_by_val() { # best_by_val DIR... prints the DIR whose best/best.json has the highest value
   /usr/bin/python3 - "$@" <<'PY'
 import json, os, sys
@@ -63,7 +65,14 @@ for acc, d, step in rows:
 print(max(rows)[1])
 PY
 }
-chosen=$(basename "$(best_by_val "$S"/plain "$S"/bn "$S"/bn-shift2)")
+# The screening's choice is recorded in chosen.txt (out/ is not committed, so
+# on a new machine it is the only record): screen again only without it.
+if [ -f "$T/chosen.txt" ]; then
+  chosen=$(awk '$1 == "variant" {print $2; exit}' "$T/chosen.txt")
+else
+  screen
+  chosen=$(basename "$(best_by_val "$S"/plain "$S"/bn "$S"/bn-shift2)")
+fi
 echo "== variant chosen on validation: $chosen"
 # shellcheck disable=SC2086
 run "$T" 5 ${FLAGS[$chosen]} --train-eval-size 0
