@@ -286,12 +286,18 @@ def mode_bench(args):
         def batches():
             return loader
     model = VAE(args.arch, args.z_dim, args.image_size)
+    if args.channels_last:
+        # Weights and each batch laid out NHWC, so the convolutions can take
+        # oneDNN's channels-last paths (the usual PyTorch recipe).
+        model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
     times = []
     for _ in range(args.epochs):
         start = time.perf_counter()
         for x in batches():
+            if args.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
             logits, mu, logvar = model(x)
             loss = bernoulli_nll(logits, x) + kl_divergence(mu, logvar)
             opt.zero_grad()
@@ -301,6 +307,7 @@ def mode_bench(args):
     later = times[1:] or times
     print(json.dumps({"arch": args.arch, "images": n_train, "epoch_seconds": times,
                       "mode": "best-effort" if args.preloaded else "plain",
+                      "channels_last": args.channels_last,
                       "seconds_per_epoch": sum(later) / len(later), "loss": loss.item()}))
 
 
@@ -322,6 +329,7 @@ def main():
     p.add_argument("--test-fraction", type=float, default=0.2)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--preloaded", action="store_true", help="bench: images decoded once into a tensor (best effort), not a DataLoader")
+    p.add_argument("--channels-last", action="store_true", help="bench: model and batches in channels-last (NHWC) memory format")
     args = p.parse_args()
     common.setup(args)
     {"bce": mode_bce, "forward": mode_forward, "steps": mode_steps, "bench": mode_bench}[args.mode](args)
