@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/vg"
 )
 
 func ptr(v float64) *float64 { return &v }
@@ -169,5 +171,62 @@ func TestTopAfter(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "clipped.png")
 	if err := LinesWith(path, LineOptions{Title: "recon", YMax: &top}, run, test); err != nil {
 		t.Fatalf("LinesWith with YMax from TopAfter: %v", err)
+	}
+}
+
+// TestLongLegendGoesBelow checks that a legend of long names does not
+// squeeze the data: the first curve, drawn across the whole X range, must
+// span most of the figure's width (beside the data, a legend this long left
+// it about a third).
+func TestLongLegendGoesBelow(t *testing.T) {
+	epochs := []float64{1, 2, 3, 4, 5}
+	series := []Series{
+		{Name: "train (whole training split, 55,000 images, eval mode)", X: epochs, Y: []float64{0.9, 0.5, 0.35, 0.3, 0.28}},
+		{Name: "validation (5,000 images)", X: epochs, Y: []float64{0.8, 0.55, 0.45, 0.42, 0.41}},
+		{Name: "test (10,000 images)", X: epochs, Y: []float64{0.85, 0.6, 0.5, 0.45, 0.44}},
+	}
+	for _, tt := range []struct {
+		name     string
+		series   []Series
+		minShare float64
+	}{
+		{"long names", series, 0.7},
+		{"short names", []Series{{Name: "train", X: epochs, Y: series[0].Y}, {Name: "test", X: epochs, Y: series[1].Y}}, 0.7},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := outPath(t, "legend_"+strings.ReplaceAll(tt.name, " ", "_")+".png")
+			if err := Lines(path, "accuracy", "epoch", "accuracy (%)", tt.series...); err != nil {
+				t.Fatal(err)
+			}
+			img := readPNG(t, path)
+			b := img.Bounds()
+			minX, maxX := b.Max.X, b.Min.X
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					if rgba(img.At(x, y)) == colorAt(0) {
+						minX, maxX = min(minX, x), max(maxX, x)
+					}
+				}
+			}
+			if share := float64(maxX-minX) / float64(b.Dx()); share < tt.minShare {
+				t.Errorf("the first curve spans %.2f of the width, want >= %.2f", share, tt.minShare)
+			}
+		})
+	}
+}
+
+func TestLegendBelow(t *testing.T) {
+	fig := vg.Point{X: 432, Y: 288}
+	for _, tt := range []struct {
+		legend vg.Point
+		want   bool
+	}{
+		{vg.Point{X: 60, Y: 40}, false},   // short names: beside
+		{vg.Point{X: 240, Y: 40}, true},   // long names, few rows: below
+		{vg.Point{X: 240, Y: 200}, false}, // long and many: below would take the height
+	} {
+		if got := legendBelow(fig, tt.legend); got != tt.want {
+			t.Errorf("legendBelow(%v, %v) = %v, want %v", fig, tt.legend, got, tt.want)
+		}
 	}
 }

@@ -107,17 +107,17 @@ func newLegend() *plot.Legend {
 	return &l
 }
 
-// drawWithLegend draws p and, when l is not nil, l to the right of p's
-// data area. The legend lives outside the data so that it can never hide
-// the end of a curve or a cluster of points.
+// drawWithLegend draws p and, when l is not nil, l outside p's data area,
+// so that it can never hide the end of a curve or a cluster of points: to
+// the right of the data, or below it when a legend of long names would
+// squeeze the data into a narrow strip (see legendBelow).
 func drawWithLegend(c draw.Canvas, p *plot.Plot, l *plot.Legend) {
 	if l == nil {
 		p.Draw(c)
 		return
 	}
 	gap := vg.Points(8)
-	r := l.Rectangle(c)
-	w := r.Max.X - r.Min.X + 2*gap
+	size := l.Rectangle(c).Size()
 	// The title is centred over the whole figure, legend included, as
 	// plot.Draw would over the plot's own narrower canvas, where a long
 	// title runs off the left edge.
@@ -129,14 +129,34 @@ func drawWithLegend(c draw.Canvas, p *plot.Plot, l *plot.Legend) {
 		p.Title.Text = ""
 		defer func() { p.Title.Text = title }()
 	}
+	if legendBelow(c.Rectangle.Size(), size) {
+		h := size.Y + 2*gap
+		pc := draw.Crop(c, 0, 0, h, -top)
+		data := p.DataCanvas(pc)
+		p.Draw(pc)
+		l.Draw(draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: data.Min.X, Y: c.Min.Y + gap},
+			Max: vg.Point{X: c.Max.X - gap, Y: c.Min.Y + h - gap},
+		}})
+		return
+	}
+	w := size.X + 2*gap
 	pc := draw.Crop(c, 0, -w, 0, -top)
 	data := p.DataCanvas(pc)
 	p.Draw(pc)
-	lc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+	l.Draw(draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
 		Min: vg.Point{X: c.Max.X - w + gap, Y: data.Min.Y},
 		Max: vg.Point{X: c.Max.X - gap, Y: data.Max.Y},
-	}}
-	l.Draw(lc)
+	}})
+}
+
+// legendBelow says whether a legend of the given size goes below the data
+// rather than beside it: when beside it would take more than 30 % of the
+// figure's width (long names such as "train (whole training split, 55,000
+// images, eval mode)") and below it takes at most 30 % of the height (a few
+// entries). A tall legend of short names stays beside.
+func legendBelow(figure, legend vg.Point) bool {
+	return legend.X > 0.3*figure.X && legend.Y <= 0.3*figure.Y
 }
 
 // glyphThumb is a legend thumbnail showing one glyph, used where the
