@@ -129,25 +129,28 @@ func drawWithLegend(c draw.Canvas, p *plot.Plot, l *plot.Legend) {
 		p.Title.Text = ""
 		defer func() { p.Title.Text = title }()
 	}
-	if legendBelow(c.Rectangle.Size(), size) {
-		h := size.Y + 2*gap
-		pc := draw.Crop(c, 0, 0, h, -top)
-		data := p.DataCanvas(pc)
-		p.Draw(pc)
-		l.Draw(draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
-			Min: vg.Point{X: data.Min.X, Y: c.Min.Y + gap},
-			Max: vg.Point{X: c.Max.X - gap, Y: c.Min.Y + h - gap},
-		}})
-		return
+	// The plot's canvas leaves room for the legend; the legend's box is
+	// placed against the data area the plot then has.
+	var pc draw.Canvas
+	below := legendBelow(c.Rectangle.Size(), size)
+	if below {
+		pc = draw.Crop(c, 0, 0, size.Y+2*gap, -top)
+	} else {
+		pc = draw.Crop(c, 0, -(size.X + 2*gap), 0, -top)
 	}
-	w := size.X + 2*gap
-	pc := draw.Crop(c, 0, -w, 0, -top)
 	data := p.DataCanvas(pc)
 	p.Draw(pc)
-	l.Draw(draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
-		Min: vg.Point{X: c.Max.X - w + gap, Y: data.Min.Y},
+	box := vg.Rectangle{ // beside: right of the data, as tall as it
+		Min: vg.Point{X: c.Max.X - size.X - gap, Y: data.Min.Y},
 		Max: vg.Point{X: c.Max.X - gap, Y: data.Max.Y},
-	}})
+	}
+	if below { // below: under the data's left edge, at the bottom
+		box = vg.Rectangle{
+			Min: vg.Point{X: data.Min.X, Y: c.Min.Y + gap},
+			Max: vg.Point{X: c.Max.X - gap, Y: c.Min.Y + size.Y + gap},
+		}
+	}
+	l.Draw(draw.Canvas{Canvas: c.Canvas, Rectangle: box})
 }
 
 // legendBelow says whether a legend of the given size goes below the data

@@ -141,14 +141,22 @@ func benchEval(model *vgg.VGG, n, batch int, channelsLast bool) (float64, error)
 		labels: ts.MustRandint(10, []int64{int64(n)}, gotch.Int64, gotch.CPU), n: n,
 	}
 	defer s.drop()
-	if _, _, err := evaluate(model, &split{images: s.images, labels: s.labels, n: min(batch, n)}, batch, channelsLast, nil); err != nil {
+	var secs float64
+	err := withChannelsLast(model, channelsLast, func() error {
+		if _, _, err := evaluate(model, &split{images: s.images, labels: s.labels, n: min(batch, n)}, batch, nil); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if _, _, err := evaluate(model, s, batch, nil); err != nil {
+			return err
+		}
+		secs = time.Since(t0).Seconds()
+		return nil
+	})
+	if err != nil {
 		return 0, fmt.Errorf("bench evaluation: %w", err)
 	}
-	t0 := time.Now()
-	if _, _, err := evaluate(model, s, batch, channelsLast, nil); err != nil {
-		return 0, fmt.Errorf("bench evaluation: %w", err)
-	}
-	return float64(n) / time.Since(t0).Seconds(), nil
+	return float64(n) / secs, nil
 }
 
 // matmulGFLOPS times reps products of two n x n float32 matrices after one

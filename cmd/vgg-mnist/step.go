@@ -58,23 +58,12 @@ func countCorrect(logits, y *ts.Tensor) (int64, error) {
 }
 
 // evaluate returns the mean loss and the accuracy of m on s in eval mode
-// (no dropout, running batch-norm statistics). channelsLast runs it with the
-// convolution weights laid out channels-last (faster; vgg.SetChannelsLast)
-// and puts them back before returning.
-func evaluate(m *vgg.VGG, s *split, batch int, channelsLast bool, par *cli.Parallel) (loss, acc float64, err error) {
+// (no dropout, running batch-norm statistics), in whatever layout m's
+// weights are in (see withChannelsLast).
+func evaluate(m *vgg.VGG, s *split, batch int, par *cli.Parallel) (loss, acc float64, err error) {
 	var sumLoss float64
 	var correct int64
 	first, last := par.Share(s.n) // all of s in one process
-	if channelsLast {
-		if err := m.SetChannelsLast(true); err != nil {
-			return 0, 0, fmt.Errorf("evaluate: %w", err)
-		}
-		defer func() {
-			if e := m.SetChannelsLast(false); e != nil && err == nil {
-				err = fmt.Errorf("evaluate: %w", e)
-			}
-		}()
-	}
 	err = torchrt.NoGrad(func() error {
 		for lo := first; lo < last; lo += batch {
 			l, c, err := evalBatch(m, s, lo, min(batch, last-lo))
@@ -94,6 +83,26 @@ func evaluate(m *vgg.VGG, s *split, batch int, channelsLast bool, par *cli.Paral
 		return 0, 0, fmt.Errorf("evaluate: %w", err)
 	}
 	return sums[0] / float64(s.n), sums[1] / float64(s.n), nil
+}
+
+// withChannelsLast runs f with m's convolution weights laid out
+// channels-last when on (evaluation is faster that way;
+// vgg.SetChannelsLast), and puts them back before returning, so that
+// training, checkpoints and the optimiser see the contiguous layout. One
+// relayout serves all the splits an evaluation measures.
+func withChannelsLast(m *vgg.VGG, on bool, f func() error) (err error) {
+	if !on {
+		return f()
+	}
+	if err := m.SetChannelsLast(true); err != nil {
+		return fmt.Errorf("channels-last: %w", err)
+	}
+	defer func() {
+		if e := m.SetChannelsLast(false); e != nil && err == nil {
+			err = fmt.Errorf("channels-last: %w", e)
+		}
+	}()
+	return f()
 }
 
 // evalBatch returns the summed loss and the number of correct predictions

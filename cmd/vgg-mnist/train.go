@@ -312,16 +312,22 @@ func (s *session) Evaluate(step int) error {
 	}
 	splits = append(splits, named{"test", s.test})
 	at := map[string]float64{}
-	for _, e := range splits {
-		loss, acc, err := evaluate(s.model, e.data, s.cfg.EvalBatchSize, s.cfg.EvalChannelsLast, s.par)
-		if err != nil {
-			return err
+	err := withChannelsLast(s.model, s.cfg.EvalChannelsLast, func() error {
+		for _, e := range splits {
+			loss, acc, err := evaluate(s.model, e.data, s.cfg.EvalBatchSize, s.par)
+			if err != nil {
+				return err
+			}
+			if err := s.metrics.Write(epoch, step, e.name, loss, acc, s.seconds()); err != nil {
+				return err
+			}
+			s.final[e.name+"_loss"], s.final[e.name+"_accuracy"] = loss, acc
+			at[e.name+"_loss"], at[e.name+"_accuracy"] = loss, acc
 		}
-		if err := s.metrics.Write(epoch, step, e.name, loss, acc, s.seconds()); err != nil {
-			return err
-		}
-		s.final[e.name+"_loss"], s.final[e.name+"_accuracy"] = loss, acc
-		at[e.name+"_loss"], at[e.name+"_accuracy"] = loss, acc
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	s.final["epoch"] = epoch
 	fmt.Fprintf(s.log, "\nepoch %.2f (step %d): train loss %.5f acc %.4f | val loss %.5f acc %.4f | test loss %.5f acc %.4f\n",
