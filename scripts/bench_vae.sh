@@ -35,23 +35,44 @@ go build -o bin/vae-galaxy ./cmd/vae-galaxy
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-printf '%-8s %12s %12s %12s %10s %8s %s\n' arch go_s/epoch torch_s/epoch best_s/epoch go/best go/torch images
-for arch in $ARCHS; do
+# go_s: Go as the runs train (contiguous weights unless run.sh passes
+# --channels-last); go_cl_s: Go with --channels-last; best_cl_s: PyTorch
+# best-effort with model and batches channels-last (the usual recipe). mlp
+# has no convolutions, so its channels-last columns are "-". The ratios set
+# the faster Go layout against the faster best-effort layout.
+go_epoch() { # go_epoch ARCH OUT [FLAGS...]: seconds of the last training epoch
+  local arch=$1 out=$2
+  shift 2
   bin/vae-galaxy train --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" --val-fraction 0 --data-dir "$data" \
-    --out "$tmp/$arch" --threads "$THREADS" ${BLAS_THREADS:+--blas-threads "$BLAS_THREADS"} --save-every 1000 >"$tmp/$arch.log" 2>&1 \
-    || { cat "$tmp/$arch.log" >&2; exit 1; }
+    --out "$out" --threads "$THREADS" ${BLAS_THREADS:+--blas-threads "$BLAS_THREADS"} --save-every 1000 "$@" >"$out.log" 2>&1 \
+    || { cat "$out.log" >&2; return 1; }
   # Train-only seconds are cumulative in metrics.csv; the last epoch is the
   # difference of the last two train rows.
-  go_s=$(awk -F, '$3=="train"{prev=cur; cur=$8} END{print (prev==""?cur:cur-prev)}' "$tmp/$arch/metrics.csv")
+  awk -F, '$3=="train"{prev=cur; cur=$8} END{print (prev==""?cur:cur-prev)}' "$out/metrics.csv"
+}
+py_epoch() { # py_epoch ARCH [FLAGS...]: PyTorch's seconds per epoch
+  local arch=$1
+  shift
+  "$PY" scripts/reference/vae_galaxy.py bench --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" \
+    --data-dir "$data/galaxyzoo" --threads "$THREADS" --out /dev/null "$@" \
+    | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_epoch"])'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+fmin() { awk -v a="$1" -v b="$2" 'BEGIN{print (b == "-" || a < b) ? a : b}'; }
+f2() { if [ "$1" = - ]; then echo -; else printf '%.2f' "$1"; fi; }
+
+printf '%-8s %10s %10s %10s %10s %10s %8s %8s %s\n' arch go_s go_cl_s torch_s best_s best_cl_s go/best go/torch images
+for arch in $ARCHS; do
+  go_s=$(go_epoch "$arch" "$tmp/$arch")
   images=$(grep -o '[0-9]* train, ' "$tmp/$arch.log" | head -1 | cut -d' ' -f1)
   [ -n "$images" ] || { echo "bench_vae: no 'N train' split line in $arch's log:" >&2; cat "$tmp/$arch.log" >&2; exit 1; }
-  py_json=$("$PY" scripts/reference/vae_galaxy.py bench --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" \
-    --data-dir "$data/galaxyzoo" --threads "$THREADS" --workers 2 --out /dev/null)
-  py_s=$(echo "$py_json" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_epoch"])')
+  go_cl_s=- best_cl_s=-
+  [ "$arch" = mlp ] || go_cl_s=$(go_epoch "$arch" "$tmp/$arch-cl" --channels-last)
+  py_s=$(py_epoch "$arch" --workers 2)
   # Best effort: the images decoded once into a tensor, no DataLoader.
-  best_json=$("$PY" scripts/reference/vae_galaxy.py bench --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" \
-    --data-dir "$data/galaxyzoo" --threads "$THREADS" --preloaded --out /dev/null)
-  best_s=$(echo "$best_json" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_epoch"])')
-  printf '%-8s %12.2f %12.2f %12.2f %10.2f %8.2f %s\n' "$arch" "$go_s" "$py_s" "$best_s" \
-    "$(awk -v a="$go_s" -v b="$best_s" 'BEGIN{print a/b}')" "$(awk -v a="$go_s" -v b="$py_s" 'BEGIN{print a/b}')" "$images"
+  best_s=$(py_epoch "$arch" --preloaded)
+  [ "$arch" = mlp ] || best_cl_s=$(py_epoch "$arch" --preloaded --channels-last)
+  go_fast=$(fmin "$go_s" "$go_cl_s")
+  printf '%-8s %10.2f %10s %10.2f %10.2f %10s %8s %8s %s\n' "$arch" "$go_s" "$(f2 "$go_cl_s")" "$py_s" "$best_s" "$(f2 "$best_cl_s")" \
+    "$(ratio "$go_fast" "$(fmin "$best_s" "$best_cl_s")")" "$(ratio "$go_fast" "$py_s")" "$images"
 done

@@ -31,6 +31,10 @@ type Config struct {
 	Conditional  bool    `json:"conditional"`
 	KLWarmup     int     `json:"kl_warmup"`
 	FreeBits     float64 `json:"free_bits"`
+	// ChannelsLast trains with the 4-D weights laid out channels-last
+	// (fused.SetChannelsLast), so oneDNN's convolutions run in NHWC; the
+	// values are the same, so a run may switch it when resumed.
+	ChannelsLast bool `json:"channels_last,omitempty"`
 
 	// afterStep, when set (tests), is called after every optimiser step.
 	afterStep func(step int64, loss float64)

@@ -79,8 +79,8 @@ func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
 
 // resumeMayChange are the train flags a resumed run may change (besides
 // train.AlwaysMayChange): how long, when to evaluate and save, which class
-// the figures show, where the image cache is.
-var resumeMayChange = []string{"epochs", "eval-every", "save-every", "class", "cache-dir", "workers"}
+// the figures show, where the image cache is, the weights' memory layout.
+var resumeMayChange = []string{"epochs", "eval-every", "save-every", "class", "cache-dir", "workers", "channels-last"}
 
 // parseTrain fills a Config from the train flags; with --resume it is the
 // checkpoint's configuration (train.ResumeConfig).
@@ -150,6 +150,7 @@ func trainFlags(c *Config, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.BoolVar(&c.Conditional, "conditional", false, "conditional VAE: encoder features and z also get the one-hot class")
 	fs.IntVar(&c.KLWarmup, "kl-warmup", 0, "raise beta linearly from 0 over this many epochs (0: no warm-up)")
 	fs.Float64Var(&c.FreeBits, "free-bits", 0, "floor in nats on each latent dimension's KL in the loss (0: none)")
+	fs.BoolVar(&c.ChannelsLast, "channels-last", false, "train with the convolution weights laid out channels-last (speed only: the same numbers within float rounding)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: vae-galaxy [train] [flags]\n"+
 			"       vae-galaxy plots --out DIR [--class C] [--judge CLASSIFIER_DIR] | --compare DIR... --out DIR\n"+

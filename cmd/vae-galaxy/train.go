@@ -17,6 +17,7 @@ import (
 	"torchlab/internal/train"
 	"torchlab/models/vae"
 	"torchlab/torch/checkpoint"
+	"torchlab/torch/fused"
 	"torchlab/torch/optim"
 	"torchlab/torch/tensors"
 )
@@ -69,6 +70,13 @@ func runTrain(ctx context.Context, cfg Config) error {
 	}
 	if t.model, t.vs, named, err = buildModel(cfg.modelConfig(), dev); err != nil {
 		return err
+	}
+	// Before the optimiser: its moments take the weights' layout, so that
+	// its steps can run in cache-sized slices (fused.AdamStep).
+	if cfg.ChannelsLast {
+		if err := fused.SetChannelsLastAll(named, true); err != nil {
+			return err
+		}
 	}
 	if t.opt, err = optim.New(optim.Config{Name: "adam", LR: cfg.LR}, named); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/torch/fused"
 	"torchlab/torch/optim"
 	"torchlab/torch/reference"
 	"torchlab/torch/tensors"
@@ -306,6 +307,91 @@ func TestStepsMatchPyTorch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestChannelsLastStepsMatchContiguous trains the same weights on the same
+// batches with the convolution weights laid out contiguously and
+// channels-last (fused.SetChannelsLastAll, what vae-galaxy train
+// --channels-last does): the layout is for speed, so the losses must agree
+// as closely as those of a copy whose weights were perturbed by 1e-7
+// (relative) agree with the original, the drift float rounding alone makes.
+func TestChannelsLastStepsMatchContiguous(t *testing.T) {
+	torchrt.Lock()
+	const steps, zdim = 12, 8
+	for _, c := range []struct {
+		arch string
+		lr   float64
+		n    int64
+	}{{"conv", 1e-4, 4}, {"resnet", 1e-5, 8}} {
+		t.Run(c.arch, func(t *testing.T) {
+			torchrt.Lock() // t.Run starts a new goroutine
+			torchrt.ManualSeed(5)
+			cfg := Config{Arch: c.arch, ZDim: zdim, ImageSize: 32}
+			var losses [3][]float64 // contiguous, channels-last, perturbed
+			var models [3]*VAE
+			var opts [3]*optim.Optimizer
+			var first map[string]*ts.Tensor
+			for k := range models {
+				m, named := newForParity(t, cfg)
+				if k == 0 {
+					first = named
+				} else if err := copyValues(named, first, float64(k-1)*1e-7); err != nil {
+					t.Fatal(err)
+				}
+				if k == 1 {
+					if err := fused.SetChannelsLastAll(named, true); err != nil {
+						t.Fatal(err)
+					}
+				}
+				opt, err := optim.New(optim.Config{Name: "sgd", LR: c.lr, Momentum: 0.9}, named)
+				if err != nil {
+					t.Fatal(err)
+				}
+				models[k], opts[k] = m, opt
+			}
+			for range steps {
+				x := ts.MustRand([]int64{c.n, 3, 32, 32}, gotch.Float, gotch.CPU)
+				eps := ts.MustRandn([]int64{c.n, zdim}, gotch.Float, gotch.CPU)
+				for k := range models {
+					losses[k] = append(losses[k], trainStep(t, models[k], opts[k], x.MustShallowClone(), eps.MustShallowClone()))
+				}
+				x.MustDrop()
+				eps.MustDrop()
+			}
+			for i := range losses[0] {
+				want := losses[0][i]
+				rel := math.Abs(losses[1][i]-want) / want
+				tol := 1e-5 + 10*math.Abs(losses[2][i]-want)/want
+				t.Logf("step %2d: loss contiguous %.4f channels-last %.4f rel diff %.2g (tolerance %.2g)", i, want, losses[1][i], rel, tol)
+				if !(rel <= tol) {
+					t.Errorf("step %d: loss %v channels-last, %v contiguous (relative difference %.3g > %.3g)", i, losses[1][i], want, rel, tol)
+				}
+			}
+		})
+	}
+}
+
+// copyValues sets each tensor of dst to src's values times (1 + noise*N(0,1)).
+func copyValues(dst, src map[string]*ts.Tensor, noise float64) error {
+	return torchrt.NoGrad(func() error {
+		for name, d := range dst {
+			s, ok := src[name]
+			if !ok {
+				return fmt.Errorf("no %s to copy", name)
+			}
+			v := s.MustShallowClone()
+			if noise != 0 && s.DType() == gotch.Float {
+				r := s.MustRandnLike(false)
+				scaled := r.MustMulScalar(ts.FloatScalar(noise), true).MustAddScalar(ts.FloatScalar(1), true)
+				v.MustDrop()
+				v = s.MustMul(scaled, false)
+				scaled.MustDrop()
+			}
+			d.Copy_(v)
+			v.MustDrop()
+		}
+		return nil
+	})
 }
 
 // newForParity builds a model of cfg with its variables by name.

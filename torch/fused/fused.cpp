@@ -27,19 +27,24 @@ at::Tensor &T(void *p) { return *static_cast<at::Tensor *>(p); }
 // tensor does: at one thread the result is bit-identical. (With more threads
 // ATen splits each op's range between threads at other points, whose tails
 // may round differently in the last bit, as PyTorch itself does across
-// thread counts.) Tensors that are not contiguous run whole.
+// thread counts.) The tensors are sliced in memory order, which is the same
+// element for each of them when they are laid out alike without gaps (all
+// contiguous, or all channels-last as a parameter, its gradient and its
+// moments are when the parameter is: libtorch gives a dense parameter's
+// gradient the parameter's strides); tensors laid out otherwise run whole.
 template <typename F>
 void by_chunks(const std::vector<at::Tensor> &whole, int64_t chunk, F f) {
-  int64_t n = whole[0].numel();
-  bool contiguous = true;
-  for (const auto &t : whole) contiguous = contiguous && t.is_contiguous() && t.numel() == n;
+  const at::Tensor &first = whole[0];
+  int64_t n = first.numel();
+  bool alike = first.unsafeGetTensorImpl()->is_non_overlapping_and_dense();
+  for (const auto &t : whole) alike = alike && t.sizes() == first.sizes() && t.strides() == first.strides();
   chunk = chunk / 64 * 64;
-  if (chunk <= 0 || chunk >= n || !contiguous) {
+  if (chunk <= 0 || chunk >= n || !alike) {
     f(whole);
     return;
   }
   std::vector<at::Tensor> flat, slice(whole.size());
-  for (const auto &t : whole) flat.push_back(t.view({-1}));
+  for (const auto &t : whole) flat.push_back(t.as_strided({n}, {1}, t.storage_offset()));
   for (int64_t lo = 0; lo < n; lo += chunk) {
     for (size_t i = 0; i < flat.size(); i++) slice[i] = flat[i].narrow(0, lo, std::min(chunk, n - lo));
     f(slice);

@@ -12,6 +12,7 @@ import "C"
 
 import (
 	"errors"
+	"fmt"
 	"unsafe"
 
 	lib "github.com/sugarme/gotch/libtch"
@@ -102,6 +103,17 @@ func ChannelsLast(x *ts.Tensor) (*ts.Tensor, error) {
 // It leaves tensors of other ranks alone.
 func SetChannelsLast(p *ts.Tensor, on bool) error {
 	return check(C.torchlab_set_channels_last(p.Ctensor(), cbool(on)))
+}
+
+// SetChannelsLastAll re-lays every 4-D tensor of params as SetChannelsLast
+// does: a model's convolution weights, trained or evaluated in that layout.
+func SetChannelsLastAll(params map[string]*ts.Tensor, on bool) error {
+	for name, p := range params {
+		if err := SetChannelsLast(p, on); err != nil {
+			return fmt.Errorf("lay out %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 func cbool(b bool) C.int {

@@ -109,6 +109,62 @@ func TestChunkedStepsMatchWhole(t *testing.T) {
 	}
 }
 
+// TestChunkedStepsChannelsLast steps a channels-last parameter (a
+// convolution weight trained in that layout) in slices and the same
+// parameter laid out contiguously in one piece: every value must be
+// bit-identical at one thread. Its gradient and moments are channels-last
+// too, so the slices walk memory order, which is not C order; moments left
+// contiguous (a layout that differs from the parameter's) must make the
+// step run whole and still be right.
+func TestChunkedStepsChannelsLast(t *testing.T) {
+	torchrt.Lock()
+	defer torchrt.SetThreads(torchrt.Threads())
+	torchrt.SetThreads(1)
+	shape := []int64{131, 150, 3, 3} // 2.7 chunks
+	for _, momentsFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("moments-made-before-relayout=%v", momentsFirst), func(t *testing.T) {
+			torchrt.ManualSeed(5)
+			init := ts.MustRandn(shape, gotch.Float, gotch.CPU)
+			defer init.MustDrop()
+			whole := newParam(t, init)
+			cl := param{p: init.MustDetachCopy(false).MustSetRequiresGrad(true, false)}
+			if momentsFirst {
+				cl.m, cl.v = cl.p.MustZerosLike(false), cl.p.MustZerosLike(false)
+			}
+			if err := fused.SetChannelsLast(cl.p, true); err != nil {
+				t.Fatal(err)
+			}
+			if !momentsFirst {
+				cl.m, cl.v = cl.p.MustZerosLike(false), cl.p.MustZerosLike(false)
+				if st := cl.v.MustStride(); st[1] != 1 {
+					t.Fatalf("moments of a channels-last parameter have strides %v, want channels-last", st)
+				}
+			}
+			for step := int64(1); step <= 3; step++ {
+				g := ts.MustRandn(shape, gotch.Float, gotch.CPU)
+				setGrad(t, whole.p, g)
+				setGrad(t, cl.p, g)
+				gr := cl.p.MustGrad(false)
+				st := gr.MustStride()
+				gr.MustDrop()
+				if st[1] != 1 {
+					t.Fatalf("gradient of a channels-last parameter has strides %v, want channels-last", st)
+				}
+				g.MustDrop()
+				if err := fused.AdamStep(whole.p, whole.m, whole.v, step, 1e-3, 0.9, 0.999, 1e-8, 1e-2, 0); err != nil {
+					t.Fatal(err)
+				}
+				if err := fused.AdamStep(cl.p, cl.m, cl.v, step, 1e-3, 0.9, 0.999, 1e-8, 1e-2, fused.CacheChunk); err != nil {
+					t.Fatal(err)
+				}
+			}
+			assertSame(t, "parameter", values(t, cl.p), values(t, whole.p))
+			assertSame(t, "first moment", values(t, cl.m), values(t, whole.m))
+			assertSame(t, "second moment", values(t, cl.v), values(t, whole.v))
+		})
+	}
+}
+
 // TestChannelsLast checks both layout changes: the strides become NHWC's,
 // the values (read in C order) stay the same, and a parameter re-laid in
 // place keeps its gradient flowing.
