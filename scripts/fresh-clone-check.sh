@@ -3,20 +3,24 @@
 # outside this work tree (no ../shared beside it), with an empty Go module
 # cache and no TORCHLAB_DATA, then run the README's two commands there.
 #
-#   bash scripts/fresh-clone-check.sh [--keep] [--fresh-build-cache] [--only test|demo]
+#   bash scripts/fresh-clone-check.sh [--keep] [--fresh-build-cache] [--only test|demo] [--bench]
 #
+# --bench also runs `make bench` in the clone after the other two (about
+# 90 minutes) and copies the clone's docs/results/bench.md over this work
+# tree's, to be reviewed and committed.
 # --fresh-build-cache also empties Go's build cache (adds ~5 minutes: gotch
 # is compiled again). Uncommitted changes are not in the clone: commit first.
 # Prints the time of each command; exits non-zero if either fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-keep=0 fresh_build=0 only=""
+keep=0 fresh_build=0 only="" bench=0
 while (($#)); do
   case "$1" in
     --keep) keep=1; shift ;;
     --fresh-build-cache) fresh_build=1; shift ;;
     --only) only=$2; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --bench) bench=1; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "fresh-clone-check: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -42,8 +46,10 @@ if ((fresh_build)); then export GOCACHE="$tmp/gocache"; fi
 
 timings=()
 status=0
-for target in test demo; do
-  [ -z "$only" ] || [ "$only" = "$target" ] || continue
+targets=(test demo)
+((bench)) && targets+=(bench)
+for target in "${targets[@]}"; do
+  [ -z "$only" ] || [ "$only" = "$target" ] || [ "$target" = bench ] || continue
   start=$SECONDS
   echo "=== fresh-clone-check: make $target"
   if make "$target" 2>&1 | tee "$tmp/make-$target.log"; then result=passed; else result=FAILED; status=1; fi
@@ -55,6 +61,10 @@ if [ -z "$only" ] || [ "$only" = test ]; then
   echo "=== fresh-clone-check: the data tests, verbose"
   go test -count=1 -v -run 'Real|Sample|Locate|Full' ./datasets/ 2>&1 |
     grep -E -- '^(--- |ok|FAIL)|: (tweets|galaxyzoo|mnist): |checks the full' || status=1
+fi
+if ((bench)) && [ -f docs/results/bench.md ]; then
+  cp docs/results/bench.md "$repo/docs/results/bench.md"
+  echo "fresh-clone-check: copied the clone's bench.md to $repo/docs/results/bench.md"
 fi
 echo
 echo "=== fresh-clone-check: $( ((status)) && echo FAILED || echo passed )"
