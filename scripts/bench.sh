@@ -45,8 +45,14 @@ for part in vgg vgg_epoch lstm vae dist; do
   { echo "## $part"; echo; echo '```'; } >> "$tmp"
   failed=0
   bash "$script" "${args[@]}" 2>&1 | tee "$part_log" || failed=1
-  # Go's module downloads (a fresh clone's first build) are not results.
-  grep -v '^go: downloading' "$part_log" >> "$tmp" || true
+  # Go's module downloads (a fresh clone's first build) are not results. A
+  # crash's goroutine dump would bury the tables: bench.md keeps its first
+  # lines (the error and the crashing goroutine) and says how many it left.
+  grep -v '^go: downloading' "$part_log" | awk '
+    /^goroutine [0-9]+ .*:$/ && ++g > 1 { cut = 1 }
+    cut { left++; next }
+    { print }
+    END { if (left) printf "(%d more lines of the crash'"'"'s goroutine dump left out; rerun the part to see them)\n", left }' >> "$tmp" || true
   if ((failed)); then
     echo "bench $part failed" >&2
     echo "(failed)" >> "$tmp"
