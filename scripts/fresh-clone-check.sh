@@ -5,8 +5,8 @@
 #
 #   bash scripts/fresh-clone-check.sh [--keep] [--fresh-build-cache] [--only test|demo] [--bench]
 #
-# --bench also runs `make bench` in the clone after the other two (about
-# 90 minutes) and copies the clone's docs/results/bench.md over this work
+# --bench also runs `make bench` in the clone after the other two (45 min
+# on 2026-12-05) and copies the clone's docs/results/bench.md over this work
 # tree's, to be reviewed and committed.
 # --fresh-build-cache also empties Go's build cache (adds ~5 minutes: gotch
 # is compiled again). Uncommitted changes are not in the clone: commit first.
