@@ -64,7 +64,7 @@ func ImportanceWeighted(mu, logvar *ts.Tensor, k, chunk int64, logLik LogLikelih
 	}
 	lse, err := all.Logsumexp([]int64{1}, false, false) // [N]
 	if err == nil {
-		bound, err = lse.AddScalar(ts.FloatScalar(-math.Log(float64(k))), true)
+		bound, err = tensors.AddScalar(lse, -math.Log(float64(k)), true)
 	}
 	if err != nil {
 		elbo.MustDrop()
@@ -132,7 +132,7 @@ func logWeights(mu, logvar *ts.Tensor, n, zdim, c int64, logLik LogLikelihood) (
 	if err != nil {
 		return nil, err
 	}
-	if ratio, err = ratio.MulScalar(ts.FloatScalar(0.5), true); err != nil {
+	if ratio, err = tensors.MulScalar(ratio, 0.5, true); err != nil {
 		return nil, err
 	}
 	w, err := ratio.Add(ll, true)

@@ -43,14 +43,14 @@ func klPerDim(mu, logvar *ts.Tensor) (*ts.Tensor, error) {
 	if t, err = t.Sub(logvar, true); err != nil {
 		return nil, err
 	}
-	if t, err = t.AddScalar(ts.FloatScalar(-1), true); err != nil { // - logvar - 1
+	if t, err = tensors.AddScalar(t, -1, true); err != nil { // - logvar - 1
 		return nil, err
 	}
 	perDim, err := t.SumDimIntlist([]int64{0}, false, gotch.Float, true) // [z]
 	if err != nil {
 		return nil, err
 	}
-	return perDim.MulScalar(ts.FloatScalar(0.5/float64(n)), true)
+	return tensors.MulScalar(perDim, 0.5/float64(n), true)
 }
 
 // KLDivergence is the closed-form KL divergence of docs/theory.md (a),
@@ -70,7 +70,7 @@ func KLFreeBits(mu, logvar *ts.Tensor, lambda float64) (*ts.Tensor, error) {
 		return nil, err
 	}
 	if lambda > 0 {
-		if perDim, err = perDim.ClampMin(ts.FloatScalar(lambda), true); err != nil {
+		if perDim, err = tensors.ClampMin(perDim, lambda, true); err != nil {
 			return nil, fmt.Errorf("kl: %w", err)
 		}
 	}
@@ -102,7 +102,7 @@ func BernoulliNLL(logits, x *ts.Tensor) (*ts.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bernoulli nll: %w", err)
 	}
-	mean, err := sum.DivScalar(ts.FloatScalar(float64(a[0])), true)
+	mean, err := tensors.DivScalar(sum, float64(a[0]), true)
 	if err != nil {
 		return nil, fmt.Errorf("bernoulli nll: %w", err)
 	}
@@ -138,7 +138,7 @@ func elbo(nll, mu, logvar *ts.Tensor, beta, freeBits float64) (loss, kl *ts.Tens
 		}
 		defer klTerm.MustDrop()
 	}
-	weighted, err := klTerm.MulScalar(ts.FloatScalar(beta), false)
+	weighted, err := tensors.MulScalar(klTerm, beta, false)
 	if err != nil {
 		kl.MustDrop()
 		return nil, nil, fmt.Errorf("vae loss: %w", err)

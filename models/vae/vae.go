@@ -360,7 +360,7 @@ func withClass(h, cond *ts.Tensor) (*ts.Tensor, error) {
 // Reparameterize returns z = mu + exp(logvar/2) * eps, drawing eps from
 // N(0, I) when it is nil. Gradients flow to mu and logvar, not to eps.
 func Reparameterize(mu, logvar, eps *ts.Tensor) (*ts.Tensor, error) {
-	half, err := logvar.MulScalar(ts.FloatScalar(0.5), false)
+	half, err := tensors.MulScalar(logvar, 0.5, false)
 	if err != nil {
 		return nil, fmt.Errorf("reparameterize: %w", err)
 	}

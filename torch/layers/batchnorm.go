@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
@@ -64,7 +65,10 @@ func NewBatchNorm2d(p *nn.Path, channels int64) (*BatchNorm2d, error) {
 // otherwise.
 func (bn *BatchNorm2d) ForwardT(x *ts.Tensor, train bool) (*ts.Tensor, error) {
 	if train {
-		if err := bn.NumBatchesTracked.AddScalar_(ts.IntScalar(1)); err != nil {
+		one := ts.IntScalar(1)
+		err := bn.NumBatchesTracked.AddScalar_(one)
+		runtime.KeepAlive(one) // gotch frees a scalar in a finalizer; see tensors.AddScalar
+		if err != nil {
 			return nil, fmt.Errorf("batchnorm: %w", err)
 		}
 	}
