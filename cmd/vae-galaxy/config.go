@@ -11,26 +11,30 @@ import (
 // Config is the train subcommand's configuration; the checkpoint stores it.
 type Config struct {
 	cli.Common
-	Arch         string  `json:"arch"`
-	Epochs       int     `json:"epochs"`
-	BatchSize    int     `json:"batch_size"`
-	LR           float64 `json:"lr"`
-	ZDim         int64   `json:"z_dim"`
-	Beta         float64 `json:"beta"`
-	ImageSize    int     `json:"image_size"`
-	Crop         int     `json:"crop"`
-	EvalEvery    int     `json:"eval_every"`
-	SaveEvery    int     `json:"save_every"`
-	Class        string  `json:"class"`
-	TestFraction float64 `json:"test_fraction"`
-	ValFraction  float64 `json:"val_fraction"` // of the training galaxies, stratified by class
-	SkipBad      bool    `json:"skip_bad"`
-	CacheDir     string  `json:"cache_dir"`
-	Limit        int     `json:"limit"`
-	Workers      int     `json:"workers"`
-	Conditional  bool    `json:"conditional"`
-	KLWarmup     int     `json:"kl_warmup"`
-	FreeBits     float64 `json:"free_bits"`
+	Arch      string  `json:"arch"`
+	Epochs    int     `json:"epochs"`
+	BatchSize int     `json:"batch_size"`
+	LR        float64 `json:"lr"`
+	ZDim      int64   `json:"z_dim"`
+	Beta      float64 `json:"beta"`
+	ImageSize int     `json:"image_size"`
+	Crop      int     `json:"crop"`
+	EvalEvery int     `json:"eval_every"`
+	// TrainEvalEvery evaluates the whole training split in eval mode every
+	// this many epochs (0: never); the "train" rows are a running mean of
+	// training-mode batch losses, which lags and differs from it.
+	TrainEvalEvery int     `json:"train_eval_every"`
+	SaveEvery      int     `json:"save_every"`
+	Class          string  `json:"class"`
+	TestFraction   float64 `json:"test_fraction"`
+	ValFraction    float64 `json:"val_fraction"` // of the training galaxies, stratified by class
+	SkipBad        bool    `json:"skip_bad"`
+	CacheDir       string  `json:"cache_dir"`
+	Limit          int     `json:"limit"`
+	Workers        int     `json:"workers"`
+	Conditional    bool    `json:"conditional"`
+	KLWarmup       int     `json:"kl_warmup"`
+	FreeBits       float64 `json:"free_bits"`
 	// ChannelsLast trains with the 4-D weights laid out channels-last
 	// (fused.SetChannelsLast), so oneDNN's convolutions run in NHWC; the
 	// values are the same, so a run may switch it when resumed.
@@ -41,9 +45,9 @@ type Config struct {
 }
 
 func (c Config) check() error {
-	if c.Epochs < 1 || c.BatchSize < 2 || !(c.LR > 0) || !(c.Beta >= 0) || c.EvalEvery < 0 || c.SaveEvery < 1 ||
+	if c.Epochs < 1 || c.BatchSize < 2 || !(c.LR > 0) || !(c.Beta >= 0) || c.EvalEvery < 0 || c.TrainEvalEvery < 0 || c.SaveEvery < 1 ||
 		c.KLWarmup < 0 || c.FreeBits < 0 || c.Limit < 0 || !(c.ValFraction >= 0 && c.ValFraction < 1) {
-		return fmt.Errorf("invalid flags: need epochs >= 1, batch size >= 2, lr > 0, beta >= 0, save-every >= 1 and non-negative eval-every, kl-warmup, free-bits, limit, val-fraction in [0, 1) (have %+v)", c)
+		return fmt.Errorf("invalid flags: need epochs >= 1, batch size >= 2, lr > 0, beta >= 0, save-every >= 1 and non-negative eval-every, train-eval-every, kl-warmup, free-bits, limit, val-fraction in [0, 1) (have %+v)", c)
 	}
 	if _, err := datasets.ParseClass(c.Class); err != nil {
 		return err

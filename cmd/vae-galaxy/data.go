@@ -46,6 +46,27 @@ func (d *galaxyData) split(cfg Config) *train.Split {
 		TrainEval: "running mean of batch losses"}
 }
 
+// evalSet is one split's images, to be evaluated under its metrics.csv name.
+type evalSet struct {
+	name    string
+	x, cond *ts.Tensor
+	n       int
+}
+
+// evalSets returns the named splits ("train", "val", "test") that hold
+// images, in the order given.
+func (d *galaxyData) evalSets(names ...string) []evalSet {
+	all := map[string]evalSet{"train": {"train", d.trainX, d.trainCond, d.nTrain},
+		"val": {"val", d.valX, d.valCond, d.nVal}, "test": {"test", d.testX, d.testCond, d.nTest}}
+	var out []evalSet
+	for _, name := range names {
+		if s := all[name]; s.n > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // valSeed draws the validation split; the test split uses seed.
 func valSeed(seed int64) int64 { return seed + 2 }
 

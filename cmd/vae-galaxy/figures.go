@@ -98,7 +98,8 @@ func reconChart(path, title string, series []plots.Series) error {
 	return plots.LinesWith(path, opts, series...)
 }
 
-// reconSeries reads the train, validation and test recon curves of a run's
+// reconSeries reads the train (running mean and, where evaluated, whole
+// split), validation and test recon curves of a run's
 // metrics.csv; prefix names them in a comparison, split (nil: bare names)
 // says what each measures.
 func reconSeries(dir, prefix string, split *train.Split) ([]plots.Series, error) {
@@ -107,20 +108,29 @@ func reconSeries(dir, prefix string, split *train.Split) ([]plots.Series, error)
 		return nil, err
 	}
 	var out []plots.Series
-	for _, name := range []string{"train", "val", "test"} {
+	for _, name := range []string{"train", train.TrainFull, "val", "test"} {
 		x, y, err := tab.Series("step", "recon", "split", name)
 		if err != nil {
 			return nil, err
 		}
-		if len(x) > 0 {
-			out = append(out, plots.Series{Name: prefix + split.Legend(name), X: x, Y: y})
+		if len(x) == 0 {
+			continue
 		}
+		label := split.Legend(name)
+		if short, ok := compareLegend[name]; ok && split == nil {
+			label = short
+		}
+		out = append(out, plots.Series{Name: prefix + label, X: x, Y: y})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: metrics.csv has no rows yet", dir)
 	}
 	return out, nil
 }
+
+// compareLegend names the two train series where no split says more (the
+// comparison of several runs).
+var compareLegend = map[string]string{"train": "train (running mean)", train.TrainFull: "train (whole split, eval mode)"}
 
 // drawCompare puts several runs' recon curves into one figure.
 func drawCompare(out string, dirs []string) error {
@@ -136,7 +146,7 @@ func drawCompare(out string, dirs []string) error {
 		return err
 	}
 	path := filepath.Join(out, figCompare)
-	if err := reconChart(path, "Reconstruction error by architecture (train: running mean of batch losses)", all); err != nil {
+	if err := reconChart(path, "Reconstruction error by architecture", all); err != nil {
 		return err
 	}
 	log.Printf("wrote %s", path)

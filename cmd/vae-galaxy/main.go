@@ -80,7 +80,7 @@ func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
 // resumeMayChange are the train flags a resumed run may change (besides
 // train.AlwaysMayChange): how long, when to evaluate and save, which class
 // the figures show, where the image cache is, the weights' memory layout.
-var resumeMayChange = []string{"epochs", "eval-every", "save-every", "class", "cache-dir", "workers", "channels-last"}
+var resumeMayChange = []string{"epochs", "eval-every", "train-eval-every", "save-every", "class", "cache-dir", "workers", "channels-last"}
 
 // parseTrain fills a Config from the train flags; with --resume it is the
 // checkpoint's configuration (train.ResumeConfig).
@@ -139,6 +139,7 @@ func trainFlags(c *Config, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.IntVar(&c.ImageSize, "image-size", 64, "side of the images after crop and resize (a multiple of 32 for conv and resnet)")
 	fs.IntVar(&c.Crop, "crop", 212, "centre crop of the 424x424 originals, in pixels, before resizing")
 	fs.IntVar(&c.EvalEvery, "eval-every", 0, "evaluate on the test split every this many steps (0: at the end of every epoch)")
+	fs.IntVar(&c.TrainEvalEvery, "train-eval-every", 5, "evaluate the whole training split in eval mode every this many epochs and at the end (metrics.csv split train-full; 0: never)")
 	fs.IntVar(&c.SaveEvery, "save-every", 5, "save a checkpoint every this many epochs (and at the end and on Ctrl-C)")
 	fs.StringVar(&c.Class, "class", "spiral", "class to generate in the samples figure: "+classList())
 	fs.Float64Var(&c.TestFraction, "test-fraction", 0.2, "fraction of the galaxies held out for testing")

@@ -207,6 +207,21 @@ func TestTrainResumePlots(t *testing.T) {
 			t.Errorf("test recon row %d: resumed %.5f, uninterrupted %.5f", i, resumed[i], test[i])
 		}
 	}
+	// The whole training split in eval mode: every 5 epochs (the default)
+	// and at the end, so once in 3 epochs, the same after the resume.
+	fullStep, fullRecon := rows(t, full, train.TrainFull)
+	_, partRecon := rows(t, part, train.TrainFull)
+	if len(fullStep) != 1 || fullStep[0] != 12 || len(partRecon) != 1 {
+		t.Fatalf("train-full rows at steps %v (resumed run: %d rows), want one at step 12 in each", fullStep, len(partRecon))
+	}
+	t.Logf("train-full recon %.3f (resumed %.3f), summary.json's train recon %.3f", fullRecon[0], partRecon[0], summary.Results["train_recon"])
+	if !(fullRecon[0] < trainRecon[0]) || math.Abs(partRecon[0]-fullRecon[0]) > 1e-3*fullRecon[0] {
+		t.Errorf("train-full recon %.5f (resumed %.5f); want below the first epoch's running mean %.5f and the same after the resume",
+			fullRecon[0], partRecon[0], trainRecon[0])
+	}
+	if r := summary.Results["train_recon"]; math.Abs(r-fullRecon[0]) > 0.01*r {
+		t.Errorf("train-full recon at the end %.3f, summary.json's whole-split train recon %.3f: the same evaluation but for the noise draw", fullRecon[0], r)
+	}
 	if _, err := parseTrain([]string{"--data-dir", data, "--out", part, "--resume", "--z-dim", "8"}, io.Discard); err == nil ||
 		!strings.Contains(err.Error(), "--z-dim 8") {
 		t.Errorf("resume with another --z-dim: err = %v, want one naming --z-dim", err)

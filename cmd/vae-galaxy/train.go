@@ -33,6 +33,7 @@ type trainer struct {
 	metrics    *metrics.Writer
 	ckDir      string
 	perEpoch   int64   // optimiser steps per epoch
+	total      int     // optimiser steps of the whole run
 	seconds    float64 // training time in optimiser steps, all sessions (excludes evaluation)
 	epochStart time.Time
 	epochTime  []float64
@@ -109,7 +110,8 @@ func runTrain(ctx context.Context, cfg Config) error {
 	if evalEvery == 0 {
 		evalEvery = perEpoch
 	}
-	plan := train.Plan{Label: cfg.Arch, Unit: "step", Start: start, Total: perEpoch * cfg.Epochs,
+	t.total = perEpoch * cfg.Epochs
+	plan := train.Plan{Label: cfg.Arch, Unit: "step", Start: start, Total: t.total,
 		EvaluateAt: train.Every(evalEvery),
 		SaveAt: func(done int) bool {
 			return done%perEpoch == 0 && (done/perEpoch)%cfg.SaveEvery == 0
@@ -155,8 +157,9 @@ func (t *trainer) Step(step int) (train.StepReport, error) {
 }
 
 // Evaluate writes the train row (the mean of the steps since the last one)
-// and the validation and test evaluations after `done` steps, and keeps the
-// model of the best validation -ELBO.
+// and the validation and test evaluations after `done` steps (and every
+// --train-eval-every epochs and at the end the whole training split's, as
+// train-full), and keeps the model of the best validation -ELBO.
 func (t *trainer) Evaluate(done int) error {
 	mw, acc := t.metrics, &t.acc
 	epoch := float64(done) / float64(t.perEpoch)
@@ -168,14 +171,14 @@ func (t *trainer) Evaluate(done int) error {
 		*acc = runningMean{}
 	}
 	at := map[string]float64{}
-	for _, sp := range []struct {
-		name    string
-		x, cond *ts.Tensor
-		n       int
-	}{{"val", t.data.valX, t.data.valCond, t.data.nVal}, {"test", t.data.testX, t.data.testCond, t.data.nTest}} {
-		if sp.n == 0 {
-			continue
+	sets := t.data.evalSets("val", "test")
+	if e := t.cfg.TrainEvalEvery; e > 0 && (done%(e*int(t.perEpoch)) == 0 || done == t.total) {
+		for _, full := range t.data.evalSets("train") {
+			full.name = train.TrainFull
+			sets = append([]evalSet{full}, sets...)
 		}
+	}
+	for _, sp := range sets {
 		s, err := evaluate(t.model, sp.x, sp.cond, t.cfg.Beta, 256, t.par)
 		if err != nil {
 			return fmt.Errorf("evaluate %s: %w", sp.name, err)
@@ -218,15 +221,7 @@ func (t *trainer) finish(started time.Time, run train.Result) error {
 	if n := len(t.epochTime); n > 0 {
 		res["last_epoch_seconds"] = t.epochTime[n-1]
 	}
-	for _, sp := range []struct {
-		name    string
-		x, cond *ts.Tensor
-		n       int
-	}{{"train", t.data.trainX, t.data.trainCond, t.data.nTrain}, {"val", t.data.valX, t.data.valCond, t.data.nVal},
-		{"test", t.data.testX, t.data.testCond, t.data.nTest}} {
-		if sp.n == 0 {
-			continue
-		}
+	for _, sp := range t.data.evalSets("train", "val", "test") {
 		s, err := evaluate(t.model, sp.x, sp.cond, cfg.Beta, 256, t.par)
 		if err != nil {
 			return err

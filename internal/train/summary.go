@@ -47,7 +47,11 @@ type Split struct {
 	TrainEval    string  `json:"train_eval"`              // what the "train" rows measure, e.g. "10,000-image sample, eval mode"
 }
 
-// Legend names a metrics.csv split ("train", "val", "test") as a figure's
+// TrainFull is the metrics.csv split of an evaluation of the whole training
+// split in eval mode, beside the "train" rows of a cheaper measure.
+const TrainFull = "train-full"
+
+// Legend names a metrics.csv split ("train", "val", "test", TrainFull) as a figure's
 // legend should: what the series measures and on how many examples. A nil
 // Split (a run from before splits were recorded) gives the bare name.
 func (s *Split) Legend(split string) string {
@@ -67,6 +71,8 @@ func (s *Split) Legend(split string) string {
 		return fmt.Sprintf("validation (%s %s)", Count(s.Val), s.Unit)
 	case "test":
 		return fmt.Sprintf("test (%s %s)", Count(s.Test), s.Unit)
+	case TrainFull:
+		return fmt.Sprintf("train (all %s %s, eval mode)", Count(s.Train), s.Unit)
 	}
 	return split
 }

@@ -294,6 +294,7 @@ func TestSplitLegend(t *testing.T) {
 		{s, "train", "train (10,000-image sample, eval mode)"},
 		{s, "val", "validation (5,000 images)"},
 		{s, "test", "test (10,000 images)"},
+		{s, TrainFull, "train (all 55,000 images, eval mode)"},
 		{none, "train", "train"},
 		{none, "val", "validation"},
 	} {
