@@ -10,6 +10,9 @@
 # tree's, to be reviewed and committed.
 # --fresh-build-cache also empties Go's build cache (adds ~5 minutes: gotch
 # is compiled again). Uncommitted changes are not in the clone: commit first.
+# It takes the heavy-job lock itself, for all three (make bench inside then
+# does not take it again): do not wrap it in `flock /tmp/torchlab-heavy.lock`,
+# which would wait on itself forever.
 # Prints the time of each command; exits non-zero if either fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +23,12 @@ while (($#)); do
     --fresh-build-cache) fresh_build=1; shift ;;
     --only) only=$2; shift 2 ;;
     --bench) bench=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "fresh-clone-check: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+. scripts/lib.sh
+heavy_lock "$0" "$@"
 repo=$(pwd)
 tmp=$(mktemp -d /tmp/torchlab-fresh.XXXXXX)
 cleanup() {

@@ -9,6 +9,10 @@ heavy_lock() {
   if [ -z "${TORCHLAB_HEAVY_LOCKED:-}" ]; then
     local self="scripts/$(basename "$1")"
     shift
+    if ! flock -n /tmp/torchlab-heavy.lock true; then
+      echo "$(basename "$self"): waiting for the heavy-job lock /tmp/torchlab-heavy.lock, which another job holds" \
+        "(if this script was started under flock on that lock, it waits on itself: stop it and start it bare)" >&2
+    fi
     exec env TORCHLAB_HEAVY_LOCKED=1 flock /tmp/torchlab-heavy.lock bash "$self" "$@"
   fi
 }
