@@ -21,7 +21,11 @@ func TestKillResumeMetricsOnce(t *testing.T) {
 		"--test-fraction", "0.25", "--threads", "1", "--save-every", "1", "--eval-every", "1", "--arch", "conv"}
 	var want []string
 	for step := 1; step <= 32; step++ { // 27 training images (3 held out) in batches of 8: 4 steps an epoch
-		want = append(want, fmt.Sprintf("%d train", step), fmt.Sprintf("%d val", step), fmt.Sprintf("%d test", step))
+		want = append(want, fmt.Sprintf("%d train", step))
+		if step%20 == 0 || step == 32 { // the whole training split every 5 epochs (--train-eval-every) and at the end
+			want = append(want, fmt.Sprintf("%d train-full", step))
+		}
+		want = append(want, fmt.Sprintf("%d val", step), fmt.Sprintf("%d test", step))
 	}
 	crashtest.Run{Out: out, Args: args, ResumeArgs: append(args, "--resume"), StepColumn: "step", KillBeyond: true, Want: want}.Check(t)
 }
