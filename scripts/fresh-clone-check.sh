@@ -3,11 +3,11 @@
 # outside this work tree (no ../shared beside it), with an empty Go module
 # cache and no TORCHLAB_DATA, then run the README's two commands there.
 #
-#   bash scripts/fresh-clone-check.sh [--keep] [--fresh-build-cache] [--only test|demo] [--bench]
+#   bash scripts/fresh-clone-check.sh [--keep] [--fresh-build-cache] [--only test|demo|bench] [--bench]
 #
 # --bench also runs `make bench` in the clone after the other two (45 min
 # on 2026-12-05) and copies the clone's docs/results/bench.md over this work
-# tree's, to be reviewed and committed.
+# tree's, to be reviewed and committed. --only bench runs make bench alone.
 # --fresh-build-cache also empties Go's build cache (adds ~5 minutes: gotch
 # is compiled again). Uncommitted changes are not in the clone: commit first.
 # It takes the heavy-job lock itself, for all three (make bench inside then
@@ -16,6 +16,12 @@
 # Prints the time of each command; exits non-zero if either fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The lock first: heavy_lock re-runs this script with its arguments, which
+# the loop below shifts away.
+if [ "${1:-}" != -h ] && [ "${1:-}" != --help ]; then
+  . scripts/lib.sh
+  heavy_lock "$0" "$@"
+fi
 keep=0 fresh_build=0 only="" bench=0
 while (($#)); do
   case "$1" in
@@ -27,8 +33,7 @@ while (($#)); do
     *) echo "fresh-clone-check: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-. scripts/lib.sh
-heavy_lock "$0" "$@"
+case $only in ""|test|demo) ;; bench) bench=1 ;; *) echo "fresh-clone-check: --only takes test, demo or bench, not $only" >&2; exit 2 ;; esac
 repo=$(pwd)
 tmp=$(mktemp -d /tmp/torchlab-fresh.XXXXXX)
 cleanup() {
