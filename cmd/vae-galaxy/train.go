@@ -40,8 +40,9 @@ type trainer struct {
 	order      []int // the current epoch's order
 	orderOf    int64 // the epoch that order is of (-1: none yet)
 	acc        runningMean
-	best       *train.Best   // nil without a validation split
-	par        *cli.Parallel // nil: one process
+	atEnd      map[string]stepStats // Evaluate's results after the last step, by finish's split name, for finish to reuse
+	best       *train.Best          // nil without a validation split
+	par        *cli.Parallel        // nil: one process
 }
 
 func runTrain(ctx context.Context, cfg Config) error {
@@ -187,6 +188,16 @@ func (t *trainer) Evaluate(done int) error {
 			return err
 		}
 		at[sp.name+"_recon"], at[sp.name+"_kl"], at[sp.name+"_neg_elbo"] = s.recon, s.kl, s.recon+s.kl
+		if done == t.total {
+			name := sp.name
+			if name == train.TrainFull {
+				name = "train"
+			}
+			if t.atEnd == nil {
+				t.atEnd = map[string]stepStats{}
+			}
+			t.atEnd[name] = s
+		}
 	}
 	if t.best == nil || !t.par.Lead() {
 		return nil
@@ -212,7 +223,9 @@ func (t *trainer) Save(done int, seconds float64) error {
 	return checkpoint.Save(t.ckDir, meta, t.cfg, named, t.opt)
 }
 
-// finish evaluates both splits, draws the figures and writes summary.json.
+// finish evaluates the three splits (reusing Evaluate's results after the
+// last step: the model has not changed since), draws the figures and
+// writes summary.json.
 func (t *trainer) finish(started time.Time, run train.Result) error {
 	cfg := t.cfg
 	res := map[string]float64{"epochs": float64(cfg.Epochs), "step_seconds": t.seconds,
@@ -222,9 +235,12 @@ func (t *trainer) finish(started time.Time, run train.Result) error {
 		res["last_epoch_seconds"] = t.epochTime[n-1]
 	}
 	for _, sp := range t.data.evalSets("train", "val", "test") {
-		s, err := evaluate(t.model, sp.x, sp.cond, cfg.Beta, 256, t.par)
-		if err != nil {
-			return err
+		s, ok := t.atEnd[sp.name]
+		if !ok {
+			var err error
+			if s, err = evaluate(t.model, sp.x, sp.cond, cfg.Beta, 256, t.par); err != nil {
+				return err
+			}
 		}
 		res[sp.name+"_recon"], res[sp.name+"_kl"], res[sp.name+"_loss"] = s.recon, s.kl, s.loss
 		res[sp.name+"_neg_elbo"] = s.recon + s.kl
