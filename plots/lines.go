@@ -1,8 +1,11 @@
 package plots
 
 import (
+	"errors"
 	"fmt"
+	"image/color"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -18,6 +21,11 @@ const maxMarkers = 60
 type Series struct {
 	Name string
 	X, Y []float64
+
+	// Lo and Hi, when not nil, bound a band drawn in the series' colour
+	// behind its line, such as the range over seeds around their mean.
+	// Each has one value per X, with Lo[i] <= Hi[i].
+	Lo, Hi []float64
 }
 
 // LineOptions configures LinesWith. Labels should carry units, for example
@@ -56,6 +64,16 @@ func LinesWith(path string, opts LineOptions, series ...Series) error {
 		legend = newLegend()
 	}
 	for i, s := range series {
+		if s.Lo != nil {
+			band, err := plotter.NewPolygon(bandRing(s))
+			if err != nil {
+				return fmt.Errorf("lines %s: series %q band: %w", path, s.Name, err)
+			}
+			c := colorAt(i)
+			c.A = 0x38
+			band.Color, band.LineStyle.Width = premultiplied(c), 0
+			p.Add(band)
+		}
 		data := xys{s.X, s.Y}
 		line, err := plotter.NewLine(data)
 		if err != nil {
@@ -113,12 +131,15 @@ func checkLines(opts LineOptions, series []Series) error {
 		if err := checkXY(what, s.X, s.Y); err != nil {
 			return err
 		}
+		if err := checkBand(what, s); err != nil {
+			return err
+		}
 		if !opts.LogY {
 			continue
 		}
 		for j, y := range s.Y {
-			if y <= 0 {
-				return fmt.Errorf("%s: y[%d] = %g: %w", what, j, y, ErrNonPositive)
+			if y <= 0 || (s.Lo != nil && s.Lo[j] <= 0) {
+				return fmt.Errorf("%s: y[%d] = %g (band from %g): %w", what, j, y, bandLo(s, j), ErrNonPositive)
 			}
 		}
 	}
@@ -140,6 +161,56 @@ func checkLines(opts LineOptions, series []Series) error {
 		return fmt.Errorf("YMin %g not below YMax %g: %w", *opts.YMin, *opts.YMax, ErrRange)
 	}
 	return nil
+}
+
+// checkBand checks that a series has both band bounds or neither, one of
+// each per point, finite and in order.
+func checkBand(what string, s Series) error {
+	if (s.Lo == nil) != (s.Hi == nil) {
+		return fmt.Errorf("%s: a band needs both Lo and Hi: %w", what, ErrLength)
+	}
+	if s.Lo == nil {
+		return nil
+	}
+	if len(s.Lo) != len(s.X) || len(s.Hi) != len(s.X) {
+		return fmt.Errorf("%s: band of %d and %d values for %d points: %w", what, len(s.Lo), len(s.Hi), len(s.X), ErrLength)
+	}
+	for j := range s.Lo {
+		if err := errors.Join(checkFinite(s.Lo[j]), checkFinite(s.Hi[j])); err != nil {
+			return fmt.Errorf("%s: band at point %d: %w", what, j, err)
+		}
+		if s.Lo[j] > s.Hi[j] {
+			return fmt.Errorf("%s: band at point %d runs from %g down to %g: %w", what, j, s.Lo[j], s.Hi[j], ErrRange)
+		}
+	}
+	return nil
+}
+
+// bandLo is the band's lower bound at point j, or Y where there is no band.
+func bandLo(s Series, j int) float64 {
+	if s.Lo == nil {
+		return s.Y[j]
+	}
+	return s.Lo[j]
+}
+
+// bandRing is the outline of a series' band: along Hi, then back along Lo.
+func bandRing(s Series) plotter.XYs {
+	ring := make(plotter.XYs, 0, 2*len(s.X))
+	for j := range s.X {
+		ring = append(ring, plotter.XY{X: s.X[j], Y: s.Hi[j]})
+	}
+	for j := len(s.X) - 1; j >= 0; j-- {
+		ring = append(ring, plotter.XY{X: s.X[j], Y: s.Lo[j]})
+	}
+	return ring
+}
+
+// premultiplied is c with its colour scaled by its alpha, as color.RGBA
+// must be.
+func premultiplied(c color.RGBA) color.RGBA {
+	scale := func(v uint8) uint8 { return uint8(uint16(v) * uint16(c.A) / 0xff) }
+	return color.RGBA{R: scale(c.R), G: scale(c.G), B: scale(c.B), A: c.A}
 }
 
 // TopAfter is a Y maximum that shows every point of series except the
@@ -180,4 +251,39 @@ func integral(series []Series) bool {
 		}
 	}
 	return true
+}
+
+// Spread merges the same curve from several runs (seeds) into one series
+// named name: at each X of any run, the mean of the runs that have it, with
+// a band from their lowest to their highest value. Where only one run has a
+// point the band there is that point.
+func Spread(name string, runs ...Series) (Series, error) {
+	if len(runs) == 0 {
+		return Series{}, fmt.Errorf("spread %q: no runs: %w", name, ErrNoData)
+	}
+	at := map[float64][]float64{}
+	for i, r := range runs {
+		if err := checkXY(fmt.Sprintf("spread %q: run %d", name, i), r.X, r.Y); err != nil {
+			return Series{}, err
+		}
+		for j, x := range r.X {
+			at[x] = append(at[x], r.Y[j])
+		}
+	}
+	out := Series{Name: name}
+	for x := range at {
+		out.X = append(out.X, x)
+	}
+	slices.Sort(out.X)
+	for _, x := range out.X {
+		ys := at[x]
+		sum := 0.0
+		for _, y := range ys {
+			sum += y
+		}
+		out.Y = append(out.Y, sum/float64(len(ys)))
+		out.Lo = append(out.Lo, slices.Min(ys))
+		out.Hi = append(out.Hi, slices.Max(ys))
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -87,6 +88,11 @@ func TestLinesErrors(t *testing.T) {
 		{"YMin above YMax", LineOptions{YMin: ptr(2), YMax: ptr(1)}, []Series{ok}, ErrRange},
 		{"YMin above data", LineOptions{YMin: ptr(5)}, []Series{ok}, ErrRange},
 		{"NaN YMax", LineOptions{YMax: ptr(math.NaN())}, []Series{ok}, ErrNaN},
+		{"band without Hi", LineOptions{}, []Series{{X: []float64{1, 2}, Y: []float64{1, 2}, Lo: []float64{0, 1}}}, ErrLength},
+		{"band too short", LineOptions{}, []Series{{X: []float64{1, 2}, Y: []float64{1, 2}, Lo: []float64{0}, Hi: []float64{2}}}, ErrLength},
+		{"band upside down", LineOptions{}, []Series{{X: []float64{1, 2}, Y: []float64{1, 2}, Lo: []float64{0, 3}, Hi: []float64{2, 2.5}}}, ErrRange},
+		{"band NaN", LineOptions{}, []Series{{X: []float64{1, 2}, Y: []float64{1, 2}, Lo: []float64{0, math.NaN()}, Hi: []float64{2, 3}}}, ErrNaN},
+		{"log y band to zero", LineOptions{LogY: true}, []Series{{X: []float64{1, 2}, Y: []float64{1, 2}, Lo: []float64{0, 1}, Hi: []float64{2, 3}}}, ErrNonPositive},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,5 +234,60 @@ func TestLegendBelow(t *testing.T) {
 		if got := legendBelow(fig, tt.legend); got != tt.want {
 			t.Errorf("legendBelow(%v, %v) = %v, want %v", fig, tt.legend, got, tt.want)
 		}
+	}
+}
+
+// TestLinesBand draws a band behind a series: its tint (the series' colour
+// at low alpha over white) must cover a good part of the chart, and must
+// be absent without the band.
+func TestLinesBand(t *testing.T) {
+	x := []float64{0, 1, 2, 3, 4}
+	mean := Series{Name: "val (2 seeds)", X: x, Y: []float64{5, 3, 2, 1.5, 1.2}}
+	banded := mean
+	banded.Lo = []float64{4, 2, 1, 0.5, 0.2}
+	banded.Hi = []float64{6, 4, 3, 2.5, 2.2}
+	tinted := func(path string) float64 {
+		img := readPNG(t, path)
+		c := colorAt(0)
+		const a = 0x38 / 255.0
+		want := func(v uint8) float64 { return 255*(1-a) + float64(v)*a }
+		n, total := 0, 0
+		for px, count := range histogram(img) {
+			total += count
+			if math.Abs(float64(px.R)-want(c.R)) <= 3 && math.Abs(float64(px.G)-want(c.G)) <= 3 && math.Abs(float64(px.B)-want(c.B)) <= 3 {
+				n += count
+			}
+		}
+		return float64(n) / float64(total)
+	}
+	with, without := outPath(t, "lines_band.png"), outPath(t, "lines_no_band.png")
+	if err := Lines(with, "band", "epoch", "loss", banded); err != nil {
+		t.Fatal(err)
+	}
+	if err := Lines(without, "band", "epoch", "loss", mean); err != nil {
+		t.Fatal(err)
+	}
+	if got, none := tinted(with), tinted(without); got < 0.05 || none > 0.001 {
+		t.Errorf("band tint covers %.3f of the chart (%.4f without the band), want over 0.05 (and none without)", got, none)
+	}
+}
+
+func TestSpread(t *testing.T) {
+	a := Series{X: []float64{1, 2, 3}, Y: []float64{10, 6, 4}}
+	b := Series{X: []float64{1, 2}, Y: []float64{12, 5}}
+	s, err := Spread("conv val", a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Series{Name: "conv val", X: []float64{1, 2, 3}, Y: []float64{11, 5.5, 4}, Lo: []float64{10, 5, 4}, Hi: []float64{12, 6, 4}}
+	if fmt.Sprint(s) != fmt.Sprint(want) {
+		t.Errorf("Spread = %+v, want %+v", s, want)
+	}
+	if _, err := Spread("none"); !errors.Is(err, ErrNoData) {
+		t.Errorf("Spread of no runs: err = %v, want ErrNoData", err)
+	}
+	_, err = Spread("bad", a, Series{X: []float64{1}, Y: []float64{math.NaN()}})
+	if !errors.Is(err, ErrNaN) || !strings.Contains(err.Error(), "run 1") {
+		t.Errorf("Spread with a NaN in run 1: err = %v, want ErrNaN naming run 1", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
@@ -78,7 +79,7 @@ func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxyData,
 // drawCurves plots the train, validation and test reconstruction error
 // against steps; split names the series.
 func drawCurves(out string, split *train.Split) error {
-	series, err := reconSeries(out, "", split)
+	series, err := reconSeries(out, split, "train", train.TrainFull, "val", "test")
 	if err != nil {
 		return err
 	}
@@ -98,17 +99,17 @@ func reconChart(path, title string, series []plots.Series) error {
 	return plots.LinesWith(path, opts, series...)
 }
 
-// reconSeries reads the train (running mean and, where evaluated, whole
-// split), validation and test recon curves of a run's
-// metrics.csv; prefix names them in a comparison, split (nil: bare names)
-// says what each measures.
-func reconSeries(dir, prefix string, split *train.Split) ([]plots.Series, error) {
+// reconSeries reads the recon curves of the named metrics.csv splits of a
+// run ("train": the running mean, train.TrainFull, "val", "test"); those
+// the run has no rows of are left out. split (nil: bare names) says what
+// each measures.
+func reconSeries(dir string, split *train.Split, names ...string) ([]plots.Series, error) {
 	tab, err := metrics.Read(filepath.Join(dir, "metrics.csv"))
 	if err != nil {
 		return nil, err
 	}
 	var out []plots.Series
-	for _, name := range []string{"train", train.TrainFull, "val", "test"} {
+	for _, name := range names {
 		x, y, err := tab.Series("step", "recon", "split", name)
 		if err != nil {
 			return nil, err
@@ -120,37 +121,91 @@ func reconSeries(dir, prefix string, split *train.Split) ([]plots.Series, error)
 		if short, ok := compareLegend[name]; ok && split == nil {
 			label = short
 		}
-		out = append(out, plots.Series{Name: prefix + label, X: x, Y: y})
+		out = append(out, plots.Series{Name: label, X: x, Y: y})
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: metrics.csv has no rows yet", dir)
+		return nil, fmt.Errorf("%s: metrics.csv has no rows of %s yet", dir, strings.Join(names, ", "))
 	}
 	return out, nil
 }
 
-// compareLegend names the two train series where no split says more (the
-// comparison of several runs).
+// compareLegend names the two train series where no split says more (a run
+// from before splits were recorded).
 var compareLegend = map[string]string{"train": "train (running mean)", train.TrainFull: "train (whole split, eval mode)"}
 
-// drawCompare puts several runs' recon curves into one figure.
+// drawCompare puts several runs' validation and test recon curves into one
+// figure (the training curves stay in each run's own figure: with them the
+// comparison of four models would hold 16 curves). Runs in
+// folders of the same name (seed1/conv and seed2/conv: one architecture and
+// variant, several seeds) become one curve per split, their mean at each
+// step with a band over their range, so that a difference between
+// architectures can be read against the spread between seeds.
 func drawCompare(out string, dirs []string) error {
-	var all []plots.Series
+	var names []string
+	byName := map[string][][]plots.Series{}
 	for _, dir := range dirs {
-		s, err := reconSeries(dir, filepath.Base(filepath.Clean(dir))+" ", nil)
+		name := filepath.Base(filepath.Clean(dir))
+		s, err := reconSeries(dir, nil, "val", "test")
 		if err != nil {
 			return err
 		}
-		all = append(all, s...)
+		if _, ok := byName[name]; !ok {
+			names = append(names, name)
+		}
+		byName[name] = append(byName[name], s)
+	}
+	var all []plots.Series
+	for _, name := range names {
+		merged, err := mergeSeeds(name, byName[name])
+		if err != nil {
+			return err
+		}
+		all = append(all, merged...)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
 	path := filepath.Join(out, figCompare)
-	if err := reconChart(path, "Reconstruction error by architecture", all); err != nil {
+	if err := reconChart(path, "Validation and test reconstruction error by model", all); err != nil {
 		return err
 	}
 	log.Printf("wrote %s", path)
 	return nil
+}
+
+// mergeSeeds names the series of one or more runs of the same model: one
+// run's as they are, several runs' series of the same split as their mean
+// and range (plots.Spread).
+func mergeSeeds(name string, runs [][]plots.Series) ([]plots.Series, error) {
+	var labels []string
+	bySplit := map[string][]plots.Series{}
+	for _, run := range runs {
+		for _, s := range run {
+			if _, ok := bySplit[s.Name]; !ok {
+				labels = append(labels, s.Name)
+			}
+			bySplit[s.Name] = append(bySplit[s.Name], s)
+		}
+	}
+	var out []plots.Series
+	for _, label := range labels {
+		same := bySplit[label]
+		if len(same) == 1 {
+			s := same[0]
+			s.Name = name + " " + label
+			if len(runs) > 1 {
+				s.Name += fmt.Sprintf(" (1 of %d seeds)", len(runs))
+			}
+			out = append(out, s)
+			continue
+		}
+		s, err := plots.Spread(fmt.Sprintf("%s %s (%d seeds: mean, band from lowest to highest)", name, label, len(same)), same...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // drawReconstructions shows test images above their reconstructions from

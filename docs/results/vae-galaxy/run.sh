@@ -64,5 +64,12 @@ for spec in "$@"; do
     flock /tmp/torchlab-heavy.lock bin/vae-galaxy plots --out "$out" --judge "$R/classifier" --threads 2
   fi
 done
+# The seed runs' validation and test curves in one figure, the runs of one
+# model (seed1/conv, seed2/conv) as their mean and range.
+runs=()
+for name in mlp conv resnet $(ls -d "$R"/seed*/*-*/ 2>/dev/null | xargs -rn1 basename | sort -u); do
+  for d in "$R"/seed*/"$name"; do [ -f "$d/metrics.csv" ] && runs+=("$d"); done
+done
+((${#runs[@]})) && bin/vae-galaxy plots --compare "${runs[@]}" --out "$R/compare"
 /usr/bin/python3 "$R/summarize.py" "$R" || echo "run.sh: summarize.py failed (the runs themselves are done)" >&2
 echo "== done, $(date -u +%FT%TZ)"
