@@ -49,17 +49,35 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	if err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	var judged struct {
+	type judgedFile struct {
 		Results map[string]float64 `json:"results"`
+		Notes   []string           `json:"notes"`
 	}
+	var judged judgedFile
 	if err := metrics.ReadJSON(filepath.Join(vaeOut, "samples.json"), &judged); err != nil {
 		t.Fatal(err)
 	}
-	if got := judged.Results["judge_test_accuracy"]; math.Abs(got-acc) > 1e-9 {
-		t.Errorf("the judge's accuracy on the test images %.3f, the classifier's summary says %.3f", got, acc)
+	if got := judged.Results["judge_test_accuracy"]; math.Abs(got-acc) > 1e-9 || !strings.Contains(strings.Join(judged.Notes, "\n"), "accuracy on real test images") {
+		t.Errorf("the judge's accuracy on the test images %.3f, the classifier's summary says %.3f (notes %q)", got, acc, judged.Notes)
 	}
 	if a, ok := judged.Results["samples_judge_agreement_latent_region"]; !ok || a < 0 || a > 1 {
 		t.Errorf("samples.json has no judged sample agreement in [0, 1]: %v", judged.Results)
+	}
+	// A VAE of another seed has another test split, part of the classifier's
+	// training split: the judge reports its own test accuracy, saying so.
+	seed2 := filepath.Join(t.TempDir(), "conv")
+	if err := runTrain(context.Background(), testConfig(t, data, seed2, "--epochs", "1", "--seed", "2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := dispatch(context.Background(), []string{"plots", "--out", seed2, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var judged2 judgedFile
+	if err := metrics.ReadJSON(filepath.Join(seed2, "samples.json"), &judged2); err != nil {
+		t.Fatal(err)
+	}
+	if got := judged2.Results["judge_test_accuracy"]; got != acc || !strings.Contains(strings.Join(judged2.Notes, "\n"), "its own test images (seed 1") {
+		t.Errorf("seed 2's judge accuracy %v with notes %q; want the classifier's own %v, saying so", got, judged2.Notes, acc)
 	}
 
 	// A classifier of another image size is refused, naming both sizes.

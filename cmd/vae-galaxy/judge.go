@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/internal/metrics"
 	"torchlab/internal/train"
 	"torchlab/models/galaxycnn"
 	"torchlab/torch/checkpoint"
@@ -19,25 +21,33 @@ import (
 type judge struct {
 	net *galaxycnn.Net
 	dir string
+	// sameTest is whether the VAE run's test split is the classifier's: the
+	// same seed, test fraction, limit and crop. Only then may the classifier
+	// be measured on the run's test images; another seed's test split holds
+	// galaxies the classifier trained on.
+	sameTest bool
+	seed     int64
+	testAcc  float64 // the classifier's accuracy on its own test split (summary.json)
 }
 
 // loadJudge loads the best model of the classifier run in dir and checks
-// that it takes images of the VAE's size.
-func loadJudge(dir string, imageSize int) (*judge, error) {
+// that it takes images of the VAE run's (cfg) size.
+func loadJudge(dir string, cfg Config) (*judge, error) {
+	imageSize := cfg.ImageSize
 	best := train.BestDir(dir)
 	meta, err := checkpoint.ReadMeta(best)
 	if err != nil {
 		return nil, fmt.Errorf("judge: %w", err)
 	}
-	var cfg ClassifierConfig
-	if err := json.Unmarshal(meta.Config, &cfg); err != nil {
+	var ccfg ClassifierConfig
+	if err := json.Unmarshal(meta.Config, &ccfg); err != nil {
 		return nil, fmt.Errorf("judge: read %s: %w", best, err)
 	}
-	if cfg.ImageSize != imageSize {
-		return nil, fmt.Errorf("judge: the classifier in %s takes %dx%d images, the VAE makes %dx%d", dir, cfg.ImageSize, cfg.ImageSize, imageSize, imageSize)
+	if ccfg.ImageSize != imageSize {
+		return nil, fmt.Errorf("judge: the classifier in %s takes %dx%d images, the VAE makes %dx%d", dir, ccfg.ImageSize, ccfg.ImageSize, imageSize, imageSize)
 	}
 	vs := nn.NewVarStore(gotch.CPU)
-	net, err := galaxycnn.New(vs.Root(), cfg.netConfig())
+	net, err := galaxycnn.New(vs.Root(), ccfg.netConfig())
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +58,16 @@ func loadJudge(dir string, imageSize int) (*judge, error) {
 	if _, err := checkpoint.Load(best, named, nil); err != nil {
 		return nil, fmt.Errorf("judge: %w", err)
 	}
-	return &judge{net: net, dir: dir}, nil
+	var summary train.Summary
+	if err := metrics.ReadJSON(filepath.Join(dir, "summary.json"), &summary); err != nil {
+		return nil, fmt.Errorf("judge: %w", err)
+	}
+	acc, ok := summary.Results["test_accuracy"]
+	if !ok {
+		return nil, fmt.Errorf("judge: %s has no test_accuracy", filepath.Join(dir, "summary.json"))
+	}
+	same := ccfg.Seed == cfg.Seed && ccfg.TestFraction == cfg.TestFraction && ccfg.Limit == cfg.Limit && ccfg.Crop == cfg.Crop
+	return &judge{net: net, dir: dir, sameTest: same, seed: ccfg.Seed, testAcc: acc}, nil
 }
 
 // agreement is the share of images x the classifier assigns to the

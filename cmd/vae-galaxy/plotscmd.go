@@ -37,7 +37,7 @@ func runPlots(pc PlotsConfig) error {
 	m, named, data, cfg := run.model, run.named, run.data, run.cfg
 	var j *judge
 	if pc.Judge != "" {
-		if j, err = loadJudge(pc.Judge, cfg.ImageSize); err != nil {
+		if j, err = loadJudge(pc.Judge, cfg); err != nil {
 			return err
 		}
 	}

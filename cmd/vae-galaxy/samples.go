@@ -168,7 +168,8 @@ const knnK = 5
 // sampleAgreement generates 32 images per class (classes with at least 2
 // training images) with each sampler and reports the fraction that a
 // classifier assigns to the requested class; as a yardstick, also that
-// classifier's accuracy on the real test images. The classifier is the
+// classifier's accuracy on the real test images (for the galaxy CNN judging
+// a run of another split, its accuracy on its own test split). The classifier is the
 // trained galaxy CNN when j is given (vae-galaxy classifier), else a 5-NN
 // on the training pixels.
 func sampleAgreement(d *galaxyData, gens []classSampler, res map[string]float64, j *judge) ([]string, error) {
@@ -185,7 +186,11 @@ func sampleAgreement(d *galaxyData, gens []classSampler, res map[string]float64,
 		classify = j.agreement
 	}
 	var notes []string
-	if d.nTest > 0 {
+	if j != nil && !j.sameTest {
+		res[key+"_test_accuracy"] = j.testAcc
+		notes = append(notes, fmt.Sprintf("%s accuracy on its own test images (seed %d; this run's test split, of another seed, holds galaxies it trained on): %.3f",
+			name, j.seed, j.testAcc))
+	} else if d.nTest > 0 {
 		acc, err := classify(d.testX, d.testY)
 		if err != nil {
 			return nil, err
