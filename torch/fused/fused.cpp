@@ -181,6 +181,40 @@ char *torchlab_conv_transpose_subpixel(void *x, void *w, void *b, int64_t s, int
   }
 }
 
+// conv2d(x, w, b) for a 1x1 kernel w [Cout, Cin, 1, 1] with stride s and no
+// padding. Why: libtorch 1.13's channels-last (oneDNN) 1x1 stride-2
+// convolution writes outside its buffers in backward once the batch size
+// changes between calls: the resnet VAE's 1x1 stride-2 skips crashed with
+// "corrupted double-linked list" at the epoch's short last batch or the
+// first evaluation, and scripts/reference/cl_pointwise_crash.py crashes
+// stock PyTorch the same way. A 1x1 stride-s convolution reads only every
+// s-th pixel, so when w is laid out channels-last it runs here as a
+// stride-1 convolution of x[:, :, ::s, ::s], the same sums, which never
+// crashed. Contiguous weights keep libtorch's own strided convolution
+// (never seen to fail, and it is what the PyTorch reference runs).
+char *torchlab_conv2d_pointwise_strided(void *x, void *w, void *b, int64_t s, void **out) {
+  try {
+    const at::Tensor &W = T(w);
+    if (W.dim() != 4 || W.size(2) != 1 || W.size(3) != 1 || s < 1) {
+      return strdup("conv2d_pointwise_strided: needs a [out, in, 1, 1] weight and a positive stride");
+    }
+    c10::optional<at::Tensor> bias;
+    if (b != nullptr) bias = T(b);
+    at::Tensor in = T(x);
+    // Exactly the strides SetChannelsLast gives ([Cin, 1, Cin, Cin]); not
+    // is_contiguous(ChannelsLast), which a contiguous 1x1 weight also is.
+    const bool channels_last = W.strides() == c10::IntArrayRef(c10::get_channels_last_strides_2d(W.sizes()));
+    if (channels_last && s > 1) {
+      in = in.slice(2, 0, c10::nullopt, s).slice(3, 0, c10::nullopt, s);
+      s = 1;
+    }
+    *out = new at::Tensor(at::conv2d(in, W, bias, {s, s}));
+    return nullptr;
+  } catch (const std::exception &e) {
+    return err_of(e);
+  }
+}
+
 char *torchlab_leaky_relu(void *x, double slope, void **out) {
   try {
     *out = new at::Tensor(at::leaky_relu(T(x), slope));

@@ -13,6 +13,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"unsafe"
 
 	lib "github.com/sugarme/gotch/libtch"
@@ -73,6 +74,28 @@ func ConvTransposeSubpixel(x, w, b *ts.Tensor, s, p int64) (*ts.Tensor, error) {
 	}
 	var out unsafe.Pointer
 	if err := check(C.torchlab_conv_transpose_subpixel(x.Ctensor(), w.Ctensor(), bPtr, C.int64_t(s), C.int64_t(p), &out)); err != nil {
+		return nil, err
+	}
+	return ts.New(lib.Ctensor(out)), nil
+}
+
+// Conv2dPointwiseStrided is conv2d(x, w, b) with a 1x1 kernel w [out, in,
+// 1, 1], stride s and no padding; b may be nil. When w is laid out
+// channels-last (SetChannelsLast) it runs as a stride-1 convolution of
+// every s-th pixel, because libtorch 1.13's channels-last strided 1x1
+// convolution corrupts the heap in backward when the batch size changes
+// (see fused.cpp); otherwise it is libtorch's conv2d as it stands.
+func Conv2dPointwiseStrided(x, w, b *ts.Tensor, s int64) (*ts.Tensor, error) {
+	var bPtr unsafe.Pointer
+	if b != nil {
+		bPtr = b.Ctensor()
+	}
+	var out unsafe.Pointer
+	err := check(C.torchlab_conv2d_pointwise_strided(x.Ctensor(), w.Ctensor(), bPtr, C.int64_t(s), &out))
+	runtime.KeepAlive(x)
+	runtime.KeepAlive(w)
+	runtime.KeepAlive(b)
+	if err != nil {
 		return nil, err
 	}
 	return ts.New(lib.Ctensor(out)), nil

@@ -9,6 +9,7 @@ char *torchlab_adam_step(void *param, void *exp_avg, void *exp_avg_sq, int64_t s
                          double lr, double beta1, double beta2, double eps, double weight_decay,
                          int64_t chunk);
 char *torchlab_conv_transpose_subpixel(void *x, void *w, void *b, int64_t s, int64_t p, void **out);
+char *torchlab_conv2d_pointwise_strided(void *x, void *w, void *b, int64_t s, void **out);
 char *torchlab_leaky_relu(void *x, double slope, void **out);
 char *torchlab_zero_grad(void *param);
 char *torchlab_channels_last(void *x, void **out);

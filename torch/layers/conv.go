@@ -48,6 +48,10 @@ type Conv2d struct {
 	Weight *ts.Tensor // [out, in/groups, k, k]
 	Bias   *ts.Tensor // [out], nil without bias
 	Config ConvConfig
+	// pointwiseStrided: a 1x1 kernel with stride > 1 and no padding (the
+	// resnet VAE's skips), which Forward runs through
+	// fused.Conv2dPointwiseStrided to avoid a libtorch channels-last bug.
+	pointwiseStrided bool
 }
 
 // NewConv2d creates "weight" and "bias" under p, initialised as PyTorch does.
@@ -61,12 +65,20 @@ func NewConv2d(p *nn.Path, in, out, kernel int64, cfg ConvConfig) (*Conv2d, erro
 	if err != nil {
 		return nil, fmt.Errorf("conv %s: %w", pathName(p), err)
 	}
-	return &Conv2d{Weight: w, Bias: b, Config: cfg}, nil
+	pointwiseStrided := kernel == 1 && cfg.Stride > 1 && cfg.Padding == 0 && cfg.Groups == 1
+	return &Conv2d{Weight: w, Bias: b, Config: cfg, pointwiseStrided: pointwiseStrided}, nil
 }
 
 // Forward maps [N, in, H, W] to [N, out, H', W'].
 func (c *Conv2d) Forward(x *ts.Tensor) (*ts.Tensor, error) {
 	s, pad, d := c.Config.Stride, c.Config.Padding, c.Config.Dilation
+	if c.pointwiseStrided {
+		y, err := fused.Conv2dPointwiseStrided(x, c.Weight, c.Bias, s)
+		if err != nil {
+			return nil, fmt.Errorf("conv: %w", err)
+		}
+		return y, nil
+	}
 	y, err := ts.Conv2d(x, c.Weight, optional(c.Bias), []int64{s, s}, []int64{pad, pad}, []int64{d, d}, c.Config.Groups)
 	if err != nil {
 		return nil, fmt.Errorf("conv: %w", err)

@@ -270,31 +270,35 @@ func TestSubpixelTransposedConvMatchesLibtorch(t *testing.T) {
 				}
 				assertNear(t, "output", fast, slow)
 				g := ts.MustRandn(slow.MustSize(), gotch.Float, gotch.CPU)
-				grads := func(y *ts.Tensor) []*ts.Tensor {
-					params := []*ts.Tensor{x, l.Weight}
-					if bias {
-						params = append(params, l.Bias)
-					}
-					for _, p := range params {
-						p.ZeroGrad()
-					}
-					loss := y.MustMul(g, false).MustSum(gotch.Float, true)
-					if err := loss.Backward(); err != nil {
-						t.Fatal(err)
-					}
-					var out []*ts.Tensor
-					for _, p := range params {
-						out = append(out, p.MustGrad(false).MustDetachCopy(false))
-					}
-					return out
+				params := []*ts.Tensor{x, l.Weight}
+				if bias {
+					params = append(params, l.Bias)
 				}
-				gf, gs := grads(fast), grads(slow)
+				gf, gs := gradsOf(t, fast, g, params), gradsOf(t, slow, g, params)
 				for i, name := range []string{"grad x", "grad weight", "grad bias"}[:len(gf)] {
 					assertNear(t, name, gf[i], gs[i])
 				}
 			})
 		}
 	}
+}
+
+// gradsOf returns copies of the gradients of sum(y * g) with respect to
+// params, each zeroed first.
+func gradsOf(t *testing.T, y, g *ts.Tensor, params []*ts.Tensor) []*ts.Tensor {
+	t.Helper()
+	for _, p := range params {
+		p.ZeroGrad()
+	}
+	loss := y.MustMul(g, false).MustSum(gotch.Float, true)
+	if err := loss.Backward(); err != nil {
+		t.Fatal(err)
+	}
+	var out []*ts.Tensor
+	for _, p := range params {
+		out = append(out, p.MustGrad(false).MustDetachCopy(false))
+	}
+	return out
 }
 
 // assertNear fails unless got and want agree within 1e-5 of want's largest
