@@ -53,9 +53,14 @@ go_epoch() { # go_epoch ARCH OUT [FLAGS...]: seconds of the last training epoch
 py_epoch() { # py_epoch ARCH [FLAGS...]: PyTorch's seconds per epoch
   local arch=$1
   shift
-  "$PY" scripts/reference/vae_galaxy.py bench --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" \
-    --data-dir "$data/galaxyzoo" --threads "$THREADS" --out /dev/null "$@" \
-    | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_epoch"])'
+  local out rc=0
+  out=$("$PY" scripts/reference/vae_galaxy.py bench --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" \
+    --data-dir "$data/galaxyzoo" --threads "$THREADS" --out /dev/null "$@") || rc=$?
+  if ((rc != 0)); then # 139 and 134: a signal inside libtorch, named here rather than as a JSON error
+    echo "bench_vae: the PyTorch reference (--arch $arch $*) failed with exit status $rc" >&2
+    return 1
+  fi
+  "$PY" -c 'import json,sys; print(json.load(sys.stdin)["seconds_per_epoch"])' <<<"$out"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 fmin() { awk -v a="$1" -v b="$2" 'BEGIN{print (b == "-" || a < b) ? a : b}'; }

@@ -99,7 +99,20 @@ class ResBlock(nn.Module):
 
     def forward(self, x):
         h = F.relu(self.bn1(self.conv1(x)))
-        return F.relu(self.bn2(self.conv2(h)) + self.skip_bn(self.skip(x)))
+        return F.relu(self.bn2(self.conv2(h)) + self.skip_bn(self.skip_forward(x)))
+
+    def skip_forward(self, x):
+        # libtorch 1.13's channels-last 1x1 stride-2 convolution corrupts the
+        # heap in backward when the batch size changes
+        # (cl_pointwise_crash.py), and an epoch ends with a short batch. In
+        # channels-last the down skip therefore runs as a stride-1 convolution
+        # of every second pixel, the same sums; torchlab's Go layer does the
+        # same (fused.Conv2dPointwiseStrided). Contiguous inputs, as in the
+        # parity runs, keep nn.Conv2d.
+        if isinstance(self.skip, nn.Conv2d) and not x.is_contiguous() \
+                and x.is_contiguous(memory_format=torch.channels_last):
+            return F.conv2d(x[:, :, ::2, ::2], self.skip.weight)
+        return self.skip(x)
 
 
 class ResEncoder(nn.Module):
