@@ -68,12 +68,8 @@ func ZeroGrad(p *ts.Tensor) error { return check(C.torchlab_zero_grad(p.Ctensor(
 // CPU. b may be nil. Equal to conv_transpose2d within float rounding;
 // gradients reach w and b through autograd.
 func ConvTransposeSubpixel(x, w, b *ts.Tensor, s, p int64) (*ts.Tensor, error) {
-	var bPtr unsafe.Pointer
-	if b != nil {
-		bPtr = b.Ctensor()
-	}
 	var out unsafe.Pointer
-	if err := check(C.torchlab_conv_transpose_subpixel(x.Ctensor(), w.Ctensor(), bPtr, C.int64_t(s), C.int64_t(p), &out)); err != nil {
+	if err := check(C.torchlab_conv_transpose_subpixel(x.Ctensor(), w.Ctensor(), optionalCtensor(b), C.int64_t(s), C.int64_t(p), &out)); err != nil {
 		return nil, err
 	}
 	return ts.New(lib.Ctensor(out)), nil
@@ -86,12 +82,8 @@ func ConvTransposeSubpixel(x, w, b *ts.Tensor, s, p int64) (*ts.Tensor, error) {
 // convolution corrupts the heap in backward when the batch size changes
 // (see fused.cpp); otherwise it is libtorch's conv2d as it stands.
 func Conv2dPointwiseStrided(x, w, b *ts.Tensor, s int64) (*ts.Tensor, error) {
-	var bPtr unsafe.Pointer
-	if b != nil {
-		bPtr = b.Ctensor()
-	}
 	var out unsafe.Pointer
-	err := check(C.torchlab_conv2d_pointwise_strided(x.Ctensor(), w.Ctensor(), bPtr, C.int64_t(s), &out))
+	err := check(C.torchlab_conv2d_pointwise_strided(x.Ctensor(), w.Ctensor(), optionalCtensor(b), C.int64_t(s), &out))
 	runtime.KeepAlive(x)
 	runtime.KeepAlive(w)
 	runtime.KeepAlive(b)
@@ -137,6 +129,15 @@ func SetChannelsLastAll(params map[string]*ts.Tensor, on bool) error {
 		}
 	}
 	return nil
+}
+
+// optionalCtensor is t's C tensor, or nil for an absent (nil) tensor such
+// as a layer's missing bias.
+func optionalCtensor(t *ts.Tensor) unsafe.Pointer {
+	if t == nil {
+		return nil
+	}
+	return t.Ctensor()
 }
 
 func cbool(b bool) C.int {
