@@ -1,6 +1,7 @@
 package galaxycnn
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -19,8 +20,12 @@ import (
 // where.
 func blobs(t *testing.T, n int) (*ts.Tensor, *ts.Tensor, []int64) {
 	t.Helper()
-	x := ts.MustRand([]int64{int64(n), 3, 16, 16}, gotch.Float, gotch.CPU)
-	x = x.MustMulScalar(ts.FloatScalar(0.3), true)
+	x, err := tensors.MulScalar(ts.MustRand([]int64{int64(n), 3, 16, 16}, gotch.Float, gotch.CPU), 0.3, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := ts.FloatScalar(1)
+	defer runtime.KeepAlive(one) // gotch frees a scalar in a finalizer
 	y := make([]int64, n)
 	for i := range n {
 		y[i] = int64(i % 4)
@@ -30,10 +35,11 @@ func blobs(t *testing.T, n int) (*ts.Tensor, *ts.Tensor, []int64) {
 			ch, nch = 0, 3
 		}
 		patch := x.MustNarrow(0, int64(i), 1, false).MustNarrow(1, ch, nch, true).MustNarrow(2, r, 3, true).MustNarrow(3, c, 3, true)
-		patch.MustFill_(ts.FloatScalar(1))
+		patch.MustFill_(one)
 		patch.MustDrop()
 	}
-	yt, err := tensors.FromInt64(y, int64(n))
+	var yt *ts.Tensor
+	yt, err = tensors.FromInt64(y, int64(n))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,10 +139,10 @@ func (g linearGaussian) logLikelihood(t *testing.T, xs [][]float64) LogLikelihoo
 			return nil, err
 		}
 		v := g.sigma * g.sigma
-		if sum, err = sum.MulScalar(ts.FloatScalar(-0.5/v), true); err != nil {
+		if sum, err = tensors.MulScalar(sum, -0.5/v, true); err != nil {
 			return nil, err
 		}
-		return sum.AddScalar(ts.FloatScalar(-0.5*float64(d)*math.Log(2*math.Pi*v)), true)
+		return tensors.AddScalar(sum, -0.5*float64(d)*math.Log(2*math.Pi*v), true)
 	}
 }
 

@@ -60,19 +60,7 @@ func TestKLMatchesMonteCarlo(t *testing.T) {
 	const samples = 200000
 	var est float64
 	for i := range int64(2) {
-		m := mu.MustSelect(0, i, false)      // [4]
-		lv := logvar.MustSelect(0, i, false) // [4]
-		std := lv.MustMulScalar(ts.FloatScalar(0.5), false).MustExp(true)
-		eps := ts.MustRandn([]int64{samples, 4}, gotch.Double, gotch.CPU)
-		z := eps.MustTotype(gotch.Float, false).MustMul(std, true).MustAdd(m, true) // [S, 4]
-		// log q(z) - log p(z) = -0.5*logvar - 0.5*eps^2 + 0.5*z^2 per dimension
-		// (the log 2pi terms cancel), written from the samples themselves.
-		epsF := eps.MustTotype(gotch.Float, true)
-		lq := epsF.MustSquare(true).MustMulScalar(ts.FloatScalar(-0.5), true).
-			MustSub(lv.MustMulScalar(ts.FloatScalar(0.5), false), true)
-		lp := z.MustSquare(true).MustMulScalar(ts.FloatScalar(-0.5), true)
-		diff := lq.MustSub(lp, true).MustSum(gotch.Double, true)
-		est += scalar(t, diff) / samples
+		est += monteCarloKL(t, mu.MustSelect(0, i, false), logvar.MustSelect(0, i, false), samples)
 	}
 	est /= 2
 	rel := math.Abs(est-closed) / closed
@@ -85,6 +73,36 @@ func TestKLMatchesMonteCarlo(t *testing.T) {
 	if v := scalarOf(t)(KLDivergence(zero, zero)); math.Abs(v) > 1e-7 {
 		t.Errorf("KL(N(0,1)||N(0,1)) = %g, want 0", v)
 	}
+}
+
+// monteCarloKL estimates KL(N(m, exp(lv)) || N(0, 1)) from samples draws,
+// writing log q(z) - log p(z) = -0.5*lv - 0.5*eps^2 + 0.5*z^2 per dimension
+// (the log 2pi terms cancel) from the samples themselves. Every tensor is
+// named and dropped at the end: gotch frees a tensor in a finalizer, and one
+// whose last use is as an argument of a libtorch call could be freed while
+// libtorch still reads it (this test once read +Inf that way). It frees m
+// and lv.
+func monteCarloKL(t *testing.T, m, lv *ts.Tensor, samples int64) float64 {
+	t.Helper()
+	must := func(x *ts.Tensor, err error) *ts.Tensor {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	halfLV := must(tensors.MulScalar(lv, 0.5, false))
+	std := must(halfLV.Exp(false))
+	eps := must(ts.Randn([]int64{samples, int64(lv.MustSize()[0])}, gotch.Float, gotch.CPU))
+	z := must(must(eps.Mul(std, false)).Add(m, true))
+	lq := must(must(tensors.MulScalar(must(eps.Square(false)), -0.5, true)).Sub(halfLV, true))
+	lp := must(tensors.MulScalar(must(z.Square(false)), -0.5, true))
+	sum := must(must(lq.Sub(lp, false)).Sum(gotch.Double, true))
+	est := scalar(t, sum) / float64(samples)
+	for _, x := range []*ts.Tensor{m, lv, halfLV, std, eps, z, lq, lp, sum} {
+		x.MustDrop()
+	}
+	return est
 }
 
 func TestFreeBits(t *testing.T) {
@@ -104,7 +122,10 @@ func TestFreeBits(t *testing.T) {
 func TestBernoulliNLLMatchesPyTorch(t *testing.T) {
 	torchrt.Lock()
 	torchrt.ManualSeed(5)
-	logits := ts.MustRandn([]int64{4, 3, 6, 6}, gotch.Float, gotch.CPU).MustMulScalar(ts.FloatScalar(3), true)
+	logits, err := tensors.MulScalar(ts.MustRandn([]int64{4, 3, 6, 6}, gotch.Float, gotch.CPU), 3, true)
+	if err != nil {
+		t.Fatal(err)
+	}
 	x := ts.MustRand([]int64{4, 3, 6, 6}, gotch.Float, gotch.CPU)
 	nll, err := BernoulliNLL(logits, x)
 	if err != nil {

@@ -146,7 +146,11 @@ func collectives(g *Group, r float32) error {
 	used.MustRequiresGrad_(true)
 	unused := ts.MustOnes([]int64{2}, gotch.Float, gotch.CPU)
 	unused.MustRequiresGrad_(true)
-	loss := used.MustMulScalar(ts.FloatScalar(float64(r)), false).MustSum(gotch.Float, true)
+	scaled, err := tensors.MulScalar(used, float64(r), false)
+	if err != nil {
+		return err
+	}
+	loss := scaled.MustSum(gotch.Float, true)
 	loss.MustBackward()
 	if err := g.AverageGrads([]*ts.Tensor{used, unused}); err != nil {
 		return err
