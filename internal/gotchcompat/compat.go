@@ -16,7 +16,7 @@ import (
 
 // FormatVersion changes whenever this package changes what it writes, so a
 // copy made by an older version is rebuilt.
-const FormatVersion = 3
+const FormatVersion = 4
 
 // maxPasses bounds the compile-and-stub loop: stubbing a wrapper can only
 // remove errors, so a second pass is expected to find none.
@@ -44,6 +44,7 @@ type Stamp struct {
 	Stubbed         []string `json:"stubbed"`
 	OutputArrays    int      `json:"output_arrays_fixed"`
 	InPlaceHandles  int      `json:"in_place_handles_fixed"`
+	KeptAlive       int      `json:"functions_keeping_arguments_alive"`
 }
 
 const stampName = ".torchlab-compat.json"
@@ -92,6 +93,11 @@ func Run(cfg Config, log io.Writer) (*Stamp, error) {
 	}
 	fmt.Fprintf(log, "fixed %d leaking output arrays and %d in-place handle leaks in gotch's Go code\n",
 		want.OutputArrays, want.InPlaceHandles)
+	if want.KeptAlive, err = keepArgumentsAlive(filepath.Join(tmp, "ts")); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "%d functions of gotch's package ts now keep their tensor and scalar arguments alive until they return\n",
+		want.KeptAlive)
 
 	if err := writeStamp(tmp, &want); err != nil {
 		return nil, err
@@ -216,6 +222,40 @@ func fixLeaks(tsDir string) (outputArrays, inPlace int, err error) {
 		return 0, 0, errors.New("gotch's generated Go code no longer has the expected shape: no leak was found to fix; check internal/gotchcompat against this gotch version")
 	}
 	return outputArrays, inPlace, nil
+}
+
+// keepArgumentsAlive runs KeepArgumentsAlive over every Go file of gotch's
+// package ts but its tests.
+func keepArgumentsAlive(tsDir string) (int, error) {
+	paths, err := filepath.Glob(filepath.Join(tsDir, "*.go"))
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, path := range paths {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return 0, err
+		}
+		src, n, err := KeepArgumentsAlive(string(b))
+		if err != nil {
+			return 0, fmt.Errorf("keep arguments alive in %s: %w", path, err)
+		}
+		if n == 0 {
+			continue
+		}
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	if total == 0 {
+		return 0, errors.New("gotch's package ts has no function taking a *Tensor: check internal/gotchcompat against this gotch version")
+	}
+	return total, nil
 }
 
 func copyTree(src, dst string) error {

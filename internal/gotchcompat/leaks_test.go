@@ -1,6 +1,8 @@
 package gotchcompat
 
 import (
+	"go/parser"
+	"go/token"
 	"strings"
 	"testing"
 )
@@ -47,5 +49,61 @@ func TestFixInPlaceHandles(t *testing.T) {
 	swap := strings.Index(out, "ts.ctensor = *ptr")
 	if free < 0 || free > swap {
 		t.Errorf("old handle must be freed before the swap:\n%s", out)
+	}
+}
+
+const cgoFile = `package ts
+
+// #include <stdlib.h>
+import "C"
+
+import (
+	"unsafe"
+
+	lib "github.com/sugarme/gotch/libtch"
+)
+
+func (ts *Tensor) Sub(other *Tensor, del bool) (retVal *Tensor, err error) {
+	if del {
+		defer ts.MustDrop()
+	}
+	ptr := (*lib.Ctensor)(unsafe.Pointer(C.malloc(0)))
+	lib.AtgSub(ptr, ts.ctensor, other.ctensor)
+	return newTensor(*ptr), TorchErr()
+}
+
+func Cat(tensors []*Tensor, dim int64, s *Scalar, _ *Tensor, n int) {}
+
+func newTensor(c lib.Ctensor) *Tensor { return nil }
+`
+
+func TestKeepArgumentsAlive(t *testing.T) {
+	out, n, err := KeepArgumentsAlive(cgoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("changed %d functions, want 2 (Sub and Cat)", n)
+	}
+	for _, want := range []string{
+		"(retVal *Tensor, err error) {\n\t// torchlab: arguments kept alive, see internal/gotchcompat/keepalive.go\n\tdefer runtime.KeepAlive(ts)\n\tdefer runtime.KeepAlive(other)\n\tif del {",
+		"defer runtime.KeepAlive(other)",
+		"defer runtime.KeepAlive(tensors)",
+		"defer runtime.KeepAlive(s)",
+		"import \"C\"\n\nimport (",
+		")\n\nimport \"runtime\"\n\nfunc (ts *Tensor) Sub",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if c := strings.Count(out, "runtime.KeepAlive("); c != 4 {
+		t.Errorf("%d KeepAlive calls, want 4 (not for del, dim, n, _ or newTensor's ctensor)", c)
+	}
+	if _, err := parser.ParseFile(token.NewFileSet(), "", out, 0); err != nil {
+		t.Errorf("rewritten file does not parse: %v", err)
+	}
+	if again, n, err := KeepArgumentsAlive(strings.Replace(out, `import "runtime"`, "", 1)); err != nil || n != 2 || !strings.Contains(again, `import "runtime"`) {
+		t.Errorf("second run: n=%d err=%v", n, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -50,21 +51,7 @@ func TestScalarOpsUnderGC(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.MustDrop()
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				runtime.GC()
-			}
-		}
-	}()
-	defer func() { close(stop); wg.Wait() }()
+	defer collectContinuously()()
 	for i := range 2000 {
 		v := float64(i%97) + 0.5
 		y, err := MulScalar(x, v, false)
@@ -78,6 +65,52 @@ func TestScalarOpsUnderGC(t *testing.T) {
 		}
 		if float64(got[0]) != v {
 			t.Fatalf("step %d: 1 * %v gave %v", i, v, got[0])
+		}
+	}
+}
+
+// collectContinuously runs the garbage collector, and with it gotch's
+// finalizers, in a loop until the returned function is called.
+func collectContinuously() (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				runtime.GC()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// Gotch's wrappers keep their arguments alive until libtorch returns
+// (internal/gotchcompat/keepalive.go): an inline temporary tensor or
+// scalar, unreachable from the caller once the wrapper has read its C
+// pointer, must not be freed during the call while collections run
+// throughout. Without that rewrite of gotch this failed within a few
+// iterations (garbage sums, or a crash).
+func TestInlineTemporariesSurviveCollections(t *testing.T) {
+	defer collectContinuously()()
+	const n = 1 << 18
+	for i := range 300 {
+		a := ts.MustOnes([]int64{n}, gotch.Float, gotch.CPU)
+		// Neither the second operand nor the scalar is reachable from
+		// here once Add and MulScalar have read their C pointers.
+		sum := a.MustAdd(ts.MustOnes([]int64{n}, gotch.Float, gotch.CPU), true).
+			MustMulScalar(ts.FloatScalar(0.5), true).MustSum(gotch.Double, true)
+		got, err := Scalar(sum)
+		sum.MustDrop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != n {
+			t.Fatalf("step %d: sum of (1+1)*0.5 over %d elements gave %v", i, n, got)
 		}
 	}
 }
