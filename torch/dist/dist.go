@@ -19,6 +19,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 	"unsafe"
@@ -131,6 +132,7 @@ func (g *Group) Barrier() error {
 
 // call runs one collective on the C tensors of tensors.
 func (g *Group) call(what string, f func(p *unsafe.Pointer, n C.int) *C.char, tensors []*ts.Tensor) error {
+	defer runtime.KeepAlive(tensors)
 	if g.ptr == nil {
 		return fmt.Errorf("%s: the group is closed", what)
 	}

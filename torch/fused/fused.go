@@ -2,6 +2,11 @@
 // optimiser steps of torch.optim (whose alpha/value arguments gotch's
 // generated bindings drop) and leaky ReLU with a slope. One call per
 // parameter also spares gotch's per-tensor overhead on the hot path.
+//
+// Every wrapper defers runtime.KeepAlive on its tensor arguments: gotch
+// frees a tensor in a finalizer, and an argument whose last use is the
+// wrapper's read of its C pointer could otherwise be freed while the C++
+// side still reads it (internal/gotchcompat does the same for gotch).
 package fused
 
 // #cgo CXXFLAGS: -std=c++17 -O2 -D_GLIBCXX_USE_CXX11_ABI=1 -w
@@ -40,6 +45,8 @@ const CacheChunk = 1 << 16
 // empty and is filled with the first gradient, as PyTorch does. chunk as in
 // AdamStep.
 func SGDStep(p, buf *ts.Tensor, hasBuf bool, lr, momentum, dampening, weightDecay float64, nesterov bool, chunk int64) error {
+	defer runtime.KeepAlive(p)
+	defer runtime.KeepAlive(buf)
 	var bufPtr unsafe.Pointer
 	if buf != nil {
 		bufPtr = buf.Ctensor()
@@ -54,12 +61,18 @@ func SGDStep(p, buf *ts.Tensor, hasBuf bool, lr, momentum, dampening, weightDeca
 // one thread) with a fraction of the memory traffic; chunk 0 runs them
 // whole, exactly as torch.optim does.
 func AdamStep(p, expAvg, expAvgSq *ts.Tensor, step int64, lr, beta1, beta2, eps, weightDecay float64, chunk int64) error {
+	defer runtime.KeepAlive(p)
+	defer runtime.KeepAlive(expAvg)
+	defer runtime.KeepAlive(expAvgSq)
 	return check(C.torchlab_adam_step(p.Ctensor(), expAvg.Ctensor(), expAvgSq.Ctensor(), C.int64_t(step),
 		C.double(lr), C.double(beta1), C.double(beta2), C.double(eps), C.double(weightDecay), C.int64_t(chunk)))
 }
 
 // ZeroGrad zeroes p's gradient in place, if it has one.
-func ZeroGrad(p *ts.Tensor) error { return check(C.torchlab_zero_grad(p.Ctensor())) }
+func ZeroGrad(p *ts.Tensor) error {
+	defer runtime.KeepAlive(p)
+	return check(C.torchlab_zero_grad(p.Ctensor()))
+}
 
 // ConvTransposeSubpixel is conv_transpose2d(x, w, b) with stride s and
 // padding p (square kernel k = s + 2p, no output padding, dilation 1, one
@@ -68,6 +81,9 @@ func ZeroGrad(p *ts.Tensor) error { return check(C.torchlab_zero_grad(p.Ctensor(
 // CPU. b may be nil. Equal to conv_transpose2d within float rounding;
 // gradients reach w and b through autograd.
 func ConvTransposeSubpixel(x, w, b *ts.Tensor, s, p int64) (*ts.Tensor, error) {
+	defer runtime.KeepAlive(x)
+	defer runtime.KeepAlive(w)
+	defer runtime.KeepAlive(b)
 	var out unsafe.Pointer
 	if err := check(C.torchlab_conv_transpose_subpixel(x.Ctensor(), w.Ctensor(), optionalCtensor(b), C.int64_t(s), C.int64_t(p), &out)); err != nil {
 		return nil, err
@@ -82,12 +98,11 @@ func ConvTransposeSubpixel(x, w, b *ts.Tensor, s, p int64) (*ts.Tensor, error) {
 // convolution corrupts the heap in backward when the batch size changes
 // (see fused.cpp); otherwise it is libtorch's conv2d as it stands.
 func Conv2dPointwiseStrided(x, w, b *ts.Tensor, s int64) (*ts.Tensor, error) {
+	defer runtime.KeepAlive(x)
+	defer runtime.KeepAlive(w)
+	defer runtime.KeepAlive(b)
 	var out unsafe.Pointer
-	err := check(C.torchlab_conv2d_pointwise_strided(x.Ctensor(), w.Ctensor(), optionalCtensor(b), C.int64_t(s), &out))
-	runtime.KeepAlive(x)
-	runtime.KeepAlive(w)
-	runtime.KeepAlive(b)
-	if err != nil {
+	if err := check(C.torchlab_conv2d_pointwise_strided(x.Ctensor(), w.Ctensor(), optionalCtensor(b), C.int64_t(s), &out)); err != nil {
 		return nil, err
 	}
 	return ts.New(lib.Ctensor(out)), nil
@@ -95,6 +110,7 @@ func Conv2dPointwiseStrided(x, w, b *ts.Tensor, s int64) (*ts.Tensor, error) {
 
 // LeakyReLU is torch.nn.functional.leaky_relu(x, slope).
 func LeakyReLU(x *ts.Tensor, slope float64) (*ts.Tensor, error) {
+	defer runtime.KeepAlive(x)
 	var out unsafe.Pointer
 	if err := check(C.torchlab_leaky_relu(x.Ctensor(), C.double(slope), &out)); err != nil {
 		return nil, err
@@ -106,6 +122,7 @@ func LeakyReLU(x *ts.Tensor, slope float64) (*ts.Tensor, error) {
 // in memory; the shape and values are unchanged). oneDNN's convolutions run
 // faster forward on that layout (see models/vgg's SetChannelsLast).
 func ChannelsLast(x *ts.Tensor) (*ts.Tensor, error) {
+	defer runtime.KeepAlive(x)
 	var out unsafe.Pointer
 	if err := check(C.torchlab_channels_last(x.Ctensor(), &out)); err != nil {
 		return nil, err
@@ -117,6 +134,7 @@ func ChannelsLast(x *ts.Tensor) (*ts.Tensor, error) {
 // (on) or contiguous (off), keeping its values and every handle to it valid.
 // It leaves tensors of other ranks alone.
 func SetChannelsLast(p *ts.Tensor, on bool) error {
+	defer runtime.KeepAlive(p)
 	return check(C.torchlab_set_channels_last(p.Ctensor(), cbool(on)))
 }
 
@@ -158,4 +176,7 @@ func RNGState() (*ts.Tensor, error) {
 }
 
 // SetRNGState restores a state RNGState returned.
-func SetRNGState(state *ts.Tensor) error { return check(C.torchlab_set_rng_state(state.Ctensor())) }
+func SetRNGState(state *ts.Tensor) error {
+	defer runtime.KeepAlive(state)
+	return check(C.torchlab_set_rng_state(state.Ctensor()))
+}

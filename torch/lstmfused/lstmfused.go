@@ -19,6 +19,7 @@ import "C"
 
 import (
 	"errors"
+	"runtime"
 	"unsafe"
 
 	lib "github.com/sugarme/gotch/libtch"
@@ -44,6 +45,12 @@ import (
 // bits. The matrix products go through oneDNN's sgemm, not OpenBLAS, so
 // OpenBLAS's thread count does not matter here.
 func Forward(codes, lengths, wih, whh, bih, bhh *ts.Tensor) (*ts.Tensor, error) {
+	defer runtime.KeepAlive(codes)
+	defer runtime.KeepAlive(lengths)
+	defer runtime.KeepAlive(wih)
+	defer runtime.KeepAlive(whh)
+	defer runtime.KeepAlive(bih)
+	defer runtime.KeepAlive(bhh)
 	var out unsafe.Pointer
 	msg := C.torchlab_lstm_fused(codes.Ctensor(), lengths.Ctensor(), wih.Ctensor(), whh.Ctensor(),
 		bih.Ctensor(), bhh.Ctensor(), &out)
