@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,6 +69,32 @@ func run(t *testing.T, ctx context.Context, scenario string, c Config) (string, 
 	return out.String(), err
 }
 
+// readyWatch collects the ranks' output and calls onReady once it holds
+// want lines ending in "ready".
+type readyWatch struct {
+	mu      sync.Mutex
+	out     bytes.Buffer
+	want    int
+	onReady func()
+}
+
+func (w *readyWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.out.Write(p)
+	if w.onReady != nil && strings.Count(w.out.String(), "ready\n") >= w.want {
+		w.onReady()
+		w.onReady = nil
+	}
+	return n, err
+}
+
+func (w *readyWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.out.String()
+}
+
 // TestEnvironment: each rank gets torchrun's variables, its share of the
 // cores as --threads and OMP_NUM_THREADS, and rank 1's lines are prefixed.
 func TestEnvironment(t *testing.T) {
@@ -124,11 +151,13 @@ func TestFailedRankIsNamed(t *testing.T) {
 func TestInterruptIsForwarded(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() {
-		time.Sleep(2 * time.Second) // the ranks are up and listening
-		cancel()
-	}()
-	out, err := run(t, ctx, "waitint", Config{NProc: 2, NNodes: 1, Grace: 10 * time.Second})
+	t.Setenv(scenarioVar, "waitint")
+	// Interrupt once both ranks listen for SIGINT, not after a fixed wait:
+	// on a loaded machine (GOGC=1 runs) a rank may take seconds to start.
+	w := &readyWatch{want: 2, onReady: cancel}
+	err := Run(ctx, Config{NProc: 2, NNodes: 1, Grace: 10 * time.Second, MasterAddr: "127.0.0.1",
+		Command: []string{os.Args[0]}}, w, w)
+	out := w.String()
 	if !errors.Is(err, cli.ErrInterrupted) {
 		t.Fatalf("error %v, want cli.ErrInterrupted\n%s", err, out)
 	}
