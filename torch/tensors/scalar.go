@@ -11,7 +11,10 @@ import (
 // unreachable as soon as gotch's wrapper has read its C pointer: a garbage
 // collection during the libtorch call could then free the scalar while
 // libtorch still reads it. Each function here keeps its scalar alive until
-// the call has returned. del frees t, as in gotch.
+// the call has returned. (gotch-compat now patches gotch's own wrappers to
+// do the same, internal/gotchcompat/keepalive.go; these stay as the
+// float64 spelling and a guard that does not depend on that patch.) del
+// frees t, as in gotch.
 
 // AddScalar returns t + v.
 func AddScalar(t *ts.Tensor, v float64, del bool) (*ts.Tensor, error) {
