@@ -16,7 +16,7 @@ import (
 
 // FormatVersion changes whenever this package changes what it writes, so a
 // copy made by an older version is rebuilt.
-const FormatVersion = 4
+const FormatVersion = 5
 
 // maxPasses bounds the compile-and-stub loop: stubbing a wrapper can only
 // remove errors, so a second pass is expected to find none.

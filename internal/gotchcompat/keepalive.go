@@ -57,6 +57,9 @@ func KeepArgumentsAlive(src string) (string, int, error) {
 			}
 			fmt.Fprintf(&b, "\n\tdefer runtime.KeepAlive(%s)", name)
 		}
+		// The closing newline keeps a one-line body's statements off the
+		// last defer's line.
+		b.WriteString("\n")
 		ins = append(ins, insertion{fset.Position(fn.Body.Lbrace).Offset + 1, b.String()})
 	}
 	funcs := len(ins)
@@ -65,7 +68,7 @@ func KeepArgumentsAlive(src string) (string, int, error) {
 	}
 	if !importsRuntime(file) {
 		at := fset.Position(file.Name.End()).Offset
-		if n := len(file.Imports); n > 0 {
+		if len(file.Imports) > 0 {
 			// After the last import declaration: `import "C"` must stay
 			// right below its cgo preamble.
 			for _, d := range file.Decls {

@@ -75,6 +75,8 @@ func (ts *Tensor) Sub(other *Tensor, del bool) (retVal *Tensor, err error) {
 func Cat(tensors []*Tensor, dim int64, s *Scalar, _ *Tensor, n int) {}
 
 func newTensor(c lib.Ctensor) *Tensor { return nil }
+
+func (ts *Tensor) Dim() uint64 { return lib.AtDim(ts.ctensor) }
 `
 
 func TestKeepArgumentsAlive(t *testing.T) {
@@ -82,11 +84,11 @@ func TestKeepArgumentsAlive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Errorf("changed %d functions, want 2 (Sub and Cat)", n)
+	if n != 3 {
+		t.Errorf("changed %d functions, want 3 (Sub, Cat and the one-line Dim)", n)
 	}
 	for _, want := range []string{
-		"(retVal *Tensor, err error) {\n\t// torchlab: arguments kept alive, see internal/gotchcompat/keepalive.go\n\tdefer runtime.KeepAlive(ts)\n\tdefer runtime.KeepAlive(other)\n\tif del {",
+		"(retVal *Tensor, err error) {\n\t// torchlab: arguments kept alive, see internal/gotchcompat/keepalive.go\n\tdefer runtime.KeepAlive(ts)\n\tdefer runtime.KeepAlive(other)\n\n\tif del {",
 		"defer runtime.KeepAlive(other)",
 		"defer runtime.KeepAlive(tensors)",
 		"defer runtime.KeepAlive(s)",
@@ -97,13 +99,13 @@ func TestKeepArgumentsAlive(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if c := strings.Count(out, "runtime.KeepAlive("); c != 4 {
-		t.Errorf("%d KeepAlive calls, want 4 (not for del, dim, n, _ or newTensor's ctensor)", c)
+	if c := strings.Count(out, "runtime.KeepAlive("); c != 5 {
+		t.Errorf("%d KeepAlive calls, want 5 (not for del, dim, n, _ or newTensor's ctensor)", c)
 	}
 	if _, err := parser.ParseFile(token.NewFileSet(), "", out, 0); err != nil {
 		t.Errorf("rewritten file does not parse: %v", err)
 	}
-	if again, n, err := KeepArgumentsAlive(strings.Replace(out, `import "runtime"`, "", 1)); err != nil || n != 2 || !strings.Contains(again, `import "runtime"`) {
+	if again, n, err := KeepArgumentsAlive(strings.Replace(out, `import "runtime"`, "", 1)); err != nil || n != 3 || !strings.Contains(again, `import "runtime"`) {
 		t.Errorf("second run: n=%d err=%v", n, err)
 	}
 }
