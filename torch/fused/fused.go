@@ -47,11 +47,7 @@ const CacheChunk = 1 << 16
 func SGDStep(p, buf *ts.Tensor, hasBuf bool, lr, momentum, dampening, weightDecay float64, nesterov bool, chunk int64) error {
 	defer runtime.KeepAlive(p)
 	defer runtime.KeepAlive(buf)
-	var bufPtr unsafe.Pointer
-	if buf != nil {
-		bufPtr = buf.Ctensor()
-	}
-	return check(C.torchlab_sgd_step(p.Ctensor(), bufPtr, cbool(hasBuf), C.double(lr), C.double(momentum),
+	return check(C.torchlab_sgd_step(p.Ctensor(), optionalCtensor(buf), cbool(hasBuf), C.double(lr), C.double(momentum),
 		C.double(dampening), C.double(weightDecay), cbool(nesterov), C.int64_t(chunk)))
 }
 
