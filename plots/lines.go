@@ -254,9 +254,12 @@ func integral(series []Series) bool {
 }
 
 // Spread merges the same curve from several runs (seeds) into one series
-// named name: at each X of any run, the mean of the runs that have it, with
-// a band from their lowest to their highest value. Where only one run has a
-// point the band there is that point.
+// named name: at each X that every run has, the mean of the runs, with a
+// band from their lowest to their highest value. X values that only some
+// runs reach are left out, because a mean over fewer runs there would jump
+// to whichever seed ran longer and draw a step that is no effect of the
+// model (a second seed stopped early, say). It is an error when the runs
+// share no X.
 func Spread(name string, runs ...Series) (Series, error) {
 	if len(runs) == 0 {
 		return Series{}, fmt.Errorf("spread %q: no runs: %w", name, ErrNoData)
@@ -266,9 +269,22 @@ func Spread(name string, runs ...Series) (Series, error) {
 		if err := checkXY(fmt.Sprintf("spread %q: run %d", name, i), r.X, r.Y); err != nil {
 			return Series{}, err
 		}
+		seen := map[float64]bool{}
 		for j, x := range r.X {
+			if seen[x] {
+				return Series{}, fmt.Errorf("spread %q: run %d has x = %v twice", name, i, x)
+			}
+			seen[x] = true
 			at[x] = append(at[x], r.Y[j])
 		}
+	}
+	for x, ys := range at {
+		if len(ys) < len(runs) {
+			delete(at, x)
+		}
+	}
+	if len(at) == 0 {
+		return Series{}, fmt.Errorf("spread %q: the %d runs share no X value: %w", name, len(runs), ErrNoData)
 	}
 	out := Series{Name: name}
 	for x := range at {

@@ -279,9 +279,27 @@ func TestSpread(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Series{Name: "conv val", X: []float64{1, 2, 3}, Y: []float64{11, 5.5, 4}, Lo: []float64{10, 5, 4}, Hi: []float64{12, 6, 4}}
+	// Only x = 1 and 2 are in both runs: x = 3, where run a alone would be
+	// "the mean", is left out.
+	want := Series{Name: "conv val", X: []float64{1, 2}, Y: []float64{11, 5.5}, Lo: []float64{10, 5}, Hi: []float64{12, 6}}
 	if fmt.Sprint(s) != fmt.Sprint(want) {
 		t.Errorf("Spread = %+v, want %+v", s, want)
+	}
+	// The runs need not list their x in the same order or start together.
+	c := Series{X: []float64{3, 2, 0}, Y: []float64{7, 8, 9}}
+	s, err = Spread("shifted", a, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = Series{Name: "shifted", X: []float64{2, 3}, Y: []float64{7, 5.5}, Lo: []float64{6, 4}, Hi: []float64{8, 7}}
+	if fmt.Sprint(s) != fmt.Sprint(want) {
+		t.Errorf("Spread of shifted runs = %+v, want %+v", s, want)
+	}
+	if _, err := Spread("disjoint", a, Series{X: []float64{7, 8}, Y: []float64{1, 1}}); !errors.Is(err, ErrNoData) {
+		t.Errorf("Spread of runs with no common x: err = %v, want ErrNoData", err)
+	}
+	if _, err := Spread("twice", a, Series{X: []float64{1, 1}, Y: []float64{1, 2}}); err == nil || !strings.Contains(err.Error(), "run 1 has x = 1 twice") {
+		t.Errorf("Spread with a repeated x: err = %v, want one naming run 1 and x = 1", err)
 	}
 	if _, err := Spread("none"); !errors.Is(err, ErrNoData) {
 		t.Errorf("Spread of no runs: err = %v, want ErrNoData", err)

@@ -26,6 +26,16 @@ func TestMergeSeeds(t *testing.T) {
 	if f := got[1]; f.Name != "conv train (whole split, eval mode) (1 of 2 seeds)" || f.Lo != nil || fmt.Sprint(f.Y) != "[7]" {
 		t.Errorf("train-full of one seed %+v", f)
 	}
+	// A seed that ran on: the mean stops where the shorter seed did, and
+	// its name says so.
+	longer := []plots.Series{{Name: "val", X: []float64{1, 2, 3}, Y: []float64{10, 8, 1}}}
+	cut, err := mergeSeeds("conv", [][]plots.Series{longer, seed2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := cut[0]; v.Name != "conv val (2 seeds: mean, band from lowest to highest; to step 2, the shortest seed's end)" || fmt.Sprint(v.X, v.Y) != "[1 2] [11 8.5]" {
+		t.Errorf("merged val of unequal seeds %+v", v)
+	}
 	one, err := mergeSeeds("mlp", [][]plots.Series{seed2})
 	if err != nil || len(one) != 1 || one[0].Name != "mlp val" || one[0].Lo != nil {
 		t.Errorf("one run: %+v, %v; want its val series named \"mlp val\", no band", one, err)
