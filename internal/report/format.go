@@ -142,6 +142,7 @@ func pct2(v any) string { f, _ := asFloat(v); return percent(f, 2) }
 
 func fixed1(v any) string { f, _ := asFloat(v); return strconv.FormatFloat(f, 'f', 1, 64) }
 func fixed2(v any) string { f, _ := asFloat(v); return strconv.FormatFloat(f, 'f', 2, 64) }
+func fixed4(v any) string { f, _ := asFloat(v); return strconv.FormatFloat(f, 'f', 4, 64) }
 
 // significant writes f with n significant digits and no exponent for the
 // sizes the report meets (0.0059, 0.515, 48.1, 2758).

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -17,14 +18,19 @@ type partSpec struct {
 	// variant names a run among its part's runs ("learning rate 1e-3",
 	// "conv"); nil when a part has one run per kind.
 	variant func(r *Run) string
-	// perArch says the runs are folders of subruns, one per architecture.
+	// perArch says the runs are folders of subruns, one per architecture
+	// (and seed); subrun, when set, says which subfolders are such runs.
 	perArch bool
+	subrun  func(r *Run) bool
 	columns []column
 	// headline says the part's results in words, from its full runs.
 	headline func(full []*Run) string
 	// figures lay out one run's figures; demoFigures those of the quick
 	// run (nil: the same); top those of a perArch run's own folder.
 	figures, demoFigures, top []figureSpec
+	// laterSeedFigures are those of a perArch model's second and later
+	// seeds (nil: all of figures).
+	laterSeedFigures []figureSpec
 	// skip are figures not shown because others show the same.
 	skip []string
 	// demoNote says, if needed, how to read the quick run's numbers beside
@@ -153,7 +159,10 @@ var vae = partSpec{
 	n: "5", title: "Galaxy Zoo VAEs", command: "vae-galaxy",
 	make:    "`bash docs/results/vae-galaxy/run.sh` (mlp, conv and resnet in turn; several hours)",
 	perArch: true,
-	variant: func(r *Run) string { return r.Name },
+	// The galaxy classifier that judges the samples is a run of its own
+	// folder, not an architecture.
+	subrun:  func(r *Run) bool { return r.config("arch") != nil },
+	variant: vaeVariant,
 	columns: []column{
 		resultColumn("epochs", "epochs"),
 		{"image size", func(r *Run) string {
@@ -162,32 +171,49 @@ var vae = partSpec{
 			}
 			return "–"
 		}},
-		resultColumnF("test reconstruction error (nats/image)", "test_recon", fixed1),
-		resultColumnF("test −ELBO (nats/image)", "test_neg_elbo", fixed1),
-		resultColumn("samples recognised as their class (5-NN)", "samples_knn_agreement_latent_region"),
+		{"best epoch (validation)", func(r *Run) string {
+			if e, ok := bestEpoch(r); ok {
+				return plain(e)
+			}
+			return "–"
+		}},
+		resultColumnF("test −ELBO at the best epoch (nats/image)", "best_test_neg_elbo", fixed1),
+		{"test −log p, IWAE bound (nats/image, bits/dim)", func(r *Run) string {
+			nats, ok := r.result("iwae_test_nats")
+			bits, okB := r.result("iwae_test_bits_per_dim")
+			if !ok || !okB {
+				return "–"
+			}
+			return fixed1(nats) + " (" + fixed4(bits) + ")"
+		}},
+		resultColumn("class samples recognised by the CNN classifier", "samples_judge_agreement_latent_region"),
 		resultColumn("training time per epoch", "seconds_per_epoch"),
 	},
 	headline: vaeHeadline,
 	demoNote: vaeDemoNote,
 	top: []figureSpec{{
 		rows: [][]string{{"recon_compare.png"}},
-		what: "Reconstruction error against the training step, for each architecture: on the training galaxies (the running mean of the training batches' losses since the previous evaluation), on the validation galaxies (runs with a validation split) and on the test galaxies (the first epoch is above the top edge).",
+		what: "Reconstruction error on the validation and the test galaxies against the training step, for each architecture (each run's training curve is in its own figure below). A model run with several seeds is drawn as their mean with a band from the lowest to the highest, over the steps every seed reached. The first epoch is above the top edge.",
 	}},
 	figures: []figureSpec{
 		{rows: [][]string{{"reconstructions.png"}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
 		{rows: [][]string{{"class_samples_all.png"}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
 		{rows: [][]string{{"class_samples.png"}}, what: "Real galaxies of the class chosen with `--class` (top) and samples decoded from two regions of the latent space where that class lies."},
-		{rows: [][]string{{"recon_curve.png", "latent_pca.png"}}, what: "Left: reconstruction error against the training step on the training galaxies (running mean of batch losses, and in newer runs the whole training split in eval mode every few epochs), the validation galaxies (runs with a validation split) and the test galaxies. Right: the encoder's means for the training galaxies on their first two principal components, coloured by class."},
+		vaeCurves,
 		{rows: [][]string{{"latent_tsne.png"}}, what: "The encoder's means for the test galaxies, embedded in two dimensions by t-SNE (neighbours stay neighbours; distances between groups mean little), coloured by class."},
 		{rows: [][]string{{"weights_matrix.png", "weights_matrix_2.png"}}, what: "Weight matrices of two fully connected layers as heat maps (red positive, blue negative).",
 			alone: "The weight matrix of a fully connected layer as a heat map (red positive, blue negative)."},
 		{rows: [][]string{{"weights_filters.png"}}, what: "Filters of the layers next to the image, each tile scaled to its own range."},
 	},
+	laterSeedFigures: []figureSpec{vaeCurves},
 	demoFigures: []figureSpec{
 		{rows: [][]string{{"reconstructions.png"}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
 		{rows: [][]string{{"class_samples_all.png"}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
 	},
 }
+
+// vaeCurves is a VAE run's learning curves beside its latent space.
+var vaeCurves = figureSpec{rows: [][]string{{"recon_curve.png", "latent_pca.png"}}, what: "Left: reconstruction error against the training step on the training galaxies (running mean of batch losses, and in newer runs the whole training split in eval mode every few epochs), the validation galaxies (runs with a validation split) and the test galaxies. Right: the encoder's means for the training galaxies on their first two principal components, coloured by class."}
 
 // optional formats a result, "–" when the run lacks it.
 func optional(r *Run, key string, f func(any) string) string {
@@ -317,53 +343,134 @@ func lstmHeadline(full []*Run) string {
 	return strings.Join(parts, "; ") + "."
 }
 
+// vaeVariant names a VAE run: its architecture, and its seed where it
+// is one of several.
+func vaeVariant(r *Run) string {
+	if r.Seed != "" {
+		return r.Name + ", seed " + r.Seed
+	}
+	return r.Name
+}
+
+// bestEpoch is the epoch of a run's best validation checkpoint.
+func bestEpoch(r *Run) (float64, bool) {
+	step, ok := r.result("best_step")
+	steps, okS := r.result("steps")
+	epochs, okE := r.result("epochs")
+	if !ok || !okS || !okE || steps == 0 {
+		return 0, false
+	}
+	return math.Round(step * epochs / steps), true
+}
+
+// vaeHeadline names the architecture the validation split chooses and its
+// held-out likelihood. Each seed has its own split, so architectures are
+// compared within a seed: the one with the lowest validation −ELBO at its
+// best epoch is that seed's choice. The test numbers are reported, never
+// compared to choose.
 func vaeHeadline(full []*Run) string {
-	var archs []*Run
+	bySeed := map[string][]*Run{}
+	var seeds []string
 	for _, r := range full[0].Subruns {
-		if _, ok := r.result("test_recon"); ok {
-			archs = append(archs, r)
+		if _, ok := r.result("best_val_neg_elbo"); !ok {
+			continue
 		}
-	}
-	if len(archs) == 0 {
-		return ""
-	}
-	best := archs[0]
-	for _, r := range archs[1:] {
-		a, _ := r.result("test_recon")
-		b, _ := best.result("test_recon")
-		if a < b {
-			best = r
+		if _, ok := bySeed[r.Seed]; !ok {
+			seeds = append(seeds, r.Seed)
 		}
+		bySeed[r.Seed] = append(bySeed[r.Seed], r)
 	}
-	rec, _ := best.result("test_recon")
+	if len(seeds) == 0 {
+		return "These runs have no validation split, so none of them is chosen; their test numbers are in the table."
+	}
+	sort.Slice(seeds, func(i, j int) bool { a, _ := strconv.Atoi(seeds[i]); b, _ := strconv.Atoi(seeds[j]); return a < b })
+	var choices []string
+	chosen := map[string]bool{}
+	for _, seed := range seeds {
+		best := bySeed[seed][0]
+		for _, r := range bySeed[seed][1:] {
+			v, _ := r.result("best_val_neg_elbo")
+			b, _ := best.result("best_val_neg_elbo")
+			if v < b {
+				best = r
+			}
+		}
+		v, _ := best.result("best_val_neg_elbo")
+		var against []string
+		for _, r := range bySeed[seed] {
+			if r != best {
+				o, _ := r.result("best_val_neg_elbo")
+				against = append(against, r.Name+" "+fixed1(o))
+			}
+		}
+		choice := fmt.Sprintf("%s in seed %s (validation −ELBO %s nats per image", best.Name, seedOf(best), fixed1(v))
+		if len(against) == 0 {
+			choice += ", the only architecture run with this seed so far)"
+		} else {
+			choice += ", against " + strings.Join(against, ", ") + ")"
+		}
+		choices = append(choices, choice)
+		chosen[best.Name] = true
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "**Lowest test reconstruction error: %s, %s nats per image** after %s epochs at %s",
-		best.Name, fixed1(rec), optional(best, "epochs", plain), settingValue("image_size", best.config("image_size")))
-	if v, ok := best.result("test_neg_elbo"); ok {
-		fmt.Fprintf(&b, " (−ELBO %s)", fixed1(v))
+	fmt.Fprintf(&b, "**Chosen on validation: %s.** Each seed has its own split, so the architectures are compared seed by seed, "+
+		"on the validation −ELBO at each run's best epoch.", strings.Join(choices, "; "))
+	names := make([]string, 0, len(chosen))
+	for n := range chosen {
+		names = append(names, n)
 	}
-	var others []string
-	for _, r := range archs {
-		if r != best {
-			v, _ := r.result("test_recon")
-			others = append(others, fmt.Sprintf("%s %s after %s epochs", r.Name, fixed1(v), optional(r, "epochs", plain)))
+	sort.Strings(names)
+	for _, name := range names {
+		var per []string
+		var sum float64
+		for _, seed := range seeds {
+			for _, r := range bySeed[seed] {
+				if r.Name != name {
+					continue
+				}
+				if nats, ok := r.result("iwae_test_nats"); ok {
+					bits, _ := r.result("iwae_test_bits_per_dim")
+					unit := ""
+					if len(per) == 0 {
+						unit = " nats per image"
+					}
+					per = append(per, fmt.Sprintf("%s%s (%s bits/dim) in seed %s", fixed1(nats), unit, fixed4(bits), seedOf(r)))
+					sum += nats
+				}
+			}
 		}
-	}
-	if len(others) > 0 {
-		fmt.Fprintf(&b, "; %s", strings.Join(others, ", "))
-	}
-	b.WriteString(".")
-	if s, ok := best.result("samples_knn_agreement_latent_region"); ok {
-		fmt.Fprintf(&b, " A 5-nearest-neighbour pixel classifier recognises %s of %s's class samples as their class", pct1(s), best.Name)
-		if k, ok := best.result("knn_test_accuracy"); ok {
-			fmt.Fprintf(&b, " (and %s of the real test galaxies)", pct1(k))
+		if len(per) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, " %s's test −log p bound (IWAE) is %s", name, strings.Join(per, " and "))
+		if len(per) > 1 {
+			fmt.Fprintf(&b, ", mean %s", fixed1(sum/float64(len(per))))
 		}
 		b.WriteString(".")
 	}
-	if v := bestValidation(best, "step", "neg_elbo", fixed1); v != "" {
-		b.WriteString(strings.Replace(v, " The best", " "+best.Name+"'s best", 1))
+	for _, seed := range seeds {
+		for _, r := range bySeed[seed] {
+			if !chosen[r.Name] {
+				continue
+			}
+			s, ok := r.result("samples_judge_agreement_latent_region")
+			acc, okA := r.result("judge_test_accuracy")
+			if ok && okA {
+				fmt.Fprintf(&b, " A CNN classifier trained on the real training galaxies (%s correct on the real test galaxies) "+
+					"recognises %s of %s's class samples (seed %s) as their class.", pct1(acc), pct1(s), r.Name, seedOf(r))
+				return b.String()
+			}
+		}
 	}
 	return b.String()
+}
+
+// seedOf is a run's seed: its seedN folder's, or else its configuration's.
+func seedOf(r *Run) string {
+	if r.Seed != "" {
+		return r.Seed
+	}
+	return plain(r.config("seed"))
 }
 
 // vaeDemoNote warns that reconstruction errors, summed over the pixel

@@ -109,14 +109,29 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 	// The quick LSTM run is at lr 1e-3, so it is compared with that full run.
 	fakeRun(t, filepath.Join(root, "out/demo/lstm-tweets"), "lstm-tweets train --iterations 3000 --lr 1e-3", "2025-02-04T00:00:00Z",
 		`{"iterations": 3000, "lr": 0.001, "threads": 1}`, `{"iterations": 3000, "test_accuracy": 0.6}`, "")
-	// The VAE: a comparison figure on top, one folder per architecture,
-	// and an older snapshot one level deeper that is not a run of its own.
+	// The VAE: a comparison figure on top, one folder per seed with one
+	// per architecture inside, the galaxy classifier's own run (not an
+	// architecture), and an older snapshot one level deeper that is not a
+	// run of its own.
 	vae := filepath.Join(results, "vae-galaxy")
 	write(t, filepath.Join(vae, "recon_compare.png"), tinyPNG(t, 7))
-	fakeRun(t, filepath.Join(vae, "conv"), "vae-galaxy train --arch conv", "2025-02-01T00:00:00Z", `{"arch": "conv", "epochs": 70, "image_size": 64, "limit": 0}`,
-		`{"epochs": 70, "test_recon": 2757.8188, "test_neg_elbo": 2778.8459, "samples_knn_agreement_latent_region": 0.3126, "knn_test_accuracy": 0.45}`, "", "reconstructions.png", "odd_extra.png")
-	fakeRun(t, filepath.Join(vae, "mlp"), "vae-galaxy train --arch mlp", "2025-02-02T00:00:00Z", `{"arch": "mlp", "image_size": 64}`,
-		`{"epochs": 200, "test_recon": 2786.676}`, "", "reconstructions.png")
+	vaeRun := func(seed, arch, epochs, results string, figures ...string) string {
+		dir := filepath.Join(vae, "seed"+seed, arch)
+		fakeRun(t, dir, "vae-galaxy train --arch "+arch+" --seed "+seed, "2025-02-0"+seed+"T00:00:00Z",
+			`{"arch": "`+arch+`", "epochs": `+epochs+`, "image_size": 64, "limit": 0, "seed": `+seed+`}`, results, "", figures...)
+		return dir
+	}
+	conv1 := vaeRun("1", "conv", "200", `{"epochs": 200, "steps": 9200, "best_step": 4968, "best_val_neg_elbo": 2819.876, "best_test_neg_elbo": 2775.446, "test_recon": 2760.4, "seconds_per_epoch": 19.55}`,
+		"reconstructions.png", "recon_curve.png", "odd_extra.png")
+	write(t, filepath.Join(conv1, "iwae.json"), []byte(`{"test": {"images": 813, "k": 100, "nll_nats": 2770.289, "nll_bits_per_dim": 0.325251},
+  "subset": {"images": 100, "k": 1000, "nll_nats": 2774.449}, "subset_at_k": {"images": 100, "k": 100, "nll_nats": 2775.48}}`))
+	write(t, filepath.Join(conv1, "samples.json"), []byte(`{"results": {"judge_test_accuracy": 0.61377, "samples_judge_agreement_latent_region": 0.25}}`))
+	vaeRun("1", "mlp", "200", `{"epochs": 200, "steps": 9200, "best_step": 3496, "best_val_neg_elbo": 2840.07, "best_test_neg_elbo": 2803.0}`, "reconstructions.png")
+	conv2 := vaeRun("2", "conv", "130", `{"epochs": 130, "steps": 5980, "best_step": 4876, "best_val_neg_elbo": 2811.2, "best_test_neg_elbo": 2845.9}`,
+		"reconstructions.png", "recon_curve.png")
+	write(t, filepath.Join(conv2, "iwae.json"), []byte(`{"test": {"images": 813, "k": 100, "nll_nats": 2822.1, "nll_bits_per_dim": 0.33131}}`))
+	fakeRun(t, filepath.Join(vae, "classifier"), "vae-galaxy classifier --epochs 60", "2025-02-01T00:00:00Z", `{"epochs": 60, "image_size": 64}`,
+		`{"test_accuracy": 0.61377}`, "")
 	fakeRun(t, filepath.Join(vae, "snapshot-32px", "conv"), "old snapshot", "2024-01-01T00:00:00Z", `{}`, `{}`, "", "old.png")
 	// The quick VAE runs at 32x32: their errors are not comparable.
 	quickVAE := filepath.Join(root, "out/demo/vae-galaxy")
@@ -181,17 +196,25 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		"### Full run: learning rate 1e-4", "### Full run: learning rate 1e-3",
 		"Settings that differ from the full run at learning rate 1e-3: iterations: 3,000 instead of 100,000.",
 		"after 2 h 4 min of training and evaluation", // metrics.csv's seconds, across sessions
-		// Part 5: the architecture with the lowest error first in words.
-		"**Lowest test reconstruction error: conv, 2757.8 nats per image** after 70 epochs at 64x64 pixels (−ELBO 2778.8); mlp 2786.7 after 200 epochs. " +
-			"A 5-nearest-neighbour pixel classifier recognises 31.3 % of conv's class samples as their class (and 45.0 % of the real test galaxies).",
-		"| conv, full run | 70 | 64x64 | 2757.8 | 2778.8 | 31.3 % | – |",
-		"### Full runs", "#### The conv VAE", "#### The mlp VAE",
-		"| conv, quick run here | 3 | 32x32 | 714.6 | – | – | – |",
+		// Part 5: the architecture chosen on validation, seed by seed,
+		// then its test bound and how the classifier judges its samples.
+		"**Chosen on validation: conv in seed 1 (validation −ELBO 2819.9 nats per image, against mlp 2840.1); " +
+			"conv in seed 2 (validation −ELBO 2811.2 nats per image, the only architecture run with this seed so far).** " +
+			"Each seed has its own split, so the architectures are compared seed by seed, on the validation −ELBO at each run's best epoch. " +
+			"conv's test −log p bound (IWAE) is 2770.3 nats per image (0.3253 bits/dim) in seed 1 and 2822.1 (0.3313 bits/dim) in seed 2, mean 2796.2. " +
+			"A CNN classifier trained on the real training galaxies (61.4 % correct on the real test galaxies) recognises 25.0 % of conv's class samples (seed 1) as their class.",
+		"| run | epochs | image size | best epoch (validation) | test −ELBO at the best epoch (nats/image) | test −log p, IWAE bound (nats/image, bits/dim) | class samples recognised by the CNN classifier | training time per epoch |",
+		"| conv, seed 1, full run | 200 | 64x64 | 108 | 2775.4 | 2770.3 (0.3253) | 25.0 % | 19.6 s |",
+		"| conv, seed 2, full run | 130 | 64x64 | 106 | 2845.9 | 2822.1 (0.3313) | – | – |",
+		"| mlp, seed 1, full run | 200 | 64x64 | 76 | 2803.0 | – | – | – |",
+		"### Full runs", "#### The conv VAE, seed 1", "#### The conv VAE, seed 2", "#### The mlp VAE, seed 1",
+		"| conv, quick run here | 3 | 32x32 | – | – | – | – | – |",
 		"The reconstruction errors are sums over the pixel values, so at 32x32 they are not comparable with the full runs' at 64x64, which have 4 times as many values.",
 		"#### The conv VAE, quick\n\nMade by `vae-galaxy train --arch conv --epochs 3`",
-		"Settings that differ from the full run:\n\n- epochs: 3 instead of 70\n- image size: 32x32 pixels instead of 64x64 pixels\n- galaxies used: 1,000 instead of all\n",
+		"Settings that differ from the full run:\n\n- epochs: 3 instead of 200\n- image size: 32x32 pixels instead of 64x64 pixels\n- galaxies used: 1,000 instead of all\n- random seed: not recorded (full run: 1)\n",
 		`<img src="img/vae-galaxy/full-vae-galaxy/recon_compare.png"`,
-		`<img src="img/vae-galaxy/full-vae-galaxy/conv/odd_extra.png" alt="odd extra">` + "\n<figcaption><b>Figure",
+		`<img src="img/vae-galaxy/full-vae-galaxy/seed1/conv/odd_extra.png" alt="odd extra">` + "\n<figcaption><b>Figure",
+		`<img src="img/vae-galaxy/full-vae-galaxy/seed2/conv/recon_curve.png"`,
 		"<code>odd_extra.png</code>.",
 	} {
 		if !strings.Contains(md, want) {
@@ -201,7 +224,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 	if n := strings.Count(md, "Not run on this machine yet"); n != 0 {
 		t.Errorf("report.md says %d times that a quick run is missing, want 0", n)
 	}
-	for _, bad := range []string{"stray", "old snapshot", "old.png", "vgg-mnist train --epochs 9", "test_accuracy.png\" alt=\"test accuracy\"></td></tr>\n</table>\n<figcaption><b>Figure 3"} {
+	for _, bad := range []string{"stray", "old snapshot", "old.png", "classifier, full run", "seed2/conv/reconstructions.png", "vgg-mnist train --epochs 9", "test_accuracy.png\" alt=\"test accuracy\"></td></tr>\n</table>\n<figcaption><b>Figure 3"} {
 		if strings.Contains(md, bad) {
 			t.Errorf("report.md shows %q", bad)
 		}
@@ -214,10 +237,10 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 
 	// Every figure copied beside report.md, byte for byte.
 	copies := map[string]string{
-		"img/vgg-mnist/full-vgg-mnist/test_accuracy.png":          "docs/results/vgg-mnist/test_accuracy.png",
-		"img/vgg-mnist/demo/train_loss.png":                       "out/demo/vgg-mnist/train_loss.png",
-		"img/lstm-tweets/full-lstm-tweets-lr1e-3/accuracy.png":    "docs/results/lstm-tweets-lr1e-3/accuracy.png",
-		"img/vae-galaxy/full-vae-galaxy/conv/reconstructions.png": "docs/results/vae-galaxy/conv/reconstructions.png",
+		"img/vgg-mnist/full-vgg-mnist/test_accuracy.png":                "docs/results/vgg-mnist/test_accuracy.png",
+		"img/vgg-mnist/demo/train_loss.png":                             "out/demo/vgg-mnist/train_loss.png",
+		"img/lstm-tweets/full-lstm-tweets-lr1e-3/accuracy.png":          "docs/results/lstm-tweets-lr1e-3/accuracy.png",
+		"img/vae-galaxy/full-vae-galaxy/seed1/conv/reconstructions.png": "docs/results/vae-galaxy/seed1/conv/reconstructions.png",
 	}
 	for dst, src := range copies {
 		got, err := os.ReadFile(filepath.Join(out, dst))
@@ -231,9 +254,12 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		}
 	}
 	// 4+4 VGG, accuracy+loss, accuracy and accuracy for the LSTM's three
-	// runs (test_accuracy.png is shown by accuracy.png), compare + 2 conv + 1 mlp for the VAE, the quick conv run's reconstructions (latent_pca.png is not among a quick run's figures): 17.
-	if len(res.Images) != 17 {
-		t.Errorf("copied %d images, want 17: %v", len(res.Images), res.Images)
+	// runs (test_accuracy.png is shown by accuracy.png), compare + 3 for
+	// seed 1's conv + its second seed's curve alone + 1 for seed 1's mlp
+	// for the VAE, the quick conv run's reconstructions (latent_pca.png is
+	// not among a quick run's figures): 19.
+	if len(res.Images) != 19 {
+		t.Errorf("copied %d images, want 19: %v", len(res.Images), res.Images)
 	}
 
 	// report.html: self-contained, images and fonts embedded, math left
@@ -252,7 +278,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 	if n := strings.Count(page, `<img src="data:image/png;base64,`); n != len(res.Images) {
 		t.Errorf("report.html embeds %d images, want %d", n, len(res.Images))
 	}
-	conv, _ := os.ReadFile(filepath.Join(vae, "conv/reconstructions.png"))
+	conv, _ := os.ReadFile(filepath.Join(conv1, "reconstructions.png"))
 	for _, want := range []string{
 		base64.StdEncoding.EncodeToString(conv),
 		"src:url(data:font/woff2;base64," + base64.StdEncoding.EncodeToString(font) + ") format('woff2')",

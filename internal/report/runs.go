@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,13 +17,17 @@ import (
 type Run struct {
 	Dir  string
 	Name string // the subfolder name within its parent run ("conv"), or ""
+	// Seed is N for a subrun found in a seedN folder (seed1/conv: one
+	// architecture's run with seed 1 and that seed's split), or "".
+	Seed string
 	// Summary is summary.json; nil when the folder has none or it cannot
 	// be read (then Problems says why).
 	Summary *Summary
 	Figures []string // PNG file names in Dir, sorted
 	Metrics *metrics.Table
-	// Subruns are the direct subfolders holding a summary.json (the VAE's
-	// mlp/, conv/, resnet/), sorted by name.
+	// Subruns are the subfolders holding a summary.json, directly (the
+	// quick VAE runs' mlp/, conv/, resnet/) or in a seedN folder (the full
+	// runs' seed1/conv), sorted by name and then seed.
 	Subruns []*Run
 	// Problems are files that could not be read, each naming the file.
 	Problems []string
@@ -187,15 +192,103 @@ func loadRun(dir, name string) *Run {
 	}
 	r.Figures = pngs(dir)
 	if name == "" {
+		r.Subruns = subruns(dir, "")
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
-			sub := filepath.Join(dir, e.Name())
-			if e.IsDir() && exists(filepath.Join(sub, "summary.json")) {
-				r.Subruns = append(r.Subruns, loadRun(sub, e.Name()))
+			if seed, ok := strings.CutPrefix(e.Name(), "seed"); ok && e.IsDir() && isDigits(seed) {
+				r.Subruns = append(r.Subruns, subruns(filepath.Join(dir, e.Name()), seed)...)
 			}
 		}
+		sort.SliceStable(r.Subruns, func(i, j int) bool {
+			a, b := r.Subruns[i], r.Subruns[j]
+			if a.Name != b.Name {
+				return a.Name < b.Name
+			}
+			x, _ := strconv.Atoi(a.Seed)
+			y, _ := strconv.Atoi(b.Seed)
+			return x < y
+		})
 	}
+	r.readExtraResults()
 	return r
+}
+
+// subruns loads the subfolders of dir that hold a summary.json.
+func subruns(dir, seed string) []*Run {
+	var out []*Run
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		sub := filepath.Join(dir, e.Name())
+		if e.IsDir() && exists(filepath.Join(sub, "summary.json")) {
+			s := loadRun(sub, e.Name())
+			s.Seed = seed
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// readExtraResults adds to the summary's results what later commands wrote
+// beside it: the importance-weighted bound of vae-galaxy iwae (iwae.json)
+// as iwae_test_nats, iwae_test_bits_per_dim, iwae_subset_nats (the subset
+// at its larger k) and iwae_subset_at_test_k_nats, and the class-sample judgement
+// of vae-galaxy plots --judge (samples.json's results, under their own
+// keys). A file that cannot be read is a problem of the run.
+func (r *Run) readExtraResults() {
+	if r.Summary == nil {
+		return
+	}
+	if r.Summary.Results == nil {
+		r.Summary.Results = map[string]float64{}
+	}
+	type bound struct {
+		Images        int     `json:"images"`
+		K             int     `json:"k"`
+		NLLNats       float64 `json:"nll_nats"`
+		NLLBitsPerDim float64 `json:"nll_bits_per_dim"`
+	}
+	var iwae struct {
+		Test, Subset *bound
+		SubsetAtK    *bound `json:"subset_at_k"`
+	}
+	if path := filepath.Join(r.Dir, "iwae.json"); exists(path) {
+		if err := metrics.ReadJSON(path, &iwae); err != nil {
+			r.Problems = append(r.Problems, err.Error())
+		}
+	}
+	if b := iwae.Test; b != nil {
+		r.Summary.Results["iwae_test_nats"] = b.NLLNats
+		r.Summary.Results["iwae_test_bits_per_dim"] = b.NLLBitsPerDim
+		r.Summary.Results["iwae_test_k"] = float64(b.K)
+	}
+	if b := iwae.Subset; b != nil {
+		r.Summary.Results["iwae_subset_nats"] = b.NLLNats
+		r.Summary.Results["iwae_subset_k"] = float64(b.K)
+	}
+	if b := iwae.SubsetAtK; b != nil {
+		r.Summary.Results["iwae_subset_at_test_k_nats"] = b.NLLNats
+	}
+	var samples struct{ Results map[string]float64 }
+	if path := filepath.Join(r.Dir, "samples.json"); exists(path) {
+		if err := metrics.ReadJSON(path, &samples); err != nil {
+			r.Problems = append(r.Problems, err.Error())
+		}
+	}
+	for k, v := range samples.Results {
+		r.Summary.Results[k] = v
+	}
 }
 
 // allProblems lists the problems of the run and its subruns.

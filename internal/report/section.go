@@ -56,6 +56,18 @@ func rows(spec *partSpec, full []*Run, demo *Run) []labelled {
 // runs, the quick run and, folded away, every setting and result.
 func (w *writer) part(spec *partSpec, full []*Run, demo *Run) error {
 	w.p("## %s. %s\n\n", spec.n, spec.title)
+	if spec.subrun != nil {
+		for i, r := range full {
+			kept := *r
+			kept.Subruns = nil
+			for _, s := range r.Subruns {
+				if spec.subrun(s) {
+					kept.Subruns = append(kept.Subruns, s)
+				}
+			}
+			full[i] = &kept
+		}
+	}
 	for _, r := range append(append([]*Run(nil), full...), demo) {
 		if r != nil {
 			w.res.Problems = append(w.res.Problems, r.allProblems()...)
@@ -218,14 +230,26 @@ func (w *writer) fullRun(spec *partSpec, r *Run) error {
 	if err := w.figureSet(spec.top, nil, false, r, prefix, "Full runs (`"+w.rel(r.Dir)+"`)."); err != nil {
 		return err
 	}
+	shown := map[string]bool{}
 	for _, a := range r.Subruns {
-		w.p("#### The %s VAE\n\n", a.Name)
+		w.p("#### The %s VAE%s\n\n", a.Name, strings.TrimPrefix(spec.variant(a), a.Name))
 		w.runLine(a)
-		who := "Full run of " + a.Name
+		who := "Full run of " + spec.variant(a)
 		if a.Summary != nil {
 			who += ", " + day(a.Summary.Finished)
 		}
-		if err := w.figureSet(spec.figures, spec.skip, true, a, filepath.Join(prefix, a.Name), who+"."); err != nil {
+		// A model's further seeds show their curves; their pictures look
+		// like the first seed's.
+		figs, rest := spec.figures, true
+		if shown[a.Name] && spec.laterSeedFigures != nil {
+			figs, rest = spec.laterSeedFigures, false
+		}
+		shown[a.Name] = true
+		seedDir := ""
+		if a.Seed != "" {
+			seedDir = "seed" + a.Seed
+		}
+		if err := w.figureSet(figs, spec.skip, rest, a, filepath.Join(prefix, seedDir, a.Name), who+"."); err != nil {
 			return err
 		}
 	}
