@@ -35,7 +35,9 @@ def row_of(run_dir):
     best = summary.get("best") or {}
     if best.get("found"):
         at = best.get("at", {})
-        row["best_epoch"] = best["step"] / (res["train_images"] / cfg["batch_size"]) if res.get("train_images") else None
+        # Steps per epoch from the run itself: the last, partial batch of
+        # an epoch is a step too (2,926 galaxies in batches of 64: 46).
+        row["best_epoch"] = round(best["step"] * res["epochs"] / res["steps"]) if res.get("steps") else None
         row["best_val_neg_elbo"] = at.get("val_neg_elbo")
         row["best_test_neg_elbo"] = at.get("test_neg_elbo")
     iwae = load(os.path.join(run_dir, "iwae.json"))
