@@ -200,13 +200,13 @@ func mergeSeeds(name string, runs [][]plots.Series) ([]plots.Series, error) {
 			out = append(out, s)
 			continue
 		}
-		s, err := plots.Spread(fmt.Sprintf("%s %s (%d seeds: mean, band from lowest to highest)", name, label, len(same)), same...)
+		s, err := plots.Spread(fmt.Sprintf("%s %s (%d seeds: mean and range)", name, label, len(same)), same...)
 		if err != nil {
 			return nil, err
 		}
 		// Spread keeps the steps every seed has; say so where a seed ran on.
 		if end := s.X[len(s.X)-1]; slices.ContainsFunc(same, func(r plots.Series) bool { return slices.Max(r.X) > end }) {
-			s.Name = strings.TrimSuffix(s.Name, ")") + fmt.Sprintf("; to step %.0f, the shortest seed's end)", end)
+			s.Name = strings.TrimSuffix(s.Name, ")") + fmt.Sprintf(" to step %.0f, the shortest seed's end)", end)
 		}
 		out = append(out, s)
 	}

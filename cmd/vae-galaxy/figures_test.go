@@ -20,7 +20,7 @@ func TestMergeSeeds(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d series, want 2: %+v", len(got), got)
 	}
-	if v := got[0]; v.Name != "conv val (2 seeds: mean, band from lowest to highest)" || fmt.Sprint(v.Y, v.Lo, v.Hi) != "[11 8.5] [10 8] [12 9]" {
+	if v := got[0]; v.Name != "conv val (2 seeds: mean and range)" || fmt.Sprint(v.Y, v.Lo, v.Hi) != "[11 8.5] [10 8] [12 9]" {
 		t.Errorf("merged val %+v", v)
 	}
 	if f := got[1]; f.Name != "conv train (whole split, eval mode) (1 of 2 seeds)" || f.Lo != nil || fmt.Sprint(f.Y) != "[7]" {
@@ -33,7 +33,7 @@ func TestMergeSeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := cut[0]; v.Name != "conv val (2 seeds: mean, band from lowest to highest; to step 2, the shortest seed's end)" || fmt.Sprint(v.X, v.Y) != "[1 2] [11 8.5]" {
+	if v := cut[0]; v.Name != "conv val (2 seeds: mean and range to step 2, the shortest seed's end)" || fmt.Sprint(v.X, v.Y) != "[1 2] [11 8.5]" {
 		t.Errorf("merged val of unequal seeds %+v", v)
 	}
 	one, err := mergeSeeds("mlp", [][]plots.Series{seed2})

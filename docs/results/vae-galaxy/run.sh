@@ -70,6 +70,6 @@ runs=()
 for name in mlp conv resnet $(ls -d "$R"/seed*/*-*/ 2>/dev/null | xargs -rn1 basename | sort -u); do
   for d in "$R"/seed*/"$name"; do [ -f "$d/metrics.csv" ] && runs+=("$d"); done
 done
-((${#runs[@]})) && bin/vae-galaxy plots --compare "${runs[@]}" --out "$R/compare"
+((${#runs[@]})) && bin/vae-galaxy plots --compare "${runs[@]}" --out "$R"
 /usr/bin/python3 "$R/summarize.py" "$R" || echo "run.sh: summarize.py failed (the runs themselves are done)" >&2
 echo "== done, $(date -u +%FT%TZ)"
