@@ -186,7 +186,13 @@ var vae = partSpec{
 			}
 			return fixed1(nats) + " (" + fixed4(bits) + ")"
 		}},
-		resultColumn("class samples recognised by the CNN classifier", "samples_judge_agreement_latent_region"),
+		{"class samples recognised by the CNN classifier", func(r *Run) string {
+			// A conditional model's own samples come from its prior given the class.
+			if v, ok := r.result("samples_judge_agreement_cvae_prior"); ok {
+				return pct1(v) + " (conditional prior)"
+			}
+			return optional(r, "samples_judge_agreement_latent_region", pct1)
+		}},
 		resultColumn("training time per epoch", "seconds_per_epoch"),
 	},
 	headline: vaeHeadline,
@@ -367,102 +373,124 @@ func bestEpoch(r *Run) (float64, bool) {
 // held-out likelihood. Each seed has its own split, so architectures are
 // compared within a seed: the one with the lowest validation −ELBO at its
 // best epoch is that seed's choice. The test numbers are reported, never
-// compared to choose.
+// compared to choose. Conditional runs (the class given to the model) bound
+// −log p(x | class), not −log p(x), so they are not in the choice: their
+// class samples are compared with the plain architecture's instead.
 func vaeHeadline(full []*Run) string {
-	bySeed := map[string][]*Run{}
-	var seeds []string
+	var plain, conditional []*Run
 	for _, r := range full[0].Subruns {
 		if _, ok := r.result("best_val_neg_elbo"); !ok {
 			continue
 		}
-		if _, ok := bySeed[r.Seed]; !ok {
-			seeds = append(seeds, r.Seed)
+		if c, _ := r.config("conditional").(bool); c {
+			conditional = append(conditional, r)
+		} else {
+			plain = append(plain, r)
 		}
-		bySeed[r.Seed] = append(bySeed[r.Seed], r)
 	}
-	if len(seeds) == 0 {
+	if len(plain) == 0 {
 		return "These runs have no validation split, so none of them is chosen; their test numbers are in the table."
+	}
+	bySeed := map[string][]*Run{}
+	for _, r := range plain {
+		bySeed[seedOf(r)] = append(bySeed[seedOf(r)], r)
+	}
+	seeds := make([]string, 0, len(bySeed))
+	for seed := range bySeed {
+		seeds = append(seeds, seed)
 	}
 	sort.Slice(seeds, func(i, j int) bool { a, _ := strconv.Atoi(seeds[i]); b, _ := strconv.Atoi(seeds[j]); return a < b })
 	var choices []string
-	chosen := map[string]bool{}
+	var chosen []*Run
 	for _, seed := range seeds {
-		best := bySeed[seed][0]
-		for _, r := range bySeed[seed][1:] {
-			v, _ := r.result("best_val_neg_elbo")
-			b, _ := best.result("best_val_neg_elbo")
-			if v < b {
-				best = r
-			}
-		}
-		v, _ := best.result("best_val_neg_elbo")
-		var against []string
-		for _, r := range bySeed[seed] {
-			if r != best {
-				o, _ := r.result("best_val_neg_elbo")
-				against = append(against, r.Name+" "+fixed1(o))
-			}
-		}
-		choice := fmt.Sprintf("%s in seed %s (validation −ELBO %s nats per image", best.Name, seedOf(best), fixed1(v))
-		if len(against) == 0 {
-			choice += ", the only architecture run with this seed so far)"
-		} else {
-			choice += ", against " + strings.Join(against, ", ") + ")"
-		}
+		choice, best := validationChoice(bySeed[seed])
 		choices = append(choices, choice)
-		chosen[best.Name] = true
+		chosen = append(chosen, best)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Chosen on validation: %s.** Each seed has its own split, so the architectures are compared seed by seed, "+
 		"on the validation −ELBO at each run's best epoch.", strings.Join(choices, "; "))
-	names := make([]string, 0, len(chosen))
-	for n := range chosen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		var per []string
-		var sum float64
-		for _, seed := range seeds {
-			for _, r := range bySeed[seed] {
-				if r.Name != name {
-					continue
-				}
-				if nats, ok := r.result("iwae_test_nats"); ok {
-					bits, _ := r.result("iwae_test_bits_per_dim")
-					unit := ""
-					if len(per) == 0 {
-						unit = " nats per image"
-					}
-					per = append(per, fmt.Sprintf("%s%s (%s bits/dim) in seed %s", fixed1(nats), unit, fixed4(bits), seedOf(r)))
-					sum += nats
-				}
-			}
+	done := map[string]bool{}
+	for _, r := range chosen {
+		if !done[r.Name] {
+			done[r.Name] = true
+			b.WriteString(iwaeSentence(r.Name, plain))
 		}
-		if len(per) == 0 {
+	}
+	b.WriteString(judgeSentence(chosen[0], conditional))
+	return b.String()
+}
+
+// validationChoice is the run of one seed's with the lowest validation
+// −ELBO, said with the others' for comparison.
+func validationChoice(runs []*Run) (string, *Run) {
+	best := runs[0]
+	for _, r := range runs[1:] {
+		v, _ := r.result("best_val_neg_elbo")
+		b, _ := best.result("best_val_neg_elbo")
+		if v < b {
+			best = r
+		}
+	}
+	v, _ := best.result("best_val_neg_elbo")
+	var against []string
+	for _, r := range runs {
+		if r != best {
+			o, _ := r.result("best_val_neg_elbo")
+			against = append(against, r.Name+" "+fixed1(o))
+		}
+	}
+	choice := fmt.Sprintf("%s in seed %s (validation −ELBO %s nats per image", best.Name, seedOf(best), fixed1(v))
+	if len(against) == 0 {
+		return choice + ", the only architecture run with this seed so far)", best
+	}
+	return choice + ", against " + strings.Join(against, ", ") + ")", best
+}
+
+// iwaeSentence gives the test bound of every seed of architecture name.
+func iwaeSentence(name string, runs []*Run) string {
+	var per []string
+	var sum float64
+	for _, r := range runs {
+		nats, ok := r.result("iwae_test_nats")
+		if r.Name != name || !ok {
 			continue
 		}
-		fmt.Fprintf(&b, " %s's test −log p bound (IWAE) is %s", name, strings.Join(per, " and "))
-		if len(per) > 1 {
-			fmt.Fprintf(&b, ", mean %s", fixed1(sum/float64(len(per))))
+		bits, _ := r.result("iwae_test_bits_per_dim")
+		unit := ""
+		if len(per) == 0 {
+			unit = " nats per image"
 		}
-		b.WriteString(".")
+		per = append(per, fmt.Sprintf("%s%s (%s bits/dim) in seed %s", fixed1(nats), unit, fixed4(bits), seedOf(r)))
+		sum += nats
 	}
-	for _, seed := range seeds {
-		for _, r := range bySeed[seed] {
-			if !chosen[r.Name] {
-				continue
-			}
-			s, ok := r.result("samples_judge_agreement_latent_region")
-			acc, okA := r.result("judge_test_accuracy")
-			if ok && okA {
-				fmt.Fprintf(&b, " A CNN classifier trained on the real training galaxies (%s correct on the real test galaxies) "+
-					"recognises %s of %s's class samples (seed %s) as their class.", pct1(acc), pct1(s), r.Name, seedOf(r))
-				return b.String()
-			}
+	if len(per) == 0 {
+		return ""
+	}
+	s := fmt.Sprintf(" %s's test −log p bound (IWAE) is %s", name, strings.Join(per, " and "))
+	if len(per) > 1 {
+		s += fmt.Sprintf(", mean %s", fixed1(sum/float64(len(per))))
+	}
+	return s + "."
+}
+
+// judgeSentence says how often the galaxy classifier recognises the class
+// samples of the chosen run, and of each conditional run with the same seed
+// (drawn from its conditional prior).
+func judgeSentence(chosen *Run, conditional []*Run) string {
+	s, ok := chosen.result("samples_judge_agreement_latent_region")
+	acc, okA := chosen.result("judge_test_accuracy")
+	if !ok || !okA {
+		return ""
+	}
+	out := fmt.Sprintf(" A CNN classifier trained on the real training galaxies (%s correct on the real test galaxies) "+
+		"recognises %s of %s's class samples (seed %s) as their class", pct1(acc), pct1(s), chosen.Name, seedOf(chosen))
+	for _, c := range conditional {
+		if v, ok := c.result("samples_judge_agreement_cvae_prior"); ok && seedOf(c) == seedOf(chosen) {
+			out += fmt.Sprintf(", and %s of the conditional %s's (its class given to encoder and decoder, samples from its prior)", pct1(v), c.Name)
 		}
 	}
-	return b.String()
+	return out + "."
 }
 
 // seedOf is a run's seed: its seedN folder's, or else its configuration's.

@@ -130,6 +130,13 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 	conv2 := vaeRun("2", "conv", "130", `{"epochs": 130, "steps": 5980, "best_step": 4876, "best_val_neg_elbo": 2811.2, "best_test_neg_elbo": 2845.9}`,
 		"reconstructions.png", "recon_curve.png")
 	write(t, filepath.Join(conv2, "iwae.json"), []byte(`{"test": {"images": 813, "k": 100, "nll_nats": 2822.1, "nll_bits_per_dim": 0.33131}}`))
+	// A conditional VAE bounds −log p(x | class): lower, and not a choice
+	// among the architectures; its samples come from its prior.
+	cvae := filepath.Join(vae, "seed1", "conv-cvae")
+	fakeRun(t, cvae, "vae-galaxy train --arch conv --conditional", "2025-02-01T00:00:00Z",
+		`{"arch": "conv", "conditional": true, "epochs": 200, "image_size": 64, "seed": 1}`,
+		`{"epochs": 200, "steps": 9200, "best_step": 4600, "best_val_neg_elbo": 2700.0, "best_test_neg_elbo": 2710.0}`, "")
+	write(t, filepath.Join(cvae, "samples.json"), []byte(`{"results": {"judge_test_accuracy": 0.61377, "samples_judge_agreement_latent_region": 0.3, "samples_judge_agreement_cvae_prior": 0.45}}`))
 	fakeRun(t, filepath.Join(vae, "classifier"), "vae-galaxy classifier --epochs 60", "2025-02-01T00:00:00Z", `{"epochs": 60, "image_size": 64}`,
 		`{"test_accuracy": 0.61377}`, "")
 	fakeRun(t, filepath.Join(vae, "snapshot-32px", "conv"), "old snapshot", "2024-01-01T00:00:00Z", `{}`, `{}`, "", "old.png")
@@ -202,7 +209,9 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 			"conv in seed 2 (validation −ELBO 2811.2 nats per image, the only architecture run with this seed so far).** " +
 			"Each seed has its own split, so the architectures are compared seed by seed, on the validation −ELBO at each run's best epoch. " +
 			"conv's test −log p bound (IWAE) is 2770.3 nats per image (0.3253 bits/dim) in seed 1 and 2822.1 (0.3313 bits/dim) in seed 2, mean 2796.2. " +
-			"A CNN classifier trained on the real training galaxies (61.4 % correct on the real test galaxies) recognises 25.0 % of conv's class samples (seed 1) as their class.",
+			"A CNN classifier trained on the real training galaxies (61.4 % correct on the real test galaxies) recognises 25.0 % of conv's class samples (seed 1) as their class, " +
+			"and 45.0 % of the conditional conv-cvae's (its class given to encoder and decoder, samples from its prior).",
+		"| conv-cvae, seed 1, full run | 200 | 64x64 | 100 | 2710.0 | – | 45.0 % (conditional prior) | – |",
 		"| run | epochs | image size | best epoch (validation) | test −ELBO at the best epoch (nats/image) | test −log p, IWAE bound (nats/image, bits/dim) | class samples recognised by the CNN classifier | training time per epoch |",
 		"| conv, seed 1, full run | 200 | 64x64 | 108 | 2775.4 | 2770.3 (0.3253) | 25.0 % | 19.6 s |",
 		"| conv, seed 2, full run | 130 | 64x64 | 106 | 2845.9 | 2822.1 (0.3313) | – | – |",

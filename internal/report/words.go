@@ -96,6 +96,7 @@ var resultNames = map[string]setting{
 	"samples_knn_agreement_latent_region":   {"samples recognised as their class by 5-NN (latent region)", pct1},
 	"samples_knn_agreement_cvae":            {"samples recognised as their class by 5-NN (conditional prior)", pct1},
 	"samples_judge_agreement_latent_region": {"class samples recognised by the CNN classifier (latent region)", pct1},
+	"samples_judge_agreement_cvae_prior":    {"class samples recognised by the CNN classifier (conditional prior)", pct1},
 	"judge_test_accuracy":                   {"CNN classifier's accuracy on the real test galaxies", pct1},
 	"latent_knn_test_accuracy":              {"5-NN on the latent means, accuracy on the test galaxies", pct1},
 	"iwae_test_nats":                        {"test −log p, importance-weighted bound (nats/image)", fixed1},
