@@ -388,6 +388,32 @@ func TestWriteBrokenSummary(t *testing.T) {
 	}
 }
 
+// A broken iwae.json or samples.json beside a VAE run is reported, naming
+// the file, and the run's own results still show.
+func TestWriteBrokenExtraResults(t *testing.T) {
+	root := t.TempDir()
+	vae := filepath.Join(root, "docs/results/vae-galaxy")
+	run := filepath.Join(vae, "seed1", "conv")
+	fakeRun(t, run, "vae-galaxy train --arch conv", "2025-02-01T00:00:00Z", `{"arch": "conv", "image_size": 64}`,
+		`{"epochs": 200, "best_step": 46, "best_val_neg_elbo": 2800.0, "best_test_neg_elbo": 2790.5}`, "")
+	write(t, filepath.Join(run, "iwae.json"), []byte(`{"test": {"nll_nats": "many"}}`))
+	write(t, filepath.Join(run, "samples.json"), []byte(`{"results": `))
+	res, err := Write(Config{Out: filepath.Join(root, "report"), Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems := strings.Join(res.Problems, "\n")
+	for _, f := range []string{"iwae.json", "samples.json"} {
+		if !strings.Contains(problems, filepath.Join(run, f)) {
+			t.Errorf("problems %q do not name the broken %s", problems, f)
+		}
+	}
+	md, _ := os.ReadFile(res.Markdown)
+	if want := "| conv, seed 1, full run | 200 | 64x64 | – | 2790.5 | – | – | – |"; !strings.Contains(string(md), want) {
+		t.Errorf("report.md lacks the run's row %q:\n%s", want, md)
+	}
+}
+
 // The shared training loop's keys read in words with their units.
 func TestCommonResultKeysInWords(t *testing.T) {
 	for key, want := range map[string]string{

@@ -195,7 +195,8 @@ func loadRun(dir, name string) *Run {
 		r.Subruns = subruns(dir, "")
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
-			if seed, ok := strings.CutPrefix(e.Name(), "seed"); ok && e.IsDir() && isDigits(seed) {
+			seed, ok := strings.CutPrefix(e.Name(), "seed")
+			if _, err := strconv.ParseUint(seed, 10, 32); ok && err == nil && e.IsDir() {
 				r.Subruns = append(r.Subruns, subruns(filepath.Join(dir, e.Name()), seed)...)
 			}
 		}
@@ -228,18 +229,6 @@ func subruns(dir, seed string) []*Run {
 	return out
 }
 
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // readExtraResults adds to the summary's results what later commands wrote
 // beside it: the importance-weighted bound of vae-galaxy iwae (iwae.json)
 // as iwae_test_nats, iwae_test_bits_per_dim, iwae_subset_nats (the subset
@@ -266,6 +255,7 @@ func (r *Run) readExtraResults() {
 	if path := filepath.Join(r.Dir, "iwae.json"); exists(path) {
 		if err := metrics.ReadJSON(path, &iwae); err != nil {
 			r.Problems = append(r.Problems, err.Error())
+			iwae.Test, iwae.Subset, iwae.SubsetAtK = nil, nil, nil // half-read numbers are not results
 		}
 	}
 	if b := iwae.Test; b != nil {
@@ -284,6 +274,7 @@ func (r *Run) readExtraResults() {
 	if path := filepath.Join(r.Dir, "samples.json"); exists(path) {
 		if err := metrics.ReadJSON(path, &samples); err != nil {
 			r.Problems = append(r.Problems, err.Error())
+			samples.Results = nil
 		}
 	}
 	for k, v := range samples.Results {
