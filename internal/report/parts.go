@@ -377,7 +377,7 @@ func bestEpoch(r *Run) (float64, bool) {
 // −log p(x | class), not −log p(x), so they are not in the choice: their
 // class samples are compared with the plain architecture's instead.
 func vaeHeadline(full []*Run) string {
-	var plain, conditional []*Run
+	var unconditional, conditional []*Run
 	for _, r := range full[0].Subruns {
 		if _, ok := r.result("best_val_neg_elbo"); !ok {
 			continue
@@ -385,14 +385,14 @@ func vaeHeadline(full []*Run) string {
 		if c, _ := r.config("conditional").(bool); c {
 			conditional = append(conditional, r)
 		} else {
-			plain = append(plain, r)
+			unconditional = append(unconditional, r)
 		}
 	}
-	if len(plain) == 0 {
+	if len(unconditional) == 0 {
 		return "These runs have no validation split, so none of them is chosen; their test numbers are in the table."
 	}
 	bySeed := map[string][]*Run{}
-	for _, r := range plain {
+	for _, r := range unconditional {
 		bySeed[seedOf(r)] = append(bySeed[seedOf(r)], r)
 	}
 	seeds := make([]string, 0, len(bySeed))
@@ -414,7 +414,7 @@ func vaeHeadline(full []*Run) string {
 	for _, r := range chosen {
 		if !done[r.Name] {
 			done[r.Name] = true
-			b.WriteString(iwaeSentence(r.Name, plain))
+			b.WriteString(iwaeSentence(r.Name, unconditional))
 		}
 	}
 	b.WriteString(judgeSentence(chosen[0], conditional))
