@@ -399,7 +399,7 @@ func vaeHeadline(full []*Run) string {
 	for seed := range bySeed {
 		seeds = append(seeds, seed)
 	}
-	sort.Slice(seeds, func(i, j int) bool { a, _ := strconv.Atoi(seeds[i]); b, _ := strconv.Atoi(seeds[j]); return a < b })
+	sort.Slice(seeds, func(i, j int) bool { return seedBefore(seeds[i], seeds[j]) })
 	var choices []string
 	var chosen []*Run
 	for _, seed := range seeds {

@@ -205,13 +205,18 @@ func loadRun(dir, name string) *Run {
 			if a.Name != b.Name {
 				return a.Name < b.Name
 			}
-			x, _ := strconv.Atoi(a.Seed)
-			y, _ := strconv.Atoi(b.Seed)
-			return x < y
+			return seedBefore(a.Seed, b.Seed)
 		})
 	}
 	r.readExtraResults()
 	return r
+}
+
+// seedBefore orders seeds by number (seed 2 before seed 10).
+func seedBefore(a, b string) bool {
+	x, _ := strconv.Atoi(a)
+	y, _ := strconv.Atoi(b)
+	return x < y
 }
 
 // subruns loads the subfolders of dir that hold a summary.json.
