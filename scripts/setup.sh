@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # python3-pil: the VAE reference reads JPEGs; libjs-katex: the report's math;
-# libgloo-dev: the headers of Gloo, which c10d's ProcessGroupGloo (torch/dist) includes.
-packages=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch python3-numpy python3-pil libjs-katex g++ make)
+# libgloo-dev: the headers of Gloo, which c10d's ProcessGroupGloo (torch/dist) includes;
+# libjemalloc2: the allocator torchrt links (docs/performance.md, "page faults").
+packages=(libtorch-dev libgloo-dev libjemalloc2 libopenblas0-pthread python3-torch python3-numpy python3-pil libjs-katex g++ make)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,16 +8,18 @@ import (
 	"strings"
 
 	"torchlab/internal/cnncalc/torchcheck"
+	"torchlab/torch/torchrt"
 )
 
 // Machine is what a run ran on, for summary.json: results on 2 cores with
 // the reference BLAS are not results on 32 with OpenBLAS.
 type Machine struct {
-	Cores    int    `json:"cores"`    // runtime.NumCPU
-	OS       string `json:"os"`       // GOOS/GOARCH
-	Libtorch string `json:"libtorch"` // major.minor of the headers compiled against
-	BLAS     string `json:"blas"`     // what libblas.so.3 resolves to, or "unknown"
-	Go       string `json:"go"`
+	Cores     int    `json:"cores"`     // runtime.NumCPU
+	OS        string `json:"os"`        // GOOS/GOARCH
+	Libtorch  string `json:"libtorch"`  // major.minor of the headers compiled against
+	BLAS      string `json:"blas"`      // what libblas.so.3 resolves to, or "unknown"
+	Allocator string `json:"allocator"` // the malloc libtorch's tensors come from
+	Go        string `json:"go"`
 }
 
 // blasLink is the generic BLAS libtorch links on Debian; update-alternatives
@@ -31,7 +33,8 @@ func ThisMachine() Machine {
 		blas = p
 	}
 	return Machine{Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH,
-		Libtorch: torchcheck.LibtorchVersion(), BLAS: blas, Go: runtime.Version()}
+		Libtorch: torchcheck.LibtorchVersion(), BLAS: blas, Allocator: torchrt.Allocator().String(),
+		Go: runtime.Version()}
 }
 
 // GitCommit is the commit the running binary was built from, with "-dirty"
