@@ -1,9 +1,36 @@
 // Package memstat measures the process's memory: resident set size from
-// /proc, and the bytes the C heap holds (glibc's mallinfo2), which is where
-// libtorch's tensors and gotch's handles live and where their leaks show.
+// /proc, and the bytes the C heap holds, which is where libtorch's tensors
+// and gotch's handles live and where their leaks show.
 package memstat
 
-// #include <malloc.h>
+/*
+#cgo LDFLAGS: -ldl
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <malloc.h>
+#include <stdint.h>
+
+typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+
+// heap_in_use asks jemalloc, when it serves malloc (torchrt links it), and
+// glibc's mallinfo2 otherwise, which under jemalloc sees an empty heap.
+static long long heap_in_use(void) {
+	mallctl_fn mallctl = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
+	if (mallctl != NULL) {
+		uint64_t epoch = 1;
+		size_t n = sizeof epoch;
+		size_t allocated = 0, m = sizeof allocated;
+		// Writing "epoch" refreshes the statistics jemalloc caches.
+		if (mallctl("epoch", &epoch, &n, &epoch, n) == 0 &&
+		    mallctl("stats.allocated", &allocated, &m, NULL, 0) == 0) {
+			return (long long)allocated;
+		}
+		return -1;
+	}
+	struct mallinfo2 mi = mallinfo2();
+	return (long long)(mi.uordblks + mi.hblkhd);
+}
+*/
 import "C"
 
 import (
@@ -13,11 +40,9 @@ import (
 	"strings"
 )
 
-// CHeapInUse is the number of bytes allocated with malloc and not yet freed.
-func CHeapInUse() int64 {
-	mi := C.mallinfo2()
-	return int64(mi.uordblks) + int64(mi.hblkhd)
-}
+// CHeapInUse is the number of bytes allocated with malloc and not yet freed,
+// or -1 when jemalloc serves malloc but was built without statistics.
+func CHeapInUse() int64 { return int64(C.heap_in_use()) }
 
 // RSS is the resident set size in bytes.
 func RSS() (int64, error) {
