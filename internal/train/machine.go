@@ -41,12 +41,23 @@ func ThisMachine() Machine {
 // when it was built from modified files: `go build` in a git checkout stamps
 // both into the binary, so a run records the code it ran even when the
 // checkout moves on while it trains. Binaries without the stamp (go test,
-// go run) fall back to the working directory's checkout as git sees it now,
+// go run, or GOFLAGS=-buildvcs=false, which some machines set) fall back to
+// the working directory's checkout as git saw it when the process started,
 // and to "unknown" outside one.
 func GitCommit() string {
 	if commit, ok := builtFrom(); ok {
 		return commit
 	}
+	return commitAtStart
+}
+
+// commitAtStart is read once, when the process starts: a summary written
+// hours later must not name the commit the checkout has moved on to since.
+var commitAtStart = checkoutCommit()
+
+// checkoutCommit is the working directory's HEAD, with "-dirty" when
+// tracked files differ from it.
+func checkoutCommit() string {
 	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		return "unknown"
