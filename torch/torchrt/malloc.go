@@ -76,6 +76,9 @@ func Allocator() Malloc {
 
 // String is the allocator as summary.json records it.
 func (m Malloc) String() string {
+	if m.Library == "" {
+		return "unknown (malloc not found by dlsym)"
+	}
 	if m.Jemalloc == "" {
 		return "malloc of " + filepath.Base(m.Library)
 	}
