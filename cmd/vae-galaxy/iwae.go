@@ -19,6 +19,7 @@ import (
 	"torchlab/internal/progress"
 	"torchlab/internal/train"
 	"torchlab/models/vae"
+	"torchlab/torch/dist"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
 )
@@ -36,6 +37,8 @@ type IWAEConfig struct {
 	CacheDir string
 	Threads  int
 	Seed     int64
+
+	DistTimeout time.Duration // with torchlab-run: how long to wait for the other ranks
 }
 
 func parseIWAE(args []string, stderr io.Writer) (IWAEConfig, error) {
@@ -52,11 +55,14 @@ func parseIWAE(args []string, stderr io.Writer) (IWAEConfig, error) {
 	fs.StringVar(&c.DataDir, "data-dir", "", "data folder (default: the run's)")
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "image cache folder (default: the run's)")
 	fs.IntVar(&c.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads")
-	fs.Int64Var(&c.Seed, "seed", 1, "seed of the importance samples")
+	fs.Int64Var(&c.Seed, "seed", 1, "seed of the importance samples (each batch of images reseeds with it and its first image, so N ranks draw what one process draws)")
+	fs.DurationVar(&c.DistTimeout, "dist-timeout", dist.Timeout, "under torchlab-run (WORLD_SIZE set): how long to wait for the other ranks; the ranks share the batches of images")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: vae-galaxy iwae --out RUN [flags]\n\n"+
 			"Scores a trained run's test images with the importance-weighted bound on log p(x)\n"+
-			"(Burda et al. 2016) and the K-sample ELBO, in nats per image and bits per dimension.\n\nFlags:\n")
+			"(Burda et al. 2016) and the K-sample ELBO, in nats per image and bits per dimension.\n"+
+			"Under torchlab-run --nproc N the ranks score their share of the image batches and rank 0\n"+
+			"writes iwae.json, the same numbers one process gives.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -94,6 +100,7 @@ type IWAEReport struct {
 	Split    string `json:"split"`
 	Dims     int64  `json:"dims"` // values per image (channels x side x side)
 	Note     string `json:"note"`
+	Ranks    int    `json:"ranks"` // processes that shared the images (torchlab-run)
 	Test     Bound  `json:"test"`
 	Subset   *Bound `json:"subset,omitempty"`      // the first images at SubsetK
 	SubsetAt *Bound `json:"subset_at_k,omitempty"` // the same images at K, from the test pass
@@ -108,6 +115,13 @@ func runIWAE(cfg IWAEConfig) error {
 		return err
 	}
 	torchrt.SetBLASThreads(1) // as in training: OpenBLAS's threads would fight libtorch's
+	// The group only shares the images out: cli.Common's --out rewrite for
+	// ranks > 0 does not touch cfg.Out, which every rank reads the run from.
+	par, err := (&cli.Common{DistTimeout: cfg.DistTimeout}).JoinGroup()
+	if err != nil {
+		return err
+	}
+	defer par.Leave()
 	dir := filepath.Join(cfg.Out, "checkpoint")
 	if cfg.From == "best" {
 		dir = train.BestDir(cfg.Out)
@@ -119,9 +133,9 @@ func runIWAE(cfg IWAEConfig) error {
 	defer run.data.Drop()
 	x, cond, n := run.data.testX, run.data.testCond, run.data.nTest
 	rep := IWAEReport{Run: cfg.Out, Model: dir, Step: run.step, Split: "test", Dims: imageDims(run.cfg), Note: bernoulliNote,
-		Command: cli.CommandLine()}
+		Ranks: par.World(), Command: cli.CommandLine()}
 	log.Printf("iwae: %s (step %d), %d test images, k=%d", dir, run.step, n, cfg.K)
-	bounds, elbos, secs, err := scoreImages(run.model, x, cond, n, cfg.K, cfg)
+	bounds, elbos, secs, err := scoreImages(par, run.model, x, cond, n, cfg.K, cfg)
 	if err != nil {
 		return err
 	}
@@ -131,13 +145,16 @@ func runIWAE(cfg IWAEConfig) error {
 		at := summarise(bounds[:m], elbos[:m], cfg.K, 0, rep.Dims)
 		rep.SubsetAt = &at
 		log.Printf("iwae: the first %d test images, k=%d", m, cfg.SubsetK)
-		sb, se, ss, err := scoreImages(run.model, x, cond, m, cfg.SubsetK, cfg)
+		sb, se, ss, err := scoreImages(par, run.model, x, cond, m, cfg.SubsetK, cfg)
 		if err != nil {
 			return err
 		}
 		sub := summarise(sb, se, cfg.SubsetK, ss, rep.Dims)
 		rep.Subset = &sub
 		log.Printf("iwae: subset -log p(x) <= %.2f nats at k=%d, %.2f at k=%d", sub.NLL, cfg.SubsetK, at.NLL, cfg.K)
+	}
+	if !par.Lead() {
+		return nil
 	}
 	raw, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
@@ -152,26 +169,46 @@ func runIWAE(cfg IWAEConfig) error {
 }
 
 // scoreImages returns the bound and the K-sample ELBO of each of the first
-// n images of x (and cond), with the seconds it took.
-func scoreImages(m *vae.VAE, x, cond *ts.Tensor, n, k int, cfg IWAEConfig) (bounds, elbos []float64, secs float64, err error) {
+// n images of x (and cond), with the seconds it took. The images go in
+// batches of cfg.Batch; each rank scores its contiguous share of the
+// batches, and a sum over the ranks gives every rank all the scores. Each
+// batch draws its samples from the seed and its first image alone, so the
+// scores do not depend on how many ranks there are.
+func scoreImages(par *cli.Parallel, m *vae.VAE, x, cond *ts.Tensor, n, k int, cfg IWAEConfig) (bounds, elbos []float64, secs float64, err error) {
 	start := time.Now()
-	bar := progress.New(os.Stderr, n, fmt.Sprintf("iwae k=%d", k), progress.WithUnit("images"))
+	batches := (n + cfg.Batch - 1) / cfg.Batch
+	from, to := par.Share(batches)
+	first, last := min(from*cfg.Batch, n), min(to*cfg.Batch, n)
+	out := io.Writer(os.Stderr)
+	if !par.Lead() {
+		out = io.Discard // rank 0's bar stands for all
+	}
+	bar := progress.New(out, last-first, fmt.Sprintf("iwae k=%d", k), progress.WithUnit("images"))
+	scores := make([]float64, 2*n) // bounds, then ELBOs; zero outside this rank's share
 	err = torchrt.NoGrad(func() error {
-		for first := 0; first < n; first += cfg.Batch {
-			size := int64(min(cfg.Batch, n-first))
-			b, e, err := scoreBatch(m, x, cond, int64(first), size, int64(k), int64(cfg.Chunk))
+		for i := first; i < last; i += cfg.Batch {
+			size := int64(min(cfg.Batch, n-i))
+			torchrt.ManualSeed(cfg.Seed*1_000_003 + int64(i))
+			b, e, err := scoreBatch(m, x, cond, int64(i), size, int64(k), int64(cfg.Chunk))
 			if err != nil {
-				return fmt.Errorf("iwae: test images %d-%d: %w", first, first+int(size), err)
+				return fmt.Errorf("iwae: test images %d-%d: %w", i, i+int(size), err)
 			}
-			bounds, elbos = append(bounds, b...), append(elbos, e...)
-			bar.Update(first + int(size))
+			copy(scores[i:], b)
+			copy(scores[n+i:], e)
+			bar.Update(i + int(size) - first)
 		}
 		return nil
 	})
 	if ferr := bar.Finish(); err == nil {
 		err = ferr
 	}
-	return bounds, elbos, time.Since(start).Seconds(), err
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if scores, err = par.Sum(scores...); err != nil {
+		return nil, nil, 0, fmt.Errorf("iwae: gather the ranks' scores: %w", err)
+	}
+	return scores[:n], scores[n:], time.Since(start).Seconds(), nil
 }
 
 func scoreBatch(m *vae.VAE, x, cond *ts.Tensor, first, size, k, chunk int64) (bounds, elbos []float64, err error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 
 	"torchlab/datasets"
+	"torchlab/internal/crashtest"
 	"torchlab/internal/metrics"
 	"torchlab/models/vae"
 	"torchlab/torch/tensors"
@@ -297,6 +298,26 @@ func checkIWAE(t *testing.T, out, data string) {
 	}
 	if _, err := parseIWAE([]string{"--out", out, "--from", "newest"}, io.Discard); err == nil {
 		t.Error("iwae --from newest accepted")
+	}
+	// Two ranks share the batches of images out (the first rank takes one
+	// of the 10 test images' 3 batches, the second two) and must write what
+	// one process wrote: each batch draws from its own seed.
+	crashtest.RunRanks(t, args, 2)
+	var two IWAEReport
+	if err := metrics.ReadJSON(filepath.Join(out, "iwae.json"), &two); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Ranks != 1 || two.Ranks != 2 || two.Test.Images != 10 || two.Subset == nil || two.Subset.Images != 4 {
+		t.Fatalf("ranks %d and %d; two ranks' counts %+v", rep.Ranks, two.Ranks, two)
+	}
+	for _, c := range []struct {
+		what     string
+		one, two float64
+	}{{"test bound", rep.Test.NLL, two.Test.NLL}, {"test ELBO", rep.Test.ELBO, two.Test.ELBO},
+		{"subset bound", rep.Subset.NLL, two.Subset.NLL}, {"subset bound at k", rep.SubsetAt.NLL, two.SubsetAt.NLL}} {
+		if math.Abs(c.one-c.two) > 1e-9*math.Abs(c.one) {
+			t.Errorf("%s: one process %.9f, two ranks %.9f", c.what, c.one, c.two)
+		}
 	}
 }
 

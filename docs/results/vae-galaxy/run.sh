@@ -17,7 +17,9 @@
 # each (torchlab-run --nproc 2): on this 2-core machine that was 3.05x
 # faster than one process with two threads (42.8 against 130.5 s/epoch);
 # for the conv it was slower (20.3 against 17.7 s), so mlp and conv train
-# in one process (scripts/bench_dist.sh, 2026-12-03). EPOCHS
+# in one process (scripts/bench_dist.sh, 2026-12-03). The resnet's IWAE
+# runs as two ranks too (each scores half of the image batches; the numbers
+# are one process's). EPOCHS
 # (default 200) sets the total; a later run with a larger total continues.
 # Takes the machine-wide heavy-job lock for each run.
 set -euo pipefail
@@ -58,7 +60,7 @@ for spec in "$@"; do
   flock /tmp/torchlab-heavy.lock "${launch[@]}" bin/vae-galaxy train --arch "$arch" --epochs "$EPOCHS" --image-size 64 \
     --seed "$seed" "${threads[@]}" --out "$out" "${extra[@]}" "${resume[@]}"
   echo "== $name seed $seed: iwae, $(date -u +%FT%TZ)"
-  flock /tmp/torchlab-heavy.lock bin/vae-galaxy iwae --out "$out" --threads 2
+  flock /tmp/torchlab-heavy.lock "${launch[@]}" bin/vae-galaxy iwae --out "$out" "${threads[@]}"
   if [ -d "$R/classifier/best" ]; then
     echo "== $name seed $seed: figures judged by the classifier, $(date -u +%FT%TZ)"
     flock /tmp/torchlab-heavy.lock bin/vae-galaxy plots --out "$out" --judge "$R/classifier" --threads 2
