@@ -188,6 +188,11 @@ func scoreImages(par *cli.Parallel, m *vae.VAE, x, cond *ts.Tensor, n, k int, cf
 	err = torchrt.NoGrad(func() error {
 		for i := first; i < last; i += cfg.Batch {
 			size := int64(min(cfg.Batch, n-i))
+			// Seeds of different --seed values stay apart for up to a
+			// million images. The subset's k=1000 pass starts from the same
+			// seeds as the k=100 pass, so its first 100 samples per image
+			// are the k=100 ones: the bound's move from k=100 to 1000 is
+			// measured on nested samples.
 			torchrt.ManualSeed(cfg.Seed*1_000_003 + int64(i))
 			b, e, err := scoreBatch(m, x, cond, int64(i), size, int64(k), int64(cfg.Chunk))
 			if err != nil {
