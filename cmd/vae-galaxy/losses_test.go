@@ -12,8 +12,12 @@ import (
 
 // TestFirst20LossesUnchanged pins the first 20 training losses of each
 // architecture on fixed seeds bit for bit: a refactor of the training code
-// must not move them.
+// must not move them. On a machine the fixture has no values for, within
+// crossMachineTol: another CPU's kernels moved the mlp's by 1e-7, the
+// conv's by up to 1.2e-4 and the resnet's by up to 2.7 % (batch norm over
+// batches of 8 and Adam amplify the rounding over 20 steps).
 func TestFirst20LossesUnchanged(t *testing.T) {
+	crossMachineTol := map[string]float64{"mlp": 1e-4, "conv": 2e-3, "resnet": 0.1}
 	torchrt.Lock()
 	data := fakeGalaxyZoo(t, 40)
 	for _, arch := range []string{"mlp", "conv", "resnet"} {
@@ -26,7 +30,7 @@ func TestFirst20LossesUnchanged(t *testing.T) {
 			if err := runTrain(context.Background(), cfg); err != nil {
 				t.Fatal(err)
 			}
-			golden.Losses(t, filepath.Join("testdata", "first20_losses_"+arch+".json"), losses)
+			golden.Losses(t, filepath.Join("testdata", "first20_losses_"+arch+".json"), losses, crossMachineTol[arch])
 		})
 	}
 }

@@ -19,6 +19,7 @@ type Machine struct {
 	Libtorch  string `json:"libtorch"`  // major.minor of the headers compiled against
 	BLAS      string `json:"blas"`      // what libblas.so.3 resolves to, or "unknown"
 	Allocator string `json:"allocator"` // the malloc libtorch's tensors come from
+	CPU       string `json:"cpu"`       // model, instruction set, caches and OpenBLAS core: they pick the kernels
 	Go        string `json:"go"`
 }
 
@@ -33,7 +34,7 @@ func ThisMachine() Machine {
 		blas = p
 	}
 	return Machine{Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH,
-		Libtorch: torchcheck.LibtorchVersion(), BLAS: blas, Allocator: torchrt.Allocator().String(),
+		Libtorch: torchcheck.LibtorchVersion(), BLAS: blas, Allocator: torchrt.Allocator().String(), CPU: torchrt.ThisCPU().Key(),
 		Go: runtime.Version()}
 }
 

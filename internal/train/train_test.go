@@ -278,7 +278,7 @@ func TestSummaryRecordsMachineAndCommit(t *testing.T) {
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Commit == "" || got.Machine.Cores <= 0 || !strings.Contains(got.Machine.Libtorch, ".") || got.Machine.BLAS == "" || !strings.HasPrefix(got.Machine.Allocator, "jemalloc") || got.Split.Val != 1 {
+	if got.Commit == "" || got.Machine.Cores <= 0 || !strings.Contains(got.Machine.Libtorch, ".") || got.Machine.BLAS == "" || !strings.HasPrefix(got.Machine.Allocator, "jemalloc") || !strings.Contains(got.Machine.CPU, "OpenBLAS") || got.Split.Val != 1 {
 		t.Errorf("summary.json: %s", raw)
 	}
 }
