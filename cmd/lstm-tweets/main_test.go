@@ -215,8 +215,19 @@ func TestInterruptAndResume(t *testing.T) {
 		!strings.Contains(err.Error(), "--seed 99") {
 		t.Fatalf("resume with another --seed: err = %v, want an error naming --seed", err)
 	}
+	var stopped, after train.Summary
+	if err := metrics.ReadJSON(filepath.Join(parts, "summary.json"), &stopped); err != nil {
+		t.Fatal(err)
+	}
 	if err := runTrain(context.Background(), parts, "--resume"); err != nil {
 		t.Fatal(err)
+	}
+	// A resumed run's training time counts the sessions before it.
+	if err := metrics.ReadJSON(filepath.Join(parts, "summary.json"), &after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Seconds <= stopped.Seconds || after.Seconds != after.Results["train_seconds"] {
+		t.Errorf("resumed summary's seconds %v (results.train_seconds %v), interrupted one's %v: want the whole run's training time, more than the interrupted session's", after.Seconds, after.Results["train_seconds"], stopped.Seconds)
 	}
 	a, b := readRows(t, whole), readRows(t, parts)
 	if len(a) != len(b) || len(a) != 18 {

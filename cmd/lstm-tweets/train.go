@@ -318,7 +318,7 @@ func (s *session) writeSummary(started time.Time, res train.Result, note string)
 	s.best.Results(s.results)
 	sum := train.Summary{
 		Command: cli.CommandLine(), Started: started.UTC(), Finished: time.Now().UTC(),
-		Seconds: time.Since(started).Seconds(), Config: s.cfg, Results: s.results,
+		Seconds: res.Seconds, Config: s.cfg, Results: s.results,
 		Seed: s.cfg.Seed, Best: s.best,
 		Split: s.split(),
 	}

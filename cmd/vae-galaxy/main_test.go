@@ -188,6 +188,14 @@ func TestTrainResumePlots(t *testing.T) {
 	if err := runTrain(context.Background(), testConfig(t, data, part, "--resume")); err != nil {
 		t.Fatal(err)
 	}
+	// A resumed run's training time counts the sessions before it.
+	var after train.Summary
+	if err := metrics.ReadJSON(filepath.Join(part, "summary.json"), &after); err != nil {
+		t.Fatal(err)
+	}
+	if after.Seconds <= stopped.Seconds || after.Seconds != after.Results["train_seconds"] {
+		t.Errorf("resumed summary's seconds %v (results.train_seconds %v), interrupted one's %v: want the whole run's training time, more than the interrupted session's", after.Seconds, after.Results["train_seconds"], stopped.Seconds)
+	}
 	_, resumed := rows(t, part, "test")
 	if len(resumed) != 3 {
 		t.Fatalf("resumed run has %d test rows, want 3", len(resumed))

@@ -266,7 +266,7 @@ func (t *trainer) writeSummary(started time.Time, run train.Result, res map[stri
 	train.CommonResults(res, run)
 	t.best.Results(res)
 	return train.WriteSummary(t.cfg.Out, train.Summary{Command: cli.CommandLine(), Started: started, Finished: time.Now(),
-		Seconds: time.Since(started).Seconds(), Config: t.cfg, Data: t.data.source, Results: res, Notes: notes,
+		Seconds: run.Seconds, Config: t.cfg, Data: t.data.source, Results: res, Notes: notes,
 		Seed: t.cfg.Seed, Split: t.split(), Best: t.best})
 }
 

@@ -117,9 +117,9 @@ func (r *Run) result(key string) (float64, bool) {
 	return v, ok
 }
 
-// seconds is the run's wall time. A resumed run's summary counts only
-// the last session; metrics.csv's seconds column counts across sessions,
-// so the larger of the two is the run's.
+// seconds is the run's training time. Summaries written before
+// 2026-12-06 count only a resumed run's last session; metrics.csv's seconds
+// column counts across sessions, so the larger of the two is the run's.
 func (r *Run) seconds() float64 {
 	var s float64
 	if r.Summary != nil {

@@ -21,7 +21,7 @@ type Summary struct {
 	Command  string             `json:"command"`
 	Started  time.Time          `json:"started"`
 	Finished time.Time          `json:"finished"`
-	Seconds  float64            `json:"seconds"`      // training time as the command counts it
+	Seconds  float64            `json:"seconds"`      // training time of the whole run, resumed sessions included (Result.Seconds)
 	Wall     float64            `json:"wall_seconds"` // this session, start to finish (WriteSummary)
 	Config   any                `json:"config"`
 	Data     any                `json:"data,omitempty"` // where the data came from (datasets.Source)
