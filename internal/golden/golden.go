@@ -51,8 +51,9 @@ func Losses(t testing.TB, path string, got []float64, crossTol float64) {
 	key := torchrt.ThisCPU().Key()
 	var fx Fixture
 	b, err := os.ReadFile(path)
+	missing := os.IsNotExist(err)
 	switch {
-	case os.IsNotExist(err):
+	case missing:
 	case err != nil:
 		t.Fatal(err)
 	default:
@@ -60,7 +61,7 @@ func Losses(t testing.TB, path string, got []float64, crossTol float64) {
 			t.Fatalf("read %s: %v", path, err)
 		}
 	}
-	if err != nil || *update {
+	if missing || *update {
 		record(t, path, fx, key, enc)
 		return
 	}
