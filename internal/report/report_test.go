@@ -461,6 +461,11 @@ func TestRunLineNamesSplitAndMachine(t *testing.T) {
 			t.Errorf("run line %q, want it to contain %q", got, want)
 		}
 	}
+	withCPU := &writer{res: &Result{}}
+	withCPU.runLine(&Run{Summary: &Summary{Command: "x", Machine: &Machine{Cores: 2, Libtorch: "1.13", BLAS: "unknown", CPU: "Some CPU; avx2; OpenBLAS Haswell"}}})
+	if got, want := withCPU.b.String(), "Machine: 2 cores, libtorch 1.13, BLAS unknown, CPU Some CPU; avx2; OpenBLAS Haswell."; !strings.Contains(got, want) {
+		t.Errorf("run line %q, want it to contain %q", got, want)
+	}
 	old := &writer{res: &Result{}}
 	old.runLine(&Run{Summary: &Summary{Command: "x"}})
 	if s := old.b.String(); strings.Contains(s, "Split:") || strings.Contains(s, "Machine:") {

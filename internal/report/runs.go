@@ -68,6 +68,7 @@ type Machine struct {
 	Cores    int
 	Libtorch string
 	BLAS     string
+	CPU      string // empty in summaries from before 2026-12-06
 }
 
 // ConfigMap flattens the configuration into one level, with dotted keys

@@ -191,6 +191,9 @@ func (w *writer) runLine(r *Run) {
 			blas = "unknown"
 		}
 		w.p(" Machine: %d cores, libtorch %s, BLAS %s", m.Cores, m.Libtorch, blas)
+		if m.CPU != "" {
+			w.p(", CPU %s", m.CPU)
+		}
 		if s.Commit != "" {
 			w.p(", commit `%s`", shortCommit(s.Commit))
 		}
