@@ -14,7 +14,6 @@ package golden
 import (
 	"encoding/json"
 	"flag"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -124,7 +123,7 @@ func compareWithin(t testing.TB, path string, r Recorded, got []float64, tol flo
 			t.Fatalf("read %s: value %d of %q: %v", path, i+1, r.Machine, err)
 		}
 		if rel := math.Abs(got[i]-want) / math.Max(math.Abs(want), 1e-12); !(rel <= tol) {
-			t.Errorf("value %d: got %v, fixture %s has %v for %q: relative difference %s, more than the cross-machine tolerance %g", i+1, got[i], path, want, r.Machine, fmt.Sprintf("%.3g", rel), tol)
+			t.Errorf("value %d: got %v, fixture %s has %v for %q: relative difference %.3g, more than the cross-machine tolerance %g", i+1, got[i], path, want, r.Machine, rel, tol)
 		}
 	}
 }

@@ -14,15 +14,15 @@ package memstat
 typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
 
 // mallctl is looked up, not linked, so that a glibc_malloc build, which does
-// not link jemalloc, still builds and reports glibc.
-static int mallctl_call(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen) {
-	mallctl_fn f = (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
-	if (f == NULL) return -1;
-	return f(name, oldp, oldlenp, newp, newlen);
+// not link jemalloc, still builds and reports glibc; NULL without jemalloc.
+static mallctl_fn mallctl_lookup(void) {
+	return (mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
 }
 
 static int mallctl_read(const char *name, void *oldp, size_t *oldlenp) {
-	return mallctl_call(name, oldp, oldlenp, NULL, 0);
+	mallctl_fn f = mallctl_lookup();
+	if (f == NULL) return -1;
+	return f(name, oldp, oldlenp, NULL, 0);
 }
 
 // malloc_library names the shared object that serves malloc for the whole
@@ -53,13 +53,14 @@ static long jemalloc_decay_ms(int muzzy) {
 // heap_in_use asks jemalloc, when it serves malloc (torchrt links it), and
 // glibc's mallinfo2 otherwise, which under jemalloc sees an empty heap.
 static long long heap_in_use(void) {
-	if (dlsym(RTLD_DEFAULT, "mallctl") != NULL) {
+	mallctl_fn mallctl = mallctl_lookup();
+	if (mallctl != NULL) {
 		uint64_t epoch = 1;
 		size_t n = sizeof epoch;
 		size_t allocated = 0, m = sizeof allocated;
 		// Writing "epoch" refreshes the statistics jemalloc caches.
-		if (mallctl_call("epoch", &epoch, &n, &epoch, n) == 0 &&
-		    mallctl_read("stats.allocated", &allocated, &m) == 0) {
+		if (mallctl("epoch", &epoch, &n, &epoch, n) == 0 &&
+		    mallctl("stats.allocated", &allocated, &m, NULL, 0) == 0) {
 			return (long long)allocated;
 		}
 		return -1;

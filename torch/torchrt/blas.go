@@ -13,6 +13,13 @@ static int set_blas_threads(int n) {
 	f(n);
 	return 1;
 }
+
+// blas_core_name is OpenBLAS's openblas_get_corename; NULL when the BLAS is
+// not OpenBLAS.
+static const char *blas_core_name(void) {
+	char *(*f)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_corename");
+	return f == NULL ? NULL : f();
+}
 */
 import "C"
 
@@ -23,3 +30,14 @@ import "C"
 // [128, 512] per step) a training step took 350 ms with OpenBLAS's default
 // of one thread per core and 108 ms with one, on 2 shared cores.
 func SetBLASThreads(n int) bool { return C.set_blas_threads(C.int(n)) == 1 }
+
+// BLASCore is the kernel set OpenBLAS chose for this CPU (its DYNAMIC_ARCH
+// build picks one at load, or OPENBLAS_CORETYPE names it), and whether
+// OpenBLAS was found.
+func BLASCore() (string, bool) {
+	name := C.blas_core_name()
+	if name == nil {
+		return "", false
+	}
+	return C.GoString(name), true
+}

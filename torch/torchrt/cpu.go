@@ -1,18 +1,5 @@
 package torchrt
 
-/*
-#include <dlfcn.h>
-
-// blas_core_name is OpenBLAS's openblas_get_corename: the kernel set a
-// DYNAMIC_ARCH build chose for this CPU (or OPENBLAS_CORETYPE); NULL when
-// the BLAS is not OpenBLAS.
-static const char *blas_core_name(void) {
-	char *(*f)(void) = (char *(*)(void))dlsym(RTLD_DEFAULT, "openblas_get_corename");
-	return f == NULL ? NULL : f();
-}
-*/
-import "C"
-
 import (
 	"fmt"
 	"os"
@@ -35,8 +22,8 @@ type CPU struct {
 // ThisCPU reads the CPU this process runs on.
 func ThisCPU() CPU {
 	c := CPU{Model: "unknown", ISA: "unknown", BLASCore: "not OpenBLAS"}
-	if name := C.blas_core_name(); name != nil {
-		c.BLASCore = C.GoString(name)
+	if name, ok := BLASCore(); ok {
+		c.BLASCore = name
 	}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		c.Model, c.ISA = parseCPUInfo(string(b))
