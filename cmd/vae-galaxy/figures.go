@@ -84,21 +84,38 @@ func drawCurves(out string, split *train.Split) error {
 	if err != nil {
 		return err
 	}
-	return reconChart(filepath.Join(out, figCurve), "Reconstruction error ("+filepath.Base(out)+")", series)
+	return reconChart(filepath.Join(out, figCurve), "Reconstruction error ("+filepath.Base(out)+")", 1, series)
 }
 
-// reconChart draws recon curves with the first evaluation of each cut off
-// the top when it lies above the rest: the first epoch's training error
-// (~4,500 nats at 64x64, against ~2,760 later) would otherwise squeeze the
-// later epochs, where the architectures differ, into a few pixels.
-func reconChart(path, title string, series []plots.Series) error {
-	opts := plots.LineOptions{Title: title, XLabel: "training step", YLabel: "BCE summed over pixels (nats/image)"}
-	if top, ok := plots.TopAfter(1, series...); ok {
-		opts.YMax = &top
-		opts.Title += ", first epoch off the top"
-	}
-	return plots.LinesWith(path, opts, series...)
+// reconChart draws recon curves with the first skip evaluations of each
+// cut off the top when they lie above the rest (reconOptions).
+func reconChart(path, title string, skip int, series []plots.Series) error {
+	return plots.LinesWith(path, reconOptions(title, skip, series), series...)
 }
+
+// reconOptions fixes a recon chart's Y maximum so that the first skip
+// evaluations of each series leave the top when they lie above the rest:
+// the first epoch's training error (~4,500 nats at 64x64, against ~2,760
+// later) would otherwise squeeze the later epochs, where the architectures
+// differ, into a few pixels. A run's own figure skips one epoch; the
+// comparison skips compareSkip, because the mlp is still ~150 nats above
+// its end after its first epoch, while the models differ by 10-50.
+func reconOptions(title string, skip int, series []plots.Series) plots.LineOptions {
+	opts := plots.LineOptions{Title: title, XLabel: "training step", YLabel: "BCE summed over pixels (nats/image)"}
+	if top, ok := plots.TopAfter(skip, series...); ok {
+		opts.YMax = &top
+		if skip == 1 {
+			opts.Title += ", first epoch off the top"
+		} else {
+			opts.Title += fmt.Sprintf(", first %d epochs off the top", skip)
+		}
+	}
+	return opts
+}
+
+// compareSkip is how many of each run's first evaluations (epochs) the
+// comparison figure cuts off the top.
+const compareSkip = 20
 
 // reconSeries reads the recon curves of the named metrics.csv splits of a
 // run ("train": the running mean, train.TrainFull, "val", "test"); those
@@ -167,7 +184,7 @@ func drawCompare(out string, dirs []string) error {
 		return err
 	}
 	path := filepath.Join(out, figCompare)
-	if err := reconChart(path, "Validation and test reconstruction error by model", all); err != nil {
+	if err := reconChart(path, "Validation and test reconstruction error by model", compareSkip, all); err != nil {
 		return err
 	}
 	log.Printf("wrote %s", path)

@@ -41,3 +41,32 @@ func TestMergeSeeds(t *testing.T) {
 		t.Errorf("one run: %+v, %v; want its val series named \"mlp val\", no band", one, err)
 	}
 }
+
+// TestReconOptionsCutsTheSlowStart: a slow model's first epochs (an mlp
+// still far above its end after epoch 1) leave the top of the comparison,
+// which then spans only the later epochs where the models differ; a run's
+// own figure cuts only its first epoch and says which it cut.
+func TestReconOptionsCutsTheSlowStart(t *testing.T) {
+	var x, slow, fast []float64
+	for epoch := 1; epoch <= 60; epoch++ {
+		x = append(x, float64(epoch))
+		slow = append(slow, 2800+3000/float64(epoch*epoch)) // 5800, 3550, ... 2807.5 at epoch 20
+		fast = append(fast, 2780)
+	}
+	series := []plots.Series{{Name: "mlp", X: x, Y: slow}, {Name: "conv", X: x, Y: fast}}
+
+	cmp := reconOptions("by model", compareSkip, series)
+	if cmp.YMax == nil || *cmp.YMax > 2810 || *cmp.YMax < slow[compareSkip] {
+		t.Errorf("comparison YMax = %v, want between %g (the first kept point) and 2810", cmp.YMax, slow[compareSkip])
+	}
+	if want := fmt.Sprintf("by model, first %d epochs off the top", compareSkip); cmp.Title != want {
+		t.Errorf("comparison title = %q, want %q", cmp.Title, want)
+	}
+	own := reconOptions("conv", 1, series)
+	if own.YMax == nil || *own.YMax < slow[1] {
+		t.Errorf("own figure YMax = %v, want at least epoch 2's %g", own.YMax, slow[1])
+	}
+	if own.Title != "conv, first epoch off the top" {
+		t.Errorf("own figure title = %q", own.Title)
+	}
+}

@@ -16,7 +16,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 R=docs/results/lstm-tweets-tuned
 O=out/lstm-regularised
-go build -o bin/lstm-tweets ./cmd/lstm-tweets
+# -buildvcs=true: summary.json names the commit this binary was built from,
+# even when the checkout moves on during the run (some machines set
+# -buildvcs=false in GOFLAGS).
+go build -buildvcs=true -o bin/lstm-tweets ./cmd/lstm-tweets
 lr=$(awk '$1=="lr"{print $2}' "$R/chosen.txt")
 # The chosen variant's flags (cosine + weight decay 1e-5), as run.sh ran it.
 common=(--fused-lstm --threads 1 --blas-threads 1 --batch-size 32 --optimizer adam --seed 1

@@ -21,7 +21,10 @@ cd "$(dirname "$0")/../../.."
 R=docs/results/lstm-tweets-tuned
 S=out/lstm-lr-search
 V=out/lstm-variants
-go build -o bin/lstm-tweets ./cmd/lstm-tweets
+# -buildvcs=true: summary.json names the commit this binary was built from,
+# even when the checkout moves on during the run (some machines set
+# -buildvcs=false in GOFLAGS).
+go build -buildvcs=true -o bin/lstm-tweets ./cmd/lstm-tweets
 common=(--fused-lstm --threads 1 --blas-threads 1 --batch-size 32 --optimizer adam --seed 1)
 
 run() { # run OUT ITERATIONS EVAL_EVERY LR [FLAGS...]

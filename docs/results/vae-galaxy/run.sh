@@ -42,7 +42,10 @@ for spec in "$@"; do
   variant_flags "$variant" > /dev/null || { echo "run.sh: unknown variant in $spec (want cvae or z128)" >&2; exit 2; }
 done
 
-for c in vae-galaxy torchlab-run; do go build -o "bin/$c" "./cmd/$c"; done
+# -buildvcs=true: summary.json names the commit these binaries were built
+# from, even when the checkout moves on during the runs (some machines set
+# -buildvcs=false in GOFLAGS).
+for c in vae-galaxy torchlab-run; do go build -buildvcs=true -o "bin/$c" "./cmd/$c"; done
 for spec in "$@"; do
   name=${spec%%:*} seed=1
   [ "$spec" = "$name" ] || seed=${spec#*:}
