@@ -114,8 +114,23 @@ func reconOptions(title string, skip int, series []plots.Series) plots.LineOptio
 }
 
 // compareSkip is how many of each run's first evaluations (epochs) the
-// comparison figure cuts off the top.
+// comparison figure cuts off the top when the runs are long enough; short
+// runs (make demo's) cut only their first (compareCut).
 const compareSkip = 20
+
+// compareCut is how many first epochs the comparison of series cuts off
+// the top: compareSkip when the longest series has at least twice as many
+// points, else 1.
+func compareCut(series []plots.Series) int {
+	longest := 0
+	for _, s := range series {
+		longest = max(longest, len(s.Y))
+	}
+	if longest >= 2*compareSkip {
+		return compareSkip
+	}
+	return 1
+}
 
 // reconSeries reads the recon curves of the named metrics.csv splits of a
 // run ("train": the running mean, train.TrainFull, "val", "test"); those
@@ -184,7 +199,7 @@ func drawCompare(out string, dirs []string) error {
 		return err
 	}
 	path := filepath.Join(out, figCompare)
-	if err := reconChart(path, "Validation and test reconstruction error by model", compareSkip, all); err != nil {
+	if err := reconChart(path, "Validation and test reconstruction error by model", compareCut(all), all); err != nil {
 		return err
 	}
 	log.Printf("wrote %s", path)

@@ -44,8 +44,9 @@ func TestMergeSeeds(t *testing.T) {
 
 // TestReconOptionsCutsTheSlowStart: a slow model's first epochs (an mlp
 // still far above its end after epoch 1) leave the top of the comparison,
-// which then spans only the later epochs where the models differ; a run's
-// own figure cuts only its first epoch and says which it cut.
+// which then spans only the later epochs where the models differ; short
+// runs and a run's own figure cut only the first epoch; the title says
+// which it cut.
 func TestReconOptionsCutsTheSlowStart(t *testing.T) {
 	var x, slow, fast []float64
 	for epoch := 1; epoch <= 60; epoch++ {
@@ -55,7 +56,14 @@ func TestReconOptionsCutsTheSlowStart(t *testing.T) {
 	}
 	series := []plots.Series{{Name: "mlp", X: x, Y: slow}, {Name: "conv", X: x, Y: fast}}
 
-	cmp := reconOptions("by model", compareSkip, series)
+	if got := compareCut(series); got != compareSkip {
+		t.Fatalf("compareCut of 60-epoch runs = %d, want %d", got, compareSkip)
+	}
+	short := []plots.Series{{Name: "demo", X: x[:5], Y: slow[:5]}}
+	if got := compareCut(short); got != 1 {
+		t.Errorf("compareCut of a 5-epoch run = %d, want 1 (its first epoch only)", got)
+	}
+	cmp := reconOptions("by model", compareCut(series), series)
 	if cmp.YMax == nil || *cmp.YMax > 2810 || *cmp.YMax < slow[compareSkip] {
 		t.Errorf("comparison YMax = %v, want between %g (the first kept point) and 2810", cmp.YMax, slow[compareSkip])
 	}

@@ -187,11 +187,14 @@ var vae = partSpec{
 			return fixed1(nats) + " (" + fixed4(bits) + ")"
 		}},
 		{"class samples recognised by the CNN classifier", func(r *Run) string {
-			// A conditional model's own samples come from its prior given the class.
+			// Every model's samples come from the class's region of latent
+			// space; a conditional model's from its prior, decoded with the
+			// class alone, follow in brackets.
+			region := optional(r, "samples_judge_agreement_latent_region", pct1)
 			if v, ok := r.result("samples_judge_agreement_cvae_prior"); ok {
-				return pct1(v) + " (conditional prior)"
+				return region + " (" + pct1(v) + " from the prior given the class)"
 			}
-			return optional(r, "samples_judge_agreement_latent_region", pct1)
+			return region
 		}},
 		resultColumn("training time per epoch", "seconds_per_epoch"),
 	},
@@ -199,7 +202,7 @@ var vae = partSpec{
 	demoNote: vaeDemoNote,
 	top: []figureSpec{{
 		rows: [][]string{{"recon_compare.png"}},
-		what: "Reconstruction error on the validation and the test galaxies against the training step, for each architecture (each run's training curve is in its own figure below). A model run with several seeds is drawn as their mean with a band from the lowest to the highest, over the steps every seed reached. The first epoch is above the top edge.",
+		what: "Reconstruction error on the validation and the test galaxies against the training step, for each architecture (each run's training curve is in its own figure below). A model run with several seeds is drawn as their mean with a band from the lowest to the highest, over the steps every seed reached. The first epochs (the title says how many) are above the top edge, so that the differences between the models show.",
 	}},
 	figures: []figureSpec{
 		{rows: [][]string{{"reconstructions.png"}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
@@ -476,7 +479,7 @@ func iwaeSentence(name string, runs []*Run) string {
 
 // judgeSentence says how often the galaxy classifier recognises the class
 // samples of the chosen run, and of each conditional run with the same seed
-// (drawn from its conditional prior).
+// (drawn the same way, and from its prior given the class).
 func judgeSentence(chosen *Run, conditional []*Run) string {
 	s, ok := chosen.result("samples_judge_agreement_latent_region")
 	acc, okA := chosen.result("judge_test_accuracy")
@@ -485,9 +488,22 @@ func judgeSentence(chosen *Run, conditional []*Run) string {
 	}
 	out := fmt.Sprintf(" A CNN classifier trained on the real training galaxies (%s correct on the real test galaxies) "+
 		"recognises %s of %s's class samples (seed %s) as their class", pct1(acc), pct1(s), chosen.Name, seedOf(chosen))
+	// A conditional run's samples drawn the same way (from the class's
+	// region of latent space) are the like-for-like comparison; its prior
+	// samples, decoded with the class alone, show how much the decoder
+	// itself uses the class.
 	for _, c := range conditional {
-		if v, ok := c.result("samples_judge_agreement_cvae_prior"); ok && seedOf(c) == seedOf(chosen) {
-			out += fmt.Sprintf(", and %s of the conditional %s's (its class given to encoder and decoder, samples from its prior)", pct1(v), c.Name)
+		if seedOf(c) != seedOf(chosen) {
+			continue
+		}
+		region, okR := c.result("samples_judge_agreement_latent_region")
+		prior, okP := c.result("samples_judge_agreement_cvae_prior")
+		switch {
+		case okR && okP:
+			out += fmt.Sprintf(", against %s of the conditional %s's drawn the same way (its class given to encoder and decoder) "+
+				"and %s of its samples from the prior decoded with the class alone", pct1(region), c.Name, pct1(prior))
+		case okR:
+			out += fmt.Sprintf(", against %s of the conditional %s's drawn the same way (its class given to encoder and decoder)", pct1(region), c.Name)
 		}
 	}
 	return out + "."
