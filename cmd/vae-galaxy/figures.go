@@ -98,8 +98,9 @@ func reconChart(path, title string, skip int, series []plots.Series) error {
 // the first epoch's training error (~4,500 nats at 64x64, against ~2,760
 // later) would otherwise squeeze the later epochs, where the architectures
 // differ, into a few pixels. A run's own figure skips one epoch; the
-// comparison skips compareSkip, because the mlp is still ~150 nats above
-// its end after its first epoch, while the models differ by 10-50.
+// comparison of long runs skips compareSkip (compareCut), because the mlp
+// is still ~150 nats above its end after its first epoch, while the models
+// differ by 10-50.
 func reconOptions(title string, skip int, series []plots.Series) plots.LineOptions {
 	opts := plots.LineOptions{Title: title, XLabel: "training step", YLabel: "BCE summed over pixels (nats/image)"}
 	if top, ok := plots.TopAfter(skip, series...); ok {
