@@ -68,6 +68,16 @@ static long long heap_in_use(void) {
 	struct mallinfo2 mi = mallinfo2();
 	return (long long)(mi.uordblks + mi.hblkhd);
 }
+
+// release_freed_pages hands the pages of freed memory back to the kernel:
+// every jemalloc arena's dirty and muzzy pages ("arena.4096.purge", 4096
+// being MALLCTL_ARENAS_ALL), or glibc's free memory through malloc_trim.
+static int release_freed_pages(void) {
+	mallctl_fn mallctl = mallctl_lookup();
+	if (mallctl != NULL) return mallctl("arena.4096.purge", NULL, NULL, NULL, 0);
+	malloc_trim(0);
+	return 0;
+}
 */
 import "C"
 
@@ -78,6 +88,21 @@ import (
 	"strconv"
 	"strings"
 )
+
+// ReleaseFreedPages returns the pages of freed C-heap memory to the kernel.
+// torchrt runs jemalloc with decay off, so that libtorch's large per-step
+// tensors reuse pages instead of faulting them in anew every step; but
+// tensors whose sizes change from step to step (the padded LSTM's batches of
+// varying length) then leave freed pages that are never reused, and the
+// resident memory grows without bound (~1.3 MiB per step). The training
+// loop calls this every few hundred steps (train.releaseEvery): the next
+// step faults its pages in once, and the growth stops.
+func ReleaseFreedPages() error {
+	if rc := C.release_freed_pages(); rc != 0 {
+		return fmt.Errorf("release freed pages: jemalloc arena purge failed (%d)", int(rc))
+	}
+	return nil
+}
 
 // CHeapInUse is the number of bytes allocated with malloc and not yet freed,
 // or -1 when jemalloc serves malloc but was built without statistics.
