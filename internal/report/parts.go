@@ -496,14 +496,13 @@ func judgeSentence(chosen *Run, conditional []*Run) string {
 		if seedOf(c) != seedOf(chosen) {
 			continue
 		}
-		region, okR := c.result("samples_judge_agreement_latent_region")
-		prior, okP := c.result("samples_judge_agreement_cvae_prior")
-		switch {
-		case okR && okP:
-			out += fmt.Sprintf(", against %s of the conditional %s's drawn the same way (its class given to encoder and decoder) "+
-				"and %s of its samples from the prior decoded with the class alone", pct1(region), c.Name, pct1(prior))
-		case okR:
-			out += fmt.Sprintf(", against %s of the conditional %s's drawn the same way (its class given to encoder and decoder)", pct1(region), c.Name)
+		region, ok := c.result("samples_judge_agreement_latent_region")
+		if !ok {
+			continue
+		}
+		out += fmt.Sprintf(", against %s of the conditional %s's drawn the same way (its class given to encoder and decoder)", pct1(region), c.Name)
+		if prior, ok := c.result("samples_judge_agreement_cvae_prior"); ok {
+			out += fmt.Sprintf(" and %s of its samples from the prior decoded with the class alone", pct1(prior))
 		}
 	}
 	return out + "."
