@@ -94,18 +94,23 @@ type Bound struct {
 
 // IWAEReport is iwae.json.
 type IWAEReport struct {
-	Run      string `json:"run"`
-	Model    string `json:"model"` // the checkpoint folder scored
-	Step     int    `json:"step"`
-	Split    string `json:"split"`
-	Dims     int64  `json:"dims"` // values per image (channels x side x side)
-	Note     string `json:"note"`
-	Ranks    int    `json:"ranks"` // processes that shared the images (torchlab-run)
-	Test     Bound  `json:"test"`
-	Subset   *Bound `json:"subset,omitempty"`      // the first images at SubsetK
-	SubsetAt *Bound `json:"subset_at_k,omitempty"` // the same images at K, from the test pass
-	Command  string `json:"command"`
+	Run   string `json:"run"`
+	Model string `json:"model"` // the checkpoint folder scored
+	Step  int    `json:"step"`
+	Split string `json:"split"`
+	Dims  int64  `json:"dims"` // values per image (channels x side x side)
+	// Likelihood is the decoder's p(x|z) (vae.Likelihood); bounds under
+	// different likelihoods are different quantities and never compared.
+	Likelihood string `json:"likelihood"`
+	Note       string `json:"note"`
+	Ranks      int    `json:"ranks"` // processes that shared the images (torchlab-run)
+	Test       Bound  `json:"test"`
+	Subset     *Bound `json:"subset,omitempty"`      // the first images at SubsetK
+	SubsetAt   *Bound `json:"subset_at_k,omitempty"` // the same images at K, from the test pass
+	Command    string `json:"command"`
 }
+
+const logisticNote = "discretised logistic decoder over the 256 values of each 8-bit pixel and channel: a bound on the probability of the 8-bit test image, in the literature's bits/dim."
 
 const bernoulliNote = "Bernoulli decoder on pixel values in [0,1]: the bound is on the model's own (unnormalised for non-binary pixels) likelihood, the quantity its training loss estimates; compare architectures with it, not with discrete 8-bit image models."
 
@@ -132,8 +137,16 @@ func runIWAE(cfg IWAEConfig) error {
 	}
 	defer run.data.Drop()
 	x, cond, n := run.data.testX, run.data.testCond, run.data.nTest
-	rep := IWAEReport{Run: cfg.Out, Model: dir, Step: run.step, Split: "test", Dims: imageDims(run.cfg), Note: bernoulliNote,
-		Ranks: par.World(), Command: cli.CommandLine()}
+	lik := run.model.Config.Likelihood
+	if lik == "" {
+		lik = vae.Bernoulli
+	}
+	note := bernoulliNote
+	if lik == vae.Logistic {
+		note = logisticNote
+	}
+	rep := IWAEReport{Run: cfg.Out, Model: dir, Step: run.step, Split: "test", Dims: imageDims(run.cfg), Likelihood: string(lik),
+		Note: note, Ranks: par.World(), Command: cli.CommandLine()}
 	log.Printf("iwae: %s (step %d), %d test images, k=%d", dir, run.step, n, cfg.K)
 	bounds, elbos, secs, err := scoreImages(par, run.model, x, cond, n, cfg.K, cfg)
 	if err != nil {
@@ -235,7 +248,7 @@ func scoreBatch(m *vae.VAE, x, cond *ts.Tensor, first, size, k, chunk int64) (bo
 	}
 	defer mu.MustDrop()
 	defer logvar.MustDrop()
-	ll, err := m.BernoulliLogLikelihood(xb, cb)
+	ll, err := m.ImageLogLikelihood(xb, cb)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -66,7 +66,7 @@ func loadJudge(dir string, cfg Config) (*judge, error) {
 	if !ok {
 		return nil, fmt.Errorf("judge: %s has no test_accuracy", filepath.Join(dir, "summary.json"))
 	}
-	same := ccfg.Seed == cfg.Seed && ccfg.TestFraction == cfg.TestFraction && ccfg.Limit == cfg.Limit && ccfg.Crop == cfg.Crop
+	same := ccfg.Seed == cfg.splitSeed() && ccfg.TestFraction == cfg.TestFraction && ccfg.Limit == cfg.Limit && ccfg.Crop == cfg.Crop
 	return &judge{net: net, dir: dir, sameTest: same, seed: ccfg.Seed, testAcc: acc}, nil
 }
 

@@ -32,6 +32,7 @@ import (
 	"torchlab/datasets"
 	"torchlab/internal/cli"
 	"torchlab/internal/train"
+	"torchlab/models/vae"
 )
 
 // Each libtorch call must come from one OS thread (see torch/torchrt).
@@ -80,7 +81,8 @@ func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
 // resumeMayChange are the train flags a resumed run may change (besides
 // train.AlwaysMayChange): how long, when to evaluate and save, which class
 // the figures show, where the image cache is, the weights' memory layout.
-var resumeMayChange = []string{"epochs", "eval-every", "train-eval-every", "save-every", "class", "cache-dir", "workers", "channels-last"}
+var resumeMayChange = []string{"epochs", "eval-every", "train-eval-every", "save-every", "class", "cache-dir", "workers", "channels-last",
+	"patience", "on-divergence", "divergence-factor"}
 
 // parseTrain fills a Config from the train flags; with --resume it is the
 // checkpoint's configuration (train.ResumeConfig).
@@ -112,6 +114,9 @@ func parseTrain(args []string, stderr io.Writer) (Config, error) {
 		}
 		if !has {
 			saved.ValFraction = 0
+		}
+		if saved.OnDivergence == "" { // checkpoints from before the guard
+			saved.GuardConfig = c.GuardConfig
 		}
 		saved.Resume, saved.Out = true, c.Out
 		c = saved
@@ -151,6 +156,11 @@ func trainFlags(c *Config, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.BoolVar(&c.Conditional, "conditional", false, "conditional VAE: encoder features and z also get the one-hot class")
 	fs.IntVar(&c.KLWarmup, "kl-warmup", 0, "raise beta linearly from 0 over this many epochs (0: no warm-up)")
 	fs.Float64Var(&c.FreeBits, "free-bits", 0, "floor in nats on each latent dimension's KL in the loss (0: none)")
+	fs.StringVar(&c.Likelihood, "likelihood", string(vae.Bernoulli), "decoder likelihood p(x|z): bernoulli (the assignment's BCE on pixel values in [0,1]; its nats are not a likelihood of 8-bit images) or logistic (discretised logistic over the 256 values of each pixel and channel: a normalised likelihood, bits/dim as in the literature)")
+	fs.Int64Var(&c.SplitSeed, "split-seed", 1, "seed of the train/validation/test split, kept apart from --seed (initialisation, batch order, noise) so that seeds compare on one split")
+	fs.Float64Var(&c.ClipGradNorm, "clip-grad-norm", 0, "scale the gradients to at most this 2-norm before each update (0: no clipping)")
+	fs.IntVar(&c.Patience, "patience", 0, "stop when the validation -ELBO has not improved for this many epochs (0: train all --epochs)")
+	train.AddGuardFlags(fs, &c.GuardConfig)
 	fs.BoolVar(&c.ChannelsLast, "channels-last", false, "train with the convolution weights laid out channels-last (speed only: the same numbers within float rounding)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: vae-galaxy [train] [flags]\n"+

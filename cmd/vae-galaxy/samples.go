@@ -39,11 +39,12 @@ func samplers(m *vae.VAE, d *galaxyData, trainMu []float32) []classSampler {
 			}
 			defer cond.MustDrop()
 		}
-		logits, err := m.Decode(zs, cond, false)
+		decoded, err := m.Decode(zs, cond, false)
 		if err != nil {
 			return nil, err
 		}
-		return logits.MustSigmoid(true), nil
+		defer decoded.MustDrop()
+		return m.Mean(decoded)
 	}
 	region := classSampler{name: "latent region", gen: func(class datasets.Class, n int64) (*ts.Tensor, error) {
 		var rows []float32

@@ -40,6 +40,8 @@ type Optimizer struct {
 	hasBuf                bool
 	steps                 int64
 	sync                  Sync
+	clip                  float64 // max gradient 2-norm (SetClipGradNorm); 0: none
+	gradNorm              float64 // the last step's gradient norm before clipping, when clip > 0
 }
 
 // New builds an optimiser over params (name -> tensor), in name order. Only
@@ -134,12 +136,28 @@ type Sync interface {
 // SetSync makes every Step call s around its update; nil: no sync.
 func (o *Optimizer) SetSync(s Sync) { o.sync = s }
 
+// SetClipGradNorm makes every Step first scale the gradients, averaged over
+// the processes of a data-parallel run, to a 2-norm of at most max
+// (torch.nn.utils.clip_grad_norm_); 0 turns it off.
+func (o *Optimizer) SetClipGradNorm(max float64) { o.clip = max }
+
+// GradNorm is the 2-norm of the gradients of the last Step before clipping
+// (0 unless SetClipGradNorm is on).
+func (o *Optimizer) GradNorm() float64 { return o.gradNorm }
+
 // Step updates every parameter from its gradient.
 func (o *Optimizer) Step() error {
 	if o.sync != nil {
 		if err := o.sync.BeforeUpdate(); err != nil {
 			return err
 		}
+	}
+	if o.clip > 0 {
+		norm, err := fused.ClipGradNorm(o.params, o.clip)
+		if err != nil {
+			return err
+		}
+		o.gradNorm = norm
 	}
 	if err := o.update(); err != nil {
 		return err
