@@ -43,7 +43,7 @@ type Split struct {
 	Unit         string  `json:"unit"`         // "images", "tweets", "galaxies"
 	ValFraction  float64 `json:"val_fraction"` // of the training data, before the carve
 	ValSeed      int64   `json:"val_seed"`
-	SplitSeed    int64   `json:"split_seed,omitempty"` // drew the test split (and, with ValSeed, the validation split); runs from before it used the run's seed
+	SplitSeed    int64   `json:"split_seed,omitempty"`    // drew the test split (and, with ValSeed, the validation split); runs from before it used the run's seed
 	StratifiedBy string  `json:"stratified_by,omitempty"` // "label", "class"
 	TrainEval    string  `json:"train_eval"`              // what the "train" rows measure, e.g. "10,000-image sample, eval mode"
 }
