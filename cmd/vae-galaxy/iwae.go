@@ -10,11 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/datasets"
 	"torchlab/internal/cli"
 	"torchlab/internal/progress"
 	"torchlab/internal/train"
@@ -153,6 +156,7 @@ func runIWAE(cfg IWAEConfig) error {
 		return err
 	}
 	rep.Test = summarise(bounds, elbos, cfg.K, secs, rep.Dims)
+	var subsetBounds []float64
 	log.Printf("iwae: test -log p(x) <= %.2f nats (%.4f bits/dim), -ELBO %.2f", rep.Test.NLL, rep.Test.NLLBits, rep.Test.ELBO)
 	if m := min(cfg.Subset, n); m > 0 {
 		at := summarise(bounds[:m], elbos[:m], cfg.K, 0, rep.Dims)
@@ -162,6 +166,7 @@ func runIWAE(cfg IWAEConfig) error {
 		if err != nil {
 			return err
 		}
+		subsetBounds = sb
 		sub := summarise(sb, se, cfg.SubsetK, ss, rep.Dims)
 		rep.Subset = &sub
 		log.Printf("iwae: subset -log p(x) <= %.2f nats at k=%d, %.2f at k=%d", sub.NLL, cfg.SubsetK, at.NLL, cfg.K)
@@ -175,6 +180,30 @@ func runIWAE(cfg IWAEConfig) error {
 	}
 	path := filepath.Join(cfg.Out, "iwae.json")
 	if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	log.Printf("wrote %s", path)
+	return writeImageScores(filepath.Join(cfg.Out, iwaeImagesFile), run.data.testIDs, run.data.testY, bounds, elbos, subsetBounds, cfg)
+}
+
+// iwaeImagesFile holds each test image's scores, so that two models scored
+// on the same split can be compared image by image (a paired difference).
+const iwaeImagesFile = "iwae_images.csv"
+
+// writeImageScores writes one row per test image: its GalaxyID, class, the
+// bound at k and the k-sample ELBO (nats), and the bound at subset-k for
+// the subset's images (empty for the others).
+func writeImageScores(path string, ids, classes []int64, bounds, elbos, subset []float64, cfg IWAEConfig) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "galaxy_id,class,log_p_bound_k%d,elbo_k%d,log_p_bound_k%d\n", cfg.K, cfg.K, cfg.SubsetK)
+	for i := range bounds {
+		sub := ""
+		if i < len(subset) {
+			sub = strconv.FormatFloat(subset[i], 'f', 4, 64)
+		}
+		fmt.Fprintf(&b, "%d,%s,%.4f,%.4f,%s\n", ids[i], datasets.Class(classes[i]), bounds[i], elbos[i], sub)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	log.Printf("wrote %s", path)

@@ -65,7 +65,35 @@ func drawLatentViews(out string, m *vae.VAE, d *galaxyData, trainMu, testMu []fl
 	}
 	acc := latentKNN(trainMu, d.trainY, testMu, d.testY, z)
 	res["latent_knn_test_accuracy"] = acc
+	res["active_units"] = float64(activeUnits(testMu, n, z, activeThreshold))
 	return writeLatentTable(filepath.Join(out, latentTable), trainMu, d.trainY, z, acc)
+}
+
+// activeThreshold is Burda et al. (2016)'s: a latent dimension is active
+// when its encoder mean varies over the images with a variance above it.
+const activeThreshold = 0.01
+
+// activeUnits counts the dimensions of the n encoder means mu ([n, z],
+// row-major) whose variance over the images exceeds threshold: the units
+// the model uses (an inactive one has collapsed to the prior).
+func activeUnits(mu []float32, n, z int, threshold float64) int {
+	if n < 2 {
+		return 0
+	}
+	count := 0
+	for j := range z {
+		var sum, sq float64
+		for i := range n {
+			v := float64(mu[i*z+j])
+			sum += v
+			sq += v * v
+		}
+		mean := sum / float64(n)
+		if sq/float64(n)-mean*mean > threshold {
+			count++
+		}
+	}
+	return count
 }
 
 // latentKNN is the share of test means whose 5 nearest training means

@@ -304,6 +304,28 @@ func checkIWAE(t *testing.T, out, data string) {
 	if want := rep.Test.NLL / (3 * 32 * 32 * math.Ln2); math.Abs(rep.Test.NLLBits-want) > 1e-9 {
 		t.Errorf("bits/dim %v, want %v", rep.Test.NLLBits, want)
 	}
+	// The per-image scores average to iwae.json's bound, and only the
+	// subset's images have the subset-k column.
+	tab, err := metrics.Read(filepath.Join(out, iwaeImagesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	perImage, _, err := tab.Series("log_p_bound_k200", "elbo_k200", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, subsetCol, err := tab.Series("log_p_bound_k200", "log_p_bound_k600", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := 0.0
+	for _, v := range perImage {
+		mean -= v / float64(len(perImage))
+	}
+	if len(perImage) != 10 || math.Abs(mean-rep.Test.NLL) > 1e-3 || len(subsetCol) != 4 {
+		t.Errorf("%s: %d images with mean -bound %.4f (iwae.json %.4f), %d subset values; want 10, equal, 4",
+			iwaeImagesFile, len(perImage), mean, rep.Test.NLL, len(subsetCol))
+	}
 	if _, err := parseIWAE([]string{"--out", out, "--from", "newest"}, io.Discard); err == nil {
 		t.Error("iwae --from newest accepted")
 	}
