@@ -22,6 +22,7 @@ cd "$(dirname "$0")/../../../.."
 R=docs/results/vae-galaxy/logistic
 EPOCHS=${EPOCHS:-200}
 PATIENCE=${PATIENCE:-10}
+THREADS=${THREADS:-2} # libtorch threads; 1 leaves a core to other work on a 2-core machine
 [ $# -gt 0 ] || set -- mlp:1 conv:1 resnet:1
 for spec in "$@"; do
   case ${spec%%:*} in mlp|conv|resnet) ;; *) echo "run.sh: unknown architecture in $spec" >&2; exit 2 ;; esac
@@ -36,11 +37,11 @@ for spec in "$@"; do
   [ -f "$out/checkpoint/checkpoint.json" ] && resume=(--resume)
   echo "== $arch seed $seed: up to $EPOCHS epochs (patience $PATIENCE) ${resume[*]}, $(date -u +%FT%TZ)"
   flock /tmp/torchlab-heavy.lock bin/vae-galaxy train --arch "$arch" --likelihood logistic --split-seed 1 --seed "$seed" \
-    --epochs "$EPOCHS" --patience "$PATIENCE" --on-divergence skip --image-size 64 --threads 2 --out "$out" "${resume[@]}"
+    --epochs "$EPOCHS" --patience "$PATIENCE" --on-divergence skip --image-size 64 --threads "$THREADS" --out "$out" "${resume[@]}"
   echo "== $arch seed $seed: iwae, $(date -u +%FT%TZ)"
-  flock /tmp/torchlab-heavy.lock bin/vae-galaxy iwae --out "$out" --k 100 --subset 200 --subset-k 1000 --threads 2
+  flock /tmp/torchlab-heavy.lock bin/vae-galaxy iwae --out "$out" --k 100 --subset 200 --subset-k 1000 --threads "$THREADS"
   echo "== $arch seed $seed: figures judged by the classifier, $(date -u +%FT%TZ)"
-  flock /tmp/torchlab-heavy.lock bin/vae-galaxy plots --out "$out" --judge docs/results/vae-galaxy/classifier --threads 2
+  flock /tmp/torchlab-heavy.lock bin/vae-galaxy plots --out "$out" --judge docs/results/vae-galaxy/classifier --threads "$THREADS"
 done
 /usr/bin/python3 "$R/summarize.py" "$R" || echo "run.sh: summarize.py failed (the runs themselves are done)" >&2
 echo "== done, $(date -u +%FT%TZ)"
