@@ -36,6 +36,10 @@ type partSpec struct {
 	// demoNote says, if needed, how to read the quick run's numbers beside
 	// the full run's; "" when nothing needs saying.
 	demoNote func(quick, full *Run) string
+	// study is a folder under the part's results (beside its runs) whose
+	// results.md, written by its own summarize script, is shown after the
+	// table at a glance; "" for none.
+	study, studyTitle string
 }
 
 // A column of a part's at-a-glance table.
@@ -198,8 +202,10 @@ var vae = partSpec{
 		}},
 		resultColumn("training time per epoch", "seconds_per_epoch"),
 	},
-	headline: vaeHeadline,
-	demoNote: vaeDemoNote,
+	headline:   vaeHeadline,
+	demoNote:   vaeDemoNote,
+	study:      "logistic",
+	studyTitle: "A likelihood of 8-bit images: discretised logistic decoders on one split, several init seeds",
 	top: []figureSpec{{
 		rows: [][]string{{"recon_compare.png"}},
 		what: "Reconstruction error on the validation and the test galaxies against the training step, for each architecture (each run's training curve is in its own figure below). A model run with several seeds is drawn as their mean with a band from the lowest to the highest, over the steps every seed reached. The first epochs (the title says how many) are above the top edge, so that the differences between the models show.",

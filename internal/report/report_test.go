@@ -473,3 +473,27 @@ func TestRunLineNamesSplitAndMachine(t *testing.T) {
 		t.Errorf("an older run's line %q names a split or machine", s)
 	}
 }
+
+// A part's study folder (the VAEs' logistic/) shows its results.md under
+// its own heading, the title line dropped and the headings moved down.
+func TestStudyResultsShown(t *testing.T) {
+	root := t.TempDir()
+	results := filepath.Join(root, "docs", "results")
+	write(t, filepath.Join(results, "vae-galaxy", "logistic", "results.md"),
+		[]byte("# Title to drop\n\nintro line\n\n| model | bits/dim |\n|---|---|\n| conv | 2.1 |\n\n## Paired differences\n\ntie\n"))
+	out := filepath.Join(root, "report")
+	res, err := Write(Config{Out: out, Root: root, ResultsDir: results, Theory: filepath.Join(root, "none.md"), KaTeXDir: filepath.Join(root, "no-katex")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(res.Markdown)
+	md := string(b)
+	for _, want := range []string{"### " + vae.studyTitle, "| conv | 2.1 |", "##### Paired differences", "vae-galaxy/logistic/results.md"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "Title to drop") {
+		t.Error("report.md kept the study's title line")
+	}
+}
