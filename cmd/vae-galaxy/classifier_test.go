@@ -63,10 +63,11 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	if a, ok := judged.Results["samples_judge_agreement_latent_region"]; !ok || a < 0 || a > 1 {
 		t.Errorf("samples.json has no judged sample agreement in [0, 1]: %v", judged.Results)
 	}
-	// A VAE of another seed has another test split, part of the classifier's
-	// training split: the judge reports its own test accuracy, saying so.
+	// A VAE of another split seed has another test split, part of the
+	// classifier's training split: the judge reports its own test
+	// accuracy, saying so.
 	seed2 := filepath.Join(t.TempDir(), "conv")
-	if err := runTrain(context.Background(), testConfig(t, data, seed2, "--epochs", "1", "--seed", "2")); err != nil {
+	if err := runTrain(context.Background(), testConfig(t, data, seed2, "--epochs", "1", "--seed", "2", "--split-seed", "2")); err != nil {
 		t.Fatal(err)
 	}
 	if err := dispatch(context.Background(), []string{"plots", "--out", seed2, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard); err != nil {

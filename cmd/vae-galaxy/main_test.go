@@ -147,7 +147,7 @@ func TestTrainResumePlots(t *testing.T) {
 	if !(trainRecon[2] < 0.9*trainRecon[0]) {
 		t.Errorf("train recon did not fall: %v", trainRecon)
 	}
-	for _, f := range []string{figCurve, figRecon, figLatent, figLatentTSNE, latentTable, figSamples, figSamplesAll, figFilters, figMatrix, "summary.json", "checkpoint/checkpoint.npz"} {
+	for _, f := range []string{figCurve, figRecon, figLatent, figLatentTSNE, figLatentLDA, latentTable, figSamples, figSamplesAll, figFilters, figMatrix, "summary.json", "checkpoint/checkpoint.npz"} {
 		if _, err := os.Stat(filepath.Join(full, f)); err != nil {
 			t.Errorf("missing output: %v", err)
 		}
@@ -504,5 +504,34 @@ func TestThreeSplitsDisjoint(t *testing.T) {
 	train2, val2, test2 := split()
 	if !slices.Equal(train, train2) || !slices.Equal(val, val2) || !slices.Equal(test, test2) {
 		t.Error("the same seed drew another split")
+	}
+}
+
+// TestSplitSeedKeepsTheSplit: --seed changes the initialisation but not the
+// split; --split-seed changes the split; a configuration from before
+// --split-seed (split_seed 0) splits by its --seed as it did.
+func TestSplitSeedKeepsTheSplit(t *testing.T) {
+	torchrt.Lock()
+	data := fakeGalaxyZoo(t, 40)
+	testIDs := func(extra ...string) []int64 {
+		cfg := testConfig(t, data, t.TempDir(), extra...)
+		d, err := loadData(cfg.dataOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Drop()
+		return d.testIDs
+	}
+	base := testIDs("--seed", "1")
+	if !slices.Equal(testIDs("--seed", "2"), base) {
+		t.Error("--seed 2 changed the test split")
+	}
+	if slices.Equal(testIDs("--seed", "1", "--split-seed", "2"), base) {
+		t.Error("--split-seed 2 kept the test split of --split-seed 1")
+	}
+	old := testConfig(t, data, t.TempDir(), "--seed", "2")
+	old.SplitSeed = 0 // as read from an old checkpoint's config
+	if old.splitSeed() != 2 {
+		t.Errorf("an old configuration with --seed 2 splits with seed %d, want 2", old.splitSeed())
 	}
 }
