@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
 	"torchlab/torch/torchrt"
 )
 
@@ -23,9 +26,10 @@ type jsonOut struct {
 	Check           *struct {
 		Libtorch string `json:"libtorch"`
 		Variants []struct {
-			Name   string `json:"name"`
-			Shapes int    `json:"shapes"`
-			Params int    `json:"params"`
+			Name   string   `json:"name"`
+			Also   []string `json:"also"`
+			Shapes int      `json:"shapes"`
+			Params int      `json:"params"`
 			Field  struct {
 				Want [2]int `json:"want"`
 				Rows [2]int `json:"rows"`
@@ -90,6 +94,9 @@ func TestAssignmentJSONCheckedByLibtorch(t *testing.T) {
 		t.Errorf("libtorch checked %d variants, want %d", len(got.Check.Variants), len(wantVariants))
 	}
 	for _, v := range got.Check.Variants {
+		if v.Name == "as specified" && (len(v.Also) != 1 || v.Also[0] != "no padding") {
+			t.Errorf("as specified is also %q, want [no padding]: it has no padding", v.Also)
+		}
 		if v.Params != wantVariants[v.Name] || v.Shapes != 6 || v.Field.Want != [2]int{22, 22} {
 			t.Errorf("variant %q: %d shapes, %d weights, field %v; want 6, %d, [22 22]", v.Name, v.Shapes, v.Params, v.Field.Want, wantVariants[v.Name])
 		}
@@ -127,6 +134,78 @@ func TestAssignmentText(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+}
+
+// The committed answers are the command's output: regenerate them with
+// MarkdownCommand when the answers or their wording change.
+func TestCommittedAnswers(t *testing.T) {
+	path := filepath.Join("..", "..", "docs", "results", "cnn-basics.md")
+	committed, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	stdout, stderr, err := runCmd(t, "--markdown")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	if stdout == string(committed) {
+		return
+	}
+	got, want := strings.Split(stdout, "\n"), strings.Split(string(committed), "\n")
+	for i := range max(len(got), len(want)) {
+		var g, w string
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(want) {
+			w = want[i]
+		}
+		if g != w {
+			t.Fatalf("%s differs from cnn-calc --markdown at line %d:\n  file:    %q\n  command: %q\nregenerate: %s",
+				path, i+1, w, g, MarkdownCommand)
+		}
+	}
+}
+
+// The text answers (1)-(4) in the assignment's order, each with its
+// libtorch check, before the extra material.
+func TestAnswersNumberedAndChecked(t *testing.T) {
+	stdout, stderr, err := runCmd(t)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr)
+	}
+	last := -1
+	for _, want := range []string{
+		"\n(1) How can a conv layer's output keep its input's size",
+		"Checked: libtorch 1.13 built the network with (k-1)/2 zeros on each side of every conv",
+		"conv1 256x256 -> 256x256, conv3 43x43 -> 43x43.",
+		"\n(2) Without padding, what is the output size of each intermediate layer",
+		"Checked: libtorch 1.13 built the network without padding and ran a zero 256x256x3 image through it: all 6 layers' output shapes",
+		"\n(3) What is the receptive field of one output neuron of the last conv layer",
+		"input rows 114-135 and columns 114-135 have a non-zero gradient, 22x22 pixels.",
+		"\n(4) How many parameters does the network have",
+		"Answer: 755600 parameters.",
+		"Checked: libtorch 1.13 built that network: its VarStore holds 755600 weights and all 6",
+		"\n---- Extra: not asked by the assignment ----",
+		"Checked: libtorch 1.13's VarStore of that network holds 201200 weights.",
+		"its VarStore holds 204200 weights",
+	} {
+		i := strings.Index(stdout, want)
+		if i < 0 {
+			t.Errorf("output lacks %q", want)
+			continue
+		}
+		if i < last {
+			t.Errorf("%q comes before the previous line checked", want)
+		}
+		last = i
+	}
+	if strings.Contains(stdout, "Q1.") || strings.Contains(stdout, "Q2.") {
+		t.Errorf("output still numbers the questions Q1, Q2:\n%s", stdout)
+	}
+	if _, _, err := runCmd(t, "--json", "--markdown"); err == nil {
+		t.Errorf("--json with --markdown did not fail")
 	}
 }
 

@@ -55,8 +55,11 @@ type SamePad struct {
 	// StridedOut: (ceil(in/s)-1)*s + k - in, at least 0. When it is odd
 	// the extra zero goes at the bottom or right.
 	StridedPadTotal [2]int `json:"strided_pad_total"`
-	// Reasoning is the derivation for this layer, one step per line.
+	// Reasoning is the stride-1 derivation for this layer.
 	Reasoning string `json:"reasoning"`
+	// Strided, for a conv whose stride is not 1, says what keeping its
+	// size would take and what "same" then usually means; "" otherwise.
+	Strided string `json:"strided,omitempty"`
 }
 
 // Variant is the network with its conv padding replaced by a rule, such as
@@ -279,11 +282,13 @@ func samePad(l Layer) SamePad {
 		sp.StridedOut[d] = (in + s - 1) / s
 		sp.StridedPadTotal[d] = max(0, (sp.StridedOut[d]-1)*s+k-in)
 	}
-	sp.Reasoning = padReasoning(sp)
+	sp.Reasoning, sp.Strided = padReasoning(sp)
 	return sp
 }
 
-func padReasoning(sp SamePad) string {
+// padReasoning returns the stride-1 derivation of sp's padding and, for a
+// strided conv, the note on what "same" means for it.
+func padReasoning(sp SamePad) (stride1, strided string) {
 	var dims [2]string
 	for d, side := range [2]string{"top and bottom", "left and right"} {
 		k := sp.Kernel[d]
@@ -297,15 +302,15 @@ func padReasoning(sp SamePad) string {
 	}
 	text := fmt.Sprintf("stride 1: out = in + 2p - k + 1 = in  =>  p = (k-1)/2: rows %s; columns %s", dims[0], dims[1])
 	if sp.Stride == [2]int{1, 1} {
-		return text
+		return text, ""
 	}
 	before := [2]int{sp.StridedPadTotal[0] / 2, sp.StridedPadTotal[1] / 2}
 	after := [2]int{sp.StridedPadTotal[0] - before[0], sp.StridedPadTotal[1] - before[1]}
-	return text + fmt.Sprintf(".\n"+
+	return text, fmt.Sprintf(
 		"Its actual stride is %s. Keeping the size would then take (in-1)*s + k - in zeros,\n"+
-		"growing with the input (the same-size question works it out), so \"same\" for a\n"+
-		"strided conv usually means out = ceil(in/s) (TensorFlow's SAME). For its input %s\n"+
-		"that is %s, needing (ceil(in/s)-1)*s + k - in = %s zeros in total (%s before, %s after).",
+			"growing with the input ((4) works it out), so \"same\" for a strided conv usually\n"+
+			"means out = ceil(in/s) (TensorFlow's SAME). For its input %s that is %s, needing\n"+
+			"(ceil(in/s)-1)*s + k - in = %s zeros in total (%s before, %s after).",
 		pair(sp.Stride), hw(sp.In), hw(sp.StridedOut), hw(sp.StridedPadTotal), hw(before), hw(after))
 }
 

@@ -231,7 +231,7 @@ func TestAnalyzeInvalidVariant(t *testing.T) {
 	if r.ParamsSameSize != 9+4 {
 		t.Errorf("ParamsSameSize = %d, want 13", r.ParamsSameSize)
 	}
-	if !strings.Contains(Explain(r), "Not computable") {
+	if !strings.Contains(Explain(r, nil), "Not computable") {
 		t.Errorf("Explain does not say the no-padding question has no answer")
 	}
 }

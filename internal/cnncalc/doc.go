@@ -10,8 +10,12 @@
 // network built with libtorch from the same [Network] value, whose layer list
 // carries every hyperparameter that nn.Conv2D, MaxPool2d and nn.Linear need.
 //
-// [Parse] turns a spec into a [Network], [Analyze] computes a [Report], and
-// [Explain] and [Report.JSON] render it for people and for programs.
+// [Parse] turns a spec into a [Network] and [Analyze] computes a [Report].
+// [Answers] orders it as the assignment asks: (1) the padding that keeps a
+// conv's size, (2) the output sizes without padding, (3) the receptive
+// field of the last conv layer, (4) the parameters when every conv keeps
+// its input's size, then extra material labelled as such. [Explain] and
+// [Markdown] render those answers for people, [Report.JSON] for programs.
 //
 // # Spec grammar
 //

@@ -26,7 +26,10 @@ func TestExplain(t *testing.T) {
 			"Total: 2700 + 125000 + 13500 + 60000 = 201200",
 			"(256-1)*3 + 5 - 256 = 514 zeros in total, so pad 257x257",
 			"Total: 2700 + 125000 + 13500 + 614400 = 755600",
-			"gives 204200 weights",
+			"Total: 2700 + 125000 + 13500 + 63000 = 204200",
+			"Answer: conv1 254x254x100, conv2 84x84x50, pool1 42x42x50, conv3 40x40x30, pool2 20x10x30.",
+			"pool2 max-pool window 2x4: height floor(40/2) = 20; width floor(40/4) = 10 -> 20x10x30",
+			"Answer: 755600 parameters.",
 		}},
 		{"in 10x20x2; conv 4 3x5 p1x2; pool 2x4; conv 6 3x3 s2x1; fc 5", []string{
 			"conv1 (layer 1), filter 3x5: pad 1x2",
@@ -42,15 +45,86 @@ func TestExplain(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		text := Explain(analyze(t, tt.spec))
+		text := Explain(analyze(t, tt.spec), nil)
 		for _, want := range tt.want {
 			if !strings.Contains(text, want) {
 				t.Errorf("Explain(%q) does not contain %q; got:\n%s", tt.spec, want, text)
 			}
 		}
 	}
-	if Explain(nil) != "" {
-		t.Errorf("Explain(nil) is not empty")
+	if Explain(nil, nil) != "" || Markdown(nil, nil) != "" || Answers(nil, nil) != nil {
+		t.Errorf("a nil report gives answers")
+	}
+}
+
+// The assignment's questions come first, numbered (1)-(4) in its order,
+// each once, before anything extra; every check lands under its own
+// question.
+func TestAnswersFollowTheAssignment(t *testing.T) {
+	r := analyze(t, DefaultSpec)
+	checks := &Checks{SamePadding: "check-1", OutputSizes: "check-2", ReceptiveField: "check-3",
+		SameSizeParams: "check-4", NoPaddingParams: "check-nopad", HalfPaddingParams: "check-half"}
+	as := Answers(r, checks)
+	want := []struct{ number, question, check, inBody string }{
+		{"(1)", QuestionSamePadding, "check-1", "p = (k-1)/2"},
+		{"(2)", QuestionOutputSizes, "check-2", "-> 20x10x30"},
+		{"(3)", QuestionReceptiveField, "check-3", "Answer: 22x22 input pixels"},
+		{"(4)", QuestionSameSizeParams, "check-4", "Answer: 755600 parameters."},
+		{"", "", "", "receptive field  jump"},
+		{"", "", "check-nopad", "= 201200"},
+		{"", "", "check-half", "= 204200"},
+		{"", "", "", "TensorFlow's SAME"},
+	}
+	if len(as) != len(want) {
+		t.Fatalf("%d sections, want %d: %+v", len(as), len(want), as)
+	}
+	for i, w := range want {
+		a := as[i]
+		if a.Number != w.number || a.Question != w.question || a.Check != w.check || !strings.Contains(a.Body, w.inBody) {
+			t.Errorf("section %d = %q %q check %q, want %q %q check %q with %q in its body:\n%s",
+				i, a.Number, a.Question, a.Check, w.number, w.question, w.check, w.inBody, a.Body)
+		}
+		if (a.Number == "") != strings.HasPrefix(a.Heading(), "Extra: ") {
+			t.Errorf("section %d heading %q: extra material must say so, questions must not", i, a.Heading())
+		}
+	}
+	// (2) lists the intermediate layers only: not the input, not the fc.
+	if strings.Contains(as[1].Body, "fc1") {
+		t.Errorf("(2) lists the last fc layer:\n%s", as[1].Body)
+	}
+
+	for name, text := range map[string]string{"Explain": Explain(r, checks), "Markdown": Markdown(r, checks)} {
+		prefix := "\n" // a heading starts a line
+		if name == "Markdown" {
+			prefix = "\n## "
+		}
+		last := -1
+		for _, mark := range []string{"(1) ", "(2) ", "(3) ", "(4) ", "Extra: "} {
+			i := strings.Index(text, prefix+mark)
+			if i <= last {
+				t.Errorf("%s: %q at %d, not after the previous answer (%d)", name, mark, i, last)
+			}
+			last = i
+		}
+		for _, c := range []string{"Checked: check-1", "Checked: check-4", "Checked: check-half"} {
+			if !strings.Contains(text, c) {
+				t.Errorf("%s lacks %q", name, c)
+			}
+		}
+		for i, line := range strings.Split(text, "\n") {
+			if strings.HasSuffix(line, " ") {
+				t.Errorf("%s line %d ends in a space: %q", name, i+1, line)
+			}
+		}
+	}
+	md := Markdown(r, nil)
+	for _, w := range []string{"## (1) Padding that keeps the output size\n\n> " + QuestionSamePadding, "## (4) ", "## Extra: weights without padding"} {
+		if !strings.Contains(md, w) {
+			t.Errorf("Markdown lacks %q", w)
+		}
+	}
+	if strings.Contains(md, "Checked:") {
+		t.Errorf("Markdown without checks says something was checked")
 	}
 }
 

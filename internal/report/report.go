@@ -210,7 +210,7 @@ func (w *writer) cnn() error {
 	} else {
 		w.p("Not checked by libtorch in this report; `cnn-calc` does the check.\n\n")
 	}
-	w.p("The reasoning, as `cnn-calc` prints it:\n\n```text\n%s```\n\n", cnncalc.Explain(r))
+	w.p("The reasoning, as `cnn-calc` prints it:\n\n```text\n%s```\n\n", cnncalc.Explain(r, nil))
 	return nil
 }
 

@@ -19,6 +19,7 @@ package torchcheck
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,11 +35,15 @@ import (
 
 // Variant is the outcome of checking one variant of the network.
 type Variant struct {
-	Name   string `json:"name"` // "as specified", "no padding", "same size", "half padding"
-	Spec   string `json:"spec"`
-	Shapes int    `json:"shapes"` // layer output shapes compared, all equal
-	Params int    `json:"params"` // weights counted in the VarStore, equal to the report's
-	Field  Field  `json:"receptive_field"`
+	Name string `json:"name"` // "as specified", "no padding", "same size", "half padding"
+	// Also names the other variants that are this same network (the
+	// assignment's network as specified is its no-padding variant), which
+	// were not built again.
+	Also   []string `json:"also,omitempty"`
+	Spec   string   `json:"spec"`
+	Shapes int      `json:"shapes"` // layer output shapes compared, all equal
+	Params int      `json:"params"` // weights counted in the VarStore, equal to the report's
+	Field  Field    `json:"receptive_field"`
 	// Seconds is the wall time of both checks of this variant.
 	Seconds float64 `json:"seconds"`
 }
@@ -86,6 +91,68 @@ func (r *Result) Summary() string {
 	return b.String()
 }
 
+// Find returns the checked variant called name, directly or through Also;
+// false if that variant was not built (cnncalc found it impossible).
+func (r *Result) Find(name string) (Variant, bool) {
+	for _, v := range r.Variants {
+		if v.Name == name || slices.Contains(v.Also, name) {
+			return v, true
+		}
+	}
+	return Variant{}, false
+}
+
+// Checks says, under each of cnncalc's answers for rep, what libtorch
+// confirmed: shapes, weight counts and the receptive field of the variant
+// that answer is about. rep must be the report r was checked from.
+func (r *Result) Checks(rep *cnncalc.Report) *cnncalc.Checks {
+	c := &cnncalc.Checks{}
+	if r == nil || rep == nil {
+		return c
+	}
+	lib := "libtorch " + r.Libtorch
+	if v, ok := r.Find("half padding"); ok {
+		var kept []string
+		for _, l := range rep.HalfPadding.Layers {
+			if l.Kind == cnncalc.KindConv && l.Stride == [2]int{1, 1} {
+				kept = append(kept, fmt.Sprintf("%s %dx%d -> %dx%d", l.Name, l.In[0], l.In[1], l.Out[0], l.Out[1]))
+			}
+		}
+		if len(kept) > 0 {
+			c.SamePadding = fmt.Sprintf("%s built the network with (k-1)/2 zeros on each side of every conv "+
+				"and ran a zero image through it; all %d output shapes equal cnncalc's, so the stride-1 convs "+
+				"keep their input's size: %s.", lib, v.Shapes, strings.Join(kept, ", "))
+		}
+	}
+	if v, ok := r.Find("no padding"); ok {
+		c.OutputSizes = fmt.Sprintf("%s built the network without padding and ran a zero %dx%dx%d image "+
+			"through it: all %d layers' output shapes equal cnncalc's, the ones above included.", lib, rep.Input[0], rep.Input[1], rep.Input[2], v.Shapes)
+		c.NoPaddingParams = fmt.Sprintf("%s's VarStore of that network holds %d weights.", lib, v.Params)
+	}
+	if v, ok := r.Find("as specified"); ok {
+		f := v.Field
+		c.ReceptiveField = fmt.Sprintf("%s backpropagated from one neuron, (%d,%d) of %s, to the input "+
+			"(average pooling, conv weights of one): input rows %d-%d and columns %d-%d have a non-zero "+
+			"gradient, %dx%d pixels.", lib, f.Neuron[0], f.Neuron[1], f.Layer, f.Rows[0], f.Rows[1], f.Cols[0], f.Cols[1],
+			f.Rows[1]-f.Rows[0]+1, f.Cols[1]-f.Cols[0]+1)
+		if f.Connected != [2]int{f.Rows[1] - f.Rows[0] + 1, f.Cols[1] - f.Cols[0] + 1} {
+			c.ReceptiveField += fmt.Sprintf(" %dx%d of them are connected: strides larger than filters leave gaps.", f.Connected[0], f.Connected[1])
+		}
+		if f.Clipped {
+			c.ReceptiveField += " No neuron's field lies wholly inside the image; the part inside was compared."
+		}
+	}
+	if v, ok := r.Find("same size"); ok {
+		c.SameSizeParams = fmt.Sprintf("%s built that network: its VarStore holds %d weights and all %d "+
+			"output shapes equal the ones above.", lib, v.Params, v.Shapes)
+	}
+	if v, ok := r.Find("half padding"); ok {
+		c.HalfPaddingParams = fmt.Sprintf("%s built that network: its VarStore holds %d weights and all %d "+
+			"output shapes equal the ones above.", lib, v.Params, v.Shapes)
+	}
+	return c
+}
+
 // Check builds every distinct variant of the report's network with libtorch
 // (as specified, without padding, same size, half padding; variants that
 // cannot be built are skipped) and returns an error at the first mismatch.
@@ -94,7 +161,7 @@ func Check(rep *cnncalc.Report) (*Result, error) {
 		return nil, errors.New("torchcheck: nil report")
 	}
 	res := &Result{Libtorch: LibtorchVersion()}
-	seen := map[string]bool{}
+	seen := map[string]int{} // spec -> index in res.Variants
 	for _, v := range []struct {
 		name   string
 		layers []cnncalc.Layer
@@ -109,10 +176,11 @@ func Check(rep *cnncalc.Report) (*Result, error) {
 			continue // cnncalc found this variant impossible and says why
 		}
 		spec := specOf(rep.Input, v.layers)
-		if seen[spec] {
+		if i, ok := seen[spec]; ok {
+			res.Variants[i].Also = append(res.Variants[i].Also, v.name)
 			continue
 		}
-		seen[spec] = true
+		seen[spec] = len(res.Variants)
 		start := time.Now()
 		vc, err := checkVariant(rep.Input, v.layers, v.params)
 		if err != nil {

@@ -140,3 +140,38 @@ func TestCheckFindsMismatch(t *testing.T) {
 		})
 	}
 }
+
+// Checks puts each variant's outcome under the answer about that variant,
+// finding a variant also by the names it stands for, and leaves an answer
+// whose variant was not built unchecked.
+func TestChecksPerAnswer(t *testing.T) {
+	rep := analyze(t, "in 8x8x1; conv 2 3x3; pool 2x2; fc 1")
+	res := &Result{Libtorch: "9.9", Variants: []Variant{
+		{Name: "as specified", Also: []string{"no padding"}, Shapes: 3, Params: 27,
+			Field: Field{Layer: "conv1", Neuron: [2]int{2, 2}, Want: [2]int{3, 3}, Rows: [2]int{2, 4}, Cols: [2]int{2, 4}, Connected: [2]int{3, 3}}},
+		{Name: "same size", Also: []string{"half padding"}, Shapes: 3, Params: 50},
+	}}
+	if v, ok := res.Find("no padding"); !ok || v.Name != "as specified" {
+		t.Errorf("Find(no padding) = %q, %v; want the as-specified variant", v.Name, ok)
+	}
+	if _, ok := res.Find("tuned"); ok {
+		t.Errorf("Find found a variant that was never checked")
+	}
+	c := res.Checks(rep)
+	for name, tt := range map[string]struct{ got, want string }{
+		"(1)":          {c.SamePadding, "conv1 8x8 -> 8x8"},
+		"(2)":          {c.OutputSizes, "zero 8x8x1 image through it: all 3 layers' output shapes"},
+		"(3)":          {c.ReceptiveField, "input rows 2-4 and columns 2-4 have a non-zero gradient, 3x3 pixels."},
+		"(4)":          {c.SameSizeParams, "holds 50 weights"},
+		"no padding":   {c.NoPaddingParams, "holds 27 weights"},
+		"half padding": {c.HalfPaddingParams, "holds 50 weights"},
+	} {
+		if !strings.Contains(tt.got, tt.want) || !strings.Contains(tt.got, "libtorch 9.9") {
+			t.Errorf("check of %s = %q, want it to name libtorch 9.9 and say %q", name, tt.got, tt.want)
+		}
+	}
+	res.Variants = res.Variants[:1]
+	if c := res.Checks(rep); c.SameSizeParams != "" || c.SamePadding != "" {
+		t.Errorf("unbuilt variants reported as checked: %+v", c)
+	}
+}
