@@ -96,7 +96,7 @@ func write(ctx context.Context, cfg config, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		cfg.CNNCheck = res.Summary()
+		cfg.CNNChecks = res.Checks(rep)
 	}
 	res, err := report.Write(cfg.Config)
 	if err != nil {

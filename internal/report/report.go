@@ -35,9 +35,10 @@ type Config struct {
 	Theory string
 	// Spec is the network of part 1; "" means cnncalc.DefaultSpec.
 	Spec string
-	// CNNCheck is the libtorch check's summary of that network, if it was
-	// run (the report package itself does not call libtorch).
-	CNNCheck string
+	// CNNChecks says under each answer of part 1 what libtorch confirmed,
+	// if the check was run (the report package itself does not call
+	// libtorch); nil means not checked.
+	CNNChecks *cnncalc.Checks
 	// KaTeXDir holds katex.min.js, katex.min.css and fonts/; "" means
 	// DefaultKaTeXDir. Without it the HTML shows formulas as TeX source.
 	KaTeXDir string
@@ -180,37 +181,34 @@ func (w *writer) cnn() error {
 		return fmt.Errorf("report part 1: %w", err)
 	}
 	w.p("## 1. CNN basics\n\n")
-	w.p("The network: `%s`. Sizes are height x width (x channels), so `pool 2x4` halves the "+
-		"height and quarters the width. Computed by `cnn-calc` (package `internal/cnncalc`).\n\n", r.Spec)
+	w.p("The assignment's four questions, (1) to (4) in its order, answered for its network by `cnn-calc` " +
+		"(package `internal/cnncalc`); the same text is committed as `docs/results/cnn-basics.md`. ")
+	if w.cfg.CNNChecks != nil {
+		w.p("Under each answer, \"Checked\" says what libtorch confirmed by building the network.\n\n")
+	} else {
+		w.p("Not checked by libtorch in this report; `cnn-calc` does the check.\n\n")
+	}
+	answers := cnncalc.Answers(r, w.cfg.CNNChecks)
 	w.p("| question | answer |\n|---|---|\n")
 	var pads []string
 	for _, sp := range r.SamePadding {
 		pads = append(pads, fmt.Sprintf("%s (%dx%d filter): %dx%d", sp.Name, sp.Kernel[0], sp.Kernel[1], sp.Pad[0], sp.Pad[1]))
 	}
-	w.p("| padding keeping a stride-1 conv's size, p = (k-1)/2 (rows x columns per side) | %s |\n", cell(strings.Join(pads, "; ")))
+	w.p("| %s | zero padding p = (k-1)/2 on each side (rows x columns): %s |\n", answers[0].Heading(), cell(strings.Join(pads, "; ")))
 	var outs []string
 	for _, l := range r.NoPadding.Layers {
-		outs = append(outs, fmt.Sprintf("%s %dx%dx%d", l.Name, l.Out[0], l.Out[1], l.Out[2]))
+		if l.Kind != cnncalc.KindFC {
+			outs = append(outs, fmt.Sprintf("%s %dx%dx%d", l.Name, l.Out[0], l.Out[1], l.Out[2]))
+		}
 	}
 	if r.NoPadding.Invalid != "" {
 		outs = []string{"not computable: " + r.NoPadding.Invalid}
 	}
-	w.p("| output sizes without padding (height x width x channels) | %s |\n", cell(strings.Join(outs, "; ")))
-	w.p("| receptive field of one neuron of the last conv layer (layer %d) | %dx%d input pixels |\n",
-		r.ReceptiveFieldLayer, r.ReceptiveField[0], r.ReceptiveField[1])
-	w.p("| weights without padding (no biases) | %s |\n", paramsCell(r.NoPadding))
-	w.p("| weights when every conv keeps its input's height and width | %s |\n\n", paramsCell(r.SameSize))
-	if w.cfg.CNNCheck != "" {
-		w.p("Checked by libtorch, which built each variant, ran a zero image through it and backpropagated " +
-			"from one neuron (average pooling, weights of one) to count the input pixels it depends on:\n\n")
-		for _, line := range strings.Split(strings.TrimSpace(w.cfg.CNNCheck), "\n") {
-			w.p("- %s\n", line)
-		}
-		w.p("\n")
-	} else {
-		w.p("Not checked by libtorch in this report; `cnn-calc` does the check.\n\n")
-	}
-	w.p("The reasoning, as `cnn-calc` prints it:\n\n```text\n%s```\n\n", cnncalc.Explain(r, nil))
+	w.p("| %s | %s (height x width x channels) |\n", answers[1].Heading(), cell(strings.Join(outs, "; ")))
+	w.p("| %s | %dx%d input pixels (layer %d) |\n", answers[2].Heading(),
+		r.ReceptiveField[0], r.ReceptiveField[1], r.ReceptiveFieldLayer)
+	w.p("| %s | %s (no biases) |\n\n", answers[3].Heading(), paramsCell(r.SameSize))
+	w.p("%s\n", demote(cnncalc.Markdown(r, w.cfg.CNNChecks), 1))
 	return nil
 }
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"torchlab/internal/cnncalc"
 )
 
 // tinyPNG encodes a 2x2 image whose colour depends on seed, so each
@@ -151,7 +153,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 
 	out := filepath.Join(root, "out/report")
 	res, err := Write(Config{Out: out, Root: root, Theory: theory, KaTeXDir: katexDir,
-		CNNCheck: "checked by libtorch 9.9 (as specified): fine\n", Now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)})
+		CNNChecks: &cnncalc.Checks{ReceptiveField: "libtorch 9.9 agrees."}, Now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,9 +171,14 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 	for _, want := range []string{
 		"Written 2025-03-01 09:00 UTC",
 		// Part 1, computed in-process, and the check passed in.
-		"| receptive field of one neuron of the last conv layer (layer 4) | 22x22 input pixels |",
-		"| weights without padding (no biases) | 201,200 |",
-		"- checked by libtorch 9.9 (as specified): fine",
+		"| (1) Padding that keeps the output size | zero padding p = (k-1)/2 on each side (rows x columns): conv1 (3x3 filter): 1x1; ",
+		"| (2) Output sizes without padding | conv1 254x254x100; conv2 84x84x50; pool1 42x42x50; conv3 40x40x30; pool2 20x10x30 (height x width x channels) |",
+		"| (3) Receptive field of the last conv layer | 22x22 input pixels (layer 4) |",
+		"| (4) Parameters when every conv keeps its input's size | 755,600 (no biases) |",
+		"### (1) Padding that keeps the output size\n\n> How can",
+		"### Extra: weights without padding",
+		"Answer: 22x22 input pixels (height x width).",
+		"\nChecked: libtorch 9.9 agrees.\n",
 		// Part 2: the theory's own title dropped, its headings pushed under the report's.
 		"## 2. VAE theory\n\nFrom `docs/theory.md`.\n\n#### (a) KL",
 		// Part 3: headline in words, the table at a glance, the full run
