@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,9 +16,16 @@ type partSpec struct {
 	n, title, command string
 	// make is the command that makes the full-length run and how long it takes.
 	make string
-	// variant names a run among its part's runs ("learning rate 1e-3",
-	// "conv"); nil when a part has one run per kind.
+	// variant names a full run among its part's runs by its recipe in
+	// words ("as specified: Adam 1e-4, 5 epochs", "conv, seed 1"); nil
+	// when a part has one run per kind.
 	variant func(r *Run) string
+	// recipe says a run's settings in words without judging them, for
+	// the quick run's label; nil: the label has none.
+	recipe func(r *Run) string
+	// about is a paragraph on the part's set-up, written after the
+	// headline; "" for none.
+	about string
 	// perArch says the runs are folders of subruns, one per architecture
 	// (and seed); subrun, when set, says which subfolders are such runs.
 	perArch bool
@@ -105,7 +113,115 @@ func learningRate(v any) string {
 	return trimZeros(strconv.FormatFloat(m, 'f', 2, 64)) + "e" + strconv.Itoa(int(e))
 }
 
-func lrVariant(r *Run) string { return "learning rate " + learningRate(r.config("lr")) }
+// recipeKind says how a full run's recipe relates to the assignment's:
+// "as specified" when it is the assignment's, "tuned" when its folder is
+// one of the tuned runs (the validation split chose among them), else
+// "changed".
+func recipeKind(r *Run, asSpecified bool) string {
+	switch {
+	case asSpecified:
+		return "as specified"
+	case strings.Contains(filepath.Base(r.Dir), "-tuned"):
+		return "tuned"
+	default:
+		return "changed"
+	}
+}
+
+// optimiserWords is a run's optimiser and learning rate, "Adam 1e-4";
+// a run that did not record its optimiser used def.
+func optimiserWords(r *Run, def string) string {
+	opt, _ := r.config("optimizer").(string)
+	if opt == "" {
+		opt = def
+	}
+	name := map[string]string{"adam": "Adam", "sgd": "SGD", "adamw": "AdamW"}[opt]
+	if name == "" {
+		name = opt
+	}
+	if r.config("lr") == nil {
+		return name
+	}
+	return name + " " + learningRate(r.config("lr"))
+}
+
+// count says n things, "1 epoch" or "5 epochs"; "" when n is unknown.
+func count(v any, one, many string) string {
+	n, ok := asFloat(v)
+	if !ok {
+		return ""
+	}
+	if n == 1 {
+		return "1 " + one
+	}
+	return thousands(n) + " " + many
+}
+
+// joinWords joins the non-empty words with ", ".
+func joinWords(words ...string) string {
+	var kept []string
+	for _, w := range words {
+		if w != "" {
+			kept = append(kept, w)
+		}
+	}
+	return strings.Join(kept, ", ")
+}
+
+// vggRecipe says a VGG run's settings: what it adds to the plain VGG11,
+// its optimiser and rate, its epochs ("batch norm + 2-px shifts, Adam
+// 1e-4, 8 epochs").
+func vggRecipe(r *Run) string {
+	var adds []string
+	if bn, _ := r.config("model.batch_norm").(bool); bn {
+		adds = append(adds, "batch norm")
+	}
+	if px, ok := asFloat(r.config("augment_shift")); ok && px > 0 {
+		adds = append(adds, plain(px)+"-px shifts")
+	}
+	return joinWords(strings.Join(adds, " + "), optimiserWords(r, "adam"), count(r.config("epochs"), "epoch", "epochs"))
+}
+
+// vggVariant names a full VGG run: the assignment's recipe is the plain
+// VGG11 with Adam at 1e-4 for 5 epochs.
+func vggVariant(r *Run) string {
+	bn, _ := r.config("model.batch_norm").(bool)
+	px, _ := asFloat(r.config("augment_shift"))
+	lr, _ := asFloat(r.config("lr"))
+	epochs, _ := asFloat(r.config("epochs"))
+	opt, _ := r.config("optimizer").(string)
+	spec := !bn && px == 0 && lr == 1e-4 && epochs == 5 && (opt == "" || opt == "adam")
+	return recipeKind(r, spec) + ": " + vggRecipe(r)
+}
+
+// lstmRecipe says an LSTM run's settings: optimiser and rate, and its
+// schedule, weight decay and character dropout where it has them, then its
+// planned iterations.
+func lstmRecipe(r *Run) string {
+	var sched, wd, drop string
+	if s, _ := r.config("schedule").(string); s != "" && s != "constant" {
+		sched = s + " schedule"
+	}
+	if v, ok := asFloat(r.config("weight_decay")); ok && v > 0 {
+		wd = "weight decay " + learningRate(v)
+	}
+	if v, ok := asFloat(r.config("char_dropout")); ok && v > 0 {
+		drop = percentOf(v) + " of characters dropped"
+	}
+	return joinWords(optimiserWords(r, "adam"), sched, wd, drop, count(r.config("iterations"), "iteration", "iterations"))
+}
+
+// lstmVariant names a full LSTM run: the assignment's recipe is Adam at
+// 1e-4, constant, without weight decay or character dropout.
+func lstmVariant(r *Run) string {
+	lr, _ := asFloat(r.config("lr"))
+	sched, _ := r.config("schedule").(string)
+	wd, _ := asFloat(r.config("weight_decay"))
+	drop, _ := asFloat(r.config("char_dropout"))
+	opt, _ := r.config("optimizer").(string)
+	spec := lr == 1e-4 && (sched == "" || sched == "constant") && wd == 0 && drop == 0 && (opt == "" || opt == "adam")
+	return recipeKind(r, spec) + ": " + lstmRecipe(r)
+}
 
 var vgg = partSpec{
 	n: "3", title: "VGG11 on MNIST", command: "vgg-mnist",
@@ -119,6 +235,16 @@ var vgg = partSpec{
 		timeColumn,
 	},
 	headline: vggHeadline,
+	variant:  vggVariant,
+	recipe:   vggRecipe,
+	about: "**Why 32x32.** VGG11's five 2x2 max-pools each halve the image (its 3x3 convolutions are padded " +
+		"to keep the size), so only a side that is a multiple of 2⁵ = 32 ends at exactly 1x1. MNIST's 28 would go " +
+		"28 → 14 → 7 → 3 → 1, losing rows on the way, and the fifth pool would not fit its 1x1 map; 32 is the " +
+		"smallest such side that holds a 28x28 digit, so the digits are resized 28 → 32. **The other layer that " +
+		"had to change** is the first fully connected one: the paper's 224x224 images leave 7x7x512 = 25,088 " +
+		"features after the pools, 32x32 images leave 1x1x512, so it is 512 → 4096 instead of 25,088 → 4096. " +
+		"(For MNIST itself the first convolution takes 1 grey channel instead of 3, and the last layer gives " +
+		"10 classes instead of 1,000.)",
 	figures: []figureSpec{{
 		rows: [][]string{{"train_loss.png", "test_loss.png"}, {"train_accuracy.png", "test_accuracy.png"}},
 		what: "Loss (top) and accuracy (bottom) on the fixed sample of training images, measured in eval mode (left), and on the test images (right), at each evaluation.",
@@ -132,6 +258,7 @@ var lstm = partSpec{
 	n: "4", title: "Character-level LSTM on tweets", command: "lstm-tweets",
 	make:    "`bin/lstm-tweets train --fused-lstm --out docs/results/lstm-tweets` (about 15 min)",
 	variant: lstmVariant,
+	recipe:  lstmRecipe,
 	columns: []column{
 		{"learning rate", func(r *Run) string { return learningRate(r.config("lr")) }},
 		{"iterations", func(r *Run) string {
@@ -314,19 +441,6 @@ func chosenOnValidation(r *Run, metric string) (step, val, test float64, ok bool
 	val, okV := r.result("best_val_" + metric)
 	test, okT := r.result("best_test_" + metric)
 	return step, val, test, ok && okV && okT
-}
-
-// lstmVariant names a full LSTM run by what sets it apart: its learning
-// rate, and its schedule and weight decay where they are not the default.
-func lstmVariant(r *Run) string {
-	s := lrVariant(r)
-	if sched, _ := r.config("schedule").(string); sched != "" && sched != "constant" {
-		s += ", " + sched + " schedule"
-	}
-	if wd, ok := asFloat(r.config("weight_decay")); ok && wd > 0 {
-		s += ", weight decay " + learningRate(wd)
-	}
-	return s
 }
 
 func lstmHeadline(full []*Run) string {

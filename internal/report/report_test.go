@@ -185,15 +185,18 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		// with its command and date, then the quick run and what differs.
 		"**VGG11 reached 99.33 % test accuracy after 5 epochs** of full MNIST (training loss 0.0059; test loss 0.019; best 99.41 % after epoch 1), in 1 h 2 min with 2 libtorch threads.",
 		"| run | epochs | training images used | test accuracy | test loss | training loss | time |",
-		"| full run, 2025\u201101\u201101 | 5 | all | 99.33 % | 0.019 | 0.0059 | 1 h 2 min on 2 threads |",
-		"| quick run here, 2025\u201102\u201103 | 1 | 10 % | 91.23 % | – | 0.30 | 1 h 2 min on 2 threads |",
+		// Runs are named by their recipe in words, not by date.
+		"| as specified: Adam 1e-4, 5 epochs | 5 | all | 99.33 % | 0.019 | 0.0059 | 1 h 2 min on 2 threads |",
+		"| quick run here: Adam 0.05, 1 epoch | 1 | 10 % | 91.23 % | – | 0.30 | 1 h 2 min on 2 threads |",
+		"**Why 32x32.** VGG11's five 2x2 max-pools",
+		"**The other layer that had to change** is the first fully connected one",
 		"Made by `vgg-mnist train --epochs 5`, finished 2025-01-01 12:00 UTC after 1 h 2 min of training and evaluation. The run noted: a note from the run.",
 		"How it was run, and what the results mean, is in `docs/results/vgg-mnist/README.md`.",
 		"### Reproduced on this machine, quick settings\n\nMade by `vgg-mnist train --subset 0.1 --epochs 1`, finished 2025-02-03 04:05 UTC",
 		"Settings that differ from the full run:\n\n- epochs: 1 instead of 5\n- learning rate: 0.05 instead of 1e-4\n- share of the training set: 10 % instead of all\n\n",
 		`<table class="grid cols2">` + "\n" + `<tr><td><img src="img/vgg-mnist/full-vgg-mnist/train_loss.png" alt="train loss"></td><td><img src="img/vgg-mnist/full-vgg-mnist/test_loss.png" alt="test loss"></td></tr>`,
 		"<figcaption><b>Figure 1.</b> Loss (top) and accuracy (bottom)",
-		"Full run, 2025-01-01 (<code>docs/results/vgg-mnist</code>).</figcaption>",
+		"Full run (as specified: Adam 1e-4, 5 epochs), 2025-01-01 (<code>docs/results/vgg-mnist</code>).</figcaption>",
 		"Quick run on this machine, 2025-02-03.</figcaption>",
 		// Everything else folded away, in words and with the keys.
 		"<details>\n<summary>Configuration and every recorded result of the runs above</summary>",
@@ -204,11 +207,13 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		"**At learning rate 1e-4 the LSTM reached 74.2 % test accuracy after 100,000 iterations (best 74.9 %, at iteration 1,000)**; " +
 			"at learning rate 1e-3, 78.8 % after 38,000 of the planned 100,000 iterations; " +
 			"at learning rate 1e-3, 77.1 % after 100,000 iterations (its checkpoint chosen on validation, iteration 41,000: validation 79.9 %, test 79.0 %).",
-		"| learning rate 1e-3, full run, 2025\u201101\u201103 | 1e-3 | 38,000 of 100,000 | 78.8 % | – | – |",
-		"| learning rate 1e-3, cosine schedule, weight decay 1e-5, full run, 2025\u201101\u201104 | 1e-3 | 100,000 | 77.1 % | 79.0 % (41,000, chosen on validation) |",
-		"### Full run: learning rate 1e-3, cosine schedule, weight decay 1e-5",
-		"### Full run: learning rate 1e-4", "### Full run: learning rate 1e-3",
-		"Settings that differ from the full run at learning rate 1e-3: iterations: 3,000 instead of 100,000.",
+		"| as specified: Adam 1e-4, 100,000 iterations | 1e-4 | 100,000 | 74.2 % |",
+		"| changed: Adam 1e-3, 100,000 iterations | 1e-3 | 38,000 of 100,000 | 78.8 % | – | – |",
+		"| tuned: Adam 1e-3, cosine schedule, weight decay 1e-5, 100,000 iterations | 1e-3 | 100,000 | 77.1 % | 79.0 % (41,000, chosen on validation) |",
+		"| quick run here: Adam 1e-3, 3,000 iterations | 1e-3 | 3,000 | 60.0 % |",
+		"### Full run, tuned: Adam 1e-3, cosine schedule, weight decay 1e-5, 100,000 iterations",
+		"### Full run, as specified: Adam 1e-4, 100,000 iterations", "### Full run, changed: Adam 1e-3, 100,000 iterations",
+		"Settings that differ from the full run (changed: Adam 1e-3, 100,000 iterations): iterations: 3,000 instead of 100,000.",
 		"after 2 h 4 min of training and evaluation", // metrics.csv's seconds, across sessions
 		// Part 5: the architecture chosen on validation, seed by seed,
 		// then its test bound and how the classifier judges its samples.
@@ -308,7 +313,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		"it costs $5 and $6", "<code>$code$</code>",
 		"<strong>closed form</strong>",
 		`<h4 id="a-kl">(a) KL</h4>`, `<h2 id="3-vgg11-on-mnist">3. VGG11 on MNIST</h2>`,
-		"<th>run</th>", "<td>full run, 2025\u201101\u201101</td>",
+		"<th>run</th>", "<td>as specified: Adam 1e-4, 5 epochs</td>",
 		"<details>", "<figcaption><b>Figure 1.</b>",
 	} {
 		if !strings.Contains(page, want) {

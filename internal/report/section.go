@@ -25,19 +25,22 @@ func rows(spec *partSpec, full []*Run, demo *Run) []labelled {
 			runs = r.Subruns
 		}
 		for _, x := range runs {
+			// A run is named by its recipe in words; the dates are in the text.
 			var l string
-			if isDemo {
-				l = "quick run here"
-			} else {
-				l = "full run"
-			}
 			switch {
+			case spec.perArch && isDemo:
+				l = spec.variant(x) + ", quick run here"
 			case spec.perArch:
-				l = spec.variant(x) + ", " + l // the dates are in the text
-			case spec.variant != nil && !isDemo && len(full) > 1:
-				l = spec.variant(x) + ", " + l
-				fallthrough
+				l = spec.variant(x) + ", full run"
+			case isDemo && spec.recipe != nil && spec.recipe(x) != "":
+				l = "quick run here: " + spec.recipe(x)
+			case !isDemo && spec.variant != nil:
+				l = spec.variant(x)
 			default:
+				l = "full run"
+				if isDemo {
+					l = "quick run here"
+				}
 				if x.Summary != nil {
 					// Non-breaking hyphens: a narrow column must not split a date.
 					l += ", " + strings.ReplaceAll(day(x.Summary.Finished), "-", "\u2011")
@@ -81,6 +84,9 @@ func (w *writer) part(spec *partSpec, full []*Run, demo *Run) error {
 	} else if h := spec.headline(full); h != "" {
 		w.p("%s\n\n", h)
 	}
+	if spec.about != "" {
+		w.p("%s\n\n", spec.about)
+	}
 	if demo == nil {
 		w.res.Missing = append(w.res.Missing, spec.command+": quick run")
 	}
@@ -94,7 +100,7 @@ func (w *writer) part(spec *partSpec, full []*Run, demo *Run) error {
 	}
 	for _, r := range full {
 		if len(full) > 1 && spec.variant != nil {
-			w.p("### Full run: %s\n\n", spec.variant(r))
+			w.p("### Full run, %s\n\n", spec.variant(r))
 		} else if spec.perArch {
 			w.p("### Full runs\n\n")
 		} else {
@@ -253,7 +259,7 @@ func (w *writer) readmeLine(r *Run) {
 func (w *writer) fullRun(spec *partSpec, r *Run) error {
 	whose := "Full run"
 	if spec.variant != nil && !spec.perArch {
-		whose += " at " + spec.variant(r)
+		whose += " (" + spec.variant(r) + ")"
 	}
 	if r.Summary != nil {
 		whose += ", " + day(r.Summary.Finished)
@@ -336,7 +342,7 @@ func (w *writer) differences(spec *partSpec, d, full *Run, several bool) {
 	}
 	which := "the full run"
 	if several && spec.variant != nil {
-		which += " at " + spec.variant(full)
+		which += " (" + spec.variant(full) + ")"
 	}
 	diff := differences(d.Summary.ConfigMap(), full.Summary.ConfigMap())
 	if len(diff) == 0 {

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -69,5 +71,46 @@ func TestBestValidationSentence(t *testing.T) {
 	}
 	if got := bestValidation(&Run{Summary: &Summary{Results: map[string]float64{"test_accuracy": 0.9}}}, "step", "accuracy", pct2); got != "" {
 		t.Errorf("a run without a split: %q", got)
+	}
+}
+
+// Runs are named by their recipe in words, from the configuration their
+// summary.json records (shapes as the committed runs write them).
+func TestRecipeNames(t *testing.T) {
+	run := func(dir, config string) *Run {
+		return &Run{Dir: filepath.Join("docs", "results", dir), Summary: &Summary{Config: json.RawMessage(config)}}
+	}
+	tests := []struct {
+		name string
+		f    func(*Run) string
+		r    *Run
+		want string
+	}{
+		{"vgg as specified", vggVariant, run("vgg-mnist",
+			`{"epochs": 5, "lr": 0.0001, "optimizer": "adam", "augment_shift": 0, "model": {"batch_norm": false}}`),
+			"as specified: Adam 1e-4, 5 epochs"},
+		{"vgg tuned", vggVariant, run("vgg-mnist-tuned-shift2-e8",
+			`{"epochs": 8, "lr": 0.0001, "optimizer": "adam", "augment_shift": 2, "model": {"batch_norm": true}}`),
+			"tuned: batch norm + 2-px shifts, Adam 1e-4, 8 epochs"},
+		{"vgg as specified but longer", vggVariant, run("vgg-mnist-e8",
+			`{"epochs": 8, "lr": 0.0001, "optimizer": "adam", "model": {"batch_norm": false}}`),
+			"changed: Adam 1e-4, 8 epochs"},
+		{"vgg quick", vggRecipe, run("demo",
+			`{"epochs": 2, "lr": 0.05, "optimizer": "sgd", "model": {"batch_norm": true}}`),
+			"batch norm, SGD 0.05, 2 epochs"},
+		{"lstm as specified", lstmVariant, run("lstm-tweets",
+			`{"iterations": 100000, "lr": 0.0001, "optimizer": "adam", "schedule": "constant"}`),
+			"as specified: Adam 1e-4, 100,000 iterations"},
+		{"lstm tuned", lstmVariant, run("lstm-tweets-tuned",
+			`{"iterations": 100000, "lr": 0.001, "optimizer": "adam", "schedule": "cosine", "weight_decay": 1e-05, "char_dropout": 0.1}`),
+			"tuned: Adam 1e-3, cosine schedule, weight decay 1e-5, 10 % of characters dropped, 100,000 iterations"},
+		{"lstm with weight decay only", lstmVariant, run("lstm-tweets-wd",
+			`{"iterations": 100000, "lr": 0.0001, "weight_decay": 1e-05}`),
+			"changed: Adam 1e-4, weight decay 1e-5, 100,000 iterations"},
+	}
+	for _, tt := range tests {
+		if got := tt.f(tt.r); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }
