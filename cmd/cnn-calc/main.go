@@ -144,7 +144,8 @@ func markdown(rep *cnncalc.Report, checks *cnncalc.Checks) string {
 	return "# CNN basics: the assignment's questions (1)-(4)\n\n" +
 		"Written by `cnn-calc --markdown` (from the repository's root: `" + MarkdownCommand + "`); " +
 		"a test of `cmd/cnn-calc` fails when this file and the command's output differ. " +
-		"Each answer gives its derivation and, under \"Checked\", what libtorch confirmed by building the network. " +
+		"Each question is quoted, closely paraphrased, in the assignment's order; each answer gives its derivation " +
+		"and, under \"Checked\", what libtorch confirmed by building the network. " +
 		"Extra material, which the assignment does not ask for, follows the four answers.\n\n" +
 		cnncalc.Markdown(rep, checks)
 }

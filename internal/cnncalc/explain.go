@@ -22,8 +22,9 @@ func (r *Report) JSON() ([]byte, error) {
 	return b, nil
 }
 
-// The assignment's questions, in its order. The wording is the
-// assignment's, shortened; sizes are height x width as everywhere here.
+// The assignment's questions, in its order and closely paraphrased (its
+// text is not part of this repository); W and H are its names for the
+// image's width and height.
 const (
 	QuestionSamePadding    = "How can a conv layer's output keep its input's size (height and width; channels aside)? Explain with a filter 2w+1 wide and 2h+1 high, stride 1, on an image W wide and H high."
 	QuestionOutputSizes    = "Without padding, what is the output size of each intermediate layer (every layer but the input and the last, fully connected one)?"
