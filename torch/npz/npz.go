@@ -74,6 +74,13 @@ func (a Array) Floats() []float64 {
 	}
 }
 
+// Check says whether a holds exactly one kind of data, as many values as
+// its shape needs.
+func (a Array) Check() error {
+	_, _, err := a.descr()
+	return err
+}
+
 func (a Array) descr() (string, int, error) {
 	set := 0
 	descr, n := "", 0
