@@ -57,7 +57,18 @@ func RepoRoot() (string, error) {
 // Run runs scripts/reference/script with inputs and returns its outputs.
 func Run(t testing.TB, script string, inputs map[string]npz.Array, args ...string) map[string]npz.Array {
 	t.Helper()
-	python := Python(t)
+	return run(t, Python(t), script, inputs, args...)
+}
+
+// RunOrSkip is Run where a missing python3-torch skips the test
+// (PythonOrSkip).
+func RunOrSkip(t testing.TB, script string, inputs map[string]npz.Array, args ...string) map[string]npz.Array {
+	t.Helper()
+	return run(t, PythonOrSkip(t), script, inputs, args...)
+}
+
+func run(t testing.TB, python, script string, inputs map[string]npz.Array, args ...string) map[string]npz.Array {
+	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -125,4 +136,16 @@ func AssertClose(t testing.TB, name string, got, want []float64, atol float64) D
 			name, d.MaxAbs, d.Index, got[d.Index], want[d.Index], atol)
 	}
 	return d
+}
+
+// PythonOrSkip returns Interpreter when it can import torch and numpy, and
+// skips the test saying so otherwise: for round trips through PyTorch's own
+// files, which have Go-only tests of their own beside them.
+func PythonOrSkip(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command(Interpreter, "-c", "import torch, numpy").CombinedOutput()
+	if err != nil {
+		t.Skipf("skipped: %s cannot import torch and numpy (make setup installs python3-torch): %v\n%s", Interpreter, err, out)
+	}
+	return Interpreter
 }
