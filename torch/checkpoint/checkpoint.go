@@ -25,7 +25,6 @@ import (
 	"torchlab/torch/npz"
 	"torchlab/torch/optim"
 	"torchlab/torch/tensors"
-	"torchlab/torch/torchrt"
 )
 
 const (
@@ -131,17 +130,9 @@ func ReadMeta(dir string) (*Meta, error) {
 // its shape), restores opt's state when opt is not nil, and restores
 // libtorch's RNG state. It returns the metadata.
 func Load(dir string, model map[string]*ts.Tensor, opt *optim.Optimizer) (*Meta, error) {
-	meta, err := ReadMeta(dir)
+	arrays, meta, path, err := read(dir)
 	if err != nil {
 		return nil, err
-	}
-	path := filepath.Join(dir, tensorsFile)
-	arrays, err := npz.Read(path)
-	if err != nil {
-		return nil, err
-	}
-	if s, ok := arrays[stepName]; !ok || len(s.I64) != 1 || s.I64[0] != meta.Step {
-		return nil, fmt.Errorf("%s does not belong to %s (step %v vs %d): the last save was interrupted", path, metaFile, s.I64, meta.Step)
 	}
 	var missing []string
 	for name, dst := range model {
@@ -150,7 +141,7 @@ func Load(dir string, model map[string]*ts.Tensor, opt *optim.Optimizer) (*Meta,
 			missing = append(missing, name)
 			continue
 		}
-		if err := assign(dst, a); err != nil {
+		if err := tensors.Assign(dst, a); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", path, name, err)
 		}
 	}
@@ -188,32 +179,6 @@ func Load(dir string, model map[string]*ts.Tensor, opt *optim.Optimizer) (*Meta,
 	return meta, nil
 }
 
-func assign(dst *ts.Tensor, a npz.Array) error {
-	shape, err := dst.Size()
-	if err != nil {
-		return err
-	}
-	if fmt.Sprint(shape) != fmt.Sprint(int64s(a.Shape)) {
-		return fmt.Errorf("shape %v in checkpoint, %v in model", a.Shape, shape)
-	}
-	src, err := tensors.FromArray(a)
-	if err != nil {
-		return err
-	}
-	defer src.MustDrop()
-	if src.DType() != dst.DType() {
-		conv, err := src.Totype(dst.DType(), false)
-		if err != nil {
-			return err
-		}
-		defer conv.MustDrop()
-		src = conv
-	}
-	defer torchrt.SetGradEnabled(torchrt.SetGradEnabled(false))
-	dst.Copy_(src) // shapes and dtypes match, so this cannot fail
-	return nil
-}
-
 func rngArray() (npz.Array, error) {
 	state, err := fused.RNGState()
 	if err != nil {
@@ -245,10 +210,38 @@ func setRNG(a npz.Array) error {
 	return fused.SetRNGState(state)
 }
 
-func int64s(v []int) []int64 {
-	out := make([]int64, len(v))
-	for i, x := range v {
-		out[i] = int64(x)
+// Weights reads the model's tensors of the checkpoint in dir under their
+// own names (a PyTorch state_dict's keys), with the checkpoint's metadata;
+// no model is needed.
+func Weights(dir string) (map[string]npz.Array, *Meta, error) {
+	arrays, meta, path, err := read(dir)
+	if err != nil {
+		return nil, nil, err
 	}
-	return out
+	model := map[string]npz.Array{}
+	for name, a := range arrays {
+		if n := strings.TrimPrefix(name, modelPrefix); n != name {
+			model[n] = a
+		}
+	}
+	if len(model) == 0 {
+		return nil, nil, fmt.Errorf("%s holds no model tensors", path)
+	}
+	return model, meta, nil
+}
+
+// read reads the tensors and metadata of the checkpoint in dir and checks
+// that they belong together; path is the tensors' file.
+func read(dir string) (arrays map[string]npz.Array, meta *Meta, path string, err error) {
+	if meta, err = ReadMeta(dir); err != nil {
+		return nil, nil, "", err
+	}
+	path = filepath.Join(dir, tensorsFile)
+	if arrays, err = npz.Read(path); err != nil {
+		return nil, nil, "", err
+	}
+	if s, ok := arrays[stepName]; !ok || len(s.I64) != 1 || s.I64[0] != meta.Step {
+		return nil, nil, "", fmt.Errorf("%s does not belong to %s (step %v vs %d): the last save was interrupted", path, metaFile, s.I64, meta.Step)
+	}
+	return arrays, meta, path, nil
 }
