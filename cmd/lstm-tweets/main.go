@@ -4,6 +4,9 @@
 //	lstm-tweets [train] [flags]           train (the default subcommand)
 //	lstm-tweets predict [flags] [text...] classify texts (or stdin lines)
 //	lstm-tweets plots [--out DIR]         redraw the figures from metrics.csv
+//	lstm-tweets export --format pt|safetensors --out FILE [RUN_DIR]
+//	                                      the weights as a PyTorch state_dict
+//	                                      (without RUN_DIR: the shipped model)
 package main
 
 import (
@@ -15,6 +18,7 @@ import (
 
 	"torchlab/internal/cli"
 	"torchlab/internal/train"
+	"torchlab/models/charlstm/pretrained"
 )
 
 func init() { runtime.LockOSThread() }
@@ -27,8 +31,10 @@ func main() {
 
 // dispatch runs the subcommand named by args[0] (train when absent).
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	sub, args := cli.Subcommand(args, "train", "train", "predict", "plots")
+	sub, args := cli.Subcommand(args, "train", "train", "predict", "plots", "export")
 	switch sub {
+	case "export": // without RUN_DIR: the shipped model
+		return cli.Export("lstm-tweets", args, stderr, pretrained.Extract)
 	case "predict":
 		cfg, err := parsePredict(args, stderr)
 		if err != nil {

@@ -193,6 +193,10 @@ func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) 
 		}
 		logf("resumed at iteration %d", s.start)
 	}
+	if err := cfg.InitWeights(s.params, logf); err != nil {
+		s.model.Drop()
+		return nil, err
+	}
 	if s.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), metricsHeader, "iteration", cfg.Resume, s.start); err != nil {
 		s.model.Drop()
 		return nil, err

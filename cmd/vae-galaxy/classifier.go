@@ -169,6 +169,9 @@ func runClassifier(ctx context.Context, cfg ClassifierConfig) error {
 		}
 		start, prior, t.seconds = int(meta.Step), meta.Seconds, meta.StepSeconds
 	}
+	if err := cfg.InitWeights(named, log.Printf); err != nil {
+		return err
+	}
 	if t.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), classifierHeader, "step", cfg.Resume, start); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@
 //	vae-galaxy iwae --out out/vae-galaxy/conv [--k 100 --subset 100 --subset-k 1000]
 //	vae-galaxy classifier --out out/vae-galaxy/classifier
 //	vae-galaxy plots --out out/vae-galaxy/conv --judge out/vae-galaxy/classifier
+//	vae-galaxy export --format pt|safetensors --out conv.pt out/vae-galaxy/conv
 //
 // train writes metrics.csv, summary.json, the figures and a checkpoint/
 // folder into --out; Ctrl-C saves a checkpoint that --resume continues from.
@@ -48,8 +49,10 @@ func main() {
 
 // dispatch picks the subcommand (train when the first argument is a flag).
 func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
-	sub, args := cli.Subcommand(args, "train", "train", "plots", "iwae", "classifier")
+	sub, args := cli.Subcommand(args, "train", "train", "plots", "iwae", "classifier", "export")
 	switch sub {
+	case "export":
+		return cli.Export("vae-galaxy", args, stderr, nil)
 	case "classifier":
 		cfg, err := parseClassifier(args, stderr)
 		if err != nil {

@@ -28,6 +28,9 @@ Usage:
   vgg-mnist plots [--out DIR] redraw the figures from DIR/metrics.csv
   vgg-mnist bench [flags]     time training steps on random data and a libtorch
                               matmul; print one JSON line (scripts/bench_vgg.sh)
+  vgg-mnist export --format pt|safetensors --out FILE RUN_DIR
+                              the run's best (else last) weights as a PyTorch
+                              state_dict; --init-from FILE starts a run from one
 
 Why the defaults: Adam at lr 1e-4 decayed to 0 along a cosine over 5 epochs,
 batch 64, no weight decay, dropout 0.5, torchvision's VGG initialisation.
@@ -53,8 +56,10 @@ flag is an error: it would change what is computed).
 
 func main() {
 	cli.Main("vgg-mnist", func(args []string) error {
-		sub, args := cli.Subcommand(args, "train", "train", "plots", "bench")
+		sub, args := cli.Subcommand(args, "train", "train", "plots", "bench", "export")
 		switch sub {
+		case "export":
+			return cli.Export("vgg-mnist", args, os.Stderr, nil)
 		case "plots":
 			return mainPlots(args)
 		case "bench":

@@ -91,6 +91,9 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 		s.priorSeconds = prior
 		fmt.Fprintf(logw, "resuming at step %d (epoch %.2f) from %s\n", start, float64(start)/float64(s.stepsPerEpoch), cfg.checkpointDir())
 	}
+	if err := cfg.InitWeights(s.named, func(f string, a ...any) { fmt.Fprintf(logw, f+"\n", a...) }); err != nil {
+		return nil, err
+	}
 	if start, err = par.Replicate(s.named, s.opt, start); err != nil {
 		return nil, err
 	}

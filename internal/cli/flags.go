@@ -15,8 +15,10 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
 
 	"torchlab/torch/dist"
+	"torchlab/torch/statedict"
 	"torchlab/torch/torchrt"
 )
 
@@ -32,6 +34,9 @@ type Common struct {
 	BLASThreads int `json:"blas_threads"`
 	// Device is where the model and its tensors live: cpu, cuda or cuda:N.
 	Device string `json:"device"`
+	// InitFrom is a PyTorch state_dict file (.pt or .safetensors) that a
+	// new run's model starts from (InitWeights).
+	InitFrom string `json:"init_from,omitempty"`
 	// DistTimeout bounds the rendezvous and each collective of a
 	// data-parallel run (see JoinGroup).
 	DistTimeout time.Duration `json:"-"`
@@ -46,6 +51,7 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, defaultOut string) {
 	fs.BoolVar(&c.Resume, "resume", false, "continue from the checkpoint in --out")
 	fs.IntVar(&c.BLASThreads, "blas-threads", 0, "OpenBLAS's own threads, apart from --threads (0: OpenBLAS's default, one per core)")
 	fs.StringVar(&c.Device, "device", "cpu", "cpu, cuda or cuda:N (this Debian libtorch is CPU-only: cuda is refused at start-up)")
+	fs.StringVar(&c.InitFrom, "init-from", "", "start from the weights of a PyTorch state_dict file: .pt (torch.save(model.state_dict())) or .safetensors; every name and shape must be the model's (not with --resume, which continues from the checkpoint)")
 	fs.DurationVar(&c.DistTimeout, "dist-timeout", dist.Timeout, "data-parallel runs (torchlab-run; WORLD_SIZE set): how long to wait for the other ranks at start-up and in each collective before failing")
 }
 
@@ -78,6 +84,21 @@ func (c *Common) Runtime() error {
 	if c.BLASThreads > 0 && !torchrt.SetBLASThreads(c.BLASThreads) {
 		log.Printf("BLAS is not OpenBLAS: --blas-threads %d ignored", c.BLASThreads)
 	}
+	return nil
+}
+
+// InitWeights copies --init-from's weights into model (the model's
+// variables by name) for a new run; a resumed run continues from its
+// checkpoint instead, and without --init-from the model keeps its own
+// initialisation.
+func (c *Common) InitWeights(model map[string]*ts.Tensor, logf func(format string, args ...any)) error {
+	if c.InitFrom == "" || c.Resume {
+		return nil
+	}
+	if err := statedict.Load(c.InitFrom, model); err != nil {
+		return fmt.Errorf("--init-from: %w", err)
+	}
+	logf("weights from %s", c.InitFrom)
 	return nil
 }
 

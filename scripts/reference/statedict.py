@@ -154,7 +154,8 @@ def main():
     else:
         sd, _ = read_file(args.file)
         model.load_state_dict(sd, strict=True)
-    common.save(args.out, forward(args.model, model, common.load(args.inp)))
+    x = common.load(args.inp)
+    common.save(args.out, forward(args.model, model, x) if x else {})
 
 
 if __name__ == "__main__":
