@@ -52,7 +52,7 @@ def read_safetensors(path):
 def write_safetensors(path, tensors, meta=None):
     header, chunks, at = {}, [], 0
     for k in sorted(tensors):
-        a = np.ascontiguousarray(tensors[k].detach().cpu().numpy())
+        a = tensors[k].detach().cpu().contiguous().numpy()
         raw = a.astype(a.dtype.newbyteorder("<")).tobytes()
         header[k] = {"dtype": NAMES[a.dtype], "shape": list(a.shape), "data_offsets": [at, at + len(raw)]}
         chunks.append(raw)
@@ -83,7 +83,7 @@ def write_file(path, tensors):
 
 def vgg(args):
     import vgg_mnist
-    return vgg_mnist.VGG(args.batch_norm, 0.5, "torchvision")
+    return vgg_mnist.VGG(args.batch_norm, 0.5, "torchvision", hidden=args.vgg_hidden)
 
 
 def lstm(args):
@@ -130,6 +130,7 @@ def main():
     p.add_argument("--strided", action="store_true")
     p.add_argument("--model", choices=sorted(MODELS))
     p.add_argument("--batch-norm", action="store_true", help="vgg: the batch-norm variant")
+    p.add_argument("--vgg-hidden", type=int, default=4096, help="vgg: width of the classifier's hidden layers")
     p.add_argument("--hidden", type=int, default=128, help="lstm: hidden width")
     p.add_argument("--vae-hidden", type=int, default=512, help="vae mlp: hidden width")
     p.add_argument("--channels", type=int, default=3, help="vae: image channels")

@@ -1,4 +1,4 @@
-package ptfile
+package ptfile_test
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"torchlab/torch/npz"
+	. "torchlab/torch/ptfile"
 	"torchlab/torch/reference"
 	"torchlab/torch/safetensors"
 )
