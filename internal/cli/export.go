@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -78,10 +80,14 @@ func Export(command string, args []string, stderr io.Writer, shipped Shipped) er
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
+	var config bytes.Buffer
+	if err := json.Compact(&config, meta.Config); err != nil {
+		return fmt.Errorf("export: configuration in %s: %w", dir, err)
+	}
 	metadata := map[string]string{
 		"format":  "pt", // the tensors' layout is PyTorch's, as safetensors' own writers say
 		"command": command,
-		"config":  string(meta.Config),
+		"config":  config.String(),
 		"step":    strconv.FormatInt(meta.Step, 10),
 	}
 	if err := statedict.Write(*out, *format, weights, metadata); err != nil {
