@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"torchlab/internal/crashtest"
@@ -22,4 +25,40 @@ func TestTwoRanksTrainAsOneProcess(t *testing.T) {
 			crashtest.Equivalent(t, args, 2, 1e-5)
 		})
 	}
+}
+
+// TestTorchrunContract: two ranks started as torchrun starts them (the
+// launcher hosts the TCPStore and sets TORCHELASTIC_USE_AGENT_STORE=True,
+// so rank 0 must join as a client instead of serving MASTER_PORT, which is
+// taken) train the model one process trains; --threads, not given, comes
+// from the OMP_NUM_THREADS=1 the launcher sets.
+func TestTorchrunContract(t *testing.T) {
+	_, common := fixture(t)
+	var args []string
+	for i := 0; i < len(common); i++ {
+		if common[i] == "--threads" {
+			i++ // the ranks' thread count must come from OMP_NUM_THREADS
+			continue
+		}
+		args = append(args, common[i])
+	}
+	args = append([]string{"train", "--iterations", "10", "--eval-every", "10", "--val-fraction", "0", "--optimizer", "sgd"}, args...)
+	out := filepath.Join(t.TempDir(), "agent")
+	crashtest.RunRanksUnderAgent(t, append(args, "--out", out), 2)
+	var sum struct {
+		Config struct {
+			Threads int `json:"threads"`
+		} `json:"config"`
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Config.Threads != 1 {
+		t.Errorf("rank 0 ran with --threads %d, want OMP_NUM_THREADS's 1", sum.Config.Threads)
+	}
+	crashtest.EquivalentUnderAgent(t, append(args, "--threads", "1"), 2, 1e-5)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,13 +47,23 @@ type Common struct {
 func (c *Common) AddFlags(fs *pflag.FlagSet, defaultOut string) {
 	fs.StringVar(&c.DataDir, "data-dir", "", "data folder (default: $TORCHLAB_DATA, ./data, ../shared/data found upwards, else the bundled sample)")
 	fs.StringVar(&c.Out, "out", defaultOut, "output folder: metrics, figures, checkpoints")
-	fs.IntVar(&c.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads (libtorch's own default here is 1)")
+	fs.IntVar(&c.Threads, "threads", DefaultThreads(os.Getenv), "libtorch intra-op threads (default: $OMP_NUM_THREADS when set, as torchrun and torchlab-run set it, else one per core; libtorch's own default here is 1)")
 	fs.Int64Var(&c.Seed, "seed", 1, "random seed for libtorch and data order")
 	fs.BoolVar(&c.Resume, "resume", false, "continue from the checkpoint in --out")
 	fs.IntVar(&c.BLASThreads, "blas-threads", 0, "OpenBLAS's own threads, apart from --threads (0: OpenBLAS's default, one per core)")
 	fs.StringVar(&c.Device, "device", "cpu", "cpu, cuda or cuda:N (this Debian libtorch is CPU-only: cuda is refused at start-up)")
 	fs.StringVar(&c.InitFrom, "init-from", "", "start from the weights of a PyTorch state_dict file: .pt (torch.save(model.state_dict())) or .safetensors; every name and shape must be the model's (not with --resume, which continues from the checkpoint)")
 	fs.DurationVar(&c.DistTimeout, "dist-timeout", dist.Timeout, "data-parallel runs (torchlab-run; WORLD_SIZE set): how long to wait for the other ranks at start-up and in each collective before failing")
+}
+
+// DefaultThreads is --threads' default: OMP_NUM_THREADS when it is a
+// positive number (torchrun sets it for each rank), else the number of
+// cores.
+func DefaultThreads(getenv func(string) string) int {
+	if n, err := strconv.Atoi(strings.TrimSpace(getenv("OMP_NUM_THREADS"))); err == nil && n > 0 {
+		return n
+	}
+	return runtime.NumCPU()
 }
 
 // SetDefault changes the default of the flag name, registered by AddFlags,

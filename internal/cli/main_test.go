@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -42,6 +43,14 @@ func TestSubcommand(t *testing.T) {
 		sub, rest := Subcommand(tt.args, "train", "train", "plots")
 		if sub != tt.wantSub || !slices.Equal(rest, tt.wantRest) {
 			t.Errorf("Subcommand(%q) = %q %q, want %q %q", tt.args, sub, rest, tt.wantSub, tt.wantRest)
+		}
+	}
+}
+
+func TestDefaultThreads(t *testing.T) {
+	for omp, want := range map[string]int{"3": 3, " 1 ": 1, "": runtime.NumCPU(), "0": runtime.NumCPU(), "-2": runtime.NumCPU(), "four": runtime.NumCPU()} {
+		if got := DefaultThreads(func(string) string { return omp }); got != want {
+			t.Errorf("OMP_NUM_THREADS=%q: %d threads, want %d", omp, got, want)
 		}
 	}
 }

@@ -5,14 +5,17 @@ import (
 	"context"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"torchlab/internal/launch"
 	"torchlab/torch/npz"
+	"torchlab/torch/reference"
 )
 
 // Equivalent trains with args (a train subcommand's, without --out) once in
@@ -28,12 +31,24 @@ import (
 // (dropout).
 func Equivalent(t *testing.T, args []string, world int, rtol float64) {
 	t.Helper()
+	equivalent(t, args, world, rtol, RunRanks)
+}
+
+// EquivalentUnderAgent is Equivalent with the ranks started as torchrun
+// starts them (RunRanksUnderAgent): the launcher hosts the store.
+func EquivalentUnderAgent(t *testing.T, args []string, world int, rtol float64) {
+	t.Helper()
+	equivalent(t, args, world, rtol, RunRanksUnderAgent)
+}
+
+func equivalent(t *testing.T, args []string, world int, rtol float64, runRanks func(*testing.T, []string, int) string) {
+	t.Helper()
 	one := filepath.Join(t.TempDir(), "one")
 	if out, err := command(append(slices.Clone(args), "--out", one)).CombinedOutput(); err != nil {
 		t.Fatalf("one process: %v\n%s", err, out)
 	}
 	many := filepath.Join(t.TempDir(), "many")
-	RunRanks(t, append(slices.Clone(args), "--out", many), world)
+	runRanks(t, append(slices.Clone(args), "--out", many), world)
 	a, b := modelTensors(t, one), modelTensors(t, many)
 	if len(a) != len(b) {
 		t.Fatalf("one process saved %d model tensors, %d ranks %d", len(a), world, len(b))
@@ -79,6 +94,30 @@ func RunRanks(t *testing.T, args []string, world int) string {
 		t.Fatalf("%d ranks: %v\n%s", world, err, out.String())
 	}
 	return out.String()
+}
+
+// RunRanksUnderAgent runs args (including --out) as world ranks the way
+// torchrun does with its default static rendezvous, through
+// scripts/reference/torchrun_agent.py: the launcher hosts the TCPStore,
+// sets TORCHELASTIC_USE_AGENT_STORE=True and OMP_NUM_THREADS=1, and every
+// rank joins as a client. Without python3-torch the test is skipped.
+func RunRanksUnderAgent(t *testing.T, args []string, world int) string {
+	t.Helper()
+	python := reference.PythonOrSkip(t)
+	root, err := reference.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	agent := filepath.Join(root, "scripts", "reference", "torchrun_agent.py")
+	cmd := exec.CommandContext(ctx, python, append([]string{agent, "--nproc", strconv.Itoa(world), "--threads", "1", "--", os.Args[0]}, args...)...)
+	cmd.Env = append(os.Environ(), envVar+"=1") // the ranks are this test binary, running main
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%d ranks under the agent: %v\n%s", world, err, out)
+	}
+	return string(out)
 }
 
 // modelTensors reads the model's tensors from out's final checkpoint.

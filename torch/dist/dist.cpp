@@ -109,22 +109,27 @@ void storeBarrier(c10d::Store &store, const std::string &key, int world, std::ch
 extern "C" {
 
 char *torchlab_dist_join(const char *host, int port, int rank, int world, int64_t timeout_ms,
-                         const char *iface, void **group) {
+                         const char *iface, int serve, const char *prefix, void **group) {
   try {
     auto g = std::make_unique<Group>();
     g->timeout = std::chrono::milliseconds(timeout_ms);
     g->world = world;
     c10d::TCPStoreOptions opts;
     opts.port = static_cast<std::uint16_t>(port);
-    opts.isServer = rank == 0;
+    opts.isServer = serve != 0;
     opts.numWorkers = world;
     opts.waitWorkers = true;
     opts.timeout = g->timeout;
-    auto tcp = c10::make_intrusive<c10d::TCPStore>(std::string(host), opts);
+    c10::intrusive_ptr<c10d::Store> base = c10::make_intrusive<c10d::TCPStore>(std::string(host), opts);
+    // Under torchrun's agent store, init_process_group's env:// rendezvous
+    // prefixes every key with "/worker/attempt_<restart count>".
+    if (prefix != nullptr && prefix[0] != 0) {
+      base = c10::make_intrusive<c10d::PrefixStore>(std::string(prefix), base);
+    }
     // The keys' layout of torch.distributed.init_process_group (PyTorch
     // 1.13), so that Python ranks can join: the default group's store is
     // prefixed "default_pg", its ProcessGroupGloo's "default_pg/0".
-    g->store = c10::make_intrusive<c10d::PrefixStore>("default_pg", tcp);
+    g->store = c10::make_intrusive<c10d::PrefixStore>("default_pg", base);
     auto pgStore = c10::make_intrusive<c10d::PrefixStore>("0", g->store);
     auto pgOpts = c10d::ProcessGroupGloo::Options::create(g->timeout);
     if (iface != nullptr && iface[0] != 0) {

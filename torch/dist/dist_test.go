@@ -365,6 +365,24 @@ func TestBadConfiguration(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
 	}
+	// torchrun's agent store: rank 0 joins as a client, so the port being
+	// taken (by the agent) is no error; the keys get the attempt's prefix.
+	agent := env("WORLD_SIZE", "2", "RANK", "0", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", busyPort,
+		"TORCHELASTIC_USE_AGENT_STORE", "True", "TORCHELASTIC_RESTART_COUNT", "3")
+	if cfg, _, err := FromEnv(agent); err != nil || !cfg.AgentStore || cfg.servesStore() || cfg.storePrefix() != "/worker/attempt_3" {
+		t.Errorf("agent store: %+v, %v; want rank 0 as a client of /worker/attempt_3", cfg, err)
+	}
+	for _, v := range []string{"False", "true", ""} {
+		own := env("WORLD_SIZE", "2", "RANK", "0", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", strconv.Itoa(freePort(t)), "TORCHELASTIC_USE_AGENT_STORE", v)
+		if cfg, _, err := FromEnv(own); err != nil || cfg.AgentStore || !cfg.servesStore() || cfg.storePrefix() != "" {
+			t.Errorf("TORCHELASTIC_USE_AGENT_STORE=%q: %+v, %v; want rank 0 to serve the store (torch.distributed wants exactly True)", v, cfg, err)
+		}
+	}
+	bad := env("WORLD_SIZE", "2", "RANK", "1", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", "29500",
+		"TORCHELASTIC_USE_AGENT_STORE", "True", "TORCHELASTIC_RESTART_COUNT", "x")
+	if _, _, err := FromEnv(bad); err == nil || !strings.Contains(err.Error(), "TORCHELASTIC_RESTART_COUNT") {
+		t.Errorf("bad restart count: %v", err)
+	}
 	// A rank that waits for a master nobody starts gives up at the timeout.
 	start := time.Now()
 	_, err = Join(Config{Addr: "127.0.0.1", Port: freePort(t), Rank: 1, World: 2, Timeout: 2 * time.Second})
