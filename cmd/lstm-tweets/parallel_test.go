@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"torchlab/internal/crashtest"
@@ -27,11 +28,12 @@ func TestTwoRanksTrainAsOneProcess(t *testing.T) {
 	}
 }
 
-// TestTorchrunContract: two ranks started as torchrun starts them (the
-// launcher hosts the TCPStore and sets TORCHELASTIC_USE_AGENT_STORE=True,
-// so rank 0 must join as a client instead of serving MASTER_PORT, which is
-// taken) train the model one process trains; --threads, not given, comes
-// from the OMP_NUM_THREADS=1 the launcher sets.
+// TestTorchrunContract: two ranks started as torchrun starts them, by the
+// real torchrun and by scripts/reference/torchrun_agent.py (the launcher
+// hosts the TCPStore and sets TORCHELASTIC_USE_AGENT_STORE=True, so rank 0
+// must join as a client instead of serving MASTER_PORT, which is taken),
+// train the model one process trains; --threads, not given, comes from the
+// OMP_NUM_THREADS=1 both launchers set.
 func TestTorchrunContract(t *testing.T) {
 	_, common := fixture(t)
 	var args []string
@@ -43,22 +45,28 @@ func TestTorchrunContract(t *testing.T) {
 		args = append(args, common[i])
 	}
 	args = append([]string{"train", "--iterations", "10", "--eval-every", "10", "--val-fraction", "0", "--optimizer", "sgd"}, args...)
-	out := filepath.Join(t.TempDir(), "agent")
-	crashtest.RunRanksUnderAgent(t, append(args, "--out", out), 2)
-	var sum struct {
-		Config struct {
-			Threads int `json:"threads"`
-		} `json:"config"`
+	for name, launch := range map[string]func(*testing.T, []string, int) string{
+		"torchrun": crashtest.RunRanksUnderTorchrun, "agent": crashtest.RunRanksUnderAgent,
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), name)
+			launch(t, append(slices.Clone(args), "--out", out), 2)
+			var sum struct {
+				Config struct {
+					Threads int `json:"threads"`
+				} `json:"config"`
+			}
+			raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(raw, &sum); err != nil {
+				t.Fatal(err)
+			}
+			if sum.Config.Threads != 1 {
+				t.Errorf("rank 0 ran with --threads %d, want OMP_NUM_THREADS's 1", sum.Config.Threads)
+			}
+			crashtest.EquivalentVia(t, append(slices.Clone(args), "--threads", "1"), 2, 1e-5, launch)
+		})
 	}
-	raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &sum); err != nil {
-		t.Fatal(err)
-	}
-	if sum.Config.Threads != 1 {
-		t.Errorf("rank 0 ran with --threads %d, want OMP_NUM_THREADS's 1", sum.Config.Threads)
-	}
-	crashtest.EquivalentUnderAgent(t, append(args, "--threads", "1"), 2, 1e-5)
 }
