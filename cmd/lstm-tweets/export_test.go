@@ -66,7 +66,8 @@ func flat(rows [][]float32) []float64 {
 // model, in both formats, loads into the PyTorch reference CharLSTM with
 // strict=True, and its log-probabilities on 64 bundled test tweets are
 // predict's within 1e-5 (float32 over up to 280 LSTM steps; a wrong gate
-// order or a transposed weight moves them by more than 0.1).
+// order or a transposed weight moves them by more than 0.1). The .pt then
+// takes the ONNX route (reference.CheckONNX).
 func TestExportShippedModelToPyTorch(t *testing.T) {
 	reference.PythonOrSkip(t)
 	dir := t.TempDir()
@@ -91,6 +92,9 @@ func TestExportShippedModelToPyTorch(t *testing.T) {
 		}
 		out := reference.RunOrSkip(t, "statedict.py", batch, "forward", "--model", "lstm", "--file", file)
 		reference.AssertClose(t, name+" in PyTorch vs predict", out["logp"].Floats(), flat(logp), 1e-5)
+		if format == "pt" {
+			t.Run("onnx", func(t *testing.T) { reference.CheckONNX(t, "lstm", file) })
+		}
 	}
 }
 

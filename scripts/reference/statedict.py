@@ -123,11 +123,8 @@ def load_exact(path):
         return {k: torch.from_numpy(np.array(f[k], order="C")) for k in f.files}
 
 
-def main():
-    p = common.parser(__doc__)
-    p.add_argument("mode", choices=["read", "write", "forward", "init"])
-    p.add_argument("--file", required=True)
-    p.add_argument("--strided", action="store_true")
+def model_arguments(p):
+    """Adds the flags that choose and shape a reference model."""
     p.add_argument("--model", choices=sorted(MODELS))
     p.add_argument("--batch-norm", action="store_true", help="vgg: the batch-norm variant")
     p.add_argument("--vgg-hidden", type=int, default=4096, help="vgg: width of the classifier's hidden layers")
@@ -136,6 +133,15 @@ def main():
     p.add_argument("--channels", type=int, default=3, help="vae: image channels")
     p.add_argument("--size", type=int, default=32, help="vae: image size")
     p.add_argument("--latent", type=int, default=32, help="vae: latent size")
+    return p
+
+
+def main():
+    p = common.parser(__doc__)
+    p.add_argument("mode", choices=["read", "write", "forward", "init"])
+    p.add_argument("--file", required=True)
+    p.add_argument("--strided", action="store_true")
+    model_arguments(p)
     args = p.parse_args()
     common.setup(args)
     if args.mode == "read":

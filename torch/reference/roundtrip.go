@@ -1,6 +1,7 @@
 package reference
 
 import (
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -21,7 +22,10 @@ import (
 //   - PyTorch to Go: the reference builds the model from its own seed and
 //     saves it in each format; statedict.Load copies the file into named,
 //     and forward must then give PyTorch's outputs within tol (before the
-//     load they must differ by more, or the check proves nothing).
+//     load they must differ by more, or the check proves nothing);
+//   - the ONNX route: onnx_export.py loads Go's .pt into the reference
+//     model, exports it with torch.onnx.export, and onnx.checker accepts
+//     the result (a subtest, skipped, saying so, without python3-onnx).
 //
 // forward returns the Go model's outputs on inputs by the reference's
 // names. Without python3-torch the test is skipped, saying so.
@@ -45,6 +49,7 @@ func StateDictRoundTrip(t *testing.T, model string, args []string, inputs map[st
 			AssertClose(t, "Go's "+format+" in PyTorch: "+name, theirs[name].Floats(), got, tol)
 		}
 	}
+	t.Run("onnx", func(t *testing.T) { CheckONNX(t, model, filepath.Join(dir, "go.pt"), args...) })
 	for i, format := range statedict.Formats {
 		file := filepath.Join(dir, "torch."+format)
 		seed := []string{"--seed", "9"}
@@ -65,5 +70,33 @@ func StateDictRoundTrip(t *testing.T, model string, args []string, inputs map[st
 		for name, want := range theirs {
 			AssertClose(t, "PyTorch's "+format+" in Go: "+name, after[name], want.Floats(), tol)
 		}
+	}
+}
+
+// scriptsDir is scripts/reference in this repository.
+func scriptsDir(t testing.TB) string {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(root, "scripts", "reference")
+}
+
+// CheckONNX runs scripts/reference/onnx_export.py on the state_dict file:
+// the reference model loads it with strict=True, torch.onnx.export exports
+// it and onnx.checker must accept the result. Without python3-torch or
+// python3-onnx the test is skipped, saying so.
+func CheckONNX(t *testing.T, model, file string, args ...string) {
+	t.Helper()
+	python := PythonOrSkip(t)
+	if out, err := exec.Command(python, "-c", "import onnx").CombinedOutput(); err != nil {
+		t.Skipf("skipped: %s cannot import onnx (make setup installs python3-onnx): %v\n%s", python, err, out)
+	}
+	script := filepath.Join(scriptsDir(t), "onnx_export.py")
+	onnx := filepath.Join(t.TempDir(), model+".onnx")
+	cmd := exec.Command(python, append([]string{script, "--model", model, "--file", file, "--onnx", onnx}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("onnx_export.py: %v\n%s", err, out)
 	}
 }
