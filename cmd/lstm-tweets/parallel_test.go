@@ -70,3 +70,12 @@ func TestTorchrunContract(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoMachinesTrainAsOneProcess: two ranks on two simulated machines
+// (network namespaces joined by a veth pair, crashtest.RunRanksInNamespaces)
+// train the model one process trains. Skipped, saying so, unless root.
+func TestTwoMachinesTrainAsOneProcess(t *testing.T) {
+	_, common := fixture(t)
+	args := append([]string{"train", "--iterations", "10", "--eval-every", "10", "--val-fraction", "0", "--optimizer", "sgd"}, common...)
+	crashtest.EquivalentVia(t, args, 2, 1e-5, crashtest.RunRanksInNamespaces)
+}

@@ -16,8 +16,10 @@ type Config struct {
 	Rank      int    // RANK: 0..World-1, unique in the group
 	World     int    // WORLD_SIZE: ranks in the group
 	LocalRank int    // LOCAL_RANK: the rank among this machine's processes
-	// Interface is the network interface Gloo binds (GLOO_SOCKET_IFNAME);
-	// empty: the address this machine's hostname resolves to, else loopback.
+	// Interface is the network interface Gloo binds: GLOO_SOCKET_IFNAME, or
+	// (FromEnv) the interface on MASTER_ADDR's network (InterfaceFor);
+	// empty: Gloo's default, the address this machine's hostname resolves
+	// to, else loopback.
 	Interface string
 	Timeout   time.Duration // rendezvous and each collective; 0: Timeout
 	// AgentStore says that the launcher hosts the TCPStore and every rank,
@@ -79,7 +81,9 @@ func FromEnv(getenv func(string) string) (cfg Config, ok bool, err error) {
 	if cfg.LocalRank < 0 {
 		cfg.LocalRank = cfg.Rank
 	}
-	cfg.Interface = getenv("GLOO_SOCKET_IFNAME")
+	if cfg.Interface = getenv("GLOO_SOCKET_IFNAME"); cfg.Interface == "" {
+		cfg.Interface = InterfaceFor(cfg.Addr)
+	}
 	// torch.distributed compares with str(True), so "true" or "1" do not count.
 	cfg.AgentStore = getenv("TORCHELASTIC_USE_AGENT_STORE") == "True"
 	if v := strings.TrimSpace(getenv("TORCHELASTIC_RESTART_COUNT")); cfg.AgentStore && v != "" {
@@ -126,4 +130,45 @@ func firstLines(s string, n int) string {
 		lines = lines[:n]
 	}
 	return strings.Join(lines, " | ")
+}
+
+// InterfaceFor names the up interface of this machine whose network holds
+// host (an address or a name), the interface through which the store's
+// host is reached directly; "" when there is none (a routed address).
+// Gloo's own default binds the address the hostname resolves to, which on
+// Debian is often 127.0.1.1 (/etc/hosts): the other machines then try to
+// reach rank 0 at their own loopback.
+func InterfaceFor(host string) string {
+	ips := []net.IP{net.ParseIP(host)}
+	if ips[0] == nil {
+		var err error
+		if ips, err = net.LookupIP(host); err != nil {
+			return ""
+		}
+	}
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return ""
+	}
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			n, ok := a.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			for _, ip := range ips {
+				if n.Contains(ip) {
+					return ifc.Name
+				}
+			}
+		}
+	}
+	return ""
 }

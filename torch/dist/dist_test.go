@@ -383,6 +383,15 @@ func TestBadConfiguration(t *testing.T) {
 	if _, _, err := FromEnv(bad); err == nil || !strings.Contains(err.Error(), "TORCHELASTIC_RESTART_COUNT") {
 		t.Errorf("bad restart count: %v", err)
 	}
+	// Without GLOO_SOCKET_IFNAME the interface is the one on MASTER_ADDR's
+	// network: loopback for 127.0.0.1; none for an address no interface has.
+	lo := env("WORLD_SIZE", "2", "RANK", "1", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", "29500")
+	if cfg, _, err := FromEnv(lo); err != nil || cfg.Interface == "" || InterfaceFor("127.0.0.1") != cfg.Interface {
+		t.Errorf("MASTER_ADDR=127.0.0.1: interface %q, %v; want loopback's", cfg.Interface, err)
+	}
+	if name := InterfaceFor("240.0.0.1"); name != "" { // reserved (class E): on no network
+		t.Errorf("InterfaceFor(240.0.0.1) = %q, want none", name)
+	}
 	// A rank that waits for a master nobody starts gives up at the timeout.
 	start := time.Now()
 	_, err = Join(Config{Addr: "127.0.0.1", Port: freePort(t), Rank: 1, World: 2, Timeout: 2 * time.Second})
