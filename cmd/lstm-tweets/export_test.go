@@ -23,16 +23,8 @@ import (
 // codes, and as the reference's padded batch: codes [n, T], lengths [n].
 func testTweets(t *testing.T, n, maxLen int) ([][]uint8, map[string]npz.Array) {
 	t.Helper()
-	sample, err := datasets.SampleDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := datasets.ReadTweets(filepath.Join(sample, "tweets", "tweetstest.csv"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var seqs [][]uint8
-	for _, s := range datasets.EncodeTexts(set.Texts, maxLen) {
+	for _, s := range datasets.EncodeTexts(bundledTestTweets(t).Texts, maxLen) {
 		if len(s) > 0 && len(seqs) < n {
 			seqs = append(seqs, s)
 		}
@@ -50,6 +42,34 @@ func testTweets(t *testing.T, n, maxLen int) ([][]uint8, map[string]npz.Array) {
 		lengths[i] = int64(len(s))
 	}
 	return seqs, map[string]npz.Array{"codes": npz.Int64(codes, len(seqs), width), "lengths": npz.Int64(lengths, len(seqs))}
+}
+
+// bundledTestTweets are the bundled sample's 1,000 test tweets.
+func bundledTestTweets(t *testing.T) *datasets.TweetSet {
+	t.Helper()
+	sample, err := datasets.SampleDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := datasets.ReadTweets(filepath.Join(sample, "tweets", "tweetstest.csv"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// shippedModel loads the model predict ships with, and its configuration.
+func shippedModel(t *testing.T) (*charlstm.Model, *trainConfig) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := pretrained.Extract(dir); err != nil {
+		t.Fatal(err)
+	}
+	model, tc, err := loadModel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return model, tc
 }
 
 func flat(rows [][]float32) []float64 {
@@ -70,14 +90,7 @@ func flat(rows [][]float32) []float64 {
 // takes the ONNX route (reference.CheckONNX).
 func TestExportShippedModelToPyTorch(t *testing.T) {
 	reference.PythonOrSkip(t)
-	dir := t.TempDir()
-	if err := pretrained.Extract(dir); err != nil {
-		t.Fatal(err)
-	}
-	model, tc, err := loadModel(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	model, tc := shippedModel(t)
 	defer model.Drop()
 	seqs, batch := testTweets(t, 64, tc.MaxLen)
 	logp, err := model.LogProbs(seqs, 256)

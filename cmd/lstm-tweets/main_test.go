@@ -355,23 +355,9 @@ func TestShippedModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	if err := pretrained.Extract(dir); err != nil {
-		t.Fatal(err)
-	}
-	model, tc, err := loadModel(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	model, tc := shippedModel(t)
 	defer model.Drop()
-	sample, err := datasets.SampleDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := datasets.ReadTweets(filepath.Join(sample, "tweets", "tweetstest.csv"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := bundledTestTweets(t)
 	logp, err := model.LogProbs(datasets.EncodeTexts(set.Texts, tc.MaxLen), 256)
 	if err != nil {
 		t.Fatal(err)

@@ -22,12 +22,7 @@ import (
 // and returns its weights.
 func saveNet(t *testing.T, dir string, seed, step int64) map[string]npz.Array {
 	t.Helper()
-	torchrt.ManualSeed(seed)
-	n, err := testnet.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	named, err := tensors.Named(n.VS)
+	_, named, err := testnet.Seeded(seed)
 	if err != nil {
 		t.Fatal(err)
 	}

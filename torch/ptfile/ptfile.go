@@ -40,17 +40,13 @@ import (
 )
 
 // Write stores tensors at path as a state_dict that torch.load reads as a
-// plain dict of tensors. It writes a temporary file and renames it.
+// plain dict of tensors.
 func Write(path string, tensors map[string]npz.Array) error {
 	data, err := Encode(tensors)
+	if err == nil {
+		err = os.WriteFile(path, data, 0o644)
+	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"torchlab/torch/npz"
@@ -29,11 +30,19 @@ const Interpreter = "/usr/bin/python3"
 // Python fails the test unless Interpreter can import torch.
 func Python(t testing.TB) string {
 	t.Helper()
-	out, err := exec.Command(Interpreter, "-c", "import torch, numpy; print(torch.__version__)").CombinedOutput()
-	if err != nil {
-		t.Fatalf("PyTorch reference unavailable: %s cannot import torch (run `make setup`, which installs python3-torch): %v\n%s", Interpreter, err, out)
+	if err := canImport("torch", "numpy"); err != nil {
+		t.Fatalf("PyTorch reference unavailable: %v (run `make setup`, which installs python3-torch)", err)
 	}
 	return Interpreter
+}
+
+// canImport says why Interpreter cannot import the modules, or nil.
+func canImport(modules ...string) error {
+	out, err := exec.Command(Interpreter, "-c", "import "+strings.Join(modules, ", ")).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s cannot import %s: %v\n%s", Interpreter, strings.Join(modules, ", "), err, out)
+	}
+	return nil
 }
 
 // RepoRoot finds the directory holding go.mod above the working directory.
@@ -143,9 +152,8 @@ func AssertClose(t testing.TB, name string, got, want []float64, atol float64) D
 // files, which have Go-only tests of their own beside them.
 func PythonOrSkip(t testing.TB) string {
 	t.Helper()
-	out, err := exec.Command(Interpreter, "-c", "import torch, numpy").CombinedOutput()
-	if err != nil {
-		t.Skipf("skipped: %s cannot import torch and numpy (make setup installs python3-torch): %v\n%s", Interpreter, err, out)
+	if err := canImport("torch", "numpy"); err != nil {
+		t.Skipf("skipped: %v (make setup installs python3-torch)", err)
 	}
 	return Interpreter
 }

@@ -90,8 +90,8 @@ func scriptsDir(t testing.TB) string {
 func CheckONNX(t *testing.T, model, file string, args ...string) {
 	t.Helper()
 	python := PythonOrSkip(t)
-	if out, err := exec.Command(python, "-c", "import onnx").CombinedOutput(); err != nil {
-		t.Skipf("skipped: %s cannot import onnx (make setup installs python3-onnx): %v\n%s", python, err, out)
+	if err := canImport("onnx"); err != nil {
+		t.Skipf("skipped: %v (make setup installs python3-onnx)", err)
 	}
 	script := filepath.Join(scriptsDir(t), "onnx_export.py")
 	onnx := filepath.Join(t.TempDir(), model+".onnx")

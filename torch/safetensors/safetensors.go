@@ -43,18 +43,13 @@ type entry struct {
 }
 
 // Write stores tensors with metadata (nil for none) at path, in name
-// order. It writes a temporary file and renames it, so a failed write
-// leaves no half file under path's name.
+// order.
 func Write(path string, tensors map[string]npz.Array, metadata map[string]string) error {
 	data, err := Encode(tensors, metadata)
+	if err == nil {
+		err = os.WriteFile(path, data, 0o644)
+	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

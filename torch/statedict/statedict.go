@@ -10,6 +10,7 @@ package statedict
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -45,15 +46,31 @@ func FormatOf(path string) (string, error) {
 
 // Write stores weights at path in format. A .pt file holds the tensors
 // only (torch.load returns a plain dict); metadata goes into a
-// .safetensors file's header.
+// .safetensors file's header. It writes a temporary file and renames it,
+// so a failed write leaves no half file under path's name.
 func Write(path, format string, weights map[string]npz.Array, metadata map[string]string) error {
+	var data []byte
+	var err error
 	switch format {
 	case PT:
-		return ptfile.Write(path, weights)
+		data, err = ptfile.Encode(weights)
 	case SafeTensors:
-		return safetensors.Write(path, weights, metadata)
+		data, err = safetensors.Encode(weights, metadata)
+	default:
+		err = fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, " or "))
 	}
-	return fmt.Errorf("write %s: unknown format %q (want %s)", path, format, strings.Join(Formats, " or "))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // Read loads the weights of a .pt or .safetensors file, and a

@@ -19,12 +19,7 @@ import (
 func net(t *testing.T, seed int64) map[string]*ts.Tensor {
 	t.Helper()
 	torchrt.Lock()
-	torchrt.ManualSeed(seed)
-	n, err := testnet.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	named, err := tensors.Named(n.VS)
+	_, named, err := testnet.Seeded(seed)
 	if err != nil {
 		t.Fatal(err)
 	}
