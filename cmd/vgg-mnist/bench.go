@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -79,6 +80,9 @@ func bench(cfg benchConfig, w io.Writer) error {
 	}
 	named, err := tensors.Named(vs)
 	if err != nil {
+		return err
+	}
+	if err := cfg.InitWeights(named, log.Printf); err != nil {
 		return err
 	}
 	oc := optim.Config{Name: cfg.Optimizer, LR: 0.01, Momentum: 0.9}
