@@ -180,7 +180,8 @@ func trainFlags(cfg *trainConfig, stderr io.Writer) (*pflag.FlagSet, error) {
 // predictConfig configures the predict subcommand.
 type predictConfig struct {
 	Checkpoint  string
-	Shipped     bool // no --out or --checkpoint and no model at the default --out: the shipped one
+	InitFrom    string // a PyTorch state_dict file instead of a checkpoint
+	Shipped     bool   // no --out or --checkpoint and no model at the default --out: the shipped one
 	Threads     int
 	BLASThreads int
 	Texts       []string
@@ -201,6 +202,7 @@ Usage: lstm-tweets predict [flags] [text...]
 	}
 	out := fs.String("out", defaultOut, "training output folder; the model is <out>/best (best validation accuracy) when it exists, else <out>/checkpoint; with neither flag and no model there, the shipped model (models/charlstm/pretrained)")
 	fs.StringVar(&cfg.Checkpoint, "checkpoint", "", "checkpoint folder (overrides --out)")
+	fs.StringVar(&cfg.InitFrom, "init-from", "", "a PyTorch state_dict file to classify with instead (overrides --out and --checkpoint): .pt or .safetensors of the default model, or a .safetensors from `lstm-tweets export`, whose configuration it carries")
 	fs.IntVar(&cfg.Threads, "threads", 1, "libtorch intra-op threads")
 	fs.IntVar(&cfg.BLASThreads, "blas-threads", 1, "OpenBLAS threads")
 	if err := fs.Parse(args); err != nil {
@@ -213,7 +215,7 @@ Usage: lstm-tweets predict [flags] [text...]
 		}
 	}
 	typed := fs.Changed("out") || fs.Changed("checkpoint")
-	cfg.Shipped = !typed && !checkpoint.Exists(cfg.Checkpoint)
+	cfg.Shipped = !typed && cfg.InitFrom == "" && !checkpoint.Exists(cfg.Checkpoint)
 	cfg.Texts = fs.Args()
 	return cfg, nil
 }

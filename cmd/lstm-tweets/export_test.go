@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"torchlab/torch/reference"
 	"torchlab/torch/statedict"
 	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 // testTweets are the first n non-empty bundled test tweets as the model's
@@ -87,14 +89,21 @@ func flat(rows [][]float32) []float64 {
 // strict=True, and its log-probabilities on 64 bundled test tweets are
 // predict's within 1e-5 (float32 over up to 280 LSTM steps; a wrong gate
 // order or a transposed weight moves them by more than 0.1). The .pt then
-// takes the ONNX route (reference.CheckONNX).
+// takes the ONNX route (reference.CheckONNX), and `predict --init-from`
+// either file prints what predict prints with the shipped model.
 func TestExportShippedModelToPyTorch(t *testing.T) {
+	torchrt.Lock() // grad mode is per thread
 	reference.PythonOrSkip(t)
 	model, tc := shippedModel(t)
 	defer model.Drop()
 	seqs, batch := testTweets(t, 64, tc.MaxLen)
 	logp, err := model.LogProbs(seqs, 256)
 	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"I love this song", "this is the worst", "what a lovely day"}
+	var shipped bytes.Buffer
+	if err := dispatch(append([]string{"predict"}, texts...), nil, &shipped, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"shipped.pt", "shipped.safetensors"} {
@@ -105,6 +114,13 @@ func TestExportShippedModelToPyTorch(t *testing.T) {
 		}
 		out := reference.RunOrSkip(t, "statedict.py", batch, "forward", "--model", "lstm", "--file", file)
 		reference.AssertClose(t, name+" in PyTorch vs predict", out["logp"].Floats(), flat(logp), 1e-5)
+		var fromFile bytes.Buffer
+		if err := dispatch(append([]string{"predict", "--init-from", file}, texts...), nil, &fromFile, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if fromFile.String() != shipped.String() {
+			t.Errorf("predict --init-from %s:\n%s\nthe shipped model:\n%s", name, fromFile.String(), shipped.String())
+		}
 		if format == "pt" {
 			t.Run("onnx", func(t *testing.T) { reference.CheckONNX(t, "lstm", file) })
 		}
@@ -114,6 +130,7 @@ func TestExportShippedModelToPyTorch(t *testing.T) {
 // TestInitFromMismatch: a state_dict of another shape is refused before
 // training, naming the mis-shaped keys.
 func TestInitFromMismatch(t *testing.T) {
+	torchrt.Lock()
 	reference.PythonOrSkip(t)
 	file := filepath.Join(t.TempDir(), "hidden64.pt")
 	reference.RunOrSkip(t, "statedict.py", nil, "init", "--model", "lstm", "--hidden", "64", "--file", file)
@@ -131,6 +148,7 @@ func TestInitFromMismatch(t *testing.T) {
 // log-probabilities; and `train --init-from` starts from exactly those
 // weights (its step-0 checkpoint holds them).
 func TestInitFromPyTorch(t *testing.T) {
+	torchrt.Lock()
 	reference.PythonOrSkip(t)
 	cfg, err := parseTrain(nil, io.Discard)
 	if err != nil {
@@ -139,6 +157,7 @@ func TestInitFromPyTorch(t *testing.T) {
 	seqs, batch := testTweets(t, 16, cfg.MaxLen)
 	for _, name := range []string{"torch.pt", "torch.safetensors"} {
 		t.Run(name, func(t *testing.T) {
+			torchrt.Lock() // t.Run starts a new goroutine
 			file := filepath.Join(t.TempDir(), name)
 			want := reference.RunOrSkip(t, "statedict.py", batch, "init", "--model", "lstm", "--seed", "3", "--file", file)
 			vs := nn.NewVarStore(gotch.CPU)

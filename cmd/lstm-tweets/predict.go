@@ -9,11 +9,13 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
 	"torchlab/models/charlstm"
 	"torchlab/models/charlstm/pretrained"
 	"torchlab/torch/checkpoint"
+	"torchlab/torch/statedict"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
 )
@@ -42,7 +44,14 @@ func predict(cfg *predictConfig, stdin io.Reader, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "lstm-tweets: no model in %s; using %s\n", defaultOut, scores)
 		cfg.Checkpoint = dir
 	}
-	model, tc, err := loadModel(cfg.Checkpoint)
+	var model *charlstm.Model
+	var tc *trainConfig
+	var err error
+	if cfg.InitFrom != "" {
+		model, tc, err = loadStateDict(cfg.InitFrom)
+	} else {
+		model, tc, err = loadModel(cfg.Checkpoint)
+	}
 	if err != nil {
 		return err
 	}
@@ -85,18 +94,49 @@ func loadModel(dir string) (*charlstm.Model, *trainConfig, error) {
 	if err := json.Unmarshal(meta.Config, &tc); err != nil {
 		return nil, nil, fmt.Errorf("configuration in %s: %w", dir, err)
 	}
-	vs := nn.NewVarStore(gotch.CPU)
-	model, err := charlstm.New(vs.Root(), tc.Model)
+	model, err := buildModel(tc.Model, func(params map[string]*ts.Tensor) error {
+		_, err := checkpoint.Load(dir, params, nil)
+		return err
+	})
+	return model, &tc, err
+}
+
+// loadStateDict builds the model for a PyTorch state_dict file, with the
+// configuration in its metadata (a .safetensors file from export) or the
+// default one, and loads its weights after the strict check.
+func loadStateDict(file string) (*charlstm.Model, *trainConfig, error) {
+	tc, err := parseTrain(nil, io.Discard)
 	if err != nil {
 		return nil, nil, err
+	}
+	_, meta, err := statedict.Read(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c := meta["config"]; c != "" {
+		if err := json.Unmarshal([]byte(c), tc); err != nil {
+			return nil, nil, fmt.Errorf("configuration in %s: %w", file, err)
+		}
+	}
+	model, err := buildModel(tc.Model, func(params map[string]*ts.Tensor) error { return statedict.Load(file, params) })
+	return model, tc, err
+}
+
+// buildModel makes a model of configuration mc and fills its variables
+// with load.
+func buildModel(mc charlstm.Config, load func(map[string]*ts.Tensor) error) (*charlstm.Model, error) {
+	vs := nn.NewVarStore(gotch.CPU)
+	model, err := charlstm.New(vs.Root(), mc)
+	if err != nil {
+		return nil, err
 	}
 	params, err := tensors.Named(vs)
 	if err == nil {
-		_, err = checkpoint.Load(dir, params, nil)
+		err = load(params)
 	}
 	if err != nil {
 		model.Drop()
-		return nil, nil, err
+		return nil, err
 	}
-	return model, &tc, nil
+	return model, nil
 }
