@@ -23,11 +23,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"torchlab/torch/durable"
 )
 
 // Array is one n-dimensional array in C order. Exactly one of F32, F64 and
@@ -95,10 +96,18 @@ func (a Array) descr() (string, int, error) {
 	return descr, n, nil
 }
 
-// Write stores arrays in an uncompressed .npz at path, names in sorted order.
+// Write stores arrays in an uncompressed .npz at path, names in sorted
+// order, replacing path atomically and durably (durable.Write).
 func Write(path string, arrays map[string]Array) error {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
+	return durable.Write(path, 0o644, func(w io.Writer) error {
+		return Encode(w, path, arrays)
+	})
+}
+
+// Encode writes arrays as an uncompressed .npz to w, names in sorted order;
+// path names the file in errors.
+func Encode(out io.Writer, path string, arrays map[string]Array) error {
+	zw := zip.NewWriter(out)
 	names := make([]string, 0, len(arrays))
 	for name := range arrays {
 		names = append(names, name)
@@ -116,7 +125,7 @@ func Write(path string, arrays map[string]Array) error {
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return nil
 }
 
 func writeNpy(w io.Writer, a Array) error {
