@@ -49,15 +49,16 @@ const (
 
 // Meta is what checkpoint.json holds.
 type Meta struct {
-	Step           int64           `json:"step"`  // optimiser steps done
-	Epoch          int             `json:"epoch"` // epochs completed
-	Seed           int64           `json:"seed"`
-	OptimizerSteps int64           `json:"optimizer_steps"`
-	Optimizer      optim.Config    `json:"optimizer"`
-	Config         json.RawMessage `json:"config"` // the command's own configuration
-	Saved          time.Time       `json:"saved"`
-	Seconds        float64         `json:"seconds"`                // training time so far (evaluations included)
-	StepSeconds    float64         `json:"step_seconds,omitempty"` // of which in optimiser steps, where a command counts it
+	Step           int64            `json:"step"`  // optimiser steps done
+	Epoch          int              `json:"epoch"` // epochs completed
+	Seed           int64            `json:"seed"`
+	OptimizerSteps int64            `json:"optimizer_steps"`
+	ParamSteps     map[string]int64 `json:"param_steps,omitempty"` // each parameter's own update count (Adam's step)
+	Optimizer      optim.Config     `json:"optimizer"`
+	Config         json.RawMessage  `json:"config"` // the command's own configuration
+	Saved          time.Time        `json:"saved"`
+	Seconds        float64          `json:"seconds"`                // training time so far (evaluations included)
+	StepSeconds    float64          `json:"step_seconds,omitempty"` // of which in optimiser steps, where a command counts it
 
 	// Found says which checkpoint ReadMeta or Load read: dir, or the
 	// previous one and why dir was passed over. Not saved.
@@ -109,6 +110,7 @@ func Save(dir string, meta Meta, config any, model map[string]*ts.Tensor, opt *o
 			arrays[optimPrefix+name] = a
 		}
 		meta.OptimizerSteps = steps
+		meta.ParamSteps = opt.ParamSteps()
 		meta.Optimizer = opt.Config()
 	}
 	rng, err := rngArray()
@@ -311,7 +313,7 @@ func Load(dir string, model map[string]*ts.Tensor, opt *optim.Optimizer) (*Meta,
 				state[n] = t
 			}
 		}
-		if err := opt.Load(state, meta.OptimizerSteps); err != nil {
+		if err := opt.Load(state, meta.OptimizerSteps, meta.ParamSteps); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}

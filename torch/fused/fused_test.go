@@ -3,6 +3,7 @@ package fused_test
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/sugarme/gotch"
@@ -207,6 +208,40 @@ func assertSame(t *testing.T, what string, got, want []float32) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("%s: value %d is %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// TestStepsRejectBadArguments: SGD with momentum and no buffer (a null
+// pointer on the C++ side) and an Adam step below 1 (bias correction
+// 1 - beta^0 = 0 divides by zero: NaN parameters) are errors, and the
+// parameter is left as it was.
+func TestStepsRejectBadArguments(t *testing.T) {
+	torchrt.Lock()
+	init := ts.MustOnes([]int64{4}, gotch.Float, gotch.CPU)
+	q := newParam(t, init)
+	setGrad(t, q.p, ts.MustOnes([]int64{4}, gotch.Float, gotch.CPU))
+	for _, tt := range []struct {
+		name string
+		step func() error
+		want string
+	}{
+		{"sgd momentum without buffer", func() error { return fused.SGDStep(q.p, nil, false, 0.1, 0.9, 0, 0, false, 0) }, "momentum buffer"},
+		{"adam step 0", func() error { return fused.AdamStep(q.p, q.m, q.v, 0, 1e-3, 0.9, 0.999, 1e-8, 0, 0) }, "step 0"},
+		{"adam step -3", func() error { return fused.AdamStep(q.p, q.m, q.v, -3, 1e-3, 0.9, 0.999, 1e-8, 0, 0) }, "step -3"},
+	} {
+		err := tt.step()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want one naming %q", tt.name, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "Exception raised from") {
+			t.Errorf("%s: the error carries a C++ backtrace: %q", tt.name, err)
+		}
+		got, _ := tensors.Float32s(q.p)
+		for _, v := range got {
+			if v != 1 {
+				t.Fatalf("%s: parameter %v after a refused step, want it unchanged (ones)", tt.name, got)
+			}
 		}
 	}
 }

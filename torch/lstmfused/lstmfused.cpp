@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "lstmfused.h"
+#include "../torchrt/catch.h"
 
 // oneDNN's row-major sgemm (libdnnl.so.2, which libtorch links; Debian ships
 // no header for it). Measured here on the LSTM's shapes, one thread: 2-3x
@@ -523,7 +524,6 @@ struct FusedLSTM : public torch::autograd::Function<FusedLSTM> {
   }
 };
 
-char *err_of(const std::exception &e) { return strdup(e.what()); }
 at::Tensor &T(void *p) { return *static_cast<at::Tensor *>(p); }
 
 }  // namespace
@@ -545,7 +545,7 @@ double torchlab_lstm_sgemm_gflops(int64_t n, int reps) {
       best = std::max(best, 2.0 * n * n * n / d.count() / 1e9);
     }
     return best;
-  } catch (const std::exception &) {
+  } catch (...) {
     return 0;
   }
 }
@@ -563,10 +563,8 @@ char *torchlab_lstm_fused(void *codes, void *lengths, void *w_ih, void *w_hh, vo
                                         T(b_ih), T(b_hh));
     *out = new at::Tensor(h);
     return nullptr;
-  } catch (const c10::Error &e) {  // without the C++ backtrace libtorch appends
-    return strdup(e.what_without_backtrace());
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 }

@@ -104,3 +104,62 @@ func TestScheduledLR(t *testing.T) {
 		}
 	}
 }
+
+// TestStepCountsPerParameter: a bias that gets its first gradient at step 4
+// has had no update before, so torch.optim's Adam corrects its moments as
+// at step 1 and SGD starts its momentum there. A count shared by all
+// parameters (5 at step 4) scales the bias's first Adam update by
+// (1-0.9)/(1-0.9^5), which the 1e-6 bar on the bias catches.
+func TestStepCountsPerParameter(t *testing.T) {
+	torchrt.Lock()
+	torchrt.ManualSeed(12)
+	w0 := ts.MustRandn([]int64{3, 5}, gotch.Float, gotch.CPU)
+	x := ts.MustRandn([]int64{8, 5}, gotch.Float, gotch.CPU)
+	y := ts.MustRandn([]int64{8, 3}, gotch.Float, gotch.CPU)
+	inputs, err := tensors.ToArrays(map[string]*ts.Tensor{"w0": w0, "x": x, "y": y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const steps, late = 10, 4
+	for _, cfg := range []Config{{Name: "adam", LR: 0.01}, {Name: "sgd", LR: 0.05, Momentum: 0.9}} {
+		t.Run(cfg.Name, func(t *testing.T) {
+			torchrt.Lock()
+			want := reference.Run(t, "optim.py", inputs, "--optimizer", cfg.Name, "--lr", fmt.Sprint(cfg.LR),
+				"--momentum", fmt.Sprint(cfg.Momentum), "--steps", fmt.Sprint(steps), "--late-bias", fmt.Sprint(late))
+			w := w0.MustDetachCopy(false).MustSetRequiresGrad(true, true)
+			b := ts.MustZeros([]int64{3}, gotch.Float, gotch.CPU).MustSetRequiresGrad(true, true)
+			opt, err := New(cfg, map[string]*ts.Tensor{"w": w, "b": b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var losses []float64
+			for i := 0; i < steps; i++ {
+				if err := opt.ZeroGrad(); err != nil {
+					t.Fatal(err)
+				}
+				pred := x.MustMatmul(w.MustT(false), false)
+				if i >= late {
+					pred = pred.MustAdd(b, true)
+				}
+				loss := pred.MustMseLoss(y, tensors.ReductionMean, true)
+				if err := loss.Backward(); err != nil {
+					t.Fatal(err)
+				}
+				if err := opt.Step(); err != nil {
+					t.Fatal(err)
+				}
+				v, _ := tensors.Scalar(loss)
+				losses = append(losses, v)
+				loss.MustDrop()
+			}
+			if got := opt.ParamSteps(); got["w"] != steps || got["b"] != steps-late {
+				t.Errorf("ParamSteps = %v, want w %d, b %d", got, steps, steps-late)
+			}
+			reference.AssertClose(t, "losses", losses, want["losses"].Floats(), 1e-6)
+			gw, _ := tensors.ToArray(w)
+			reference.AssertClose(t, "w", gw.Floats(), want["w"].Floats(), 1e-6)
+			gb, _ := tensors.ToArray(b)
+			reference.AssertClose(t, "b", gb.Floats(), want["b"].Floats(), 1e-6)
+		})
+	}
+}
