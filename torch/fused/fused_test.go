@@ -2,7 +2,6 @@ package fused_test
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/torch/fused"
+	"torchlab/torch/reference"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
 )
@@ -91,13 +91,17 @@ func TestChunkedStepsMatchWhole(t *testing.T) {
 				}
 				for name, pair := range map[string][2]*ts.Tensor{"param": {whole.p, sliced.p}, "state": {whole.m, sliced.m}} {
 					a, b := values(t, pair[0]), values(t, pair[1])
-					diff, worst := 0, 0.0
+					diff := 0
 					for i := range a {
 						if a[i] != b[i] {
 							diff++
-							worst = math.Max(worst, math.Abs(float64(a[i]-b[i]))/math.Max(math.Abs(float64(a[i])), 1e-6))
 						}
 					}
+					d, err := reference.Compare(reference.Widen(b), reference.Widen(a), 1e-6)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					worst := d.MaxRel
 					if threads == 1 && diff > 0 {
 						t.Errorf("%s: %d of %d values differ at one thread (worst relative %.2g); want bit-identical", name, diff, len(a), worst)
 					}
