@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -164,24 +165,55 @@ func writeNpy(w io.Writer, a Array) error {
 
 // Read loads every array of the .npz at path.
 func Read(path string) (map[string]Array, error) {
-	zr, err := zip.OpenReader(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	defer zr.Close()
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return Decode(f, fi.Size(), path)
+}
+
+// maxDeflateRatio bounds how many bytes one compressed byte can stand for
+// (deflate's own limit is 1032), so that an entry claiming more than its
+// compressed bytes can hold is refused before anything is allocated.
+const maxDeflateRatio = 1032
+
+// Decode reads every array of the .npz held by r (size bytes); name names
+// it in errors. The sizes an entry claims are checked against the file's
+// length before any array is allocated.
+func Decode(r io.ReaderAt, size int64, name string) (map[string]Array, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
 	out := map[string]Array{}
 	for _, f := range zr.File {
-		name := strings.TrimSuffix(f.Name, ".npy")
+		entry := strings.TrimSuffix(f.Name, ".npy")
+		claimed, packed := f.UncompressedSize64, f.CompressedSize64
+		switch {
+		case packed > uint64(size):
+			return nil, fmt.Errorf("read %s: %s claims %d compressed bytes, the file has %d", name, f.Name, packed, size)
+		case f.Method == zip.Store && claimed != packed:
+			return nil, fmt.Errorf("read %s: %s is stored uncompressed but claims %d bytes for %d", name, f.Name, claimed, packed)
+		case claimed > maxDeflateRatio*packed+1024:
+			return nil, fmt.Errorf("read %s: %s claims %d bytes from %d compressed, more than compression can give", name, f.Name, claimed, packed)
+		case claimed > math.MaxInt64:
+			return nil, fmt.Errorf("read %s: %s claims %d bytes", name, f.Name, claimed)
+		}
 		rc, err := f.Open()
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %s: %w", path, f.Name, err)
+			return nil, fmt.Errorf("read %s: %s: %w", name, f.Name, err)
 		}
-		a, err := readNpy(rc, int64(f.UncompressedSize64))
+		a, err := readNpy(rc, int64(claimed))
 		rc.Close()
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %s: %w", path, f.Name, err)
+			return nil, fmt.Errorf("read %s: %s: %w", name, f.Name, err)
 		}
-		out[name] = a
+		out[entry] = a
 	}
 	return out, nil
 }
