@@ -17,7 +17,6 @@ import (
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/durable"
 	"torchlab/torch/optim"
-	"torchlab/torch/tensors"
 	"torchlab/torch/testnet"
 	"torchlab/torch/torchrt"
 )
@@ -41,11 +40,7 @@ func newNetTask(t *testing.T, out string, resume bool) (*netTask, int) {
 	}
 	torchrt.Lock()
 	torchrt.ManualSeed(1)
-	n, err := testnet.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	model, err := tensors.Named(n.VS)
+	n, model, err := testnet.NewNamed()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/torch/durable"
-	"torchlab/torch/tensors"
 	"torchlab/torch/testnet"
 	"torchlab/torch/torchrt"
 )
@@ -30,11 +29,7 @@ var savePoints = []string{
 func tinyModel(t *testing.T) map[string]*ts.Tensor {
 	t.Helper()
 	torchrt.Lock()
-	n, err := testnet.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	model, err := tensors.Named(n.VS)
+	_, model, err := testnet.NewNamed()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -193,17 +193,23 @@ func (o *Optimizer) update() error {
 // State returns the optimiser's tensors by name ("exp_avg.<param>", ...)
 // plus its step count, for checkpoints. The tensors are the live ones.
 func (o *Optimizer) State() (map[string]*ts.Tensor, int64) {
+	return o.state(o.counts), o.steps
+}
+
+// state names the live state tensors of parameters with the given update
+// counts (an SGD parameter not yet updated has no momentum buffer).
+func (o *Optimizer) state(counts []int64) map[string]*ts.Tensor {
 	out := map[string]*ts.Tensor{}
 	for i, n := range o.names {
 		switch {
 		case o.expAvg != nil:
 			out["exp_avg."+n] = o.expAvg[i]
 			out["exp_avg_sq."+n] = o.expAvgSq[i]
-		case o.buf != nil && o.counts[i] > 0:
+		case o.buf != nil && counts[i] > 0:
 			out["momentum_buffer."+n] = o.buf[i]
 		}
 	}
-	return out, o.steps
+	return out
 }
 
 // Buffers lists every state tensor the optimiser holds (moments, momentum
@@ -255,16 +261,7 @@ func (o *Optimizer) Load(state map[string]*ts.Tensor, steps int64, paramSteps ma
 			}
 		}
 	}
-	live := map[string]*ts.Tensor{}
-	for i, n := range o.names {
-		switch {
-		case o.expAvg != nil:
-			live["exp_avg."+n] = o.expAvg[i]
-			live["exp_avg_sq."+n] = o.expAvgSq[i]
-		case o.buf != nil && counts[i] > 0:
-			live["momentum_buffer."+n] = o.buf[i]
-		}
-	}
+	live := o.state(counts)
 	for name, dst := range live {
 		src, ok := state[name]
 		if !ok {
