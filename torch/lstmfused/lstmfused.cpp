@@ -28,6 +28,8 @@
 #include <numeric>
 #include <vector>
 
+#include <atomic>
+
 #include "lstmfused.h"
 #include "../torchrt/catch.h"
 
@@ -178,9 +180,13 @@ void bwd_rows_base(const BwdStep &s, int64_t b0, int64_t b1) { BWD_ROWS_BODY }
 
 #pragma GCC pop_options
 
+// Set by torchlab_lstm_force_scalar: the scalar rows even on an AVX2 CPU,
+// so that a test runs the path an older CPU takes.
+std::atomic<bool> force_scalar{false};
+
 bool has_avx2() {
   static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return yes;
+  return yes && !force_scalar.load();
 }
 
 // The batch sorted by decreasing length: perm[sorted row] = original row,
@@ -529,6 +535,11 @@ at::Tensor &T(void *p) { return *static_cast<at::Tensor *>(p); }
 }  // namespace
 
 extern "C" {
+
+int torchlab_lstm_force_scalar(int on) {
+  bool prev = force_scalar.exchange(on != 0);
+  return prev ? 1 : 0;
+}
 
 // GFLOP/s of the best of reps [n,n]x[n,n] products through the same sgemm,
 // at the current thread count: the matmul peak the benchmark reports against.

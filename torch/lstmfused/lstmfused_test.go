@@ -166,13 +166,18 @@ const tolerance = 1e-5
 // TestParityWithLibtorch compares h at each row's last step and the four
 // weight gradients of sum(h * w), w random, with libtorch's own lstm op
 // (torch.nn.LSTM's kernel) on the padded batch.
-// Two threads take the chunked path (each thread its own rows).
+// Two threads take the chunked path (each thread its own rows); "scalar"
+// forces the rows a CPU without AVX2 runs, held to the same bar.
 func TestParityWithLibtorch(t *testing.T) {
 	torchrt.Lock()
 	defer torchrt.SetThreads(torchrt.Threads())
-	for _, threads := range []int{1, 2} {
-		torchrt.SetThreads(threads)
-		t.Run(fmt.Sprintf("threads=%d", threads), testParity)
+	defer forceScalar(forceScalar(false))
+	for _, scalar := range []bool{false, true} {
+		forceScalar(scalar)
+		for _, threads := range []int{1, 2} {
+			torchrt.SetThreads(threads)
+			t.Run(fmt.Sprintf("scalar=%v/threads=%d", scalar, threads), testParity)
+		}
 	}
 }
 
