@@ -49,13 +49,8 @@ func predict(cfg *predictConfig, stdin io.Reader, stdout, stderr io.Writer) erro
 	defer model.Drop()
 	texts := cfg.Texts
 	if len(texts) == 0 {
-		sc := bufio.NewScanner(stdin)
-		sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
-		for sc.Scan() {
-			texts = append(texts, sc.Text())
-		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("read standard input: %w", err)
+		if texts, err = readTexts(stdin); err != nil {
+			return err
 		}
 	}
 	logp, err := model.LogProbs(datasets.EncodeTexts(texts, tc.MaxLen), 256)
@@ -72,6 +67,24 @@ func predict(cfg *predictConfig, stdin io.Reader, stdout, stderr io.Writer) erro
 		fmt.Fprintf(w, "%d %s p_negative=%.4f p_positive=%.4f %s\n", class, classNames[class], p[0], p[1], texts[i])
 	}
 	return w.Flush()
+}
+
+// maxLine is the longest input line predict reads (a tweet is 280
+// characters; a longer line is an error, not a silent cut).
+const maxLine = 1 << 20
+
+// readTexts reads one text per line of r.
+func readTexts(r io.Reader) ([]string, error) {
+	var texts []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<16), maxLine)
+	for sc.Scan() {
+		texts = append(texts, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read standard input: %w", err)
+	}
+	return texts, nil
 }
 
 // loadModel builds the model that the checkpoint in dir describes and loads

@@ -191,7 +191,7 @@ func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) 
 			s.model.Drop()
 			return nil, fmt.Errorf("--resume: checkpoint is at iteration %d, beyond --iterations %d", s.start, cfg.Iterations)
 		}
-		logf("resumed at iteration %d", s.start)
+		logf("resumed at iteration %d from %s", s.start, meta.Found)
 	}
 	if s.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), metricsHeader, "iteration", cfg.Resume, s.start); err != nil {
 		s.model.Drop()

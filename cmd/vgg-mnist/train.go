@@ -89,7 +89,7 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 		}
 		start, prior = int(meta.Step), meta.Seconds
 		s.priorSeconds = prior
-		fmt.Fprintf(logw, "resuming at step %d (epoch %.2f) from %s\n", start, float64(start)/float64(s.stepsPerEpoch), cfg.checkpointDir())
+		fmt.Fprintf(logw, "resuming at step %d (epoch %.2f) from %s\n", start, float64(start)/float64(s.stepsPerEpoch), meta.Found)
 	}
 	if start, err = par.Replicate(s.named, s.opt, start); err != nil {
 		return nil, err

@@ -145,11 +145,21 @@ func (p *Parallel) Replicate(vars map[string]*ts.Tensor, opt *optim.Optimizer, s
 			return 0, fmt.Errorf("copy rank 0's optimiser state: %w", err)
 		}
 	}
-	steps, err := p.group.SumFloat64s(p.lead(float64(start), float64(opt.Steps())))
+	counts := opt.Counts()
+	lead := []float64{float64(start), float64(opt.Steps())}
+	for _, c := range counts {
+		lead = append(lead, float64(c))
+	}
+	steps, err := p.group.SumFloat64s(p.lead(lead...))
 	if err != nil {
 		return 0, fmt.Errorf("agree on the start step: %w", err)
 	}
-	opt.SetSteps(int64(steps[1]))
+	for i := range counts {
+		counts[i] = int64(steps[2+i])
+	}
+	if err := opt.SetSteps(int64(steps[1]), counts); err != nil {
+		return 0, err
+	}
 	opt.SetSync(reps)
 	p.reps = reps
 	return int(steps[0]), nil

@@ -13,6 +13,7 @@ import (
 
 	"torchlab/internal/launch"
 	"torchlab/torch/npz"
+	"torchlab/torch/reference"
 )
 
 // Equivalent trains with args (a train subcommand's, without --out) once in
@@ -45,6 +46,9 @@ func Equivalent(t *testing.T, args []string, world int, rtol float64) {
 			t.Fatalf("%d ranks' checkpoint lacks %s", world, name)
 		}
 		w, g := want.Floats(), got.Floats()
+		if _, err := reference.Compare(g, w, 1); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
 		var diff, norm, scale float64
 		for i := range w {
 			diff += (g[i] - w[i]) * (g[i] - w[i])

@@ -35,6 +35,20 @@ func New() (*Net, error) {
 	return &Net{VS: vs, conv: conv, fc: fc}, nil
 }
 
+// NewNamed builds a Net and names its variables (tensors.Named), as the
+// tests of checkpoints and optimisers take them.
+func NewNamed() (*Net, map[string]*ts.Tensor, error) {
+	n, err := New()
+	if err != nil {
+		return nil, nil, err
+	}
+	named, err := tensors.Named(n.VS)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, named, nil
+}
+
 // Loss is the mean cross-entropy of the net on x [B, 1, 8, 8], y [B].
 func (n *Net) Loss(x, y *ts.Tensor) (*ts.Tensor, error) {
 	h, err := n.conv.Forward(x) // [B, 4, 6, 6]
