@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"math/rand"
 	"os"
@@ -175,10 +176,10 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	// A resumed run keeps its configuration: another --lr is refused by
 	// name, --max-steps may change.
 	resumeArgs := []string{"--out", parted.Out, "--resume", "--max-steps", fmt.Sprint(end)}
-	if _, err := parseTrain(append(resumeArgs, "--lr", "123")); err == nil || !strings.Contains(err.Error(), "--lr 123") {
+	if _, err := parseTrain(append(resumeArgs, "--lr", "123"), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "--lr 123") {
 		t.Fatalf("resume with another --lr: err = %v, want one naming --lr", err)
 	}
-	resumed, err := parseTrain(resumeArgs)
+	resumed, err := parseTrain(resumeArgs, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +253,7 @@ func TestPlotsRedrawFromMetrics(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := mainPlots([]string{"--out", dir}); err != nil {
+	if err := mainPlots([]string{"--out", dir}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range figureFiles() {

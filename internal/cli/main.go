@@ -6,7 +6,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
-	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -24,32 +24,28 @@ func Main(name string, body func(args []string) error) {
 	log.SetPrefix(name + ": ")
 	err := body(os.Args[1:])
 	if code := ExitCode(err); code != 0 {
-		log.Print(err)
+		for _, line := range strings.Split(err.Error(), "\n") {
+			log.Print(line)
+		}
 		os.Exit(code)
 	}
 }
 
 // ExitCode is the exit status for a command's error: 0 for none and for
-// --help, 130 (the shell's code for Ctrl-C) for ErrInterrupted, 1 for any
-// other error.
+// --help, 2 for a UsageError, 130 (the shell's code for Ctrl-C) for
+// ErrInterrupted, 1 for any other error (a failed run).
 func ExitCode(err error) int {
+	var usage *UsageError
 	switch {
 	case err == nil, errors.Is(err, pflag.ErrHelp):
 		return 0
+	case errors.As(err, &usage):
+		return 2
 	case errors.Is(err, ErrInterrupted):
 		return 130
 	default:
 		return 1
 	}
-}
-
-// Subcommand splits args into a subcommand and its arguments: args[0] when
-// it is one of names, else def (so `cmd --flag` means `cmd def --flag`).
-func Subcommand(args []string, def string, names ...string) (string, []string) {
-	if len(args) > 0 && slices.Contains(names, args[0]) {
-		return args[0], args[1:]
-	}
-	return def, args
 }
 
 // Interruptible returns a context cancelled by Ctrl-C or SIGTERM, so a
