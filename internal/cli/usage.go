@@ -136,12 +136,13 @@ func (c *Command) printExamples(w io.Writer, prefix string, n int) {
 	}
 }
 
-// FlagSet is a new flag set for subcommand sub. Its --help prints to
+// FlagSet is a new flag set for subcommand sub ("" for a command without
+// subcommands). Its --help prints to
 // stdout the subcommand's usage line and examples, then its flags, then
 // the other subcommands; --help-long adds the command's Long. Errors and
 // deprecation notices go to stderr. Parse it with c.Parse.
 func (c *Command) FlagSet(sub string, stdout, stderr io.Writer) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(c.Name+" "+sub, pflag.ContinueOnError)
+	fs := pflag.NewFlagSet(strings.TrimSpace(c.Name+" "+sub), pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	long := fs.Bool("help-long", false, "this help and the longer notes")
 	_ = fs.MarkHidden("help-long")
@@ -157,8 +158,11 @@ func (c *Command) printFlagUsage(w io.Writer, fs *pflag.FlagSet, sub string, lon
 			args, summary = s.Args, s.Summary
 		}
 	}
-	fmt.Fprintf(w, "Usage: %s %s %s\n  %s\n", c.Name, sub, args, summary)
-	c.printExamples(w, c.Name+" "+sub+" ", 3)
+	if sub == "" {
+		summary = c.Summary
+	}
+	fmt.Fprintf(w, "Usage: %s %s\n  %s\n", fs.Name(), args, summary)
+	c.printExamples(w, fs.Name()+" ", 3)
 	fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
 	var others []string
 	for _, s := range c.Subcommands {
