@@ -119,11 +119,12 @@ func (c *Command) printUsage(w io.Writer, long bool) {
 	}
 }
 
-// printExamples writes the first n examples that start with prefix.
+// printExamples writes the first n examples of the command line prefix
+// (all for "").
 func (c *Command) printExamples(w io.Writer, prefix string, n int) {
 	var ex []string
 	for _, e := range c.Examples {
-		if strings.HasPrefix(e, prefix) && len(ex) < n {
+		if (prefix == "" || e == prefix || strings.HasPrefix(e, prefix+" ")) && len(ex) < n {
 			ex = append(ex, e)
 		}
 	}
@@ -162,7 +163,7 @@ func (c *Command) printFlagUsage(w io.Writer, fs *pflag.FlagSet, sub string, lon
 		summary = c.Summary
 	}
 	fmt.Fprintf(w, "Usage: %s %s\n  %s\n", fs.Name(), args, summary)
-	c.printExamples(w, fs.Name()+" ", 3)
+	c.printExamples(w, fs.Name(), 3)
 	fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
 	var others []string
 	for _, s := range c.Subcommands {
