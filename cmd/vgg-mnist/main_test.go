@@ -201,14 +201,19 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 			t.Errorf("step %d: loss %v after resuming, %v without stopping", i+1, got[i], whole.Losses[i])
 		}
 	}
-	// One evaluation (at the end of epoch 1) in each metrics file.
-	for _, out := range []string{base.Out, parted.Out} {
+	// Evaluations at the end of epoch 1 (step 5) and at each --max-steps
+	// stop, train, val and test each.
+	for out, want := range map[string]string{base.Out: "5 5 5 7 7 7", parted.Out: "3 3 3 5 5 5 7 7 7"} {
 		tab, err := metrics.Read(filepath.Join(out, "metrics.csv"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(tab.Rows) != 3 {
-			t.Errorf("%s: %d rows, want 3 (train, val and test at epoch 1)", out, len(tab.Rows))
+		steps, err := tab.Column("step")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(steps, " "); got != want {
+			t.Errorf("%s: rows at steps %s, want %s", out, got, want)
 		}
 	}
 }

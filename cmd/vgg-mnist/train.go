@@ -144,7 +144,33 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 	if res.Interrupted {
 		sum.Notes = append(sum.Notes, fmt.Sprintf("stopped at step %d of %d; continue with --resume", run.Done, s.totalSteps))
 	}
-	return res, train.WriteSummary(cfg.Out, sum)
+	if err := train.WriteSummary(cfg.Out, sum); err != nil {
+		return nil, err
+	}
+	if !run.Interrupted { // the end of the run or --max-steps, not Ctrl-C
+		fmt.Fprintln(logw, s.finalWords(run.Done))
+	}
+	return res, nil
+}
+
+// finalWords is the run's last log line: where it stopped, its final
+// numbers and, before the end, how to continue.
+func (s *session) finalWords(done int) string {
+	f := s.final
+	words := fmt.Sprintf("finished %d epochs (%d steps)", s.cfg.Epochs, done)
+	if done < s.totalSteps {
+		words = fmt.Sprintf("stopped by --max-steps at step %d of %d (epoch %.2f)", done, s.totalSteps, float64(done)/float64(s.stepsPerEpoch))
+	}
+	words += fmt.Sprintf(": test accuracy %.4f (loss %.4f), train %.4f", f["test_accuracy"], f["test_loss"], f["train_accuracy"])
+	if s.val != nil {
+		words += fmt.Sprintf(", validation %.4f", f["val_accuracy"])
+	}
+	words += fmt.Sprintf("; summary in %s", filepath.Join(s.cfg.Out, "summary.json"))
+	if done < s.totalSteps {
+		words += fmt.Sprintf("; checkpoint in %s: continue with 'vgg-mnist train --resume --out %s --max-steps 0' (0: no cap, on to the end of the %d epochs)",
+			s.cfg.checkpointDir(), s.cfg.Out, s.cfg.Epochs)
+	}
+	return words
 }
 
 // newSession loads the data and builds the model, optimiser and metrics.
