@@ -48,7 +48,7 @@ type trainConfig struct {
 // trainLong is --help-long: what training does and why the defaults.
 const trainLong = `Training: the character-level LSTM on tweets (one-hot ASCII -> LSTM(128) ->
 Linear(128, 2) -> log-softmax, NLL loss), evaluating every --eval-every
-iterations on a fixed random sample of --train-sample training tweets (eval
+iterations on a fixed random sample of --train-eval-size training tweets (eval
 mode), on the validation split and on the whole test set.
 
 Validation: --val-fraction of the training CSV (5 % by default), drawn with
@@ -76,7 +76,7 @@ shuffled, so a batch holds tweets of similar length and the padded LSTM
 spends few steps on padding. --bucket 0 gives plain random batches.
 
 --resume continues from <out>/checkpoint with the saved configuration;
-only --iterations, --eval-every, --eval-batch, --out, --data-dir, --threads,
+only --iterations, --eval-every, --eval-batch-size, --out, --data-dir, --threads,
 --blas-threads and --device may change (another value of any other flag is
 an error: it would change what is computed). metrics.csv keeps its rows up
 to the checkpoint's iteration, so each iteration appears once.
@@ -88,7 +88,7 @@ checkpoint/ (saved at every evaluation and on Ctrl-C) and best/.
 
 // resumeMayChange are the train flags a resumed run may change (besides
 // train.AlwaysMayChange): when to stop and when to evaluate, not what.
-var resumeMayChange = []string{"iterations", "eval-every", "eval-batch"}
+var resumeMayChange = []string{"iterations", "eval-every", "eval-batch-size", "eval-batch"}
 
 // parseTrain reads the train flags; with --resume the configuration is the
 // checkpoint's (train.ResumeConfig) with only resumeMayChange applied.
@@ -134,9 +134,9 @@ func (cfg *trainConfig) check() error {
 		cli.Need("schedule", fmt.Sprintf("%q", cfg.Schedule), cfg.Schedule == "" || slices.Contains(optim.Schedules, cfg.Schedule), "one of "+strings.Join(optim.Schedules, ", ")),
 		cli.Need("weight-decay", cfg.WeightDecay, cfg.WeightDecay >= 0, ">= 0"),
 		cli.Need("eval-every", cfg.EvalEvery, cfg.EvalEvery >= 1, ">= 1"),
-		cli.Need("eval-batch", cfg.EvalBatch, cfg.EvalBatch >= 1, ">= 1"),
+		cli.Need("eval-batch-size", cfg.EvalBatch, cfg.EvalBatch >= 1, ">= 1"),
 		cli.Need("max-len", cfg.MaxLen, cfg.MaxLen >= 1, ">= 1"),
-		cli.Need("train-sample", cfg.TrainSample, cfg.TrainSample >= 0, ">= 0"),
+		cli.Need("train-eval-size", cfg.TrainSample, cfg.TrainSample >= 0, ">= 0"),
 		cli.Need("val-fraction", cfg.ValFraction, cfg.ValFraction >= 0 && cfg.ValFraction < 1, "in [0, 1)"),
 		cli.Need("bucket", cfg.Bucket, cfg.Bucket >= 0, ">= 0"),
 		cli.Need("dropout", cfg.Model.Dropout, cfg.Model.Dropout >= 0 && cfg.Model.Dropout < 1, "in [0, 1)"),
@@ -163,18 +163,23 @@ func trainFlags(cfg *trainConfig, stdout, stderr io.Writer) (*pflag.FlagSet, err
 	fs.IntVar(&cfg.BatchSize, "batch-size", 32, "tweets per step")
 	fs.Float64Var(&cfg.LR, "lr", 1e-4, "learning rate")
 	fs.StringVar(&cfg.Optimizer, "optimizer", "adam", "adam or sgd (plain SGD at 1e-4 barely learns; see above)")
-	fs.StringVar(&cfg.Schedule, "schedule", "constant", "learning-rate schedule: constant, or cosine (--lr down to 0 at --iterations)")
+	fs.StringVar(&cfg.Schedule, "schedule", "constant", "learning-rate schedule: constant, or cosine (--lr down to 0 at --iterations); constant by default, the assignment's fixed rate, where vgg-mnist's default is the cosine its runs were tuned with")
 	fs.Float64Var(&cfg.WeightDecay, "weight-decay", 0, "L2 penalty added to every gradient (torch.optim's weight_decay)")
 	fs.IntVar(&cfg.EvalEvery, "eval-every", 1000, "iterations between evaluations (and checkpoints)")
-	fs.IntVar(&cfg.EvalBatch, "eval-batch", 500, "tweets per evaluation batch (no grad)")
+	fs.IntVar(&cfg.EvalBatch, "eval-batch-size", 500, "tweets per evaluation batch (no grad; memory only, results do not depend on it)")
 	fs.IntVar(&cfg.MaxLen, "max-len", 280, "characters kept per tweet")
 	fs.BoolVar(&cfg.SkipBad, "skip-bad", false, "skip malformed CSV rows (counted in the log) instead of failing")
-	fs.IntVar(&cfg.TrainSample, "train-sample", 5000, "size of the fixed random training sample for train accuracy (0: all)")
+	fs.IntVar(&cfg.TrainSample, "train-eval-size", 5000, "train loss/accuracy are measured in eval mode on this fixed random sample of the training tweets (0: all)")
 	fs.Float64Var(&cfg.ValFraction, "val-fraction", 0.05, "fraction of the training tweets held out for validation, stratified by label (0: none)")
 	fs.IntVar(&cfg.Bucket, "bucket", 50, "batches per length-sorted pool (0: plain random batches)")
 	fs.Float64Var(&cfg.Model.Dropout, "dropout", 0, "dropout on the final hidden state before the linear layer, in training (0: none, the assignment's model)")
 	fs.Float64Var(&cfg.CharDropout, "char-dropout", 0, "replace this share of each training tweet's characters by NUL (code 0) at random, a regulariser (0: none)")
 	fs.BoolVar(&cfg.Model.FusedLSTM, "fused-lstm", false, "run the LSTM through torch/lstmfused: one C++ call forward and one backward, no work on padding (4.8x libtorch's lstm per step at one thread; same results to ~1e-6, not bit for bit)")
+	for _, r := range [][2]string{{"eval-batch", "eval-batch-size"}, {"train-sample", "train-eval-size"}} {
+		if err := cli.Rename(fs, r[0], r[1]); err != nil {
+			return nil, err
+		}
+	}
 	return fs, nil
 }
 

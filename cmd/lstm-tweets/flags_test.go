@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 
 	"torchlab/internal/crashtest"
 )
@@ -27,4 +33,26 @@ func TestBadFlagsExit(t *testing.T) {
 		{Args: []string{"predict", "--out", "$OUT", "text"}, Code: 1, Want: "no model in "},
 		{Args: train(), Code: 1, Want: "no-data"},
 	})
+}
+
+// TestOldSpellings: the flags renamed to the shared vocabulary still take
+// their old spelling, set the same value, and say the new one in one line.
+func TestOldSpellings(t *testing.T) {
+	var stderr bytes.Buffer
+	cfg, err := parseTrain([]string{"--eval-batch", "7", "--train-sample", "9"}, io.Discard, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.EvalBatch != 7 || cfg.TrainSample != 9 {
+		t.Errorf("--eval-batch 7 --train-sample 9 set %d and %d", cfg.EvalBatch, cfg.TrainSample)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "--eval-batch has been deprecated, use --eval-batch-size") ||
+		!strings.Contains(lines[1], "--train-sample has been deprecated, use --train-eval-size") {
+		t.Errorf("stderr %q, want one line per old spelling naming the new one", stderr.String())
+	}
+	var help bytes.Buffer
+	if _, err := parseTrain([]string{"--help"}, &help, io.Discard); !errors.Is(err, pflag.ErrHelp) || strings.Contains(help.String(), "--eval-batch ") {
+		t.Errorf("--help (%v) lists the old spelling:\n%s", err, help.String())
+	}
 }

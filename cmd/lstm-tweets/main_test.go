@@ -62,7 +62,7 @@ func fixture(t *testing.T) (dir string, args []string) {
 	writeTweets(t, filepath.Join(dir, "test.csv"), 64, 2)
 	return dir, []string{
 		"--train", filepath.Join(dir, "train.csv"), "--test", filepath.Join(dir, "test.csv"),
-		"--threads", "1", "--batch-size", "16", "--lr", "1e-2", "--train-sample", "48", "--eval-batch", "32",
+		"--threads", "1", "--batch-size", "16", "--lr", "1e-2", "--train-eval-size", "48", "--eval-batch-size", "32",
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/sugarme/gotch/nn"
 
 	"torchlab/datasets"
+	"torchlab/internal/cli"
 	"torchlab/internal/metrics"
 	"torchlab/models/charlstm"
 	"torchlab/models/charlstm/pretrained"
@@ -84,9 +85,9 @@ func predict(cfg *predictConfig, stdin io.Reader, stdout, stderr io.Writer) erro
 	} else if run, err := checkpoint.ReadMeta(filepath.Join(filepath.Dir(cfg.Checkpoint), "checkpoint")); err == nil {
 		reached = int(run.Step) // a best/ model's run went on after it
 	}
-	fmt.Fprintf(stderr, "lstm-tweets: model %s: %s\n", name, describe(step, reached, tc.Iterations, rec))
+	cli.Logf(stderr, "model %s: %s", name, describe(step, reached, tc.Iterations, rec))
 	if warning := judge(reached, tc.Iterations, rec, shipped); !cfg.Shipped && warning != "" {
-		fmt.Fprintf(stderr, "lstm-tweets: warning: %s\n", warning)
+		cli.Logf(stderr, "warning: %s", warning)
 	}
 	if len(texts) == 0 {
 		return nil

@@ -20,7 +20,6 @@ package main
 import (
 	"context"
 	"io"
-	"log"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -37,7 +36,6 @@ func init() { runtime.LockOSThread() }
 
 func main() {
 	cli.Main("vae-galaxy", func(args []string) error {
-		log.SetFlags(log.Ltime) // epochs take minutes: say when things happened
 		ctx, stop := cli.Interruptible()
 		defer stop()
 		return dispatch(ctx, args, os.Stdout, os.Stderr)

@@ -38,6 +38,9 @@ type Common struct {
 	// DistTimeout bounds the rendezvous and each collective of a
 	// data-parallel run (see JoinGroup).
 	DistTimeout time.Duration `json:"-"`
+	// LogAllRanks lets every rank of a data-parallel run log; by default
+	// only rank 0 does (see JoinGroup).
+	LogAllRanks bool `json:"-"`
 }
 
 // AddFlags registers the common flags on fs with defaultOut as --out.
@@ -48,8 +51,9 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, defaultOut string) {
 	fs.Int64Var(&c.Seed, "seed", 1, "random seed for libtorch and data order")
 	fs.BoolVar(&c.Resume, "resume", false, "continue from the checkpoint in --out")
 	fs.BoolVar(&c.Overwrite, "overwrite", false, "replace the run already in --out (without it, train refuses a folder that holds a run)")
-	fs.IntVar(&c.BLASThreads, "blas-threads", 0, "OpenBLAS's own threads, apart from --threads (0: OpenBLAS's default, one per core)")
+	fs.IntVar(&c.BLASThreads, "blas-threads", 0, "OpenBLAS's own threads, apart from --threads (0: OpenBLAS's default, one per core; a command whose small products run slower with it defaults to 1 and says why)")
 	fs.StringVar(&c.Device, "device", "cpu", "cpu, cuda or cuda:N (this Debian libtorch is CPU-only: cuda is refused at start-up)")
+	fs.BoolVar(&c.LogAllRanks, "log-all-ranks", false, "data-parallel runs: every rank logs (default: rank 0 only; errors always show)")
 	fs.DurationVar(&c.DistTimeout, "dist-timeout", dist.Timeout, "data-parallel runs (torchlab-run; WORLD_SIZE set): how long to wait for the other ranks at start-up and in each collective before failing")
 }
 
@@ -65,6 +69,19 @@ func SetDefault(fs *pflag.FlagSet, name, value, usage string) error {
 	}
 	f.DefValue, f.Usage = value, usage
 	return nil
+}
+
+// Rename makes old a deprecated spelling of the flag new, for one
+// release: it sets the same value, is left out of the help, and using it
+// prints one line that names new.
+func Rename(fs *pflag.FlagSet, old, new string) error {
+	f := fs.Lookup(new)
+	if f == nil {
+		return fmt.Errorf("no flag --%s", new)
+	}
+	fs.Var(f.Value, old, f.Usage)
+	fs.Lookup(old).NoOptDefVal = f.NoOptDefVal
+	return fs.MarkDeprecated(old, "use --"+new)
 }
 
 // Check returns a UsageError for each common flag whose value is wrong.

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log"
 	"os"
 	"os/signal"
@@ -16,16 +17,18 @@ import (
 // stopped it after its checkpoint was saved.
 var ErrInterrupted = errors.New("interrupted: checkpoint saved; continue with --resume")
 
-// Main is the whole main of a torchlab command: it names the command in
-// log lines, runs body on the command-line arguments and turns body's error
+// Main is the whole main of a torchlab command: it gives log lines their
+// format (a timestamp and the command's name), runs body on the command-line arguments and turns body's error
 // into the exit status (see ExitCode).
 func Main(name string, body func(args []string) error) {
-	log.SetFlags(0)
+	log.SetFlags(logFlags)
 	log.SetPrefix(name + ": ")
 	err := body(os.Args[1:])
 	if code := ExitCode(err); code != 0 {
+		// Not through log: a quiet rank's errors are shown too, and an
+		// error is not a timed event.
 		for _, line := range strings.Split(err.Error(), "\n") {
-			log.Print(line)
+			fmt.Fprintf(os.Stderr, "%s%s\n", log.Prefix(), line)
 		}
 		os.Exit(code)
 	}
