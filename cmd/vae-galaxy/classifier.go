@@ -63,7 +63,10 @@ func classifierFlags(c *ClassifierConfig, stdout, stderr io.Writer) (*pflag.Flag
 	fs.Float64Var(&c.ValFraction, "val-fraction", 0.1, "fraction of the training galaxies held out for validation; the best validation accuracy keeps its model in <out>/best")
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "where prepared images are cached (default: the user cache dir)")
 	fs.IntVar(&c.Workers, "workers", 2, "JPEG decoding goroutines")
-	fs.IntVar(&c.Limit, "limit", 0, "use only the first N galaxies of the CSV (0: all)")
+	fs.IntVar(&c.Limit, "data-size", 0, "use only the first N galaxies of the CSV (0: all)")
+	if err := cli.Rename(fs, "limit", "data-size"); err != nil {
+		return nil, err
+	}
 	return fs, nil
 }
 
@@ -94,7 +97,7 @@ func parseClassifier(args []string, stdout, stderr io.Writer) (ClassifierConfig,
 		cli.Need("lr", c.LR, c.LR > 0, "> 0"),
 		cli.Need("val-fraction", c.ValFraction, c.ValFraction > 0 && c.ValFraction < 1, "in (0, 1)"),
 		cli.Need("test-fraction", c.TestFraction, c.TestFraction > 0 && c.TestFraction < 1, "in (0, 1)"),
-		cli.Need("limit", c.Limit, c.Limit >= 0, ">= 0"),
+		cli.Need("data-size", c.Limit, c.Limit >= 0, ">= 0"),
 		cli.Need("workers", c.Workers, c.Workers >= 1, ">= 1"),
 	)
 }

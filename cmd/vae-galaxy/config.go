@@ -61,7 +61,7 @@ func (c Config) check() error {
 		cli.Need("save-every", c.SaveEvery, c.SaveEvery >= 1, ">= 1"),
 		cli.Need("kl-warmup", c.KLWarmup, c.KLWarmup >= 0, ">= 0"),
 		cli.Need("free-bits", c.FreeBits, c.FreeBits >= 0, ">= 0"),
-		cli.Need("limit", c.Limit, c.Limit >= 0, ">= 0"),
+		cli.Need("data-size", c.Limit, c.Limit >= 0, ">= 0"),
 		cli.Need("workers", c.Workers, c.Workers >= 1, ">= 1"),
 		cli.Need("test-fraction", c.TestFraction, c.TestFraction > 0 && c.TestFraction < 1, "in (0, 1)"),
 		cli.Need("val-fraction", c.ValFraction, c.ValFraction >= 0 && c.ValFraction < 1, "in [0, 1)"),

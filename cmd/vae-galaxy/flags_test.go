@@ -22,6 +22,7 @@ func TestBadFlagsExit(t *testing.T) {
 		{Args: train("--image-size", "48"), Code: 2, Want: "--image-size must be a positive multiple of 32 for --arch conv and resnet (got 48)"},
 		{Args: train("--class", "elliptical"), Code: 2, Want: `--class: unknown galaxy class "elliptical"`},
 		{Args: train("--val-fraction", "-0.1"), Code: 2, Want: "--val-fraction must be in [0, 1) (got -0.1)"},
+		{Args: train("--limit", "-1"), Code: 2, Want: "--data-size must be >= 0 (got -1)"}, // the old spelling
 		{Args: []string{"plots", "--class", "spiral"}, Code: 2, Want: "--out is required"},
 		{Args: []string{"iwae", "--out", "$OUT", "--from", "newest"}, Code: 2, Want: `--from must be one of best, last (got "newest")`},
 		{Args: []string{"classifier", "--out", "$OUT", "--data-dir", "$NODATA", "--lr", "0"}, Code: 2, Want: "--lr must be > 0 (got 0)"},

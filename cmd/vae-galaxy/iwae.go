@@ -46,7 +46,10 @@ func parseIWAE(args []string, stdout, stderr io.Writer) (IWAEConfig, error) {
 	fs.StringVar(&c.Out, "out", "", "run folder; iwae.json is written there")
 	fs.StringVar(&c.From, "from", "best", "model to score: best (best validation -ELBO, <out>/best) or last (<out>/checkpoint)")
 	fs.IntVar(&c.K, "k", 100, "importance samples per image on the whole test split")
-	fs.IntVar(&c.Subset, "subset", 100, "images of the fixed subset scored again with --subset-k (the test split's first; 0: none)")
+	fs.IntVar(&c.Subset, "subset-size", 100, "images of the fixed subset scored again with --subset-k (the test split's first; 0: none)")
+	if err := cli.Rename(fs, "subset", "subset-size"); err != nil {
+		return c, err
+	}
 	fs.IntVar(&c.SubsetK, "subset-k", 1000, "importance samples per image on the subset")
 	fs.IntVar(&c.Batch, "batch", 4, "images encoded at once")
 	fs.IntVar(&c.Chunk, "chunk", 100, "samples per image decoded at once (batch*chunk images per decoder call)")
@@ -63,7 +66,7 @@ func parseIWAE(args []string, stdout, stderr io.Writer) (IWAEConfig, error) {
 		cli.OneOf("from", c.From, "best", "last"),
 		cli.Need("k", c.K, c.K >= 1, ">= 1"),
 		cli.Need("subset-k", c.SubsetK, c.SubsetK >= 1, ">= 1"),
-		cli.Need("subset", c.Subset, c.Subset >= 0, ">= 0"),
+		cli.Need("subset-size", c.Subset, c.Subset >= 0, ">= 0"),
 		cli.Need("batch", c.Batch, c.Batch >= 1, ">= 1"),
 		cli.Need("chunk", c.Chunk, c.Chunk >= 1, ">= 1"),
 		cli.Need("threads", c.Threads, c.Threads >= 0, ">= 0 (0: one per core)"),

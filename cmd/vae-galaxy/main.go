@@ -4,7 +4,7 @@
 //	vae-galaxy [train] --arch conv --epochs 200 --out out/vae-galaxy/conv
 //	vae-galaxy plots --out out/vae-galaxy/conv [--class spiral]
 //	vae-galaxy plots --compare out/vae-galaxy/mlp out/vae-galaxy/conv out/vae-galaxy/resnet --out out/vae-galaxy
-//	vae-galaxy iwae --out out/vae-galaxy/conv [--k 100 --subset 100 --subset-k 1000]
+//	vae-galaxy iwae --out out/vae-galaxy/conv [--k 100 --subset-size 100 --subset-k 1000]
 //	vae-galaxy classifier --out out/vae-galaxy/classifier
 //	vae-galaxy plots --out out/vae-galaxy/conv --judge out/vae-galaxy/classifier
 //
@@ -54,7 +54,7 @@ var command = cli.Command{
 		{Name: "classifier", Args: "[flags]", Summary: "train the galaxy CNN that judges the samples (plots --judge)"},
 	},
 	Examples: []string{
-		"vae-galaxy train --arch conv --epochs 2 --limit 400 --out out/vae-try",
+		"vae-galaxy train --arch conv --epochs 2 --data-size 400 --out out/vae-try",
 		"vae-galaxy train --arch conv --epochs 200 --out out/vae-galaxy/conv",
 		"vae-galaxy plots --out out/vae-galaxy/conv --class spiral",
 		"vae-galaxy plots --compare out/vae-galaxy/mlp out/vae-galaxy/conv --out out/vae-galaxy",
@@ -180,11 +180,14 @@ func trainFlags(c *Config, stdout, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.Float64Var(&c.ValFraction, "val-fraction", 0.1, "fraction of the training galaxies held out for validation, stratified by class; the best validation -ELBO keeps its model in <out>/best (0: none)")
 	fs.BoolVar(&c.SkipBad, "skip-bad", false, "skip missing or corrupt images (counted in the log) instead of failing")
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "where prepared images are cached (default: the user cache dir)")
-	fs.IntVar(&c.Limit, "limit", 0, "use only the first N galaxies of the CSV (0: all)")
+	fs.IntVar(&c.Limit, "data-size", 0, "use only the first N galaxies of the CSV (0: all)")
 	fs.IntVar(&c.Workers, "workers", runtime.NumCPU(), "JPEG decoding goroutines")
 	fs.BoolVar(&c.Conditional, "conditional", false, "conditional VAE: encoder features and z also get the one-hot class")
 	fs.IntVar(&c.KLWarmup, "kl-warmup", 0, "raise beta linearly from 0 over this many epochs (0: no warm-up)")
 	fs.Float64Var(&c.FreeBits, "free-bits", 0, "floor in nats on each latent dimension's KL in the loss (0: none)")
+	if err := cli.Rename(fs, "limit", "data-size"); err != nil {
+		return nil, err
+	}
 	fs.BoolVar(&c.ChannelsLast, "channels-last", false, "train with the convolution weights laid out channels-last (speed only: the same numbers within float rounding)")
 	return fs, nil
 }

@@ -283,7 +283,7 @@ func checkIWAE(t *testing.T, out, data string) {
 		negELBO += (s.recon + s.kl) / 50
 	}
 	run.data.Drop()
-	args := []string{"iwae", "--out", out, "--data-dir", data, "--threads", "1", "--k", "200", "--subset", "4", "--subset-k", "600", "--chunk", "70"}
+	args := []string{"iwae", "--out", out, "--data-dir", data, "--threads", "1", "--k", "200", "--subset-size", "4", "--subset-k", "600", "--chunk", "70"}
 	if err := dispatch(context.Background(), args, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,8 @@ func TestBadFlagsExit(t *testing.T) {
 		{Args: train("--epochs", "0"), Code: 2, Want: "--epochs must be >= 1 (got 0)"},
 		{Args: train("--epochs", "many"), Code: 2, Want: `invalid argument "many" for "--epochs"`},
 		{Args: train("--schedule", "cosin"), Code: 2, Want: `--schedule must be one of cosine, constant (got "cosin")`},
-		{Args: train("--subset", "1.5"), Code: 2, Want: "--subset must be in (0, 1] (got 1.5)"},
+		{Args: train("--data-fraction", "1.5"), Code: 2, Want: "--data-fraction must be in (0, 1] (got 1.5)"},
+		{Args: train("--subset", "2"), Code: 2, Want: "--data-fraction must be in (0, 1] (got 2)"}, // the old spelling
 		{Args: train("--augment-shift", "9"), Code: 2, Want: "--augment-shift must be 0 to 4 pixels"},
 		{Args: train("--threads", "-1"), Code: 2, Want: "--threads must be >= 0"},
 		{Args: train("--resume", "--overwrite"), Code: 2, Want: "--overwrite replaces it: give one"},
@@ -45,7 +46,7 @@ func TestBadFlagsExit(t *testing.T) {
 // afresh (its metrics.csv starts again at step 1).
 func TestSecondTrainKeepsTheFirstRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
-	args := []string{"train", "--out", out, "--threads", "1", "--subset", fmt.Sprint(40.0 / 60000), "--test-subset", "0.01",
+	args := []string{"train", "--out", out, "--threads", "1", "--data-fraction", fmt.Sprint(40.0 / 60000), "--test-data-fraction", "0.01",
 		"--train-eval-size", "16", "--batch-size", "8", "--epochs", "1", "--hidden", "64"}
 	if _, stderr, code := crashtest.Exec(t, args...); code != 0 {
 		t.Fatalf("first run: exit %d\n%s", code, stderr)

@@ -34,7 +34,7 @@ var command = cli.Command{
 	},
 	Examples: []string{
 		"vgg-mnist train --max-steps 20 --out out/vgg-try",
-		"vgg-mnist train --subset 0.1 --epochs 1 --out out/vgg-small",
+		"vgg-mnist train --data-fraction 0.1 --epochs 1 --out out/vgg-small",
 		"vgg-mnist train --resume --out out/vgg-small --epochs 2",
 		"vgg-mnist plots --out out/vgg-small",
 		"vgg-mnist bench --threads 2",
@@ -49,7 +49,7 @@ paper's classifier keeps test accuracy up. Numbers from the real run are in
 docs/results/vgg-mnist.
 
 Validation: --val-fraction of the training images (5,000 of 60,000 by
-default; of the --subset images when there is one), stratified by label
+default; of the --data-fraction images when there is one), stratified by label
 and drawn from --seed, is held out of training and evaluated with the
 training sample and the test set. The best validation accuracy so far keeps
 its model in <out>/best (best.json names the step and its numbers); the
@@ -96,7 +96,9 @@ var resumeMayChange = []string{"checkpoint-dir", "max-steps", "eval-batch-size",
 func parseTrain(args []string, stdout, stderr io.Writer) (config, error) {
 	cfg := defaultConfig()
 	fs := command.FlagSet("train", stdout, stderr)
-	cfg.addFlags(fs)
+	if err := cfg.addFlags(fs); err != nil {
+		return cfg, err
+	}
 	if err := command.Parse(fs, args, false); err != nil {
 		return cfg, err
 	}
@@ -109,8 +111,7 @@ func parseTrain(args []string, stdout, stderr io.Writer) (config, error) {
 	saved := defaultConfig()
 	flags := func(c *config) (*pflag.FlagSet, error) {
 		fs := command.FlagSet("train", io.Discard, io.Discard)
-		c.addFlags(fs)
-		return fs, nil
+		return fs, c.addFlags(fs)
 	}
 	if err := train.Resume(fs, cfg.checkpointDir(), &saved, flags, resumeMayChange); err != nil {
 		return cfg, err
