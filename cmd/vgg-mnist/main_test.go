@@ -204,15 +204,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	// Evaluations at the end of epoch 1 (step 5) and at each --max-steps
 	// stop, train, val and test each.
 	for out, want := range map[string]string{base.Out: "5 5 5 7 7 7", parted.Out: "3 3 3 5 5 5 7 7 7"} {
-		tab, err := metrics.Read(filepath.Join(out, "metrics.csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		steps, err := tab.Column("step")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := strings.Join(steps, " "); got != want {
+		if got := metricSteps(t, out); got != want {
 			t.Errorf("%s: rows at steps %s, want %s", out, got, want)
 		}
 	}
