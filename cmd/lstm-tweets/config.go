@@ -98,10 +98,7 @@ func parseTrain(args []string, stdout, stderr io.Writer) (*trainConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := command.Parse(fs, args, false); err != nil {
-		return nil, err
-	}
-	if err := cfg.Common.Check(); err != nil {
+	if err := command.ParseCommon(fs, args, &cfg.Common); err != nil {
 		return nil, err
 	}
 	if cfg.Resume {

@@ -72,16 +72,13 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		tidy, err := cfg.ClaimOut(checkpointDir(cfg.Out))
-		if err != nil {
-			return err
-		}
-		defer tidy()
-		if err := cfg.Common.Runtime(); err != nil {
-			return err
-		}
-		ctx, stop := cli.Interruptible()
-		defer stop()
-		return runTrain(ctx, cfg, stderr)
+		return cfg.InOut(checkpointDir(cfg.Out), func() error {
+			if err := cfg.Common.Runtime(); err != nil {
+				return err
+			}
+			ctx, stop := cli.Interruptible()
+			defer stop()
+			return runTrain(ctx, cfg, stderr)
+		})
 	}
 }

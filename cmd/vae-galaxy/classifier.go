@@ -76,10 +76,7 @@ func parseClassifier(args []string, stdout, stderr io.Writer) (ClassifierConfig,
 	if err != nil {
 		return c, err
 	}
-	if err := command.Parse(fs, args, false); err != nil {
-		return c, err
-	}
-	if err := c.Common.Check(); err != nil {
+	if err := command.ParseCommon(fs, args, &c.Common); err != nil {
 		return c, err
 	}
 	if c.Resume {

@@ -80,12 +80,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		tidy, err := cfg.ClaimOut(filepath.Join(cfg.Out, "checkpoint"))
-		if err != nil {
-			return err
-		}
-		defer tidy()
-		return runClassifier(ctx, cfg)
+		return cfg.InOut(filepath.Join(cfg.Out, "checkpoint"), func() error { return runClassifier(ctx, cfg) })
 	case "iwae":
 		cfg, err := parseIWAE(args, stdout, stderr)
 		if err != nil {
@@ -103,12 +98,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		tidy, err := cfg.ClaimOut(filepath.Join(cfg.Out, "checkpoint"))
-		if err != nil {
-			return err
-		}
-		defer tidy()
-		return runTrain(ctx, cfg)
+		return cfg.InOut(filepath.Join(cfg.Out, "checkpoint"), func() error { return runTrain(ctx, cfg) })
 	}
 }
 
@@ -125,10 +115,7 @@ func parseTrain(args []string, stdout, stderr io.Writer) (Config, error) {
 	if err != nil {
 		return c, err
 	}
-	if err := command.Parse(fs, args, false); err != nil {
-		return c, err
-	}
-	if err := c.Common.Check(); err != nil {
+	if err := command.ParseCommon(fs, args, &c.Common); err != nil {
 		return c, err
 	}
 	if c.Out == "" {

@@ -99,10 +99,7 @@ func parseTrain(args []string, stdout, stderr io.Writer) (config, error) {
 	if err := cfg.addFlags(fs); err != nil {
 		return cfg, err
 	}
-	if err := command.Parse(fs, args, false); err != nil {
-		return cfg, err
-	}
-	if err := cfg.Common.Check(); err != nil {
+	if err := command.ParseCommon(fs, args, &cfg.Common); err != nil {
 		return cfg, err
 	}
 	if !cfg.Resume {
@@ -133,21 +130,18 @@ func mainTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tidy, err := cfg.ClaimOut(cfg.checkpointDir())
-	if err != nil {
+	return cfg.InOut(cfg.checkpointDir(), func() error {
+		if err := cfg.Runtime(); err != nil {
+			return err
+		}
+		ctx, stop := cli.Interruptible()
+		defer stop()
+		res, err := runTrain(ctx, cfg, stderr)
+		if err == nil && res.Interrupted && ctx.Err() != nil { // not --max-steps
+			return cli.ErrInterrupted
+		}
 		return err
-	}
-	defer tidy()
-	if err := cfg.Runtime(); err != nil {
-		return err
-	}
-	ctx, stop := cli.Interruptible()
-	defer stop()
-	res, err := runTrain(ctx, cfg, stderr)
-	if err == nil && res.Interrupted && ctx.Err() != nil { // not --max-steps
-		return cli.ErrInterrupted
-	}
-	return err
+	})
 }
 
 func mainPlots(args []string, stdout, stderr io.Writer) error {
@@ -167,10 +161,7 @@ func mainBench(args []string, stdout, stderr io.Writer) error {
 	cfg := defaultBenchConfig()
 	fs := command.FlagSet("bench", stdout, stderr)
 	cfg.addFlags(fs)
-	if err := command.Parse(fs, args, false); err != nil {
-		return err
-	}
-	if err := cfg.Common.Check(); err != nil {
+	if err := command.ParseCommon(fs, args, &cfg.Common); err != nil {
 		return err
 	}
 	if err := cfg.Runtime(); err != nil {

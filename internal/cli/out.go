@@ -76,6 +76,16 @@ func errResumeOverwrite(out string) error {
 	return Usagef("--resume continues the run in %s and --overwrite replaces it: give one", out)
 }
 
+// InOut runs a training run in --out: ClaimOut, then run, then the tidy.
+func (c *Common) InOut(checkpointDir string, run func() error) error {
+	tidy, err := c.ClaimOut(checkpointDir)
+	if err != nil {
+		return err
+	}
+	defer tidy()
+	return run()
+}
+
 // relative names paths by their place under dir, for messages.
 func relative(dir string, paths []string) []string {
 	var names []string

@@ -216,6 +216,15 @@ func (c *Command) Parse(fs *pflag.FlagSet, args []string, takesArgs bool) error 
 	return nil
 }
 
+// ParseCommon is Parse for a subcommand that takes the Common flags and
+// no arguments, followed by common.Check.
+func (c *Command) ParseCommon(fs *pflag.FlagSet, args []string, common *Common) error {
+	if err := c.Parse(fs, args, false); err != nil {
+		return err
+	}
+	return common.Check()
+}
+
 // didYouMean is " (did you mean PREFIXname?)" for the candidate (in a
 // comma-separated list) nearest to typed, when one is near enough to be a
 // typo: within a third of its length in edits, or typed is a prefix of
