@@ -252,6 +252,10 @@ func TestInterruptAndResume(t *testing.T) {
 		!strings.Contains(err.Error(), "--seed 99") {
 		t.Fatalf("resume with another --seed: err = %v, want an error naming --seed", err)
 	}
+	// Who logs is not the run's configuration: --log-all-ranks may be given.
+	if _, err := parseTrain(append(append([]string{"--out", parts}, args...), "--resume", "--log-all-ranks"), io.Discard, io.Discard); err != nil {
+		t.Fatalf("resume with --log-all-ranks: %v", err)
+	}
 	var stopped, after train.Summary
 	if err := metrics.ReadJSON(filepath.Join(parts, "summary.json"), &stopped); err != nil {
 		t.Fatal(err)
