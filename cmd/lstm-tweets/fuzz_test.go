@@ -24,15 +24,20 @@ func FuzzPredictInput(f *testing.F) {
 	f.Add([]byte{})
 	const maxLen = 140
 	f.Fuzz(func(t *testing.T, data []byte) {
-		texts, err := readTexts(bytes.NewReader(data))
+		texts, err := readTexts(bytes.NewReader(data), "standard input")
 		if err != nil {
 			if !strings.Contains(err.Error(), "standard input") {
 				t.Errorf("error does not say what it read: %v", err)
 			}
 			return
 		}
-		if want := bytes.Count(data, []byte("\n")); len(texts) < want || len(texts) > want+1 {
-			t.Errorf("%d texts from %d newlines", len(texts), want)
+		if lines := bytes.Count(data, []byte("\n")); len(texts) > lines+1 {
+			t.Errorf("%d texts from %d newlines", len(texts), lines)
+		}
+		for i, text := range texts {
+			if strings.TrimSpace(text) == "" {
+				t.Errorf("text %d is blank: blank lines are skipped", i)
+			}
 		}
 		for i, codes := range datasets.EncodeTexts(texts, maxLen) {
 			if len(codes) < 1 || len(codes) > maxLen {

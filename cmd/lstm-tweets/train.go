@@ -61,7 +61,8 @@ func runTrain(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 		return err
 	}
 	defer par.Leave()
-	s, err := openSession(cfg, func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) })
+	stderr = par.Log(stderr)
+	s, err := openSession(cfg, func(format string, a ...any) { cli.Logf(stderr, format, a...) })
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,13 @@ func Equivalent(t *testing.T, args []string, world int, rtol float64) {
 		t.Fatalf("one process: %v\n%s", err, out)
 	}
 	many := filepath.Join(t.TempDir(), "many")
-	RunRanks(t, append(slices.Clone(args), "--out", many), world)
+	log := RunRanks(t, append(slices.Clone(args), "--out", many), world)
+	// Only rank 0 logs (no --log-all-ranks).
+	for _, line := range strings.Split(log, "\n") {
+		if strings.HasPrefix(line, "[rank ") && !strings.HasPrefix(line, "[rank 0] ") {
+			t.Errorf("a rank other than 0 logged: %q", line)
+		}
+	}
 	a, b := modelTensors(t, one), modelTensors(t, many)
 	if len(a) != len(b) {
 		t.Fatalf("one process saved %d model tensors, %d ranks %d", len(a), world, len(b))
