@@ -35,6 +35,7 @@ type session struct {
 	model        *charlstm.Model
 	params       map[string]*ts.Tensor
 	opt          *optim.Optimizer
+	guard        *train.Guard
 	trainSet     *corpus // the training CSV less the validation split
 	valSet       *corpus // nil for --val-fraction 0
 	testSet      *corpus
@@ -68,12 +69,15 @@ func runTrain(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 	}
 	defer s.close()
 	s.par = par
+	if s.guard, err = train.NewGuard(cfg.GuardConfig, par.Ranks()); err != nil {
+		return err
+	}
 	if s.start, err = par.Replicate(s.params, s.opt, s.start); err != nil {
 		return err
 	}
 	plan := train.Plan{Label: "train", Unit: "it", Start: s.start, Total: cfg.Iterations,
 		EvaluateFirst: true, EvaluateAt: train.Every(cfg.EvalEvery), SaveAt: train.Every(cfg.EvalEvery),
-		PriorSeconds: s.priorSeconds, AfterStep: cfg.afterStep, Ranks: par.Ranks()}
+		PriorSeconds: s.priorSeconds, AfterStep: cfg.afterStep, Ranks: par.Ranks(), Guard: s.guard}
 	res, err := train.Run(ctx, plan, s, stderr)
 	if err != nil {
 		return err
@@ -107,9 +111,12 @@ func (s *session) Step(it int) (train.StepReport, error) {
 		seqs = dropChars(seqs, idx, s.cfg.Seed, it, s.cfg.CharDropout)
 	}
 	s.opt.SetLR(optim.ScheduledLR(s.cfg.Schedule, s.cfg.LR, it, s.cfg.Iterations))
-	loss, err := trainStep(s.model, s.opt, seqs, labels)
+	loss, skipped, err := trainStep(s.model, s.opt, s.guard, it, seqs, labels)
 	if err != nil {
 		return train.StepReport{}, err
+	}
+	if skipped {
+		return train.StepReport{Loss: loss, Skipped: true}, nil
 	}
 	if s.par.World() > 1 {
 		sum, err := s.par.Sum(loss)

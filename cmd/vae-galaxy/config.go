@@ -6,7 +6,6 @@ import (
 
 	"torchlab/datasets"
 	"torchlab/internal/cli"
-	"torchlab/internal/train"
 	"torchlab/models/vae"
 )
 
@@ -52,7 +51,6 @@ type Config struct {
 	// Patience stops the run when the validation -ELBO has not improved for
 	// this many epochs (0: never).
 	Patience int `json:"patience,omitempty"`
-	train.GuardConfig
 
 	// afterStep, when set (tests), is called after every optimiser step.
 	afterStep func(step int64, loss float64)
@@ -103,8 +101,6 @@ func (c Config) check() error {
 		cli.Need("clip-grad-norm", c.ClipGradNorm, c.ClipGradNorm >= 0, ">= 0 (0: no clipping)"),
 		cli.Need("patience", c.Patience, c.Patience >= 0, ">= 0"),
 		cli.Need("patience", c.Patience, c.Patience == 0 || c.ValFraction > 0, "0 without a validation split (--val-fraction 0)"),
-		cli.OneOf("on-divergence", c.OnDivergence, train.OnDivergenceStop, train.OnDivergenceSkip),
-		cli.Need("divergence-factor", c.Factor, c.Factor == 0 || c.Factor > 1, "0 or > 1"),
 	); err != nil {
 		return err
 	}

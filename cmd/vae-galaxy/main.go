@@ -107,7 +107,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // train.AlwaysMayChange): how long, when to evaluate and save, which class
 // the figures show, where the image cache is, the weights' memory layout.
 var resumeMayChange = []string{"epochs", "eval-every", "train-eval-every", "save-every", "class", "cache-dir", "workers", "channels-last",
-	"patience", "on-divergence", "divergence-factor"}
+	"patience"}
 
 // parseTrain fills a Config from the train flags; with --resume it is the
 // checkpoint's configuration (train.ResumeConfig).
@@ -136,9 +136,6 @@ func parseTrain(args []string, stdout, stderr io.Writer) (Config, error) {
 		}
 		if !has {
 			saved.ValFraction = 0
-		}
-		if saved.OnDivergence == "" { // checkpoints from before the guard
-			saved.GuardConfig = c.GuardConfig
 		}
 		saved.Resume, saved.Out = true, c.Out
 		c = saved
@@ -181,7 +178,6 @@ func trainFlags(c *Config, stdout, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.Int64Var(&c.SplitSeed, "split-seed", 1, "seed of the train/validation/test split, kept apart from --seed (initialisation, batch order, noise) so that seeds compare on one split")
 	fs.Float64Var(&c.ClipGradNorm, "clip-grad-norm", 0, "scale the gradients to at most this 2-norm before each update (0: no clipping)")
 	fs.IntVar(&c.Patience, "patience", 0, "stop when the validation -ELBO has not improved for this many epochs (0: train all --epochs)")
-	train.AddGuardFlags(fs, &c.GuardConfig)
 	if err := cli.Rename(fs, "limit", "data-size"); err != nil {
 		return nil, err
 	}

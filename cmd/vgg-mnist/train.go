@@ -39,6 +39,7 @@ type session struct {
 	model         *vgg.VGG
 	named         map[string]*ts.Tensor
 	opt           *optim.Optimizer
+	guard         *train.Guard
 	train, test   *split
 	val           *split // nil for --val-fraction 0
 	trainEval     *split
@@ -82,6 +83,9 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 	}
 	defer s.close()
 	s.par = par
+	if s.guard, err = train.NewGuard(cfg.GuardConfig, par.Ranks()); err != nil {
+		return nil, err
+	}
 	start, prior := 0, 0.0
 	if cfg.Resume {
 		meta, err := checkpoint.Load(cfg.checkpointDir(), s.named, s.opt)
@@ -104,7 +108,7 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 		}
 	}
 	n, B := s.train.n, cfg.BatchSize
-	plan := train.Plan{Label: "train", Unit: "img", Start: start, Total: s.totalSteps, Stop: cfg.MaxSteps,
+	plan := train.Plan{Label: "train", Unit: "img", Start: start, Total: s.totalSteps, Stop: cfg.MaxSteps, Guard: s.guard,
 		EvaluateAt: func(done int) bool {
 			return done%s.stepsPerEpoch == 0 || (cfg.EvalEvery > 0 && done%cfg.EvalEvery == 0)
 		},
@@ -253,9 +257,12 @@ func (s *session) Step(step int) (train.StepReport, error) {
 	}
 	s.opt.SetLR(optim.ScheduledLR(cfg.Schedule, cfg.LR, step, s.totalSteps))
 	idx := cli.Shard(s.par, s.order[i*B:min((i+1)*B, n)])
-	loss, c, err := s.step(step, idx)
+	loss, c, skipped, err := s.step(step, idx)
 	if err != nil {
 		return train.StepReport{}, err
+	}
+	if skipped {
+		return train.StepReport{Loss: loss, Skipped: true}, nil
 	}
 	sums, err := s.par.Sum(loss*float64(len(idx)), float64(c), float64(len(idx)))
 	if err != nil {
@@ -283,22 +290,22 @@ func toInt64(order []int) []int64 {
 
 // step trains on the examples at idx, shifted at random with
 // --augment-shift.
-func (s *session) step(step int, idx []int64) (float64, int64, error) {
+func (s *session) step(step int, idx []int64) (float64, int64, bool, error) {
 	x, y, err := s.train.batch(idx) // [B, 1, 32, 32], [B]
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	defer x.MustDrop()
 	defer y.MustDrop()
 	if s.cfg.AugmentShift > 0 {
 		shifted, err := shiftImages(x, idx, s.cfg.Seed, step, s.cfg.AugmentShift)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 		defer shifted.MustDrop()
 		x = shifted
 	}
-	return trainStep(s.model, s.opt, x, y)
+	return trainStep(s.model, s.opt, s.guard, step, x, y)
 }
 
 // valSize is the number of validation images.

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/sugarme/gotch"
 
+	"torchlab/internal/train"
 	"torchlab/torch/dist"
 	"torchlab/torch/torchrt"
 )
@@ -41,6 +42,8 @@ type Common struct {
 	// LogAllRanks lets every rank of a data-parallel run log; by default
 	// only rank 0 does (see JoinGroup).
 	LogAllRanks bool `json:"-"`
+	// GuardConfig is what a diverged training step does (train.Guard).
+	train.GuardConfig
 }
 
 // AddFlags registers the common flags on fs with defaultOut as --out.
@@ -53,6 +56,7 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, defaultOut string) {
 	fs.BoolVar(&c.Overwrite, "overwrite", false, "replace the run already in --out (without it, train refuses a folder that holds a run)")
 	fs.IntVar(&c.BLASThreads, "blas-threads", 0, "OpenBLAS's own threads, apart from --threads (0: OpenBLAS's default, one per core; a command whose small products run slower with it defaults to 1 and says why)")
 	fs.StringVar(&c.Device, "device", "cpu", "cpu, cuda or cuda:N (this Debian libtorch is CPU-only: cuda is refused at start-up)")
+	train.AddGuardFlags(fs, &c.GuardConfig)
 	fs.BoolVar(&c.LogAllRanks, "log-all-ranks", false, "data-parallel runs: every rank logs (default: rank 0 only; errors always show)")
 	fs.DurationVar(&c.DistTimeout, "dist-timeout", dist.Timeout, "data-parallel runs (torchlab-run; WORLD_SIZE set): how long to wait for the other ranks at start-up and in each collective before failing")
 }
@@ -95,6 +99,9 @@ func (c *Common) Check() error {
 	}
 	if c.Resume && c.Overwrite {
 		errs = append(errs, errResumeOverwrite(c.Out))
+	}
+	if err := c.GuardConfig.Check(); err != nil {
+		errs = append(errs, &UsageError{Err: err})
 	}
 	return errors.Join(errs...)
 }
