@@ -67,7 +67,7 @@ func shippedModel(t *testing.T) (*charlstm.Model, *trainConfig) {
 	if err := pretrained.Extract(dir); err != nil {
 		t.Fatal(err)
 	}
-	model, tc, err := loadModel(dir)
+	model, tc, _, err := loadModel(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestInitFromMismatch(t *testing.T) {
 func TestInitFromPyTorch(t *testing.T) {
 	torchrt.Lock()
 	reference.PythonOrSkip(t)
-	cfg, err := parseTrain(nil, io.Discard)
+	cfg, err := parseTrain(nil, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

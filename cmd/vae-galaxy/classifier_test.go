@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"torchlab/datasets"
 	"torchlab/internal/metrics"
 	"torchlab/internal/train"
 	"torchlab/torch/checkpoint"
@@ -26,7 +27,7 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	args := []string{"classifier", "--data-dir", data, "--out", out, "--cache-dir", filepath.Join(data, "cache"),
 		"--crop", "32", "--image-size", "32", "--batch-size", "8", "--epochs", "12", "--test-fraction", "0.25",
 		"--threads", "1"}
-	if err := dispatch(context.Background(), args, io.Discard); err != nil {
+	if err := dispatch(context.Background(), args, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var summary train.Summary
@@ -46,7 +47,7 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	if err := runTrain(context.Background(), testConfig(t, data, vaeOut, "--epochs", "1")); err != nil {
 		t.Fatal(err)
 	}
-	if err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard); err != nil {
+	if err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	type judgedFile struct {
@@ -63,13 +64,14 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	if a, ok := judged.Results["samples_judge_agreement_latent_region"]; !ok || a < 0 || a > 1 {
 		t.Errorf("samples.json has no judged sample agreement in [0, 1]: %v", judged.Results)
 	}
-	// A VAE of another seed has another test split, part of the classifier's
-	// training split: the judge reports its own test accuracy, saying so.
+	// A VAE of another split seed has another test split, part of the
+	// classifier's training split: the judge reports its own test
+	// accuracy, saying so.
 	seed2 := filepath.Join(t.TempDir(), "conv")
-	if err := runTrain(context.Background(), testConfig(t, data, seed2, "--epochs", "1", "--seed", "2")); err != nil {
+	if err := runTrain(context.Background(), testConfig(t, data, seed2, "--epochs", "1", "--seed", "2", "--split-seed", "2")); err != nil {
 		t.Fatal(err)
 	}
-	if err := dispatch(context.Background(), []string{"plots", "--out", seed2, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard); err != nil {
+	if err := dispatch(context.Background(), []string{"plots", "--out", seed2, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var judged2 judgedFile
@@ -87,10 +89,10 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	}
 	args = []string{"classifier", "--data-dir", data, "--out", other, "--cache-dir", filepath.Join(data, "cache"),
 		"--crop", "32", "--image-size", "64", "--batch-size", "8", "--epochs", "1", "--test-fraction", "0.25", "--threads", "1"}
-	if err := dispatch(context.Background(), args, io.Discard); err != nil {
+	if err := dispatch(context.Background(), args, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", other}, io.Discard)
+	err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", other}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "64x64") || !strings.Contains(err.Error(), "32x32") {
 		t.Errorf("judge of 64x64 images for a 32x32 VAE: err = %v", err)
 	}
@@ -103,5 +105,27 @@ func TestAgreement(t *testing.T) {
 	}
 	if _, _, err := agreement([]int64{0}, nil); err == nil {
 		t.Error("no labels accepted")
+	}
+}
+
+// TestSampleScale: a class the classifier never recognises on real images
+// is left out; samples that score the classifier's real-test recall in
+// every class normalise to 1, samples at chance to about 0, and the
+// bootstrap interval holds the point.
+func TestSampleScale(t *testing.T) {
+	j := &judge{recall: map[datasets.Class]float64{datasets.SmoothRound: 0.75, datasets.Spiral: 0.625,
+		datasets.EdgeOn: 0.875, datasets.SmoothCigar: 0}}
+	n := map[datasets.Class]int{datasets.SmoothRound: 32, datasets.Spiral: 32, datasets.EdgeOn: 32, datasets.SmoothCigar: 32}
+	atCeiling := map[datasets.Class]int{datasets.SmoothRound: 24, datasets.Spiral: 20, datasets.EdgeOn: 28, datasets.SmoothCigar: 0}
+	s, ok := j.scale(atCeiling, n)
+	if !ok || len(s.Scored) != 3 || math.Abs(s.Chance-1.0/3) > 1e-12 || math.Abs(s.Ceiling-0.75) > 1e-12 {
+		t.Fatalf("scale %+v (ok %v): want 3 scored classes, chance 1/3, ceiling 0.75", s, ok)
+	}
+	if math.Abs(s.Normalised-1) > 1e-9 || !(s.Lo < s.Normalised && s.Normalised < s.Hi) {
+		t.Errorf("at the ceiling: normalised %v [%v, %v], want 1 inside its interval", s.Normalised, s.Lo, s.Hi)
+	}
+	atChance := map[datasets.Class]int{datasets.SmoothRound: 11, datasets.Spiral: 11, datasets.EdgeOn: 10, datasets.SmoothCigar: 3}
+	if s, _ := j.scale(atChance, n); math.Abs(s.Normalised) > 0.05 || !(s.Lo < 0 && s.Hi > 0) {
+		t.Errorf("at chance: normalised %v [%v, %v], want about 0 with 0 inside the interval", s.Normalised, s.Lo, s.Hi)
 	}
 }

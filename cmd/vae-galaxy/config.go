@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"torchlab/datasets"
@@ -39,34 +40,91 @@ type Config struct {
 	// (fused.SetChannelsLast), so oneDNN's convolutions run in NHWC; the
 	// values are the same, so a run may switch it when resumed.
 	ChannelsLast bool `json:"channels_last,omitempty"`
+	// Likelihood is the decoder's p(x|z) (vae.Likelihood; "" in old runs:
+	// bernoulli).
+	Likelihood string `json:"likelihood,omitempty"`
+	// SplitSeed draws the train/validation/test split; Seed the
+	// initialisation, the batch order and the noise. 0 (runs from before
+	// --split-seed) means Seed drew both.
+	SplitSeed    int64   `json:"split_seed,omitempty"`
+	ClipGradNorm float64 `json:"clip_grad_norm,omitempty"` // max 2-norm of the gradients (0: no clipping)
+	// Patience stops the run when the validation -ELBO has not improved for
+	// this many epochs (0: never).
+	Patience int `json:"patience,omitempty"`
 
 	// afterStep, when set (tests), is called after every optimiser step.
 	afterStep func(step int64, loss float64)
+	// lossSeen, when set (tests), replaces the loss the divergence guard
+	// sees at a step: a way to inject a diverged step.
+	lossSeen func(step int, loss float64) float64
 }
 
-func (c Config) check() error {
-	if c.Epochs < 1 || c.BatchSize < 2 || !(c.LR > 0) || !(c.Beta >= 0) || c.EvalEvery < 0 || c.TrainEvalEvery < 0 || c.SaveEvery < 1 ||
-		c.KLWarmup < 0 || c.FreeBits < 0 || c.Limit < 0 || !(c.ValFraction >= 0 && c.ValFraction < 1) {
-		return fmt.Errorf("invalid flags: need epochs >= 1, batch size >= 2, lr > 0, beta >= 0, save-every >= 1 and non-negative eval-every, train-eval-every, kl-warmup, free-bits, limit, val-fraction in [0, 1) (have %+v)", c)
+// splitSeed is the seed of the run's data split.
+func (c Config) splitSeed() int64 {
+	if c.SplitSeed == 0 {
+		return c.Seed
 	}
-	if _, err := datasets.ParseClass(c.Class); err != nil {
+	return c.SplitSeed
+}
+
+// likelihoodNames are --likelihood's values.
+func likelihoodNames() []string {
+	out := make([]string, len(vae.Likelihoods))
+	for i, l := range vae.Likelihoods {
+		out[i] = string(l)
+	}
+	return out
+}
+
+// check returns a UsageError for each flag whose value is wrong.
+func (c Config) check() error {
+	if err := errors.Join(
+		cli.OneOf("arch", c.Arch, vae.Archs...),
+		cli.Need("image-size", c.ImageSize, c.ImageSize > 0 && (c.Arch == "mlp" || c.ImageSize%32 == 0), "a positive multiple of 32 for --arch conv and resnet"),
+		cli.Need("crop", c.Crop, c.Crop > 0, "> 0"),
+		cli.Need("z-dim", c.ZDim, c.ZDim >= 1, ">= 1"),
+		cli.Need("epochs", c.Epochs, c.Epochs >= 1, ">= 1"),
+		cli.Need("batch-size", c.BatchSize, c.BatchSize >= 2, ">= 2"),
+		cli.Need("lr", c.LR, c.LR > 0, "> 0"),
+		cli.Need("beta", c.Beta, c.Beta >= 0, ">= 0"),
+		cli.Need("eval-every", c.EvalEvery, c.EvalEvery >= 0, ">= 0"),
+		cli.Need("train-eval-every", c.TrainEvalEvery, c.TrainEvalEvery >= 0, ">= 0"),
+		cli.Need("save-every", c.SaveEvery, c.SaveEvery >= 1, ">= 1"),
+		cli.Need("kl-warmup", c.KLWarmup, c.KLWarmup >= 0, ">= 0"),
+		cli.Need("free-bits", c.FreeBits, c.FreeBits >= 0, ">= 0"),
+		cli.Need("data-size", c.Limit, c.Limit >= 0, ">= 0"),
+		cli.Need("workers", c.Workers, c.Workers >= 1, ">= 1"),
+		cli.Need("test-fraction", c.TestFraction, c.TestFraction > 0 && c.TestFraction < 1, "in (0, 1)"),
+		cli.Need("val-fraction", c.ValFraction, c.ValFraction >= 0 && c.ValFraction < 1, "in [0, 1)"),
+		cli.OneOf("likelihood", c.Likelihood, likelihoodNames()...),
+		cli.Need("split-seed", c.SplitSeed, c.SplitSeed >= 0, ">= 1"),
+		cli.Need("clip-grad-norm", c.ClipGradNorm, c.ClipGradNorm >= 0, ">= 0 (0: no clipping)"),
+		cli.Need("patience", c.Patience, c.Patience >= 0, ">= 0"),
+		cli.Need("patience", c.Patience, c.Patience == 0 || c.ValFraction > 0, "0 without a validation split (--val-fraction 0)"),
+	); err != nil {
 		return err
 	}
-	return c.modelConfig().WithDefaults().Check()
+	if _, err := datasets.ParseClass(c.Class); err != nil {
+		return &cli.UsageError{Err: fmt.Errorf("--class: %w", err)}
+	}
+	if err := c.modelConfig().WithDefaults().Check(); err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	return nil
 }
 
 // dataOptions is how training and redrawing load the galaxies: the same
 // settings give the same split and the same cached tensors.
 func (c Config) dataOptions() dataOptions {
 	return dataOptions{DataDir: c.DataDir, CacheDir: c.CacheDir, Crop: c.Crop, Size: c.ImageSize,
-		Workers: c.Workers, SkipBad: c.SkipBad, Limit: c.Limit, TestFraction: c.TestFraction, ValFraction: c.ValFraction, Seed: c.Seed,
+		Workers: c.Workers, SkipBad: c.SkipBad, Limit: c.Limit, TestFraction: c.TestFraction, ValFraction: c.ValFraction, Seed: c.splitSeed(),
 		Conditional: c.Conditional}
 }
 
 // modelConfig is the model part of the run's configuration.
 func (c Config) modelConfig() vae.Config {
 	return vae.Config{Arch: c.Arch, ZDim: c.ZDim, ImageSize: int64(c.ImageSize), Conditional: c.Conditional,
-		NumClasses: datasets.NumClasses}
+		NumClasses: datasets.NumClasses, Likelihood: vae.Likelihood(c.Likelihood)}
 }
 
 // metricsHeader is metrics.csv's header: one row per evaluation and split;

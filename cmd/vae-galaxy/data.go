@@ -42,7 +42,7 @@ type galaxyData struct {
 // split says what a run of cfg trains, validates and tests on.
 func (d *galaxyData) split(cfg Config) *train.Split {
 	return &train.Split{Train: d.nTrain, Val: d.nVal, Test: d.nTest, Unit: "galaxies",
-		ValFraction: cfg.ValFraction, ValSeed: valSeed(cfg.Seed), StratifiedBy: "class",
+		ValFraction: cfg.ValFraction, ValSeed: valSeed(cfg.splitSeed()), SplitSeed: cfg.splitSeed(), StratifiedBy: "class",
 		TrainEval: "running mean of batch losses"}
 }
 

@@ -269,7 +269,11 @@ func drawReconstructions(out string, m *vae.VAE, d *galaxyData) error {
 	}
 	defer fwd.Mu.MustDrop()
 	defer fwd.Logvar.MustDrop()
-	rec := fwd.Logits.MustSigmoid(true)
+	rec, err := m.Mean(fwd.Logits)
+	fwd.Logits.MustDrop()
+	if err != nil {
+		return err
+	}
 	defer rec.MustDrop()
 	orig, err := toImages(xb)
 	if err != nil {

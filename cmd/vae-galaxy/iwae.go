@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/datasets"
 	"torchlab/internal/cli"
 	"torchlab/internal/progress"
 	"torchlab/internal/train"
@@ -41,14 +43,16 @@ type IWAEConfig struct {
 	DistTimeout time.Duration // with torchlab-run: how long to wait for the other ranks
 }
 
-func parseIWAE(args []string, stderr io.Writer) (IWAEConfig, error) {
+func parseIWAE(args []string, stdout, stderr io.Writer) (IWAEConfig, error) {
 	var c IWAEConfig
-	fs := pflag.NewFlagSet("vae-galaxy iwae", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := command.FlagSet("iwae", stdout, stderr)
 	fs.StringVar(&c.Out, "out", "", "run folder; iwae.json is written there")
 	fs.StringVar(&c.From, "from", "best", "model to score: best (best validation -ELBO, <out>/best) or last (<out>/checkpoint)")
 	fs.IntVar(&c.K, "k", 100, "importance samples per image on the whole test split")
-	fs.IntVar(&c.Subset, "subset", 100, "images of the fixed subset scored again with --subset-k (the test split's first; 0: none)")
+	fs.IntVar(&c.Subset, "subset-size", 100, "images of the fixed subset scored again with --subset-k (the test split's first; 0: none)")
+	if err := cli.Rename(fs, "subset", "subset-size"); err != nil {
+		return c, err
+	}
 	fs.IntVar(&c.SubsetK, "subset-k", 1000, "importance samples per image on the subset")
 	fs.IntVar(&c.Batch, "batch", 4, "images encoded at once")
 	fs.IntVar(&c.Chunk, "chunk", 100, "samples per image decoded at once (batch*chunk images per decoder call)")
@@ -57,26 +61,20 @@ func parseIWAE(args []string, stderr io.Writer) (IWAEConfig, error) {
 	fs.IntVar(&c.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads")
 	fs.Int64Var(&c.Seed, "seed", 1, "seed of the importance samples (each batch of images reseeds with it and its first image, so N ranks draw what one process draws)")
 	fs.DurationVar(&c.DistTimeout, "dist-timeout", dist.Timeout, "under torchlab-run (WORLD_SIZE set): how long to wait for the other ranks; the ranks share the batches of images")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: vae-galaxy iwae --out RUN [flags]\n\n"+
-			"Scores a trained run's test images with the importance-weighted bound on log p(x)\n"+
-			"(Burda et al. 2016) and the K-sample ELBO, in nats per image and bits per dimension.\n"+
-			"Under torchlab-run --nproc N the ranks score their share of the image batches and rank 0\n"+
-			"writes iwae.json, the same numbers one process gives.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := command.Parse(fs, args, false); err != nil {
 		return c, err
 	}
-	switch {
-	case fs.NArg() > 0:
-		return c, fmt.Errorf("iwae: unexpected arguments %q", fs.Args())
-	case c.Out == "":
-		return c, errors.New("iwae: --out is required")
-	case c.From != "best" && c.From != "last":
-		return c, fmt.Errorf("iwae: --from %q, want best or last", c.From)
-	case c.K < 1 || c.SubsetK < 1 || c.Subset < 0 || c.Batch < 1 || c.Chunk < 1:
-		return c, fmt.Errorf("iwae: need k, subset-k, batch and chunk >= 1 and subset >= 0 (have %+v)", c)
+	if err := errors.Join(
+		cli.Need("out", `""`, c.Out != "", "given: the run folder to score"),
+		cli.OneOf("from", c.From, "best", "last"),
+		cli.Need("k", c.K, c.K >= 1, ">= 1"),
+		cli.Need("subset-k", c.SubsetK, c.SubsetK >= 1, ">= 1"),
+		cli.Need("subset-size", c.Subset, c.Subset >= 0, ">= 0"),
+		cli.Need("batch", c.Batch, c.Batch >= 1, ">= 1"),
+		cli.Need("chunk", c.Chunk, c.Chunk >= 1, ">= 1"),
+		cli.Need("threads", c.Threads, c.Threads >= 0, ">= 0 (0: one per core)"),
+	); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -94,18 +92,23 @@ type Bound struct {
 
 // IWAEReport is iwae.json.
 type IWAEReport struct {
-	Run      string `json:"run"`
-	Model    string `json:"model"` // the checkpoint folder scored
-	Step     int    `json:"step"`
-	Split    string `json:"split"`
-	Dims     int64  `json:"dims"` // values per image (channels x side x side)
-	Note     string `json:"note"`
-	Ranks    int    `json:"ranks"` // processes that shared the images (torchlab-run)
-	Test     Bound  `json:"test"`
-	Subset   *Bound `json:"subset,omitempty"`      // the first images at SubsetK
-	SubsetAt *Bound `json:"subset_at_k,omitempty"` // the same images at K, from the test pass
-	Command  string `json:"command"`
+	Run   string `json:"run"`
+	Model string `json:"model"` // the checkpoint folder scored
+	Step  int    `json:"step"`
+	Split string `json:"split"`
+	Dims  int64  `json:"dims"` // values per image (channels x side x side)
+	// Likelihood is the decoder's p(x|z) (vae.Likelihood); bounds under
+	// different likelihoods are different quantities and never compared.
+	Likelihood string `json:"likelihood"`
+	Note       string `json:"note"`
+	Ranks      int    `json:"ranks"` // processes that shared the images (torchlab-run)
+	Test       Bound  `json:"test"`
+	Subset     *Bound `json:"subset,omitempty"`      // the first images at SubsetK
+	SubsetAt   *Bound `json:"subset_at_k,omitempty"` // the same images at K, from the test pass
+	Command    string `json:"command"`
 }
+
+const logisticNote = "discretised logistic decoder over the 256 values of each 8-bit pixel and channel: a bound on the probability of the 8-bit test image, in the literature's bits/dim."
 
 const bernoulliNote = "Bernoulli decoder on pixel values in [0,1]: the bound is on the model's own (unnormalised for non-binary pixels) likelihood, the quantity its training loss estimates; compare architectures with it, not with discrete 8-bit image models."
 
@@ -132,14 +135,23 @@ func runIWAE(cfg IWAEConfig) error {
 	}
 	defer run.data.Drop()
 	x, cond, n := run.data.testX, run.data.testCond, run.data.nTest
-	rep := IWAEReport{Run: cfg.Out, Model: dir, Step: run.step, Split: "test", Dims: imageDims(run.cfg), Note: bernoulliNote,
-		Ranks: par.World(), Command: cli.CommandLine()}
+	lik := run.model.Config.Likelihood
+	if lik == "" {
+		lik = vae.Bernoulli
+	}
+	note := bernoulliNote
+	if lik == vae.Logistic {
+		note = logisticNote
+	}
+	rep := IWAEReport{Run: cfg.Out, Model: dir, Step: run.step, Split: "test", Dims: imageDims(run.cfg), Likelihood: string(lik),
+		Note: note, Ranks: par.World(), Command: cli.CommandLine()}
 	log.Printf("iwae: %s (step %d), %d test images, k=%d", dir, run.step, n, cfg.K)
 	bounds, elbos, secs, err := scoreImages(par, run.model, x, cond, n, cfg.K, cfg)
 	if err != nil {
 		return err
 	}
 	rep.Test = summarise(bounds, elbos, cfg.K, secs, rep.Dims)
+	var subsetBounds []float64
 	log.Printf("iwae: test -log p(x) <= %.2f nats (%.4f bits/dim), -ELBO %.2f", rep.Test.NLL, rep.Test.NLLBits, rep.Test.ELBO)
 	if m := min(cfg.Subset, n); m > 0 {
 		at := summarise(bounds[:m], elbos[:m], cfg.K, 0, rep.Dims)
@@ -149,6 +161,7 @@ func runIWAE(cfg IWAEConfig) error {
 		if err != nil {
 			return err
 		}
+		subsetBounds = sb
 		sub := summarise(sb, se, cfg.SubsetK, ss, rep.Dims)
 		rep.Subset = &sub
 		log.Printf("iwae: subset -log p(x) <= %.2f nats at k=%d, %.2f at k=%d", sub.NLL, cfg.SubsetK, at.NLL, cfg.K)
@@ -162,6 +175,30 @@ func runIWAE(cfg IWAEConfig) error {
 	}
 	path := filepath.Join(cfg.Out, "iwae.json")
 	if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	log.Printf("wrote %s", path)
+	return writeImageScores(filepath.Join(cfg.Out, iwaeImagesFile), run.data.testIDs, run.data.testY, bounds, elbos, subsetBounds, cfg)
+}
+
+// iwaeImagesFile holds each test image's scores, so that two models scored
+// on the same split can be compared image by image (a paired difference).
+const iwaeImagesFile = "iwae_images.csv"
+
+// writeImageScores writes one row per test image: its GalaxyID, class, the
+// bound at k and the k-sample ELBO (nats), and the bound at subset-k for
+// the subset's images (empty for the others).
+func writeImageScores(path string, ids, classes []int64, bounds, elbos, subset []float64, cfg IWAEConfig) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "galaxy_id,class,log_p_bound_k%d,elbo_k%d,log_p_bound_k%d\n", cfg.K, cfg.K, cfg.SubsetK)
+	for i := range bounds {
+		sub := ""
+		if i < len(subset) {
+			sub = strconv.FormatFloat(subset[i], 'f', 4, 64)
+		}
+		fmt.Fprintf(&b, "%d,%s,%.4f,%.4f,%s\n", ids[i], datasets.Class(classes[i]), bounds[i], elbos[i], sub)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	log.Printf("wrote %s", path)
@@ -235,7 +272,7 @@ func scoreBatch(m *vae.VAE, x, cond *ts.Tensor, first, size, k, chunk int64) (bo
 	}
 	defer mu.MustDrop()
 	defer logvar.MustDrop()
-	ll, err := m.BernoulliLogLikelihood(xb, cb)
+	ll, err := m.ImageLogLikelihood(xb, cb)
 	if err != nil {
 		return nil, nil, err
 	}

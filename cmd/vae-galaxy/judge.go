@@ -3,12 +3,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/datasets"
 	"torchlab/internal/metrics"
 	"torchlab/internal/train"
 	"torchlab/models/galaxycnn"
@@ -28,6 +31,10 @@ type judge struct {
 	sameTest bool
 	seed     int64
 	testAcc  float64 // the classifier's accuracy on its own test split (summary.json)
+	// recall is the classifier's recall of each class on its real test
+	// images (summary.json's test_accuracy_<class>), the ceiling of what
+	// samples of that class can score.
+	recall map[datasets.Class]float64
 }
 
 // loadJudge loads the best model of the classifier run in dir and checks
@@ -66,8 +73,14 @@ func loadJudge(dir string, cfg Config) (*judge, error) {
 	if !ok {
 		return nil, fmt.Errorf("judge: %s has no test_accuracy", filepath.Join(dir, "summary.json"))
 	}
-	same := ccfg.Seed == cfg.Seed && ccfg.TestFraction == cfg.TestFraction && ccfg.Limit == cfg.Limit && ccfg.Crop == cfg.Crop
-	return &judge{net: net, dir: dir, sameTest: same, seed: ccfg.Seed, testAcc: acc}, nil
+	same := ccfg.Seed == cfg.splitSeed() && ccfg.TestFraction == cfg.TestFraction && ccfg.Limit == cfg.Limit && ccfg.Crop == cfg.Crop
+	recall := map[datasets.Class]float64{}
+	for c := datasets.Class(0); c < datasets.NumClasses; c++ {
+		if r, ok := summary.Results["test_accuracy_"+c.String()]; ok {
+			recall[c] = r
+		}
+	}
+	return &judge{net: net, dir: dir, sameTest: same, seed: ccfg.Seed, testAcc: acc, recall: recall}, nil
 }
 
 // agreement is the share of images x the classifier assigns to the
@@ -75,4 +88,65 @@ func loadJudge(dir string, cfg Config) (*judge, error) {
 func (j *judge) agreement(x *ts.Tensor, want []int64) (float64, error) {
 	acc, _, err := classifierAccuracy(j.net, x, want)
 	return acc, err
+}
+
+// minScoredRecall is the real-test recall below which a class is left out
+// of the normalised sample score: samples of a class the classifier never
+// recognises on real images cannot be recognised either.
+const minScoredRecall = 0.05
+
+// sampleScale puts a per-class sample score on the scale from chance to
+// the classifier's ceiling, over the classes it recognises on real test
+// images (recall above minScoredRecall) that have samples (hits[c] out of
+// n[c]): chance is 1/len(scored) (a generator that ignores the class
+// scores at most that), the ceiling is the mean real-test recall over
+// them. The normalised score is (score - chance) / (ceiling - chance);
+// lo and hi bound its bootstrap 95 % interval (each class's samples
+// resampled, a fixed seed).
+type sampleScale struct {
+	Scored                 []datasets.Class
+	Chance, Ceiling, Score float64
+	Normalised, Lo, Hi     float64
+}
+
+func (j *judge) scale(hits, n map[datasets.Class]int) (sampleScale, bool) {
+	var s sampleScale
+	for c := datasets.Class(0); c < datasets.NumClasses; c++ {
+		if r, ok := j.recall[c]; ok && r > minScoredRecall && n[c] > 0 {
+			s.Scored = append(s.Scored, c)
+			s.Ceiling += r
+		}
+	}
+	k := float64(len(s.Scored))
+	if k < 2 {
+		return s, false
+	}
+	s.Chance, s.Ceiling = 1/k, s.Ceiling/k
+	if s.Ceiling <= s.Chance {
+		return s, false
+	}
+	norm := func(score float64) float64 { return (score - s.Chance) / (s.Ceiling - s.Chance) }
+	for _, c := range s.Scored {
+		s.Score += float64(hits[c]) / float64(n[c]) / k
+	}
+	s.Normalised = norm(s.Score)
+	rng := rand.New(rand.NewPCG(1, 7))
+	const draws = 2000
+	boots := make([]float64, draws)
+	for b := range boots {
+		m := 0.0
+		for _, c := range s.Scored {
+			p, got := float64(hits[c])/float64(n[c]), 0
+			for range n[c] {
+				if rng.Float64() < p {
+					got++
+				}
+			}
+			m += float64(got) / float64(n[c]) / k
+		}
+		boots[b] = norm(m)
+	}
+	slices.Sort(boots)
+	s.Lo, s.Hi = boots[draws*25/1000], boots[draws*975/1000-1]
+	return s, true
 }

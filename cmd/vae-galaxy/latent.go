@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"torchlab/datasets"
+	"torchlab/internal/analysis"
 	"torchlab/internal/tsne"
 	"torchlab/models/vae"
 	"torchlab/plots"
@@ -16,6 +17,7 @@ import (
 
 const (
 	figLatentTSNE = "latent_tsne.png"
+	figLatentLDA  = "latent_lda.png"
 	latentTable   = "latent_classes.md"
 )
 
@@ -63,9 +65,65 @@ func drawLatentViews(out string, m *vae.VAE, d *galaxyData, trainMu, testMu []fl
 	if err := plots.Scatter(filepath.Join(out, figLatentTSNE), title, "t-SNE 1", "t-SNE 2", classGroups(x, y, d.testY)); err != nil {
 		return err
 	}
+	if err := drawLDA(out, trainMu, d.trainY, d.nTrain, testMu, d.testY, n, z); err != nil {
+		return err
+	}
 	acc := latentKNN(trainMu, d.trainY, testMu, d.testY, z)
 	res["latent_knn_test_accuracy"] = acc
+	res["active_units"] = float64(activeUnits(testMu, n, z, activeThreshold))
 	return writeLatentTable(filepath.Join(out, latentTable), trainMu, d.trainY, z, acc)
+}
+
+// drawLDA draws the test images' encoder means on the two linear
+// discriminant axes fitted on the training means and classes: a
+// supervised view, where t-SNE is unsupervised, of how far the latent
+// space separates the classes linearly.
+func drawLDA(out string, trainMu []float32, trainY []int64, nTrain int, testMu []float32, testY []int64, nTest, z int) error {
+	classes := map[int64]bool{}
+	for _, c := range trainY {
+		classes[c] = true
+	}
+	if z < 2 || len(classes) < 2 {
+		return nil // nothing to separate
+	}
+	lda, err := analysis.FitLDA(trainMu, trainY, nTrain, z, 2, 1e-3)
+	if err != nil {
+		return err
+	}
+	p := lda.Project(testMu, nTest)
+	x, y := make([]float64, nTest), make([]float64, nTest)
+	for i := range nTest {
+		x[i], y[i] = p[i][0], p[i][1]
+	}
+	title := fmt.Sprintf("Encoder means of the %d test images on the 2 LDA axes fitted on the training means", nTest)
+	return plots.Scatter(filepath.Join(out, figLatentLDA), title, "LDA 1", "LDA 2", classGroups(x, y, testY))
+}
+
+// activeThreshold is Burda et al. (2016)'s: a latent dimension is active
+// when its encoder mean varies over the images with a variance above it.
+const activeThreshold = 0.01
+
+// activeUnits counts the dimensions of the n encoder means mu ([n, z],
+// row-major) whose variance over the images exceeds threshold: the units
+// the model uses (an inactive one has collapsed to the prior).
+func activeUnits(mu []float32, n, z int, threshold float64) int {
+	if n < 2 {
+		return 0
+	}
+	count := 0
+	for j := range z {
+		var sum, sq float64
+		for i := range n {
+			v := float64(mu[i*z+j])
+			sum += v
+			sq += v * v
+		}
+		mean := sum / float64(n)
+		if sq/float64(n)-mean*mean > threshold {
+			count++
+		}
+	}
+	return count
 }
 
 // latentKNN is the share of test means whose 5 nearest training means

@@ -49,3 +49,20 @@ func TestLatentKNNAndTable(t *testing.T) {
 		}
 	}
 }
+
+// TestActiveUnits: of three dimensions, one varies with variance 1, one
+// with variance 0.0025 (below Burda et al.'s 0.01) and one is constant.
+func TestActiveUnits(t *testing.T) {
+	const n = 400
+	mu := make([]float32, 3*n)
+	for i := range n {
+		sign := float32(1 - 2*(i%2)) // +1, -1, ...: mean 0, variance 1
+		mu[3*i], mu[3*i+1], mu[3*i+2] = sign, 0.05*sign, 0.7
+	}
+	if got := activeUnits(mu, n, 3, activeThreshold); got != 1 {
+		t.Errorf("active units %d, want 1", got)
+	}
+	if got := activeUnits(mu, n, 3, 0.001); got != 2 {
+		t.Errorf("at threshold 0.001: %d active, want 2", got)
+	}
+}

@@ -107,7 +107,7 @@ func testConfig(t *testing.T, data, out string, extra ...string) Config {
 	args := append([]string{"--data-dir", data, "--out", out, "--cache-dir", filepath.Join(data, "cache"),
 		"--crop", "32", "--image-size", "32", "--batch-size", "8", "--epochs", "3", "--z-dim", "4",
 		"--test-fraction", "0.25", "--threads", "1", "--lr", "2e-3", "--save-every", "1"}, extra...)
-	cfg, err := parseTrain(args, io.Discard)
+	cfg, err := parseTrain(args, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestTrainResumePlots(t *testing.T) {
 	if !(trainRecon[2] < 0.9*trainRecon[0]) {
 		t.Errorf("train recon did not fall: %v", trainRecon)
 	}
-	for _, f := range []string{figCurve, figRecon, figLatent, figLatentTSNE, latentTable, figSamples, figSamplesAll, figFilters, figMatrix, "summary.json", "checkpoint/checkpoint.npz"} {
+	for _, f := range []string{figCurve, figRecon, figLatent, figLatentTSNE, figLatentLDA, latentTable, figSamples, figSamplesAll, figFilters, figMatrix, "summary.json", "checkpoint/checkpoint.npz"} {
 		if _, err := os.Stat(filepath.Join(full, f)); err != nil {
 			t.Errorf("missing output: %v", err)
 		}
@@ -235,7 +235,7 @@ func TestTrainResumePlots(t *testing.T) {
 	if _, valRecon := rows(t, full, "val"); summary.Results["val_recon"] != valRecon[len(valRecon)-1] {
 		t.Errorf("summary.json's val recon %v, metrics.csv's last %v: want the same evaluation", summary.Results["val_recon"], valRecon[len(valRecon)-1])
 	}
-	if _, err := parseTrain([]string{"--data-dir", data, "--out", part, "--resume", "--z-dim", "8"}, io.Discard); err == nil ||
+	if _, err := parseTrain([]string{"--data-dir", data, "--out", part, "--resume", "--z-dim", "8"}, io.Discard, io.Discard); err == nil ||
 		!strings.Contains(err.Error(), "--z-dim 8") {
 		t.Errorf("resume with another --z-dim: err = %v, want one naming --z-dim", err)
 	}
@@ -244,14 +244,14 @@ func TestTrainResumePlots(t *testing.T) {
 	if err := os.Remove(filepath.Join(full, figSamples)); err != nil {
 		t.Fatal(err)
 	}
-	if err := dispatch(context.Background(), []string{"plots", "--out", full, "--data-dir", data, "--threads", "1", "--class", "edge-on"}, io.Discard); err != nil {
+	if err := dispatch(context.Background(), []string{"plots", "--out", full, "--data-dir", data, "--threads", "1", "--class", "edge-on"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(full, figSamples)); err != nil {
 		t.Errorf("plots did not redraw the samples: %v", err)
 	}
 	cmp := t.TempDir()
-	if err := dispatch(context.Background(), []string{"plots", "--compare", full, part, "--out", cmp}, io.Discard); err != nil {
+	if err := dispatch(context.Background(), []string{"plots", "--compare", full, part, "--out", cmp}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(cmp, figCompare)); err != nil {
@@ -283,8 +283,8 @@ func checkIWAE(t *testing.T, out, data string) {
 		negELBO += (s.recon + s.kl) / 50
 	}
 	run.data.Drop()
-	args := []string{"iwae", "--out", out, "--data-dir", data, "--threads", "1", "--k", "200", "--subset", "4", "--subset-k", "600", "--chunk", "70"}
-	if err := dispatch(context.Background(), args, io.Discard); err != nil {
+	args := []string{"iwae", "--out", out, "--data-dir", data, "--threads", "1", "--k", "200", "--subset-size", "4", "--subset-k", "600", "--chunk", "70"}
+	if err := dispatch(context.Background(), args, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var rep IWAEReport
@@ -304,7 +304,29 @@ func checkIWAE(t *testing.T, out, data string) {
 	if want := rep.Test.NLL / (3 * 32 * 32 * math.Ln2); math.Abs(rep.Test.NLLBits-want) > 1e-9 {
 		t.Errorf("bits/dim %v, want %v", rep.Test.NLLBits, want)
 	}
-	if _, err := parseIWAE([]string{"--out", out, "--from", "newest"}, io.Discard); err == nil {
+	// The per-image scores average to iwae.json's bound, and only the
+	// subset's images have the subset-k column.
+	tab, err := metrics.Read(filepath.Join(out, iwaeImagesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	perImage, _, err := tab.Series("log_p_bound_k200", "elbo_k200", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, subsetCol, err := tab.Series("log_p_bound_k200", "log_p_bound_k600", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := 0.0
+	for _, v := range perImage {
+		mean -= v / float64(len(perImage))
+	}
+	if len(perImage) != 10 || math.Abs(mean-rep.Test.NLL) > 1e-3 || len(subsetCol) != 4 {
+		t.Errorf("%s: %d images with mean -bound %.4f (iwae.json %.4f), %d subset values; want 10, equal, 4",
+			iwaeImagesFile, len(perImage), mean, rep.Test.NLL, len(subsetCol))
+	}
+	if _, err := parseIWAE([]string{"--out", out, "--from", "newest"}, io.Discard, io.Discard); err == nil {
 		t.Error("iwae --from newest accepted")
 	}
 	// Two ranks share the batches of images out (the first rank takes one
@@ -351,11 +373,11 @@ func TestFlags(t *testing.T) {
 		{"--batch-size", "1"},
 		{"stray"},
 	} {
-		if _, err := parseTrain(args, io.Discard); err == nil {
+		if _, err := parseTrain(args, io.Discard, io.Discard); err == nil {
 			t.Errorf("flags %q: want an error", args)
 		}
 	}
-	cfg, err := parseTrain([]string{"--arch", "resnet"}, io.Discard)
+	cfg, err := parseTrain([]string{"--arch", "resnet"}, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,5 +504,34 @@ func TestThreeSplitsDisjoint(t *testing.T) {
 	train2, val2, test2 := split()
 	if !slices.Equal(train, train2) || !slices.Equal(val, val2) || !slices.Equal(test, test2) {
 		t.Error("the same seed drew another split")
+	}
+}
+
+// TestSplitSeedKeepsTheSplit: --seed changes the initialisation but not the
+// split; --split-seed changes the split; a configuration from before
+// --split-seed (split_seed 0) splits by its --seed as it did.
+func TestSplitSeedKeepsTheSplit(t *testing.T) {
+	torchrt.Lock()
+	data := fakeGalaxyZoo(t, 40)
+	testIDs := func(extra ...string) []int64 {
+		cfg := testConfig(t, data, t.TempDir(), extra...)
+		d, err := loadData(cfg.dataOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Drop()
+		return d.testIDs
+	}
+	base := testIDs("--seed", "1")
+	if !slices.Equal(testIDs("--seed", "2"), base) {
+		t.Error("--seed 2 changed the test split")
+	}
+	if slices.Equal(testIDs("--seed", "1", "--split-seed", "2"), base) {
+		t.Error("--split-seed 2 kept the test split of --split-seed 1")
+	}
+	old := testConfig(t, data, t.TempDir(), "--seed", "2")
+	old.SplitSeed = 0 // as read from an old checkpoint's config
+	if old.splitSeed() != 2 {
+		t.Errorf("an old configuration with --seed 2 splits with seed %d, want 2", old.splitSeed())
 	}
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"log"
+	"math"
 	"path/filepath"
+	"strings"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
@@ -39,11 +41,12 @@ func samplers(m *vae.VAE, d *galaxyData, trainMu []float32) []classSampler {
 			}
 			defer cond.MustDrop()
 		}
-		logits, err := m.Decode(zs, cond, false)
+		decoded, err := m.Decode(zs, cond, false)
 		if err != nil {
 			return nil, err
 		}
-		return logits.MustSigmoid(true), nil
+		defer decoded.MustDrop()
+		return m.Mean(decoded)
 	}
 	region := classSampler{name: "latent region", gen: func(class datasets.Class, n int64) (*ts.Tensor, error) {
 		var rows []float32
@@ -201,6 +204,7 @@ func sampleAgreement(d *galaxyData, gens []classSampler, res map[string]float64,
 	counts := datasets.ClassCounts(classesOf(d.trainY))
 	for _, g := range gens {
 		var hits, total float64
+		classHits, classN := map[datasets.Class]int{}, map[datasets.Class]int{}
 		gkey := map[string]string{"latent region": "latent_region", "cvae prior": "cvae_prior"}[g.name]
 		for c := datasets.Class(0); c < datasets.NumClasses; c++ {
 			if counts[c] < 2 {
@@ -222,9 +226,25 @@ func sampleAgreement(d *galaxyData, gens []classSampler, res map[string]float64,
 			res["samples_"+key+"_agreement_"+gkey+"_"+c.String()] = agree
 			hits += 32 * agree
 			total += 32
+			classHits[c], classN[c] = int(math.Round(32*agree)), 32
 		}
 		res["samples_"+key+"_agreement_"+gkey] = hits / total
-		notes = append(notes, fmt.Sprintf("samples (%s) classified as their class by the %s: %.3f", g.name, name, hits/total))
+		notes = append(notes, fmt.Sprintf("samples (%s) classified as their class by the %s: %.3f (a class-blind generator: %.3f on this average of %.0f classes)",
+			g.name, name, hits/total, 32/total, total/32))
+		if j == nil {
+			continue
+		}
+		if sc, ok := j.scale(classHits, classN); ok {
+			p := "samples_judge_" + gkey
+			res["judge_chance"], res["judge_ceiling"] = sc.Chance, sc.Ceiling
+			res[p+"_scored"], res[p+"_normalised"], res[p+"_normalised_lo"], res[p+"_normalised_hi"] = sc.Score, sc.Normalised, sc.Lo, sc.Hi
+			names := make([]string, len(sc.Scored))
+			for i, c := range sc.Scored {
+				names[i] = c.String()
+			}
+			notes = append(notes, fmt.Sprintf("samples (%s) on the %d classes the classifier recognises on real test images (%s; real-test recall above %.2f): %.3f against chance %.3f and the classifier's real-test ceiling %.3f, normalised %.3f (bootstrap 95 %% interval %.3f to %.3f)",
+				g.name, len(sc.Scored), strings.Join(names, ", "), minScoredRecall, sc.Score, sc.Chance, sc.Ceiling, sc.Normalised, sc.Lo, sc.Hi))
+		}
 	}
 	for _, n := range notes {
 		log.Print(n)

@@ -14,12 +14,15 @@ import (
 )
 
 // stepStats are one step's (or one evaluation's) batch-averaged losses.
-type stepStats struct{ loss, recon, kl float64 }
+type stepStats struct {
+	loss, recon, kl float64
+	skipped         bool // the divergence guard dropped the step's update
+}
 
 // trainStep runs one optimiser step on the training images at idx (in a
 // data-parallel run, this rank's share of them); every tensor it makes is
 // freed when it returns. The returned losses are the whole batch's.
-func (t *trainer) trainStep(idx []int64, beta float64) (stepStats, error) {
+func (t *trainer) trainStep(step int, idx []int64, beta float64) (stepStats, error) {
 	x, cond, err := t.data.batch(t.data.trainX, t.data.trainCond, cli.Shard(t.par, idx))
 	if err != nil {
 		return stepStats{}, err
@@ -51,7 +54,7 @@ func (t *trainer) trainStep(idx []int64, beta float64) (stepStats, error) {
 		return stepStats{}, err
 	}
 	defer out.Drop()
-	loss, nll, kl, err := vae.Loss(out.Logits, x, out.Mu, out.Logvar, beta, t.cfg.FreeBits)
+	loss, nll, kl, err := t.model.Loss(out, x, beta, t.cfg.FreeBits)
 	if err != nil {
 		return stepStats{}, err
 	}
@@ -61,22 +64,41 @@ func (t *trainer) trainStep(idx []int64, beta float64) (stepStats, error) {
 	if err := loss.Backward(); err != nil {
 		return stepStats{}, fmt.Errorf("backward: %w", err)
 	}
-	if err := t.opt.Step(); err != nil {
-		return stepStats{}, err
-	}
-	s, err := readStats(loss, nll, kl)
-	if err != nil || t.par.World() == 1 {
+	s, err := readValues(loss, nll, kl)
+	if err != nil {
 		return s, err
+	}
+	if t.cfg.lossSeen != nil {
+		s.loss = t.cfg.lossSeen(step, s.loss)
+	}
+	if s.skipped, err = t.guard.Update(step, s.loss, t.opt); err != nil || s.skipped {
+		return s, err
+	}
+	if t.par.World() == 1 {
+		return s, nil
 	}
 	sum, err := t.par.Sum(s.loss, s.recon, s.kl)
 	if err != nil {
 		return s, err
 	}
 	w := float64(t.par.World())
-	return stepStats{sum[0] / w, sum[1] / w, sum[2] / w}, nil
+	return stepStats{loss: sum[0] / w, recon: sum[1] / w, kl: sum[2] / w}, nil
 }
 
+// readStats reads an evaluation's losses; a non-finite loss is an error.
 func readStats(loss, nll, kl *ts.Tensor) (stepStats, error) {
+	s, err := readValues(loss, nll, kl)
+	if err != nil {
+		return s, err
+	}
+	if math.IsNaN(s.loss) || math.IsInf(s.loss, 0) {
+		return s, fmt.Errorf("loss is %v (recon %v, kl %v): the model diverged", s.loss, s.recon, s.kl)
+	}
+	return s, nil
+}
+
+// readValues reads the three losses as they are.
+func readValues(loss, nll, kl *ts.Tensor) (stepStats, error) {
 	var s stepStats
 	var err error
 	for _, p := range []struct {
@@ -86,9 +108,6 @@ func readStats(loss, nll, kl *ts.Tensor) (stepStats, error) {
 		if *p.dst, err = tensors.Scalar(p.t); err != nil {
 			return s, err
 		}
-	}
-	if math.IsNaN(s.loss) || math.IsInf(s.loss, 0) {
-		return s, fmt.Errorf("loss is %v (recon %v, kl %v): training diverged; try a smaller --lr", s.loss, s.recon, s.kl)
 	}
 	return s, nil
 }
@@ -135,7 +154,7 @@ func evaluate(m *vae.VAE, x, cond *ts.Tensor, beta float64, batch int, par *cli.
 	if err != nil {
 		return sum, err
 	}
-	return stepStats{all[0], all[1], all[2]}, nil
+	return stepStats{loss: all[0], recon: all[1], kl: all[2]}, nil
 }
 
 // shareNoise draws, in a data-parallel run, the noise of a whole
@@ -172,7 +191,7 @@ func evalBatch(m *vae.VAE, x, cond, eps *ts.Tensor, beta float64) (stepStats, er
 		return stepStats{}, err
 	}
 	defer out.Drop()
-	loss, nll, kl, err := vae.Loss(out.Logits, x, out.Mu, out.Logvar, beta, 0)
+	loss, nll, kl, err := m.Loss(out, x, beta, 0)
 	if err != nil {
 		return stepStats{}, err
 	}
@@ -199,7 +218,7 @@ func (r *runningMean) add(s stepStats, beta float64) {
 
 func (r *runningMean) mean() stepStats {
 	n := float64(r.n)
-	return stepStats{r.sum.loss / n, r.sum.recon / n, r.sum.kl / n}
+	return stepStats{loss: r.sum.loss / n, recon: r.sum.recon / n, kl: r.sum.kl / n}
 }
 
 // betaAt is the KL weight at a step: beta, or with warm-up epochs a linear

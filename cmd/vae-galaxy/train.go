@@ -43,6 +43,7 @@ type trainer struct {
 	atEnd      map[string]stepStats // Evaluate's results after the last step, by finish's split name, for finish to reuse
 	best       *train.Best          // nil without a validation split
 	par        *cli.Parallel        // nil: one process
+	guard      *train.Guard
 }
 
 func runTrain(ctx context.Context, cfg Config) error {
@@ -83,6 +84,10 @@ func runTrain(ctx context.Context, cfg Config) error {
 	if t.opt, err = optim.New(optim.Config{Name: "adam", LR: cfg.LR}, named); err != nil {
 		return err
 	}
+	t.opt.SetClipGradNorm(cfg.ClipGradNorm)
+	if t.guard, err = train.NewGuard(cfg.GuardConfig, par.Ranks()); err != nil {
+		return err
+	}
 	t.perEpoch = stepsPerEpoch(data.nTrain, cfg.BatchSize)
 	start, prior := 0, 0.0
 	if cfg.Resume {
@@ -91,7 +96,7 @@ func runTrain(ctx context.Context, cfg Config) error {
 			return err
 		}
 		start, prior, t.seconds = int(meta.Step), meta.Seconds, meta.StepSeconds
-		log.Printf("resumed from %s at step %d (epoch %d)", t.ckDir, start, int64(start)/t.perEpoch)
+		log.Printf("resumed from %s at step %d (epoch %d)", meta.Found, start, int64(start)/t.perEpoch)
 	}
 	if err := cfg.InitWeights(named, log.Printf); err != nil {
 		return err
@@ -120,7 +125,7 @@ func runTrain(ctx context.Context, cfg Config) error {
 		SaveAt: func(done int) bool {
 			return done%perEpoch == 0 && (done/perEpoch)%cfg.SaveEvery == 0
 		},
-		PriorSeconds: prior, Ranks: par.Ranks()}
+		PriorSeconds: prior, Ranks: par.Ranks(), Guard: t.guard, StopEarly: t.stopEarly}
 	if cfg.afterStep != nil {
 		plan.AfterStep = func(done int, loss float64) { cfg.afterStep(int64(done), loss) }
 	}
@@ -138,6 +143,20 @@ func runTrain(ctx context.Context, cfg Config) error {
 	return t.finish(started, res)
 }
 
+// stopEarly ends the run when the validation -ELBO has not improved for
+// --patience epochs (Plan.StopEarly).
+func (t *trainer) stopEarly(done int) string {
+	if t.cfg.Patience == 0 || t.best == nil || !t.best.Found {
+		return ""
+	}
+	since := (done - t.best.Step) / int(t.perEpoch)
+	if since < t.cfg.Patience {
+		return ""
+	}
+	return fmt.Sprintf("validation -ELBO has not improved for %d epochs (best at epoch %d; --patience %d)",
+		since, t.best.Step/int(t.perEpoch), t.cfg.Patience)
+}
+
 // Step runs optimiser step `step` on its batch of the epoch's order.
 func (t *trainer) Step(step int) (train.StepReport, error) {
 	epoch, b := int64(step)/t.perEpoch, int64(step)%t.perEpoch
@@ -147,9 +166,13 @@ func (t *trainer) Step(step int) (train.StepReport, error) {
 	}
 	beta := betaAt(int64(step), t.perEpoch, t.cfg.Beta, t.cfg.KLWarmup)
 	begin := time.Now()
-	s, err := t.trainStep(batchIndices(t.order, b, t.cfg.BatchSize), beta)
+	s, err := t.trainStep(step, batchIndices(t.order, b, t.cfg.BatchSize), beta)
 	if err != nil {
 		return train.StepReport{}, err
+	}
+	if s.skipped {
+		t.seconds += time.Since(begin).Seconds()
+		return train.StepReport{Loss: s.loss, Skipped: true}, nil
 	}
 	t.seconds += time.Since(begin).Seconds()
 	t.acc.add(s, beta)
@@ -231,8 +254,9 @@ func (t *trainer) Save(done int, seconds float64) error {
 // writes summary.json.
 func (t *trainer) finish(started time.Time, run train.Result) error {
 	cfg := t.cfg
-	res := map[string]float64{"epochs": float64(cfg.Epochs), "step_seconds": t.seconds,
-		"seconds_per_epoch": t.seconds / float64(cfg.Epochs),
+	epochs := float64(run.Done) / float64(t.perEpoch) // fewer than --epochs after an early stop
+	res := map[string]float64{"epochs": epochs, "step_seconds": t.seconds,
+		"seconds_per_epoch": t.seconds / epochs,
 		"train_images":      float64(t.data.nTrain), "val_images": float64(t.data.nVal), "test_images": float64(t.data.nTest)}
 	if n := len(t.epochTime); n > 0 {
 		res["last_epoch_seconds"] = t.epochTime[n-1]
@@ -251,8 +275,8 @@ func (t *trainer) finish(started time.Time, run train.Result) error {
 	if !t.par.Lead() {
 		return nil
 	}
-	log.Printf("done: %d epochs, %.1f s/epoch of training; test recon %.2f, kl %.2f, -ELBO %.2f nats/image",
-		cfg.Epochs, res["seconds_per_epoch"], res["test_recon"], res["test_kl"], res["test_neg_elbo"])
+	log.Printf("done: %g epochs, %.1f s/epoch of training; test recon %.2f, kl %.2f, -ELBO %.2f nats/image",
+		epochs, res["seconds_per_epoch"], res["test_recon"], res["test_kl"], res["test_neg_elbo"])
 	named, err := tensors.Named(t.vs)
 	if err != nil {
 		return err
@@ -267,6 +291,12 @@ func (t *trainer) finish(started time.Time, run train.Result) error {
 // writeSummary writes summary.json with the common keys and res.
 func (t *trainer) writeSummary(started time.Time, run train.Result, res map[string]float64, notes []string) error {
 	train.CommonResults(res, run)
+	if n := train.DivergenceNote(t.guard.Events()); n != "" {
+		notes = append(notes, n)
+	}
+	if run.StoppedEarly != "" {
+		notes = append(notes, fmt.Sprintf("stopped early after epoch %d of %d: %s", run.Done/int(t.perEpoch), t.cfg.Epochs, run.StoppedEarly))
+	}
 	t.best.Results(res)
 	return train.WriteSummary(t.cfg.Out, train.Summary{Command: cli.CommandLine(), Started: started, Finished: time.Now(),
 		Seconds: run.Seconds, Config: t.cfg, Data: t.data.source, Results: res, Notes: notes,

@@ -49,7 +49,13 @@ func equivalent(t *testing.T, args []string, world int, rtol float64, runRanks f
 		t.Fatalf("one process: %v\n%s", err, out)
 	}
 	many := filepath.Join(t.TempDir(), "many")
-	runRanks(t, append(slices.Clone(args), "--out", many), world)
+	log := RunRanks(t, append(slices.Clone(args), "--out", many), world)
+	// Only rank 0 logs (no --log-all-ranks).
+	for _, line := range strings.Split(log, "\n") {
+		if strings.HasPrefix(line, "[rank ") && !strings.HasPrefix(line, "[rank 0] ") {
+			t.Errorf("a rank other than 0 logged: %q", line)
+		}
+	}
 	a, b := modelTensors(t, one), modelTensors(t, many)
 	if len(a) != len(b) {
 		t.Fatalf("one process saved %d model tensors, %d ranks %d", len(a), world, len(b))
@@ -61,6 +67,9 @@ func equivalent(t *testing.T, args []string, world int, rtol float64, runRanks f
 			t.Fatalf("%d ranks' checkpoint lacks %s", world, name)
 		}
 		w, g := want.Floats(), got.Floats()
+		if _, err := reference.Compare(g, w, 1); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
 		var diff, norm, scale float64
 		for i := range w {
 			diff += (g[i] - w[i]) * (g[i] - w[i])

@@ -36,6 +36,10 @@ type partSpec struct {
 	// demoNote says, if needed, how to read the quick run's numbers beside
 	// the full run's; "" when nothing needs saying.
 	demoNote func(quick, full *Run) string
+	// study is a folder under the part's results (beside its runs) whose
+	// results.md, written by its own summarize script, is shown after the
+	// table at a glance; "" for none.
+	study, studyTitle string
 }
 
 // A column of a part's at-a-glance table.
@@ -186,7 +190,7 @@ var vae = partSpec{
 			}
 			return fixed1(nats) + " (" + fixed4(bits) + ")"
 		}},
-		{"class samples recognised by the CNN classifier", func(r *Run) string {
+		{"class samples recognised by the CNN classifier (a class-blind generator: 14.3 %)", func(r *Run) string {
 			// Every model's samples come from the class's region of latent
 			// space; a conditional model's from its prior, decoded with the
 			// class alone, follow in brackets.
@@ -198,8 +202,10 @@ var vae = partSpec{
 		}},
 		resultColumn("training time per epoch", "seconds_per_epoch"),
 	},
-	headline: vaeHeadline,
-	demoNote: vaeDemoNote,
+	headline:   vaeHeadline,
+	demoNote:   vaeDemoNote,
+	study:      "logistic",
+	studyTitle: "A likelihood of 8-bit images: discretised logistic decoders on one split, several init seeds",
 	top: []figureSpec{{
 		rows: [][]string{{"recon_compare.png"}},
 		what: "Reconstruction error on the validation and the test galaxies against the training step, for each architecture (each run's training curve is in its own figure below). A model run with several seeds is drawn as their mean with a band from the lowest to the highest, over the steps every seed reached. The first epochs (the title says how many) are above the top edge, so that the differences between the models show.",
@@ -209,7 +215,8 @@ var vae = partSpec{
 		{rows: [][]string{{"class_samples_all.png"}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
 		{rows: [][]string{{"class_samples.png"}}, what: "Real galaxies of the class chosen with `--class` (top) and samples decoded from two regions of the latent space where that class lies."},
 		vaeCurves,
-		{rows: [][]string{{"latent_tsne.png"}}, what: "The encoder's means for the test galaxies, embedded in two dimensions by t-SNE (neighbours stay neighbours; distances between groups mean little), coloured by class."},
+		{rows: [][]string{{"latent_tsne.png", "latent_lda.png"}}, what: "The encoder's means for the test galaxies, coloured by class. Left: embedded in two dimensions by t-SNE (unsupervised; neighbours stay neighbours, distances between groups mean little). Right: on the two linear discriminant axes fitted on the training galaxies' means and classes (supervised: how far a linear map of the latent space separates the classes).",
+			alone: "The encoder's means for the test galaxies, embedded in two dimensions by t-SNE (neighbours stay neighbours; distances between groups mean little), coloured by class."},
 		{rows: [][]string{{"weights_matrix.png", "weights_matrix_2.png"}}, what: "Weight matrices of two fully connected layers as heat maps (red positive, blue negative).",
 			alone: "The weight matrix of a fully connected layer as a heat map (red positive, blue negative)."},
 		{rows: [][]string{{"weights_filters.png"}}, what: "Filters of the layers next to the image, each tile scaled to its own range."},
@@ -487,7 +494,7 @@ func judgeSentence(chosen *Run, conditional []*Run) string {
 		return ""
 	}
 	out := fmt.Sprintf(" A CNN classifier trained on the real training galaxies (%s correct on the real test galaxies) "+
-		"recognises %s of %s's class samples (seed %s) as their class", pct1(acc), pct1(s), chosen.Name, seedOf(chosen))
+		"recognises %s of %s's class samples (seed %s) as their class%s", pct1(acc), pct1(s), chosen.Name, seedOf(chosen), sampleScale(chosen, "latent_region"))
 	// A conditional run's samples drawn the same way (from the class's
 	// region of latent space) are the like-for-like comparison; its prior
 	// samples, decoded with the class alone, show how much the decoder
@@ -506,6 +513,23 @@ func judgeSentence(chosen *Run, conditional []*Run) string {
 		}
 	}
 	return out + "."
+}
+
+// sampleScale says where a sample score stands between chance and the
+// classifier's ceiling: from samples.json's normalised score where the run
+// has it, else the chance level of the average over seven classes.
+func sampleScale(r *Run, gen string) string {
+	chance, okC := r.result("judge_chance")
+	ceiling, okK := r.result("judge_ceiling")
+	norm, okN := r.result("samples_judge_" + gen + "_normalised")
+	lo, okL := r.result("samples_judge_" + gen + "_normalised_lo")
+	hi, okH := r.result("samples_judge_" + gen + "_normalised_hi")
+	if okC && okK && okN && okL && okH {
+		return fmt.Sprintf(" (on the classes the classifier recognises on real images: normalised %s, 95 %% interval %s to %s, "+
+			"where 0 is chance, %s, and 1 the classifier's class-balanced recall on real test galaxies, %s)",
+			fixed2(norm), fixed2(lo), fixed2(hi), pct1(chance), pct1(ceiling))
+	}
+	return fmt.Sprintf(" (a generator that ignores the class scores %s on this average over seven classes)", pct1(1.0/7))
 }
 
 // seedOf is a run's seed: its seedN folder's, or else its configuration's.

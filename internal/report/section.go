@@ -1,6 +1,9 @@
 package report
 
 import (
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -82,6 +85,9 @@ func (w *writer) part(spec *partSpec, full []*Run, demo *Run) error {
 		w.res.Missing = append(w.res.Missing, spec.command+": quick run")
 	}
 	w.glance(spec, full, demo)
+	if err := w.study(spec); err != nil {
+		return err
+	}
 
 	if len(full) == 0 {
 		w.p("### Full run\n\nThe full-length run is not in this repository yet; %s makes it.\n\n", spec.make)
@@ -107,6 +113,35 @@ func (w *writer) part(spec *partSpec, full []*Run, demo *Run) error {
 		}
 	}
 	w.details(spec, full, demo)
+	return nil
+}
+
+// study shows the results.md of the part's study folder (partSpec.study)
+// under its own heading, its title line dropped and its headings moved
+// below the heading's level; nothing when the folder has none yet.
+func (w *writer) study(spec *partSpec) error {
+	if spec.study == "" {
+		return nil
+	}
+	path := filepath.Join(w.cfg.ResultsDir, spec.command, spec.study, "results.md")
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	w.p("### %s\n\n", spec.studyTitle)
+	for i, line := range strings.Split(strings.TrimRight(string(raw), "\n"), "\n") {
+		switch {
+		case i == 0 && strings.HasPrefix(line, "# "):
+			continue
+		case strings.HasPrefix(line, "#"):
+			line = "###" + line
+		}
+		w.p("%s\n", line)
+	}
+	w.p("\nFrom [`%s`](%s), written by its `summarize.py` from the run folders beside it.\n\n", w.rel(path), w.rel(path))
 	return nil
 }
 

@@ -11,6 +11,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -36,6 +37,9 @@ type Task interface {
 type StepReport struct {
 	Loss   float64
 	Fields []progress.Field
+	// Skipped says the step diverged and its update was dropped
+	// (Guard.Accept said so); the loop logs it and counts it.
+	Skipped bool
 }
 
 // Plan says how long the run is and when it evaluates and saves.
@@ -49,7 +53,7 @@ type Plan struct {
 
 	// EvaluateAt and SaveAt say after which steps to evaluate and to
 	// checkpoint (Every builds the usual one). The loop always evaluates
-	// after the last step of the run, and saves when it stops.
+	// after the last step of the run or at Stop, and saves when it stops.
 	EvaluateAt, SaveAt func(done int) bool
 	EvaluateFirst      bool // evaluate (and save) before the first step of a fresh run
 
@@ -60,6 +64,15 @@ type Plan struct {
 
 	AfterStep     func(done int, loss float64) // tests: after every step
 	AfterEvaluate func(done int) error         // e.g. figures at an epoch's end
+
+	// StopEarly, asked on rank 0 after each evaluation, ends the run there
+	// (with a checkpoint) when it returns a reason, e.g. validation has not
+	// improved for a patience; "" goes on.
+	StopEarly func(done int) string
+
+	// Guard is the divergence guard the Task asks before each update; the
+	// loop logs the steps it skipped. nil: no guard.
+	Guard *Guard
 
 	// Ranks is the process group of a data-parallel run; nil: one process.
 	// Every rank steps and evaluates (the Task shares the work and reduces
@@ -95,11 +108,13 @@ func Every(n int) func(done int) bool {
 
 // Result is what Run did.
 type Result struct {
-	Done        int       // steps done in all
-	Interrupted bool      // stopped by the context before Total
-	StepSeconds float64   // this process's time inside Task.Step
-	Seconds     float64   // training time of the whole run (evaluations included)
-	Losses      []float64 // this process's step losses
+	Done         int       // steps done in all
+	Interrupted  bool      // stopped by the context before Total
+	StepSeconds  float64   // this process's time inside Task.Step
+	Seconds      float64   // training time of the whole run (evaluations included)
+	Losses       []float64 // this process's step losses
+	Skipped      int       // steps whose update the Guard dropped (this session)
+	StoppedEarly string    // why Plan.StopEarly ended the run ("" if it did not)
 }
 
 // Run trains from p.Start to p.Total (or p.Stop) and returns how far it got.
@@ -150,6 +165,26 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 		return nil
 	}
 
+	stopEarly := func() (string, error) {
+		if p.StopEarly == nil {
+			return "", nil
+		}
+		why := ""
+		if lead {
+			why = p.StopEarly(res.Done)
+		}
+		if p.Ranks != nil {
+			stop, err := p.Ranks.AnyTrue(why != "")
+			if err != nil {
+				return "", fmt.Errorf("after step %d: %w", res.Done, err)
+			}
+			if stop && why == "" {
+				why = "rank 0 stopped early"
+			}
+		}
+		return why, nil
+	}
+
 	if p.EvaluateFirst && p.Start == 0 {
 		if err := evaluate(); err != nil {
 			return res, err
@@ -158,7 +193,7 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 			return res, err
 		}
 	}
-	bar := progress.NewFrom(w, units(p.Start), units(p.Total), p.Label, progress.WithUnit(p.Unit))
+	bar := progress.NewFrom(w, units(p.Start), units(stop), p.Label, progress.WithUnit(p.Unit))
 	stopped := func() (bool, error) {
 		if p.Ranks == nil {
 			return ctx.Err() != nil, nil
@@ -181,7 +216,17 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 		rep, err := t.Step(res.Done)
 		if err != nil {
 			_ = bar.Finish()
+			if errors.Is(err, ErrDiverged) {
+				fmt.Fprintf(w, "%v\n", err)
+				return res, err
+			}
 			return res, fmt.Errorf("step %d: %w", res.Done+1, err)
+		}
+		if rep.Skipped {
+			res.Skipped++
+			if p.Guard != nil {
+				fmt.Fprintf(w, "\n%s\n", p.Guard.Describe())
+			}
 		}
 		res.StepSeconds += time.Since(t0).Seconds()
 		res.Done++
@@ -196,7 +241,7 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 			p.AfterStep(res.Done, rep.Loss)
 		}
 		bar.Update(units(res.Done), rep.Fields...)
-		evalNow := at(p.EvaluateAt, res.Done) || res.Done == p.Total
+		evalNow := at(p.EvaluateAt, res.Done) || res.Done == stop
 		saveNow := at(p.SaveAt, res.Done)
 		if !evalNow && !saveNow {
 			continue
@@ -206,6 +251,17 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 			if err := evaluate(); err != nil {
 				_ = bar.Finish()
 				return res, err
+			}
+			why, err := stopEarly()
+			if err != nil {
+				_ = bar.Finish()
+				return res, err
+			}
+			if why != "" && res.Done < stop {
+				_ = bar.Finish()
+				fmt.Fprintf(w, "stopping early after step %d: %s\n", res.Done, why)
+				res.StoppedEarly, res.Seconds = why, seconds()
+				return res, save()
 			}
 		}
 		if saveNow {

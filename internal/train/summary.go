@@ -43,6 +43,7 @@ type Split struct {
 	Unit         string  `json:"unit"`         // "images", "tweets", "galaxies"
 	ValFraction  float64 `json:"val_fraction"` // of the training data, before the carve
 	ValSeed      int64   `json:"val_seed"`
+	SplitSeed    int64   `json:"split_seed,omitempty"`    // drew the test split (and, with ValSeed, the validation split); runs from before it used the run's seed
 	StratifiedBy string  `json:"stratified_by,omitempty"` // "label", "class"
 	TrainEval    string  `json:"train_eval"`              // what the "train" rows measure, e.g. "10,000-image sample, eval mode"
 }
@@ -115,6 +116,7 @@ func ReadSplit(out string) (*Split, error) {
 func CommonResults(res map[string]float64, r Result) {
 	res["steps"] = float64(r.Done)
 	res["train_seconds"] = r.Seconds
+	res["diverged_steps_skipped"] = float64(r.Skipped)
 	if r.StepSeconds > 0 && len(r.Losses) > 0 {
 		res["steps_per_second"] = float64(len(r.Losses)) / r.StepSeconds
 	}

@@ -142,17 +142,18 @@ func logWeights(mu, logvar *ts.Tensor, n, zdim, c int64, logLik LogLikelihood) (
 	return w.Reshape([]int64{n, c}, true)
 }
 
-// BernoulliLogLikelihood is the LogLikelihood of the model's decoder for
+// ImageLogLikelihood is the LogLikelihood of the model's decoder for
 // images x [N, C, S, S] (class cond as in ForwardT, nil for an
-// unconditional model): minus the per-example binary cross-entropy summed
-// over pixels and channels, the same term BernoulliNLL averages.
-func (m *VAE) BernoulliLogLikelihood(x, cond *ts.Tensor) (LogLikelihood, error) {
+// unconditional model) under the model's likelihood: the per-example
+// log p(x|z) summed over pixels and channels, the term the loss averages.
+func (m *VAE) ImageLogLikelihood(x, cond *ts.Tensor) (LogLikelihood, error) {
 	if err := m.checkImages(x); err != nil {
 		return nil, err
 	}
 	if err := m.checkClass(x, cond); err != nil {
 		return nil, err
 	}
+	lik := m.Config.likelihood()
 	return func(z *ts.Tensor, c int64) (*ts.Tensor, error) {
 		xr, err := x.RepeatInterleaveSelfInt(c, []int64{0}, nil, false) // [N*c, C, S, S]
 		if err != nil {
@@ -166,19 +167,12 @@ func (m *VAE) BernoulliLogLikelihood(x, cond *ts.Tensor) (LogLikelihood, error) 
 			}
 			defer cr.MustDrop()
 		}
-		logits, err := m.decode(z, cr, false)
+		decoded, err := m.decode(z, cr, false)
 		if err != nil {
 			return nil, err
 		}
-		bce, err := logits.BinaryCrossEntropyWithLogits(xr, ts.None, ts.None, tensors.ReductionNone, true)
-		if err != nil {
-			return nil, err
-		}
-		sum, err := bce.SumDimIntlist([]int64{1, 2, 3}, false, gotch.Float, true) // [N*c]
-		if err != nil {
-			return nil, err
-		}
-		return sum.Neg(true)
+		defer decoded.MustDrop()
+		return lik.LogProb(decoded, xr) // [N*c]
 	}, nil
 }
 

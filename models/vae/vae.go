@@ -24,6 +24,10 @@ type Config struct {
 	Hidden      int64  `json:"hidden"`      // mlp hidden units
 	Conditional bool   `json:"conditional"` // encoder and decoder see a one-hot class
 	NumClasses  int64  `json:"num_classes"` // length of the one-hot class
+	// Likelihood is p(x|z): "" or bernoulli (the assignment's), or
+	// logistic (discretised, over 8-bit values; the decoder then outputs a
+	// location and a log-scale per channel).
+	Likelihood Likelihood `json:"likelihood,omitempty"`
 }
 
 // WithDefaults fills zero fields: z 32, 64x64 RGB, 512 hidden units.
@@ -61,10 +65,19 @@ func (c Config) Check() error {
 	if c.ZDim <= 0 || c.ImageSize <= 0 || c.Channels <= 0 || c.Hidden <= 0 {
 		return fmt.Errorf("vae: sizes must be positive: %+v", c)
 	}
+	if _, err := ParseLikelihood(string(c.Likelihood)); err != nil {
+		return fmt.Errorf("vae: %w", err)
+	}
 	if c.Conditional && c.NumClasses <= 0 {
 		return fmt.Errorf("vae: a conditional model needs NumClasses > 0, got %d", c.NumClasses)
 	}
 	return nil
+}
+
+// likelihood is the parsed Likelihood (Check has accepted it).
+func (c Config) likelihood() Likelihood {
+	l, _ := ParseLikelihood(string(c.Likelihood))
+	return l
 }
 
 // condDim is the length of the class vector the model takes (0 if none).
@@ -126,13 +139,16 @@ func New(p *nn.Path, cfg Config) (*VAE, error) {
 	if m.FcLogvar, err = layers.NewLinear(p.Sub("fc_logvar"), feat, cfg.ZDim, true); err != nil {
 		return nil, err
 	}
+	// The decoder outputs every parameter of p(x|z) as an image channel.
+	dcfg := cfg
+	dcfg.Channels = cfg.Channels * cfg.likelihood().paramsPerChannel()
 	switch cfg.Arch {
 	case "mlp":
-		m.Decoder, err = newMLPDecoder(dec, cfg, zIn)
+		m.Decoder, err = newMLPDecoder(dec, dcfg, zIn)
 	case "conv":
-		m.Decoder, err = newConvDecoder(dec, cfg, zIn)
+		m.Decoder, err = newConvDecoder(dec, dcfg, zIn)
 	case "resnet":
-		m.Decoder, err = newResDecoder(dec, cfg, zIn)
+		m.Decoder, err = newResDecoder(dec, dcfg, zIn)
 	}
 	if err != nil {
 		return nil, err
@@ -149,7 +165,7 @@ type Input struct {
 
 // Output is what ForwardT returns; the caller drops it.
 type Output struct {
-	Logits *ts.Tensor // reconstruction logits [N, C, S, S]
+	Logits *ts.Tensor // decoder output: logits [N, C, S, S] (Bernoulli) or locations and log-scales [N, 2C, S, S] (Logistic)
 	Mu     *ts.Tensor // mean of q(z|x) [N, z]
 	Logvar *ts.Tensor // log-variance of q(z|x) [N, z]
 }
@@ -243,8 +259,8 @@ func (m *VAE) Encode(x, cond *ts.Tensor, train bool) (mu, logvar *ts.Tensor, err
 	return mu, logvar, nil
 }
 
-// Decode maps z [N, z] (and the class, as in ForwardT) to logits
-// [N, C, S, S].
+// Decode maps z [N, z] (and the class, as in ForwardT) to the decoder's
+// output (Output.Logits); Mean turns it into an image.
 func (m *VAE) Decode(z, cond *ts.Tensor, train bool) (*ts.Tensor, error) {
 	if err := tensors.CheckShape(z, tensors.Any, m.Config.ZDim); err != nil {
 		return nil, fmt.Errorf("vae decode: latent %w", err)
@@ -291,6 +307,25 @@ func (m *VAE) decode(z, cond *ts.Tensor, train bool) (*ts.Tensor, error) {
 		defer zc.MustDrop()
 	}
 	return m.Decoder.ForwardT(zc, train) // [N, C, S, S]
+}
+
+// Mean is the image [N, C, S, S] in [0, 1] a decoder output stands for
+// (Likelihood.Mean); it frees nothing.
+func (m *VAE) Mean(decoded *ts.Tensor) (*ts.Tensor, error) {
+	return m.Config.likelihood().Mean(decoded, m.Config.Channels)
+}
+
+// Loss is the negative ELBO of out for images x with the model's
+// likelihood, as the package function Loss is for Bernoulli.
+func (m *VAE) Loss(out Output, x *ts.Tensor, beta, freeBits float64) (loss, nll, kl *ts.Tensor, err error) {
+	if nll, err = m.Config.likelihood().NLL(out.Logits, x); err != nil {
+		return nil, nil, nil, err
+	}
+	if loss, kl, err = elbo(nll, out.Mu, out.Logvar, beta, freeBits); err != nil {
+		nll.MustDrop()
+		return nil, nil, nil, err
+	}
+	return loss, nll, kl, nil
 }
 
 // checkImages rejects images that are not [N, C, S, S] for the model's

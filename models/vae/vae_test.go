@@ -204,12 +204,15 @@ func TestParity(t *testing.T) {
 	cases := []struct {
 		arch        string
 		conditional bool
-	}{{"mlp", false}, {"conv", false}, {"conv", true}, {"resnet", false}}
+		likelihood  Likelihood
+	}{{"mlp", false, Bernoulli}, {"conv", false, Bernoulli}, {"conv", true, Bernoulli}, {"resnet", false, Bernoulli},
+		{"mlp", false, Logistic}, {"resnet", false, Logistic}}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("%s/conditional=%v", c.arch, c.conditional), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/conditional=%v/%s", c.arch, c.conditional, c.likelihood), func(t *testing.T) {
 			torchrt.Lock() // t.Run starts a new goroutine
 			torchrt.ManualSeed(3)
-			m, named := newForParity(t, Config{Arch: c.arch, ZDim: 16, ImageSize: 64, Conditional: c.conditional, NumClasses: 7})
+			m, named := newForParity(t, Config{Arch: c.arch, ZDim: 16, ImageSize: 64, Conditional: c.conditional, NumClasses: 7,
+				Likelihood: c.likelihood})
 			x := ts.MustRand([]int64{4, 3, 64, 64}, gotch.Float, gotch.CPU)
 			eps := ts.MustRandn([]int64{4, 16}, gotch.Float, gotch.CPU)
 			in, err := tensors.ToArrays(named)
@@ -229,14 +232,15 @@ func TestParity(t *testing.T) {
 			for k, v := range extra {
 				in[k] = v
 			}
-			want := reference.Run(t, "vae_galaxy.py", in, "forward", "--arch", c.arch, "--z-dim", "16", "--beta", "1.5")
+			want := reference.Run(t, "vae_galaxy.py", in, "forward", "--arch", c.arch, "--z-dim", "16", "--beta", "1.5",
+				"--likelihood", string(c.likelihood))
 			err = torchrt.NoGrad(func() error {
 				for _, mode := range []string{"train", "eval"} {
 					logits, mu, logvar, err := m.forwardClass(x, cond, eps, mode == "train")
 					if err != nil {
 						return err
 					}
-					loss, nll, kl, err := Loss(logits, x, mu, logvar, 1.5, 0)
+					loss, nll, kl, err := m.Loss(Output{Logits: logits, Mu: mu, Logvar: logvar}, x, 1.5, 0)
 					if err != nil {
 						return err
 					}

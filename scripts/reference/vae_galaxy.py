@@ -1,8 +1,12 @@
 """PyTorch reference for torchlab's Galaxy Zoo VAE (models/vae, cmd/vae-galaxy).
 
 bce:     --in logits, x -> nll = binary_cross_entropy(sigmoid(logits), x, sum) / N
+logistic: --in params [N, 2C, H, W], x [N, C, H, W] -> logp [N] (the discretised
+         logistic log-likelihood of the 8-bit images round(255 x), computed in
+         float64 straight from the logistic's CDF) and grad, d sum(logp) / d params.
 forward: --in weights (state_dict names), x, eps [, cond] -> logits, mu, logvar,
-         kl, nll, loss, in training mode (batch statistics) and in eval mode.
+         kl, nll, loss, in training mode (batch statistics) and in eval mode;
+         --likelihood logistic gives the decoder 2C output channels.
 steps:   --in weights, xs [S, N, C, H, W], eps [S, N, z] -> losses [S]: S steps of
          --optimizer (adam, or sgd with --momentum) at --lr in training mode,
          one batch and its noise per step; with --perturb P also
@@ -141,9 +145,11 @@ class ResDecoder(nn.Module):
 
 
 class VAE(nn.Module):
-    def __init__(self, arch, z_dim=32, size=64, c=3, hidden=512, classes=0):
+    def __init__(self, arch, z_dim=32, size=64, c=3, hidden=512, classes=0, likelihood="bernoulli"):
         super().__init__()
         self.classes = classes
+        self.likelihood = likelihood
+        cout = 2 * c if likelihood == "logistic" else c
         zin = z_dim + classes
         if arch == "mlp":
             self.encoder = MLPEncoder(c, size, hidden)
@@ -155,11 +161,16 @@ class VAE(nn.Module):
         self.fc_mu = nn.Linear(feat, z_dim)
         self.fc_logvar = nn.Linear(feat, z_dim)
         if arch == "mlp":
-            self.decoder = MLPDecoder(c, size, hidden, zin)
+            self.decoder = MLPDecoder(cout, size, hidden, zin)
         elif arch == "conv":
-            self.decoder = ConvDecoder(c, size, zin)
+            self.decoder = ConvDecoder(cout, size, zin)
         else:
-            self.decoder = ResDecoder(c, size, zin)
+            self.decoder = ResDecoder(cout, size, zin)
+
+    def nll(self, decoded, x):
+        if self.likelihood == "logistic":
+            return -logistic_logp(decoded, x).mean()
+        return bernoulli_nll(decoded, x)
 
     def forward(self, x, cond=None, eps=None):
         h = self.encoder(x)
@@ -183,6 +194,35 @@ def bernoulli_nll(logits, x):
     return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
 
 
+def logistic_logp(params, x):
+    """log P(round(255 x)) per image under one logistic per pixel and channel
+    (locations params[:, :C], log-scales params[:, C:] floored at -7, on
+    images scaled to [-1, 1]); value 0 takes the lower tail, 255 the upper.
+    Written from the CDF, sigmoid(upper) - sigmoid(lower), on the side of the
+    location where the two do not both round to 1 (exact in float64 while
+    the standardised edges stay within a few hundred)."""
+    c = x.shape[1]
+    v = torch.round(x * 255)
+    xs = v / 127.5 - 1
+    loc, log_s = params[:, :c], params[:, c:].clamp(min=-7)
+    inv_s = torch.exp(-log_s)
+    a = inv_s * (xs + 1 / 255 - loc)
+    b = inv_s * (xs - 1 / 255 - loc)
+    right = xs > loc  # sigmoid(a) - sigmoid(b) == sigmoid(-b) - sigmoid(-a)
+    hi, lo = torch.where(right, -b, a), torch.where(right, -a, b)
+    mid = torch.log(torch.sigmoid(hi) - torch.sigmoid(lo))
+    logp = torch.where(v < 0.5, F.logsigmoid(a), torch.where(v > 254.5, F.logsigmoid(-b), mid))
+    return logp.sum(dim=(1, 2, 3))
+
+
+def mode_logistic(args):
+    t = common.load(args.inp)
+    params = t["params"].double().requires_grad_(True)
+    logp = logistic_logp(params, t["x"].double())
+    logp.sum().backward()
+    common.save(args.out, {"logp": logp.detach(), "grad": params.grad})
+
+
 def mode_bce(args):
     t = common.load(args.inp)
     logits, x = t["logits"], t["x"]
@@ -194,14 +234,14 @@ def mode_forward(args):
     t = common.load(args.inp)
     cond = t.get("cond")
     classes = cond.shape[1] if cond is not None else 0
-    model = VAE(args.arch, args.z_dim, args.image_size, classes=classes)
+    model = VAE(args.arch, args.z_dim, args.image_size, classes=classes, likelihood=args.likelihood)
     common.load_state(model, t)
     out = {}
     with torch.no_grad():
         for mode in ["train", "eval"]:
             model.train(mode == "train")
             logits, mu, logvar = model(t["x"], cond, t["eps"])
-            kl, nll = kl_divergence(mu, logvar), bernoulli_nll(logits, t["x"])
+            kl, nll = kl_divergence(mu, logvar), model.nll(logits, t["x"])
             out.update({f"{mode}_logits": logits, f"{mode}_mu": mu, f"{mode}_logvar": logvar,
                         f"{mode}_kl": kl.reshape(1), f"{mode}_nll": nll.reshape(1),
                         f"{mode}_loss": (nll + args.beta * kl).reshape(1)})
@@ -211,7 +251,7 @@ def mode_forward(args):
 def train_steps(args, t, perturb=0.0):
     """The losses of the steps mode, from the given weights each multiplied
     by (1 + perturb * N(0, 1)) (a fixed draw; 0 leaves them as they are)."""
-    model = VAE(args.arch, args.z_dim, args.image_size)
+    model = VAE(args.arch, args.z_dim, args.image_size, likelihood=args.likelihood)
     common.load_state(model, t)
     if perturb:
         g = torch.Generator().manual_seed(1)
@@ -226,7 +266,7 @@ def train_steps(args, t, perturb=0.0):
     losses = []
     for x, eps in zip(t["xs"], t["eps"]):
         logits, mu, logvar = model(x, None, eps)
-        loss = bernoulli_nll(logits, x) + args.beta * kl_divergence(mu, logvar)
+        loss = model.nll(logits, x) + args.beta * kl_divergence(mu, logvar)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -326,7 +366,8 @@ def mode_bench(args):
 
 def main():
     p = common.parser(__doc__)
-    p.add_argument("mode", choices=["bce", "forward", "steps", "bench"])
+    p.add_argument("mode", choices=["bce", "logistic", "forward", "steps", "bench"])
+    p.add_argument("--likelihood", default="bernoulli", choices=["bernoulli", "logistic"])
     p.add_argument("--arch", default="conv", choices=["mlp", "conv", "resnet"])
     p.add_argument("--z-dim", type=int, default=32)
     p.add_argument("--image-size", type=int, default=64)
@@ -345,7 +386,7 @@ def main():
     p.add_argument("--channels-last", action="store_true", help="bench: model and batches in channels-last (NHWC) memory format")
     args = p.parse_args()
     common.setup(args)
-    {"bce": mode_bce, "forward": mode_forward, "steps": mode_steps, "bench": mode_bench}[args.mode](args)
+    {"bce": mode_bce, "logistic": mode_logistic, "forward": mode_forward, "steps": mode_steps, "bench": mode_bench}[args.mode](args)
 
 
 if __name__ == "__main__":

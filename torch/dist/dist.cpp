@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dist.h"
+#include "../torchrt/catch.h"
 
 namespace {
 
@@ -27,8 +28,6 @@ struct Group {
   int world;
 };
 
-char *err_of(const std::exception &e) { return strdup(e.what()); }
-char *err_of(const std::string &s) { return strdup(s.c_str()); }
 at::Tensor &T(void *p) { return *static_cast<at::Tensor *>(p); }
 
 // buckets splits tensors (all of one dtype) into runs of at most
@@ -143,8 +142,8 @@ char *torchlab_dist_join(const char *host, int port, int rank, int world, int64_
     g->pg->setSequenceNumberForGroup();
     *group = g.release();
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -156,8 +155,8 @@ char *torchlab_dist_allreduce(void *group, void **tensors, int n, int average, i
     for (int i = 0; i < n; i++) ts.push_back(T(tensors[i]));
     allreduce(*static_cast<Group *>(group), ts, average != 0, bucket_bytes);
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -174,8 +173,8 @@ char *torchlab_dist_allreduce_grads(void *group, void **params, int n, int64_t b
     }
     allreduce(*static_cast<Group *>(group), grads, true, bucket_bytes);
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -193,8 +192,8 @@ char *torchlab_dist_broadcast(void *group, void **tensors, int n, int root, int6
       unflat(one[0], b);
     }
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -203,8 +202,8 @@ char *torchlab_dist_barrier(void *group) {
     Group &g = *static_cast<Group *>(group);
     wait(g.pg->barrier(), g, "barrier");
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -228,8 +227,8 @@ char *torchlab_dist_rollcall(void *group, int rank, int64_t wait_ms, int *answer
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 

@@ -402,3 +402,63 @@ func TestBadConfiguration(t *testing.T) {
 		t.Errorf("join without a master took %s with a 2 s timeout", s)
 	}
 }
+
+// TestFrozenRankStopsTheOther freezes rank 1 of two with SIGSTOP mid-run
+// (its process and sockets stay, it answers nothing): rank 0 must exit
+// non-zero within the group's timeout plus the roll call's wait, naming
+// rank 1.
+func TestFrozenRankStopsTheOther(t *testing.T) {
+	const timeout = 10 * time.Second // worker's cfg.Timeout
+	port := freePort(t)
+	cmds := make([]*exec.Cmd, 2)
+	var stderr bytes.Buffer
+	var pipe io.Reader
+	for r := range cmds {
+		cmds[r] = exec.Command(os.Args[0])
+		cmds[r].Env = append(rankEnv(port, r, 2), "TORCHLAB_DIST_WORKER=loop")
+		if r == 0 {
+			cmds[r].Stderr = &stderr
+		} else {
+			var err error
+			if pipe, err = cmds[r].StdoutPipe(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := cmds[r].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	victim := cmds[1]
+	t.Cleanup(func() {
+		_ = victim.Process.Kill()
+		_ = victim.Wait()
+	})
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() && sc.Text() != "step 5" {
+	}
+	if err := victim.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	frozen := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- cmds[0].Wait() }()
+	limit := timeout + RollCallWait + 2*time.Second
+	select {
+	case err := <-done:
+		took := time.Since(frozen)
+		msg := strings.TrimSpace(stderr.String())
+		t.Logf("rank 0 stopped %.1fs after rank 1 froze: %s", took.Seconds(), msg)
+		if err == nil {
+			t.Fatal("rank 0 exited 0 after rank 1 froze")
+		}
+		if !strings.Contains(msg, "rank 1 did not answer a roll call") {
+			t.Errorf("rank 0's error does not name the frozen rank 1: %q", msg)
+		}
+		if took > limit {
+			t.Errorf("rank 0 took %.1fs to stop, want within %v (timeout %v + roll call %v)", took.Seconds(), limit, timeout, RollCallWait)
+		}
+	case <-time.After(3 * limit):
+		_ = cmds[0].Process.Kill()
+		t.Fatalf("rank 0 still running %v after rank 1 froze", 3*limit)
+	}
+}

@@ -110,7 +110,10 @@ type Diff struct {
 }
 
 // Compare computes the Diff of two equally long slices; relative errors use
-// a floor so that values near zero do not dominate.
+// a floor so that values near zero do not dominate. It is the one
+// comparison of numbers the tests use: a NaN on either side, anywhere, is
+// an error (math.Max and max would carry a NaN into a "worst difference"
+// that then compares false with every tolerance and passes).
 func Compare(got, want []float64, floor float64) (Diff, error) {
 	if len(got) != len(want) {
 		return Diff{}, fmt.Errorf("lengths differ: got %d values, want %d", len(got), len(want))
@@ -129,6 +132,15 @@ func Compare(got, want []float64, floor float64) (Diff, error) {
 		}
 	}
 	return d, nil
+}
+
+// Widen converts float32 values for Compare.
+func Widen(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
 }
 
 // AssertClose fails the test when any |got-want| exceeds atol and logs the

@@ -42,3 +42,12 @@ func withFloat(v float64, op func(*ts.Scalar) (*ts.Tensor, error)) (*ts.Tensor, 
 	runtime.KeepAlive(s)
 	return out, err
 }
+
+// Clamp returns min(max(t, lo), hi) elementwise.
+func Clamp(t *ts.Tensor, lo, hi float64, del bool) (*ts.Tensor, error) {
+	a, b := ts.FloatScalar(lo), ts.FloatScalar(hi)
+	out, err := t.Clamp(a, b, del)
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
+	return out, err
+}

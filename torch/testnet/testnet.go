@@ -36,10 +36,9 @@ func New() (*Net, error) {
 	return &Net{VS: vs, conv: conv, fc: fc}, nil
 }
 
-// Seeded seeds libtorch's generator with seed, builds a Net and returns it
-// with its variables by name (tensors.Named).
-func Seeded(seed int64) (*Net, map[string]*ts.Tensor, error) {
-	torchrt.ManualSeed(seed)
+// NewNamed builds a Net and names its variables (tensors.Named), as the
+// tests of checkpoints and optimisers take them.
+func NewNamed() (*Net, map[string]*ts.Tensor, error) {
 	n, err := New()
 	if err != nil {
 		return nil, nil, err
@@ -49,6 +48,15 @@ func Seeded(seed int64) (*Net, map[string]*ts.Tensor, error) {
 		return nil, nil, err
 	}
 	return n, named, nil
+}
+
+// Seeded seeds libtorch's generator with seed, builds a Net and returns it
+// with its variables by name (tensors.Named).
+func Seeded(seed int64) (*Net, map[string]*ts.Tensor, error) {
+	if err := torchrt.ManualSeed(seed); err != nil {
+		return nil, nil, err
+	}
+	return NewNamed()
 }
 
 // Loss is the mean cross-entropy of the net on x [B, 1, 8, 8], y [B].
