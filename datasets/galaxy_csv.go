@@ -42,7 +42,13 @@ func ReadGalaxyCSV(path string) ([]GalaxyRow, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	return readGalaxyCSV(f, path)
+}
+
+// readGalaxyCSV is ReadGalaxyCSV on the content of in; path names it in
+// errors.
+func readGalaxyCSV(in io.Reader, path string) ([]GalaxyRow, error) {
+	r := csv.NewReader(bufio.NewReaderSize(in, 1<<16))
 	r.FieldsPerRecord = -1 // checked below, with a better message
 	r.ReuseRecord = true
 

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"io"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -49,10 +50,11 @@ type galaxyPrep struct {
 	side       int          // if not 0, every image must be side x side
 	planes     [3][]float32 // cropped R, G, B as 0..255
 	area       *area
+	maxPixels  int // the largest image decoded (maxGalaxyPixels)
 }
 
 func newGalaxyPrep(crop, size int) *galaxyPrep {
-	p := &galaxyPrep{crop: crop, size: size, area: newArea(crop, crop, size, size)}
+	p := &galaxyPrep{crop: crop, size: size, area: newArea(crop, crop, size, size), maxPixels: maxGalaxyPixels}
 	for c := range p.planes {
 		p.planes[c] = make([]float32, crop*crop)
 	}
@@ -66,17 +68,42 @@ func (p *galaxyPrep) load(dst []float32, path string) error {
 	if err != nil {
 		return err
 	}
-	img, err := jpeg.Decode(bufio.NewReaderSize(f, 1<<15))
-	f.Close()
+	defer f.Close()
+	return p.decode(dst, f, path)
+}
+
+// maxGalaxyPixels bounds the image a JPEG header may claim (Galaxy Zoo's
+// are 424x424): the decoder allocates the whole image from the header's
+// size before it reads the pixels, so a few bytes claiming 65535x65535
+// would otherwise ask for 12 GiB.
+const maxGalaxyPixels = 4096 * 4096
+
+// decode is load on the JPEG in r; path names it in errors. The size the
+// header claims is checked before the image is decoded.
+func (p *galaxyPrep) decode(dst []float32, r io.ReadSeeker, path string) error {
+	cfg, err := jpeg.DecodeConfig(bufio.NewReaderSize(r, 1<<12))
+	if err != nil {
+		return fmt.Errorf("decode %s: %w", path, err)
+	}
+	if p.side != 0 && (cfg.Width != p.side || cfg.Height != p.side) {
+		return fmt.Errorf("decode %s: image is %dx%d, but %s says %dx%d", path, cfg.Width, cfg.Height, GalaxyFrameName, p.side, p.side)
+	}
+	if cfg.Width*cfg.Height > p.maxPixels {
+		return fmt.Errorf("decode %s: header says %dx%d pixels, more than the %d a galaxy image may have", path, cfg.Width, cfg.Height, p.maxPixels)
+	}
+	if cfg.Width < p.crop || cfg.Height < p.crop {
+		return fmt.Errorf("decode %s: image is %dx%d, smaller than the %dx%d crop", path, cfg.Width, cfg.Height, p.crop, p.crop)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("decode %s: %w", path, err)
+	}
+	img, err := jpeg.Decode(bufio.NewReaderSize(r, 1<<15))
 	if err != nil {
 		return fmt.Errorf("decode %s: %w", path, err)
 	}
 	b := img.Bounds()
-	if p.side != 0 && (b.Dx() != p.side || b.Dy() != p.side) {
-		return fmt.Errorf("decode %s: image is %dx%d, but %s says %dx%d", path, b.Dx(), b.Dy(), GalaxyFrameName, p.side, p.side)
-	}
-	if b.Dx() < p.crop || b.Dy() < p.crop {
-		return fmt.Errorf("decode %s: image is %dx%d, smaller than the %dx%d crop", path, b.Dx(), b.Dy(), p.crop, p.crop)
+	if b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return fmt.Errorf("decode %s: image is %dx%d, its header said %dx%d", path, b.Dx(), b.Dy(), cfg.Width, cfg.Height)
 	}
 	// Integer halving puts the extra pixel of an odd margin on the
 	// right/bottom; the default 424 -> 212 has even margins, so it is exact.

@@ -85,6 +85,11 @@ func ReadIDXImages(path string) (*IDXImages, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseIDXImages(data, path)
+}
+
+// parseIDXImages is ReadIDXImages on the file's (decompressed) bytes.
+func parseIDXImages(data []byte, path string) (*IDXImages, error) {
 	if len(data) < 16 {
 		return nil, fmt.Errorf("read %s: %d bytes is too short for an IDX3 header (16 bytes)", path, len(data))
 	}
@@ -116,6 +121,11 @@ func ReadIDXLabels(path string) ([]uint8, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseIDXLabels(data, path)
+}
+
+// parseIDXLabels is ReadIDXLabels on the file's (decompressed) bytes.
+func parseIDXLabels(data []byte, path string) ([]uint8, error) {
 	if len(data) < 8 {
 		return nil, fmt.Errorf("read %s: %d bytes is too short for an IDX1 header (8 bytes)", path, len(data))
 	}

@@ -35,7 +35,12 @@ func ReadTweets(path string, skipBad bool) (*TweetSet, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	return readTweets(f, path, skipBad)
+}
+
+// readTweets is ReadTweets on the content of in; path names it in errors.
+func readTweets(in io.Reader, path string, skipBad bool) (*TweetSet, error) {
+	r := csv.NewReader(bufio.NewReaderSize(in, 1<<16))
 	// Field counts are checked below, so the message can name the line and
 	// say what was expected; strict quotes catch broken rows.
 	r.FieldsPerRecord = -1

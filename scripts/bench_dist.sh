@@ -35,7 +35,7 @@ share() { # the collectives' share of rank 0's wall time, from its log
 lstm() { # lstm NAME: iterations/s of a fused-LSTM run
   local name=$1
   "${LAUNCH[@]}" bin/lstm-tweets train "${THREADS[@]}" --data-dir "$tweets" --fused-lstm --iterations "$LSTM_ITERS" \
-    --eval-every "$LSTM_ITERS" --train-sample 500 --out "$tmp/$name" >"$tmp/$name.log" 2>&1 \
+    --eval-every "$LSTM_ITERS" --train-eval-size 500 --out "$tmp/$name" >"$tmp/$name.log" 2>&1 \
     || { cat "$tmp/$name.log" >&2; exit 1; }
   /usr/bin/python3 -c 'import json,sys; print("%.1f" % json.load(open(sys.argv[1]))["results"]["steps_per_second"])' "$tmp/$name/summary.json"
 }

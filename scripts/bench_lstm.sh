@@ -41,7 +41,7 @@ go_run() {
 	rm -rf "$tmp/out"
 	/usr/bin/time -f '%M' -o "$tmp/go.rss" "$tmp/lstm-tweets" train --data-dir "$data" \
 		--test "$tmp/test.csv" --iterations "$iters" --eval-every "$((iters + 1))" \
-		--train-sample 200 --threads "$threads" --blas-threads 1 --out "$tmp/out" "$@" 2> "$tmp/go.log" ||
+		--train-eval-size 200 --threads "$threads" --blas-threads 1 --out "$tmp/out" "$@" 2> "$tmp/go.log" ||
 		{ cat "$tmp/go.log" >&2; exit 1; }
 	run_its=$(/usr/bin/python3 -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["results"]["steps_per_second"])' "$tmp/out/summary.json")
 	printf '%-12s %5s %10s %14.0f\n' "$name" "$r" "$run_its" "$(echo "$(cat "$tmp/go.rss") / 1024" | bc -l)"

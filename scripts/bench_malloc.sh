@@ -22,7 +22,7 @@ for c in vae-galaxy torchlab-run; do go build -tags "${TAGS:-}" -o "$bin/$c" "./
 rm -rf "/tmp/mb-$label"
 flock /tmp/torchlab-heavy.lock env "$@" /usr/bin/time -f "$label: wall %e s, user %U s, sys %S s, minor faults %R" \
   "$bin/torchlab-run" --nproc 2 --threads 1 -- "$bin/vae-galaxy" train --arch resnet --epochs 3 --image-size 64 \
-  --limit 1000 --train-eval-every 1 --seed 1 --out "/tmp/mb-$label" > "/tmp/mb-$label.log" 2>&1
+  --data-size 1000 --train-eval-every 1 --seed 1 --out "/tmp/mb-$label" > "/tmp/mb-$label.log" 2>&1
 tail -1 "/tmp/mb-$label.log"
 awk -F, 'NR>1{print $1, $3, $8}' "/tmp/mb-$label/metrics.csv" | tr '\n' ';'
 echo

@@ -43,7 +43,7 @@ trap 'rm -rf "$tmp"' EXIT
 go_epoch() { # go_epoch ARCH OUT [FLAGS...]: seconds of the last training epoch
   local arch=$1 out=$2
   shift 2
-  bin/vae-galaxy train --arch "$arch" --epochs "$EPOCHS" --limit "$LIMIT" --val-fraction 0 --data-dir "$data" \
+  bin/vae-galaxy train --arch "$arch" --epochs "$EPOCHS" --data-size "$LIMIT" --val-fraction 0 --data-dir "$data" \
     --out "$out" --threads "$THREADS" ${BLAS_THREADS:+--blas-threads "$BLAS_THREADS"} --save-every 1000 "$@" >"$out.log" 2>&1 \
     || { cat "$out.log" >&2; return 1; }
   # Train-only seconds are cumulative in metrics.csv; the last epoch is the

@@ -50,7 +50,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 for r in $(seq 1 "$rounds"); do
   echo "round $r/$rounds: Go" >&2
-  bin/vgg-mnist train --data-dir "$data" --subset "$subset" --epochs 1 --val-fraction 0 --threads "$threads" \
+  bin/vgg-mnist train --data-dir "$data" --data-fraction "$subset" --epochs 1 --val-fraction 0 --threads "$threads" \
     --out "$tmp/go-$r" > "$tmp/go-$r.log" 2>&1 || { cat "$tmp/go-$r.log" >&2; exit 1; }
   echo "round $r/$rounds: Go step bench (Adam, as train)" >&2
   bin/vgg-mnist bench --optimizer adam --threads "$threads" > "$tmp/step-$r.json"

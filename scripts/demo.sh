@@ -68,9 +68,9 @@ step "cnn-calc" bash -c 'set -o pipefail; bin/cnn-calc --threads "$1" | tee "$2/
 
 rm -rf "$OUT/vgg-mnist" "$OUT/lstm-tweets" "$OUT/vae-galaxy"
 step "vgg-mnist" bin/vgg-mnist train "${data[@]}" --out "$OUT/vgg-mnist" --threads "$THREADS" \
-  --subset "$VGG_SUBSET" --epochs "$VGG_EPOCHS" --eval-every "$VGG_EVAL_EVERY" \
+  --data-fraction "$VGG_SUBSET" --epochs "$VGG_EPOCHS" --eval-every "$VGG_EVAL_EVERY" \
   --batch-norm="$VGG_BATCH_NORM" --optimizer "$VGG_OPTIMIZER" --lr "$VGG_LR" \
-  --test-subset "$VGG_TEST_SUBSET" --train-eval-size "$VGG_TRAIN_EVAL_SIZE"
+  --test-data-fraction "$VGG_TEST_SUBSET" --train-eval-size "$VGG_TRAIN_EVAL_SIZE"
 
 # The LSTM keeps its own default of one thread: its per-step tensors are too
 # small to split, and a second thread made it slower here (12.2 vs 7.3 it/s).
@@ -80,7 +80,7 @@ step "lstm-tweets" bin/lstm-tweets train "${data[@]}" --out "$OUT/lstm-tweets" \
 compare=()
 for arch in $VAE_ARCHS; do
   step "vae-galaxy $arch" bin/vae-galaxy train "${data[@]}" --out "$OUT/vae-galaxy/$arch" --threads "$THREADS" \
-    --arch "$arch" --epochs "$VAE_EPOCHS" --image-size "$VAE_IMAGE_SIZE" --limit "$VAE_LIMIT"
+    --arch "$arch" --epochs "$VAE_EPOCHS" --image-size "$VAE_IMAGE_SIZE" --data-size "$VAE_LIMIT"
   compare+=(--compare "$OUT/vae-galaxy/$arch")
 done
 step "vae-galaxy compare" bin/vae-galaxy plots --threads "$THREADS" --out "$OUT/vae-galaxy" "${compare[@]}"

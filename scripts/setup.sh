@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # python3-pil: the VAE reference reads JPEGs; libjs-katex: the report's math;
 # libgloo-dev: the headers of Gloo, which c10d's ProcessGroupGloo (torch/dist) includes;
-# libjemalloc2: the allocator torchrt links (docs/performance.md, "page faults").
-packages=(libtorch-dev libgloo-dev libjemalloc2 libopenblas0-pthread python3-torch python3-numpy python3-pil libjs-katex g++ make)
+# libjemalloc2: the allocator torchrt links (docs/performance.md, "page faults");
+# python3-onnx: onnx.checker for the ONNX route (scripts/reference/onnx_export.py).
+packages=(libtorch-dev libgloo-dev libjemalloc2 libopenblas0-pthread python3-torch python3-numpy python3-pil python3-onnx libjs-katex g++ make)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

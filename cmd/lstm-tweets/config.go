@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -44,9 +45,10 @@ type trainConfig struct {
 	afterStep func(it int, loss float64)
 }
 
-const trainUsage = `Train the character-level LSTM on tweets (one-hot ASCII -> LSTM(128) ->
+// trainLong is --help-long: what training does and why the defaults.
+const trainLong = `Training: the character-level LSTM on tweets (one-hot ASCII -> LSTM(128) ->
 Linear(128, 2) -> log-softmax, NLL loss), evaluating every --eval-every
-iterations on a fixed random sample of --train-sample training tweets (eval
+iterations on a fixed random sample of --train-eval-size training tweets (eval
 mode), on the validation split and on the whole test set.
 
 Validation: --val-fraction of the training CSV (5 % by default), drawn with
@@ -74,7 +76,7 @@ shuffled, so a batch holds tweets of similar length and the padded LSTM
 spends few steps on padding. --bucket 0 gives plain random batches.
 
 --resume continues from <out>/checkpoint with the saved configuration;
-only --iterations, --eval-every, --eval-batch, --out, --data-dir, --threads,
+only --iterations, --eval-every, --eval-batch-size, --out, --data-dir, --threads,
 --blas-threads and --device may change (another value of any other flag is
 an error: it would change what is computed). metrics.csv keeps its rows up
 to the checkpoint's iteration, so each iteration appears once.
@@ -82,31 +84,26 @@ to the checkpoint's iteration, so each iteration appears once.
 Outputs in --out: metrics.csv (iteration,split,loss,accuracy,seconds),
 summary.json, test_accuracy.png, train_accuracy.png, accuracy.png, loss.png,
 checkpoint/ (saved at every evaluation and on Ctrl-C) and best/.
-
-Usage: lstm-tweets [train] [flags]
 `
 
 // resumeMayChange are the train flags a resumed run may change (besides
 // train.AlwaysMayChange): when to stop and when to evaluate, not what.
-var resumeMayChange = []string{"iterations", "eval-every", "eval-batch"}
+var resumeMayChange = []string{"iterations", "eval-every", "eval-batch-size", "eval-batch"}
 
 // parseTrain reads the train flags; with --resume the configuration is the
 // checkpoint's (train.ResumeConfig) with only resumeMayChange applied.
-func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
+func parseTrain(args []string, stdout, stderr io.Writer) (*trainConfig, error) {
 	cfg := &trainConfig{Model: charlstm.DefaultConfig()}
-	fs, err := trainFlags(cfg, stderr)
+	fs, err := trainFlags(cfg, stdout, stderr)
 	if err != nil {
 		return nil, err
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := command.ParseCommon(fs, args, &cfg.Common); err != nil {
 		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("train: unexpected arguments %q", fs.Args())
 	}
 	if cfg.Resume {
 		saved := &trainConfig{Model: charlstm.DefaultConfig()}
-		flags := func(c *trainConfig) (*pflag.FlagSet, error) { return trainFlags(c, io.Discard) }
+		flags := func(c *trainConfig) (*pflag.FlagSet, error) { return trainFlags(c, io.Discard, io.Discard) }
 		if err := train.Resume(fs, checkpointDir(cfg.Out), saved, flags, resumeMayChange); err != nil {
 			return nil, err
 		}
@@ -121,31 +118,32 @@ func parseTrain(args []string, stderr io.Writer) (*trainConfig, error) {
 		saved.Resume = true
 		cfg = saved
 	}
-	switch {
-	case cfg.Iterations < 0, cfg.BatchSize < 1, cfg.EvalEvery < 1, cfg.EvalBatch < 1,
-		cfg.MaxLen < 1, cfg.TrainSample < 0, cfg.Bucket < 0, cfg.BLASThreads < 0, !(cfg.LR > 0),
-		!(cfg.ValFraction >= 0 && cfg.ValFraction < 1):
-		return nil, fmt.Errorf("train: --iterations >= 0, --batch-size, --eval-every, --eval-batch, --max-len >= 1, --lr > 0, --blas-threads, --train-sample, --bucket >= 0, --val-fraction in [0, 1) (have %+v)", *cfg)
-	case cfg.Optimizer != "adam" && cfg.Optimizer != "sgd":
-		return nil, fmt.Errorf("train: --optimizer %q: want adam or sgd", cfg.Optimizer)
-	case cfg.Schedule != "" && !slices.Contains(optim.Schedules, cfg.Schedule):
-		return nil, fmt.Errorf("train: --schedule %q: want one of %s", cfg.Schedule, strings.Join(optim.Schedules, ", "))
-	case !(cfg.WeightDecay >= 0):
-		return nil, fmt.Errorf("train: --weight-decay %v: want >= 0", cfg.WeightDecay)
-	case !(cfg.CharDropout >= 0 && cfg.CharDropout < 1) || !(cfg.Model.Dropout >= 0 && cfg.Model.Dropout < 1):
-		return nil, fmt.Errorf("train: --dropout %v and --char-dropout %v: want each in [0, 1)", cfg.Model.Dropout, cfg.CharDropout)
-	}
-	return cfg, nil
+	return cfg, cfg.check()
+}
+
+// check returns a UsageError for each train flag whose value is wrong.
+func (cfg *trainConfig) check() error {
+	return errors.Join(
+		cli.Need("iterations", cfg.Iterations, cfg.Iterations >= 0, ">= 0"),
+		cli.Need("batch-size", cfg.BatchSize, cfg.BatchSize >= 1, ">= 1"),
+		cli.Need("lr", cfg.LR, cfg.LR > 0, "> 0"),
+		cli.OneOf("optimizer", cfg.Optimizer, "adam", "sgd"),
+		cli.Need("schedule", fmt.Sprintf("%q", cfg.Schedule), cfg.Schedule == "" || slices.Contains(optim.Schedules, cfg.Schedule), "one of "+strings.Join(optim.Schedules, ", ")),
+		cli.Need("weight-decay", cfg.WeightDecay, cfg.WeightDecay >= 0, ">= 0"),
+		cli.Need("eval-every", cfg.EvalEvery, cfg.EvalEvery >= 1, ">= 1"),
+		cli.Need("eval-batch-size", cfg.EvalBatch, cfg.EvalBatch >= 1, ">= 1"),
+		cli.Need("max-len", cfg.MaxLen, cfg.MaxLen >= 1, ">= 1"),
+		cli.Need("train-eval-size", cfg.TrainSample, cfg.TrainSample >= 0, ">= 0"),
+		cli.Need("val-fraction", cfg.ValFraction, cfg.ValFraction >= 0 && cfg.ValFraction < 1, "in [0, 1)"),
+		cli.Need("bucket", cfg.Bucket, cfg.Bucket >= 0, ">= 0"),
+		cli.Need("dropout", cfg.Model.Dropout, cfg.Model.Dropout >= 0 && cfg.Model.Dropout < 1, "in [0, 1)"),
+		cli.Need("char-dropout", cfg.CharDropout, cfg.CharDropout >= 0 && cfg.CharDropout < 1, "in [0, 1)"),
+	)
 }
 
 // trainFlags registers the train flags on a new FlagSet bound to cfg.
-func trainFlags(cfg *trainConfig, stderr io.Writer) (*pflag.FlagSet, error) {
-	fs := pflag.NewFlagSet("lstm-tweets train", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, trainUsage)
-		fs.PrintDefaults()
-	}
+func trainFlags(cfg *trainConfig, stdout, stderr io.Writer) (*pflag.FlagSet, error) {
+	fs := command.FlagSet("train", stdout, stderr)
 	cfg.Common.AddFlags(fs, defaultOut)
 	// One intra-op thread is fastest for this model: its per-step tensors
 	// are too small to split, and a second thread only adds
@@ -162,49 +160,59 @@ func trainFlags(cfg *trainConfig, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.IntVar(&cfg.BatchSize, "batch-size", 32, "tweets per step")
 	fs.Float64Var(&cfg.LR, "lr", 1e-4, "learning rate")
 	fs.StringVar(&cfg.Optimizer, "optimizer", "adam", "adam or sgd (plain SGD at 1e-4 barely learns; see above)")
-	fs.StringVar(&cfg.Schedule, "schedule", "constant", "learning-rate schedule: constant, or cosine (--lr down to 0 at --iterations)")
+	fs.StringVar(&cfg.Schedule, "schedule", "constant", "learning-rate schedule: constant, or cosine (--lr down to 0 at --iterations); constant by default, the assignment's fixed rate, where vgg-mnist's default is the cosine its runs were tuned with")
 	fs.Float64Var(&cfg.WeightDecay, "weight-decay", 0, "L2 penalty added to every gradient (torch.optim's weight_decay)")
 	fs.IntVar(&cfg.EvalEvery, "eval-every", 1000, "iterations between evaluations (and checkpoints)")
-	fs.IntVar(&cfg.EvalBatch, "eval-batch", 500, "tweets per evaluation batch (no grad)")
+	fs.IntVar(&cfg.EvalBatch, "eval-batch-size", 500, "tweets per evaluation batch (no grad; memory only, results do not depend on it)")
 	fs.IntVar(&cfg.MaxLen, "max-len", 280, "characters kept per tweet")
 	fs.BoolVar(&cfg.SkipBad, "skip-bad", false, "skip malformed CSV rows (counted in the log) instead of failing")
-	fs.IntVar(&cfg.TrainSample, "train-sample", 5000, "size of the fixed random training sample for train accuracy (0: all)")
+	fs.IntVar(&cfg.TrainSample, "train-eval-size", 5000, "train loss/accuracy are measured in eval mode on this fixed random sample of the training tweets (0: all)")
 	fs.Float64Var(&cfg.ValFraction, "val-fraction", 0.05, "fraction of the training tweets held out for validation, stratified by label (0: none)")
 	fs.IntVar(&cfg.Bucket, "bucket", 50, "batches per length-sorted pool (0: plain random batches)")
 	fs.Float64Var(&cfg.Model.Dropout, "dropout", 0, "dropout on the final hidden state before the linear layer, in training (0: none, the assignment's model)")
 	fs.Float64Var(&cfg.CharDropout, "char-dropout", 0, "replace this share of each training tweet's characters by NUL (code 0) at random, a regulariser (0: none)")
 	fs.BoolVar(&cfg.Model.FusedLSTM, "fused-lstm", false, "run the LSTM through torch/lstmfused: one C++ call forward and one backward, no work on padding (4.8x libtorch's lstm per step at one thread; same results to ~1e-6, not bit for bit)")
+	for _, r := range [][2]string{{"eval-batch", "eval-batch-size"}, {"train-sample", "train-eval-size"}} {
+		if err := cli.Rename(fs, r[0], r[1]); err != nil {
+			return nil, err
+		}
+	}
 	return fs, nil
 }
 
 // predictConfig configures the predict subcommand.
 type predictConfig struct {
 	Checkpoint  string
-	Shipped     bool // no --out or --checkpoint and no model at the default --out: the shipped one
+	InitFrom    string // a PyTorch state_dict file instead of a checkpoint
+	Shipped     bool   // no --out or --checkpoint and no model at the default --out: the shipped one
 	Threads     int
 	BLASThreads int
 	Texts       []string
+	File        string // texts one per line; "-" is standard input
+	JSON        bool   // JSON lines instead of text
 }
 
-func parsePredict(args []string, stderr io.Writer) (*predictConfig, error) {
+func parsePredict(args []string, stdout, stderr io.Writer) (*predictConfig, error) {
 	cfg := &predictConfig{}
-	fs := pflag.NewFlagSet("lstm-tweets predict", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `Classify texts with a trained model: one line per text,
-"<class> <name> p_negative=<p> p_positive=<p> <text>". Texts come from the
-arguments, or one per line from standard input when there are none.
-
-Usage: lstm-tweets predict [flags] [text...]
-`)
-		fs.PrintDefaults()
-	}
+	fs := command.FlagSet("predict", stdout, stderr)
 	out := fs.String("out", defaultOut, "training output folder; the model is <out>/best (best validation accuracy) when it exists, else <out>/checkpoint; with neither flag and no model there, the shipped model (models/charlstm/pretrained)")
 	fs.StringVar(&cfg.Checkpoint, "checkpoint", "", "checkpoint folder (overrides --out)")
+	fs.StringVar(&cfg.InitFrom, "init-from", "", "a PyTorch state_dict file to classify with instead (overrides --out and --checkpoint): .pt or .safetensors of the default model, or a .safetensors from `lstm-tweets export`, whose configuration it carries")
+	fs.StringVar(&cfg.File, "file", "", "read the texts from this file, one per line (-: standard input, also the default without text arguments); blank lines are skipped")
+	fs.BoolVar(&cfg.JSON, "json", false, `print one JSON object per text: {"text", "class", "label", "p_negative", "p_positive"}`)
 	fs.IntVar(&cfg.Threads, "threads", 1, "libtorch intra-op threads")
 	fs.IntVar(&cfg.BLASThreads, "blas-threads", 1, "OpenBLAS threads")
-	if err := fs.Parse(args); err != nil {
+	if err := command.Parse(fs, args, true); err != nil {
 		return nil, err
+	}
+	if err := errors.Join(
+		cli.Need("threads", cfg.Threads, cfg.Threads >= 0, ">= 0 (0: one per core)"),
+		cli.Need("blas-threads", cfg.BLASThreads, cfg.BLASThreads >= 0, ">= 0"),
+	); err != nil {
+		return nil, err
+	}
+	if cfg.File != "" && fs.NArg() > 0 {
+		return nil, cli.Usagef("predict: texts come from --file %s or from the arguments, not both (got %q)", cfg.File, fs.Args())
 	}
 	if cfg.Checkpoint == "" {
 		cfg.Checkpoint = checkpointDir(*out)
@@ -213,7 +221,7 @@ Usage: lstm-tweets predict [flags] [text...]
 		}
 	}
 	typed := fs.Changed("out") || fs.Changed("checkpoint")
-	cfg.Shipped = !typed && !checkpoint.Exists(cfg.Checkpoint)
+	cfg.Shipped = !typed && cfg.InitFrom == "" && !checkpoint.Exists(cfg.Checkpoint)
 	cfg.Texts = fs.Args()
 	return cfg, nil
 }

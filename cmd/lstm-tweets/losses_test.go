@@ -17,7 +17,7 @@ import (
 func TestFirst20LossesUnchanged(t *testing.T) {
 	torchrt.Lock()
 	_, args := fixture(t)
-	cfg, err := parseTrain(append([]string{"--out", t.TempDir(), "--iterations", "20", "--eval-every", "10", "--val-fraction", "0"}, args...), os.Stderr)
+	cfg, err := parseTrain(append([]string{"--out", t.TempDir(), "--iterations", "20", "--eval-every", "10", "--val-fraction", "0"}, args...), os.Stdout, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

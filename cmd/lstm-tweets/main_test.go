@@ -62,7 +62,7 @@ func fixture(t *testing.T) (dir string, args []string) {
 	writeTweets(t, filepath.Join(dir, "test.csv"), 64, 2)
 	return dir, []string{
 		"--train", filepath.Join(dir, "train.csv"), "--test", filepath.Join(dir, "test.csv"),
-		"--threads", "1", "--batch-size", "16", "--lr", "1e-2", "--train-sample", "48", "--eval-batch", "32",
+		"--threads", "1", "--batch-size", "16", "--lr", "1e-2", "--train-eval-size", "48", "--eval-batch-size", "32",
 	}
 }
 
@@ -129,17 +129,54 @@ func TestTrainPredictPlots(t *testing.T) {
 	}
 
 	texts := []string{"yes :) great", "oh no :(", "zz :( qq", ":) a b"}
-	var stdout bytes.Buffer
-	if err := dispatch(append([]string{"predict", "--out", out}, texts...), nil, &stdout, &log); err != nil {
+	var stdout, said bytes.Buffer
+	if err := dispatch(append([]string{"predict", "--out", out}, texts...), nil, &stdout, &said); err != nil {
 		t.Fatal(err)
 	}
-	var fromStdin bytes.Buffer
-	// predict --out takes the best validation model.
-	if err := dispatch([]string{"predict", "--checkpoint", filepath.Join(out, "best")}, strings.NewReader(strings.Join(texts, "\n")+"\n"), &fromStdin, &log); err != nil {
+	// predict --out takes the best validation model, and says so.
+	wantSaid := fmt.Sprintf("model %s: iteration %d, its run's best by validation accuracy (the run reached 90 of 90), validation accuracy %.4f, test accuracy %.4f",
+		filepath.Join(out, "best"), sum.Best.Step, sum.Best.At["val_accuracy"], sum.Best.At["test_accuracy"])
+	if sum.Best.Step == 90 {
+		wantSaid = fmt.Sprintf("model %s: iteration 90 of 90, validation accuracy", filepath.Join(out, "best"))
+	}
+	if !strings.Contains(said.String(), wantSaid) {
+		t.Errorf("predict said %q, want %q", said.String(), wantSaid)
+	}
+	// The same texts from stdin, from --file and from --file -, with blank
+	// lines among them (skipped), give the same lines.
+	withBlanks := "\n" + strings.Join(texts, "\n \n") + "\n\n"
+	file := filepath.Join(dir, "texts.txt")
+	if err := os.WriteFile(file, []byte(withBlanks), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if stdout.String() != fromStdin.String() {
-		t.Errorf("arguments and stdin disagree:\n%s\n%s", stdout.String(), fromStdin.String())
+	for _, args := range [][]string{{}, {"--file", file}, {"--file", "-"}} {
+		var got bytes.Buffer
+		args = append([]string{"predict", "--checkpoint", filepath.Join(out, "best")}, args...)
+		if err := dispatch(args, strings.NewReader(withBlanks), &got, &log); err != nil {
+			t.Fatal(err)
+		}
+		if stdout.String() != got.String() {
+			t.Errorf("%q and the arguments disagree:\n%s\n%s", args, got.String(), stdout.String())
+		}
+	}
+	var jsonOut bytes.Buffer
+	if err := dispatch([]string{"predict", "--out", out, "--json", "--file", file}, nil, &jsonOut, &log); err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(&jsonOut)
+	n := 0
+	for ; dec.More(); n++ {
+		var p prediction
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		if n >= len(texts) || p.Text != texts[n] || p.Label != classNames[p.Class] ||
+			math.Abs(p.PNegative+p.PPositive-1) > 1e-3 || !strings.Contains(stdout.String(), fmt.Sprintf("%d %s p_negative=%.4f p_positive=%.4f %s\n", p.Class, p.Label, p.PNegative, p.PPositive, p.Text)) {
+			t.Errorf("--json line %d: %+v, does not match the text output:\n%s", n, p, stdout.String())
+		}
+	}
+	if n != len(texts) {
+		t.Errorf("--json: %d lines for %d texts", n, len(texts))
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	if len(lines) != len(texts) {
@@ -190,7 +227,7 @@ func TestInterruptAndResume(t *testing.T) {
 	dir, args := fixture(t)
 	args = append(args, "--eval-every", "2", "--iterations", "10", "--bucket", "2")
 	runTrain := func(ctx context.Context, out string, extra ...string) error {
-		cfg, err := parseTrain(append(append([]string{"--out", out}, args...), extra...), os.Stderr)
+		cfg, err := parseTrain(append(append([]string{"--out", out}, args...), extra...), os.Stdout, os.Stderr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -211,9 +248,13 @@ func TestInterruptAndResume(t *testing.T) {
 		t.Fatalf("interrupted run wrote %d rows, want 9", n)
 	}
 	// A different seed would change the run: resume refuses it by name.
-	if _, err := parseTrain(append(append([]string{"--out", parts}, args...), "--resume", "--seed", "99"), io.Discard); err == nil ||
+	if _, err := parseTrain(append(append([]string{"--out", parts}, args...), "--resume", "--seed", "99"), io.Discard, io.Discard); err == nil ||
 		!strings.Contains(err.Error(), "--seed 99") {
 		t.Fatalf("resume with another --seed: err = %v, want an error naming --seed", err)
+	}
+	// Who logs is not the run's configuration: --log-all-ranks may be given.
+	if _, err := parseTrain(append(append([]string{"--out", parts}, args...), "--resume", "--log-all-ranks"), io.Discard, io.Discard); err != nil {
+		t.Fatalf("resume with --log-all-ranks: %v", err)
 	}
 	var stopped, after train.Summary
 	if err := metrics.ReadJSON(filepath.Join(parts, "summary.json"), &stopped); err != nil {
@@ -317,7 +358,7 @@ func TestBadFlags(t *testing.T) {
 		{"--val-fraction", "-0.1"},
 		{"extra"},
 	} {
-		if _, err := parseTrain(args, &bytes.Buffer{}); err == nil {
+		if _, err := parseTrain(args, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 			t.Errorf("parseTrain(%q): want an error", args)
 		}
 	}
@@ -330,7 +371,7 @@ func TestBadFlags(t *testing.T) {
 // one, and <out>/checkpoint otherwise.
 func TestPredictDefaultsToBest(t *testing.T) {
 	out := t.TempDir()
-	cfg, err := parsePredict([]string{"--out", out}, io.Discard)
+	cfg, err := parsePredict([]string{"--out", out}, io.Discard, io.Discard)
 	if err != nil || cfg.Checkpoint != checkpointDir(out) {
 		t.Fatalf("without best/: checkpoint %q (%v), want %q", cfg.Checkpoint, err, checkpointDir(out))
 	}
@@ -340,7 +381,7 @@ func TestPredictDefaultsToBest(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(train.BestDir(out), "checkpoint.json"), []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if cfg, err = parsePredict([]string{"--out", out}, io.Discard); err != nil || cfg.Checkpoint != train.BestDir(out) {
+	if cfg, err = parsePredict([]string{"--out", out}, io.Discard, io.Discard); err != nil || cfg.Checkpoint != train.BestDir(out) {
 		t.Fatalf("with best/: checkpoint %q (%v), want %q", cfg.Checkpoint, err, train.BestDir(out))
 	}
 }
@@ -355,23 +396,9 @@ func TestShippedModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	if err := pretrained.Extract(dir); err != nil {
-		t.Fatal(err)
-	}
-	model, tc, err := loadModel(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	model, tc := shippedModel(t)
 	defer model.Drop()
-	sample, err := datasets.SampleDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := datasets.ReadTweets(filepath.Join(sample, "tweets", "tweetstest.csv"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := bundledTestTweets(t)
 	logp, err := model.LogProbs(datasets.EncodeTexts(set.Texts, tc.MaxLen), 256)
 	if err != nil {
 		t.Fatal(err)

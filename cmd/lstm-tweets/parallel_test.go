@@ -1,6 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"torchlab/internal/crashtest"
@@ -22,4 +26,56 @@ func TestTwoRanksTrainAsOneProcess(t *testing.T) {
 			crashtest.Equivalent(t, args, 2, 1e-5)
 		})
 	}
+}
+
+// TestTorchrunContract: two ranks started as torchrun starts them, by the
+// real torchrun and by scripts/reference/torchrun_agent.py (the launcher
+// hosts the TCPStore and sets TORCHELASTIC_USE_AGENT_STORE=True, so rank 0
+// must join as a client instead of serving MASTER_PORT, which is taken),
+// train the model one process trains; --threads, not given, comes from the
+// OMP_NUM_THREADS=1 both launchers set.
+func TestTorchrunContract(t *testing.T) {
+	_, common := fixture(t)
+	var args []string
+	for i := 0; i < len(common); i++ {
+		if common[i] == "--threads" {
+			i++ // the ranks' thread count must come from OMP_NUM_THREADS
+			continue
+		}
+		args = append(args, common[i])
+	}
+	args = append([]string{"train", "--iterations", "10", "--eval-every", "10", "--val-fraction", "0", "--optimizer", "sgd"}, args...)
+	for name, launch := range map[string]func(*testing.T, []string, int) string{
+		"torchrun": crashtest.RunRanksUnderTorchrun, "agent": crashtest.RunRanksUnderAgent,
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), name)
+			launch(t, append(slices.Clone(args), "--out", out), 2)
+			var sum struct {
+				Config struct {
+					Threads int `json:"threads"`
+				} `json:"config"`
+			}
+			raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(raw, &sum); err != nil {
+				t.Fatal(err)
+			}
+			if sum.Config.Threads != 1 {
+				t.Errorf("rank 0 ran with --threads %d, want OMP_NUM_THREADS's 1", sum.Config.Threads)
+			}
+			crashtest.EquivalentVia(t, append(slices.Clone(args), "--threads", "1"), 2, 1e-5, launch)
+		})
+	}
+}
+
+// TestTwoMachinesTrainAsOneProcess: two ranks on two simulated machines
+// (network namespaces joined by a veth pair, crashtest.RunRanksInNamespaces)
+// train the model one process trains. Skipped, saying so, unless root.
+func TestTwoMachinesTrainAsOneProcess(t *testing.T) {
+	_, common := fixture(t)
+	args := append([]string{"train", "--iterations", "10", "--eval-every", "10", "--val-fraction", "0", "--optimizer", "sgd"}, common...)
+	crashtest.EquivalentVia(t, args, 2, 1e-5, crashtest.RunRanksInNamespaces)
 }

@@ -4,47 +4,52 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"torchlab/internal/train"
 	"torchlab/models/charlstm"
 	"torchlab/torch/optim"
 	"torchlab/torch/tensors"
 )
 
-// trainStep takes one optimiser step on a batch of sequences and labels and
-// returns the batch's mean loss. Every tensor it makes is freed on return.
-func trainStep(m *charlstm.Model, opt *optim.Optimizer, seqs [][]uint8, labels []int64) (float64, error) {
+// trainStep takes optimiser step `step` (0-based) on a batch of sequences
+// and labels, through the divergence guard, and returns the batch's mean
+// loss and whether the guard dropped the update. Every tensor it makes is
+// freed on return.
+func trainStep(m *charlstm.Model, opt *optim.Optimizer, guard *train.Guard, step int, seqs [][]uint8, labels []int64) (float64, bool, error) {
 	if len(seqs) != len(labels) {
-		return 0, fmt.Errorf("charlstm: %d sequences but %d labels", len(seqs), len(labels))
+		return 0, false, fmt.Errorf("charlstm: %d sequences but %d labels", len(seqs), len(labels))
 	}
 	b, err := m.NewBatch(seqs)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer b.Drop()
 	y, err := tensors.FromInt64(labels, int64(len(labels)))
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer y.MustDrop()
 	if err := opt.ZeroGrad(); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	logp, err := m.ForwardT(b, true)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer logp.MustDrop()
 	loss, err := charlstm.Loss(logp, y)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer loss.MustDrop()
 	if err := loss.Backward(); err != nil {
-		return 0, fmt.Errorf("charlstm: backward: %w", err)
+		return 0, false, fmt.Errorf("charlstm: backward: %w", err)
 	}
-	if err := opt.Step(); err != nil {
-		return 0, err
+	value, err := tensors.Scalar(loss)
+	if err != nil {
+		return 0, false, err
 	}
-	return tensors.Scalar(loss)
+	skipped, err := guard.Update(step, value, opt)
+	return value, skipped, err
 }
 
 // dropChars returns copies of seqs with each character replaced by 0 (NUL,

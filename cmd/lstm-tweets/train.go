@@ -35,6 +35,7 @@ type session struct {
 	model        *charlstm.Model
 	params       map[string]*ts.Tensor
 	opt          *optim.Optimizer
+	guard        *train.Guard
 	trainSet     *corpus // the training CSV less the validation split
 	valSet       *corpus // nil for --val-fraction 0
 	testSet      *corpus
@@ -61,18 +62,22 @@ func runTrain(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 		return err
 	}
 	defer par.Leave()
-	s, err := openSession(cfg, func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) })
+	stderr = par.Log(stderr)
+	s, err := openSession(cfg, func(format string, a ...any) { cli.Logf(stderr, format, a...) })
 	if err != nil {
 		return err
 	}
 	defer s.close()
 	s.par = par
+	if s.guard, err = train.NewGuard(cfg.GuardConfig, par.Ranks()); err != nil {
+		return err
+	}
 	if s.start, err = par.Replicate(s.params, s.opt, s.start); err != nil {
 		return err
 	}
 	plan := train.Plan{Label: "train", Unit: "it", Start: s.start, Total: cfg.Iterations,
 		EvaluateFirst: true, EvaluateAt: train.Every(cfg.EvalEvery), SaveAt: train.Every(cfg.EvalEvery),
-		PriorSeconds: s.priorSeconds, AfterStep: cfg.afterStep, Ranks: par.Ranks()}
+		PriorSeconds: s.priorSeconds, AfterStep: cfg.afterStep, Ranks: par.Ranks(), Guard: s.guard}
 	res, err := train.Run(ctx, plan, s, stderr)
 	if err != nil {
 		return err
@@ -106,9 +111,12 @@ func (s *session) Step(it int) (train.StepReport, error) {
 		seqs = dropChars(seqs, idx, s.cfg.Seed, it, s.cfg.CharDropout)
 	}
 	s.opt.SetLR(optim.ScheduledLR(s.cfg.Schedule, s.cfg.LR, it, s.cfg.Iterations))
-	loss, err := trainStep(s.model, s.opt, seqs, labels)
+	loss, skipped, err := trainStep(s.model, s.opt, s.guard, it, seqs, labels)
 	if err != nil {
 		return train.StepReport{}, err
+	}
+	if skipped {
+		return train.StepReport{Loss: loss, Skipped: true}, nil
 	}
 	if s.par.World() > 1 {
 		sum, err := s.par.Sum(loss)
@@ -191,7 +199,11 @@ func openSession(cfg *trainConfig, logf func(string, ...any)) (*session, error) 
 			s.model.Drop()
 			return nil, fmt.Errorf("--resume: checkpoint is at iteration %d, beyond --iterations %d", s.start, cfg.Iterations)
 		}
-		logf("resumed at iteration %d", s.start)
+		logf("resumed at iteration %d from %s", s.start, meta.Found)
+	}
+	if err := cfg.InitWeights(s.params, logf); err != nil {
+		s.model.Drop()
+		return nil, err
 	}
 	if s.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), metricsHeader, "iteration", cfg.Resume, s.start); err != nil {
 		s.model.Drop()

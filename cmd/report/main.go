@@ -19,8 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-
-	"github.com/spf13/pflag"
+	"strings"
 
 	"torchlab/internal/cli"
 	"torchlab/internal/cnncalc"
@@ -39,20 +38,30 @@ type config struct {
 	PDF     bool
 }
 
+// command is report's help.
+var command = cli.Command{
+	Name:    "report",
+	Summary: "writes the report: full runs from --results-dir, quick runs from out/demo/",
+	Examples: []string{
+		"report",
+		"report --pdf",
+		"report --results-dir docs/results --vgg-dir out/demo/vgg-mnist --out out/report",
+	},
+}
+
 func main() {
 	cli.Main("report", func(args []string) error {
-		cfg, err := parseFlags(args, os.Stderr)
+		cfg, err := parseFlags(args, os.Stdout, os.Stderr)
 		if err != nil {
 			return err
 		}
-		return write(context.Background(), cfg, os.Stdout)
+		return write(context.Background(), cfg, os.Stdout, os.Stderr)
 	})
 }
 
-func parseFlags(args []string, stderr io.Writer) (config, error) {
+func parseFlags(args []string, stdout, stderr io.Writer) (config, error) {
 	cfg := config{Config: report.Config{Root: "."}}
-	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := command.FlagSet("", stdout, stderr)
 	fs.StringVar(&cfg.Out, "out", "out/report", "report folder: report.md, report.html, report.pdf and img/ (img/ is replaced)")
 	fs.StringVar(&cfg.ResultsDir, "results-dir", report.ResultsDir, "committed full-length runs: <command>/ and variants <command>-*/")
 	fs.StringVar(&cfg.VGGDir, "vgg-dir", report.DemoDir("vgg-mnist"), "quick vgg-mnist run of make demo")
@@ -64,22 +73,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.Check, "check", true, "check part 1 with libtorch, as cnn-calc does (a few seconds)")
 	fs.IntVar(&cfg.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads for the check")
 	fs.BoolVar(&cfg.PDF, "pdf", false, "also print report.pdf from report.html with headless Chromium (A4)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: report [flags]\n\nWrites the report: full runs from --results-dir, quick runs from out/demo/. Flags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := command.Parse(fs, args, false); err != nil {
 		return cfg, err
 	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	return cfg, nil
+	return cfg, cli.Need("threads", cfg.Threads, cfg.Threads >= 0, ">= 0 (0: one per core)")
 }
 
 // write checks part 1 with libtorch (unless told not to), writes the
-// report, prints it to PDF if asked, and says where it is.
-func write(ctx context.Context, cfg config, stdout io.Writer) error {
+// report and prints it to PDF if asked. What it wrote goes to stdout;
+// what it could not find or do, as notes, to stderr.
+func write(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if cfg.Check {
 		net, err := cnncalc.Parse(cfg.Spec)
 		if err != nil {
@@ -103,13 +106,13 @@ func write(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	for _, p := range res.Problems {
-		fmt.Fprintf(stdout, "warning: %s\n", p)
+		fmt.Fprintf(stderr, "report: warning: %s\n", p)
 	}
-	for _, m := range res.Missing {
-		fmt.Fprintf(stdout, "not found: %s\n", m)
+	if len(res.Missing) > 0 {
+		fmt.Fprintf(stderr, "report: note: left out, no run found: %s\n", strings.Join(res.Missing, "; "))
 	}
 	if !res.MathRendered {
-		fmt.Fprintf(stdout, "warning: KaTeX not found in %s; report.html shows formulas as TeX (apt-get install libjs-katex)\n", cfg.KaTeXDir)
+		fmt.Fprintf(stderr, "report: note: KaTeX not found in %s; report.html shows formulas as TeX (apt-get install libjs-katex)\n", cfg.KaTeXDir)
 	}
 	if _, err := fmt.Fprintf(stdout, "report: %s (%d figures)\n        %s (self-contained)\n", res.Markdown, len(res.Images), res.HTML); err != nil {
 		return err

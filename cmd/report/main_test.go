@@ -30,22 +30,32 @@ func TestRun(t *testing.T) {
 	var stderr bytes.Buffer
 	cfg, err := parseFlags([]string{"--out", out, "--results-dir", filepath.Join(root, "results"),
 		"--vgg-dir", none, "--lstm-dir", none, "--vae-dir", none, "--theory", filepath.Join(root, "theory.md"),
-		"--katex-dir", none, "--spec", "in 12x12x1; conv 2 3x3; pool 2x2; fc 3", "--threads", "1"}, &stderr)
+		"--katex-dir", none, "--spec", "in 12x12x1; conv 2 3x3; pool 2x2; fc 3", "--threads", "1"}, &stderr, &stderr)
 	if err != nil {
 		t.Fatalf("flags: %v\n%s", err, stderr.String())
 	}
 	var stdout bytes.Buffer
-	if err := write(context.Background(), cfg, &stdout); err != nil {
+	stderr.Reset()
+	if err := write(context.Background(), cfg, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{
-		"not found: vgg-mnist: quick run", "not found: lstm-tweets: full run", "not found: vae-galaxy: quick run",
-		"KaTeX not found in " + none,
-		"report: " + filepath.Join(out, "report.md"),
-	} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+	// stdout says what was written, and only that; stderr has one note for
+	// the runs not found and one for KaTeX.
+	if want := "report: " + filepath.Join(out, "report.md"); !strings.HasPrefix(stdout.String(), want) || strings.Contains(stdout.String(), "not found") {
+		t.Errorf("stdout %q, want it to start with %q and hold nothing else", stdout.String(), want)
+	}
+	var missing, katex []string
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(line, "report: note: left out, no run found: ") {
+			missing = append(missing, line)
 		}
+		if strings.Contains(line, "KaTeX not found in "+none) {
+			katex = append(katex, line)
+		}
+	}
+	if len(missing) != 1 || len(katex) != 1 || !strings.Contains(missing[0], "vgg-mnist: quick run; ") ||
+		!strings.Contains(missing[0], "lstm-tweets: full run") || !strings.Contains(missing[0], "vae-galaxy: quick run") {
+		t.Errorf("stderr %q, want one note naming the missing runs and one about KaTeX", stderr.String())
 	}
 	md, err := os.ReadFile(filepath.Join(out, "report.md"))
 	if err != nil {
@@ -69,7 +79,7 @@ func TestRun(t *testing.T) {
 
 // The defaults read the committed runs and make demo's folders.
 func TestDefaults(t *testing.T) {
-	cfg, err := parseFlags(nil, &bytes.Buffer{})
+	cfg, err := parseFlags(nil, &bytes.Buffer{}, &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}

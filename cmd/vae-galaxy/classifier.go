@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -47,9 +48,8 @@ type ClassifierConfig struct {
 
 var classifierMayChange = []string{"epochs", "cache-dir", "workers"}
 
-func classifierFlags(c *ClassifierConfig, stderr io.Writer) (*pflag.FlagSet, error) {
-	fs := pflag.NewFlagSet("vae-galaxy classifier", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+func classifierFlags(c *ClassifierConfig, stdout, stderr io.Writer) (*pflag.FlagSet, error) {
+	fs := command.FlagSet("classifier", stdout, stderr)
 	c.Common.AddFlags(fs, "out/vae-galaxy/classifier")
 	if err := cli.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (1: its default of one per core fights libtorch's threads)"); err != nil {
 		return nil, err
@@ -63,42 +63,40 @@ func classifierFlags(c *ClassifierConfig, stderr io.Writer) (*pflag.FlagSet, err
 	fs.Float64Var(&c.ValFraction, "val-fraction", 0.1, "fraction of the training galaxies held out for validation; the best validation accuracy keeps its model in <out>/best")
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "where prepared images are cached (default: the user cache dir)")
 	fs.IntVar(&c.Workers, "workers", 2, "JPEG decoding goroutines")
-	fs.IntVar(&c.Limit, "limit", 0, "use only the first N galaxies of the CSV (0: all)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: vae-galaxy classifier [flags]\n\n"+
-			"Trains the galaxy classifier that judges the VAEs' samples (vae-galaxy plots --judge DIR).\n"+
-			"Training images are flipped and rotated by multiples of 90 degrees at random: a galaxy's\n"+
-			"class does not depend on its orientation.\n\nFlags:\n")
-		fs.PrintDefaults()
+	fs.IntVar(&c.Limit, "data-size", 0, "use only the first N galaxies of the CSV (0: all)")
+	if err := cli.Rename(fs, "limit", "data-size"); err != nil {
+		return nil, err
 	}
 	return fs, nil
 }
 
-func parseClassifier(args []string, stderr io.Writer) (ClassifierConfig, error) {
+func parseClassifier(args []string, stdout, stderr io.Writer) (ClassifierConfig, error) {
 	var c ClassifierConfig
-	fs, err := classifierFlags(&c, stderr)
+	fs, err := classifierFlags(&c, stdout, stderr)
 	if err != nil {
 		return c, err
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := command.ParseCommon(fs, args, &c.Common); err != nil {
 		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("classifier: unexpected arguments %q", fs.Args())
 	}
 	if c.Resume {
 		var saved ClassifierConfig
-		flags := func(c *ClassifierConfig) (*pflag.FlagSet, error) { return classifierFlags(c, io.Discard) }
+		flags := func(c *ClassifierConfig) (*pflag.FlagSet, error) { return classifierFlags(c, io.Discard, io.Discard) }
 		if err := train.Resume(fs, filepath.Join(c.Out, "checkpoint"), &saved, flags, classifierMayChange); err != nil {
 			return c, err
 		}
 		saved.Resume, saved.Out = true, c.Out
 		c = saved
 	}
-	if c.Epochs < 1 || c.BatchSize < 2 || !(c.LR > 0) || !(c.ValFraction > 0 && c.ValFraction < 1) {
-		return c, fmt.Errorf("classifier: need epochs >= 1, batch size >= 2, lr > 0 and val-fraction in (0, 1) (have %+v)", c)
-	}
-	return c, nil
+	return c, errors.Join(
+		cli.Need("epochs", c.Epochs, c.Epochs >= 1, ">= 1"),
+		cli.Need("batch-size", c.BatchSize, c.BatchSize >= 2, ">= 2"),
+		cli.Need("lr", c.LR, c.LR > 0, "> 0"),
+		cli.Need("val-fraction", c.ValFraction, c.ValFraction > 0 && c.ValFraction < 1, "in (0, 1)"),
+		cli.Need("test-fraction", c.TestFraction, c.TestFraction > 0 && c.TestFraction < 1, "in (0, 1)"),
+		cli.Need("data-size", c.Limit, c.Limit >= 0, ">= 0"),
+		cli.Need("workers", c.Workers, c.Workers >= 1, ">= 1"),
+	)
 }
 
 func (c ClassifierConfig) dataOptions() dataOptions {
@@ -168,6 +166,9 @@ func runClassifier(ctx context.Context, cfg ClassifierConfig) error {
 			return err
 		}
 		start, prior, t.seconds = int(meta.Step), meta.Seconds, meta.StepSeconds
+	}
+	if err := cfg.InitWeights(named, log.Printf); err != nil {
+		return err
 	}
 	if t.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), classifierHeader, "step", cfg.Resume, start); err != nil {
 		return err

@@ -27,7 +27,7 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	args := []string{"classifier", "--data-dir", data, "--out", out, "--cache-dir", filepath.Join(data, "cache"),
 		"--crop", "32", "--image-size", "32", "--batch-size", "8", "--epochs", "12", "--test-fraction", "0.25",
 		"--threads", "1"}
-	if err := dispatch(context.Background(), args, io.Discard); err != nil {
+	if err := dispatch(context.Background(), args, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var summary train.Summary
@@ -47,7 +47,7 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	if err := runTrain(context.Background(), testConfig(t, data, vaeOut, "--epochs", "1")); err != nil {
 		t.Fatal(err)
 	}
-	if err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard); err != nil {
+	if err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	type judgedFile struct {
@@ -71,7 +71,7 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	if err := runTrain(context.Background(), testConfig(t, data, seed2, "--epochs", "1", "--seed", "2", "--split-seed", "2")); err != nil {
 		t.Fatal(err)
 	}
-	if err := dispatch(context.Background(), []string{"plots", "--out", seed2, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard); err != nil {
+	if err := dispatch(context.Background(), []string{"plots", "--out", seed2, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var judged2 judgedFile
@@ -89,10 +89,10 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	}
 	args = []string{"classifier", "--data-dir", data, "--out", other, "--cache-dir", filepath.Join(data, "cache"),
 		"--crop", "32", "--image-size", "64", "--batch-size", "8", "--epochs", "1", "--test-fraction", "0.25", "--threads", "1"}
-	if err := dispatch(context.Background(), args, io.Discard); err != nil {
+	if err := dispatch(context.Background(), args, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", other}, io.Discard)
+	err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", other}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "64x64") || !strings.Contains(err.Error(), "32x32") {
 		t.Errorf("judge of 64x64 images for a 32x32 VAE: err = %v", err)
 	}

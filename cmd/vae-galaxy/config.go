@@ -1,11 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"torchlab/datasets"
 	"torchlab/internal/cli"
-	"torchlab/internal/train"
 	"torchlab/models/vae"
 )
 
@@ -51,7 +51,6 @@ type Config struct {
 	// Patience stops the run when the validation -ELBO has not improved for
 	// this many epochs (0: never).
 	Patience int `json:"patience,omitempty"`
-	train.GuardConfig
 
 	// afterStep, when set (tests), is called after every optimiser step.
 	afterStep func(step int64, loss float64)
@@ -68,30 +67,50 @@ func (c Config) splitSeed() int64 {
 	return c.SplitSeed
 }
 
+// likelihoodNames are --likelihood's values.
+func likelihoodNames() []string {
+	out := make([]string, len(vae.Likelihoods))
+	for i, l := range vae.Likelihoods {
+		out[i] = string(l)
+	}
+	return out
+}
+
+// check returns a UsageError for each flag whose value is wrong.
 func (c Config) check() error {
-	if c.SplitSeed < 0 {
-		return fmt.Errorf("--split-seed must be >= 1 (got %d)", c.SplitSeed)
-	}
-	if !(c.ClipGradNorm >= 0) {
-		return fmt.Errorf("--clip-grad-norm must be >= 0 (got %v)", c.ClipGradNorm)
-	}
-	if c.Patience < 0 {
-		return fmt.Errorf("--patience must be >= 0 (got %d)", c.Patience)
-	}
-	if c.Patience > 0 && c.ValFraction == 0 {
-		return fmt.Errorf("--patience %d needs a validation split (--val-fraction > 0)", c.Patience)
-	}
-	if err := c.GuardConfig.Check(); err != nil {
+	if err := errors.Join(
+		cli.OneOf("arch", c.Arch, vae.Archs...),
+		cli.Need("image-size", c.ImageSize, c.ImageSize > 0 && (c.Arch == "mlp" || c.ImageSize%32 == 0), "a positive multiple of 32 for --arch conv and resnet"),
+		cli.Need("crop", c.Crop, c.Crop > 0, "> 0"),
+		cli.Need("z-dim", c.ZDim, c.ZDim >= 1, ">= 1"),
+		cli.Need("epochs", c.Epochs, c.Epochs >= 1, ">= 1"),
+		cli.Need("batch-size", c.BatchSize, c.BatchSize >= 2, ">= 2"),
+		cli.Need("lr", c.LR, c.LR > 0, "> 0"),
+		cli.Need("beta", c.Beta, c.Beta >= 0, ">= 0"),
+		cli.Need("eval-every", c.EvalEvery, c.EvalEvery >= 0, ">= 0"),
+		cli.Need("train-eval-every", c.TrainEvalEvery, c.TrainEvalEvery >= 0, ">= 0"),
+		cli.Need("save-every", c.SaveEvery, c.SaveEvery >= 1, ">= 1"),
+		cli.Need("kl-warmup", c.KLWarmup, c.KLWarmup >= 0, ">= 0"),
+		cli.Need("free-bits", c.FreeBits, c.FreeBits >= 0, ">= 0"),
+		cli.Need("data-size", c.Limit, c.Limit >= 0, ">= 0"),
+		cli.Need("workers", c.Workers, c.Workers >= 1, ">= 1"),
+		cli.Need("test-fraction", c.TestFraction, c.TestFraction > 0 && c.TestFraction < 1, "in (0, 1)"),
+		cli.Need("val-fraction", c.ValFraction, c.ValFraction >= 0 && c.ValFraction < 1, "in [0, 1)"),
+		cli.OneOf("likelihood", c.Likelihood, likelihoodNames()...),
+		cli.Need("split-seed", c.SplitSeed, c.SplitSeed >= 0, ">= 1"),
+		cli.Need("clip-grad-norm", c.ClipGradNorm, c.ClipGradNorm >= 0, ">= 0 (0: no clipping)"),
+		cli.Need("patience", c.Patience, c.Patience >= 0, ">= 0"),
+		cli.Need("patience", c.Patience, c.Patience == 0 || c.ValFraction > 0, "0 without a validation split (--val-fraction 0)"),
+	); err != nil {
 		return err
-	}
-	if c.Epochs < 1 || c.BatchSize < 2 || !(c.LR > 0) || !(c.Beta >= 0) || c.EvalEvery < 0 || c.TrainEvalEvery < 0 || c.SaveEvery < 1 ||
-		c.KLWarmup < 0 || c.FreeBits < 0 || c.Limit < 0 || !(c.ValFraction >= 0 && c.ValFraction < 1) {
-		return fmt.Errorf("invalid flags: need epochs >= 1, batch size >= 2, lr > 0, beta >= 0, save-every >= 1 and non-negative eval-every, train-eval-every, kl-warmup, free-bits, limit, val-fraction in [0, 1) (have %+v)", c)
 	}
 	if _, err := datasets.ParseClass(c.Class); err != nil {
-		return err
+		return &cli.UsageError{Err: fmt.Errorf("--class: %w", err)}
 	}
-	return c.modelConfig().WithDefaults().Check()
+	if err := c.modelConfig().WithDefaults().Check(); err != nil {
+		return &cli.UsageError{Err: err}
+	}
+	return nil
 }
 
 // dataOptions is how training and redrawing load the galaxies: the same

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
@@ -44,14 +43,16 @@ type IWAEConfig struct {
 	DistTimeout time.Duration // with torchlab-run: how long to wait for the other ranks
 }
 
-func parseIWAE(args []string, stderr io.Writer) (IWAEConfig, error) {
+func parseIWAE(args []string, stdout, stderr io.Writer) (IWAEConfig, error) {
 	var c IWAEConfig
-	fs := pflag.NewFlagSet("vae-galaxy iwae", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := command.FlagSet("iwae", stdout, stderr)
 	fs.StringVar(&c.Out, "out", "", "run folder; iwae.json is written there")
 	fs.StringVar(&c.From, "from", "best", "model to score: best (best validation -ELBO, <out>/best) or last (<out>/checkpoint)")
 	fs.IntVar(&c.K, "k", 100, "importance samples per image on the whole test split")
-	fs.IntVar(&c.Subset, "subset", 100, "images of the fixed subset scored again with --subset-k (the test split's first; 0: none)")
+	fs.IntVar(&c.Subset, "subset-size", 100, "images of the fixed subset scored again with --subset-k (the test split's first; 0: none)")
+	if err := cli.Rename(fs, "subset", "subset-size"); err != nil {
+		return c, err
+	}
 	fs.IntVar(&c.SubsetK, "subset-k", 1000, "importance samples per image on the subset")
 	fs.IntVar(&c.Batch, "batch", 4, "images encoded at once")
 	fs.IntVar(&c.Chunk, "chunk", 100, "samples per image decoded at once (batch*chunk images per decoder call)")
@@ -60,26 +61,20 @@ func parseIWAE(args []string, stderr io.Writer) (IWAEConfig, error) {
 	fs.IntVar(&c.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads")
 	fs.Int64Var(&c.Seed, "seed", 1, "seed of the importance samples (each batch of images reseeds with it and its first image, so N ranks draw what one process draws)")
 	fs.DurationVar(&c.DistTimeout, "dist-timeout", dist.Timeout, "under torchlab-run (WORLD_SIZE set): how long to wait for the other ranks; the ranks share the batches of images")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: vae-galaxy iwae --out RUN [flags]\n\n"+
-			"Scores a trained run's test images with the importance-weighted bound on log p(x)\n"+
-			"(Burda et al. 2016) and the K-sample ELBO, in nats per image and bits per dimension.\n"+
-			"Under torchlab-run --nproc N the ranks score their share of the image batches and rank 0\n"+
-			"writes iwae.json, the same numbers one process gives.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := command.Parse(fs, args, false); err != nil {
 		return c, err
 	}
-	switch {
-	case fs.NArg() > 0:
-		return c, fmt.Errorf("iwae: unexpected arguments %q", fs.Args())
-	case c.Out == "":
-		return c, errors.New("iwae: --out is required")
-	case c.From != "best" && c.From != "last":
-		return c, fmt.Errorf("iwae: --from %q, want best or last", c.From)
-	case c.K < 1 || c.SubsetK < 1 || c.Subset < 0 || c.Batch < 1 || c.Chunk < 1:
-		return c, fmt.Errorf("iwae: need k, subset-k, batch and chunk >= 1 and subset >= 0 (have %+v)", c)
+	if err := errors.Join(
+		cli.Need("out", `""`, c.Out != "", "given: the run folder to score"),
+		cli.OneOf("from", c.From, "best", "last"),
+		cli.Need("k", c.K, c.K >= 1, ">= 1"),
+		cli.Need("subset-k", c.SubsetK, c.SubsetK >= 1, ">= 1"),
+		cli.Need("subset-size", c.Subset, c.Subset >= 0, ">= 0"),
+		cli.Need("batch", c.Batch, c.Batch >= 1, ">= 1"),
+		cli.Need("chunk", c.Chunk, c.Chunk >= 1, ">= 1"),
+		cli.Need("threads", c.Threads, c.Threads >= 0, ">= 0 (0: one per core)"),
+	); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -4,9 +4,10 @@
 //	vae-galaxy [train] --arch conv --epochs 200 --out out/vae-galaxy/conv
 //	vae-galaxy plots --out out/vae-galaxy/conv [--class spiral]
 //	vae-galaxy plots --compare out/vae-galaxy/mlp out/vae-galaxy/conv out/vae-galaxy/resnet --out out/vae-galaxy
-//	vae-galaxy iwae --out out/vae-galaxy/conv [--k 100 --subset 100 --subset-k 1000]
+//	vae-galaxy iwae --out out/vae-galaxy/conv [--k 100 --subset-size 100 --subset-k 1000]
 //	vae-galaxy classifier --out out/vae-galaxy/classifier
 //	vae-galaxy plots --out out/vae-galaxy/conv --judge out/vae-galaxy/classifier
+//	vae-galaxy export --format pt|safetensors --out conv.pt out/vae-galaxy/conv
 //
 // train writes metrics.csv, summary.json, the figures and a checkpoint/
 // folder into --out; Ctrl-C saves a checkpoint that --resume continues from.
@@ -19,10 +20,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"log"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -40,41 +38,72 @@ func init() { runtime.LockOSThread() }
 
 func main() {
 	cli.Main("vae-galaxy", func(args []string) error {
-		log.SetFlags(log.Ltime) // epochs take minutes: say when things happened
 		ctx, stop := cli.Interruptible()
 		defer stop()
-		return dispatch(ctx, args, os.Stderr)
+		return dispatch(ctx, args, os.Stdout, os.Stderr)
 	})
 }
 
-// dispatch picks the subcommand (train when the first argument is a flag).
-func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
-	sub, args := cli.Subcommand(args, "train", "train", "plots", "iwae", "classifier")
+// command is vae-galaxy's help: its subcommands, examples and the
+// architectures (--help-long).
+var command = cli.Command{
+	Name:    "vae-galaxy",
+	Summary: "trains variational autoencoders on Galaxy Zoo images and draws their figures",
+	Subcommands: []cli.Subcommand{
+		{Name: "train", Args: "[flags]", Summary: "train a VAE; Ctrl-C saves a checkpoint, --resume continues"},
+		{Name: "plots", Args: "--out DIR [flags]", Summary: "redraw a run's figures; --compare DIR... draws several runs' curves together"},
+		{Name: "iwae", Args: "--out DIR [flags]", Summary: "score a run's test images with the importance-weighted bound; writes iwae.json"},
+		{Name: "classifier", Args: "[flags]", Summary: "train the galaxy CNN that judges the samples (plots --judge)"},
+		{Name: "export", Args: "--format pt|safetensors --out FILE RUN_DIR", Summary: "write a run's best (else last) weights as a PyTorch state_dict"},
+	},
+	Examples: []string{
+		"vae-galaxy train --arch conv --epochs 2 --data-size 400 --out out/vae-try",
+		"vae-galaxy train --arch conv --epochs 200 --out out/vae-galaxy/conv",
+		"vae-galaxy plots --out out/vae-galaxy/conv --class spiral",
+		"vae-galaxy plots --compare out/vae-galaxy/mlp out/vae-galaxy/conv --out out/vae-galaxy",
+		"vae-galaxy iwae --out out/vae-galaxy/conv --k 100",
+		"vae-galaxy classifier --out out/vae-galaxy/classifier",
+	},
+}
+
+func init() {
+	command.Long = archHelp + "\n--resume continues <out>/checkpoint with its configuration; only " +
+		train.MayChangeList(resumeMayChange) + " may change.\n"
+}
+
+// dispatch runs the subcommand that args name.
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sub, args, err := command.Dispatch(args, stdout, stderr)
+	if err != nil {
+		return err
+	}
 	switch sub {
+	case "export":
+		return cli.Export("vae-galaxy", args, stderr, nil)
 	case "classifier":
-		cfg, err := parseClassifier(args, stderr)
+		cfg, err := parseClassifier(args, stdout, stderr)
 		if err != nil {
 			return err
 		}
-		return runClassifier(ctx, cfg)
+		return cfg.InOut(filepath.Join(cfg.Out, "checkpoint"), func() error { return runClassifier(ctx, cfg) })
 	case "iwae":
-		cfg, err := parseIWAE(args, stderr)
+		cfg, err := parseIWAE(args, stdout, stderr)
 		if err != nil {
 			return err
 		}
 		return runIWAE(cfg)
 	case "plots":
-		cfg, err := parsePlots(args, stderr)
+		cfg, err := parsePlots(args, stdout, stderr)
 		if err != nil {
 			return err
 		}
 		return runPlots(cfg)
 	default:
-		cfg, err := parseTrain(args, stderr)
+		cfg, err := parseTrain(args, stdout, stderr)
 		if err != nil {
 			return err
 		}
-		return runTrain(ctx, cfg)
+		return cfg.InOut(filepath.Join(cfg.Out, "checkpoint"), func() error { return runTrain(ctx, cfg) })
 	}
 }
 
@@ -82,28 +111,25 @@ func dispatch(ctx context.Context, args []string, stderr io.Writer) error {
 // train.AlwaysMayChange): how long, when to evaluate and save, which class
 // the figures show, where the image cache is, the weights' memory layout.
 var resumeMayChange = []string{"epochs", "eval-every", "train-eval-every", "save-every", "class", "cache-dir", "workers", "channels-last",
-	"patience", "on-divergence", "divergence-factor"}
+	"patience"}
 
 // parseTrain fills a Config from the train flags; with --resume it is the
 // checkpoint's configuration (train.ResumeConfig).
-func parseTrain(args []string, stderr io.Writer) (Config, error) {
+func parseTrain(args []string, stdout, stderr io.Writer) (Config, error) {
 	var c Config
-	fs, err := trainFlags(&c, stderr)
+	fs, err := trainFlags(&c, stdout, stderr)
 	if err != nil {
 		return c, err
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := command.ParseCommon(fs, args, &c.Common); err != nil {
 		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if c.Out == "" {
 		c.Out = "out/vae-galaxy/" + c.Arch
 	}
 	if c.Resume {
 		var saved Config
-		flags := func(c *Config) (*pflag.FlagSet, error) { return trainFlags(c, io.Discard) }
+		flags := func(c *Config) (*pflag.FlagSet, error) { return trainFlags(c, io.Discard, io.Discard) }
 		if err := train.Resume(fs, filepath.Join(c.Out, "checkpoint"), &saved, flags, resumeMayChange); err != nil {
 			return c, err
 		}
@@ -115,9 +141,6 @@ func parseTrain(args []string, stderr io.Writer) (Config, error) {
 		if !has {
 			saved.ValFraction = 0
 		}
-		if saved.OnDivergence == "" { // checkpoints from before the guard
-			saved.GuardConfig = c.GuardConfig
-		}
 		saved.Resume, saved.Out = true, c.Out
 		c = saved
 	}
@@ -125,9 +148,8 @@ func parseTrain(args []string, stderr io.Writer) (Config, error) {
 }
 
 // trainFlags registers the train flags on a new FlagSet bound to c.
-func trainFlags(c *Config, stderr io.Writer) (*pflag.FlagSet, error) {
-	fs := pflag.NewFlagSet("vae-galaxy train", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+func trainFlags(c *Config, stdout, stderr io.Writer) (*pflag.FlagSet, error) {
+	fs := command.FlagSet("train", stdout, stderr)
 	c.Common.AddFlags(fs, "")
 	// Measured on the conv VAE at 64x64 (800 images, 2 libtorch threads):
 	// 11.9 s per epoch with one OpenBLAS thread, 25.0 s with OpenBLAS's
@@ -151,7 +173,7 @@ func trainFlags(c *Config, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.Float64Var(&c.ValFraction, "val-fraction", 0.1, "fraction of the training galaxies held out for validation, stratified by class; the best validation -ELBO keeps its model in <out>/best (0: none)")
 	fs.BoolVar(&c.SkipBad, "skip-bad", false, "skip missing or corrupt images (counted in the log) instead of failing")
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "where prepared images are cached (default: the user cache dir)")
-	fs.IntVar(&c.Limit, "limit", 0, "use only the first N galaxies of the CSV (0: all)")
+	fs.IntVar(&c.Limit, "data-size", 0, "use only the first N galaxies of the CSV (0: all)")
 	fs.IntVar(&c.Workers, "workers", runtime.NumCPU(), "JPEG decoding goroutines")
 	fs.BoolVar(&c.Conditional, "conditional", false, "conditional VAE: encoder features and z also get the one-hot class")
 	fs.IntVar(&c.KLWarmup, "kl-warmup", 0, "raise beta linearly from 0 over this many epochs (0: no warm-up)")
@@ -160,22 +182,14 @@ func trainFlags(c *Config, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.Int64Var(&c.SplitSeed, "split-seed", 1, "seed of the train/validation/test split, kept apart from --seed (initialisation, batch order, noise) so that seeds compare on one split")
 	fs.Float64Var(&c.ClipGradNorm, "clip-grad-norm", 0, "scale the gradients to at most this 2-norm before each update (0: no clipping)")
 	fs.IntVar(&c.Patience, "patience", 0, "stop when the validation -ELBO has not improved for this many epochs (0: train all --epochs)")
-	train.AddGuardFlags(fs, &c.GuardConfig)
-	fs.BoolVar(&c.ChannelsLast, "channels-last", false, "train with the convolution weights laid out channels-last (speed only: the same numbers within float rounding)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: vae-galaxy [train] [flags]\n"+
-			"       vae-galaxy plots --out DIR [--class C] [--judge CLASSIFIER_DIR] | --compare DIR... --out DIR\n"+
-			"       vae-galaxy iwae --out DIR [--k 100 --subset 100 --subset-k 1000]\n"+
-			"       vae-galaxy classifier --out DIR\n"+
-			"(each subcommand's --help lists its flags)\n\n"+
-			"--resume continues <out>/checkpoint with its configuration; only %s may change.\n\n"+archHelp+"\nTrain flags:\n",
-			train.MayChangeList(resumeMayChange))
-		fs.PrintDefaults()
+	if err := cli.Rename(fs, "limit", "data-size"); err != nil {
+		return nil, err
 	}
+	fs.BoolVar(&c.ChannelsLast, "channels-last", false, "train with the convolution weights laid out channels-last (speed only: the same numbers within float rounding)")
 	return fs, nil
 }
 
-// archHelp describes the three --arch choices for --help.
+// archHelp describes the three --arch choices for --help-long.
 const archHelp = `Architectures (--arch; each decoder mirrors its encoder, z has --z-dim dimensions):
   mlp     flatten -> linear 512 -> ReLU -> linear 512 -> ReLU -> mu, logvar;
           decoder z -> 512 -> 512 -> 3*S*S logits.
@@ -204,10 +218,9 @@ type PlotsConfig struct {
 	Judge    string
 }
 
-func parsePlots(args []string, stderr io.Writer) (PlotsConfig, error) {
+func parsePlots(args []string, stdout, stderr io.Writer) (PlotsConfig, error) {
 	var c PlotsConfig
-	fs := pflag.NewFlagSet("vae-galaxy plots", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := command.FlagSet("plots", stdout, stderr)
 	fs.StringVar(&c.Out, "out", "", "run folder to redraw (or, with --compare, where the comparison goes)")
 	fs.StringVar(&c.Class, "class", "", "class for the samples figure (default: the run's --class)")
 	fs.StringSliceVar(&c.Compare, "compare", nil, "run folders whose reconstruction curves go into one figure")
@@ -215,16 +228,16 @@ func parsePlots(args []string, stderr io.Writer) (PlotsConfig, error) {
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "image cache folder (default: the run's)")
 	fs.IntVar(&c.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads")
 	fs.StringVar(&c.Judge, "judge", "", "classifier run (vae-galaxy classifier --out DIR) that judges the samples instead of the 5-NN; the numbers go to <out>/samples.json")
-	if err := fs.Parse(args); err != nil {
+	if err := command.Parse(fs, args, true); err != nil {
 		return c, err
 	}
 	// Also accept the folders as positional arguments after --compare.
 	c.Compare = append(c.Compare, fs.Args()...)
 	if c.Out == "" {
-		return c, errors.New("plots: --out is required")
+		return c, cli.Usagef("plots: --out is required")
 	}
 	if len(fs.Args()) > 0 && len(c.Compare) == len(fs.Args()) {
-		return c, fmt.Errorf("plots: unexpected arguments %q (did you mean --compare?)", fs.Args())
+		return c, cli.Usagef("plots: unexpected arguments %q (did you mean --compare?)", fs.Args())
 	}
 	return c, nil
 }

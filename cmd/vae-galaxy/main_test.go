@@ -107,7 +107,7 @@ func testConfig(t *testing.T, data, out string, extra ...string) Config {
 	args := append([]string{"--data-dir", data, "--out", out, "--cache-dir", filepath.Join(data, "cache"),
 		"--crop", "32", "--image-size", "32", "--batch-size", "8", "--epochs", "3", "--z-dim", "4",
 		"--test-fraction", "0.25", "--threads", "1", "--lr", "2e-3", "--save-every", "1"}, extra...)
-	cfg, err := parseTrain(args, io.Discard)
+	cfg, err := parseTrain(args, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestTrainResumePlots(t *testing.T) {
 	if _, valRecon := rows(t, full, "val"); summary.Results["val_recon"] != valRecon[len(valRecon)-1] {
 		t.Errorf("summary.json's val recon %v, metrics.csv's last %v: want the same evaluation", summary.Results["val_recon"], valRecon[len(valRecon)-1])
 	}
-	if _, err := parseTrain([]string{"--data-dir", data, "--out", part, "--resume", "--z-dim", "8"}, io.Discard); err == nil ||
+	if _, err := parseTrain([]string{"--data-dir", data, "--out", part, "--resume", "--z-dim", "8"}, io.Discard, io.Discard); err == nil ||
 		!strings.Contains(err.Error(), "--z-dim 8") {
 		t.Errorf("resume with another --z-dim: err = %v, want one naming --z-dim", err)
 	}
@@ -244,14 +244,14 @@ func TestTrainResumePlots(t *testing.T) {
 	if err := os.Remove(filepath.Join(full, figSamples)); err != nil {
 		t.Fatal(err)
 	}
-	if err := dispatch(context.Background(), []string{"plots", "--out", full, "--data-dir", data, "--threads", "1", "--class", "edge-on"}, io.Discard); err != nil {
+	if err := dispatch(context.Background(), []string{"plots", "--out", full, "--data-dir", data, "--threads", "1", "--class", "edge-on"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(full, figSamples)); err != nil {
 		t.Errorf("plots did not redraw the samples: %v", err)
 	}
 	cmp := t.TempDir()
-	if err := dispatch(context.Background(), []string{"plots", "--compare", full, part, "--out", cmp}, io.Discard); err != nil {
+	if err := dispatch(context.Background(), []string{"plots", "--compare", full, part, "--out", cmp}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(cmp, figCompare)); err != nil {
@@ -283,8 +283,8 @@ func checkIWAE(t *testing.T, out, data string) {
 		negELBO += (s.recon + s.kl) / 50
 	}
 	run.data.Drop()
-	args := []string{"iwae", "--out", out, "--data-dir", data, "--threads", "1", "--k", "200", "--subset", "4", "--subset-k", "600", "--chunk", "70"}
-	if err := dispatch(context.Background(), args, io.Discard); err != nil {
+	args := []string{"iwae", "--out", out, "--data-dir", data, "--threads", "1", "--k", "200", "--subset-size", "4", "--subset-k", "600", "--chunk", "70"}
+	if err := dispatch(context.Background(), args, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var rep IWAEReport
@@ -326,7 +326,7 @@ func checkIWAE(t *testing.T, out, data string) {
 		t.Errorf("%s: %d images with mean -bound %.4f (iwae.json %.4f), %d subset values; want 10, equal, 4",
 			iwaeImagesFile, len(perImage), mean, rep.Test.NLL, len(subsetCol))
 	}
-	if _, err := parseIWAE([]string{"--out", out, "--from", "newest"}, io.Discard); err == nil {
+	if _, err := parseIWAE([]string{"--out", out, "--from", "newest"}, io.Discard, io.Discard); err == nil {
 		t.Error("iwae --from newest accepted")
 	}
 	// Two ranks share the batches of images out (the first rank takes one
@@ -373,11 +373,11 @@ func TestFlags(t *testing.T) {
 		{"--batch-size", "1"},
 		{"stray"},
 	} {
-		if _, err := parseTrain(args, io.Discard); err == nil {
+		if _, err := parseTrain(args, io.Discard, io.Discard); err == nil {
 			t.Errorf("flags %q: want an error", args)
 		}
 	}
-	cfg, err := parseTrain([]string{"--arch", "resnet"}, io.Discard)
+	cfg, err := parseTrain([]string{"--arch", "resnet"}, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

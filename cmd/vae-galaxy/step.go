@@ -71,16 +71,8 @@ func (t *trainer) trainStep(step int, idx []int64, beta float64) (stepStats, err
 	if t.cfg.lossSeen != nil {
 		s.loss = t.cfg.lossSeen(step, s.loss)
 	}
-	ok, err := t.guard.Accept(step, s.loss)
-	if err != nil {
+	if s.skipped, err = t.guard.Update(step, s.loss, t.opt); err != nil || s.skipped {
 		return s, err
-	}
-	if !ok {
-		s.skipped = true
-		return s, t.opt.ZeroGrad()
-	}
-	if err := t.opt.Step(); err != nil {
-		return stepStats{}, err
 	}
 	if t.par.World() == 1 {
 		return s, nil

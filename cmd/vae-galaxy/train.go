@@ -96,7 +96,10 @@ func runTrain(ctx context.Context, cfg Config) error {
 			return err
 		}
 		start, prior, t.seconds = int(meta.Step), meta.Seconds, meta.StepSeconds
-		log.Printf("resumed from %s at step %d (epoch %d)", t.ckDir, start, int64(start)/t.perEpoch)
+		log.Printf("resumed from %s at step %d (epoch %d)", meta.Found, start, int64(start)/t.perEpoch)
+	}
+	if err := cfg.InitWeights(named, log.Printf); err != nil {
+		return err
 	}
 	if start, err = par.Replicate(named, t.opt, start); err != nil {
 		return err

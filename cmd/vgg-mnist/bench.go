@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -12,6 +13,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/internal/cli"
+	"torchlab/internal/train"
 	"torchlab/models/vgg"
 	"torchlab/torch/memstat"
 	"torchlab/torch/optim"
@@ -81,6 +83,9 @@ func bench(cfg benchConfig, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.InitWeights(named, log.Printf); err != nil {
+		return err
+	}
 	oc := optim.Config{Name: cfg.Optimizer, LR: 0.01, Momentum: 0.9}
 	if oc.Name == "adam" {
 		oc.LR, oc.Momentum = 1e-4, 0
@@ -93,12 +98,16 @@ func bench(cfg benchConfig, w io.Writer) error {
 	defer x.MustDrop()
 	y := ts.MustRandint(10, []int64{int64(cfg.BatchSize)}, gotch.Int64, gotch.CPU)
 	defer y.MustDrop()
+	guard, err := train.NewGuard(train.GuardConfig{OnDivergence: train.OnDivergenceStop}, nil)
+	if err != nil {
+		return err
+	}
 	var t0 time.Time
 	for i := range cfg.Warmup + cfg.Steps {
 		if i == cfg.Warmup {
 			t0 = time.Now()
 		}
-		if _, _, err := trainStep(model, opt, x, y); err != nil {
+		if _, _, _, err := trainStep(model, opt, guard, i, x, y); err != nil {
 			return fmt.Errorf("bench step %d: %w", i, err)
 		}
 	}

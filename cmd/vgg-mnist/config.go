@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"path/filepath"
 
 	"github.com/spf13/pflag"
@@ -65,7 +65,7 @@ func defaultConfig() config {
 	}
 }
 
-func (c *config) addFlags(fs *pflag.FlagSet) {
+func (c *config) addFlags(fs *pflag.FlagSet) error {
 	c.Common.AddFlags(fs, defaultOut)
 	fs.StringVar(&c.CheckpointDir, "checkpoint-dir", "", "checkpoint folder (default <out>/checkpoint)")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "epochs to train")
@@ -77,9 +77,9 @@ func (c *config) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "sgd or adam")
 	fs.Float64Var(&c.Momentum, "momentum", c.Momentum, "SGD momentum (ignored by adam)")
 	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "L2 weight decay")
-	fs.Float64Var(&c.Subset, "subset", c.Subset, "train on a stratified fraction of the training set (0.1 keeps ~600 images per class)")
-	fs.Float64Var(&c.TestSubset, "test-subset", c.TestSubset, "evaluate on a stratified fraction of the test set")
-	fs.Float64Var(&c.ValFraction, "val-fraction", c.ValFraction, "fraction of the training images (after --subset) held out for validation, stratified by label; the default is 5,000 of 60,000 (0: none)")
+	fs.Float64Var(&c.Subset, "data-fraction", c.Subset, "train on a stratified fraction of the training set (0.1 keeps ~600 images per class)")
+	fs.Float64Var(&c.TestSubset, "test-data-fraction", c.TestSubset, "evaluate on a stratified fraction of the test set")
+	fs.Float64Var(&c.ValFraction, "val-fraction", c.ValFraction, "fraction of the training images (after --data-fraction) held out for validation, stratified by label; the default is 5,000 of 60,000 (0: none)")
 	fs.IntVar(&c.TrainEvalSize, "train-eval-size", c.TrainEvalSize, "train loss/accuracy are measured in eval mode on this fixed stratified sample of the training images (0: all)")
 	fs.IntVar(&c.EvalEvery, "eval-every", c.EvalEvery, "also evaluate every N minibatches (0: only at the end of each epoch)")
 	fs.IntVar(&c.MaxSteps, "max-steps", c.MaxSteps, "stop (with a checkpoint) after this many steps in total (0: no limit)")
@@ -88,6 +88,7 @@ func (c *config) addFlags(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.Model.Dropout, "dropout", c.Model.Dropout, "classifier dropout probability")
 	fs.Int64Var(&c.Model.Hidden, "hidden", c.Model.Hidden, "width of the two hidden classifier layers (VGG11: 4096)")
 	fs.StringVar(&c.Model.Init, "init", c.Model.Init, "weight init: torchvision (VGG's kaiming-normal) or pytorch (nn defaults)")
+	return errors.Join(cli.Rename(fs, "subset", "data-fraction"), cli.Rename(fs, "test-subset", "test-data-fraction"))
 }
 
 // checkpointDir is where checkpoints go.
@@ -98,22 +99,26 @@ func (c *config) checkpointDir() string {
 	return filepath.Join(c.Out, "checkpoint")
 }
 
+// validate returns a UsageError for each train flag whose value is wrong.
 func (c *config) validate() error {
-	switch {
-	case c.Epochs <= 0:
-		return fmt.Errorf("--epochs must be positive, have %d", c.Epochs)
-	case c.BatchSize <= 0 || c.EvalBatchSize <= 0:
-		return fmt.Errorf("--batch-size and --eval-batch-size must be positive")
-	case c.AugmentShift < 0 || c.AugmentShift > 4:
-		return fmt.Errorf("--augment-shift %d: want 0 to 4 pixels (MNIST's blank border)", c.AugmentShift)
-	case c.Schedule != "cosine" && c.Schedule != "constant":
-		return fmt.Errorf("--schedule %q: want cosine or constant", c.Schedule)
-	case c.EvalEvery < 0 || c.MaxSteps < 0 || c.TrainEvalSize < 0:
-		return fmt.Errorf("--eval-every, --max-steps and --train-eval-size must be >= 0")
-	case !(c.Subset > 0 && c.Subset <= 1) || !(c.TestSubset > 0 && c.TestSubset <= 1):
-		return fmt.Errorf("--subset and --test-subset must be in (0, 1]")
-	case !(c.ValFraction >= 0 && c.ValFraction < 1):
-		return fmt.Errorf("--val-fraction must be in [0, 1), have %v", c.ValFraction)
-	}
-	return nil
+	return errors.Join(
+		cli.Need("epochs", c.Epochs, c.Epochs >= 1, ">= 1"),
+		cli.Need("batch-size", c.BatchSize, c.BatchSize >= 1, ">= 1"),
+		cli.Need("eval-batch-size", c.EvalBatchSize, c.EvalBatchSize >= 1, ">= 1"),
+		cli.Need("lr", c.LR, c.LR > 0, "> 0"),
+		cli.OneOf("schedule", c.Schedule, "cosine", "constant"),
+		cli.OneOf("optimizer", c.Optimizer, "adam", "sgd"),
+		cli.Need("momentum", c.Momentum, c.Momentum >= 0 && c.Momentum < 1, "in [0, 1)"),
+		cli.Need("weight-decay", c.WeightDecay, c.WeightDecay >= 0, ">= 0"),
+		cli.Need("augment-shift", c.AugmentShift, c.AugmentShift >= 0 && c.AugmentShift <= 4, "0 to 4 pixels (MNIST's blank border)"),
+		cli.Need("eval-every", c.EvalEvery, c.EvalEvery >= 0, ">= 0"),
+		cli.Need("max-steps", c.MaxSteps, c.MaxSteps >= 0, ">= 0"),
+		cli.Need("train-eval-size", c.TrainEvalSize, c.TrainEvalSize >= 0, ">= 0"),
+		cli.Need("data-fraction", c.Subset, c.Subset > 0 && c.Subset <= 1, "in (0, 1]"),
+		cli.Need("test-data-fraction", c.TestSubset, c.TestSubset > 0 && c.TestSubset <= 1, "in (0, 1]"),
+		cli.Need("val-fraction", c.ValFraction, c.ValFraction >= 0 && c.ValFraction < 1, "in [0, 1)"),
+		cli.Need("dropout", c.Model.Dropout, c.Model.Dropout >= 0 && c.Model.Dropout < 1, "in [0, 1)"),
+		cli.Need("hidden", c.Model.Hidden, c.Model.Hidden >= 1, ">= 1"),
+		cli.OneOf("init", c.Model.Init, vgg.InitTorchvision, vgg.InitPyTorch),
+	)
 }

@@ -15,7 +15,7 @@ func TestMain(m *testing.M) { crashtest.Main(m, main) }
 // evaluation's rows exactly once.
 func TestKillResumeMetricsOnce(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
-	args := []string{"train", "--out", out, "--threads", "1", "--subset", fmt.Sprint(40.0 / 60000), "--test-subset", "0.01",
+	args := []string{"train", "--out", out, "--threads", "1", "--data-fraction", fmt.Sprint(40.0 / 60000), "--test-data-fraction", "0.01",
 		"--train-eval-size", "16", "--batch-size", "8", "--epochs", "3", "--eval-every", "1", "--hidden", "64"}
 	var want []string
 	for step := 1; step <= 15; step++ { // 37 training images (3 held out) in batches of 8: 5 steps an epoch

@@ -8,9 +8,10 @@
 package main
 
 import (
-	"fmt"
+	"io"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -21,58 +22,72 @@ import (
 // libtorch's grad mode and gotch's last error are per OS thread.
 func init() { runtime.LockOSThread() }
 
-const usage = `vgg-mnist trains VGG11 (configuration A) on MNIST resized to 32x32.
-
-Usage:
-  vgg-mnist [train] [flags]   train; Ctrl-C saves a checkpoint, --resume continues
-  vgg-mnist plots [--out DIR] redraw the figures from DIR/metrics.csv
-  vgg-mnist bench [flags]     time training steps on random data and a libtorch
-                              matmul; print one JSON line (scripts/bench_vgg.sh)
-
-Why the defaults: Adam at lr 1e-4 decayed to 0 along a cosine over 5 epochs,
+// command is vgg-mnist's help: its subcommands, examples and the reasons
+// behind its defaults (--help-long).
+var command = cli.Command{
+	Name:    "vgg-mnist",
+	Summary: "trains VGG11 (configuration A) on MNIST resized to 32x32",
+	Subcommands: []cli.Subcommand{
+		{Name: "train", Args: "[flags]", Summary: "train; Ctrl-C saves a checkpoint, --resume continues"},
+		{Name: "plots", Args: "[--out DIR]", Summary: "redraw the figures from DIR/metrics.csv"},
+		{Name: "bench", Args: "[flags]", Summary: "time training steps on random data and a matmul; print one JSON line"},
+		{Name: "export", Args: "--format pt|safetensors --out FILE RUN_DIR", Summary: "write a run's best (else last) weights as a PyTorch state_dict; --init-from FILE starts a run from one"},
+	},
+	Examples: []string{
+		"vgg-mnist train --max-steps 20 --out out/vgg-try",
+		"vgg-mnist train --data-fraction 0.1 --epochs 1 --out out/vgg-small",
+		"vgg-mnist train --resume --out out/vgg-small --epochs 2",
+		"vgg-mnist plots --out out/vgg-small",
+		"vgg-mnist bench --threads 2",
+	},
+	Long: `Why the defaults: Adam at lr 1e-4 decayed to 0 along a cosine over 5 epochs,
 batch 64, no weight decay, dropout 0.5, torchvision's VGG initialisation.
 VGG11 has no batch norm, and with SGD (momentum 0.9, lr 0.02) its loss sat
-at 2.27-2.30 for the first 60 steps on this machine (16% test accuracy),
-while Adam's per-weight step sizes make progress from the first steps; the
-cosine's long low-lr tail then drives the training loss towards 0, and the
-dropout of the paper's classifier keeps test accuracy up. Numbers from the
-real run are in docs/results/vgg-mnist.
+at 2.27-2.30 for the first 60 steps (16% test accuracy), while Adam's
+per-weight step sizes make progress from the first steps; the cosine's long
+low-lr tail then drives the training loss towards 0, and the dropout of the
+paper's classifier keeps test accuracy up. Numbers from the real run are in
+docs/results/vgg-mnist.
 
 Validation: --val-fraction of the training images (5,000 of 60,000 by
-default; of the --subset images when there is one), stratified by label
+default; of the --data-fraction images when there is one), stratified by label
 and drawn from --seed, is held out of training and evaluated with the
 training sample and the test set. The best validation accuracy so far keeps
 its model in <out>/best (best.json names the step and its numbers); the
 test set chooses nothing. --val-fraction 0 trains on every image.
 
---resume continues with the checkpoint's configuration; only --data-dir,
---out, --checkpoint-dir, --threads, --blas-threads, --device, --max-steps,
---eval-every, --eval-batch-size and --eval-channels-last may change (another value of any other
-flag is an error: it would change what is computed).
-`
+--resume continues with the checkpoint's configuration; only ` + "{{mayChange}}" + ` may
+change (another value of any other flag is an error: it would change what
+is computed).
+`,
+}
+
+func init() {
+	command.Long = strings.Replace(command.Long, "{{mayChange}}", train.MayChangeList(resumeMayChange), 1)
+}
 
 func main() {
 	cli.Main("vgg-mnist", func(args []string) error {
-		sub, args := cli.Subcommand(args, "train", "train", "plots", "bench")
-		switch sub {
-		case "plots":
-			return mainPlots(args)
-		case "bench":
-			return mainBench(args)
-		default:
-			return mainTrain(args)
-		}
+		return run(args, os.Stdout, os.Stderr)
 	})
 }
 
-func newFlagSet(name string) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(os.Stderr, usage)
-		fmt.Fprintf(os.Stderr, "\nFlags of %s:\n", name)
-		fs.PrintDefaults()
+// run runs the subcommand that args name.
+func run(args []string, stdout, stderr io.Writer) error {
+	sub, args, err := command.Dispatch(args, stdout, stderr)
+	if err != nil {
+		return err
 	}
-	return fs
+	switch sub {
+	case "export":
+		return cli.Export("vgg-mnist", args, stderr, nil)
+	case "plots":
+		return mainPlots(args, stdout, stderr)
+	case "bench":
+		return mainBench(args, stdout, stderr)
+	default:
+		return mainTrain(args, stdout, stderr)
+	}
 }
 
 // resumeMayChange are the train flags a resumed run may change (besides
@@ -81,24 +96,22 @@ var resumeMayChange = []string{"checkpoint-dir", "max-steps", "eval-batch-size",
 
 // parseTrain reads the train flags; with --resume the configuration is the
 // checkpoint's (train.ResumeConfig) with only resumeMayChange applied.
-func parseTrain(args []string) (config, error) {
+func parseTrain(args []string, stdout, stderr io.Writer) (config, error) {
 	cfg := defaultConfig()
-	fs := newFlagSet("train")
-	cfg.addFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	fs := command.FlagSet("train", stdout, stderr)
+	if err := cfg.addFlags(fs); err != nil {
 		return cfg, err
 	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := command.ParseCommon(fs, args, &cfg.Common); err != nil {
+		return cfg, err
 	}
 	if !cfg.Resume {
-		return cfg, nil
+		return cfg, cfg.validate()
 	}
 	saved := defaultConfig()
 	flags := func(c *config) (*pflag.FlagSet, error) {
-		fs := newFlagSet("train")
-		c.addFlags(fs)
-		return fs, nil
+		fs := command.FlagSet("train", io.Discard, io.Discard)
+		return fs, c.addFlags(fs)
 	}
 	if err := train.Resume(fs, cfg.checkpointDir(), &saved, flags, resumeMayChange); err != nil {
 		return cfg, err
@@ -112,30 +125,32 @@ func parseTrain(args []string) (config, error) {
 		saved.ValFraction = 0
 	}
 	saved.Resume = true
-	return saved, nil
+	return saved, saved.validate()
 }
 
-func mainTrain(args []string) error {
-	cfg, err := parseTrain(args)
+func mainTrain(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseTrain(args, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	if err := cfg.Runtime(); err != nil {
+	return cfg.InOut(cfg.checkpointDir(), func() error {
+		if err := cfg.Runtime(); err != nil {
+			return err
+		}
+		ctx, stop := cli.Interruptible()
+		defer stop()
+		res, err := runTrain(ctx, cfg, stderr)
+		if err == nil && res.Interrupted && ctx.Err() != nil { // not --max-steps
+			return cli.ErrInterrupted
+		}
 		return err
-	}
-	ctx, stop := cli.Interruptible()
-	defer stop()
-	res, err := runTrain(ctx, cfg, os.Stderr)
-	if err == nil && res.Interrupted && ctx.Err() != nil { // not --max-steps
-		return cli.ErrInterrupted
-	}
-	return err
+	})
 }
 
-func mainPlots(args []string) error {
-	fs := newFlagSet("plots")
+func mainPlots(args []string, stdout, stderr io.Writer) error {
+	fs := command.FlagSet("plots", stdout, stderr)
 	out := fs.String("out", defaultOut, "folder with metrics.csv; figures are written there")
-	if err := fs.Parse(args); err != nil {
+	if err := command.Parse(fs, args, false); err != nil {
 		return err
 	}
 	split, err := train.ReadSplit(*out)
@@ -145,15 +160,15 @@ func mainPlots(args []string) error {
 	return drawFigures(*out, split)
 }
 
-func mainBench(args []string) error {
+func mainBench(args []string, stdout, stderr io.Writer) error {
 	cfg := defaultBenchConfig()
-	fs := newFlagSet("bench")
+	fs := command.FlagSet("bench", stdout, stderr)
 	cfg.addFlags(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := command.ParseCommon(fs, args, &cfg.Common); err != nil {
 		return err
 	}
 	if err := cfg.Runtime(); err != nil {
 		return err
 	}
-	return bench(cfg, os.Stdout)
+	return bench(cfg, stdout)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"math/rand"
 	"os"
@@ -175,10 +176,10 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	// A resumed run keeps its configuration: another --lr is refused by
 	// name, --max-steps may change.
 	resumeArgs := []string{"--out", parted.Out, "--resume", "--max-steps", fmt.Sprint(end)}
-	if _, err := parseTrain(append(resumeArgs, "--lr", "123")); err == nil || !strings.Contains(err.Error(), "--lr 123") {
+	if _, err := parseTrain(append(resumeArgs, "--lr", "123"), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "--lr 123") {
 		t.Fatalf("resume with another --lr: err = %v, want one naming --lr", err)
 	}
-	resumed, err := parseTrain(resumeArgs)
+	resumed, err := parseTrain(resumeArgs, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,14 +201,11 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 			t.Errorf("step %d: loss %v after resuming, %v without stopping", i+1, got[i], whole.Losses[i])
 		}
 	}
-	// One evaluation (at the end of epoch 1) in each metrics file.
-	for _, out := range []string{base.Out, parted.Out} {
-		tab, err := metrics.Read(filepath.Join(out, "metrics.csv"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(tab.Rows) != 3 {
-			t.Errorf("%s: %d rows, want 3 (train, val and test at epoch 1)", out, len(tab.Rows))
+	// Evaluations at the end of epoch 1 (step 5) and at each --max-steps
+	// stop, train, val and test each.
+	for out, want := range map[string]string{base.Out: "5 5 5 7 7 7", parted.Out: "3 3 3 5 5 5 7 7 7"} {
+		if got := metricSteps(t, out); got != want {
+			t.Errorf("%s: rows at steps %s, want %s", out, got, want)
 		}
 	}
 }
@@ -252,7 +250,7 @@ func TestPlotsRedrawFromMetrics(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := mainPlots([]string{"--out", dir}); err != nil {
+	if err := mainPlots([]string{"--out", dir}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range figureFiles() {

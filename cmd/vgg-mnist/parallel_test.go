@@ -23,8 +23,8 @@ func TestTwoRanksTrainAsOneProcess(t *testing.T) {
 	// data-parallel fault: SGD and the other models agree to 1e-6).
 	for opt, lr := range map[string]string{"sgd": "0.01", "adam": "1e-3"} {
 		t.Run(opt, func(t *testing.T) {
-			args := []string{"train", "--threads", "1", "--subset", fmt.Sprint(40.0 / 60000), "--val-fraction", "0",
-				"--test-subset", "0.01", "--train-eval-size", "16", "--batch-size", "8", "--max-steps", "20", "--epochs", "10",
+			args := []string{"train", "--threads", "1", "--data-fraction", fmt.Sprint(40.0 / 60000), "--val-fraction", "0",
+				"--test-data-fraction", "0.01", "--train-eval-size", "16", "--batch-size", "8", "--max-steps", "20", "--epochs", "10",
 				"--hidden", "64", "--dropout", "0", "--optimizer", opt, "--lr", lr}
 			crashtest.Equivalent(t, args, 2, 1e-5)
 		})

@@ -2,50 +2,48 @@ package main
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/internal/cli"
+	"torchlab/internal/train"
 	"torchlab/models/vgg"
 	"torchlab/torch/optim"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
 )
 
-// trainStep makes one SGD/Adam update on the batch x [B, 1, 32, 32], y [B]
-// and returns the batch's mean loss and number of correct predictions
-// (both in training mode, before the update). Everything it makes is freed
-// when it returns.
-func trainStep(m *vgg.VGG, opt *optim.Optimizer, x, y *ts.Tensor) (loss float64, correct int64, err error) {
+// trainStep makes one SGD/Adam update (step, 0-based) on the batch x
+// [B, 1, 32, 32], y [B] and returns the batch's mean loss and number of
+// correct predictions (both in training mode, before the update), and
+// whether the divergence guard dropped the update. Everything it makes is
+// freed when it returns.
+func trainStep(m *vgg.VGG, opt *optim.Optimizer, guard *train.Guard, step int, x, y *ts.Tensor) (loss float64, correct int64, skipped bool, err error) {
 	if err := opt.ZeroGrad(); err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	logits, err := m.ForwardT(x, true) // [B, 10]
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	defer logits.MustDrop()
 	l, err := vgg.Loss(logits, y)
 	if err != nil {
-		return 0, 0, fmt.Errorf("loss: %w", err)
+		return 0, 0, false, fmt.Errorf("loss: %w", err)
 	}
 	defer l.MustDrop()
 	if err := l.Backward(); err != nil {
-		return 0, 0, fmt.Errorf("backward: %w", err)
-	}
-	if err := opt.Step(); err != nil {
-		return 0, 0, err
+		return 0, 0, false, fmt.Errorf("backward: %w", err)
 	}
 	if loss, err = tensors.Scalar(l); err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, 0, fmt.Errorf("loss is %v: training diverged (lower --lr)", loss)
+	if skipped, err = guard.Update(step, loss, opt); err != nil || skipped {
+		return loss, 0, skipped, err
 	}
 	correct, err = countCorrect(logits, y)
-	return loss, correct, err
+	return loss, correct, false, err
 }
 
 // countCorrect counts the rows of logits [B, C] whose argmax equals y [B].

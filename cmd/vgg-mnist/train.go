@@ -39,6 +39,7 @@ type session struct {
 	model         *vgg.VGG
 	named         map[string]*ts.Tensor
 	opt           *optim.Optimizer
+	guard         *train.Guard
 	train, test   *split
 	val           *split // nil for --val-fraction 0
 	trainEval     *split
@@ -75,12 +76,16 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 		return nil, err
 	}
 	defer par.Leave()
+	logw = par.Log(logw)
 	s, err := newSession(cfg, logw)
 	if err != nil {
 		return nil, err
 	}
 	defer s.close()
 	s.par = par
+	if s.guard, err = train.NewGuard(cfg.GuardConfig, par.Ranks()); err != nil {
+		return nil, err
+	}
 	start, prior := 0, 0.0
 	if cfg.Resume {
 		meta, err := checkpoint.Load(cfg.checkpointDir(), s.named, s.opt)
@@ -89,7 +94,10 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 		}
 		start, prior = int(meta.Step), meta.Seconds
 		s.priorSeconds = prior
-		fmt.Fprintf(logw, "resuming at step %d (epoch %.2f) from %s\n", start, float64(start)/float64(s.stepsPerEpoch), cfg.checkpointDir())
+		cli.Logf(logw, "resuming at step %d (epoch %.2f) from %s", start, float64(start)/float64(s.stepsPerEpoch), meta.Found)
+	}
+	if err := cfg.InitWeights(s.named, func(f string, a ...any) { fmt.Fprintf(logw, f+"\n", a...) }); err != nil {
+		return nil, err
 	}
 	if start, err = par.Replicate(s.named, s.opt, start); err != nil {
 		return nil, err
@@ -103,7 +111,7 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 		}
 	}
 	n, B := s.train.n, cfg.BatchSize
-	plan := train.Plan{Label: "train", Unit: "img", Start: start, Total: s.totalSteps, Stop: cfg.MaxSteps,
+	plan := train.Plan{Label: "train", Unit: "img", Start: start, Total: s.totalSteps, Stop: cfg.MaxSteps, Guard: s.guard,
 		EvaluateAt: func(done int) bool {
 			return done%s.stepsPerEpoch == 0 || (cfg.EvalEvery > 0 && done%cfg.EvalEvery == 0)
 		},
@@ -144,7 +152,33 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 	if res.Interrupted {
 		sum.Notes = append(sum.Notes, fmt.Sprintf("stopped at step %d of %d; continue with --resume", run.Done, s.totalSteps))
 	}
-	return res, train.WriteSummary(cfg.Out, sum)
+	if err := train.WriteSummary(cfg.Out, sum); err != nil {
+		return nil, err
+	}
+	if !run.Interrupted { // the end of the run or --max-steps, not Ctrl-C
+		cli.Logf(logw, "%s", s.finalWords(run.Done))
+	}
+	return res, nil
+}
+
+// finalWords is the run's last log line: where it stopped, its final
+// numbers and, before the end, how to continue.
+func (s *session) finalWords(done int) string {
+	f := s.final
+	words := fmt.Sprintf("finished %d epochs (%d steps)", s.cfg.Epochs, done)
+	if done < s.totalSteps {
+		words = fmt.Sprintf("stopped by --max-steps at step %d of %d (epoch %.2f)", done, s.totalSteps, float64(done)/float64(s.stepsPerEpoch))
+	}
+	words += fmt.Sprintf(": test accuracy %.4f (loss %.4f), train %.4f", f["test_accuracy"], f["test_loss"], f["train_accuracy"])
+	if s.val != nil {
+		words += fmt.Sprintf(", validation %.4f", f["val_accuracy"])
+	}
+	words += fmt.Sprintf("; summary in %s", filepath.Join(s.cfg.Out, "summary.json"))
+	if done < s.totalSteps {
+		words += fmt.Sprintf("; checkpoint in %s: continue with 'vgg-mnist train --resume --out %s --max-steps 0' (0: no cap, on to the end of the %d epochs)",
+			s.cfg.checkpointDir(), s.cfg.Out, s.cfg.Epochs)
+	}
+	return words
 }
 
 // newSession loads the data and builds the model, optimiser and metrics.
@@ -167,7 +201,7 @@ func newSession(cfg config, logw io.Writer) (*session, error) {
 		s.close()
 		return nil, err
 	}
-	fmt.Fprintf(logw, "MNIST from %s: %d training, %d validation, %d test images (%dx%d), train metrics on %d, loaded in %.1fs\n",
+	cli.Logf(logw, "MNIST from %s: %d training, %d validation, %d test images (%dx%d), train metrics on %d, loaded in %.1fs",
 		dir, s.train.n, s.valSize(), s.test.n, imageSize, imageSize, s.trainEval.n, time.Since(t0).Seconds())
 
 	dev, err := cfg.TorchDevice()
@@ -226,9 +260,12 @@ func (s *session) Step(step int) (train.StepReport, error) {
 	}
 	s.opt.SetLR(optim.ScheduledLR(cfg.Schedule, cfg.LR, step, s.totalSteps))
 	idx := cli.Shard(s.par, s.order[i*B:min((i+1)*B, n)])
-	loss, c, err := s.step(step, idx)
+	loss, c, skipped, err := s.step(step, idx)
 	if err != nil {
 		return train.StepReport{}, err
+	}
+	if skipped {
+		return train.StepReport{Loss: loss, Skipped: true}, nil
 	}
 	sums, err := s.par.Sum(loss*float64(len(idx)), float64(c), float64(len(idx)))
 	if err != nil {
@@ -256,22 +293,22 @@ func toInt64(order []int) []int64 {
 
 // step trains on the examples at idx, shifted at random with
 // --augment-shift.
-func (s *session) step(step int, idx []int64) (float64, int64, error) {
+func (s *session) step(step int, idx []int64) (float64, int64, bool, error) {
 	x, y, err := s.train.batch(idx) // [B, 1, 32, 32], [B]
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	defer x.MustDrop()
 	defer y.MustDrop()
 	if s.cfg.AugmentShift > 0 {
 		shifted, err := shiftImages(x, idx, s.cfg.Seed, step, s.cfg.AugmentShift)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, false, err
 		}
 		defer shifted.MustDrop()
 		x = shifted
 	}
-	return trainStep(s.model, s.opt, x, y)
+	return trainStep(s.model, s.opt, s.guard, step, x, y)
 }
 
 // valSize is the number of validation images.
@@ -330,7 +367,7 @@ func (s *session) Evaluate(step int) error {
 		return err
 	}
 	s.final["epoch"] = epoch
-	fmt.Fprintf(s.log, "\nepoch %.2f (step %d): train loss %.5f acc %.4f | val loss %.5f acc %.4f | test loss %.5f acc %.4f\n",
+	cli.Logf(s.log, "epoch %.2f (step %d): train loss %.5f acc %.4f | val loss %.5f acc %.4f | test loss %.5f acc %.4f",
 		epoch, step, s.final["train_loss"], s.final["train_accuracy"], s.final["val_loss"], s.final["val_accuracy"],
 		s.final["test_loss"], s.final["test_accuracy"])
 	if s.best == nil || !s.par.Lead() {
@@ -341,7 +378,7 @@ func (s *session) Evaluate(step int) error {
 		return checkpoint.Save(dir, meta, s.cfg, s.named, nil)
 	})
 	if kept {
-		fmt.Fprintf(s.log, "best validation accuracy so far: model kept in %s\n", s.best.Dir)
+		cli.Logf(s.log, "best validation accuracy so far: model kept in %s", s.best.Dir)
 	}
 	return err
 }
@@ -360,9 +397,9 @@ func (s *session) afterEvaluate(step int) error {
 	// Resident memory is a diagnostic: without /proc it is left out.
 	if rss, err := memstat.RSS(); err == nil {
 		s.final[fmt.Sprintf("rss_mib_epoch_%d", epoch)] = float64(rss) / (1 << 20)
-		fmt.Fprintf(s.log, "epoch %d done in %.0fs; RSS %.0f MiB\n", epoch, s.final["epoch_seconds"], float64(rss)/(1<<20))
+		cli.Logf(s.log, "epoch %d done in %.0fs; RSS %.0f MiB", epoch, s.final["epoch_seconds"], float64(rss)/(1<<20))
 	} else {
-		fmt.Fprintf(s.log, "epoch %d done in %.0fs; RSS not measured: %v\n", epoch, s.final["epoch_seconds"], err)
+		cli.Logf(s.log, "epoch %d done in %.0fs; RSS not measured: %v", epoch, s.final["epoch_seconds"], err)
 	}
 	return nil
 }

@@ -3,10 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log"
 	"os"
 	"os/signal"
-	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -16,40 +17,38 @@ import (
 // stopped it after its checkpoint was saved.
 var ErrInterrupted = errors.New("interrupted: checkpoint saved; continue with --resume")
 
-// Main is the whole main of a torchlab command: it names the command in
-// log lines, runs body on the command-line arguments and turns body's error
+// Main is the whole main of a torchlab command: it gives log lines their
+// format (a timestamp and the command's name), runs body on the command-line arguments and turns body's error
 // into the exit status (see ExitCode).
 func Main(name string, body func(args []string) error) {
-	log.SetFlags(0)
+	log.SetFlags(logFlags)
 	log.SetPrefix(name + ": ")
 	err := body(os.Args[1:])
 	if code := ExitCode(err); code != 0 {
-		log.Print(err)
+		// Not through log: a quiet rank's errors are shown too, and an
+		// error is not a timed event.
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(os.Stderr, "%s%s\n", log.Prefix(), line)
+		}
 		os.Exit(code)
 	}
 }
 
 // ExitCode is the exit status for a command's error: 0 for none and for
-// --help, 130 (the shell's code for Ctrl-C) for ErrInterrupted, 1 for any
-// other error.
+// --help, 2 for a UsageError, 130 (the shell's code for Ctrl-C) for
+// ErrInterrupted, 1 for any other error (a failed run).
 func ExitCode(err error) int {
+	var usage *UsageError
 	switch {
 	case err == nil, errors.Is(err, pflag.ErrHelp):
 		return 0
+	case errors.As(err, &usage):
+		return 2
 	case errors.Is(err, ErrInterrupted):
 		return 130
 	default:
 		return 1
 	}
-}
-
-// Subcommand splits args into a subcommand and its arguments: args[0] when
-// it is one of names, else def (so `cmd --flag` means `cmd def --flag`).
-func Subcommand(args []string, def string, names ...string) (string, []string) {
-	if len(args) > 0 && slices.Contains(names, args[0]) {
-		return args[0], args[1:]
-	}
-	return def, args
 }
 
 // Interruptible returns a context cancelled by Ctrl-C or SIGTERM, so a

@@ -1,8 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
-	"slices"
+	"runtime"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -19,6 +20,9 @@ func TestExitCode(t *testing.T) {
 		{ErrInterrupted, 130},
 		{fmt.Errorf("train: %w", ErrInterrupted), 130},
 		{fmt.Errorf("read x.csv line 3: bad label"), 1},
+		{Usagef("--lr must be > 0 (got -1)"), 2},
+		{fmt.Errorf("train: %w", Need("epochs", 0, false, ">= 1")), 2},
+		{errors.Join(nil, Need("epochs", 0, false, ">= 1")), 2},
 	} {
 		if got := ExitCode(tt.err); got != tt.want {
 			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
@@ -26,22 +30,10 @@ func TestExitCode(t *testing.T) {
 	}
 }
 
-func TestSubcommand(t *testing.T) {
-	for _, tt := range []struct {
-		args     []string
-		wantSub  string
-		wantRest []string
-	}{
-		{nil, "train", nil},
-		{[]string{"plots", "--out", "x"}, "plots", []string{"--out", "x"}},
-		{[]string{"--epochs", "3"}, "train", []string{"--epochs", "3"}},
-		{[]string{"train"}, "train", []string{}},
-		// Not a known subcommand: left for the default's flag parser to reject.
-		{[]string{"plot"}, "train", []string{"plot"}},
-	} {
-		sub, rest := Subcommand(tt.args, "train", "train", "plots")
-		if sub != tt.wantSub || !slices.Equal(rest, tt.wantRest) {
-			t.Errorf("Subcommand(%q) = %q %q, want %q %q", tt.args, sub, rest, tt.wantSub, tt.wantRest)
+func TestDefaultThreads(t *testing.T) {
+	for omp, want := range map[string]int{"3": 3, " 1 ": 1, "": runtime.NumCPU(), "0": runtime.NumCPU(), "-2": runtime.NumCPU(), "four": runtime.NumCPU()} {
+		if got := DefaultThreads(func(string) string { return omp }); got != want {
+			t.Errorf("OMP_NUM_THREADS=%q: %d threads, want %d", omp, got, want)
 		}
 	}
 }

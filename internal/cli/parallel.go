@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"log"
 	"os"
 
@@ -22,13 +23,14 @@ type Parallel struct {
 	group   *dist.Group
 	reps    *dist.Replicas // set by Replicate
 	scratch string         // a rank > 0's private --out
+	quiet   bool           // a rank > 0 without --log-all-ranks: no log lines
 }
 
 // JoinGroup joins the group when WORLD_SIZE is set and returns nil when it
 // is not. Rank 0 alone reads the checkpoint and writes metrics, figures and
 // checkpoints: on the other ranks --out becomes a private scratch folder
 // (removed by Leave) and --resume is off; Replicate gives them rank 0's
-// state.
+// state. They log nothing unless --log-all-ranks (their errors still show).
 func (c *Common) JoinGroup() (*Parallel, error) {
 	cfg, ok, err := dist.FromEnv(nil)
 	if err != nil || !ok {
@@ -47,10 +49,22 @@ func (c *Common) JoinGroup() (*Parallel, error) {
 		}
 		c.Out, c.Resume = p.scratch, false
 		log.SetPrefix(fmt.Sprintf("%srank %d: ", log.Prefix(), g.Rank()))
+		if p.quiet = !c.LogAllRanks; p.quiet {
+			log.SetOutput(io.Discard)
+		}
 	} else {
 		log.Printf("rank 0 of %d: data-parallel run, rendezvous at %s:%d", g.World(), cfg.Addr, cfg.Port)
 	}
 	return p, nil
+}
+
+// Log is w for the ranks that log (rank 0, every rank with
+// --log-all-ranks) and io.Discard for the others.
+func (p *Parallel) Log(w io.Writer) io.Writer {
+	if p != nil && p.quiet {
+		return io.Discard
+	}
+	return w
 }
 
 // Leave leaves the group and removes a scratch --out. Rank 0 logs what
@@ -145,11 +159,21 @@ func (p *Parallel) Replicate(vars map[string]*ts.Tensor, opt *optim.Optimizer, s
 			return 0, fmt.Errorf("copy rank 0's optimiser state: %w", err)
 		}
 	}
-	steps, err := p.group.SumFloat64s(p.lead(float64(start), float64(opt.Steps())))
+	counts := opt.Counts()
+	lead := []float64{float64(start), float64(opt.Steps())}
+	for _, c := range counts {
+		lead = append(lead, float64(c))
+	}
+	steps, err := p.group.SumFloat64s(p.lead(lead...))
 	if err != nil {
 		return 0, fmt.Errorf("agree on the start step: %w", err)
 	}
-	opt.SetSteps(int64(steps[1]))
+	for i := range counts {
+		counts[i] = int64(steps[2+i])
+	}
+	if err := opt.SetSteps(int64(steps[1]), counts); err != nil {
+		return 0, err
+	}
 	opt.SetSync(reps)
 	p.reps = reps
 	return int(steps[0]), nil

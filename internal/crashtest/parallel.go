@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"torchlab/internal/launch"
 	"torchlab/torch/npz"
+	"torchlab/torch/reference"
 )
 
 // Equivalent trains with args (a train subcommand's, without --out) once in
@@ -28,12 +32,30 @@ import (
 // (dropout).
 func Equivalent(t *testing.T, args []string, world int, rtol float64) {
 	t.Helper()
+	equivalent(t, args, world, rtol, RunRanks)
+}
+
+// EquivalentVia is Equivalent with the ranks started by runRanks
+// (RunRanksUnderAgent, RunRanksUnderTorchrun).
+func EquivalentVia(t *testing.T, args []string, world int, rtol float64, runRanks func(*testing.T, []string, int) string) {
+	t.Helper()
+	equivalent(t, args, world, rtol, runRanks)
+}
+
+func equivalent(t *testing.T, args []string, world int, rtol float64, runRanks func(*testing.T, []string, int) string) {
+	t.Helper()
 	one := filepath.Join(t.TempDir(), "one")
 	if out, err := command(append(slices.Clone(args), "--out", one)).CombinedOutput(); err != nil {
 		t.Fatalf("one process: %v\n%s", err, out)
 	}
 	many := filepath.Join(t.TempDir(), "many")
-	RunRanks(t, append(slices.Clone(args), "--out", many), world)
+	log := RunRanks(t, append(slices.Clone(args), "--out", many), world)
+	// Only rank 0 logs (no --log-all-ranks).
+	for _, line := range strings.Split(log, "\n") {
+		if strings.HasPrefix(line, "[rank ") && !strings.HasPrefix(line, "[rank 0] ") {
+			t.Errorf("a rank other than 0 logged: %q", line)
+		}
+	}
 	a, b := modelTensors(t, one), modelTensors(t, many)
 	if len(a) != len(b) {
 		t.Fatalf("one process saved %d model tensors, %d ranks %d", len(a), world, len(b))
@@ -45,6 +67,9 @@ func Equivalent(t *testing.T, args []string, world int, rtol float64) {
 			t.Fatalf("%d ranks' checkpoint lacks %s", world, name)
 		}
 		w, g := want.Floats(), got.Floats()
+		if _, err := reference.Compare(g, w, 1); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
 		var diff, norm, scale float64
 		for i := range w {
 			diff += (g[i] - w[i]) * (g[i] - w[i])
@@ -79,6 +104,62 @@ func RunRanks(t *testing.T, args []string, world int) string {
 		t.Fatalf("%d ranks: %v\n%s", world, err, out.String())
 	}
 	return out.String()
+}
+
+// RunRanksUnderAgent runs args (including --out) as world ranks the way
+// torchrun does with its default static rendezvous, through
+// scripts/reference/torchrun_agent.py: the launcher hosts the TCPStore,
+// sets TORCHELASTIC_USE_AGENT_STORE=True and OMP_NUM_THREADS=1, and every
+// rank joins as a client. Without python3-torch the test is skipped.
+func RunRanksUnderAgent(t *testing.T, args []string, world int) string {
+	t.Helper()
+	python := reference.PythonOrSkip(t)
+	root, err := reference.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	agent := filepath.Join(root, "scripts", "reference", "torchrun_agent.py")
+	cmd := exec.CommandContext(ctx, python, append([]string{agent, "--nproc", strconv.Itoa(world), "--threads", "1", "--", os.Args[0]}, args...)...)
+	cmd.Env = append(os.Environ(), envVar+"=1") // the ranks are this test binary, running main
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%d ranks under the agent: %v\n%s", world, err, out)
+	}
+	return string(out)
+}
+
+// Torchrun is Debian's torchrun (python3-torch).
+const Torchrun = "/usr/bin/torchrun"
+
+// RunRanksUnderTorchrun runs args (including --out) as world ranks started
+// by the real torchrun, with its default static rendezvous. Its
+// --redirects 1 --tee 1 work around torchrun 1.13 on Python 3.11, which
+// fails before starting a worker with the default "0" (Std.from_str finds
+// no member for 0 or 3 there, since Python 3.11 iterates a Flag's single
+// bits only). Without torchrun the test is skipped.
+func RunRanksUnderTorchrun(t *testing.T, args []string, world int) string {
+	t.Helper()
+	if _, err := os.Stat(Torchrun); err != nil {
+		t.Skipf("skipped: no %s (python3-torch installs it): %v", Torchrun, err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Torchrun, append([]string{"--nproc_per_node", strconv.Itoa(world), "--master_port", strconv.Itoa(port),
+		"--redirects", "1", "--tee", "1", "--no_python", os.Args[0]}, args...)...)
+	cmd.Env = append(os.Environ(), envVar+"=1") // the ranks are this test binary, running main
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%d ranks under torchrun: %v\n%s", world, err, out)
+	}
+	return string(out)
 }
 
 // modelTensors reads the model's tensors from out's final checkpoint.

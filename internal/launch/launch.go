@@ -43,7 +43,29 @@ type Config struct {
 
 // Main parses torchlab-run's command line and runs it.
 func Main(args []string) error {
+	cfg, err := parse(args)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, cfg, os.Stdout, os.Stderr)
+}
+
+// torchrunSpelling maps torchrun's flag names (--nproc_per_node,
+// --master_addr, --node_rank, ...) to torchlab-run's.
+func torchrunSpelling(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+	name = strings.ReplaceAll(name, "_", "-")
+	if name == "nproc-per-node" {
+		name = "nproc"
+	}
+	return pflag.NormalizedName(name)
+}
+
+// parse reads torchlab-run's flags and the command after them.
+func parse(args []string) (Config, error) {
 	fs := pflag.NewFlagSet("torchlab-run", pflag.ContinueOnError)
+	fs.SetNormalizeFunc(torchrunSpelling)
 	cfg := Config{}
 	fs.IntVar(&cfg.NProc, "nproc", 2, "ranks to start on this machine")
 	fs.IntVar(&cfg.NNodes, "nnodes", 1, "machines in the run (each runs torchlab-run with its --node-rank)")
@@ -55,17 +77,16 @@ func Main(args []string) error {
 	fs.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: torchlab-run [flags] -- COMMAND [ARGS...]\n\n"+
 			"Starts --nproc ranks of a training command (vgg-mnist, lstm-tweets, vae-galaxy train)\n"+
-			"with MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE and LOCAL_RANK set, as torchrun does.\n\n")
+			"with MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE and LOCAL_RANK set, as torchrun does.\n"+
+			"torchrun's spellings work too: --nproc_per_node, --nnodes, --node_rank, --master_addr, --master_port.\n\n")
 		fs.PrintDefaults()
 	}
 	fs.SetInterspersed(false)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return cfg, err
 	}
 	cfg.Command = fs.Args()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return Run(ctx, cfg, os.Stdout, os.Stderr)
+	return cfg, nil
 }
 
 func (c *Config) check() error {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -176,6 +177,25 @@ func TestBadConfig(t *testing.T) {
 	} {
 		if err := Run(context.Background(), c, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
 			t.Errorf("%+v: no error", c)
+		}
+	}
+}
+
+// TestTorchrunSpellings: torchrun's flag names set the same fields.
+func TestTorchrunSpellings(t *testing.T) {
+	ours, err := parse([]string{"--nproc", "3", "--nnodes", "2", "--node-rank", "1", "--master-addr", "10.0.0.1", "--master-port", "29500", "--", "true", "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := parse([]string{"--nproc_per_node", "3", "--nnodes", "2", "--node_rank", "1", "--master_addr", "10.0.0.1", "--master_port", "29500", "true", "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{NProc: 3, NNodes: 2, NodeRank: 1, MasterAddr: "10.0.0.1", MasterPort: 29500, Command: []string{"true", "x"}}
+	for name, cfg := range map[string]Config{"torchlab-run's": ours, "torchrun's": theirs} {
+		cfg.Grace = 0
+		if !reflect.DeepEqual(cfg, want) {
+			t.Errorf("%s spelling: %+v, want %+v", name, cfg, want)
 		}
 	}
 }

@@ -35,8 +35,8 @@ var fatalAllowed = []struct {
 		"gotch's nn.Init interface has no error result; the tensor is a parameter the VarStore made"},
 	{"torch/optim/optim.go", "copyInto", "Copy_", 1,
 		"gotch's in-place copy has no error form; Load checks the shapes and copyInto converts the dtype first"},
-	{"torch/checkpoint/checkpoint.go", "assign", "Copy_", 1,
-		"gotch's in-place copy has no error form; assign checks the shape and converts the dtype first"},
+	{"torch/tensors/tensors.go", "Assign", "Copy_", 1,
+		"gotch's in-place copy has no error form; Assign checks the shape and converts the dtype first"},
 }
 
 // hiddenFatal are gotch methods without the Must prefix that still end the

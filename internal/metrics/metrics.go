@@ -2,8 +2,9 @@
 // evaluation, and reads them back for plotting. It also writes and reads
 // the small JSON files (run configuration, summaries) kept beside them.
 //
-// Rows are flushed as they are written, so a run killed mid-epoch keeps
-// every row it reported, and a resumed run appends to the same file.
+// Rows are flushed and synced to disk as they are written, so a run killed
+// mid-epoch (or a machine losing power) keeps every row it reported, and a
+// resumed run appends to the same file.
 package metrics
 
 import (
@@ -13,8 +14,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+
+	"torchlab/torch/durable"
 )
 
 // ErrHeader reports a header that is empty, has duplicate columns, or does
@@ -25,6 +29,7 @@ var ErrHeader = errors.New("metrics: bad header")
 type Writer struct {
 	path string
 	f    *os.File
+	out  *durable.File // f, its writes counted as durable's are
 	csv  *csv.Writer
 	cols int
 }
@@ -46,7 +51,8 @@ func Create(path string, header []string, appendMode bool) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	w := &Writer{path: path, f: f, csv: csv.NewWriter(f), cols: len(header)}
+	out := durable.Wrap(f)
+	w := &Writer{path: path, f: f, out: out, csv: csv.NewWriter(out), cols: len(header)}
 	needHeader := true
 	if appendMode {
 		if needHeader, err = w.prepareAppend(header); err != nil {
@@ -55,6 +61,10 @@ func Create(path string, header []string, appendMode bool) (*Writer, error) {
 	}
 	if needHeader {
 		if err := w.writeRow(header); err != nil {
+			return nil, errors.Join(err, f.Close())
+		}
+		// The file may be new: its folder entry must reach the disk too.
+		if err := durable.SyncDir(filepath.Dir(path)); err != nil {
 			return nil, errors.Join(err, f.Close())
 		}
 	}
@@ -99,8 +109,8 @@ func (w *Writer) prepareAppend(header []string) (needHeader bool, err error) {
 
 // Write appends one row, one value per column. Floats are written in the
 // shortest form that parses back to the same value (so NaN is "NaN");
-// other values are formatted with fmt. The row is flushed to the file
-// before Write returns.
+// other values are formatted with fmt. The row is flushed to the file and
+// synced to disk before Write returns.
 func (w *Writer) Write(values ...any) error {
 	if w.f == nil {
 		return fmt.Errorf("write %s: writer is closed", w.path)
@@ -140,6 +150,9 @@ func (w *Writer) writeRow(row []string) error {
 	w.csv.Flush()
 	if err := w.csv.Error(); err != nil {
 		return fmt.Errorf("write %s: %w", w.path, err)
+	}
+	if err := w.out.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", w.path, err)
 	}
 	return nil
 }

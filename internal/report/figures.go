@@ -107,7 +107,7 @@ func (w *writer) figure(r *Run, prefix string, grid [][]string, what, whose stri
 		what = "`" + strings.Join(names, "`, `") + "`."
 	}
 	fmt.Fprintf(&b, "<figcaption><b>Figure %d.</b> %s %s</figcaption>\n</figure>\n\n", w.figures, inlineHTML(what), inlineHTML(whose))
-	w.b.WriteString(b.String())
+	w.html(b.String())
 	return nil
 }
 
@@ -141,7 +141,7 @@ func (w *writer) details(spec *partSpec, full []*Run, demo *Run) {
 	if len(withSummary) == 0 {
 		return
 	}
-	w.p("<details>\n<summary>Configuration and every recorded result of the runs above</summary>\n\n")
+	w.html("<details>\n<summary>Configuration and every recorded result of the runs above</summary>\n\n")
 	header := func(first string) {
 		w.p("| %s |", first)
 		for _, r := range withSummary {
@@ -193,7 +193,7 @@ func (w *writer) details(spec *partSpec, full []*Run, demo *Run) {
 		}
 		w.p("\n")
 	}
-	w.p("</details>\n\n")
+	w.html("</details>\n\n")
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"html"
@@ -12,9 +13,11 @@ import (
 	"strings"
 
 	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
-	ghtml "github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/util"
 )
 
 // style is the report's stylesheet: a readable column, tables, figures
@@ -54,24 +57,78 @@ const renderMath = `(function(){function go(){var els=document.querySelectorAll(
 for(var i=0;i<els.length;i++){var el=els[i];katex.render(el.textContent,el,{displayMode:el.classList.contains("display"),throwOnError:false});}}
 if(document.readyState==="loading"){document.addEventListener("DOMContentLoaded",go);}else{go();}})();`
 
-// markdown is the renderer for the report: GitHub's tables and footnotes,
-// headings with ids (so a part can be linked to), and raw HTML passed
-// through (the report's own <figure> and <details>).
-var markdown = goldmark.New(
-	goldmark.WithExtensions(extension.Table, extension.Footnote, extension.Strikethrough),
-	goldmark.WithParserOptions(parser.WithAutoHeadingID()),
-	goldmark.WithRendererOptions(ghtml.WithUnsafe()),
-)
+// newMarkdown is the renderer for the report: GitHub's tables and
+// footnotes, headings with ids (so a part can be linked to). Raw HTML is
+// shown as text, except the HTML blocks in trusted (the report's own
+// <figure> and <details>, built with every run-folder string escaped):
+// strings from run folders (a summary's command or notes, a folder's name)
+// can then never add an element, an attribute or a script to the page.
+// Links whose address could run script (javascript:) are dropped, as
+// goldmark does without its unsafe option.
+func newMarkdown(trusted map[string]bool) goldmark.Markdown {
+	return goldmark.New(
+		goldmark.WithExtensions(extension.Table, extension.Footnote, extension.Strikethrough),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+		goldmark.WithRendererOptions(renderer.WithNodeRenderers(util.Prioritized(&rawAsText{trusted: trusted}, 100))),
+	)
+}
+
+// rawAsText renders raw HTML as escaped text, but for trusted blocks.
+type rawAsText struct {
+	trusted map[string]bool
+}
+
+func (r *rawAsText) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(ast.KindHTMLBlock, r.block)
+	reg.Register(ast.KindRawHTML, r.inline)
+}
+
+func (r *rawAsText) block(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	n := node.(*ast.HTMLBlock)
+	var b bytes.Buffer
+	for i := 0; i < n.Lines().Len(); i++ {
+		seg := n.Lines().At(i)
+		b.Write(seg.Value(source))
+	}
+	if n.HasClosure() {
+		b.Write(n.ClosureLine.Value(source))
+	}
+	if r.trusted[strings.TrimSpace(b.String())] {
+		_, err := w.Write(b.Bytes())
+		return ast.WalkSkipChildren, err
+	}
+	_, err := w.WriteString("<p>" + html.EscapeString(strings.TrimRight(b.String(), "\n")) + "</p>\n")
+	return ast.WalkSkipChildren, err
+}
+
+func (r *rawAsText) inline(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	n := node.(*ast.RawHTML)
+	for i := 0; i < n.Segments.Len(); i++ {
+		seg := n.Segments.At(i)
+		if _, err := w.WriteString(html.EscapeString(string(seg.Value(source)))); err != nil {
+			return ast.WalkStop, err
+		}
+	}
+	return ast.WalkSkipChildren, nil
+}
 
 // renderHTML renders the report's Markdown as one self-contained page.
-// Images are read from base and embedded. Math is taken out before
-// Markdown sees it (so that `\|`, `_` and `*` inside formulas stay TeX)
-// and put back as .math elements that KaTeX typesets, or, with kt nil, as
-// TeX source in code.
-func renderHTML(title, md, base string, kt *katex) (string, error) {
+// trusted are the HTML blocks of md that the report wrote itself (any
+// other HTML shows as text). Images are read from base and embedded. Math
+// is taken out before Markdown sees it (so that `\|`, `_` and `*` inside
+// formulas stay TeX) and put back as .math elements that KaTeX typesets,
+// or, with kt nil, as TeX source in code. A Content-Security-Policy lets
+// the page run only its own inlined scripts and load nothing from outside.
+func renderHTML(title, md, base string, kt *katex, trusted map[string]bool) (string, error) {
 	text, spans := extractMath(md)
 	var body bytes.Buffer
-	if err := markdown.Convert([]byte(text), &body); err != nil {
+	if err := newMarkdown(trusted).Convert([]byte(text), &body); err != nil {
 		return "", fmt.Errorf("render markdown: %w", err)
 	}
 	out := restoreMath(body.String(), spans, kt != nil)
@@ -79,8 +136,14 @@ func renderHTML(title, md, base string, kt *katex) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	scripts := []string{}
+	if kt != nil && len(spans) > 0 {
+		scripts = append(scripts, kt.js, renderMath)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n", html.EscapeString(title))
+	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+	fmt.Fprintf(&b, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", contentPolicy(scripts))
+	fmt.Fprintf(&b, "<title>%s</title>\n", html.EscapeString(title))
 	if kt != nil {
 		fmt.Fprintf(&b, "<style>\n%s\n</style>\n", kt.css)
 	}
@@ -90,11 +153,27 @@ func renderHTML(title, md, base string, kt *katex) (string, error) {
 			"was not installed when this page was written. <code>make setup</code> installs it.</p>\n")
 	}
 	b.WriteString(out)
-	if kt != nil && len(spans) > 0 {
-		fmt.Fprintf(&b, "<script>\n%s\n</script>\n<script>\n%s\n</script>\n", kt.js, renderMath)
+	for _, js := range scripts {
+		fmt.Fprintf(&b, "<script>%s</script>\n", js)
 	}
 	b.WriteString("</body>\n</html>\n")
 	return b.String(), nil
+}
+
+// contentPolicy allows the page's images and fonts (data: URIs), its
+// stylesheets (KaTeX also sets style attributes) and exactly the scripts
+// given, by hash; nothing else, and nothing from the network.
+func contentPolicy(scripts []string) string {
+	script := "'none'"
+	if len(scripts) > 0 {
+		var hashes []string
+		for _, js := range scripts {
+			sum := sha256.Sum256([]byte(js))
+			hashes = append(hashes, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+		}
+		script = strings.Join(hashes, " ")
+	}
+	return "default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline'; script-src " + script
 }
 
 // A mathSpan is one formula taken out of the Markdown.
@@ -292,10 +371,15 @@ func embedImages(page, base string) (string, error) {
 	return out, err
 }
 
-// dataURI reads the image at base/src and returns it as a data URI.
+// dataURI reads the image at base/src and returns it as a data URI. Only
+// files inside base are read: an image address written in a run's notes
+// cannot pull another file of the machine into the page.
 func dataURI(base, src string) (string, error) {
 	if strings.Contains(src, "://") {
 		return "", fmt.Errorf("image %s is not a local file", src)
+	}
+	if !filepath.IsLocal(filepath.FromSlash(src)) {
+		return "", fmt.Errorf("image %s is not inside the report's folder", src)
 	}
 	b, err := os.ReadFile(filepath.Join(base, filepath.FromSlash(src)))
 	if err != nil {

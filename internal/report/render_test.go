@@ -46,7 +46,7 @@ func TestExtractMath(t *testing.T) {
 // Without KaTeX the formulas show as TeX in code, the page says why once,
 // and it carries no script.
 func TestRenderWithoutKaTeX(t *testing.T) {
-	page, err := renderHTML("t", "# T\n\nWith $\\alpha_1$ and $\\beta$.\n\n```math\n\\frac{a}{b}\n```\n", t.TempDir(), nil)
+	page, err := renderHTML("t", "# T\n\nWith $\\alpha_1$ and $\\beta$.\n\n```math\n\\frac{a}{b}\n```\n", t.TempDir(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestRenderMarkdown(t *testing.T) {
 	dir := t.TempDir()
 	write(t, filepath.Join(dir, "img", "a.png"), tinyPNG(t, 9))
 	md := "Text[^1] with a table:\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n\n![a](img/a.png)\n\n[^1]: A footnote.\n"
-	page, err := renderHTML("t", md, dir, nil)
+	page, err := renderHTML("t", md, dir, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestRenderMarkdown(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	if _, err := renderHTML("t", "![b](img/missing.png)\n", dir, nil); err == nil {
+	if _, err := renderHTML("t", "![b](img/missing.png)\n", dir, nil, nil); err == nil {
 		t.Error("a missing image gave no error")
 	}
 }

@@ -123,7 +123,7 @@ func Write(cfg Config) (*Result, error) {
 		w.res.Problems = append(w.res.Problems, err.Error())
 		kt = nil
 	}
-	page, err := renderHTML("torchlab report", md, cfg.Out, kt)
+	page, err := renderHTML("torchlab report", md, cfg.Out, kt, w.trusted)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -140,10 +140,22 @@ type writer struct {
 	b       strings.Builder
 	res     *Result
 	figures int
+	trusted map[string]bool // the HTML blocks written by html
 }
 
 func (w *writer) p(format string, args ...any) {
 	fmt.Fprintf(&w.b, format, args...)
+}
+
+// html writes one of the report's own HTML blocks (ending in a blank line),
+// which report.html keeps as HTML. Every string in it that comes from a run
+// folder must already be escaped; HTML anywhere else shows as text.
+func (w *writer) html(block string) {
+	if w.trusted == nil {
+		w.trusted = map[string]bool{}
+	}
+	w.trusted[strings.TrimSpace(block)] = true
+	w.b.WriteString(block)
 }
 
 // rel writes a path relative to the repository root when it is inside it.

@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"torchlab/torch/durable"
 )
 
 // Best is the model selection of a run: the step with the best validation
@@ -98,11 +100,10 @@ func (b *Best) Offer(step int, metrics map[string]float64, save func(dir string)
 	if err != nil {
 		return false, err
 	}
-	tmp := filepath.Join(b.Dir, bestFile+".tmp")
-	if err := os.WriteFile(tmp, append(raw, '\n'), 0o644); err != nil {
+	if err := durable.WriteFile(filepath.Join(b.Dir, bestFile), append(raw, '\n'), 0o644); err != nil {
 		return false, fmt.Errorf("best checkpoint: %w", err)
 	}
-	return true, os.Rename(tmp, filepath.Join(b.Dir, bestFile))
+	return true, nil
 }
 
 // Results adds the best step and its metrics to a summary's results, as

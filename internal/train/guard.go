@@ -29,10 +29,11 @@ func AddGuardFlags(fs *pflag.FlagSet, c *GuardConfig) {
 	fs.Float64Var(&c.Factor, "divergence-factor", 100, "a step's loss above this many times the median of the last 100 losses diverges (0: only non-finite losses)")
 }
 
-// Check rejects an unknown policy or a factor in (0, 1].
+// Check rejects an unknown policy or a factor in (0, 1]. An empty policy
+// (a configuration saved before the guard) is stop.
 func (c GuardConfig) Check() error {
 	switch c.OnDivergence {
-	case OnDivergenceStop, OnDivergenceSkip:
+	case "", OnDivergenceStop, OnDivergenceSkip:
 	default:
 		return fmt.Errorf("--on-divergence must be %s or %s (got %q)", OnDivergenceStop, OnDivergenceSkip, c.OnDivergence)
 	}
@@ -171,4 +172,27 @@ func DivergenceNote(events []Divergence) string {
 		more = fmt.Sprintf(" and %d more", len(events)-10)
 	}
 	return fmt.Sprintf("%d diverged step(s) %s: steps %s%s", len(events), events[0].Action, strings.Join(steps, ", "), more)
+}
+
+// Updater is the part of an optimiser Update needs (torch/optim.Optimizer).
+type Updater interface {
+	Step() error
+	ZeroGrad() error
+}
+
+// Update applies opt's update for step (0-based) after asking the guard
+// about its loss: a step that diverged under skip has its gradients
+// dropped instead (skipped is true); under stop it is a *DivergedError. A
+// nil Guard always updates.
+func (g *Guard) Update(step int, loss float64, opt Updater) (skipped bool, err error) {
+	if g != nil {
+		ok, err := g.Accept(step, loss)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return true, opt.ZeroGrad()
+		}
+	}
+	return false, opt.Step()
 }

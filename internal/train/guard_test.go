@@ -64,13 +64,15 @@ func TestGuardDecisions(t *testing.T) {
 }
 
 func TestGuardConfigCheck(t *testing.T) {
-	for _, c := range []GuardConfig{{"", 100}, {"ignore", 100}, {OnDivergenceStop, 0.5}, {OnDivergenceStop, math.NaN()}} {
+	for _, c := range []GuardConfig{{"ignore", 100}, {OnDivergenceStop, 0.5}, {OnDivergenceStop, math.NaN()}} {
 		if err := c.Check(); err == nil {
 			t.Errorf("%+v: want an error", c)
 		}
 	}
-	if err := (GuardConfig{OnDivergenceSkip, 0}).Check(); err != nil {
-		t.Error(err)
+	for _, c := range []GuardConfig{{OnDivergenceSkip, 0}, {"", 0}} {
+		if err := c.Check(); err != nil {
+			t.Errorf("%+v: %v", c, err)
+		}
 	}
 }
 

@@ -53,7 +53,7 @@ type Plan struct {
 
 	// EvaluateAt and SaveAt say after which steps to evaluate and to
 	// checkpoint (Every builds the usual one). The loop always evaluates
-	// after the last step of the run, and saves when it stops.
+	// after the last step of the run or at Stop, and saves when it stops.
 	EvaluateAt, SaveAt func(done int) bool
 	EvaluateFirst      bool // evaluate (and save) before the first step of a fresh run
 
@@ -193,7 +193,7 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 			return res, err
 		}
 	}
-	bar := progress.NewFrom(w, units(p.Start), units(p.Total), p.Label, progress.WithUnit(p.Unit))
+	bar := progress.NewFrom(w, units(p.Start), units(stop), p.Label, progress.WithUnit(p.Unit))
 	stopped := func() (bool, error) {
 		if p.Ranks == nil {
 			return ctx.Err() != nil, nil
@@ -241,7 +241,7 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 			p.AfterStep(res.Done, rep.Loss)
 		}
 		bar.Update(units(res.Done), rep.Fields...)
-		evalNow := at(p.EvaluateAt, res.Done) || res.Done == p.Total
+		evalNow := at(p.EvaluateAt, res.Done) || res.Done == stop
 		saveNow := at(p.SaveAt, res.Done)
 		if !evalNow && !saveNow {
 			continue

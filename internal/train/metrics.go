@@ -1,11 +1,14 @@
 package train
 
 import (
+	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"os"
 
 	"torchlab/internal/metrics"
+	"torchlab/torch/durable"
 )
 
 // OpenMetrics opens a run's metrics.csv. A fresh run replaces the file. A
@@ -31,7 +34,8 @@ func OpenMetrics(path string, header []string, stepColumn string, resume bool, r
 	return metrics.Create(path, header, true)
 }
 
-// dropRowsAfter rewrites path without the rows whose step is beyond step.
+// dropRowsAfter rewrites path without the rows whose step is beyond step,
+// atomically (durable.WriteFile): a crash leaves the old rows or the kept ones.
 func dropRowsAfter(path, stepColumn string, step int) error {
 	t, err := metrics.Read(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -40,29 +44,26 @@ func dropRowsAfter(path, stepColumn string, step int) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	w, err := metrics.Create(tmp, t.Header, false)
-	if err != nil {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.Write(t.Header); err != nil {
 		return err
 	}
 	for row, rec := range t.Rows {
 		s, err := t.Float(stepColumn, row)
 		if err != nil {
-			return errors.Join(err, w.Close(), os.Remove(tmp))
+			return err
 		}
 		if int(s) > step {
 			continue
 		}
-		vals := make([]any, len(rec))
-		for i, v := range rec {
-			vals[i] = v
-		}
-		if err := w.Write(vals...); err != nil {
-			return errors.Join(err, w.Close(), os.Remove(tmp))
+		if err := w.Write(rec); err != nil {
+			return err
 		}
 	}
-	if err := w.Close(); err != nil {
+	w.Flush()
+	if err := w.Error(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	return durable.WriteFile(path, buf.Bytes(), 0o644)
 }

@@ -13,7 +13,8 @@ import (
 
 // AlwaysMayChange are the flags a resumed run of any command may change:
 // where things are and how fast they run, never what is computed.
-var AlwaysMayChange = []string{"out", "data-dir", "threads", "blas-threads", "device", "dist-timeout", "resume"}
+var AlwaysMayChange = []string{"out", "data-dir", "threads", "blas-threads", "device", "dist-timeout", "log-all-ranks", "resume",
+	"on-divergence", "divergence-factor"}
 
 // ResumeConfig is the one resume policy: a resumed run keeps the
 // configuration saved in its checkpoint. fresh is a new FlagSet of the

@@ -57,8 +57,8 @@ func TestRunCadence(t *testing.T) {
 			"eval 0,save 0,step 0,eval 1,save 1,step 1,eval 2,save 2"},
 		{"resumed: no first evaluation", Plan{Start: 1, Total: 2, EvaluateFirst: true},
 			"step 1,eval 2,save 2"},
-		{"stop early saves its place", Plan{Total: 5, Stop: 2, EvaluateAt: Every(4)},
-			"step 0,step 1,save 2"},
+		{"stop early evaluates and saves its place", Plan{Total: 5, Stop: 2, EvaluateAt: Every(4)},
+			"step 0,step 1,eval 2,save 2"},
 		{"eval and save at one step: evaluate first, save once", Plan{Total: 2, EvaluateAt: Every(2), SaveAt: Every(2)},
 			"step 0,step 1,eval 2,save 2"},
 	}
@@ -327,5 +327,18 @@ func TestSavedConfigHas(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("config %v: has val_fraction %v (%v), want %v", tt.config, got, err, tt.want)
 		}
+	}
+}
+
+// TestRunStopIsTheBarsTotal: a run capped by Stop shows its progress
+// against the cap, so that its percentage and ETA are the cap's.
+func TestRunStopIsTheBarsTotal(t *testing.T) {
+	var f fakeTask
+	var w strings.Builder
+	if _, err := Run(context.Background(), Plan{Total: 1000, Stop: 4}, &f, &w); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(w.String(), "100% [") || !strings.Contains(w.String(), "4/4") || strings.Contains(w.String(), "/1000") {
+		t.Errorf("progress %q, want it to end at 100%% of 4/4", w.String())
 	}
 }

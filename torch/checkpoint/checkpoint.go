@@ -4,9 +4,16 @@
 // plots can rebuild everything from the folder alone.
 //
 // Tensors go into checkpoint.npz (readable by numpy.load, so a PyTorch user
-// can load them with no Go), metadata into checkpoint.json. Both are written
-// to temporary files and renamed, so an interrupted save leaves the previous
-// checkpoint intact.
+// can load them with no Go), metadata into checkpoint.json.
+//
+// A checkpoint is replaced, never overwritten: Save writes both files into
+// a new folder beside dir (<dir>.new), syncs them and the folder, moves the
+// current checkpoint aside to <dir>.prev, renames the new folder to dir and
+// syncs the parent. After a crash or power cut at any point, dir holds the
+// new complete checkpoint or is absent, and then <dir>.prev holds the
+// previous complete one; Load falls back to <dir>.prev also when dir's
+// files are unreadable (a truncated or empty checkpoint.npz), and says in
+// Meta.Found which one it loaded.
 package checkpoint
 
 import (
@@ -21,11 +28,11 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/torch/durable"
 	"torchlab/torch/fused"
 	"torchlab/torch/npz"
 	"torchlab/torch/optim"
 	"torchlab/torch/tensors"
-	"torchlab/torch/torchrt"
 )
 
 const (
@@ -35,31 +42,53 @@ const (
 	optimPrefix = "optim."
 	rngName     = "rng_state"
 	stepName    = "step"
+	newSuffix   = ".new"  // the checkpoint being written
+	prevSuffix  = ".prev" // the checkpoint before the current one
 )
 
 // Meta is what checkpoint.json holds.
 type Meta struct {
-	Step           int64           `json:"step"`  // optimiser steps done
-	Epoch          int             `json:"epoch"` // epochs completed
-	Seed           int64           `json:"seed"`
-	OptimizerSteps int64           `json:"optimizer_steps"`
-	Optimizer      optim.Config    `json:"optimizer"`
-	Config         json.RawMessage `json:"config"` // the command's own configuration
-	Saved          time.Time       `json:"saved"`
-	Seconds        float64         `json:"seconds"`                // training time so far (evaluations included)
-	StepSeconds    float64         `json:"step_seconds,omitempty"` // of which in optimiser steps, where a command counts it
+	Step           int64            `json:"step"`  // optimiser steps done
+	Epoch          int              `json:"epoch"` // epochs completed
+	Seed           int64            `json:"seed"`
+	OptimizerSteps int64            `json:"optimizer_steps"`
+	ParamSteps     map[string]int64 `json:"param_steps,omitempty"` // each parameter's own update count (Adam's step)
+	Optimizer      optim.Config     `json:"optimizer"`
+	Config         json.RawMessage  `json:"config"` // the command's own configuration
+	Saved          time.Time        `json:"saved"`
+	Seconds        float64          `json:"seconds"`                // training time so far (evaluations included)
+	StepSeconds    float64          `json:"step_seconds,omitempty"` // of which in optimiser steps, where a command counts it
+
+	// Found says which checkpoint ReadMeta or Load read: dir, or the
+	// previous one and why dir was passed over. Not saved.
+	Found string `json:"-"`
 }
 
-// Exists reports whether dir holds a checkpoint.
+// Exists reports whether dir holds a checkpoint, or the previous one a crash
+// during Save left beside it.
 func Exists(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, metaFile))
-	return err == nil
+	for _, d := range []string{dir, dir + prevSuffix} {
+		if _, err := os.Stat(filepath.Join(d, metaFile)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// crashPoint, when set by a test, is called at every point of Save where a
+// crash leaves a different state on disk.
+var crashPoint func(point string)
+
+func reached(point string) {
+	if crashPoint != nil {
+		crashPoint(point)
+	}
 }
 
 // Save writes model (name -> tensor), the optimiser's state (nil for none)
 // and libtorch's RNG state to dir, with meta and config as JSON.
 func Save(dir string, meta Meta, config any, model map[string]*ts.Tensor, opt *optim.Optimizer) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
 	arrays := map[string]npz.Array{}
@@ -80,6 +109,7 @@ func Save(dir string, meta Meta, config any, model map[string]*ts.Tensor, opt *o
 			arrays[optimPrefix+name] = a
 		}
 		meta.OptimizerSteps = steps
+		meta.ParamSteps = opt.ParamSteps()
 		meta.Optimizer = opt.Config()
 	}
 	rng, err := rngArray()
@@ -98,51 +128,157 @@ func Save(dir string, meta Meta, config any, model map[string]*ts.Tensor, opt *o
 	if err != nil {
 		return err
 	}
-	if err := npz.Write(filepath.Join(dir, tensorsFile+".tmp"), arrays); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, metaFile+".tmp"), append(metaJSON, '\n'), 0o644); err != nil {
-		return err
-	}
-	// The tensors land first: a crash between the renames leaves new tensors
-	// with the old step, which Load rejects by checking the step recorded in
-	// both files.
-	arrays = nil
-	if err := os.Rename(filepath.Join(dir, tensorsFile+".tmp"), filepath.Join(dir, tensorsFile)); err != nil {
-		return err
-	}
-	return os.Rename(filepath.Join(dir, metaFile+".tmp"), filepath.Join(dir, metaFile))
+	return replace(dir, arrays, append(metaJSON, '\n'))
 }
 
-// ReadMeta reads checkpoint.json from dir.
+// replace writes a checkpoint's two files into <dir>.new and swaps that
+// folder in for dir, keeping the current one as <dir>.prev (see the package
+// comment).
+func replace(dir string, arrays map[string]npz.Array, metaJSON []byte) error {
+	parent := filepath.Dir(dir)
+	next, prev := dir+newSuffix, dir+prevSuffix
+	// A leftover <dir>.new is a save that did not finish.
+	if err := os.RemoveAll(next); err != nil {
+		return fmt.Errorf("save %s: %w", dir, err)
+	}
+	reached("cleared")
+	if err := os.MkdirAll(next, 0o755); err != nil {
+		return fmt.Errorf("save %s: %w", dir, err)
+	}
+	reached("folder created")
+	err := writeSynced(filepath.Join(next, tensorsFile), "tensors", func(f *durable.File) error {
+		return npz.Encode(f, f.Name(), arrays)
+	})
+	if err == nil {
+		err = writeSynced(filepath.Join(next, metaFile), "metadata", func(f *durable.File) error {
+			_, err := f.Write(metaJSON)
+			return err
+		})
+	}
+	if err == nil {
+		err = durable.SyncDir(next)
+	}
+	if err == nil {
+		err = durable.SyncDir(parent)
+	}
+	if err != nil {
+		return errors.Join(fmt.Errorf("save %s: %w", dir, err), os.RemoveAll(next))
+	}
+	reached("new folder synced")
+	if _, err := os.Stat(dir); err == nil {
+		// Only while dir exists is <dir>.prev not the last complete
+		// checkpoint.
+		if err := os.RemoveAll(prev); err != nil {
+			return fmt.Errorf("save %s: %w", dir, err)
+		}
+		reached("previous removed")
+		if err := os.Rename(dir, prev); err != nil {
+			return fmt.Errorf("save %s: %w", dir, err)
+		}
+		reached("current moved aside")
+	}
+	if err := os.Rename(next, dir); err != nil {
+		return fmt.Errorf("save %s: %w", dir, err)
+	}
+	reached("new folder renamed")
+	if err := durable.SyncDir(parent); err != nil {
+		return fmt.Errorf("save %s: %w", dir, err)
+	}
+	reached("parent synced")
+	return nil
+}
+
+// writeSynced creates path, fills it and syncs it, marking each point for
+// the crash tests with what (tensors, metadata).
+func writeSynced(path, what string, fill func(*durable.File) error) error {
+	f, err := durable.Create(path, 0o644)
+	if err != nil {
+		return err
+	}
+	reached(what + " created")
+	err = fill(f)
+	if err == nil {
+		reached(what + " written")
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close %s: %w", path, cerr)
+	}
+	if err == nil {
+		reached(what + " synced")
+	}
+	return err
+}
+
+// ReadMeta reads checkpoint.json from dir, or from the previous checkpoint
+// when dir has none or an unreadable one.
 func ReadMeta(dir string) (*Meta, error) {
-	b, err := os.ReadFile(filepath.Join(dir, metaFile))
+	var meta *Meta
+	err := candidates(dir, func(d string) error {
+		m, err := readMeta(d)
+		meta = m
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return meta, nil
+}
+
+func readMeta(dir string) (*Meta, error) {
+	path := filepath.Join(dir, metaFile)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
 	var m Meta
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, metaFile), err)
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	m.Found = dir
 	return &m, nil
+}
+
+// candidates calls read on dir, then, if that fails, on the previous
+// checkpoint; read must set Meta.Found. It returns dir's error when neither
+// can be read.
+func candidates(dir string, read func(string) error) error {
+	first := read(dir)
+	if first == nil {
+		return nil
+	}
+	prev := dir + prevSuffix
+	if _, err := os.Stat(prev); err != nil {
+		return first
+	}
+	if err := read(prev); err != nil {
+		return fmt.Errorf("%w; the previous checkpoint: %w", first, err)
+	}
+	return nil
 }
 
 // Load copies a checkpoint's tensors into model (every name must match, with
 // its shape), restores opt's state when opt is not nil, and restores
-// libtorch's RNG state. It returns the metadata.
+// libtorch's RNG state. It returns the metadata. When dir's files cannot be
+// read (a save that never completed, a truncated file) it loads the
+// previous checkpoint instead and says so in Meta.Found.
 func Load(dir string, model map[string]*ts.Tensor, opt *optim.Optimizer) (*Meta, error) {
-	meta, err := ReadMeta(dir)
+	var meta *Meta
+	var arrays map[string]npz.Array
+	from := dir
+	err := candidates(dir, func(d string) error {
+		m, a, err := open(d)
+		meta, arrays, from = m, a, d
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, tensorsFile)
-	arrays, err := npz.Read(path)
-	if err != nil {
-		return nil, err
+	if from != dir {
+		_, _, skipped := open(dir)
+		meta.Found = fmt.Sprintf("%s, the previous checkpoint (%v)", from, skipped)
 	}
-	if s, ok := arrays[stepName]; !ok || len(s.I64) != 1 || s.I64[0] != meta.Step {
-		return nil, fmt.Errorf("%s does not belong to %s (step %v vs %d): the last save was interrupted", path, metaFile, s.I64, meta.Step)
-	}
+	path := filepath.Join(from, tensorsFile)
 	var missing []string
 	for name, dst := range model {
 		a, ok := arrays[modelPrefix+name]
@@ -150,7 +286,7 @@ func Load(dir string, model map[string]*ts.Tensor, opt *optim.Optimizer) (*Meta,
 			missing = append(missing, name)
 			continue
 		}
-		if err := assign(dst, a); err != nil {
+		if err := tensors.Assign(dst, a); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", path, name, err)
 		}
 	}
@@ -176,7 +312,7 @@ func Load(dir string, model map[string]*ts.Tensor, opt *optim.Optimizer) (*Meta,
 				state[n] = t
 			}
 		}
-		if err := opt.Load(state, meta.OptimizerSteps); err != nil {
+		if err := opt.Load(state, meta.OptimizerSteps, meta.ParamSteps); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -188,30 +324,22 @@ func Load(dir string, model map[string]*ts.Tensor, opt *optim.Optimizer) (*Meta,
 	return meta, nil
 }
 
-func assign(dst *ts.Tensor, a npz.Array) error {
-	shape, err := dst.Size()
+// open reads the checkpoint in dir and checks that its two files belong to
+// the same save.
+func open(dir string) (*Meta, map[string]npz.Array, error) {
+	meta, err := readMeta(dir)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if fmt.Sprint(shape) != fmt.Sprint(int64s(a.Shape)) {
-		return fmt.Errorf("shape %v in checkpoint, %v in model", a.Shape, shape)
-	}
-	src, err := tensors.FromArray(a)
+	path := filepath.Join(dir, tensorsFile)
+	arrays, err := npz.Read(path)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer src.MustDrop()
-	if src.DType() != dst.DType() {
-		conv, err := src.Totype(dst.DType(), false)
-		if err != nil {
-			return err
-		}
-		defer conv.MustDrop()
-		src = conv
+	if s, ok := arrays[stepName]; !ok || len(s.I64) != 1 || s.I64[0] != meta.Step {
+		return nil, nil, fmt.Errorf("%s does not belong to %s (step %v vs %d): the last save was interrupted", path, metaFile, s.I64, meta.Step)
 	}
-	defer torchrt.SetGradEnabled(torchrt.SetGradEnabled(false))
-	dst.Copy_(src) // shapes and dtypes match, so this cannot fail
-	return nil
+	return meta, arrays, nil
 }
 
 func rngArray() (npz.Array, error) {
@@ -245,10 +373,46 @@ func setRNG(a npz.Array) error {
 	return fused.SetRNGState(state)
 }
 
-func int64s(v []int) []int64 {
-	out := make([]int64, len(v))
-	for i, x := range v {
-		out[i] = int64(x)
+// Weights reads the model's tensors of the checkpoint in dir under their
+// own names (a PyTorch state_dict's keys), with the checkpoint's metadata;
+// no model is needed.
+func Weights(dir string) (map[string]npz.Array, *Meta, error) {
+	var meta *Meta
+	var arrays map[string]npz.Array
+	from := dir
+	err := candidates(dir, func(d string) error {
+		m, a, err := open(d)
+		meta, arrays, from = m, a, d
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return out
+	path := filepath.Join(from, tensorsFile)
+	model := map[string]npz.Array{}
+	for name, a := range arrays {
+		if n := strings.TrimPrefix(name, modelPrefix); n != name {
+			model[n] = a
+		}
+	}
+	if len(model) == 0 {
+		return nil, nil, fmt.Errorf("%s holds no model tensors", path)
+	}
+	return model, meta, nil
+}
+
+// read reads the tensors and metadata of the checkpoint in dir and checks
+// that they belong together; path is the tensors' file.
+func read(dir string) (arrays map[string]npz.Array, meta *Meta, path string, err error) {
+	if meta, err = ReadMeta(dir); err != nil {
+		return nil, nil, "", err
+	}
+	path = filepath.Join(dir, tensorsFile)
+	if arrays, err = npz.Read(path); err != nil {
+		return nil, nil, "", err
+	}
+	if s, ok := arrays[stepName]; !ok || len(s.I64) != 1 || s.I64[0] != meta.Step {
+		return nil, nil, "", fmt.Errorf("%s does not belong to %s (step %v vs %d): the last save was interrupted", path, metaFile, s.I64, meta.Step)
+	}
+	return arrays, meta, path, nil
 }

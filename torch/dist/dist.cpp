@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dist.h"
+#include "../torchrt/catch.h"
 
 namespace {
 
@@ -27,8 +28,6 @@ struct Group {
   int world;
 };
 
-char *err_of(const std::exception &e) { return strdup(e.what()); }
-char *err_of(const std::string &s) { return strdup(s.c_str()); }
 at::Tensor &T(void *p) { return *static_cast<at::Tensor *>(p); }
 
 // buckets splits tensors (all of one dtype) into runs of at most
@@ -109,22 +108,27 @@ void storeBarrier(c10d::Store &store, const std::string &key, int world, std::ch
 extern "C" {
 
 char *torchlab_dist_join(const char *host, int port, int rank, int world, int64_t timeout_ms,
-                         const char *iface, void **group) {
+                         const char *iface, int serve, const char *prefix, void **group) {
   try {
     auto g = std::make_unique<Group>();
     g->timeout = std::chrono::milliseconds(timeout_ms);
     g->world = world;
     c10d::TCPStoreOptions opts;
     opts.port = static_cast<std::uint16_t>(port);
-    opts.isServer = rank == 0;
+    opts.isServer = serve != 0;
     opts.numWorkers = world;
     opts.waitWorkers = true;
     opts.timeout = g->timeout;
-    auto tcp = c10::make_intrusive<c10d::TCPStore>(std::string(host), opts);
+    c10::intrusive_ptr<c10d::Store> base = c10::make_intrusive<c10d::TCPStore>(std::string(host), opts);
+    // Under torchrun's agent store, init_process_group's env:// rendezvous
+    // prefixes every key with "/worker/attempt_<restart count>".
+    if (prefix != nullptr && prefix[0] != 0) {
+      base = c10::make_intrusive<c10d::PrefixStore>(std::string(prefix), base);
+    }
     // The keys' layout of torch.distributed.init_process_group (PyTorch
     // 1.13), so that Python ranks can join: the default group's store is
     // prefixed "default_pg", its ProcessGroupGloo's "default_pg/0".
-    g->store = c10::make_intrusive<c10d::PrefixStore>("default_pg", tcp);
+    g->store = c10::make_intrusive<c10d::PrefixStore>("default_pg", base);
     auto pgStore = c10::make_intrusive<c10d::PrefixStore>("0", g->store);
     auto pgOpts = c10d::ProcessGroupGloo::Options::create(g->timeout);
     if (iface != nullptr && iface[0] != 0) {
@@ -138,8 +142,8 @@ char *torchlab_dist_join(const char *host, int port, int rank, int world, int64_
     g->pg->setSequenceNumberForGroup();
     *group = g.release();
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -151,8 +155,8 @@ char *torchlab_dist_allreduce(void *group, void **tensors, int n, int average, i
     for (int i = 0; i < n; i++) ts.push_back(T(tensors[i]));
     allreduce(*static_cast<Group *>(group), ts, average != 0, bucket_bytes);
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -169,8 +173,8 @@ char *torchlab_dist_allreduce_grads(void *group, void **params, int n, int64_t b
     }
     allreduce(*static_cast<Group *>(group), grads, true, bucket_bytes);
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -188,8 +192,8 @@ char *torchlab_dist_broadcast(void *group, void **tensors, int n, int root, int6
       unflat(one[0], b);
     }
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -198,8 +202,8 @@ char *torchlab_dist_barrier(void *group) {
     Group &g = *static_cast<Group *>(group);
     wait(g.pg->barrier(), g, "barrier");
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -223,8 +227,8 @@ char *torchlab_dist_rollcall(void *group, int rank, int64_t wait_ms, int *answer
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 

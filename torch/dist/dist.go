@@ -57,8 +57,9 @@ func (g *Group) Stats() Stats {
 }
 
 // Join connects to the group that cfg describes: rank 0 starts the TCPStore
-// at cfg.Addr:cfg.Port, the others connect to it, and all wait until
-// cfg.World ranks are there (at most cfg.Timeout).
+// at cfg.Addr:cfg.Port (unless torchrun's agent hosts it: cfg.AgentStore),
+// the others connect to it, and all wait until cfg.World ranks are there
+// (at most cfg.Timeout).
 func Join(cfg Config) (*Group, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
@@ -67,12 +68,18 @@ func Join(cfg Config) (*Group, error) {
 	defer C.free(unsafe.Pointer(host))
 	iface := C.CString(cfg.Interface)
 	defer C.free(unsafe.Pointer(iface))
+	prefix := C.CString(cfg.storePrefix())
+	defer C.free(unsafe.Pointer(prefix))
+	serve := 0
+	if cfg.servesStore() {
+		serve = 1
+	}
 	var ptr unsafe.Pointer
 	msg := C.torchlab_dist_join(host, C.int(cfg.Port), C.int(cfg.Rank), C.int(cfg.World),
-		C.int64_t(cfg.Timeout.Milliseconds()), iface, &ptr)
+		C.int64_t(cfg.Timeout.Milliseconds()), iface, C.int(serve), prefix, &ptr)
 	if err := errOf(msg); err != nil {
 		what := "connect to"
-		if cfg.Rank == 0 {
+		if cfg.servesStore() {
 			what = "start"
 		}
 		return nil, fmt.Errorf("rank %d of %d: %s the rendezvous at %s:%d (timeout %s): %w",

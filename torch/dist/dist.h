@@ -6,7 +6,7 @@ extern "C" {
 #endif
 
 char *torchlab_dist_join(const char *host, int port, int rank, int world, int64_t timeout_ms,
-                         const char *iface, void **group);
+                         const char *iface, int serve, const char *prefix, void **group);
 void torchlab_dist_free(void *group);
 char *torchlab_dist_allreduce(void *group, void **tensors, int n, int average, int64_t bucket_bytes);
 char *torchlab_dist_allreduce_grads(void *group, void **params, int n, int64_t bucket_bytes);

@@ -365,6 +365,33 @@ func TestBadConfiguration(t *testing.T) {
 			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
 		}
 	}
+	// torchrun's agent store: rank 0 joins as a client, so the port being
+	// taken (by the agent) is no error; the keys get the attempt's prefix.
+	agent := env("WORLD_SIZE", "2", "RANK", "0", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", busyPort,
+		"TORCHELASTIC_USE_AGENT_STORE", "True", "TORCHELASTIC_RESTART_COUNT", "3")
+	if cfg, _, err := FromEnv(agent); err != nil || !cfg.AgentStore || cfg.servesStore() || cfg.storePrefix() != "/worker/attempt_3" {
+		t.Errorf("agent store: %+v, %v; want rank 0 as a client of /worker/attempt_3", cfg, err)
+	}
+	for _, v := range []string{"False", "true", ""} {
+		own := env("WORLD_SIZE", "2", "RANK", "0", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", strconv.Itoa(freePort(t)), "TORCHELASTIC_USE_AGENT_STORE", v)
+		if cfg, _, err := FromEnv(own); err != nil || cfg.AgentStore || !cfg.servesStore() || cfg.storePrefix() != "" {
+			t.Errorf("TORCHELASTIC_USE_AGENT_STORE=%q: %+v, %v; want rank 0 to serve the store (torch.distributed wants exactly True)", v, cfg, err)
+		}
+	}
+	bad := env("WORLD_SIZE", "2", "RANK", "1", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", "29500",
+		"TORCHELASTIC_USE_AGENT_STORE", "True", "TORCHELASTIC_RESTART_COUNT", "x")
+	if _, _, err := FromEnv(bad); err == nil || !strings.Contains(err.Error(), "TORCHELASTIC_RESTART_COUNT") {
+		t.Errorf("bad restart count: %v", err)
+	}
+	// Without GLOO_SOCKET_IFNAME the interface is the one on MASTER_ADDR's
+	// network: loopback for 127.0.0.1; none for an address no interface has.
+	lo := env("WORLD_SIZE", "2", "RANK", "1", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", "29500")
+	if cfg, _, err := FromEnv(lo); err != nil || cfg.Interface == "" || InterfaceFor("127.0.0.1") != cfg.Interface {
+		t.Errorf("MASTER_ADDR=127.0.0.1: interface %q, %v; want loopback's", cfg.Interface, err)
+	}
+	if name := InterfaceFor("240.0.0.1"); name != "" { // reserved (class E): on no network
+		t.Errorf("InterfaceFor(240.0.0.1) = %q, want none", name)
+	}
 	// A rank that waits for a master nobody starts gives up at the timeout.
 	start := time.Now()
 	_, err = Join(Config{Addr: "127.0.0.1", Port: freePort(t), Rank: 1, World: 2, Timeout: 2 * time.Second})
@@ -373,5 +400,65 @@ func TestBadConfiguration(t *testing.T) {
 	}
 	if s := time.Since(start); s > 20*time.Second {
 		t.Errorf("join without a master took %s with a 2 s timeout", s)
+	}
+}
+
+// TestFrozenRankStopsTheOther freezes rank 1 of two with SIGSTOP mid-run
+// (its process and sockets stay, it answers nothing): rank 0 must exit
+// non-zero within the group's timeout plus the roll call's wait, naming
+// rank 1.
+func TestFrozenRankStopsTheOther(t *testing.T) {
+	const timeout = 10 * time.Second // worker's cfg.Timeout
+	port := freePort(t)
+	cmds := make([]*exec.Cmd, 2)
+	var stderr bytes.Buffer
+	var pipe io.Reader
+	for r := range cmds {
+		cmds[r] = exec.Command(os.Args[0])
+		cmds[r].Env = append(rankEnv(port, r, 2), "TORCHLAB_DIST_WORKER=loop")
+		if r == 0 {
+			cmds[r].Stderr = &stderr
+		} else {
+			var err error
+			if pipe, err = cmds[r].StdoutPipe(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := cmds[r].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	victim := cmds[1]
+	t.Cleanup(func() {
+		_ = victim.Process.Kill()
+		_ = victim.Wait()
+	})
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() && sc.Text() != "step 5" {
+	}
+	if err := victim.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	frozen := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- cmds[0].Wait() }()
+	limit := timeout + RollCallWait + 2*time.Second
+	select {
+	case err := <-done:
+		took := time.Since(frozen)
+		msg := strings.TrimSpace(stderr.String())
+		t.Logf("rank 0 stopped %.1fs after rank 1 froze: %s", took.Seconds(), msg)
+		if err == nil {
+			t.Fatal("rank 0 exited 0 after rank 1 froze")
+		}
+		if !strings.Contains(msg, "rank 1 did not answer a roll call") {
+			t.Errorf("rank 0's error does not name the frozen rank 1: %q", msg)
+		}
+		if took > limit {
+			t.Errorf("rank 0 took %.1fs to stop, want within %v (timeout %v + roll call %v)", took.Seconds(), limit, timeout, RollCallWait)
+		}
+	case <-time.After(3 * limit):
+		_ = cmds[0].Process.Kill()
+		t.Fatalf("rank 0 still running %v after rank 1 froze", 3*limit)
 	}
 }

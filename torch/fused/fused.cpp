@@ -7,12 +7,14 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "fused.h"
+#include "../torchrt/catch.h"
 
 namespace {
-char *err_of(const std::exception &e) { return strdup(e.what()); }
 at::Tensor &T(void *p) { return *static_cast<at::Tensor *>(p); }
 
 // by_chunks runs the optimiser's element-wise ops f on matching slices of at
@@ -65,7 +67,10 @@ char *torchlab_sgd_step(void *param, void *buf, int has_buf, double lr, double m
     at::Tensor grad = p.grad();
     if (!grad.defined()) return nullptr;
     std::vector<at::Tensor> whole = {p, grad};
-    if (momentum != 0) whole.push_back(T(buf));
+    if (momentum != 0) {
+      if (buf == nullptr || !T(buf).defined()) throw std::invalid_argument("SGD with momentum needs a momentum buffer, got none");
+      whole.push_back(T(buf));
+    }
     by_chunks(whole, chunk, [&](const std::vector<at::Tensor> &t) {
       const at::Tensor &p = t[0];
       at::Tensor d_p = t[1];
@@ -82,8 +87,8 @@ char *torchlab_sgd_step(void *param, void *buf, int has_buf, double lr, double m
       p.add_(d_p, -lr);
     });
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -97,6 +102,7 @@ char *torchlab_adam_step(void *param, void *exp_avg, void *exp_avg_sq, int64_t s
     at::Tensor &p = T(param);
     at::Tensor grad = p.grad();
     if (!grad.defined()) return nullptr;
+    if (step < 1) throw std::invalid_argument("Adam step " + std::to_string(step) + ": steps count from 1 (bias correction divides by 1 - beta^step)");
     double bias_correction1 = 1 - std::pow(beta1, (double)step);
     double bias_correction2 = 1 - std::pow(beta2, (double)step);
     double step_size = lr / bias_correction1;
@@ -111,8 +117,8 @@ char *torchlab_adam_step(void *param, void *exp_avg, void *exp_avg_sq, int64_t s
       p.addcdiv_(exp_avg, denom, -step_size);
     });
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -176,8 +182,8 @@ char *torchlab_conv_transpose_subpixel(void *x, void *w, void *b, int64_t s, int
     at::Tensor y = at::conv2d(in, W2, bias, {1, 1}, {pad, pad});
     *out = new at::Tensor(at::pixel_shuffle(y, s));
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -210,8 +216,8 @@ char *torchlab_conv2d_pointwise_strided(void *x, void *w, void *b, int64_t s, vo
     }
     *out = new at::Tensor(at::conv2d(in, W, bias, {s, s}));
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -219,12 +225,21 @@ char *torchlab_leaky_relu(void *x, double slope, void **out) {
   try {
     *out = new at::Tensor(at::leaky_relu(T(x), slope));
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
 // Zeroes a parameter's gradient in place, as optimizer.zero_grad(set_to_none=False).
+// Whether param has a gradient (1), none (0), or an error (-1).
+int torchlab_has_grad(void *param) {
+  try {
+    return T(param).grad().defined() ? 1 : 0;
+  } catch (...) {
+    return -1;
+  }
+}
+
 char *torchlab_zero_grad(void *param) {
   try {
     at::Tensor g = T(param).mutable_grad();
@@ -233,8 +248,8 @@ char *torchlab_zero_grad(void *param) {
       g.zero_();
     }
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -254,8 +269,8 @@ char *torchlab_channels_last(void *x, void **out) {
   try {
     *out = new at::Tensor(relaid(T(x), at::MemoryFormat::ChannelsLast));
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -269,8 +284,8 @@ char *torchlab_set_channels_last(void *param, int on) {
     if (p.dim() != 4) return nullptr;
     p.set_data(relaid(p, on ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -281,8 +296,8 @@ char *torchlab_get_rng_state(void **out) {
     std::lock_guard<std::mutex> lock(gen.mutex());
     *out = new at::Tensor(gen.get_state());
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 
@@ -292,8 +307,8 @@ char *torchlab_set_rng_state(void *state) {
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(T(state));
     return nullptr;
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 }

@@ -41,9 +41,9 @@ func check(msg *C.char) error {
 const CacheChunk = 1 << 16
 
 // SGDStep applies one torch.optim.SGD update to p from p's gradient. buf is
-// the momentum buffer (same shape as p); hasBuf false means it is still
-// empty and is filled with the first gradient, as PyTorch does. chunk as in
-// AdamStep.
+// the momentum buffer (same shape as p), required when momentum is not 0;
+// hasBuf false means it is still empty and is filled with the first
+// gradient, as PyTorch does. chunk as in AdamStep.
 func SGDStep(p, buf *ts.Tensor, hasBuf bool, lr, momentum, dampening, weightDecay float64, nesterov bool, chunk int64) error {
 	defer runtime.KeepAlive(p)
 	defer runtime.KeepAlive(buf)
@@ -51,7 +51,9 @@ func SGDStep(p, buf *ts.Tensor, hasBuf bool, lr, momentum, dampening, weightDeca
 		C.double(dampening), C.double(weightDecay), cbool(nesterov), C.int64_t(chunk)))
 }
 
-// AdamStep applies one torch.optim.Adam update (step counts from 1). With
+// AdamStep applies one torch.optim.Adam update; step is the parameter's own
+// update count, from 1 (a step below 1 is an error: its bias correction
+// would divide by zero). With
 // chunk > 0 (CacheChunk) it runs PyTorch's ops on slices of chunk elements
 // in turn instead of on the whole tensors: the same numbers (bit for bit at
 // one thread) with a fraction of the memory traffic; chunk 0 runs them
@@ -62,6 +64,19 @@ func AdamStep(p, expAvg, expAvgSq *ts.Tensor, step int64, lr, beta1, beta2, eps,
 	defer runtime.KeepAlive(expAvgSq)
 	return check(C.torchlab_adam_step(p.Ctensor(), expAvg.Ctensor(), expAvgSq.Ctensor(), C.int64_t(step),
 		C.double(lr), C.double(beta1), C.double(beta2), C.double(eps), C.double(weightDecay), C.int64_t(chunk)))
+}
+
+// HasGrad says whether p has a gradient (torch.optim skips a parameter
+// without one: no update, and its step count does not advance).
+func HasGrad(p *ts.Tensor) (bool, error) {
+	defer runtime.KeepAlive(p)
+	switch C.torchlab_has_grad(p.Ctensor()) {
+	case 1:
+		return true, nil
+	case 0:
+		return false, nil
+	}
+	return false, errors.New("read a parameter's gradient: libtorch failed")
 }
 
 // ZeroGrad zeroes p's gradient in place, if it has one.

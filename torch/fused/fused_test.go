@@ -3,12 +3,14 @@ package fused_test
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/torch/fused"
+	"torchlab/torch/reference"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
 )
@@ -90,13 +92,17 @@ func TestChunkedStepsMatchWhole(t *testing.T) {
 				}
 				for name, pair := range map[string][2]*ts.Tensor{"param": {whole.p, sliced.p}, "state": {whole.m, sliced.m}} {
 					a, b := values(t, pair[0]), values(t, pair[1])
-					diff, worst := 0, 0.0
+					diff := 0
 					for i := range a {
 						if a[i] != b[i] {
 							diff++
-							worst = math.Max(worst, math.Abs(float64(a[i]-b[i]))/math.Max(math.Abs(float64(a[i])), 1e-6))
 						}
 					}
+					d, err := reference.Compare(reference.Widen(b), reference.Widen(a), 1e-6)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					worst := d.MaxRel
 					if threads == 1 && diff > 0 {
 						t.Errorf("%s: %d of %d values differ at one thread (worst relative %.2g); want bit-identical", name, diff, len(a), worst)
 					}
@@ -208,5 +214,109 @@ func assertSame(t *testing.T, what string, got, want []float32) {
 		if got[i] != want[i] {
 			t.Fatalf("%s: value %d is %v, want %v", what, i, got[i], want[i])
 		}
+	}
+}
+
+// TestStepsRejectBadArguments: SGD with momentum and no buffer (a null
+// pointer on the C++ side) and an Adam step below 1 (bias correction
+// 1 - beta^0 = 0 divides by zero: NaN parameters) are errors, and the
+// parameter is left as it was.
+func TestStepsRejectBadArguments(t *testing.T) {
+	torchrt.Lock()
+	init := ts.MustOnes([]int64{4}, gotch.Float, gotch.CPU)
+	q := newParam(t, init)
+	setGrad(t, q.p, ts.MustOnes([]int64{4}, gotch.Float, gotch.CPU))
+	for _, tt := range []struct {
+		name string
+		step func() error
+		want string
+	}{
+		{"sgd momentum without buffer", func() error { return fused.SGDStep(q.p, nil, false, 0.1, 0.9, 0, 0, false, 0) }, "momentum buffer"},
+		{"adam step 0", func() error { return fused.AdamStep(q.p, q.m, q.v, 0, 1e-3, 0.9, 0.999, 1e-8, 0, 0) }, "step 0"},
+		{"adam step -3", func() error { return fused.AdamStep(q.p, q.m, q.v, -3, 1e-3, 0.9, 0.999, 1e-8, 0, 0) }, "step -3"},
+	} {
+		err := tt.step()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want one naming %q", tt.name, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "Exception raised from") {
+			t.Errorf("%s: the error carries a C++ backtrace: %q", tt.name, err)
+		}
+		got, _ := tensors.Float32s(q.p)
+		for _, v := range got {
+			if v != 1 {
+				t.Fatalf("%s: parameter %v after a refused step, want it unchanged (ones)", tt.name, got)
+			}
+		}
+	}
+}
+
+// TestStepsMatchClosedForm runs three steps of Adam (with weight decay)
+// and of SGD with Nesterov momentum on a few values with fixed gradients,
+// against the update rules of torch.optim 1.13 written out in float64: a
+// dropped bias correction, a flipped sign or a momentum started from zero
+// instead of the first gradient moves the result by far more than float32
+// rounding (the bar: 1e-6 relative to max(|expected|, 1)).
+func TestStepsMatchClosedForm(t *testing.T) {
+	torchrt.Lock()
+	init := []float32{0.5, -1.25, 2, 0}
+	grads := [][]float32{{0.1, -0.3, 0.7, 1}, {-0.2, 0.4, 0.05, 1}, {0.3, 0.3, -0.6, 1}}
+	const lr, b1, b2, eps, wd, mom = 0.01, 0.9, 0.999, 1e-8, 0.05, 0.9
+	for _, opt := range []string{"adam", "sgd-nesterov"} {
+		t.Run(opt, func(t *testing.T) {
+			p0, err := tensors.FromFloat32(init, int64(len(init)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := newParam(t, p0)
+			want := make([]float64, len(init))
+			m, v, buf := make([]float64, len(init)), make([]float64, len(init)), make([]float64, len(init))
+			for i, x := range init {
+				want[i] = float64(x)
+			}
+			for step, g := range grads {
+				gt, err := tensors.FromFloat32(g, int64(len(g)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				setGrad(t, q.p, gt)
+				n := float64(step + 1)
+				for i := range want {
+					d := float64(g[i])
+					switch opt {
+					case "adam":
+						d += wd * want[i]
+						m[i] = b1*m[i] + (1-b1)*d
+						v[i] = b2*v[i] + (1-b2)*d*d
+						denom := math.Sqrt(v[i])/math.Sqrt(1-math.Pow(b2, n)) + eps
+						want[i] -= lr / (1 - math.Pow(b1, n)) * m[i] / denom
+					default:
+						if step == 0 {
+							buf[i] = d
+						} else {
+							buf[i] = mom*buf[i] + d
+						}
+						want[i] -= lr * (d + mom*buf[i])
+					}
+				}
+				if opt == "adam" {
+					err = fused.AdamStep(q.p, q.m, q.v, int64(step+1), lr, b1, b2, eps, wd, 0)
+				} else {
+					err = fused.SGDStep(q.p, q.m, step > 0, lr, mom, 0, 0, true, 0)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := reference.Widen(values(t, q.p))
+			d, err := reference.Compare(got, want, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("max |diff|/max(|want|,1) %.2g: got %v, closed form %v", d.MaxRel, got, want)
+			if d.MaxRel > 1e-6 {
+				t.Errorf("%s after 3 steps: got %v, closed form %v", opt, got, want)
+			}
+		})
 	}
 }

@@ -28,7 +28,10 @@
 #include <numeric>
 #include <vector>
 
+#include <atomic>
+
 #include "lstmfused.h"
+#include "../torchrt/catch.h"
 
 // oneDNN's row-major sgemm (libdnnl.so.2, which libtorch links; Debian ships
 // no header for it). Measured here on the LSTM's shapes, one thread: 2-3x
@@ -177,9 +180,13 @@ void bwd_rows_base(const BwdStep &s, int64_t b0, int64_t b1) { BWD_ROWS_BODY }
 
 #pragma GCC pop_options
 
+// Set by torchlab_lstm_force_scalar: the scalar rows even on an AVX2 CPU,
+// so that a test runs the path an older CPU takes.
+std::atomic<bool> force_scalar{false};
+
 bool has_avx2() {
   static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return yes;
+  return yes && !force_scalar.load();
 }
 
 // The batch sorted by decreasing length: perm[sorted row] = original row,
@@ -523,12 +530,16 @@ struct FusedLSTM : public torch::autograd::Function<FusedLSTM> {
   }
 };
 
-char *err_of(const std::exception &e) { return strdup(e.what()); }
 at::Tensor &T(void *p) { return *static_cast<at::Tensor *>(p); }
 
 }  // namespace
 
 extern "C" {
+
+int torchlab_lstm_force_scalar(int on) {
+  bool prev = force_scalar.exchange(on != 0);
+  return prev ? 1 : 0;
+}
 
 // GFLOP/s of the best of reps [n,n]x[n,n] products through the same sgemm,
 // at the current thread count: the matmul peak the benchmark reports against.
@@ -545,7 +556,7 @@ double torchlab_lstm_sgemm_gflops(int64_t n, int reps) {
       best = std::max(best, 2.0 * n * n * n / d.count() / 1e9);
     }
     return best;
-  } catch (const std::exception &) {
+  } catch (...) {
     return 0;
   }
 }
@@ -563,10 +574,8 @@ char *torchlab_lstm_fused(void *codes, void *lengths, void *w_ih, void *w_hh, vo
                                         T(b_ih), T(b_hh));
     *out = new at::Tensor(h);
     return nullptr;
-  } catch (const c10::Error &e) {  // without the C++ backtrace libtorch appends
-    return strdup(e.what_without_backtrace());
-  } catch (const std::exception &e) {
-    return err_of(e);
+  } catch (...) {
+    return torchlab_current_error();
   }
 }
 }

@@ -61,6 +61,16 @@ func Forward(codes, lengths, wih, whh, bih, bhh *ts.Tensor) (*ts.Tensor, error) 
 	return ts.New(lib.Ctensor(out)), nil
 }
 
+// forceScalar makes Forward take the scalar rows (a CPU without AVX2's)
+// when on, and returns the previous setting; for tests.
+func forceScalar(on bool) bool {
+	v := 0
+	if on {
+		v = 1
+	}
+	return C.torchlab_lstm_force_scalar(C.int(v)) == 1
+}
+
 // sgemmPeak is the GFLOP/s of an [n,n]x[n,n] float product through the sgemm
 // Forward uses (oneDNN's), best of reps, at libtorch's current thread count.
 func sgemmPeak(n, reps int) float64 {

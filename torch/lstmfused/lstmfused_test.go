@@ -14,6 +14,7 @@ import (
 
 	"torchlab/torch/fused"
 	"torchlab/torch/layers"
+	"torchlab/torch/reference"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
 )
@@ -150,17 +151,14 @@ func backward(t testing.TB, h, w *ts.Tensor, ps []*ts.Tensor) [][]float32 {
 	return out
 }
 
-// diff is the largest |got-want| and the largest |got-want| / max(1, |want|):
-// absolute below magnitude 1, relative above.
-func diff(got, want []float32) (abs, scaled, peak float64) {
-	for i := range got {
-		d := math.Abs(float64(got[i]) - float64(want[i]))
-		w := math.Abs(float64(want[i]))
-		abs = math.Max(abs, d)
-		scaled = math.Max(scaled, d/math.Max(1, w))
-		peak = math.Max(peak, w)
+// diff is the largest |got-want| / max(1, |want|) (absolute below
+// magnitude 1, relative above) and the largest |want|; a NaN is an error.
+func diff(got, want []float32) (scaled, peak float64, err error) {
+	d, err := reference.Compare(reference.Widen(got), reference.Widen(want), 1)
+	for _, w := range want {
+		peak = math.Max(peak, math.Abs(float64(w)))
 	}
-	return abs, scaled, peak
+	return d.MaxRel, peak, err
 }
 
 const tolerance = 1e-5
@@ -168,13 +166,18 @@ const tolerance = 1e-5
 // TestParityWithLibtorch compares h at each row's last step and the four
 // weight gradients of sum(h * w), w random, with libtorch's own lstm op
 // (torch.nn.LSTM's kernel) on the padded batch.
-// Two threads take the chunked path (each thread its own rows).
+// Two threads take the chunked path (each thread its own rows); "scalar"
+// forces the rows a CPU without AVX2 runs, held to the same bar.
 func TestParityWithLibtorch(t *testing.T) {
 	torchrt.Lock()
 	defer torchrt.SetThreads(torchrt.Threads())
-	for _, threads := range []int{1, 2} {
-		torchrt.SetThreads(threads)
-		t.Run(fmt.Sprintf("threads=%d", threads), testParity)
+	defer forceScalar(forceScalar(false))
+	for _, scalar := range []bool{false, true} {
+		forceScalar(scalar)
+		for _, threads := range []int{1, 2} {
+			torchrt.SetThreads(threads)
+			t.Run(fmt.Sprintf("scalar=%v/threads=%d", scalar, threads), testParity)
+		}
 	}
 }
 
@@ -229,8 +232,12 @@ func testParity(t *testing.T) {
 				t.Fatal(err)
 			}
 			check := func(what string, got, want []float32) {
-				abs, scaled, peak := diff(got, want)
-				t.Logf("%-9s max |diff| %.2e, max |diff|/max(1,|want|) %.2e (max |want| %.3g)", what, abs, scaled, peak)
+				scaled, peak, err := diff(got, want)
+				if err != nil {
+					t.Errorf("%s: %v", what, err)
+					return
+				}
+				t.Logf("%-9s max |diff|/max(1,|want|) %.2e (max |want| %.3g)", what, scaled, peak)
 				if scaled > tolerance {
 					t.Errorf("%s: max |diff|/max(1,|want|) = %.2e exceeds %.0e", what, scaled, tolerance)
 				}

@@ -28,6 +28,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"torchlab/torch/durable"
 )
 
 // Array is one n-dimensional array in C order. Exactly one of F32, F64 and
@@ -74,6 +76,13 @@ func (a Array) Floats() []float64 {
 	}
 }
 
+// Check says whether a holds exactly one kind of data, as many values as
+// its shape needs.
+func (a Array) Check() error {
+	_, _, err := a.descr()
+	return err
+}
+
 func (a Array) descr() (string, int, error) {
 	set := 0
 	descr, n := "", 0
@@ -95,10 +104,18 @@ func (a Array) descr() (string, int, error) {
 	return descr, n, nil
 }
 
-// Write stores arrays in an uncompressed .npz at path, names in sorted order.
+// Write stores arrays in an uncompressed .npz at path, names in sorted
+// order, replacing path atomically and durably (durable.Write).
 func Write(path string, arrays map[string]Array) error {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
+	return durable.Write(path, 0o644, func(w io.Writer) error {
+		return Encode(w, path, arrays)
+	})
+}
+
+// Encode writes arrays as an uncompressed .npz to w, names in sorted order;
+// path names the file in errors.
+func Encode(out io.Writer, path string, arrays map[string]Array) error {
+	zw := zip.NewWriter(out)
 	names := make([]string, 0, len(arrays))
 	for name := range arrays {
 		names = append(names, name)
@@ -116,7 +133,7 @@ func Write(path string, arrays map[string]Array) error {
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return nil
 }
 
 func writeNpy(w io.Writer, a Array) error {
@@ -155,24 +172,55 @@ func writeNpy(w io.Writer, a Array) error {
 
 // Read loads every array of the .npz at path.
 func Read(path string) (map[string]Array, error) {
-	zr, err := zip.OpenReader(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	defer zr.Close()
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return Decode(f, fi.Size(), path)
+}
+
+// maxDeflateRatio bounds how many bytes one compressed byte can stand for
+// (deflate's own limit is 1032), so that an entry claiming more than its
+// compressed bytes can hold is refused before anything is allocated.
+const maxDeflateRatio = 1032
+
+// Decode reads every array of the .npz held by r (size bytes); name names
+// it in errors. The sizes an entry claims are checked against the file's
+// length before any array is allocated.
+func Decode(r io.ReaderAt, size int64, name string) (map[string]Array, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
 	out := map[string]Array{}
 	for _, f := range zr.File {
-		name := strings.TrimSuffix(f.Name, ".npy")
+		entry := strings.TrimSuffix(f.Name, ".npy")
+		claimed, packed := f.UncompressedSize64, f.CompressedSize64
+		switch {
+		case packed > uint64(size):
+			return nil, fmt.Errorf("read %s: %s claims %d compressed bytes, the file has %d", name, f.Name, packed, size)
+		case f.Method == zip.Store && claimed != packed:
+			return nil, fmt.Errorf("read %s: %s is stored uncompressed but claims %d bytes for %d", name, f.Name, claimed, packed)
+		case claimed > maxDeflateRatio*packed+1024:
+			return nil, fmt.Errorf("read %s: %s claims %d bytes from %d compressed, more than compression can give", name, f.Name, claimed, packed)
+		case claimed > math.MaxInt64:
+			return nil, fmt.Errorf("read %s: %s claims %d bytes", name, f.Name, claimed)
+		}
 		rc, err := f.Open()
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %s: %w", path, f.Name, err)
+			return nil, fmt.Errorf("read %s: %s: %w", name, f.Name, err)
 		}
-		a, err := readNpy(rc, int64(f.UncompressedSize64))
+		a, err := readNpy(rc, int64(claimed))
 		rc.Close()
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %s: %w", path, f.Name, err)
+			return nil, fmt.Errorf("read %s: %s: %w", name, f.Name, err)
 		}
-		out[name] = a
+		out[entry] = a
 	}
 	return out, nil
 }

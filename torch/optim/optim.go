@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	"github.com/sugarme/gotch/ts"
 
@@ -37,11 +36,14 @@ type Optimizer struct {
 	params []*ts.Tensor
 	// Per parameter: SGD's momentum buffer, or Adam's two moments.
 	buf, expAvg, expAvgSq []*ts.Tensor
-	hasBuf                bool
-	steps                 int64
-	sync                  Sync
-	clip                  float64 // max gradient 2-norm (SetClipGradNorm); 0: none
-	gradNorm              float64 // the last step's gradient norm before clipping, when clip > 0
+	// Per parameter, the updates it has had: a parameter without a gradient
+	// at a step is skipped, as torch.optim skips it, so Adam's bias
+	// correction and SGD's first momentum count each parameter's own.
+	counts   []int64
+	steps    int64 // Step calls
+	sync     Sync
+	clip     float64 // max gradient 2-norm (SetClipGradNorm); 0: none
+	gradNorm float64 // the last step's gradient norm before clipping, when clip > 0
 }
 
 // New builds an optimiser over params (name -> tensor), in name order. Only
@@ -103,6 +105,7 @@ func New(cfg Config, params map[string]*ts.Tensor) (*Optimizer, error) {
 			return nil, fmt.Errorf("optimizer %s: state of %s: %w", cfg.Name, n, err)
 		}
 	}
+	o.counts = make([]int64, len(o.params))
 	return o, nil
 }
 
@@ -112,8 +115,17 @@ func (o *Optimizer) Config() Config { return o.cfg }
 // SetLR changes the learning rate, for schedules.
 func (o *Optimizer) SetLR(lr float64) { o.cfg.LR = lr }
 
-// Steps counts the updates made so far (restored by Load).
+// Steps counts the Step calls made so far (restored by Load).
 func (o *Optimizer) Steps() int64 { return o.steps }
+
+// ParamSteps is each parameter's own update count, by name: its Adam step.
+func (o *Optimizer) ParamSteps() map[string]int64 {
+	out := make(map[string]int64, len(o.names))
+	for i, n := range o.names {
+		out[n] = o.counts[i]
+	}
+	return out
+}
 
 // ZeroGrad zeroes every parameter's gradient.
 func (o *Optimizer) ZeroGrad() error {
@@ -172,63 +184,102 @@ func (o *Optimizer) update() error {
 	o.steps++
 	c := o.cfg
 	for i, p := range o.params {
-		var err error
+		has, err := fused.HasGrad(p)
+		if err != nil {
+			return fmt.Errorf("%s step of %s: %w", c.Name, o.names[i], err)
+		}
+		if !has {
+			continue
+		}
 		if c.Name == "adam" {
-			err = fused.AdamStep(p, o.expAvg[i], o.expAvgSq[i], o.steps, c.LR, c.Beta1, c.Beta2, c.Eps, c.WeightDecay, fused.CacheChunk)
+			err = fused.AdamStep(p, o.expAvg[i], o.expAvgSq[i], o.counts[i]+1, c.LR, c.Beta1, c.Beta2, c.Eps, c.WeightDecay, fused.CacheChunk)
 		} else {
 			var buf *ts.Tensor
 			if o.buf != nil {
 				buf = o.buf[i]
 			}
-			err = fused.SGDStep(p, buf, o.hasBuf, c.LR, c.Momentum, 0, c.WeightDecay, c.Nesterov, fused.CacheChunk)
+			err = fused.SGDStep(p, buf, o.counts[i] > 0, c.LR, c.Momentum, 0, c.WeightDecay, c.Nesterov, fused.CacheChunk)
 		}
 		if err != nil {
 			return fmt.Errorf("%s step of %s: %w", c.Name, o.names[i], err)
 		}
+		o.counts[i]++
 	}
-	o.hasBuf = true
 	return nil
 }
 
 // State returns the optimiser's tensors by name ("exp_avg.<param>", ...)
 // plus its step count, for checkpoints. The tensors are the live ones.
 func (o *Optimizer) State() (map[string]*ts.Tensor, int64) {
+	return o.state(o.counts), o.steps
+}
+
+// state names the live state tensors of parameters with the given update
+// counts (an SGD parameter not yet updated has no momentum buffer).
+func (o *Optimizer) state(counts []int64) map[string]*ts.Tensor {
 	out := map[string]*ts.Tensor{}
 	for i, n := range o.names {
 		switch {
 		case o.expAvg != nil:
 			out["exp_avg."+n] = o.expAvg[i]
 			out["exp_avg_sq."+n] = o.expAvgSq[i]
-		case o.buf != nil && o.hasBuf:
+		case o.buf != nil && counts[i] > 0:
 			out["momentum_buffer."+n] = o.buf[i]
 		}
 	}
-	return out, o.steps
+	return out
 }
 
 // Buffers lists every state tensor the optimiser holds (moments, momentum
 // buffers, used yet or not), in a fixed order, and SetSteps sets the step
-// count: together they copy one optimiser's state into another's, as a
+// counts: together they copy one optimiser's state into another's, as a
 // data-parallel run does from rank 0 to the others.
 func (o *Optimizer) Buffers() []*ts.Tensor {
 	return append(append(append([]*ts.Tensor{}, o.expAvg...), o.expAvgSq...), o.buf...)
 }
 
-// SetSteps sets the step count (see Buffers).
-func (o *Optimizer) SetSteps(steps int64) {
+// Counts is each parameter's update count in Buffers' order of parameters.
+func (o *Optimizer) Counts() []int64 { return append([]int64{}, o.counts...) }
+
+// SetSteps sets the Step calls made and each parameter's update count (as
+// Counts gives them; nil: steps for every parameter).
+func (o *Optimizer) SetSteps(steps int64, counts []int64) error {
+	if counts != nil && len(counts) != len(o.counts) {
+		return fmt.Errorf("optimizer: %d step counts for %d parameters", len(counts), len(o.counts))
+	}
 	o.steps = steps
-	o.hasBuf = steps > 0
+	for i := range o.counts {
+		o.counts[i] = steps
+		if counts != nil {
+			o.counts[i] = counts[i]
+		}
+	}
+	return nil
 }
 
 // Load restores state saved from State: values are copied into the live
 // tensors, and every expected entry must be present with the right shape.
-func (o *Optimizer) Load(state map[string]*ts.Tensor, steps int64) error {
-	live, _ := o.State()
-	if o.buf != nil && steps > 0 {
-		for i, n := range o.names {
-			live["momentum_buffer."+n] = o.buf[i]
+// paramSteps are the parameters' own update counts (ParamSteps); nil, as in
+// checkpoints written before they were kept, means steps for every one.
+// An SGD parameter without a saved momentum buffer has had no update.
+func (o *Optimizer) Load(state map[string]*ts.Tensor, steps int64, paramSteps map[string]int64) error {
+	counts := make([]int64, len(o.names))
+	for i, n := range o.names {
+		counts[i] = steps
+		if paramSteps != nil {
+			c, ok := paramSteps[n]
+			if !ok {
+				return fmt.Errorf("optimizer: no step count for %s in the checkpoint", n)
+			}
+			counts[i] = c
+		}
+		if o.buf != nil {
+			if _, ok := state["momentum_buffer."+n]; !ok {
+				counts[i] = 0
+			}
 		}
 	}
+	live := o.state(counts)
 	for name, dst := range live {
 		src, ok := state[name]
 		if !ok {
@@ -250,12 +301,12 @@ func (o *Optimizer) Load(state map[string]*ts.Tensor, steps int64) error {
 		}
 	}
 	for name := range state {
-		if _, ok := live[name]; !ok && !strings.HasPrefix(name, "momentum_buffer.") {
+		if _, ok := live[name]; !ok {
 			return fmt.Errorf("checkpoint has optimizer state %s that this optimizer does not use", name)
 		}
 	}
 	o.steps = steps
-	o.hasBuf = steps > 0
+	copy(o.counts, counts)
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"torchlab/torch/npz"
@@ -29,11 +30,19 @@ const Interpreter = "/usr/bin/python3"
 // Python fails the test unless Interpreter can import torch.
 func Python(t testing.TB) string {
 	t.Helper()
-	out, err := exec.Command(Interpreter, "-c", "import torch, numpy; print(torch.__version__)").CombinedOutput()
-	if err != nil {
-		t.Fatalf("PyTorch reference unavailable: %s cannot import torch (run `make setup`, which installs python3-torch): %v\n%s", Interpreter, err, out)
+	if err := canImport("torch", "numpy"); err != nil {
+		t.Fatalf("PyTorch reference unavailable: %v (run `make setup`, which installs python3-torch)", err)
 	}
 	return Interpreter
+}
+
+// canImport says why Interpreter cannot import the modules, or nil.
+func canImport(modules ...string) error {
+	out, err := exec.Command(Interpreter, "-c", "import "+strings.Join(modules, ", ")).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s cannot import %s: %v\n%s", Interpreter, strings.Join(modules, ", "), err, out)
+	}
+	return nil
 }
 
 // RepoRoot finds the directory holding go.mod above the working directory.
@@ -57,7 +66,18 @@ func RepoRoot() (string, error) {
 // Run runs scripts/reference/script with inputs and returns its outputs.
 func Run(t testing.TB, script string, inputs map[string]npz.Array, args ...string) map[string]npz.Array {
 	t.Helper()
-	python := Python(t)
+	return run(t, Python(t), script, inputs, args...)
+}
+
+// RunOrSkip is Run where a missing python3-torch skips the test
+// (PythonOrSkip).
+func RunOrSkip(t testing.TB, script string, inputs map[string]npz.Array, args ...string) map[string]npz.Array {
+	t.Helper()
+	return run(t, PythonOrSkip(t), script, inputs, args...)
+}
+
+func run(t testing.TB, python, script string, inputs map[string]npz.Array, args ...string) map[string]npz.Array {
+	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +110,10 @@ type Diff struct {
 }
 
 // Compare computes the Diff of two equally long slices; relative errors use
-// a floor so that values near zero do not dominate.
+// a floor so that values near zero do not dominate. It is the one
+// comparison of numbers the tests use: a NaN on either side, anywhere, is
+// an error (math.Max and max would carry a NaN into a "worst difference"
+// that then compares false with every tolerance and passes).
 func Compare(got, want []float64, floor float64) (Diff, error) {
 	if len(got) != len(want) {
 		return Diff{}, fmt.Errorf("lengths differ: got %d values, want %d", len(got), len(want))
@@ -111,6 +134,15 @@ func Compare(got, want []float64, floor float64) (Diff, error) {
 	return d, nil
 }
 
+// Widen converts float32 values for Compare.
+func Widen(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
 // AssertClose fails the test when any |got-want| exceeds atol and logs the
 // largest difference either way, so the closing notes can quote it.
 func AssertClose(t testing.TB, name string, got, want []float64, atol float64) Diff {
@@ -125,4 +157,15 @@ func AssertClose(t testing.TB, name string, got, want []float64, atol float64) D
 			name, d.MaxAbs, d.Index, got[d.Index], want[d.Index], atol)
 	}
 	return d
+}
+
+// PythonOrSkip returns Interpreter when it can import torch and numpy, and
+// skips the test saying so otherwise: for round trips through PyTorch's own
+// files, which have Go-only tests of their own beside them.
+func PythonOrSkip(t testing.TB) string {
+	t.Helper()
+	if err := canImport("torch", "numpy"); err != nil {
+		t.Skipf("skipped: %v (make setup installs python3-torch)", err)
+	}
+	return Interpreter
 }

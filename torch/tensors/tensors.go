@@ -11,6 +11,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/torch/npz"
+	"torchlab/torch/torchrt"
 )
 
 // ATen's reduction codes (at::Reduction), the reduction argument of gotch's
@@ -218,4 +219,40 @@ func FromArray(a npz.Array) (*ts.Tensor, error) {
 		}
 		return FromFloat32(f, shape...)
 	}
+}
+
+// Assign copies a into dst, which must have a's shape, converting a's dtype
+// to dst's; gradients are not recorded.
+func Assign(dst *ts.Tensor, a npz.Array) error {
+	shape, err := dst.Size()
+	if err != nil {
+		return err
+	}
+	if fmt.Sprint(shape) != fmt.Sprint(int64sOf(a.Shape)) {
+		return fmt.Errorf("shape %v in checkpoint, %v in model", a.Shape, shape)
+	}
+	src, err := FromArray(a)
+	if err != nil {
+		return err
+	}
+	defer src.MustDrop()
+	if src.DType() != dst.DType() {
+		conv, err := src.Totype(dst.DType(), false)
+		if err != nil {
+			return err
+		}
+		defer conv.MustDrop()
+		src = conv
+	}
+	defer torchrt.SetGradEnabled(torchrt.SetGradEnabled(false))
+	dst.Copy_(src) // shapes and dtypes match, so this cannot fail
+	return nil
+}
+
+func int64sOf(v []int) []int64 {
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = int64(x)
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 	"torchlab/torch/layers"
 	"torchlab/torch/optim"
 	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
 )
 
 // Net is conv(1->4, 3x3) + relu + linear(4*6*6 -> 3) on 1x8x8 inputs.
@@ -33,6 +34,29 @@ func New() (*Net, error) {
 		return nil, err
 	}
 	return &Net{VS: vs, conv: conv, fc: fc}, nil
+}
+
+// NewNamed builds a Net and names its variables (tensors.Named), as the
+// tests of checkpoints and optimisers take them.
+func NewNamed() (*Net, map[string]*ts.Tensor, error) {
+	n, err := New()
+	if err != nil {
+		return nil, nil, err
+	}
+	named, err := tensors.Named(n.VS)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, named, nil
+}
+
+// Seeded seeds libtorch's generator with seed, builds a Net and returns it
+// with its variables by name (tensors.Named).
+func Seeded(seed int64) (*Net, map[string]*ts.Tensor, error) {
+	if err := torchrt.ManualSeed(seed); err != nil {
+		return nil, nil, err
+	}
+	return NewNamed()
 }
 
 // Loss is the mean cross-entropy of the net on x [B, 1, 8, 8], y [B].

@@ -140,6 +140,26 @@ func TestNoGradRestoresPreviousMode(t *testing.T) {
 	})
 }
 
+// TestSetThreadsZeroIsAnError: libtorch throws on 0 threads; the shim
+// turns that into an error (the process used to abort), without the C++
+// backtrace libtorch appends, and the thread count stays.
+func TestSetThreadsZeroIsAnError(t *testing.T) {
+	torchrt.Lock()
+	if err := torchrt.SetThreads(2); err != nil {
+		t.Fatal(err)
+	}
+	err := torchrt.SetThreads(0)
+	if err == nil || !strings.Contains(err.Error(), "set 0 libtorch threads") {
+		t.Fatalf("SetThreads(0) = %v, want an error", err)
+	}
+	if strings.Contains(err.Error(), "Exception raised from") || strings.Count(err.Error(), "\n") > 1 {
+		t.Errorf("the error carries a C++ backtrace: %q", err)
+	}
+	if got := torchrt.Threads(); got != 2 {
+		t.Errorf("Threads() = %d after a refused SetThreads(0), want 2", got)
+	}
+}
+
 func TestThreadsAndSeed(t *testing.T) {
 	torchrt.Lock()
 	torchrt.SetThreads(2)

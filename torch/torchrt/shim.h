@@ -2,9 +2,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-void torchlab_set_num_threads(int n);
+char *torchlab_set_num_threads(int n);
 int torchlab_get_num_threads();
-void torchlab_manual_seed(int64_t seed);
+char *torchlab_manual_seed(int64_t seed);
 int torchlab_set_grad_enabled(int enabled);
 #ifdef __cplusplus
 }

@@ -11,13 +11,16 @@ package torchrt
 
 // #cgo CXXFLAGS: -std=c++17 -O2 -D_GLIBCXX_USE_CXX11_ABI=1 -w
 // #cgo LDFLAGS: -lstdc++ -ltorch_cpu -lc10
+// #include <stdlib.h>
 // #include "shim.h"
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"math/rand"
 	"runtime"
+	"unsafe"
 )
 
 // Lock wires the calling goroutine to its OS thread for the rest of its life,
@@ -41,20 +44,44 @@ func Init(cfg Config) (*rand.Rand, error) {
 	if threads < 0 {
 		return nil, fmt.Errorf("threads must be >= 0, got %d", threads)
 	}
-	SetThreads(threads)
-	ManualSeed(cfg.Seed)
+	if err := SetThreads(threads); err != nil {
+		return nil, err
+	}
+	if err := ManualSeed(cfg.Seed); err != nil {
+		return nil, err
+	}
 	return rand.New(rand.NewSource(cfg.Seed)), nil
 }
 
-// SetThreads sets libtorch's intra-op thread count. Debian's libtorch starts
-// with 1 even on a multi-core machine.
-func SetThreads(n int) { C.torchlab_set_num_threads(C.int(n)) }
+// check turns an error string from the shim into an error (nil for none).
+func check(msg *C.char) error {
+	if msg == nil {
+		return nil
+	}
+	defer C.free(unsafe.Pointer(msg))
+	return errors.New(C.GoString(msg))
+}
+
+// SetThreads sets libtorch's intra-op thread count (n >= 1; libtorch refuses
+// 0 with an error). Debian's libtorch starts with 1 even on a multi-core
+// machine.
+func SetThreads(n int) error {
+	if err := check(C.torchlab_set_num_threads(C.int(n))); err != nil {
+		return fmt.Errorf("set %d libtorch threads: %w", n, err)
+	}
+	return nil
+}
 
 // Threads reports libtorch's intra-op thread count.
 func Threads() int { return int(C.torchlab_get_num_threads()) }
 
 // ManualSeed seeds libtorch's default CPU generator, as torch.manual_seed does.
-func ManualSeed(seed int64) { C.torchlab_manual_seed(C.int64_t(seed)) }
+func ManualSeed(seed int64) error {
+	if err := check(C.torchlab_manual_seed(C.int64_t(seed))); err != nil {
+		return fmt.Errorf("seed libtorch: %w", err)
+	}
+	return nil
+}
 
 // NoGrad runs f with gradient recording off and restores the previous grad
 // mode afterwards, even when f fails. (gotch's ts.NoGrad turns grad mode on

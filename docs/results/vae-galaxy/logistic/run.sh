@@ -39,7 +39,7 @@ for spec in "$@"; do
   flock /tmp/torchlab-heavy.lock bin/vae-galaxy train --arch "$arch" --likelihood logistic --split-seed 1 --seed "$seed" \
     --epochs "$EPOCHS" --patience "$PATIENCE" --on-divergence skip --image-size 64 --threads "$THREADS" --out "$out" "${resume[@]}"
   echo "== $arch seed $seed: iwae, $(date -u +%FT%TZ)"
-  flock /tmp/torchlab-heavy.lock bin/vae-galaxy iwae --out "$out" --k 100 --subset 200 --subset-k 1000 --threads "$THREADS"
+  flock /tmp/torchlab-heavy.lock bin/vae-galaxy iwae --out "$out" --k 100 --subset-size 200 --subset-k 1000 --threads "$THREADS"
   echo "== $arch seed $seed: figures judged by the classifier, $(date -u +%FT%TZ)"
   flock /tmp/torchlab-heavy.lock bin/vae-galaxy plots --out "$out" --judge docs/results/vae-galaxy/classifier --threads "$THREADS"
 done
