@@ -29,7 +29,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		Explain(r)
+		Explain(r, nil)
 		if _, err := r.JSON(); err != nil {
 			t.Errorf("JSON of %q: %v", spec, err)
 		}
