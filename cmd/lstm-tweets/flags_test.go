@@ -18,7 +18,7 @@ import (
 func TestBadFlagsExit(t *testing.T) {
 	train := crashtest.TrainArgs
 	crashtest.BadFlags(t, []crashtest.BadFlag{
-		{Args: nil, Code: 2, Want: "no subcommand: say which (train, predict, plots)"},
+		{Args: nil, Code: 2, Want: "no subcommand: say which (train, predict, plots, export)"},
 		{Args: []string{"predcit"}, Code: 2, Want: `unknown subcommand "predcit" (did you mean predict?)`},
 		{Args: train("--iteration", "5"), Code: 2, Want: "unknown flag --iteration (did you mean --iterations?)"},
 		{Args: train("--lr", "-0.001"), Code: 2, Want: "--lr must be > 0 (got -0.001)"},

@@ -12,7 +12,7 @@ import (
 func TestBadFlagsExit(t *testing.T) {
 	train := crashtest.TrainArgs
 	crashtest.BadFlags(t, []crashtest.BadFlag{
-		{Args: nil, Code: 2, Want: "no subcommand: say which (train, plots, iwae, classifier)"},
+		{Args: nil, Code: 2, Want: "no subcommand: say which (train, plots, iwae, classifier, export)"},
 		{Args: []string{"iwea"}, Code: 2, Want: `(did you mean iwae?)`},
 		{Args: train("--epoch", "1"), Code: 2, Want: "unknown flag --epoch (did you mean --epochs?)"},
 		{Args: train("--lr", "-0.001"), Code: 2, Want: "--lr must be > 0 (got -0.001)"},

@@ -20,7 +20,7 @@ import (
 func TestBadFlagsExit(t *testing.T) {
 	train := crashtest.TrainArgs
 	crashtest.BadFlags(t, []crashtest.BadFlag{
-		{Args: nil, Code: 2, Want: "no subcommand: say which (train, plots, bench)"},
+		{Args: nil, Code: 2, Want: "no subcommand: say which (train, plots, bench, export)"},
 		{Args: []string{"trian"}, Code: 2, Want: `unknown subcommand "trian" (did you mean train?)`},
 		{Args: []string{"--epochs", "1"}, Code: 2, Want: "'vgg-mnist train --epochs 1'"},
 		{Args: train("--epoch", "1"), Code: 2, Want: "unknown flag --epoch (did you mean --epochs?)"},
