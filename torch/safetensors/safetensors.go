@@ -185,7 +185,14 @@ func Decode(data []byte) (map[string]npz.Array, map[string]string, error) {
 		spans = append(spans, span{name, e.Offsets[0], e.Offsets[1]})
 	}
 	// The byte buffer must be covered exactly: no overlaps, no holes.
-	sort.Slice(spans, func(i, j int) bool { return spans[i].begin < spans[j].begin })
+	// An empty tensor spans no bytes: it sorts before the tensor that
+	// starts where it does, whatever order the header's map gave.
+	sort.Slice(spans, func(i, j int) bool {
+		if spans[i].begin != spans[j].begin {
+			return spans[i].begin < spans[j].begin
+		}
+		return spans[i].end < spans[j].end
+	})
 	var at int64
 	for _, s := range spans {
 		if s.begin != at {
