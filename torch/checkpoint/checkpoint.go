@@ -263,22 +263,10 @@ func candidates(dir string, read func(string) error) error {
 // read (a save that never completed, a truncated file) it loads the
 // previous checkpoint instead and says so in Meta.Found.
 func Load(dir string, model map[string]*ts.Tensor, opt *optim.Optimizer) (*Meta, error) {
-	var meta *Meta
-	var arrays map[string]npz.Array
-	from := dir
-	err := candidates(dir, func(d string) error {
-		m, a, err := open(d)
-		meta, arrays, from = m, a, d
-		return err
-	})
+	meta, arrays, path, err := openNewest(dir)
 	if err != nil {
 		return nil, err
 	}
-	if from != dir {
-		_, _, skipped := open(dir)
-		meta.Found = fmt.Sprintf("%s, the previous checkpoint (%v)", from, skipped)
-	}
-	path := filepath.Join(from, tensorsFile)
 	var missing []string
 	for name, dst := range model {
 		a, ok := arrays[modelPrefix+name]
@@ -373,10 +361,10 @@ func setRNG(a npz.Array) error {
 	return fused.SetRNGState(state)
 }
 
-// Weights reads the model's tensors of the checkpoint in dir under their
-// own names (a PyTorch state_dict's keys), with the checkpoint's metadata;
-// no model is needed.
-func Weights(dir string) (map[string]npz.Array, *Meta, error) {
+// openNewest opens the checkpoint in dir, or the previous one when dir's
+// cannot be read (Meta.Found says so), and returns its metadata, tensors
+// and the path of its tensors file.
+func openNewest(dir string) (*Meta, map[string]npz.Array, string, error) {
 	var meta *Meta
 	var arrays map[string]npz.Array
 	from := dir
@@ -386,9 +374,23 @@ func Weights(dir string) (map[string]npz.Array, *Meta, error) {
 		return err
 	})
 	if err != nil {
+		return nil, nil, "", err
+	}
+	if from != dir {
+		_, _, skipped := open(dir)
+		meta.Found = fmt.Sprintf("%s, the previous checkpoint (%v)", from, skipped)
+	}
+	return meta, arrays, filepath.Join(from, tensorsFile), nil
+}
+
+// Weights reads the model's tensors of the checkpoint in dir under their
+// own names (a PyTorch state_dict's keys), with the checkpoint's metadata;
+// no model is needed.
+func Weights(dir string) (map[string]npz.Array, *Meta, error) {
+	meta, arrays, path, err := openNewest(dir)
+	if err != nil {
 		return nil, nil, err
 	}
-	path := filepath.Join(from, tensorsFile)
 	model := map[string]npz.Array{}
 	for name, a := range arrays {
 		if n := strings.TrimPrefix(name, modelPrefix); n != name {
@@ -399,20 +401,4 @@ func Weights(dir string) (map[string]npz.Array, *Meta, error) {
 		return nil, nil, fmt.Errorf("%s holds no model tensors", path)
 	}
 	return model, meta, nil
-}
-
-// read reads the tensors and metadata of the checkpoint in dir and checks
-// that they belong together; path is the tensors' file.
-func read(dir string) (arrays map[string]npz.Array, meta *Meta, path string, err error) {
-	if meta, err = ReadMeta(dir); err != nil {
-		return nil, nil, "", err
-	}
-	path = filepath.Join(dir, tensorsFile)
-	if arrays, err = npz.Read(path); err != nil {
-		return nil, nil, "", err
-	}
-	if s, ok := arrays[stepName]; !ok || len(s.I64) != 1 || s.I64[0] != meta.Step {
-		return nil, nil, "", fmt.Errorf("%s does not belong to %s (step %v vs %d): the last save was interrupted", path, metaFile, s.I64, meta.Step)
-	}
-	return arrays, meta, path, nil
 }
