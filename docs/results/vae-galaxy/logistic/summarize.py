@@ -85,7 +85,10 @@ def normalised_samples(samples, key, scored, chance, ceiling, per_class=32, draw
 
 
 def main(root):
-    cls = load(os.path.join(root, "..", "classifier", "summary.json"))
+    cls_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "classifier", "summary.json")
+    cls = load(cls_path)
+    if cls is None:
+        sys.exit(f"summarize.py: {cls_path} is missing: the classifier that judges the samples")
     chance, ceiling, scored, recall = judge_scale(cls)
     found = runs(root)
     table, per_arch = [], {}
@@ -191,7 +194,7 @@ def main(root):
         for r in rows:
             ci = f"{fmt(r.get('samples_normalised'), 3)} [{fmt(r.get('samples_norm_lo'), 3)}, {fmt(r.get('samples_norm_hi'), 3)}]" if r.get("samples_normalised") is not None else "–"
             lines.append(f"| {arch} | {r['seed']} | {fmt(r['test_bits_k100'])} | {fmt(r['subset_bits_k1000'])} | {r['best_epoch']} / {fmt(r['epochs'], 0)} | "
-                         f"{int(r['diverged_steps_skipped'] or 0)} | {fmt(r['test_kl'], 1)} | {ci} | {r['git_commit']} |")
+                         f"{int(r['diverged_steps_skipped'] or 0)} | {fmt(r['test_kl'], 1)} | {ci} | {(r['git_commit'] or '')[:7]} |")
     with open(os.path.join(root, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
