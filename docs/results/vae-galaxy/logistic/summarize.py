@@ -152,6 +152,8 @@ def main(root):
                 verdict = "tie"
                 if not math.isnan(worst) and abs(mean) > 3 * worst:
                     verdict = f"{a} better" if mean > 0 else f"{b} better"
+                    if len(per_seed) < 2:
+                        verdict += " on one seed (the spread over seeds is not measured)"
                 pairs.append({"a": a, "b": b, "over": label, "k": k, "seeds": len(per_seed), "images": len(img),
                               "diff_nats": mean, "se_images_nats": se_img, "se_seeds_nats": se_seed,
                               "diff_bits_per_dim": mean / (dims * LN2), "verdict": verdict,
