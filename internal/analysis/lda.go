@@ -83,7 +83,7 @@ func FitLDA(x []float32, y []int64, n, d, k int, ridge float64) (*LDA, error) {
 	}
 	// Whiten the within-class scatter: W = V diag(1/sqrt(l)), so that
 	// W' Sw W = I; then the axes are W times the top eigenvectors of W' Sb W.
-	lw, vw, err := EigenSym(sw)
+	lw, vw, err := EigenSym(symmetric(sw))
 	if err != nil {
 		return nil, fmt.Errorf("lda: %w", err)
 	}
@@ -93,7 +93,7 @@ func FitLDA(x []float32, y []int64, n, d, k int, ridge float64) (*LDA, error) {
 			w[a][b] = vw[a][b] / math.Sqrt(lw[b])
 		}
 	}
-	m := mul(transpose(w), mul(sb, w))
+	m := symmetric(mul(transpose(w), mul(sb, w))) // symmetric but for rounding
 	lb, vb, err := EigenSym(m)
 	if err != nil {
 		return nil, fmt.Errorf("lda: %w", err)
@@ -135,6 +135,7 @@ func (l *LDA) Project(x []float32, n int) [][]float64 {
 func EigenSym(a [][]float64) (values []float64, v [][]float64, err error) {
 	d := len(a)
 	m := square(d)
+	scale := 0.0
 	for i := range d {
 		if len(a[i]) != d {
 			return nil, nil, fmt.Errorf("eigen: row %d has %d values, want %d", i, len(a[i]), d)
@@ -143,10 +144,16 @@ func EigenSym(a [][]float64) (values []float64, v [][]float64, err error) {
 			if math.IsNaN(a[i][j]) || math.IsInf(a[i][j], 0) {
 				return nil, nil, fmt.Errorf("eigen: entry (%d, %d) is %v", i, j, a[i][j])
 			}
-			if math.Abs(a[i][j]-a[j][i]) > 1e-9*(math.Abs(a[i][j])+math.Abs(a[j][i])+1e-300) {
-				return nil, nil, fmt.Errorf("eigen: not symmetric at (%d, %d)", i, j)
-			}
+			scale = math.Max(scale, math.Abs(a[i][j]))
 			m[i][j] = a[i][j]
+		}
+	}
+	// Symmetric up to rounding, relative to the largest entry.
+	for i := range d {
+		for j := range i {
+			if math.Abs(a[i][j]-a[j][i]) > 1e-9*scale {
+				return nil, nil, fmt.Errorf("eigen: not symmetric at (%d, %d): %g against %g", i, j, a[i][j], a[j][i])
+			}
 		}
 	}
 	v = square(d)
@@ -201,6 +208,17 @@ func EigenSym(a [][]float64) (values []float64, v [][]float64, err error) {
 		}
 	}
 	return values, sorted, nil
+}
+
+// symmetric returns (a + a')/2.
+func symmetric(a [][]float64) [][]float64 {
+	out := square(len(a))
+	for i := range a {
+		for j := range a[i] {
+			out[i][j] = (a[i][j] + a[j][i]) / 2
+		}
+	}
+	return out
 }
 
 func square(d int) [][]float64 {

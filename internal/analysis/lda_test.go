@@ -78,3 +78,15 @@ func TestLDAFindsTheSeparatingDirection(t *testing.T) {
 		t.Error("one class: want an error")
 	}
 }
+
+// TestEigenSymRounding: a matrix symmetric but for rounding in a small
+// entry (relative to the largest) is accepted, as the products in FitLDA
+// make them; a real asymmetry is not.
+func TestEigenSymRounding(t *testing.T) {
+	if _, _, err := EigenSym([][]float64{{1e6, 1e-3}, {1e-3 + 1e-7, 2}}); err != nil {
+		t.Errorf("rounding-sized asymmetry refused: %v", err)
+	}
+	if _, _, err := EigenSym([][]float64{{1e6, 1e-3}, {5, 2}}); err == nil {
+		t.Error("an asymmetry of 5 in a matrix of 1e6: want an error")
+	}
+}
