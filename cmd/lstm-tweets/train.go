@@ -75,7 +75,7 @@ func runTrain(ctx context.Context, cfg *trainConfig, stderr io.Writer) error {
 	if s.start, err = par.Replicate(s.params, s.opt, s.start); err != nil {
 		return err
 	}
-	plan := train.Plan{Label: "train", Unit: "it", Start: s.start, Total: cfg.Iterations,
+	plan := train.Plan{Profile: train.NewProfiler(cfg.ProfileConfig, cfg.Out), Label: "train", Unit: "it", Start: s.start, Total: cfg.Iterations,
 		EvaluateFirst: true, EvaluateAt: train.Every(cfg.EvalEvery), SaveAt: train.Every(cfg.EvalEvery),
 		PriorSeconds: s.priorSeconds, AfterStep: cfg.afterStep, Ranks: par.Ranks(), Guard: s.guard}
 	res, err := train.Run(ctx, plan, s, stderr)

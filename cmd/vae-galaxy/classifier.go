@@ -178,7 +178,7 @@ func runClassifier(ctx context.Context, cfg ClassifierConfig) error {
 		return err
 	}
 	perEpoch := int(t.perEpoch)
-	plan := train.Plan{Label: "classifier", Unit: "step", Start: start, Total: perEpoch * cfg.Epochs,
+	plan := train.Plan{Profile: train.NewProfiler(cfg.ProfileConfig, cfg.Out), Label: "classifier", Unit: "step", Start: start, Total: perEpoch * cfg.Epochs,
 		EvaluateAt: train.Every(perEpoch), SaveAt: train.Every(perEpoch * 5), PriorSeconds: prior}
 	res, err := train.Run(ctx, plan, t, os.Stderr)
 	if err != nil {

@@ -120,7 +120,7 @@ func runTrain(ctx context.Context, cfg Config) error {
 		evalEvery = perEpoch
 	}
 	t.total = perEpoch * cfg.Epochs
-	plan := train.Plan{Label: cfg.Arch, Unit: "step", Start: start, Total: t.total,
+	plan := train.Plan{Profile: train.NewProfiler(cfg.ProfileConfig, cfg.Out), Label: cfg.Arch, Unit: "step", Start: start, Total: t.total,
 		EvaluateAt: train.Every(evalEvery),
 		SaveAt: func(done int) bool {
 			return done%perEpoch == 0 && (done/perEpoch)%cfg.SaveEvery == 0

@@ -111,7 +111,7 @@ func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) 
 		}
 	}
 	n, B := s.train.n, cfg.BatchSize
-	plan := train.Plan{Label: "train", Unit: "img", Start: start, Total: s.totalSteps, Stop: cfg.MaxSteps, Guard: s.guard,
+	plan := train.Plan{Profile: train.NewProfiler(cfg.ProfileConfig, cfg.Out), Label: "train", Unit: "img", Start: start, Total: s.totalSteps, Stop: cfg.MaxSteps, Guard: s.guard,
 		EvaluateAt: func(done int) bool {
 			return done%s.stepsPerEpoch == 0 || (cfg.EvalEvery > 0 && done%cfg.EvalEvery == 0)
 		},

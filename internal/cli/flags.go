@@ -50,6 +50,8 @@ type Common struct {
 	LogAllRanks bool `json:"-"`
 	// GuardConfig is what a diverged training step does (train.Guard).
 	train.GuardConfig
+	// ProfileConfig asks for an op profile of a few steps (train.Profiler).
+	train.ProfileConfig
 }
 
 // AddFlags registers the common flags on fs with defaultOut as --out.
@@ -64,6 +66,7 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, defaultOut string) {
 	fs.StringVar(&c.Device, "device", "cpu", "cpu, cuda or cuda:N (this Debian libtorch is CPU-only: cuda is refused at start-up)")
 	fs.StringVar(&c.InitFrom, "init-from", "", "start from the weights of a PyTorch state_dict file: .pt (torch.save(model.state_dict())) or .safetensors; every name and shape must be the model's (not with --resume, which continues from the checkpoint)")
 	train.AddGuardFlags(fs, &c.GuardConfig)
+	train.AddProfileFlags(fs, &c.ProfileConfig)
 	fs.BoolVar(&c.LogAllRanks, "log-all-ranks", false, "data-parallel runs: every rank logs (default: rank 0 only; errors always show)")
 	fs.DurationVar(&c.DistTimeout, "dist-timeout", dist.Timeout, "data-parallel runs (torchlab-run; WORLD_SIZE set): how long to wait for the other ranks at start-up and in each collective before failing")
 }
@@ -110,6 +113,7 @@ func (c *Common) Check() error {
 	errs := []error{
 		Need("threads", c.Threads, c.Threads >= 0, ">= 0 (0: one per core)"),
 		Need("blas-threads", c.BLASThreads, c.BLASThreads >= 0, ">= 0 (0: OpenBLAS's default)"),
+		Need("profile-steps", c.ProfileSteps, c.ProfileSteps >= 0, ">= 0 (0: off)"),
 	}
 	if _, err := c.TorchDevice(); err != nil {
 		errs = append(errs, &UsageError{Err: fmt.Errorf("--device: %w", err)})

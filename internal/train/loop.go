@@ -74,6 +74,10 @@ type Plan struct {
 	// loop logs the steps it skipped. nil: no guard.
 	Guard *Guard
 
+	// Profile, when set, profiles a few of this session's steps on rank 0
+	// (NewProfiler); nil: none.
+	Profile *Profiler
+
 	// Ranks is the process group of a data-parallel run; nil: one process.
 	// Every rank steps and evaluates (the Task shares the work and reduces
 	// the results); only rank 0 shows progress, saves checkpoints and runs
@@ -212,8 +216,17 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 			res.Interrupted, res.Seconds = true, seconds()
 			return res, save()
 		}
+		if lead {
+			if err := p.Profile.beforeStep(res.Done - p.Start); err != nil {
+				_ = bar.Finish()
+				return res, err
+			}
+		}
 		t0 := time.Now()
 		rep, err := t.Step(res.Done)
+		if err == nil && lead {
+			err = p.Profile.afterStep(time.Since(t0).Seconds())
+		}
 		if err != nil {
 			_ = bar.Finish()
 			if errors.Is(err, ErrDiverged) {
@@ -273,6 +286,9 @@ func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 		resume()
 	}
 	if err := bar.Finish(); err != nil {
+		return res, err
+	}
+	if err := p.Profile.finish(); err != nil {
 		return res, err
 	}
 	res.Seconds = seconds()

@@ -14,6 +14,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/torch/fused"
+	"torchlab/torch/opprofile"
 	"torchlab/torch/torchrt"
 )
 
@@ -158,12 +159,36 @@ func (o *Optimizer) SetClipGradNorm(max float64) { o.clip = max }
 func (o *Optimizer) GradNorm() float64 { return o.gradNorm }
 
 // Step updates every parameter from its gradient.
+// Under an op profile (torch/opprofile) the gradients' all-reduce and the
+// update show as the phases "collectives" and "optimizer step".
 func (o *Optimizer) Step() error {
 	if o.sync != nil {
-		if err := o.sync.BeforeUpdate(); err != nil {
+		if err := inScope("collectives", o.sync.BeforeUpdate); err != nil {
 			return err
 		}
 	}
+	if err := inScope("optimizer step", o.clipAndUpdate); err != nil {
+		return err
+	}
+	if o.sync != nil {
+		return inScope("collectives", o.sync.AfterUpdate)
+	}
+	return nil
+}
+
+func inScope(name string, f func() error) error {
+	end, err := opprofile.Scope(name)
+	if err != nil {
+		return err
+	}
+	if err := f(); err != nil {
+		_ = end()
+		return err
+	}
+	return end()
+}
+
+func (o *Optimizer) clipAndUpdate() error {
 	if o.clip > 0 {
 		norm, err := fused.ClipGradNorm(o.params, o.clip)
 		if err != nil {
@@ -171,13 +196,7 @@ func (o *Optimizer) Step() error {
 		}
 		o.gradNorm = norm
 	}
-	if err := o.update(); err != nil {
-		return err
-	}
-	if o.sync != nil {
-		return o.sync.AfterUpdate()
-	}
-	return nil
+	return o.update()
 }
 
 func (o *Optimizer) update() error {
