@@ -7,10 +7,13 @@
 # Checks report.html: every <img> decodes (naturalWidth > 0), no script
 # error or console.error, every formula typeset by KaTeX (no .katex-error,
 # no formula left as TeX, no raw TeX such as \frac or $$ in the page's
-# text outside code). Saves a full-page screenshot (screenshot.png). Then
-# checks report.pdf (printed from report.html when missing or older):
-# it has pages, its text holds no raw TeX, and pages 1 and 2 are rendered
-# to pdf-page-1.png and pdf-page-2.png for a look.
+# text outside code), every link inside the page (the contents) lands on
+# a heading. Saves a full-page screenshot (screenshot.png). Then checks
+# report.pdf (printed from report.html when missing or older): it has
+# pages and bookmarks, its text holds no raw TeX, and pages 1 and 2 are
+# rendered to pdf-page-1.png and pdf-page-2.png for a look. Last it prints
+# the main part and the appendices each alone and says how many pages each
+# takes; the main part may take at most MAIN_PAGES_MAX (default 15).
 # Installs Debian's chromium and poppler-utils when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +21,7 @@ cd "$(dirname "$0")/.."
 dir=${1:-out/report}
 html=$dir/report.html
 pdf=$dir/report.pdf
+main_max=${MAIN_PAGES_MAX:-15}
 fail=0
 problem() { echo "check-report: FAIL: $*" >&2; fail=1; }
 
@@ -62,6 +66,8 @@ probe='<script>
     var typeset=0;
     for(i=0;i<maths.length;i++){if(maths[i].querySelector(".katex")){typeset++;}}
     out.push("MATH "+maths.length+" TYPESET "+typeset);
+    var links=document.querySelectorAll("a[href^=\"#\"]");
+    for(i=0;i<links.length;i++){var id=decodeURIComponent(links[i].getAttribute("href").slice(1));if(id&&!document.getElementById(id)){out.push("BROKEN_LINK "+links[i].getAttribute("href"));}}
     var errsK=document.querySelectorAll(".katex-error");
     for(i=0;i<errsK.length;i++){out.push("KATEX_ERROR "+(errsK[i].getAttribute("title")||errsK[i].textContent).slice(0,160));}
     var w=document.createTreeWalker(document.body,NodeFilter.SHOW_TEXT,null);
@@ -108,6 +114,7 @@ while IFS= read -r line; do
     IMG_BROKEN*) problem "image did not decode: ${line#IMG_BROKEN }" ;;
     KATEX_ERROR*) problem "formula failed to render: ${line#KATEX_ERROR }" ;;
     RAW_TEX*) problem "raw TeX visible in the page: ${line#RAW_TEX }" ;;
+    BROKEN_LINK*) problem "a link inside the page leads nowhere: ${line#BROKEN_LINK }" ;;
     JS_ERROR*|CONSOLE_ERROR*) problem "the page logged an error: $line" ;;
   esac
 done < "$tmp/check.txt"
@@ -136,12 +143,15 @@ chrome --virtual-time-budget=20000 --window-size="1200,$height" --screenshot="$(
   "file://$(realpath "$html")" > /dev/null 2>&1 || problem "screenshot failed"
 [ -s "$shot" ] && echo "check-report: full-page screenshot $shot (1200x$height)"
 
+print_pdf() { # print_pdf HTML PDF: print as report --pdf does (A4, bookmarks from the headings)
+  chrome --virtual-time-budget=20000 --run-all-compositor-stages-before-draw --no-pdf-header-footer \
+    --generate-pdf-document-outline --print-to-pdf="$2" "file://$(realpath "$1")" > /dev/null 2>&1
+}
+
 # The PDF: printed here when report --pdf has not (or the HTML is newer).
 if [ ! -s "$pdf" ] || [ "$html" -nt "$pdf" ]; then
   echo "check-report: printing $pdf"
-  chrome --virtual-time-budget=20000 --run-all-compositor-stages-before-draw --no-pdf-header-footer \
-    --print-to-pdf="$(realpath "$dir")/report.pdf" "file://$(realpath "$html")" > /dev/null 2>&1 ||
-    problem "printing the PDF failed"
+  print_pdf "$html" "$(realpath "$dir")/report.pdf" || problem "printing the PDF failed"
 fi
 if [ -s "$pdf" ]; then
   pages=$(pdfinfo "$pdf" 2>/dev/null | sed -n 's/^Pages: *//p')
@@ -152,6 +162,7 @@ if [ -s "$pdf" ]; then
   if pdftotext "$pdf" - 2>/dev/null | grep -Eq '\\(mathcal|mathbb|frac|tfrac|operatorname)|\$\$'; then
     problem "raw TeX in the PDF's text: $(pdftotext "$pdf" - | grep -Em1 '\\(mathcal|mathbb|frac|tfrac|operatorname)|\$\$')"
   fi
+  grep -aq '/Outlines' "$pdf" || problem "$pdf has no bookmarks (print it with --generate-pdf-document-outline)"
   for p in 1 2; do
     if [ "${pages:-0}" -ge "$p" ]; then
       pdftoppm -png -r 60 -f "$p" -l "$p" -singlefile "$pdf" "$dir/pdf-page-$p"
@@ -160,6 +171,25 @@ if [ -s "$pdf" ]; then
   done
 else
   problem "$pdf was not written"
+fi
+
+# Each part alone: a copy of the page with the other part hidden, printed
+# and counted. The header and contents count as the main part.
+part_pages() { # part_pages NAME CSS: the pages of the page printed with CSS added
+  awk -v css="<style>$2</style>" '{print} !done && /<head>/ {print css; done=1}' "$html" > "$tmp/$1.html"
+  print_pdf "$tmp/$1.html" "$tmp/$1.pdf" && pdfinfo "$tmp/$1.pdf" 2>/dev/null | sed -n 's/^Pages: *//p'
+}
+if grep -q 'class="report-main"' "$html" && grep -q 'class="report-appendices"' "$html"; then
+  main_pages=$(part_pages main '.report-appendices{display:none}') || true
+  appendix_pages=$(part_pages appendices 'body>:not(.report-appendices){display:none}.report-appendices{break-before:auto}') || true
+  echo "check-report: main part: ${main_pages:-?} pages (at most $main_max); appendices: ${appendix_pages:-?} pages; report.pdf: ${pages:-?} pages"
+  if [ -z "$main_pages" ] || [ -z "$appendix_pages" ]; then
+    problem "printing the main part or the appendices alone failed"
+  elif [ "$main_pages" -gt "$main_max" ]; then
+    problem "the main part takes $main_pages pages, more than $main_max"
+  fi
+else
+  problem "$html has no main part and appendices (class report-main, report-appendices): written by an older report?"
 fi
 
 if [ "$fail" != 0 ]; then

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# --- Quick settings of make demo (README.md states the same; internal/report's test checks) ---
+# --- Quick settings of make demo (docs/demo.md states the same; internal/report's test checks) ---
 VGG_SUBSET=0.1         # stratified tenth of MNIST's training set (about 600 images per class)
 VGG_EPOCHS=2
 VGG_BATCH_NORM=true    # the batch-norm variant: learns in a few hundred steps (plain VGG11 needs epochs)

@@ -1,9 +1,11 @@
 // Command report writes out/report/report.md (GitHub-renderable, images
 // copied beside it), a self-contained out/report/report.html and, with
-// --pdf, report.pdf printed from it by headless Chromium: the CNN-basics
-// answers (checked by libtorch), the VAE theory, and for each training part
-// the committed full-length runs of docs/results/ beside the quick runs
-// `make demo` left in out/demo/.
+// --pdf, report.pdf printed from it by headless Chromium (A4, bookmarks
+// from the headings). Its main part answers the assignment's items in
+// order: the CNN-basics answers (checked by libtorch), each training part's
+// committed full-length runs of docs/results/ with their key figures, the
+// VAE theory; its appendices show every run's figures and settings and the
+// quick runs `make demo` left in out/demo/.
 //
 // Usage:
 //

@@ -13,8 +13,9 @@ import (
 
 const (
 	demoScript = "../../scripts/demo.sh"
-	readme     = "../../README.md"
-	// settingsTitle names the block in demo.sh and the README's table.
+	// demoDoc is the user's page on make demo, which states its settings.
+	demoDoc = "../../docs/demo.md"
+	// settingsTitle names the block in demo.sh and demoDoc's table.
 	settingsTitle = "Quick settings of make demo"
 )
 
@@ -58,13 +59,13 @@ func demoSettings(t *testing.T) (map[string]string, []string, string) {
 	return settings, order, rest.String()
 }
 
-// readmeSettings reads the first table after the README's heading that
+// docSettings reads the first table after the document's heading that
 // names the quick settings: | `NAME` | `value` | what it means |.
-func readmeSettings(t *testing.T, readme string) map[string]string {
+func docSettings(t *testing.T, doc string) map[string]string {
 	t.Helper()
-	f, err := os.Open(readme)
+	f, err := os.Open(doc)
 	if err != nil {
-		t.Fatalf("README.md: %v (the lead adds the %q table there)", err, settingsTitle)
+		t.Fatalf("%v (it holds the %q table)", err, settingsTitle)
 	}
 	defer f.Close()
 	settings := map[string]string{}
@@ -83,7 +84,7 @@ func readmeSettings(t *testing.T, readme string) map[string]string {
 			}
 			name, value := strings.Trim(cells[0], "` "), strings.Trim(cells[1], "` ")
 			if _, dup := settings[name]; dup {
-				t.Errorf("%s:%d: %s listed twice", readme, n, name)
+				t.Errorf("%s:%d: %s listed twice", doc, n, name)
 			}
 			settings[name] = value
 		case inTable:
@@ -94,14 +95,14 @@ func readmeSettings(t *testing.T, readme string) map[string]string {
 		t.Fatal(err)
 	}
 	if !found {
-		t.Fatalf("%s has no heading containing %q followed by the settings table", readme, settingsTitle)
+		t.Fatalf("%s has no heading containing %q followed by the settings table", doc, settingsTitle)
 	}
 	return settings
 }
 
-// The README states make demo's quick settings; they must be the ones
+// docs/demo.md states make demo's quick settings; they must be the ones
 // scripts/demo.sh uses.
-func TestDemoSettingsMatchREADME(t *testing.T) {
+func TestDemoSettingsMatchDocs(t *testing.T) {
 	script, order, rest := demoSettings(t)
 	if len(script) == 0 {
 		t.Fatal("demo.sh has no quick settings")
@@ -112,8 +113,8 @@ func TestDemoSettingsMatchREADME(t *testing.T) {
 			t.Errorf("demo.sh sets %s but never uses it", name)
 		}
 	}
-	for _, p := range compareSettings(script, order, readmeSettings(t, readme)) {
-		t.Error("README.md: " + p)
+	for _, p := range compareSettings(script, order, docSettings(t, demoDoc)) {
+		t.Error(demoDoc + ": " + p)
 	}
 }
 
@@ -143,7 +144,7 @@ func compareSettings(script map[string]string, order []string, doc map[string]st
 	return problems
 }
 
-// The comparison itself, on a README made here: the real table passes, a
+// The comparison itself, on a page made here: the real table passes, a
 // changed value, a missing row and an extra row are each found.
 func TestCompareSettings(t *testing.T) {
 	script, order, _ := demoSettings(t)
@@ -153,11 +154,11 @@ func TestCompareSettings(t *testing.T) {
 		fmt.Fprintf(&table, "| `%s` | `%s` | something |\n", name, script[name])
 	}
 	table.WriteString("\nAfter the table.\n\n| other | table |\n|---|---|\n| `X` | 1 |\n")
-	path := filepath.Join(t.TempDir(), "README.md")
+	path := filepath.Join(t.TempDir(), "demo.md")
 	if err := os.WriteFile(path, []byte(table.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	doc := readmeSettings(t, path)
+	doc := docSettings(t, path)
 	if p := compareSettings(script, order, doc); len(p) != 0 {
 		t.Fatalf("a table made from demo.sh does not match it: %v", p)
 	}

@@ -17,27 +17,17 @@ func (w *writer) figureSet(specs []figureSpec, skip []string, rest bool, r *Run,
 		shown[s] = true
 	}
 	for _, fs := range specs {
-		var grid [][]string
-		what := fs.what
-		for _, row := range fs.rows {
-			var have []string
-			for _, name := range row {
-				shown[name] = true
-				if r.hasFigure(name) {
-					have = append(have, name)
-				} else {
-					what = "" // "left", "top" no longer hold: name the files
-				}
-			}
-			if len(have) > 0 {
-				grid = append(grid, have)
-			}
-		}
+		grid, what := layoutFigure(fs, r, shown)
 		if len(grid) == 0 {
 			continue
 		}
-		if what == "" && fs.alone != "" && len(grid) == 1 && len(grid[0]) == 1 {
-			what = fs.alone
+		if n := w.keyFigureOf(r, grid); n > 0 {
+			var names []string
+			for _, row := range grid {
+				names = append(names, row...)
+			}
+			w.p("Figure %d, in the main part, shows this run's `%s`.\n\n", n, strings.Join(names, "`, `"))
+			continue
 		}
 		if err := w.figure(r, prefix, grid, what, whose); err != nil {
 			return err
@@ -54,6 +44,33 @@ func (w *writer) figureSet(specs []figureSpec, skip []string, rest bool, r *Run,
 		}
 	}
 	return nil
+}
+
+// layoutFigure returns the images of fs that run r has, row by row, and
+// what they show ("" when some are missing and "left" or "top" no longer
+// hold, unless fs says what its one image alone shows). Each name of fs is
+// marked in shown.
+func layoutFigure(fs figureSpec, r *Run, shown map[string]bool) ([][]string, string) {
+	var grid [][]string
+	what := fs.what
+	for _, row := range fs.rows {
+		var have []string
+		for _, name := range row {
+			shown[name] = true
+			if r.hasFigure(name) {
+				have = append(have, name)
+			} else {
+				what = ""
+			}
+		}
+		if len(have) > 0 {
+			grid = append(grid, have)
+		}
+	}
+	if what == "" && fs.alone != "" && len(grid) == 1 && len(grid[0]) == 1 {
+		what = fs.alone
+	}
+	return grid, what
 }
 
 // figure copies the images beside report.md and writes one <figure>: a

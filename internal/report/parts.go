@@ -13,7 +13,11 @@ import (
 // its headline, which numbers a reader wants at a glance, and how to lay
 // out and caption its figures.
 type partSpec struct {
-	n, title, command string
+	title, command string
+	// appendix is the heading of the part's appendix ("Appendix B. ...").
+	appendix string
+	// key are the figures the main part shows.
+	key []keyFigure
 	// make is the command that makes the full-length run and how long it takes.
 	make string
 	// variant names a full run among its part's runs by its recipe in
@@ -224,8 +228,9 @@ func lstmVariant(r *Run) string {
 }
 
 var vgg = partSpec{
-	n: "3", title: "VGG11 on MNIST", command: "vgg-mnist",
-	make: "`bin/vgg-mnist train --out docs/results/vgg-mnist` (about 1 h on 2 cores)",
+	title: "VGG11 on MNIST", command: "vgg-mnist",
+	appendix: "Appendix B. VGG11 on MNIST: every run",
+	make:     "`bin/vgg-mnist train --out docs/results/vgg-mnist` (about 1 h on 2 cores)",
 	columns: []column{
 		resultColumn("epochs", "epoch"),
 		settingColumn("training images used", "subset"),
@@ -245,20 +250,32 @@ var vgg = partSpec{
 		"features after the pools, 32x32 images leave 1x1x512, so it is 512 → 4096 instead of 25,088 → 4096. " +
 		"(For MNIST itself the first convolution takes 1 grey channel instead of 3, and the last layer gives " +
 		"10 classes instead of 1,000.)",
-	figures: []figureSpec{{
-		rows: [][]string{{"train_loss.png", "test_loss.png"}, {"train_accuracy.png", "test_accuracy.png"}},
-		what: "Loss (top) and accuracy (bottom) on the fixed sample of training images, measured in eval mode (left), and on the test images (right), at each evaluation.",
-	}, {
-		rows: [][]string{{"loss.png", "accuracy.png"}},
-		what: "Loss (left) and accuracy (right) on the training sample (eval mode), the validation images held out of the training set, and the test images; the legends give each set's size.",
-	}},
+	figures: []figureSpec{vggGrid, vggCurves},
+	key: []keyFigure{
+		{pick: withKind(vggVariant, "as specified"), figs: []figureSpec{vggCurves, vggGrid}, shows: vggSpecifiedShows},
+		{pick: bestTuned(vggVariant), figs: []figureSpec{vggCurves}, shows: tunedShows("step", pct2, vggVariant)},
+	},
 }
 
+// vggGrid is the VGG runs' four curves of the runs from before the
+// validation split; vggCurves the two of the runs since.
+var (
+	vggGrid = figureSpec{
+		rows: [][]string{{"train_loss.png", "test_loss.png"}, {"train_accuracy.png", "test_accuracy.png"}},
+		what: "Loss (top) and accuracy (bottom) on the fixed sample of training images, measured in eval mode (left), and on the test images (right), at each evaluation.",
+	}
+	vggCurves = figureSpec{
+		rows: [][]string{{"loss.png", "accuracy.png"}},
+		what: "Loss (left) and accuracy (right) on the training sample (eval mode), the validation images held out of the training set, and the test images; the legends give each set's size.",
+	}
+)
+
 var lstm = partSpec{
-	n: "4", title: "Character-level LSTM on tweets", command: "lstm-tweets",
-	make:    "`bin/lstm-tweets train --fused-lstm --out docs/results/lstm-tweets` (about 15 min)",
-	variant: lstmVariant,
-	recipe:  lstmRecipe,
+	title: "Character-level LSTM on tweets", command: "lstm-tweets",
+	appendix: "Appendix C. Character-level LSTM: every run",
+	make:     "`bin/lstm-tweets train --fused-lstm --out docs/results/lstm-tweets` (about 15 min)",
+	variant:  lstmVariant,
+	recipe:   lstmRecipe,
 	columns: []column{
 		{"learning rate", func(r *Run) string { return learningRate(r.config("lr")) }},
 		{"iterations", func(r *Run) string {
@@ -279,17 +296,25 @@ var lstm = partSpec{
 		timeColumn,
 	},
 	headline: lstmHeadline,
-	figures: []figureSpec{{
-		rows: [][]string{{"accuracy.png", "loss.png"}},
-		what: "Accuracy (left) and loss (right) on a fixed sample of training tweets (eval mode), on the validation tweets held out of the training file (runs with a validation split) and on the test set, against the iteration; the legends give each set's size.",
-	}},
+	figures:  []figureSpec{lstmCurves},
+	key: []keyFigure{
+		{pick: withKind(lstmVariant, "as specified"), figs: []figureSpec{lstmCurves}, shows: lstmSpecifiedShows},
+		{pick: bestTuned(lstmVariant), figs: []figureSpec{lstmCurves}, shows: tunedShows("iteration", pct1, lstmVariant)},
+	},
 	skip: []string{"test_accuracy.png", "train_accuracy.png"},
 }
 
+// lstmCurves is an LSTM run's accuracy and loss curves.
+var lstmCurves = figureSpec{
+	rows: [][]string{{"accuracy.png", "loss.png"}},
+	what: "Accuracy (left) and loss (right) on a fixed sample of training tweets (eval mode), on the validation tweets held out of the training file (runs with a validation split) and on the test set, against the iteration; the legends give each set's size.",
+}
+
 var vae = partSpec{
-	n: "5", title: "Galaxy Zoo VAEs", command: "vae-galaxy",
-	make:    "`bash docs/results/vae-galaxy/run.sh` (mlp, conv and resnet in turn; several hours)",
-	perArch: true,
+	title: "Galaxy Zoo VAEs", command: "vae-galaxy",
+	appendix: "Appendix D. Galaxy Zoo VAEs: every run",
+	make:     "`bash docs/results/vae-galaxy/run.sh` (mlp, conv and resnet in turn; several hours)",
+	perArch:  true,
 	// The galaxy classifier that judges the samples is a run of its own
 	// folder, not an architecture.
 	subrun:  func(r *Run) bool { return r.config("arch") != nil },
@@ -333,10 +358,14 @@ var vae = partSpec{
 	demoNote:   vaeDemoNote,
 	study:      "logistic",
 	studyTitle: "A likelihood of 8-bit images: discretised logistic decoders on one split, several init seeds",
-	top: []figureSpec{{
-		rows: [][]string{{"recon_compare.png"}},
-		what: "Reconstruction error on the validation and the test galaxies against the training step, for each architecture (each run's training curve is in its own figure below). A model run with several seeds is drawn as their mean with a band from the lowest to the highest, over the steps every seed reached. The first epochs (the title says how many) are above the top edge, so that the differences between the models show.",
-	}},
+	top:        []figureSpec{vaeCompare},
+	key: []keyFigure{
+		{pick: firstRun, figs: []figureSpec{vaeCompare}, shows: vaeCompareShows},
+		{pick: vaeChosen, figs: []figureSpec{{
+			rows: [][]string{{"reconstructions.png"}, {"class_samples_all.png"}},
+			what: "The model the validation split chooses. Top: test galaxies (upper row) and their reconstructions from the latent mean (lower row). Bottom: for each class, up to four real galaxies, then four samples decoded from that class's region of the latent space.",
+		}}, shows: vaeSamplesShows},
+	},
 	figures: []figureSpec{
 		{rows: [][]string{{"reconstructions.png"}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
 		{rows: [][]string{{"class_samples_all.png"}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
@@ -353,6 +382,13 @@ var vae = partSpec{
 		{rows: [][]string{{"reconstructions.png"}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
 		{rows: [][]string{{"class_samples_all.png"}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
 	},
+}
+
+// vaeCompare is the reconstruction error of every architecture, in the
+// folder of the full runs.
+var vaeCompare = figureSpec{
+	rows: [][]string{{"recon_compare.png"}},
+	what: "Reconstruction error on the validation and the test galaxies against the training step, for each architecture (each run's training curve is in its own figure in the appendix). A model run with several seeds is drawn as their mean with a band from the lowest to the highest, over the steps every seed reached. The first epochs (the title says how many) are above the top edge, so that the differences between the models show.",
 }
 
 // vaeCurves is a VAE run's learning curves beside its latent space.
@@ -501,36 +537,11 @@ func bestEpoch(r *Run) (float64, bool) {
 // −log p(x | class), not −log p(x), so they are not in the choice: their
 // class samples are compared with the plain architecture's instead.
 func vaeHeadline(full []*Run) string {
-	var unconditional, conditional []*Run
-	for _, r := range full[0].Subruns {
-		if _, ok := r.result("best_val_neg_elbo"); !ok {
-			continue
-		}
-		if c, _ := r.config("conditional").(bool); c {
-			conditional = append(conditional, r)
-		} else {
-			unconditional = append(unconditional, r)
-		}
-	}
+	unconditional, conditional := byConditioning(full[0])
 	if len(unconditional) == 0 {
 		return "These runs have no validation split, so none of them is chosen; their test numbers are in the table."
 	}
-	bySeed := map[string][]*Run{}
-	for _, r := range unconditional {
-		bySeed[seedOf(r)] = append(bySeed[seedOf(r)], r)
-	}
-	seeds := make([]string, 0, len(bySeed))
-	for seed := range bySeed {
-		seeds = append(seeds, seed)
-	}
-	sort.Slice(seeds, func(i, j int) bool { return seedBefore(seeds[i], seeds[j]) })
-	var choices []string
-	var chosen []*Run
-	for _, seed := range seeds {
-		choice, best := validationChoice(bySeed[seed])
-		choices = append(choices, choice)
-		chosen = append(chosen, best)
-	}
+	choices, chosen := chosenPerSeed(unconditional)
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Chosen on validation: %s.** Each seed has its own split, so the architectures are compared seed by seed, "+
 		"on the validation −ELBO at each run's best epoch.", strings.Join(choices, "; "))
@@ -543,6 +554,42 @@ func vaeHeadline(full []*Run) string {
 	}
 	b.WriteString(judgeSentence(chosen[0], conditional))
 	return b.String()
+}
+
+// byConditioning splits the subruns of a VAE folder that have a
+// validation split into plain and conditional models.
+func byConditioning(r *Run) (unconditional, conditional []*Run) {
+	for _, s := range r.Subruns {
+		if _, ok := s.result("best_val_neg_elbo"); !ok {
+			continue
+		}
+		if c, _ := s.config("conditional").(bool); c {
+			conditional = append(conditional, s)
+		} else {
+			unconditional = append(unconditional, s)
+		}
+	}
+	return unconditional, conditional
+}
+
+// chosenPerSeed returns, seed by seed in seed order, the run the
+// validation split chooses and the choice said in words.
+func chosenPerSeed(runs []*Run) (choices []string, chosen []*Run) {
+	bySeed := map[string][]*Run{}
+	for _, r := range runs {
+		bySeed[seedOf(r)] = append(bySeed[seedOf(r)], r)
+	}
+	seeds := make([]string, 0, len(bySeed))
+	for seed := range bySeed {
+		seeds = append(seeds, seed)
+	}
+	sort.Slice(seeds, func(i, j int) bool { return seedBefore(seeds[i], seeds[j]) })
+	for _, seed := range seeds {
+		choice, best := validationChoice(bySeed[seed])
+		choices = append(choices, choice)
+		chosen = append(chosen, best)
+	}
+	return choices, chosen
 }
 
 // validationChoice is the run of one seed's with the lowest validation

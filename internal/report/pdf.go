@@ -26,12 +26,13 @@ func FindBrowser() (string, error) {
 
 // printArgs are the headless Chromium arguments that print page to pdf:
 // A4 comes from the page's @page rule; the virtual time budget lets KaTeX
-// typeset every formula before the page is printed.
+// typeset every formula before the page is printed; the PDF's bookmarks
+// are the page's headings.
 func printArgs(page, pdf string) []string {
 	return []string{
 		"--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
 		"--virtual-time-budget=20000", "--run-all-compositor-stages-before-draw",
-		"--no-pdf-header-footer", "--print-to-pdf=" + pdf, "file://" + page,
+		"--no-pdf-header-footer", "--generate-pdf-document-outline", "--print-to-pdf=" + pdf, "file://" + page,
 	}
 }
 

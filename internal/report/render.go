@@ -22,7 +22,8 @@ import (
 
 // style is the report's stylesheet: a readable column, tables, figures
 // that fit the page, and print rules for report.pdf (A4, no figure split
-// across pages).
+// across pages; the main part's chapters run on, the appendices start on
+// a new page and each of them too).
 const style = `body{font:16px/1.55 "DejaVu Serif",Georgia,serif;max-width:52em;margin:2em auto;padding:0 1em;color:#222}
 h1,h2,h3,h4{font-family:"DejaVu Sans",system-ui,sans-serif;line-height:1.25;margin-top:1.6em}
 h1{font-size:1.9em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em}h4{font-size:1em}
@@ -44,7 +45,7 @@ code.math,pre.math{background:#fbfaf3}
 p.notice{border-left:3px solid #e0b000;padding-left:.8em;background:#fffbea}
 @page{size:A4;margin:16mm 15mm}
 @media print{body{max-width:none;margin:0;padding:0;font-size:10.5pt}
-h2{break-before:page}h2:first-of-type{break-before:auto}
+.report-appendices{break-before:page}.report-appendices h2{break-before:page}.report-appendices h2:first-of-type{break-before:auto}
 h2,h3,h4{break-after:avoid}table,tr,.math.display{break-inside:avoid}
 pre{white-space:pre-wrap;font-size:8.5pt}
 details{border:0;padding:0;background:none}details table{break-inside:auto}details::details-content{content-visibility:visible;display:block}

@@ -1,10 +1,16 @@
-// Package report writes torchlab's report: the CNN-basics answers, the VAE
-// theory, and for each training part the committed full-length runs of
-// docs/results/ as the results, beside the quick runs `make demo` made on
-// this machine. It writes report.md (GitHub-renderable, images copied
-// beside it) and a self-contained report.html: Markdown rendered by
-// goldmark, images as data URIs, and math typeset by KaTeX inlined from
-// Debian's libjs-katex (or shown as TeX source when that is missing).
+// Package report writes torchlab's report. Its main part answers the
+// assignment's items in the assignment's order (the CNN-basics answers,
+// each training part's headline with its table of full runs, named by
+// recipe, and its key figures, the VAE theory); its appendices hold the
+// evidence: the extra CNN material, and for each training part every
+// committed full-length run of docs/results/ with its figures and
+// settings, beside the quick runs `make demo` made on this machine. It
+// writes report.md (GitHub-renderable, images copied beside it) and a
+// self-contained report.html: Markdown rendered by goldmark, images as
+// data URIs, and math typeset by KaTeX inlined from Debian's libjs-katex
+// (or shown as TeX source when that is missing). The two parts are
+// wrapped in elements of class report-main and report-appendices, so that
+// each can be printed alone.
 package report
 
 import (
@@ -93,14 +99,8 @@ func Write(cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 
-	w := &writer{cfg: cfg, res: &Result{}}
-	w.header()
-	if err := w.cnn(); err != nil {
-		return nil, err
-	}
-	if err := w.theory(); err != nil {
-		return nil, err
-	}
+	w := &writer{cfg: cfg, res: &Result{}, keyFigures: map[string]int{}}
+	runs := map[*partSpec]*partRuns{}
 	for _, p := range []struct {
 		spec *partSpec
 		demo string
@@ -108,9 +108,36 @@ func Write(cfg Config) (*Result, error) {
 		if p.demo == "" {
 			p.demo = filepath.Join(cfg.Root, DemoDir(p.spec.command))
 		}
-		if err := w.part(p.spec, fullRuns(cfg.ResultsDir, p.spec.command), demoRun(p.demo)); err != nil {
-			return nil, err
+		runs[p.spec] = w.load(p.spec, p.demo)
+	}
+	main := []chapter{
+		{"1. CNN basics", w.cnn},
+		{"2. " + vgg.title, func() error { return w.partMain(&vgg, runs[&vgg]) }},
+		{"3. " + lstm.title, func() error { return w.partMain(&lstm, runs[&lstm]) }},
+		{"4. VAE theory", w.theory},
+		{"5. " + vae.title, func() error { return w.partMain(&vae, runs[&vae]) }},
+	}
+	appendices := []chapter{
+		{"Appendix A. CNN basics: extra material", w.cnnExtra},
+		{vgg.appendix, func() error { return w.partAppendix(&vgg, runs[&vgg]) }},
+		{lstm.appendix, func() error { return w.partAppendix(&lstm, runs[&lstm]) }},
+		{vae.appendix, func() error { return w.partAppendix(&vae, runs[&vae]) }},
+	}
+	w.header(main, appendices)
+	// The two parts are wrapped so that a printer (scripts/check-report.sh)
+	// can print and count each alone.
+	for _, part := range []struct {
+		class    string
+		chapters []chapter
+	}{{mainClass, main}, {appendixClass, appendices}} {
+		w.html(fmt.Sprintf("<div class=\"%s\">\n\n", part.class))
+		for _, c := range part.chapters {
+			w.p("## %s\n\n", c.title)
+			if err := c.body(); err != nil {
+				return nil, err
+			}
 		}
+		w.html("</div>\n\n")
 	}
 
 	md := w.b.String()
@@ -141,6 +168,10 @@ type writer struct {
 	res     *Result
 	figures int
 	trusted map[string]bool // the HTML blocks written by html
+	// keyFigures numbers the figures of the main part by image file
+	// (run folder and name), so the appendices refer to them rather than
+	// show them again.
+	keyFigures map[string]int
 }
 
 func (w *writer) p(format string, args ...any) {
@@ -174,39 +205,102 @@ func (w *writer) rel(path string) string {
 	return path
 }
 
-func (w *writer) header() {
-	w.p("# torchlab report\n\n")
-	w.p("Written %s by `report`. Part 1 answers the CNN-basics questions and part 2 derives the VAE "+
-		"theory. Parts 3 to 5 present the full-length training runs committed in `%s` as the results, "+
-		"each with the command that made it and its date, and beside them the quick runs `make demo` "+
-		"made on this machine, which show that the code reproduces them in minutes, at smaller settings.\n\n",
-		stamp(w.cfg.Now), w.rel(w.cfg.ResultsDir))
+// A chapter is one numbered section of the report: its heading, which is
+// also its entry in the contents, and what writes its body.
+type chapter struct {
+	title string
+	body  func() error
 }
 
-func (w *writer) cnn() error {
+// The classes of the two wrappers: the main part and the appendices.
+const (
+	mainClass     = "report-main"
+	appendixClass = "report-appendices"
+)
+
+// header writes the title, what the report is, and the contents: the main
+// part's chapters, then the appendices'.
+func (w *writer) header(main, appendices []chapter) {
+	w.p("# torchlab report\n\n")
+	w.p("Written %s by `report`. The main part answers the assignment's items in the assignment's order: "+
+		"for each, the answer or the headline result, its key figures and a sentence on what each shows. "+
+		"The training results are the full-length runs committed in `%s`; every table names a run by its recipe, "+
+		"\"as specified\" being the assignment's and \"tuned\" what the validation split chose. "+
+		"The appendices hold the evidence: every run's figures and settings, the extra material, "+
+		"and the quick runs `make demo` made on this machine, which show in minutes that the code reproduces the full runs at smaller settings.\n\n",
+		stamp(w.cfg.Now), w.rel(w.cfg.ResultsDir))
+	w.p("**Contents**\n\n")
+	for _, c := range main {
+		w.p("- [%s](#%s)\n", c.title, anchor(c.title))
+	}
+	w.p("- Appendices\n")
+	for _, c := range appendices {
+		w.p("  - [%s](#%s)\n", strings.TrimPrefix(c.title, "Appendix "), anchor(c.title))
+	}
+	w.p("\n")
+}
+
+// anchor is the id a heading gets, both from goldmark's automatic heading
+// ids (report.html) and from GitHub (report.md), for the ASCII titles the
+// report gives its chapters: letters and digits lower-cased, spaces,
+// hyphens and underscores as hyphens, everything else dropped.
+func anchor(title string) string {
+	var b strings.Builder
+	for _, c := range strings.TrimSpace(title) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			b.WriteRune(c)
+		case c >= 'A' && c <= 'Z':
+			b.WriteRune(c + 'a' - 'A')
+		case c == ' ', c == '-', c == '_':
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}
+
+// cnnParts returns part 1 as Markdown: the four answers, and the extra
+// material cnncalc.Markdown writes after them under "## Extra: " headings.
+func (w *writer) cnnParts() (answers, extra string, _ *cnncalc.Report, _ error) {
 	net, err := cnncalc.Parse(w.cfg.Spec)
 	if err != nil {
-		return fmt.Errorf("report part 1: %w", err)
+		return "", "", nil, fmt.Errorf("report part 1: %w", err)
 	}
 	r, err := cnncalc.Analyze(net)
 	if err != nil {
-		return fmt.Errorf("report part 1: %w", err)
+		return "", "", nil, fmt.Errorf("report part 1: %w", err)
 	}
-	w.p("## 1. CNN basics\n\n")
+	md := cnncalc.Markdown(r, w.cfg.CNNChecks)
+	answers, extra, found := strings.Cut(md, "\n## Extra: ")
+	if found {
+		extra = "## Extra: " + extra
+	}
+	return answers, extra, r, nil
+}
+
+func (w *writer) cnn() error {
+	answers, extra, r, err := w.cnnParts()
+	if err != nil {
+		return err
+	}
 	w.p("The assignment's four questions, (1) to (4) in its order, answered for its network by `cnn-calc` " +
 		"(package `internal/cnncalc`); the same text is committed as `docs/results/cnn-basics.md`. ")
 	if w.cfg.CNNChecks != nil {
-		w.p("Under each answer, \"Checked\" says what libtorch confirmed by building the network.\n\n")
+		w.p("Under each answer, \"Checked\" says what libtorch confirmed by building the network.")
 	} else {
-		w.p("Not checked by libtorch in this report; `cnn-calc` does the check.\n\n")
+		w.p("Not checked by libtorch in this report; `cnn-calc` does the check.")
 	}
-	answers := cnncalc.Answers(r, w.cfg.CNNChecks)
+	if extra != "" {
+		w.p(" Material the assignment does not ask for is in [Appendix A](#%s).", anchor("Appendix A. CNN basics: extra material"))
+	}
+	w.p("\n\n")
+	qs := cnncalc.Answers(r, w.cfg.CNNChecks)
 	w.p("| question | answer |\n|---|---|\n")
 	var pads []string
 	for _, sp := range r.SamePadding {
 		pads = append(pads, fmt.Sprintf("%s (%dx%d filter): %dx%d", sp.Name, sp.Kernel[0], sp.Kernel[1], sp.Pad[0], sp.Pad[1]))
 	}
-	w.p("| %s | zero padding p = (k-1)/2 on each side (rows x columns): %s |\n", answers[0].Heading(), cell(strings.Join(pads, "; ")))
+	w.p("| %s | zero padding p = (k-1)/2 on each side (rows x columns): %s |\n", qs[0].Heading(), cell(strings.Join(pads, "; ")))
 	var outs []string
 	for _, l := range r.NoPadding.Layers {
 		if l.Kind != cnncalc.KindFC {
@@ -216,11 +310,26 @@ func (w *writer) cnn() error {
 	if r.NoPadding.Invalid != "" {
 		outs = []string{"not computable: " + r.NoPadding.Invalid}
 	}
-	w.p("| %s | %s (height x width x channels) |\n", answers[1].Heading(), cell(strings.Join(outs, "; ")))
-	w.p("| %s | %dx%d input pixels (layer %d) |\n", answers[2].Heading(),
+	w.p("| %s | %s (height x width x channels) |\n", qs[1].Heading(), cell(strings.Join(outs, "; ")))
+	w.p("| %s | %dx%d input pixels (layer %d) |\n", qs[2].Heading(),
 		r.ReceptiveField[0], r.ReceptiveField[1], r.ReceptiveFieldLayer)
-	w.p("| %s | %s (no biases) |\n\n", answers[3].Heading(), paramsCell(r.SameSize))
-	w.p("%s\n", demote(cnncalc.Markdown(r, w.cfg.CNNChecks), 1))
+	w.p("| %s | %s (no biases) |\n\n", qs[3].Heading(), paramsCell(r.SameSize))
+	w.p("%s\n\n", demote(answers, 1))
+	return nil
+}
+
+// cnnExtra writes appendix A: what cnn-calc adds after the four answers.
+func (w *writer) cnnExtra() error {
+	_, extra, _, err := w.cnnParts()
+	if err != nil {
+		return err
+	}
+	if extra == "" {
+		w.p("`cnn-calc` has nothing to add to the four answers for this network.\n\n")
+		return nil
+	}
+	w.p("What `cnn-calc` adds after the four answers of part 1, which the assignment does not ask for.\n\n")
+	w.p("%s\n\n", demote(extra, 1))
 	return nil
 }
 
@@ -232,7 +341,6 @@ func paramsCell(v cnncalc.Variant) string {
 }
 
 func (w *writer) theory() error {
-	w.p("## 2. VAE theory\n\n")
 	b, err := os.ReadFile(w.cfg.Theory)
 	if errors.Is(err, os.ErrNotExist) {
 		w.p("The VAE theory is not in this copy of the repository (it lives in `docs/theory.md`).\n\n")
@@ -240,15 +348,15 @@ func (w *writer) theory() error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("report part 2: %w", err)
+		return fmt.Errorf("report part 4: %w", err)
 	}
 	w.p("From `docs/theory.md`.\n\n")
-	w.p("%s\n\n", demote(dropTitle(string(b)), 2))
+	w.p("%s\n\n", demote(dropTitle(string(b)), 1))
 	return nil
 }
 
 // demote pushes every Markdown heading down by n levels (outside code
-// fences), so a document's "# Title" fits under the report's "## 2.".
+// fences), so a document's "## Section" fits under the report's "## 4.".
 func demote(md string, n int) string {
 	lines := strings.Split(strings.TrimRight(md, "\n"), "\n")
 	fence := false

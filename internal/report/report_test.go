@@ -179,10 +179,17 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		"### Extra: weights without padding",
 		"Answer: 22x22 input pixels (height x width).",
 		"\nChecked: libtorch 9.9 agrees.\n",
-		// Part 2: the theory's own title dropped, its headings pushed under the report's.
-		"## 2. VAE theory\n\nFrom `docs/theory.md`.\n\n#### (a) KL",
-		// Part 3: headline in words, the table at a glance, the full run
-		// with its command and date, then the quick run and what differs.
+		// Part 4: the theory's own title dropped, its headings pushed under the report's.
+		"## 4. VAE theory\n\nFrom `docs/theory.md`.\n\n### (a) KL",
+		// The contents: the main part's chapters in the assignment's
+		// order, then the appendices.
+		"**Contents**\n\n- [1. CNN basics](#1-cnn-basics)\n- [2. VGG11 on MNIST](#2-vgg11-on-mnist)\n" +
+			"- [3. Character-level LSTM on tweets](#3-character-level-lstm-on-tweets)\n- [4. VAE theory](#4-vae-theory)\n" +
+			"- [5. Galaxy Zoo VAEs](#5-galaxy-zoo-vaes)\n- Appendices\n" +
+			"  - [A. CNN basics: extra material](#appendix-a-cnn-basics-extra-material)\n",
+		// Part 2: headline in words, the table at a glance, the key
+		// figures with what they show; in appendix B the full run with its
+		// command and date, then the quick run and what differs.
 		"**VGG11 reached 99.33 % test accuracy after 5 epochs** of full MNIST (training loss 0.0059; test loss 0.019; best 99.41 % after epoch 1), in 1 h 2 min with 2 libtorch threads.",
 		"| run | epochs | training images used | test accuracy | test loss | training loss | time |",
 		// Runs are named by their recipe in words, not by date.
@@ -192,9 +199,14 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		"**The other layer that had to change** is the first fully connected one",
 		"Made by `vgg-mnist train --epochs 5`, finished 2025-01-01 12:00 UTC after 1 h 2 min of training and evaluation. The run noted: a note from the run.",
 		"How it was run, and what the results mean, is in `docs/results/vgg-mnist/README.md`.",
-		"### Reproduced on this machine, quick settings\n\nMade by `vgg-mnist train --subset 0.1 --epochs 1`, finished 2025-02-03 04:05 UTC",
+		"### Reproduced on this machine, quick settings\n\n| run | epochs |",
+		"Made by `vgg-mnist train --subset 0.1 --epochs 1`, finished 2025-02-03 04:05 UTC",
+		"*Figure 1:* under the assignment's recipe the training loss falls from 0.90 after epoch 1 to 0.10 after epoch 2, " +
+			"while the test accuracy goes from 99.41 % to 99.33 %.",
+		"Every run's figures and settings, and the quick run `make demo` made on this machine, are in [Appendix B](#appendix-b-vgg11-on-mnist-every-run).",
+		"Figure 1, in the main part, shows this run's `train_loss.png`, `test_loss.png`, `train_accuracy.png`, `test_accuracy.png`.",
 		"Settings that differ from the full run:\n\n- epochs: 1 instead of 5\n- learning rate: 0.05 instead of 1e-4\n- share of the training set: 10 % instead of all\n\n",
-		`<table class="grid cols2">` + "\n" + `<tr><td><img src="img/vgg-mnist/full-vgg-mnist/train_loss.png" alt="train loss"></td><td><img src="img/vgg-mnist/full-vgg-mnist/test_loss.png" alt="test loss"></td></tr>`,
+		`<table class="grid cols2">` + "\n" + `<tr><td><img src="img/vgg-mnist/main/vgg-mnist/train_loss.png" alt="train loss"></td><td><img src="img/vgg-mnist/main/vgg-mnist/test_loss.png" alt="test loss"></td></tr>`,
 		"<figcaption><b>Figure 1.</b> Loss (top) and accuracy (bottom)",
 		"Full run (as specified: Adam 1e-4, 5 epochs), 2025-01-01 (<code>docs/results/vgg-mnist</code>).</figcaption>",
 		"Quick run on this machine, 2025-02-03.</figcaption>",
@@ -234,7 +246,13 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		"The reconstruction errors are sums over the pixel values, so at 32x32 they are not comparable with the full runs' at 64x64, which have 4 times as many values.",
 		"#### The conv VAE, quick\n\nMade by `vae-galaxy train --arch conv --epochs 3`",
 		"Settings that differ from the full run:\n\n- epochs: 3 instead of 200\n- image size: 32x32 pixels instead of 64x64 pixels\n- galaxies used: 1,000 instead of all\n- random seed: not recorded (full run: 1)\n",
-		`<img src="img/vae-galaxy/full-vae-galaxy/recon_compare.png"`,
+		`<img src="img/vae-galaxy/main/vae-galaxy/recon_compare.png"`,
+		// The model chosen on validation in seed 1 is the main part's
+		// second VAE figure; the appendix refers to it.
+		`<img src="img/vae-galaxy/main/vae-galaxy/seed1/conv/reconstructions.png"`,
+		"the validation −ELBO at each run's best epoch, in nats per image and averaged over seeds, is conv 2815.5 (2 seeds), mlp 2840.1 (1 seed).",
+		"the galaxy classifier recognises 25.0 % of these class samples as their class (a class-blind generator: 14.3 %; the classifier is right on 61.4 % of the real test galaxies).",
+		"shows this run's `reconstructions.png`.",
 		`<img src="img/vae-galaxy/full-vae-galaxy/seed1/conv/odd_extra.png" alt="odd extra">` + "\n<figcaption><b>Figure",
 		`<img src="img/vae-galaxy/full-vae-galaxy/seed2/conv/recon_curve.png"`,
 		"<code>odd_extra.png</code>.",
@@ -259,10 +277,10 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 
 	// Every figure copied beside report.md, byte for byte.
 	copies := map[string]string{
-		"img/vgg-mnist/full-vgg-mnist/test_accuracy.png":                "docs/results/vgg-mnist/test_accuracy.png",
+		"img/vgg-mnist/main/vgg-mnist/test_accuracy.png":                "docs/results/vgg-mnist/test_accuracy.png",
 		"img/vgg-mnist/demo/train_loss.png":                             "out/demo/vgg-mnist/train_loss.png",
 		"img/lstm-tweets/full-lstm-tweets-lr1e-3/accuracy.png":          "docs/results/lstm-tweets-lr1e-3/accuracy.png",
-		"img/vae-galaxy/full-vae-galaxy/seed1/conv/reconstructions.png": "docs/results/vae-galaxy/seed1/conv/reconstructions.png",
+		"img/vae-galaxy/main/vae-galaxy/seed1/conv/reconstructions.png": "docs/results/vae-galaxy/seed1/conv/reconstructions.png",
 	}
 	for dst, src := range copies {
 		got, err := os.ReadFile(filepath.Join(out, dst))
@@ -312,7 +330,8 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		`And <span class="math display">\sum_j a_j</span> inline.`,
 		"it costs $5 and $6", "<code>$code$</code>",
 		"<strong>closed form</strong>",
-		`<h4 id="a-kl">(a) KL</h4>`, `<h2 id="3-vgg11-on-mnist">3. VGG11 on MNIST</h2>`,
+		`<h3 id="a-kl">(a) KL</h3>`, `<h2 id="2-vgg11-on-mnist">2. VGG11 on MNIST</h2>`,
+		`<div class="report-main">`, `<div class="report-appendices">`,
 		"<th>run</th>", "<td>as specified: Adam 1e-4, 5 epochs</td>",
 		"<details>", "<figcaption><b>Figure 1.</b>",
 	} {
@@ -322,6 +341,53 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 	}
 	if strings.Contains(page, "Formulas are shown as TeX source") {
 		t.Error("report.html says KaTeX is missing")
+	}
+
+	// The main part: the five items in the assignment's order, with the
+	// full runs only; the appendices follow it, and hold the quick runs
+	// and every run's own line, figures and settings.
+	mainPart, appendices, ok := strings.Cut(md, `<div class="report-appendices">`)
+	if !ok {
+		t.Fatal("report.md has no appendices")
+	}
+	last := -1
+	for _, h := range []string{"## 1. CNN basics", "## 2. VGG11 on MNIST", "## 3. Character-level LSTM on tweets", "## 4. VAE theory", "## 5. Galaxy Zoo VAEs"} {
+		i := strings.Index(mainPart, "\n"+h+"\n")
+		if i <= last {
+			t.Errorf("main part: %q missing or out of order", h)
+		}
+		last = i
+	}
+	last = -1
+	for _, h := range []string{"## Appendix A. CNN basics: extra material", "## Appendix B. VGG11 on MNIST: every run",
+		"## Appendix C. Character-level LSTM: every run", "## Appendix D. Galaxy Zoo VAEs: every run"} {
+		i := strings.Index(appendices, "\n"+h+"\n")
+		if i <= last {
+			t.Errorf("appendices: %q missing or out of order", h)
+		}
+		last = i
+	}
+	for _, bad := range []string{"quick run here", "Reproduced on this machine", "<details>", "Made by `", "### Extra:", "### Full run"} {
+		if strings.Contains(mainPart, bad) {
+			t.Errorf("the main part shows %q, which belongs in the appendices", bad)
+		}
+	}
+	// Each main-part table row names its run by recipe, never by date.
+	for _, line := range strings.Split(mainPart, "\n") {
+		if strings.HasPrefix(line, "| full run") || regexp.MustCompile(`^\| [^|]*\d{4}.\d\d.\d\d`).MatchString(line) {
+			t.Errorf("main-part row named by date, not recipe: %q", line)
+		}
+	}
+	// Every link inside the page (the contents, the pointers to the
+	// appendices) lands on an element of the page.
+	links := regexp.MustCompile(`href="#([^"]+)"`).FindAllStringSubmatch(page, -1)
+	if len(links) < 9 {
+		t.Errorf("report.html has %d links inside the page, want the contents' 9 and more", len(links))
+	}
+	for _, m := range links {
+		if !strings.Contains(page, `id="`+m[1]+`"`) {
+			t.Errorf("link #%s leads nowhere", m[1])
+		}
 	}
 }
 

@@ -58,12 +58,20 @@ func rows(spec *partSpec, full []*Run, demo *Run) []labelled {
 	return out
 }
 
-// part writes one training part: headline, the table at a glance, the full
-// runs, the quick run and, folded away, every setting and result.
-func (w *writer) part(spec *partSpec, full []*Run, demo *Run) error {
-	w.p("## %s. %s\n\n", spec.n, spec.title)
+// partRuns are a training part's runs: the committed full-length ones and
+// the quick run of make demo (nil when there is none).
+type partRuns struct {
+	full []*Run
+	demo *Run
+}
+
+// load reads a part's full runs from the results folder and its quick run
+// from demoDir, keeping only the subruns spec.subrun accepts; what is
+// missing or unreadable goes to the result's Missing and Problems.
+func (w *writer) load(spec *partSpec, demoDir string) *partRuns {
+	pr := &partRuns{full: fullRuns(w.cfg.ResultsDir, spec.command), demo: demoRun(demoDir)}
 	if spec.subrun != nil {
-		for i, r := range full {
+		for i, r := range pr.full {
 			kept := *r
 			kept.Subruns = nil
 			for _, s := range r.Subruns {
@@ -71,35 +79,53 @@ func (w *writer) part(spec *partSpec, full []*Run, demo *Run) error {
 					kept.Subruns = append(kept.Subruns, s)
 				}
 			}
-			full[i] = &kept
+			pr.full[i] = &kept
 		}
 	}
-	for _, r := range append(append([]*Run(nil), full...), demo) {
+	for _, r := range append(append([]*Run(nil), pr.full...), pr.demo) {
 		if r != nil {
 			w.res.Problems = append(w.res.Problems, r.allProblems()...)
 		}
 	}
-	if len(full) == 0 {
+	if len(pr.full) == 0 {
 		w.res.Missing = append(w.res.Missing, spec.command+": full run")
-	} else if h := spec.headline(full); h != "" {
+	}
+	if pr.demo == nil {
+		w.res.Missing = append(w.res.Missing, spec.command+": quick run")
+	}
+	return pr
+}
+
+// partMain writes a training part's chapter of the main part: the
+// headline, what the reader needs to know of the set-up, the table of the
+// full runs, the key figures, and where the rest is.
+func (w *writer) partMain(spec *partSpec, pr *partRuns) error {
+	if len(pr.full) == 0 {
+		w.p("The full-length run is not in this repository yet; %s makes it.\n\n", spec.make)
+	} else if h := spec.headline(pr.full); h != "" {
 		w.p("%s\n\n", h)
 	}
 	if spec.about != "" {
 		w.p("%s\n\n", spec.about)
 	}
-	if demo == nil {
-		w.res.Missing = append(w.res.Missing, spec.command+": quick run")
+	w.glance(spec, pr.full, nil)
+	if err := w.keyFigureSet(spec, pr.full); err != nil {
+		return err
 	}
-	w.glance(spec, full, demo)
+	w.p("Every run's figures and settings, and the quick run `make demo` made on this machine, are in [%s](#%s).\n\n",
+		strings.SplitN(spec.appendix, ".", 2)[0], anchor(spec.appendix))
+	return nil
+}
+
+// partAppendix writes a training part's appendix: its study (if any),
+// each full run with the command that made it and its figures, the quick
+// run made here, and every setting and result of all of them.
+func (w *writer) partAppendix(spec *partSpec, pr *partRuns) error {
 	if err := w.study(spec); err != nil {
 		return err
 	}
-
-	if len(full) == 0 {
-		w.p("### Full run\n\nThe full-length run is not in this repository yet; %s makes it.\n\n", spec.make)
-	}
-	for _, r := range full {
-		if len(full) > 1 && spec.variant != nil {
+	for _, r := range pr.full {
+		if len(pr.full) > 1 && spec.variant != nil {
 			w.p("### Full run, %s\n\n", spec.variant(r))
 		} else if spec.perArch {
 			w.p("### Full runs\n\n")
@@ -111,14 +137,15 @@ func (w *writer) part(spec *partSpec, full []*Run, demo *Run) error {
 		}
 	}
 	w.p("### Reproduced on this machine, quick settings\n\n")
-	if demo == nil {
+	if pr.demo == nil {
 		w.p("Not run on this machine yet: `make demo` runs it.\n\n")
 	} else {
-		if err := w.demoRun(spec, demo, closest(spec, full, demo), len(full) > 1); err != nil {
+		w.glance(spec, nil, pr.demo)
+		if err := w.demoRun(spec, pr.demo, closest(spec, pr.full, pr.demo), len(pr.full) > 1); err != nil {
 			return err
 		}
 	}
-	w.details(spec, full, demo)
+	w.details(spec, pr.full, pr.demo)
 	return nil
 }
 
@@ -257,31 +284,20 @@ func (w *writer) readmeLine(r *Run) {
 }
 
 func (w *writer) fullRun(spec *partSpec, r *Run) error {
-	whose := "Full run"
-	if spec.variant != nil && !spec.perArch {
-		whose += " (" + spec.variant(r) + ")"
-	}
-	if r.Summary != nil {
-		whose += ", " + day(r.Summary.Finished)
-	}
 	prefix := filepath.Join("img", spec.command, "full-"+filepath.Base(r.Dir))
 	if !spec.perArch {
 		w.runLine(r)
 		w.readmeLine(r)
-		return w.figureSet(spec.figures, spec.skip, true, r, prefix, whose+" (`"+w.rel(r.Dir)+"`).")
+		return w.figureSet(spec.figures, spec.skip, true, r, prefix, w.whose(spec, r))
 	}
 	w.readmeLine(r)
-	if err := w.figureSet(spec.top, nil, false, r, prefix, "Full runs (`"+w.rel(r.Dir)+"`)."); err != nil {
+	if err := w.figureSet(spec.top, nil, false, r, prefix, w.whose(spec, r)); err != nil {
 		return err
 	}
 	shown := map[string]bool{}
 	for _, a := range r.Subruns {
 		w.p("#### The %s VAE%s\n\n", a.Name, strings.TrimPrefix(spec.variant(a), a.Name))
 		w.runLine(a)
-		who := "Full run of " + spec.variant(a)
-		if a.Summary != nil {
-			who += ", " + day(a.Summary.Finished)
-		}
 		// A model's further seeds show their curves; their pictures look
 		// like the first seed's.
 		figs, rest := spec.figures, true
@@ -293,7 +309,7 @@ func (w *writer) fullRun(spec *partSpec, r *Run) error {
 		if a.Seed != "" {
 			seedDir = "seed" + a.Seed
 		}
-		if err := w.figureSet(figs, spec.skip, rest, a, filepath.Join(prefix, seedDir, a.Name), who+"."); err != nil {
+		if err := w.figureSet(figs, spec.skip, rest, a, filepath.Join(prefix, seedDir, a.Name), w.whose(spec, a)); err != nil {
 			return err
 		}
 	}
