@@ -13,13 +13,12 @@
 #   cvae    --conditional (encoder and decoder also get the one-hot class)
 #   z128    --z-dim 128 (a larger latent)
 # When the galaxy classifier has been trained ($R/classifier/best), each
-# run's figures are redrawn with it judging the class samples (samples.json). The resnet trains as two data-parallel ranks of one thread
-# each (torchlab-run --nproc 2): on this 2-core machine that was 3.05x
-# faster than one process with two threads (42.8 against 130.5 s/epoch);
-# for the conv it was slower (20.3 against 17.7 s), so mlp and conv train
-# in one process (scripts/bench_dist.sh, 2026-12-03). The resnet's IWAE
-# runs as two ranks too (each scores half of the image batches; the numbers
-# are one process's). EPOCHS
+# run's figures are redrawn with it judging the class samples (samples.json).
+# Every architecture trains as one process with two libtorch threads, the
+# fastest way on an idle 2-core machine (docs/performance.md, "the
+# threading question"); RANKS=2 trains and scores the resnet as two
+# data-parallel ranks of one thread each instead (torchlab-run --nproc 2),
+# as the committed seed1/seed2 resnet runs were. EPOCHS
 # (default 200) sets the total; a later run with a larger total continues.
 # Takes the machine-wide heavy-job lock for each run.
 set -euo pipefail
@@ -56,7 +55,7 @@ for spec in "$@"; do
   resume=()
   [ -f "$out/checkpoint/checkpoint.json" ] && resume=(--resume)
   launch=() threads=(--threads 2)
-  [ "$arch" = resnet ] && launch=(bin/torchlab-run --nproc 2 --threads 1 --) threads=()
+  [ "$arch" = resnet ] && [ "${RANKS:-1}" = 2 ] && launch=(bin/torchlab-run --nproc 2 --threads 1 --) threads=()
   # A resumed run keeps its configuration, so the variant's flags go only to a new one.
   ((${#resume[@]})) && extra=()
   echo "== $name seed $seed: $EPOCHS epochs at 64x64 ${extra[*]} ${resume[*]}, $(date -u +%FT%TZ)"
