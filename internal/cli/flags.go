@@ -139,6 +139,18 @@ func (c *Common) Runtime() error {
 	if _, err := torchrt.Init(torchrt.Config{Threads: c.Threads, Seed: c.Seed}); err != nil {
 		return err
 	}
+	threads := c.Threads
+	if threads == 0 {
+		threads = runtime.NumCPU()
+	}
+	// A rank's peers are busy by design; one thread always fits.
+	if os.Getenv("WORLD_SIZE") == "" && threads > 1 {
+		if busy, err := busyCores(100*time.Millisecond, runtime.NumCPU()); err == nil {
+			if w := busyWarning(threads, runtime.NumCPU(), busy); w != "" {
+				log.Print(w)
+			}
+		}
+	}
 	if c.BLASThreads > 0 && !torchrt.SetBLASThreads(c.BLASThreads) {
 		log.Printf("BLAS is not OpenBLAS: --blas-threads %d ignored", c.BLASThreads)
 	}
