@@ -7,7 +7,6 @@ import (
 	"io"
 	"log"
 	"math"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 
 	"torchlab/datasets"
 	"torchlab/internal/cli"
-	"torchlab/internal/metrics"
 	"torchlab/internal/progress"
 	"torchlab/internal/train"
 	"torchlab/models/galaxycnn"
@@ -48,11 +46,10 @@ type ClassifierConfig struct {
 
 var classifierMayChange = []string{"epochs", "cache-dir", "workers"}
 
-func classifierFlags(c *ClassifierConfig, stdout, stderr io.Writer) (*pflag.FlagSet, error) {
-	fs := command.FlagSet("classifier", stdout, stderr)
+func registerClassifierFlags(c *ClassifierConfig, fs *pflag.FlagSet) error {
 	c.Common.AddFlags(fs, "out/vae-galaxy/classifier")
 	if err := cli.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (1: its default of one per core fights libtorch's threads)"); err != nil {
-		return nil, err
+		return err
 	}
 	fs.IntVar(&c.Epochs, "epochs", 30, "epochs to train (in total, counting resumed ones)")
 	fs.IntVar(&c.BatchSize, "batch-size", 64, "images per step")
@@ -65,30 +62,26 @@ func classifierFlags(c *ClassifierConfig, stdout, stderr io.Writer) (*pflag.Flag
 	fs.IntVar(&c.Workers, "workers", 2, "JPEG decoding goroutines")
 	fs.IntVar(&c.Limit, "data-size", 0, "use only the first N galaxies of the CSV (0: all)")
 	if err := cli.Rename(fs, "limit", "data-size"); err != nil {
-		return nil, err
+		return err
 	}
-	return fs, nil
+	return nil
 }
 
 func parseClassifier(args []string, stdout, stderr io.Writer) (ClassifierConfig, error) {
-	var c ClassifierConfig
-	fs, err := classifierFlags(&c, stdout, stderr)
-	if err != nil {
-		return c, err
-	}
-	if err := command.ParseCommon(fs, args, &c.Common); err != nil {
-		return c, err
-	}
-	if c.Resume {
-		var saved ClassifierConfig
-		flags := func(c *ClassifierConfig) (*pflag.FlagSet, error) { return classifierFlags(c, io.Discard, io.Discard) }
-		if err := train.Resume(fs, filepath.Join(c.Out, "checkpoint"), &saved, flags, classifierMayChange); err != nil {
-			return c, err
-		}
-		saved.Resume, saved.Out = true, c.Out
-		c = saved
-	}
-	return c, errors.Join(
+	return cli.ParseTrain(&command, args, stdout, stderr, cli.TrainFlags[ClassifierConfig]{
+		Defaults:      func() ClassifierConfig { return ClassifierConfig{} },
+		Register:      registerClassifierFlags,
+		Common:        func(c *ClassifierConfig) *cli.Common { return &c.Common },
+		CheckpointDir: func(c *ClassifierConfig) string { return filepath.Join(c.Out, "checkpoint") },
+		MayChange:     classifierMayChange,
+		// A resumed run stays in the folder it was read from.
+		Resumed: func(saved, typed *ClassifierConfig) { saved.Out = typed.Out },
+	})
+}
+
+// Check returns a UsageError for each flag whose value is wrong.
+func (c ClassifierConfig) Check() error {
+	return errors.Join(
 		cli.Need("epochs", c.Epochs, c.Epochs >= 1, ">= 1"),
 		cli.Need("batch-size", c.BatchSize, c.BatchSize >= 2, ">= 2"),
 		cli.Need("lr", c.LR, c.LR > 0, "> 0"),
@@ -119,12 +112,10 @@ var classifierHeader = []string{"epoch", "step", "split", "loss", "accuracy", "s
 // classifierTrainer is the loop's train.Task for the classifier.
 type classifierTrainer struct {
 	cfg      ClassifierConfig
+	sess     *train.Session
 	net      *galaxycnn.Net
-	vs       *nn.VarStore
-	opt      *optim.Optimizer
 	data     *galaxyData
-	metrics  *metrics.Writer
-	best     *train.Best
+	log      *log.Logger
 	perEpoch int64
 	order    []int
 	orderOf  int64
@@ -133,61 +124,56 @@ type classifierTrainer struct {
 	seconds  float64
 }
 
-func runClassifier(ctx context.Context, cfg ClassifierConfig) error {
-	started := time.Now()
-	if err := cfg.Runtime(); err != nil {
+// runClassifier trains (or resumes) the classifier as cfg says, into
+// cfg.Out; a cancelled ctx saves a checkpoint and returns
+// train.ErrInterrupted.
+func runClassifier(ctx context.Context, cfg ClassifierConfig, lg *log.Logger) error {
+	if err := cfg.Check(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+	su, par, err := cfg.StartRun(lg)
+	if err != nil {
 		return err
 	}
-	data, err := loadData(cfg.dataOptions())
+	defer par.Leave()
+	data, err := loadData(cfg.dataOptions(), su.Log)
 	if err != nil {
 		return err
 	}
 	defer data.Drop()
-	t := &classifierTrainer{cfg: cfg, data: data, orderOf: -1, perEpoch: stepsPerEpoch(data.nTrain, cfg.BatchSize)}
-	t.vs = nn.NewVarStore(gotch.CPU)
-	if t.net, err = galaxycnn.New(t.vs.Root(), cfg.netConfig()); err != nil {
+	t := &classifierTrainer{cfg: cfg, data: data, log: su.Log, orderOf: -1, perEpoch: stepsPerEpoch(data.nTrain, cfg.BatchSize)}
+	vs := nn.NewVarStore(gotch.CPU)
+	if t.net, err = galaxycnn.New(vs.Root(), cfg.netConfig()); err != nil {
 		return err
 	}
-	named, err := tensors.Named(t.vs)
+	named, err := tensors.Named(vs)
 	if err != nil {
 		return err
 	}
-	if t.opt, err = optim.New(optim.Config{Name: "adam", LR: cfg.LR}, named); err != nil {
+	opt, err := optim.New(optim.Config{Name: "adam", LR: cfg.LR}, named)
+	if err != nil {
 		return err
 	}
-	start, prior := 0, 0.0
-	ckDir := filepath.Join(cfg.Out, "checkpoint")
-	if cfg.Resume {
-		meta, err := checkpoint.Load(ckDir, named, t.opt)
-		if err != nil {
-			return err
-		}
-		start, prior, t.seconds = int(meta.Step), meta.Seconds, meta.StepSeconds
-	}
-	if err := cfg.InitWeights(named, log.Printf); err != nil {
+	su.Config, su.Columns, su.StepColumn = cfg, classifierHeader, "step"
+	su.Select, su.Higher = "val_accuracy", true
+	if t.sess, err = train.Open(su, named, opt); err != nil {
 		return err
 	}
-	if t.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), classifierHeader, "step", cfg.Resume, start); err != nil {
-		return err
-	}
-	defer t.metrics.Close()
-	if t.best, err = train.OpenBest(cfg.Out, "val_accuracy", true, cfg.Resume); err != nil {
-		return err
+	defer t.sess.Close()
+	if r := t.sess.Resumed; r != nil {
+		t.seconds = r.StepSeconds
 	}
 	perEpoch := int(t.perEpoch)
-	plan := train.Plan{Label: "classifier", Unit: "step", Start: start, Total: perEpoch * cfg.Epochs,
-		EvaluateAt: train.Every(perEpoch), SaveAt: train.Every(perEpoch * 5), PriorSeconds: prior}
-	res, err := train.Run(ctx, plan, t, os.Stderr)
+	plan := train.Plan{Label: "classifier", Unit: "step", Total: perEpoch * cfg.Epochs,
+		EvaluateAt: train.Every(perEpoch), SaveAt: train.Every(perEpoch * 5)}
+	res, err := t.sess.Run(ctx, plan, t)
 	if err != nil {
 		return err
 	}
 	if res.Interrupted {
-		return fmt.Errorf("step %d, %s: %w", res.Done, ckDir, cli.ErrInterrupted)
+		return t.sess.Finish(res, train.Summary{Data: t.data.source, Split: t.split()})
 	}
-	return t.finish(started, res)
+	return t.finish(res)
 }
 
 // Step trains on one batch of the epoch's order, flipped and rotated.
@@ -217,7 +203,7 @@ func (t *classifierTrainer) Step(step int) (train.StepReport, error) {
 		return train.StepReport{}, err
 	}
 	defer aug.MustDrop()
-	if err := t.opt.ZeroGrad(); err != nil {
+	if err := t.sess.Opt.ZeroGrad(); err != nil {
 		return train.StepReport{}, err
 	}
 	logits, err := t.net.ForwardT(aug, true)
@@ -233,14 +219,15 @@ func (t *classifierTrainer) Step(step int) (train.StepReport, error) {
 	if err := loss.Backward(); err != nil {
 		return train.StepReport{}, err
 	}
-	if err := t.opt.Step(); err != nil {
-		return train.StepReport{}, err
-	}
 	v, err := tensors.Scalar(loss)
 	if err != nil {
 		return train.StepReport{}, err
 	}
+	skipped, err := t.sess.Guard.Update(step, v, t.sess.Opt)
 	t.seconds += time.Since(begin).Seconds()
+	if err != nil || skipped {
+		return train.StepReport{Loss: v, Skipped: skipped}, err
+	}
 	t.lossSum, t.lossN = t.lossSum+v, t.lossN+1
 	return train.StepReport{Loss: v, Fields: []progress.Field{{Name: "loss", Value: v, Format: "%.3f"}}}, nil
 }
@@ -261,7 +248,7 @@ func orient(x *ts.Tensor, step int) (*ts.Tensor, error) {
 func (t *classifierTrainer) Evaluate(done int) error {
 	epoch := float64(done) / float64(t.perEpoch)
 	if t.lossN > 0 {
-		if err := t.metrics.Write(epoch, done, "train", t.lossSum/float64(t.lossN), "", t.seconds); err != nil {
+		if err := t.sess.Metrics.Write(epoch, done, "train", t.lossSum/float64(t.lossN), "", t.seconds); err != nil {
 			return err
 		}
 		t.lossSum, t.lossN = 0, 0
@@ -276,39 +263,30 @@ func (t *classifierTrainer) Evaluate(done int) error {
 		if err != nil {
 			return fmt.Errorf("evaluate %s: %w", sp.name, err)
 		}
-		if err := t.metrics.Write(epoch, done, sp.name, "", acc, t.seconds); err != nil {
+		if err := t.sess.Metrics.Write(epoch, done, sp.name, "", acc, t.seconds); err != nil {
 			return err
 		}
 		at[sp.name+"_accuracy"] = acc
 	}
-	_, err := t.best.Offer(done, at, func(dir string) error {
-		named, err := tensors.Named(t.vs)
-		if err != nil {
-			return err
-		}
-		return checkpoint.Save(dir, checkpoint.Meta{Step: int64(done), Seed: t.cfg.Seed}, t.cfg, named, nil)
-	})
+	_, err := t.sess.Offer(done, at, checkpoint.Meta{Step: int64(done)})
 	return err
 }
 
 // Save checkpoints the run after `done` steps.
 func (t *classifierTrainer) Save(done int, seconds float64) error {
-	named, err := tensors.Named(t.vs)
-	if err != nil {
-		return err
-	}
-	meta := checkpoint.Meta{Step: int64(done), Seed: t.cfg.Seed, Seconds: seconds, StepSeconds: t.seconds}
-	return checkpoint.Save(filepath.Join(t.cfg.Out, "checkpoint"), meta, t.cfg, named, t.opt)
+	return t.sess.Save(checkpoint.Meta{Step: int64(done), Seconds: seconds, StepSeconds: t.seconds})
+}
+
+// split says what the classifier trains, validates and tests on.
+func (t *classifierTrainer) split() *train.Split {
+	return &train.Split{Train: t.data.nTrain, Val: t.data.nVal, Test: t.data.nTest, Unit: "galaxies",
+		ValFraction: t.cfg.ValFraction, ValSeed: valSeed(t.cfg.Seed), StratifiedBy: "class", TrainEval: "running mean of batch losses (augmented)"}
 }
 
 // finish reloads the best validation model, measures it on the test split
 // (overall and per class) and writes summary.json.
-func (t *classifierTrainer) finish(started time.Time, run train.Result) error {
-	named, err := tensors.Named(t.vs)
-	if err != nil {
-		return err
-	}
-	if _, err := checkpoint.Load(t.best.Dir, named, nil); err != nil {
+func (t *classifierTrainer) finish(run train.Result) error {
+	if _, err := checkpoint.Load(t.sess.Best.Dir, t.sess.Vars, nil); err != nil {
 		return err
 	}
 	res := map[string]float64{"epochs": float64(t.cfg.Epochs), "train_images": float64(t.data.nTrain),
@@ -318,21 +296,14 @@ func (t *classifierTrainer) finish(started time.Time, run train.Result) error {
 		return err
 	}
 	res["test_accuracy"] = acc
-	var notes []string
 	for c, a := range perClass {
 		if !math.IsNaN(a) { // a class with no test images has no accuracy
 			res["test_accuracy_"+datasets.Class(c).String()] = a
 		}
 	}
-	notes = append(notes, fmt.Sprintf("test accuracy of the best validation model (step %d): %.3f", t.best.Step, acc))
-	log.Print(notes[0])
-	train.CommonResults(res, run)
-	t.best.Results(res)
-	split := &train.Split{Train: t.data.nTrain, Val: t.data.nVal, Test: t.data.nTest, Unit: "galaxies",
-		ValFraction: t.cfg.ValFraction, ValSeed: valSeed(t.cfg.Seed), StratifiedBy: "class", TrainEval: "running mean of batch losses (augmented)"}
-	return train.WriteSummary(t.cfg.Out, train.Summary{Command: cli.CommandLine(), Started: started, Finished: time.Now(),
-		Seconds: time.Since(started).Seconds(), Config: t.cfg, Data: t.data.source, Results: res, Notes: notes,
-		Seed: t.cfg.Seed, Split: split, Best: t.best})
+	note := fmt.Sprintf("test accuracy of the best validation model (step %d): %.3f", t.sess.Best.Step, acc)
+	t.log.Print(note)
+	return t.sess.Finish(run, train.Summary{Data: t.data.source, Results: res, Notes: []string{note}, Split: t.split()})
 }
 
 // classifierAccuracy is the share of images x [N, 3, S, S] the net

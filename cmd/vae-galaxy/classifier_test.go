@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"log"
 	"math"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	}
 
 	vaeOut := filepath.Join(t.TempDir(), "conv")
-	if err := runTrain(context.Background(), testConfig(t, data, vaeOut, "--epochs", "1")); err != nil {
+	if err := runTrain(context.Background(), testConfig(t, data, vaeOut, "--epochs", "1"), log.Default()); err != nil {
 		t.Fatal(err)
 	}
 	if err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard, io.Discard); err != nil {
@@ -68,7 +69,7 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	// classifier's training split: the judge reports its own test
 	// accuracy, saying so.
 	seed2 := filepath.Join(t.TempDir(), "conv")
-	if err := runTrain(context.Background(), testConfig(t, data, seed2, "--epochs", "1", "--seed", "2", "--split-seed", "2")); err != nil {
+	if err := runTrain(context.Background(), testConfig(t, data, seed2, "--epochs", "1", "--seed", "2", "--split-seed", "2"), log.Default()); err != nil {
 		t.Fatal(err)
 	}
 	if err := dispatch(context.Background(), []string{"plots", "--out", seed2, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard, io.Discard); err != nil {

@@ -76,8 +76,8 @@ func likelihoodNames() []string {
 	return out
 }
 
-// check returns a UsageError for each flag whose value is wrong.
-func (c Config) check() error {
+// Check returns a UsageError for each flag whose value is wrong.
+func (c Config) Check() error {
 	if err := errors.Join(
 		cli.OneOf("arch", c.Arch, vae.Archs...),
 		cli.Need("image-size", c.ImageSize, c.ImageSize > 0 && (c.Arch == "mlp" || c.ImageSize%32 == 0), "a positive multiple of 32 for --arch conv and resnet"),

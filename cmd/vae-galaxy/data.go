@@ -96,8 +96,8 @@ func carveVal(set *datasets.GalaxySet, train []int, fraction float64, seed int64
 }
 
 // loadData loads (or reads from the cache) the images, logs the class
-// counts and splits them deterministically.
-func loadData(o dataOptions) (*galaxyData, error) {
+// counts to lg and splits them deterministically.
+func loadData(o dataOptions, lg *log.Logger) (*galaxyData, error) {
 	src, err := datasets.Locate(o.DataDir, "galaxyzoo")
 	if err != nil {
 		return nil, err
@@ -113,13 +113,13 @@ func loadData(o dataOptions) (*galaxyData, error) {
 	if set.FromCache {
 		how = "read from cache"
 	}
-	log.Printf("%d galaxies from %s (%dx%d, crop %d), %s in %.1fs", set.N, dir, o.Size, o.Size, o.Crop, how, time.Since(start).Seconds())
+	lg.Printf("%d galaxies from %s (%dx%d, crop %d), %s in %.1fs", set.N, dir, o.Size, o.Size, o.Crop, how, time.Since(start).Seconds())
 	if set.Skipped > 0 {
-		log.Printf("skipped %d missing or corrupt images (--skip-bad), e.g. %s", set.Skipped, set.SkippedFiles[0])
+		lg.Printf("skipped %d missing or corrupt images (--skip-bad), e.g. %s", set.Skipped, set.SkippedFiles[0])
 	}
-	log.Printf("classes: %s", countsLine(set.Classes))
+	lg.Printf("classes: %s", countsLine(set.Classes))
 	if note := src.Note(fmt.Sprintf("%d galaxies", set.N)); note != "" {
-		log.Print(note)
+		lg.Print(note)
 	}
 	if set.N < 2 {
 		return nil, fmt.Errorf("%s: %d usable galaxies, need at least 2", dir, set.N)
@@ -158,7 +158,7 @@ func loadData(o dataOptions) (*galaxyData, error) {
 			}
 		}
 	}
-	log.Printf("split (seed %d): %d train, %d validation (%.3g of the training galaxies, stratified by class), %d test; train classes: %s",
+	lg.Printf("split (seed %d): %d train, %d validation (%.3g of the training galaxies, stratified by class), %d test; train classes: %s",
 		o.Seed, d.nTrain, d.nVal, o.ValFraction, d.nTest, countsLine(classesOf(d.trainY)))
 	return d, nil
 }

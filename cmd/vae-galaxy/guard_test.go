@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log"
 	"math"
 	"os"
 	"path/filepath"
@@ -41,7 +42,7 @@ func TestDivergenceGuard(t *testing.T) {
 			}
 		}
 	}
-	err := runTrain(context.Background(), cfg)
+	err := runTrain(context.Background(), cfg, log.Default())
 	if !errors.Is(err, train.ErrDiverged) || !strings.Contains(err.Error(), "step 7: loss NaN") {
 		t.Fatalf("stop: got %v, want a divergence error naming step 7", err)
 	}
@@ -57,7 +58,7 @@ func TestDivergenceGuard(t *testing.T) {
 	skip := filepath.Join(t.TempDir(), "skip")
 	cfg = testConfig(t, data, skip, "--arch", "mlp", "--on-divergence", "skip")
 	cfg.lossSeen = inject
-	if err := runTrain(context.Background(), cfg); err != nil {
+	if err := runTrain(context.Background(), cfg, log.Default()); err != nil {
 		t.Fatalf("skip: %v", err)
 	}
 	var s train.Summary

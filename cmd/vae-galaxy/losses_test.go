@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log"
 	"math"
 	"path/filepath"
 	"testing"
@@ -27,7 +28,7 @@ func TestFirst20LossesUnchanged(t *testing.T) {
 				"--val-fraction", "0") // the fixtures predate the validation split
 			var losses []float64
 			cfg.afterStep = func(_ int64, loss float64) { losses = append(losses, loss) }
-			if err := runTrain(context.Background(), cfg); err != nil {
+			if err := runTrain(context.Background(), cfg, log.Default()); err != nil {
 				t.Fatal(err)
 			}
 			golden.Losses(t, filepath.Join("testdata", "first20_losses_"+arch+".json"), losses, crossMachineTol[arch])
@@ -52,7 +53,7 @@ func TestChannelsLastTrains(t *testing.T) {
 			for i, layout := range []string{"--channels-last=false", "--channels-last"} {
 				cfg := testConfig(t, data, filepath.Join(t.TempDir(), arch), "--arch", arch, "--epochs", "5", layout)
 				cfg.afterStep = func(_ int64, loss float64) { losses[i] = append(losses[i], loss) }
-				if err := runTrain(context.Background(), cfg); err != nil {
+				if err := runTrain(context.Background(), cfg, log.Default()); err != nil {
 					t.Fatal(err)
 				}
 			}

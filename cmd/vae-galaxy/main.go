@@ -85,7 +85,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		return cfg.InOut(filepath.Join(cfg.Out, "checkpoint"), func() error { return runClassifier(ctx, cfg) })
+		return cfg.InOut(filepath.Join(cfg.Out, "checkpoint"), func() error { return runClassifier(ctx, cfg, cli.Logger(stderr)) })
 	case "iwae":
 		cfg, err := parseIWAE(args, stdout, stderr)
 		if err != nil {
@@ -103,7 +103,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		return cfg.InOut(filepath.Join(cfg.Out, "checkpoint"), func() error { return runTrain(ctx, cfg) })
+		return cfg.InOut(filepath.Join(cfg.Out, "checkpoint"), func() error { return runTrain(ctx, cfg, cli.Logger(stderr)) })
 	}
 }
 
@@ -114,48 +114,32 @@ var resumeMayChange = []string{"epochs", "eval-every", "train-eval-every", "save
 	"patience"}
 
 // parseTrain fills a Config from the train flags; with --resume it is the
-// checkpoint's configuration (train.ResumeConfig).
+// checkpoint's configuration (train.Resume).
 func parseTrain(args []string, stdout, stderr io.Writer) (Config, error) {
-	var c Config
-	fs, err := trainFlags(&c, stdout, stderr)
-	if err != nil {
-		return c, err
-	}
-	if err := command.ParseCommon(fs, args, &c.Common); err != nil {
-		return c, err
-	}
-	if c.Out == "" {
-		c.Out = "out/vae-galaxy/" + c.Arch
-	}
-	if c.Resume {
-		var saved Config
-		flags := func(c *Config) (*pflag.FlagSet, error) { return trainFlags(c, io.Discard, io.Discard) }
-		if err := train.Resume(fs, filepath.Join(c.Out, "checkpoint"), &saved, flags, resumeMayChange); err != nil {
-			return c, err
-		}
-		// Checkpoints from before --val-fraction trained on every training galaxy.
-		has, err := train.SavedConfigHas(filepath.Join(c.Out, "checkpoint"), "val_fraction")
-		if err != nil {
-			return c, err
-		}
-		if !has {
-			saved.ValFraction = 0
-		}
-		saved.Resume, saved.Out = true, c.Out
-		c = saved
-	}
-	return c, c.check()
+	return cli.ParseTrain(&command, args, stdout, stderr, cli.TrainFlags[Config]{
+		Defaults: func() Config { return Config{} },
+		Register: registerTrainFlags,
+		Common:   func(c *Config) *cli.Common { return &c.Common },
+		Parsed: func(c *Config) {
+			if c.Out == "" {
+				c.Out = "out/vae-galaxy/" + c.Arch
+			}
+		},
+		CheckpointDir: func(c *Config) string { return filepath.Join(c.Out, "checkpoint") },
+		MayChange:     resumeMayChange,
+		// A resumed run stays in the folder it was read from.
+		Resumed: func(saved, typed *Config) { saved.Out = typed.Out },
+	})
 }
 
-// trainFlags registers the train flags on a new FlagSet bound to c.
-func trainFlags(c *Config, stdout, stderr io.Writer) (*pflag.FlagSet, error) {
-	fs := command.FlagSet("train", stdout, stderr)
+// registerTrainFlags registers the train flags on fs, bound to c.
+func registerTrainFlags(c *Config, fs *pflag.FlagSet) error {
 	c.Common.AddFlags(fs, "")
 	// Measured on the conv VAE at 64x64 (800 images, 2 libtorch threads):
 	// 11.9 s per epoch with one OpenBLAS thread, 25.0 s with OpenBLAS's
 	// default of one per core, whose threads fight libtorch's for the cores.
 	if err := cli.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (1: its default of one per core made the conv VAE's epochs 2x slower)"); err != nil {
-		return nil, err
+		return err
 	}
 	fs.StringVar(&c.Arch, "arch", "conv", "encoder/decoder pair: mlp, conv or resnet")
 	fs.IntVar(&c.Epochs, "epochs", 30, "epochs to train (in total, counting resumed ones)")
@@ -183,10 +167,10 @@ func trainFlags(c *Config, stdout, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.Float64Var(&c.ClipGradNorm, "clip-grad-norm", 0, "scale the gradients to at most this 2-norm before each update (0: no clipping)")
 	fs.IntVar(&c.Patience, "patience", 0, "stop when the validation -ELBO has not improved for this many epochs (0: train all --epochs)")
 	if err := cli.Rename(fs, "limit", "data-size"); err != nil {
-		return nil, err
+		return err
 	}
 	fs.BoolVar(&c.ChannelsLast, "channels-last", false, "train with the convolution weights laid out channels-last (speed only: the same numbers within float rounding)")
-	return fs, nil
+	return nil
 }
 
 // archHelp describes the three --arch choices for --help-long.

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
+	"log"
 	"math"
 	"os"
 	"path/filepath"
@@ -135,7 +136,7 @@ func TestTrainResumePlots(t *testing.T) {
 	torchrt.Lock()
 	data := fakeGalaxyZoo(t, 40)
 	full := filepath.Join(t.TempDir(), "conv")
-	if err := runTrain(context.Background(), testConfig(t, data, full)); err != nil {
+	if err := runTrain(context.Background(), testConfig(t, data, full), log.Default()); err != nil {
 		t.Fatal(err)
 	}
 	steps, trainRecon := rows(t, full, "train")
@@ -177,7 +178,7 @@ func TestTrainResumePlots(t *testing.T) {
 			cancel()
 		}
 	}
-	if err := runTrain(ctx, cfg); !errors.Is(err, cli.ErrInterrupted) {
+	if err := runTrain(ctx, cfg, log.Default()); !errors.Is(err, cli.ErrInterrupted) {
 		t.Fatalf("interrupted run returned %v, want cli.ErrInterrupted", err)
 	}
 	var stopped train.Summary
@@ -185,7 +186,7 @@ func TestTrainResumePlots(t *testing.T) {
 		len(stopped.Notes) == 0 || !strings.Contains(stopped.Notes[0], "stopped at step 6") {
 		t.Fatalf("interrupted run's summary: %+v, %v; want a note that it stopped at step 6", stopped.Notes, err)
 	}
-	if err := runTrain(context.Background(), testConfig(t, data, part, "--resume")); err != nil {
+	if err := runTrain(context.Background(), testConfig(t, data, part, "--resume"), log.Default()); err != nil {
 		t.Fatal(err)
 	}
 	// A resumed run's training time counts the sessions before it.
@@ -356,7 +357,7 @@ func TestConditionalTrains(t *testing.T) {
 	data := fakeGalaxyZoo(t, 40)
 	out := filepath.Join(t.TempDir(), "cvae")
 	cfg := testConfig(t, data, out, "--arch", "mlp", "--conditional", "--epochs", "2", "--kl-warmup", "1", "--free-bits", "0.1")
-	if err := runTrain(context.Background(), cfg); err != nil {
+	if err := runTrain(context.Background(), cfg, log.Default()); err != nil {
 		t.Fatal(err)
 	}
 	_, train := rows(t, out, "train")
@@ -515,7 +516,7 @@ func TestSplitSeedKeepsTheSplit(t *testing.T) {
 	data := fakeGalaxyZoo(t, 40)
 	testIDs := func(extra ...string) []int64 {
 		cfg := testConfig(t, data, t.TempDir(), extra...)
-		d, err := loadData(cfg.dataOptions())
+		d, err := loadData(cfg.dataOptions(), log.Default())
 		if err != nil {
 			t.Fatal(err)
 		}

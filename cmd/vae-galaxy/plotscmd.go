@@ -117,7 +117,7 @@ func loadRun(out, dir, dataDir, cacheDir string) (*trainedRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := loadData(cfg.dataOptions())
+	data, err := loadData(cfg.dataOptions(), log.Default())
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ func (t *trainer) trainStep(step int, idx []int64, beta float64) (stepStats, err
 	if cond != nil {
 		defer cond.MustDrop()
 	}
-	if err := t.opt.ZeroGrad(); err != nil {
+	if err := t.sess.Opt.ZeroGrad(); err != nil {
 		return stepStats{}, err
 	}
 	var eps *ts.Tensor // nil: Reparameterize draws it
@@ -71,7 +71,7 @@ func (t *trainer) trainStep(step int, idx []int64, beta float64) (stepStats, err
 	if t.cfg.lossSeen != nil {
 		s.loss = t.cfg.lossSeen(step, s.loss)
 	}
-	if s.skipped, err = t.guard.Update(step, s.loss, t.opt); err != nil || s.skipped {
+	if s.skipped, err = t.sess.Guard.Update(step, s.loss, t.sess.Opt); err != nil || s.skipped {
 		return s, err
 	}
 	if t.par.World() == 1 {

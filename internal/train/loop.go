@@ -108,6 +108,7 @@ func Every(n int) func(done int) bool {
 
 // Result is what Run did.
 type Result struct {
+	Start        int       // steps done by earlier sessions (Plan.Start)
 	Done         int       // steps done in all
 	Interrupted  bool      // stopped by the context before Total
 	StepSeconds  float64   // this process's time inside Task.Step
@@ -122,7 +123,7 @@ type Result struct {
 // Interrupted, and the error is nil.
 func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 	began := time.Now()
-	res := Result{Done: p.Start}
+	res := Result{Start: p.Start, Done: p.Start}
 	seconds := func() float64 { return p.PriorSeconds + time.Since(began).Seconds() }
 	units := p.Units
 	if units == nil {
