@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"torchlab/internal/galaxy/galaxytest"
 
 	"torchlab/internal/metrics"
 	"torchlab/internal/train"
@@ -22,7 +23,7 @@ import (
 // with skip it finishes and summary.json counts the skipped step.
 func TestDivergenceGuard(t *testing.T) {
 	torchrt.Lock()
-	data := fakeGalaxyZoo(t, 40)
+	data := galaxytest.FakeZoo(t, 40)
 	inject := func(step int, loss float64) float64 {
 		if step == 6 {
 			return math.NaN()

@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
+	"torchlab/internal/galaxy/galaxytest"
 
 	"torchlab/internal/golden"
 	"torchlab/torch/torchrt"
@@ -20,7 +21,7 @@ import (
 func TestFirst20LossesUnchanged(t *testing.T) {
 	crossMachineTol := map[string]float64{"mlp": 1e-4, "conv": 2e-3, "resnet": 0.1}
 	torchrt.Lock()
-	data := fakeGalaxyZoo(t, 40)
+	data := galaxytest.FakeZoo(t, 40)
 	for _, arch := range []string{"mlp", "conv", "resnet"} {
 		t.Run(arch, func(t *testing.T) {
 			// 30 training galaxies in batches of 8: 4 steps an epoch.
@@ -46,7 +47,7 @@ func TestFirst20LossesUnchanged(t *testing.T) {
 // its last loss is well below its first.
 func TestChannelsLastTrains(t *testing.T) {
 	torchrt.Lock()
-	data := fakeGalaxyZoo(t, 40)
+	data := galaxytest.FakeZoo(t, 40)
 	for _, arch := range []string{"conv", "resnet"} {
 		t.Run(arch, func(t *testing.T) {
 			var losses [2][]float64

@@ -5,8 +5,7 @@
 //	vae-galaxy plots --out out/vae-galaxy/conv [--class spiral]
 //	vae-galaxy plots --compare out/vae-galaxy/mlp out/vae-galaxy/conv out/vae-galaxy/resnet --out out/vae-galaxy
 //	vae-galaxy iwae --out out/vae-galaxy/conv [--k 100 --subset-size 100 --subset-k 1000]
-//	vae-galaxy classifier --out out/vae-galaxy/classifier
-//	vae-galaxy plots --out out/vae-galaxy/conv --judge out/vae-galaxy/classifier
+//	vae-galaxy plots --out out/vae-galaxy/conv --judge out/galaxy-classifier
 //	vae-galaxy export --format pt|safetensors --out conv.pt out/vae-galaxy/conv
 //
 // train writes metrics.csv, summary.json, the figures and a checkpoint/
@@ -14,8 +13,8 @@
 // plots redraws every figure from metrics.csv and the checkpoint without
 // training; with --compare it draws the reconstruction curves of several
 // runs in one figure. iwae scores the test images of a trained run with the
-// importance-weighted bound on log p(x) and writes iwae.json. classifier
-// trains the galaxy CNN that judges the samples (plots --judge).
+// importance-weighted bound on log p(x) and writes iwae.json. The galaxy
+// CNN that judges the samples (plots --judge) is galaxy-classifier's.
 package main
 
 import (
@@ -53,7 +52,6 @@ var command = cli.Command{
 		{Name: "train", Args: "[flags]", Summary: "train a VAE; Ctrl-C saves a checkpoint, --resume continues"},
 		{Name: "plots", Args: "--out DIR [flags]", Summary: "redraw a run's figures; --compare DIR... draws several runs' curves together"},
 		{Name: "iwae", Args: "--out DIR [flags]", Summary: "score a run's test images with the importance-weighted bound; writes iwae.json"},
-		{Name: "classifier", Args: "[flags]", Summary: "train the galaxy CNN that judges the samples (plots --judge)"},
 		{Name: "export", Args: "--format pt|safetensors --out FILE RUN_DIR", Summary: "write a run's best (else last) weights as a PyTorch state_dict"},
 	},
 	Examples: []string{
@@ -62,7 +60,6 @@ var command = cli.Command{
 		"vae-galaxy plots --out out/vae-galaxy/conv --class spiral",
 		"vae-galaxy plots --compare out/vae-galaxy/mlp out/vae-galaxy/conv --out out/vae-galaxy",
 		"vae-galaxy iwae --out out/vae-galaxy/conv --k 100",
-		"vae-galaxy classifier --out out/vae-galaxy/classifier",
 	},
 }
 
@@ -80,12 +77,6 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch sub {
 	case "export":
 		return cli.Export("vae-galaxy", args, stderr, nil)
-	case "classifier":
-		cfg, err := parseClassifier(args, stdout, stderr)
-		if err != nil {
-			return err
-		}
-		return cfg.InOut(filepath.Join(cfg.Out, "checkpoint"), func() error { return runClassifier(ctx, cfg, cli.Logger(stderr)) })
 	case "iwae":
 		cfg, err := parseIWAE(args, stdout, stderr)
 		if err != nil {
@@ -211,7 +202,7 @@ func parsePlots(args []string, stdout, stderr io.Writer) (PlotsConfig, error) {
 	fs.StringVar(&c.DataDir, "data-dir", "", "data folder (default: the run's)")
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "image cache folder (default: the run's)")
 	fs.IntVar(&c.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads")
-	fs.StringVar(&c.Judge, "judge", "", "classifier run (vae-galaxy classifier --out DIR) that judges the samples instead of the 5-NN; the numbers go to <out>/samples.json")
+	fs.StringVar(&c.Judge, "judge", "", "classifier run (galaxy-classifier --out DIR) that judges the samples instead of the 5-NN; the numbers go to <out>/samples.json")
 	if err := command.Parse(fs, args, true); err != nil {
 		return c, err
 	}

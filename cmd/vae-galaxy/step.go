@@ -23,7 +23,7 @@ type stepStats struct {
 // data-parallel run, this rank's share of them); every tensor it makes is
 // freed when it returns. The returned losses are the whole batch's.
 func (t *trainer) trainStep(step int, idx []int64, beta float64) (stepStats, error) {
-	x, cond, err := t.data.batch(t.data.trainX, t.data.trainCond, cli.Shard(t.par, idx))
+	x, cond, err := t.data.Batch(t.data.TrainX, t.data.TrainCond, cli.Shard(t.par, idx))
 	if err != nil {
 		return stepStats{}, err
 	}
@@ -229,25 +229,4 @@ func betaAt(step, perEpoch int64, beta float64, warmupEpochs int) float64 {
 	}
 	ramp := float64(step+1) / float64(int64(warmupEpochs)*perEpoch)
 	return beta * math.Min(1, ramp)
-}
-
-// stepsPerEpoch counts batches; a last batch of one image is dropped
-// because BatchNorm cannot train on it.
-func stepsPerEpoch(n, batch int) int64 {
-	steps := n / batch
-	if n%batch >= 2 {
-		steps++
-	}
-	return int64(max(steps, 1))
-}
-
-// batchIndices returns the training indices of batch b of an epoch.
-func batchIndices(order []int, b int64, batch int) []int64 {
-	start := int(b) * batch
-	end := min(start+batch, len(order))
-	idx := make([]int64, end-start)
-	for i := range idx {
-		idx[i] = int64(order[start+i])
-	}
-	return idx
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"time"
+	"torchlab/internal/galaxy"
 
 	"github.com/sugarme/gotch/ts"
 
@@ -23,7 +24,7 @@ type trainer struct {
 	cfg        Config
 	sess       *train.Session
 	model      *vae.VAE
-	data       *galaxyData
+	data       *galaxy.Data
 	log        *log.Logger
 	perEpoch   int64   // optimiser steps per epoch
 	total      int     // optimiser steps of the whole run
@@ -49,7 +50,7 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) error {
 		return err
 	}
 	defer par.Leave()
-	data, err := loadData(cfg.dataOptions(), su.Log)
+	data, err := galaxy.Load(cfg.dataOptions(), su.Log)
 	if err != nil {
 		return err
 	}
@@ -76,9 +77,9 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) error {
 		return err
 	}
 	opt.SetClipGradNorm(cfg.ClipGradNorm)
-	t.perEpoch = stepsPerEpoch(data.nTrain, cfg.BatchSize)
+	t.perEpoch = galaxy.StepsPerEpoch(data.NTrain, cfg.BatchSize)
 	su.Config, su.Columns, su.StepColumn = cfg, metricsHeader, "step"
-	if data.nVal > 0 {
+	if data.NVal > 0 {
 		su.Select, su.Higher = "val_neg_elbo", false
 	}
 	if t.sess, err = train.Open(su, named, opt); err != nil {
@@ -109,7 +110,7 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) error {
 		return err
 	}
 	if res.Interrupted {
-		return t.sess.Finish(res, train.Summary{Data: t.data.source, Split: t.split()})
+		return t.sess.Finish(res, train.Summary{Data: t.data.Source, Split: t.split()})
 	}
 	return t.finish(res)
 }
@@ -133,12 +134,12 @@ func (t *trainer) stopEarly(done int) string {
 func (t *trainer) Step(step int) (train.StepReport, error) {
 	epoch, b := int64(step)/t.perEpoch, int64(step)%t.perEpoch
 	if epoch != t.orderOf {
-		t.order, t.orderOf = train.EpochOrder(t.cfg.Seed, int(epoch), t.data.nTrain), epoch
+		t.order, t.orderOf = train.EpochOrder(t.cfg.Seed, int(epoch), t.data.NTrain), epoch
 		t.epochStart = time.Now()
 	}
 	beta := betaAt(int64(step), t.perEpoch, t.cfg.Beta, t.cfg.KLWarmup)
 	begin := time.Now()
-	s, err := t.trainStep(step, batchIndices(t.order, b, t.cfg.BatchSize), beta)
+	s, err := t.trainStep(step, galaxy.BatchIndices(t.order, b, t.cfg.BatchSize), beta)
 	if err != nil {
 		return train.StepReport{}, err
 	}
@@ -170,24 +171,24 @@ func (t *trainer) Evaluate(done int) error {
 		*acc = runningMean{}
 	}
 	at := map[string]float64{}
-	sets := t.data.evalSets("val", "test")
+	sets := t.data.EvalSets("val", "test")
 	if e := t.cfg.TrainEvalEvery; e > 0 && (done%(e*int(t.perEpoch)) == 0 || done == t.total) {
-		for _, full := range t.data.evalSets("train") {
-			full.name = train.TrainFull
-			sets = append([]evalSet{full}, sets...)
+		for _, full := range t.data.EvalSets("train") {
+			full.Name = train.TrainFull
+			sets = append([]galaxy.EvalSet{full}, sets...)
 		}
 	}
 	for _, sp := range sets {
-		s, err := evaluate(t.model, sp.x, sp.cond, t.cfg.Beta, 256, t.par)
+		s, err := evaluate(t.model, sp.X, sp.Cond, t.cfg.Beta, 256, t.par)
 		if err != nil {
-			return fmt.Errorf("evaluate %s: %w", sp.name, err)
+			return fmt.Errorf("evaluate %s: %w", sp.Name, err)
 		}
-		if err := mw.Write(epoch, done, sp.name, s.loss, s.recon, s.kl, t.cfg.Beta, t.seconds); err != nil {
+		if err := mw.Write(epoch, done, sp.Name, s.loss, s.recon, s.kl, t.cfg.Beta, t.seconds); err != nil {
 			return err
 		}
-		at[sp.name+"_recon"], at[sp.name+"_kl"], at[sp.name+"_neg_elbo"] = s.recon, s.kl, s.recon+s.kl
+		at[sp.Name+"_recon"], at[sp.Name+"_kl"], at[sp.Name+"_neg_elbo"] = s.recon, s.kl, s.recon+s.kl
 		if done == t.total {
-			name := sp.name
+			name := sp.Name
 			if name == train.TrainFull {
 				name = "train"
 			}
@@ -214,20 +215,20 @@ func (t *trainer) finish(run train.Result) error {
 	epochs := float64(run.Done) / float64(t.perEpoch) // fewer than --epochs after an early stop
 	res := map[string]float64{"epochs": epochs, "step_seconds": t.seconds,
 		"seconds_per_epoch": t.seconds / epochs,
-		"train_images":      float64(t.data.nTrain), "val_images": float64(t.data.nVal), "test_images": float64(t.data.nTest)}
+		"train_images":      float64(t.data.NTrain), "val_images": float64(t.data.NVal), "test_images": float64(t.data.NTest)}
 	if n := len(t.epochTime); n > 0 {
 		res["last_epoch_seconds"] = t.epochTime[n-1]
 	}
-	for _, sp := range t.data.evalSets("train", "val", "test") {
-		s, ok := t.atEnd[sp.name]
+	for _, sp := range t.data.EvalSets("train", "val", "test") {
+		s, ok := t.atEnd[sp.Name]
 		if !ok {
 			var err error
-			if s, err = evaluate(t.model, sp.x, sp.cond, cfg.Beta, 256, t.par); err != nil {
+			if s, err = evaluate(t.model, sp.X, sp.Cond, cfg.Beta, 256, t.par); err != nil {
 				return err
 			}
 		}
-		res[sp.name+"_recon"], res[sp.name+"_kl"], res[sp.name+"_loss"] = s.recon, s.kl, s.loss
-		res[sp.name+"_neg_elbo"] = s.recon + s.kl
+		res[sp.Name+"_recon"], res[sp.Name+"_kl"], res[sp.Name+"_loss"] = s.recon, s.kl, s.loss
+		res[sp.Name+"_neg_elbo"] = s.recon + s.kl
 	}
 	if !t.par.Lead() {
 		return nil
@@ -238,10 +239,10 @@ func (t *trainer) finish(run train.Result) error {
 	if err != nil {
 		return err
 	}
-	return t.sess.Finish(run, train.Summary{Data: t.data.source, Results: res, Notes: notes, Split: t.split()})
+	return t.sess.Finish(run, train.Summary{Data: t.data.Source, Results: res, Notes: notes, Split: t.split()})
 }
 
 // split says what the run trains, validates and tests on.
 func (t *trainer) split() *train.Split {
-	return t.data.split(t.cfg)
+	return t.cfg.split(t.data)
 }

@@ -1,4 +1,9 @@
-package main
+// Package galaxy is the Galaxy Zoo data as the galaxy commands use it: the
+// images loaded once and split into train, validation and test
+// deterministically, held as tensors, and their batches; and the galaxy
+// classifier's configuration and accuracy, shared by the classifier's
+// command and the VAE's judge of its samples.
+package galaxy
 
 import (
 	"fmt"
@@ -9,13 +14,12 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
-	"torchlab/internal/train"
 	"torchlab/models/vae"
 	"torchlab/torch/tensors"
 )
 
-// dataOptions selects and prepares the Galaxy Zoo images.
-type dataOptions struct {
+// Options selects and prepares the Galaxy Zoo images.
+type Options struct {
 	DataDir, CacheDir string
 	Crop, Size        int
 	Workers, Limit    int
@@ -26,49 +30,42 @@ type dataOptions struct {
 	Conditional       bool
 }
 
-// galaxyData is the train/validation/test split, each split in one tensor
+// Data is the train/validation/test split, each split in one tensor
 // (the validation ones nil for --val-fraction 0).
-type galaxyData struct {
-	source              datasets.Source
-	size                int
-	nTrain, nVal, nTest int
-	trainX, valX, testX *ts.Tensor // [N, 3, S, S] in [0,1]
-	trainCond, valCond  *ts.Tensor // [N, classes] one-hot, conditional runs only
-	testCond            *ts.Tensor
-	trainY, valY, testY []int64 // classes
-	trainIDs, testIDs   []int64 // GalaxyIDs
+type Data struct {
+	Source              datasets.Source
+	Size                int
+	NTrain, NVal, NTest int
+	TrainX, ValX, TestX *ts.Tensor // [N, 3, S, S] in [0,1]
+	TrainCond, ValCond  *ts.Tensor // [N, classes] one-hot, conditional runs only
+	TestCond            *ts.Tensor
+	TrainY, ValY, TestY []int64 // classes
+	TrainIDs, TestIDs   []int64 // GalaxyIDs
 }
 
-// split says what a run of cfg trains, validates and tests on.
-func (d *galaxyData) split(cfg Config) *train.Split {
-	return &train.Split{Train: d.nTrain, Val: d.nVal, Test: d.nTest, Unit: "galaxies",
-		ValFraction: cfg.ValFraction, ValSeed: valSeed(cfg.splitSeed()), SplitSeed: cfg.splitSeed(), StratifiedBy: "class",
-		TrainEval: "running mean of batch losses"}
+// EvalSet is one split's images, to be evaluated under its metrics.csv name.
+type EvalSet struct {
+	Name    string
+	X, Cond *ts.Tensor // [N, 3, S, S], [N, classes] (nil: not conditional)
+	N       int
 }
 
-// evalSet is one split's images, to be evaluated under its metrics.csv name.
-type evalSet struct {
-	name    string
-	x, cond *ts.Tensor
-	n       int
-}
-
-// evalSets returns the named splits ("train", "val", "test") that hold
+// EvalSets returns the named splits ("train", "val", "test") that hold
 // images, in the order given.
-func (d *galaxyData) evalSets(names ...string) []evalSet {
-	all := map[string]evalSet{"train": {"train", d.trainX, d.trainCond, d.nTrain},
-		"val": {"val", d.valX, d.valCond, d.nVal}, "test": {"test", d.testX, d.testCond, d.nTest}}
-	var out []evalSet
+func (d *Data) EvalSets(names ...string) []EvalSet {
+	all := map[string]EvalSet{"train": {"train", d.TrainX, d.TrainCond, d.NTrain},
+		"val": {"val", d.ValX, d.ValCond, d.NVal}, "test": {"test", d.TestX, d.TestCond, d.NTest}}
+	var out []EvalSet
 	for _, name := range names {
-		if s := all[name]; s.n > 0 {
+		if s := all[name]; s.N > 0 {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// valSeed draws the validation split; the test split uses seed.
-func valSeed(seed int64) int64 { return seed + 2 }
+// ValSeed draws the validation split; the test split uses seed.
+func ValSeed(seed int64) int64 { return seed + 2 }
 
 // carveVal holds out round(fraction*len(train)) of the training galaxies
 // for validation, stratified by class (datasets.StratifiedSplit).
@@ -81,7 +78,7 @@ func carveVal(set *datasets.GalaxySet, train []int, fraction float64, seed int64
 	for k, i := range train {
 		classes[k] = int64(set.Classes[i])
 	}
-	tr, va, err := datasets.StratifiedSplit(classes, n, valSeed(seed))
+	tr, va, err := datasets.StratifiedSplit(classes, n, ValSeed(seed))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,9 +92,9 @@ func carveVal(set *datasets.GalaxySet, train []int, fraction float64, seed int64
 	return pickIdx(tr), pickIdx(va), nil
 }
 
-// loadData loads (or reads from the cache) the images, logs the class
+// Load loads (or reads from the cache) the images, logs the class
 // counts to lg and splits them deterministically.
-func loadData(o dataOptions, lg *log.Logger) (*galaxyData, error) {
+func Load(o Options, lg *log.Logger) (*Data, error) {
 	src, err := datasets.Locate(o.DataDir, "galaxyzoo")
 	if err != nil {
 		return nil, err
@@ -117,7 +114,7 @@ func loadData(o dataOptions, lg *log.Logger) (*galaxyData, error) {
 	if set.Skipped > 0 {
 		lg.Printf("skipped %d missing or corrupt images (--skip-bad), e.g. %s", set.Skipped, set.SkippedFiles[0])
 	}
-	lg.Printf("classes: %s", countsLine(set.Classes))
+	lg.Printf("classes: %s", CountsLine(set.Classes))
 	if note := src.Note(fmt.Sprintf("%d galaxies", set.N)); note != "" {
 		lg.Print(note)
 	}
@@ -132,34 +129,34 @@ func loadData(o dataOptions, lg *log.Logger) (*galaxyData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &galaxyData{size: o.Size, nTrain: len(train), nVal: len(val), nTest: len(test), source: src}
-	if d.trainX, d.trainY, d.trainIDs, err = gather(set, train); err != nil {
+	d := &Data{Size: o.Size, NTrain: len(train), NVal: len(val), NTest: len(test), Source: src}
+	if d.TrainX, d.TrainY, d.TrainIDs, err = gather(set, train); err != nil {
 		return nil, err
 	}
 	if len(val) > 0 {
-		if d.valX, d.valY, _, err = gather(set, val); err != nil {
+		if d.ValX, d.ValY, _, err = gather(set, val); err != nil {
 			d.Drop()
 			return nil, err
 		}
 	}
-	if d.testX, d.testY, d.testIDs, err = gather(set, test); err != nil {
+	if d.TestX, d.TestY, d.TestIDs, err = gather(set, test); err != nil {
 		return nil, err
 	}
 	if o.Conditional {
-		if d.trainCond, err = vae.OneHot(d.trainY, datasets.NumClasses); err != nil {
+		if d.TrainCond, err = vae.OneHot(d.TrainY, datasets.NumClasses); err != nil {
 			return nil, err
 		}
-		if d.testCond, err = vae.OneHot(d.testY, datasets.NumClasses); err != nil {
+		if d.TestCond, err = vae.OneHot(d.TestY, datasets.NumClasses); err != nil {
 			return nil, err
 		}
-		if d.valX != nil {
-			if d.valCond, err = vae.OneHot(d.valY, datasets.NumClasses); err != nil {
+		if d.ValX != nil {
+			if d.ValCond, err = vae.OneHot(d.ValY, datasets.NumClasses); err != nil {
 				return nil, err
 			}
 		}
 	}
 	lg.Printf("split (seed %d): %d train, %d validation (%.3g of the training galaxies, stratified by class), %d test; train classes: %s",
-		o.Seed, d.nTrain, d.nVal, o.ValFraction, d.nTest, countsLine(classesOf(d.trainY)))
+		o.Seed, d.NTrain, d.NVal, o.ValFraction, d.NTest, CountsLine(ClassesOf(d.TrainY)))
 	return d, nil
 }
 
@@ -180,29 +177,34 @@ func gather(set *datasets.GalaxySet, idx []int) (*ts.Tensor, []int64, []int64, e
 }
 
 // batch selects rows idx of x (and of cond, if not nil).
-func (d *galaxyData) batch(x, cond *ts.Tensor, idx []int64) (xb, cb *ts.Tensor, err error) {
+func (d *Data) Batch(x, cond *ts.Tensor, idx []int64) (xb, cb *ts.Tensor, err error) {
 	it, err := tensors.FromInt64(idx, int64(len(idx)))
 	if err != nil {
 		return nil, nil, err
 	}
 	defer it.MustDrop()
-	xb = x.MustIndexSelect(0, it, false) // [B, 3, S, S]
+	if xb, err = x.IndexSelect(0, it, false); err != nil { // [B, 3, S, S]
+		return nil, nil, err
+	}
 	if cond != nil {
-		cb = cond.MustIndexSelect(0, it, false) // [B, classes]
+		if cb, err = cond.IndexSelect(0, it, false); err != nil { // [B, classes]
+			xb.MustDrop()
+			return nil, nil, err
+		}
 	}
 	return xb, cb, nil
 }
 
 // Drop frees the tensors.
-func (d *galaxyData) Drop() {
-	for _, t := range []*ts.Tensor{d.trainX, d.valX, d.testX, d.trainCond, d.valCond, d.testCond} {
+func (d *Data) Drop() {
+	for _, t := range []*ts.Tensor{d.TrainX, d.ValX, d.TestX, d.TrainCond, d.ValCond, d.TestCond} {
 		if t != nil {
 			t.MustDrop()
 		}
 	}
 }
 
-func classesOf(y []int64) []datasets.Class {
+func ClassesOf(y []int64) []datasets.Class {
 	out := make([]datasets.Class, len(y))
 	for i, c := range y {
 		out[i] = datasets.Class(c)
@@ -210,11 +212,33 @@ func classesOf(y []int64) []datasets.Class {
 	return out
 }
 
-func countsLine(classes []datasets.Class) string {
+func CountsLine(classes []datasets.Class) string {
 	n := datasets.ClassCounts(classes)
 	parts := make([]string, len(n))
 	for c, k := range n {
 		parts[c] = fmt.Sprintf("%s %d", datasets.Class(c), k)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// StepsPerEpoch counts the batches of an epoch over n examples; a last
+// batch of one image is dropped because BatchNorm cannot train on it.
+func StepsPerEpoch(n, batch int) int64 {
+	steps := n / batch
+	if n%batch >= 2 {
+		steps++
+	}
+	return int64(max(steps, 1))
+}
+
+// BatchIndices returns the training indices of batch b of an epoch whose
+// order is order.
+func BatchIndices(order []int, b int64, batch int) []int64 {
+	start := int(b) * batch
+	end := min(start+batch, len(order))
+	idx := make([]int64, end-start)
+	for i := range idx {
+		idx[i] = int64(order[start+i])
+	}
+	return idx
 }
