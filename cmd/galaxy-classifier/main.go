@@ -77,13 +77,11 @@ var resumeMayChange = []string{"epochs", "cache-dir", "workers"}
 // checkpoint's (train.Resume) with only resumeMayChange applied.
 func parseTrain(args []string, stdout, stderr io.Writer) (Config, error) {
 	return cli.ParseTrain(&command, args, stdout, stderr, cli.TrainFlags[Config]{
-		Defaults:      func() Config { return Config{} },
-		Register:      registerTrainFlags,
-		Common:        func(c *Config) *cli.Common { return &c.Common },
-		CheckpointDir: func(c *Config) string { return filepath.Join(c.Out, "checkpoint") },
-		MayChange:     resumeMayChange,
-		// A resumed run stays in the folder it was read from.
-		Resumed: func(saved, typed *Config) { saved.Out = typed.Out },
+		Defaults:  func() Config { return Config{} },
+		Register:  registerTrainFlags,
+		Common:    func(c *Config) *cli.Common { return &c.Common },
+		MayChange: resumeMayChange,
+		KeepOut:   true,
 	})
 }
 

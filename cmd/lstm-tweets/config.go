@@ -12,6 +12,7 @@ import (
 	"torchlab/internal/cli"
 	"torchlab/internal/train"
 	"torchlab/models/charlstm"
+	"torchlab/models/ngramlr"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/optim"
 )
@@ -38,7 +39,11 @@ type Config struct {
 	ValFraction float64         `json:"val_fraction"` // of the training CSV, stratified by label
 	Bucket      int             `json:"bucket"`
 	CharDropout float64         `json:"char_dropout,omitempty"` // share of training characters replaced by NUL
-	Model       charlstm.Config `json:"model"`
+	Model       charlstm.Config `json:"model"`                  // the LSTM's (--model lstm)
+	// Arch is the model (--model): "" or lstm, the LSTM; ngram, the
+	// baseline, whose shape NGram holds.
+	Arch  string          `json:"arch,omitempty"`
+	NGram *ngramlr.Config `json:"ngram,omitempty"`
 
 	// afterStep, when set (tests), is called after every optimiser step
 	// with the iteration just done (1-based) and its batch loss.
@@ -94,9 +99,15 @@ var resumeMayChange = []string{"iterations", "eval-every", "eval-batch-size", "e
 // checkpoint's (train.Resume) with only resumeMayChange applied.
 func parseTrain(args []string, stdout, stderr io.Writer) (Config, error) {
 	return cli.ParseTrain(&command, args, stdout, stderr, cli.TrainFlags[Config]{
-		Defaults:      func() Config { return Config{Model: charlstm.DefaultConfig()} },
-		Register:      registerTrainFlags,
-		Common:        func(c *Config) *cli.Common { return &c.Common },
+		Defaults: func() Config { return Config{Model: charlstm.DefaultConfig()} },
+		Register: registerTrainFlags,
+		Common:   func(c *Config) *cli.Common { return &c.Common },
+		Parsed: func(c *Config) {
+			if c.Arch == modelNGram && c.NGram == nil {
+				ng := ngramlr.DefaultConfig()
+				c.NGram = &ng
+			}
+		},
 		CheckpointDir: func(c *Config) string { return checkpointDir(c.Out) },
 		MayChange:     resumeMayChange,
 	})
@@ -119,7 +130,18 @@ func (cfg Config) Check() error {
 		cli.Need("bucket", cfg.Bucket, cfg.Bucket >= 0, ">= 0"),
 		cli.Need("dropout", cfg.Model.Dropout, cfg.Model.Dropout >= 0 && cfg.Model.Dropout < 1, "in [0, 1)"),
 		cli.Need("char-dropout", cfg.CharDropout, cfg.CharDropout >= 0 && cfg.CharDropout < 1, "in [0, 1)"),
+		cli.OneOf("model", cfg.arch(), modelLSTM, modelNGram),
+		cli.Need("model", cfg.arch(), cfg.arch() != modelNGram || (cfg.Model.Dropout == 0 && !cfg.Model.FusedLSTM), "lstm with --dropout or --fused-lstm (the LSTM's)"),
+		cli.Need("model", cfg.arch(), cfg.arch() != modelNGram || cfg.NGram != nil, "lstm for a configuration without the n-gram model's shape"),
 	)
+}
+
+// arch is the model the run trains (--model).
+func (cfg Config) arch() string {
+	if cfg.Arch == "" {
+		return modelLSTM
+	}
+	return cfg.Arch
 }
 
 // registerTrainFlags registers the train flags on fs, bound to cfg.
@@ -151,6 +173,7 @@ func registerTrainFlags(cfg *Config, fs *pflag.FlagSet) error {
 	fs.IntVar(&cfg.Bucket, "bucket", 50, "batches per length-sorted pool (0: plain random batches)")
 	fs.Float64Var(&cfg.Model.Dropout, "dropout", 0, "dropout on the final hidden state before the linear layer, in training (0: none, the assignment's model)")
 	fs.Float64Var(&cfg.CharDropout, "char-dropout", 0, "replace this share of each training tweet's characters by NUL (code 0) at random, a regulariser (0: none)")
+	fs.StringVar(&cfg.Arch, "model", "", "the model: lstm (models/charlstm; the default, also when empty) or ngram, the baseline: logistic regression on hashed character 1- to 4-grams (models/ngramlr; the same data, split and loop)")
 	fs.BoolVar(&cfg.Model.FusedLSTM, "fused-lstm", false, "run the LSTM through torch/lstmfused: one C++ call forward and one backward, no work on padding (4.8x libtorch's lstm per step at one thread; same results to ~1e-6, not bit for bit)")
 	for _, r := range [][2]string{{"eval-batch", "eval-batch-size"}, {"train-sample", "train-eval-size"}} {
 		if err := cli.Rename(fs, r[0], r[1]); err != nil {

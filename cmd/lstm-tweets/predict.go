@@ -289,6 +289,9 @@ func loadModel(dir string) (*charlstm.Model, *Config, *checkpoint.Meta, error) {
 	if err := json.Unmarshal(meta.Config, &tc); err != nil {
 		return nil, nil, meta, fmt.Errorf("configuration in %s: %w", dir, err)
 	}
+	if tc.arch() != modelLSTM {
+		return nil, nil, meta, fmt.Errorf("%s holds a --model %s run; predict takes the LSTM's", dir, tc.arch())
+	}
 	model, err := buildModel(tc.Model, func(params map[string]*ts.Tensor) error {
 		_, err := checkpoint.Load(dir, params, nil)
 		return err

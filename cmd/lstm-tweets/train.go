@@ -13,7 +13,6 @@ import (
 	"torchlab/internal/cli"
 	"torchlab/internal/progress"
 	"torchlab/internal/train"
-	"torchlab/models/charlstm"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/memstat"
 	"torchlab/torch/optim"
@@ -31,7 +30,7 @@ type task struct {
 	sess         *train.Session
 	data         *datasets.Source // nil when given files
 	log          *log.Logger
-	model        *charlstm.Model
+	model        tweetModel
 	trainSet     *corpus // the training CSV less the validation split
 	valSet       *corpus // nil for --val-fraction 0
 	testSet      *corpus
@@ -166,7 +165,7 @@ func newTask(cfg *Config, lg *log.Logger) (s *task, params map[string]*ts.Tensor
 		return nil, nil, err
 	}
 	vs := nn.NewVarStore(dev)
-	if s.model, err = charlstm.New(vs.Root(), cfg.Model); err != nil {
+	if s.model, err = newTweetModel(vs.Root(), *cfg); err != nil {
 		return nil, nil, err
 	}
 	if params, err = tensors.Named(vs); err != nil {

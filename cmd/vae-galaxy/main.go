@@ -116,10 +116,8 @@ func parseTrain(args []string, stdout, stderr io.Writer) (Config, error) {
 				c.Out = "out/vae-galaxy/" + c.Arch
 			}
 		},
-		CheckpointDir: func(c *Config) string { return filepath.Join(c.Out, "checkpoint") },
-		MayChange:     resumeMayChange,
-		// A resumed run stays in the folder it was read from.
-		Resumed: func(saved, typed *Config) { saved.Out = typed.Out },
+		MayChange: resumeMayChange,
+		KeepOut:   true,
 	})
 }
 

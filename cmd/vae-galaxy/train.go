@@ -86,9 +86,7 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) error {
 		return err
 	}
 	defer t.sess.Close()
-	if r := t.sess.Resumed; r != nil {
-		t.seconds = r.StepSeconds
-	}
+	t.seconds = t.sess.PriorStepSeconds()
 
 	perEpoch := int(t.perEpoch)
 	evalEvery := cfg.EvalEvery

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -55,14 +56,15 @@ type TrainFlags[C any] struct {
 	// Parsed, when set, fills in defaults that depend on other flags,
 	// right after parsing.
 	Parsed func(c *C)
-	// CheckpointDir is the checkpoint a --resume of c continues.
+	// CheckpointDir is the checkpoint a --resume of c continues (nil:
+	// <out>/checkpoint).
 	CheckpointDir func(c *C) string
 	// MayChange are the flags a resumed run may change (besides
 	// train.AlwaysMayChange).
 	MayChange []string
-	// Resumed, when set, adjusts the saved configuration with what was
-	// typed (the configuration read from the command line).
-	Resumed func(saved, typed *C)
+	// KeepOut keeps a resumed run in the --out it was read from, whatever
+	// --out the checkpoint's configuration names.
+	KeepOut bool
 }
 
 // ParseTrain reads a train subcommand's flags; with --resume the
@@ -88,12 +90,16 @@ func ParseTrain[C interface{ Check() error }](cmd *Command, args []string, stdou
 		fs := cmd.FlagSet("train", io.Discard, io.Discard)
 		return fs, tf.Register(c, fs)
 	}
-	if err := train.Resume(fs, tf.CheckpointDir(&cfg), &saved, flags, tf.MayChange); err != nil {
+	dir := filepath.Join(tf.Common(&cfg).Out, "checkpoint")
+	if tf.CheckpointDir != nil {
+		dir = tf.CheckpointDir(&cfg)
+	}
+	if err := train.Resume(fs, dir, &saved, flags, tf.MayChange); err != nil {
 		return cfg, err
 	}
 	tf.Common(&saved).Resume = true
-	if tf.Resumed != nil {
-		tf.Resumed(&saved, &cfg)
+	if tf.KeepOut {
+		tf.Common(&saved).Out = tf.Common(&cfg).Out
 	}
 	return saved, saved.Check()
 }

@@ -74,9 +74,7 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig, lg *log.Logger) 
 		return err
 	}
 	defer t.sess.Close()
-	if r := t.sess.Resumed; r != nil {
-		t.seconds = r.StepSeconds
-	}
+	t.seconds = t.sess.PriorStepSeconds()
 	perEpoch := int(t.perEpoch)
 	plan := train.Plan{Label: "classifier", Unit: "step", Total: perEpoch * cfg.Epochs,
 		EvaluateAt: train.Every(perEpoch), SaveAt: train.Every(perEpoch * 5)}

@@ -151,6 +151,15 @@ func (s *Session) PriorSeconds() float64 {
 	return s.Resumed.Seconds
 }
 
+// PriorStepSeconds is the time earlier sessions spent in optimiser
+// steps, where the command counts it (checkpoint.Meta.StepSeconds).
+func (s *Session) PriorStepSeconds() float64 {
+	if s.Resumed == nil {
+		return 0
+	}
+	return s.Resumed.StepSeconds
+}
+
 // Seconds is the training time of the whole run so far, earlier sessions
 // included (metrics.csv's seconds column).
 func (s *Session) Seconds() float64 { return s.PriorSeconds() + time.Since(s.began).Seconds() }
