@@ -149,7 +149,7 @@ func registerTrainFlags(cfg *Config, fs *pflag.FlagSet) error {
 	cfg.Common.AddFlags(fs, defaultOut)
 	// One intra-op thread is fastest for this model: its per-step tensors
 	// are too small to split, and a second thread only adds
-	// synchronisation (measured 12.2 it/s with 1, 7.3 with 2).
+	// synchronisation (docs/decisions.md).
 	if err := cli.SetDefault(fs, "threads", "1", "libtorch intra-op threads (1 is fastest here: the per-step tensors are too small to split)"); err != nil {
 		return err
 	}

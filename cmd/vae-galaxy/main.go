@@ -124,9 +124,8 @@ func parseTrain(args []string, stdout, stderr io.Writer) (Config, error) {
 // registerTrainFlags registers the train flags on fs, bound to c.
 func registerTrainFlags(c *Config, fs *pflag.FlagSet) error {
 	c.Common.AddFlags(fs, "")
-	// Measured on the conv VAE at 64x64 (800 images, 2 libtorch threads):
-	// 11.9 s per epoch with one OpenBLAS thread, 25.0 s with OpenBLAS's
-	// default of one per core, whose threads fight libtorch's for the cores.
+	// OpenBLAS's default of one thread per core fights libtorch's threads
+	// for the cores (docs/decisions.md).
 	if err := cli.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (1: its default of one per core made the conv VAE's epochs 2x slower)"); err != nil {
 		return err
 	}

@@ -32,11 +32,14 @@ func samplers(m *vae.VAE, d *galaxy.Data, trainMu []float32) []classSampler {
 	decode := func(zs *ts.Tensor, class datasets.Class) (*ts.Tensor, error) {
 		var cond *ts.Tensor
 		if m.Config.Conditional {
-			cls := make([]int64, zs.MustSize()[0])
+			size, err := zs.Size()
+			if err != nil {
+				return nil, err
+			}
+			cls := make([]int64, size[0])
 			for i := range cls {
 				cls[i] = int64(class)
 			}
-			var err error
 			if cond, err = vae.OneHot(cls, datasets.NumClasses); err != nil {
 				return nil, err
 			}
@@ -72,7 +75,10 @@ func samplers(m *vae.VAE, d *galaxy.Data, trainMu []float32) []classSampler {
 	out := []classSampler{region}
 	if m.Config.Conditional {
 		out = append(out, classSampler{name: "cvae prior", gen: func(class datasets.Class, n int64) (*ts.Tensor, error) {
-			zs := ts.MustRandn([]int64{n, m.Config.ZDim}, gotch.Float, gotch.CPU)
+			zs, err := ts.Randn([]int64{n, m.Config.ZDim}, gotch.Float, gotch.CPU)
+			if err != nil {
+				return nil, err
+			}
 			defer zs.MustDrop()
 			return decode(zs, class)
 		}})

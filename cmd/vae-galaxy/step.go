@@ -118,11 +118,15 @@ func readValues(loss, nll, kl *ts.Tensor) (stepStats, error) {
 // sums are added up; every rank still draws the noise of every batch, so
 // that the random stream moves on as one process's does.
 func evaluate(m *vae.VAE, x, cond *ts.Tensor, beta float64, batch int, par *cli.Parallel) (stepStats, error) {
-	total := x.MustSize()[0]
+	size, err := x.Size()
+	if err != nil {
+		return stepStats{}, err
+	}
+	total := size[0]
 	first, last := par.Share(int(total))
 	mine, end := int64(first), int64(last)
 	var sum stepStats
-	err := torchrt.NoGrad(func() error {
+	err = torchrt.NoGrad(func() error {
 		for start := int64(0); start < total; start += int64(batch) {
 			size := min(int64(batch), total-start)
 			from, to := max(start, mine), min(start+size, end)
@@ -175,11 +179,16 @@ func shareNoise(par *cli.Parallel, size, zDim, off, n int64) (*ts.Tensor, error)
 
 // evalRows is evalBatch on the n rows of x (and cond) from start.
 func evalRows(m *vae.VAE, x, cond, eps *ts.Tensor, start, n int64, beta float64) (stepStats, error) {
-	xb := x.MustNarrow(0, start, n, false)
+	xb, err := x.Narrow(0, start, n, false)
+	if err != nil {
+		return stepStats{}, err
+	}
 	defer xb.MustDrop()
 	var cb *ts.Tensor
 	if cond != nil {
-		cb = cond.MustNarrow(0, start, n, false)
+		if cb, err = cond.Narrow(0, start, n, false); err != nil {
+			return stepStats{}, err
+		}
 		defer cb.MustDrop()
 	}
 	return evalBatch(m, xb, cb, eps, beta)

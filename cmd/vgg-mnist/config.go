@@ -25,8 +25,8 @@ type Config struct {
 	EvalBatchSize int    `json:"eval_batch_size"`
 	// EvalChannelsLast evaluates with the convolution weights laid out
 	// channels-last (vgg.SetChannelsLast): the same numbers within float
-	// rounding, 1.6x faster on 2 cores (542 against 330 images/s, vgg-mnist
-	// bench --eval-images 4000). Checkpoints from before it read false.
+	// rounding, faster (docs/performance.md, "channels-last in Go").
+	// Checkpoints from before it read false.
 	EvalChannelsLast bool       `json:"eval_channels_last"`
 	LR               float64    `json:"lr"`
 	Schedule         string     `json:"schedule"` // "cosine" or "constant"
@@ -47,10 +47,9 @@ func defaultConfig() Config {
 	return Config{
 		Epochs:    5,
 		BatchSize: 64,
-		// 100, not a larger batch: on 2 cores evaluation ran at 230 images/s
-		// in batches of 500 and at 335-350 in batches of 100 (vgg-mnist
-		// bench --eval-images 8000, 2026-12-04): smaller batches keep each
-		// layer's activations in cache.
+		// 100, not a larger batch: smaller batches keep each layer's
+		// activations in cache (docs/performance.md, "The evaluation's
+		// batch size").
 		EvalBatchSize:    100,
 		EvalChannelsLast: true,
 		LR:               1e-4,

@@ -95,10 +95,10 @@ type Ranks interface {
 
 // releaseEvery is how many steps apart Run hands freed memory back to the
 // kernel (memstat.ReleaseFreedPages). It bounds the resident memory of a
-// run whose tensor sizes vary by step (the padded LSTM: ~330 MiB at most
-// instead of growing ~1.3 MiB per step for ever) and costs a steady run
-// one step's page faults per releaseEvery steps (a 30 s jemalloc decay
-// instead cost the resnet VAE 33 % of its wall time; docs/performance.md).
+// run whose tensor sizes vary by step (the padded LSTM would otherwise
+// grow with every step) and costs a steady run one step's page faults per
+// releaseEvery steps. The measurements behind it: docs/performance.md,
+// "A third of the CPU in page faults".
 const releaseEvery = 250
 
 // Every returns a predicate true every n steps (never for n <= 0).
