@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"torchlab/internal/cli"
 	"torchlab/internal/golden"
 	"torchlab/torch/torchrt"
 )
@@ -27,7 +28,7 @@ func TestFirst20LossesUnchanged(t *testing.T) {
 	var losses []float64
 	cfg.afterStep = func(_ int, loss float64) { losses = append(losses, loss) }
 	var log bytes.Buffer
-	if err := runTrain(context.Background(), cfg, &log); err != nil {
+	if err := runTrain(context.Background(), cfg, cli.Logger(&log)); err != nil {
 		t.Fatal(err)
 	}
 	golden.Losses(t, "testdata/first20_losses.json", losses, 1e-4)

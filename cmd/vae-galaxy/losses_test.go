@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"log"
 	"math"
 	"path/filepath"
 	"testing"
+	"torchlab/internal/galaxy/galaxytest"
 
 	"torchlab/internal/golden"
 	"torchlab/torch/torchrt"
@@ -19,7 +21,7 @@ import (
 func TestFirst20LossesUnchanged(t *testing.T) {
 	crossMachineTol := map[string]float64{"mlp": 1e-4, "conv": 2e-3, "resnet": 0.1}
 	torchrt.Lock()
-	data := fakeGalaxyZoo(t, 40)
+	data := galaxytest.FakeZoo(t, 40)
 	for _, arch := range []string{"mlp", "conv", "resnet"} {
 		t.Run(arch, func(t *testing.T) {
 			// 30 training galaxies in batches of 8: 4 steps an epoch.
@@ -27,7 +29,7 @@ func TestFirst20LossesUnchanged(t *testing.T) {
 				"--val-fraction", "0") // the fixtures predate the validation split
 			var losses []float64
 			cfg.afterStep = func(_ int64, loss float64) { losses = append(losses, loss) }
-			if err := runTrain(context.Background(), cfg); err != nil {
+			if err := runTrain(context.Background(), cfg, log.Default()); err != nil {
 				t.Fatal(err)
 			}
 			golden.Losses(t, filepath.Join("testdata", "first20_losses_"+arch+".json"), losses, crossMachineTol[arch])
@@ -45,14 +47,14 @@ func TestFirst20LossesUnchanged(t *testing.T) {
 // its last loss is well below its first.
 func TestChannelsLastTrains(t *testing.T) {
 	torchrt.Lock()
-	data := fakeGalaxyZoo(t, 40)
+	data := galaxytest.FakeZoo(t, 40)
 	for _, arch := range []string{"conv", "resnet"} {
 		t.Run(arch, func(t *testing.T) {
 			var losses [2][]float64
 			for i, layout := range []string{"--channels-last=false", "--channels-last"} {
 				cfg := testConfig(t, data, filepath.Join(t.TempDir(), arch), "--arch", arch, "--epochs", "5", layout)
 				cfg.afterStep = func(_ int64, loss float64) { losses[i] = append(losses[i], loss) }
-				if err := runTrain(context.Background(), cfg); err != nil {
+				if err := runTrain(context.Background(), cfg, log.Default()); err != nil {
 					t.Fatal(err)
 				}
 			}
