@@ -256,6 +256,7 @@ func TestParity(t *testing.T) {
 						}
 						reference.AssertClose(t, mode+" "+name, floats(t, g), w.Floats(), tol)
 					}
+					checkLossParts(t, mode, floats(t, loss)[0], floats(t, nll)[0], 1.5*want[mode+"_kl"].Floats()[0])
 				}
 				return nil
 			})
@@ -263,6 +264,28 @@ func TestParity(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// checkLossParts compares the KL part of the loss, loss - nll, with
+// PyTorch's beta*KL (betaKL) on the KL part's own scale. The loss's own
+// tolerance, relative to a loss of thousands of nats, is wider than the KL
+// of a freshly initialised model, so a KL added with the wrong sign (the
+// loss moved by 2*beta*KL) would pass it. The tolerance is the float32
+// rounding of loss and nll (2 units in the last place of the loss) plus
+// 1e-4 of the part; the KL must be large enough for a flipped sign to
+// exceed it tenfold, or the check could not tell.
+func checkLossParts(t *testing.T, mode string, loss, nll, betaKL float64) {
+	t.Helper()
+	part := loss - nll
+	ulp := float64(math.Nextafter32(float32(math.Abs(loss)), float32(math.Inf(1))) - float32(math.Abs(loss)))
+	tol := 2*ulp + 1e-4*math.Abs(betaKL)
+	t.Logf("%s loss - nll %.6g, PyTorch's beta*KL %.6g (tolerance %.2g)", mode, part, betaKL, tol)
+	if d := math.Abs(part - betaKL); !(d <= tol) {
+		t.Errorf("%s: loss - nll = %v, PyTorch's beta*KL = %v: differ by %.3g > %.2g", mode, part, betaKL, d, tol)
+	}
+	if !(2*math.Abs(betaKL) > 10*tol) {
+		t.Errorf("%s: beta*KL = %.3g is too small beside the tolerance %.2g to tell its sign", mode, betaKL, tol)
 	}
 }
 
