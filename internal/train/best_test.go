@@ -1,50 +1,14 @@
 package train
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/sugarme/gotch/ts"
 
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/testnet"
 	"torchlab/torch/torchrt"
 )
-
-func tinyModel(t *testing.T) map[string]*ts.Tensor {
-	t.Helper()
-	torchrt.Lock()
-	_, model, err := testnet.NewNamed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return model
-}
-
-// copyTree copies the folder src to dst.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestBestSurvivesACrashInOffer keeps step 2 as the best, then offers a
 // better step 3 and copies the run folder as a crash would leave it at
@@ -55,7 +19,11 @@ func copyTree(t *testing.T, src, dst string) {
 // checkpoint checkpoint.Load opens, step 3 only once both were written,
 // and must take step 3 again when it is offered.
 func TestBestSurvivesACrashInOffer(t *testing.T) {
-	model := tinyModel(t)
+	torchrt.Lock()
+	_, model, err := testnet.Seeded(1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := t.TempDir()
 	save := func(step int) func(string) error {
 		return func(dir string) error {
@@ -66,6 +34,12 @@ func TestBestSurvivesACrashInOffer(t *testing.T) {
 	b, err := OpenBest(out, "val_accuracy", true, false)
 	if err != nil {
 		t.Fatal(err)
+	}
+	copyTree := func(src, dst string) {
+		t.Helper()
+		if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, o := range []struct {
 		step int
@@ -78,7 +52,7 @@ func TestBestSurvivesACrashInOffer(t *testing.T) {
 	states := t.TempDir()
 	snapshot := func(name string) string {
 		dst := filepath.Join(states, name)
-		copyTree(t, out, dst)
+		copyTree(out, dst)
 		return dst
 	}
 	before := ""
@@ -98,12 +72,12 @@ func TestBestSurvivesACrashInOffer(t *testing.T) {
 	// Save's "current moved aside": best/ gone, best.prev/ the old best with
 	// its best.json, best.new/ the complete new checkpoint.
 	aside := filepath.Join(states, "current moved aside")
-	copyTree(t, before, aside)
+	copyTree(before, aside)
 	if err := checkpoint.Remove(filepath.Join(aside, "best")); err != nil {
 		t.Fatal(err)
 	}
-	copyTree(t, filepath.Join(swapped, "best"), filepath.Join(aside, "best.new"))
-	copyTree(t, filepath.Join(before, "best"), filepath.Join(aside, "best.prev"))
+	copyTree(filepath.Join(swapped, "best"), filepath.Join(aside, "best.new"))
+	copyTree(filepath.Join(before, "best"), filepath.Join(aside, "best.prev"))
 	truncated := snapshot("done, checkpoint.npz truncated")
 	if err := os.Truncate(filepath.Join(truncated, "best", "checkpoint.npz"), 100); err != nil {
 		t.Fatal(err)

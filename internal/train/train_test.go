@@ -18,6 +18,8 @@ import (
 
 	"torchlab/internal/metrics"
 	"torchlab/torch/checkpoint"
+	"torchlab/torch/testnet"
+	"torchlab/torch/torchrt"
 )
 
 // fakeTask records what the loop asks of it; its loss is a function of the
@@ -217,7 +219,11 @@ func TestEpochOrder(t *testing.T) {
 // as a resumed run would, and checks that only strict improvements save.
 func TestBestKeepsBestAcrossResume(t *testing.T) {
 	out := t.TempDir()
-	model := tinyModel(t)
+	torchrt.Lock()
+	_, model, err := testnet.Seeded(1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var saves []int
 	offer := func(b *Best, step int, val float64) {
 		t.Helper()
