@@ -18,6 +18,8 @@ import (
 
 	"torchlab/internal/metrics"
 	"torchlab/torch/checkpoint"
+	"torchlab/torch/testnet"
+	"torchlab/torch/torchrt"
 )
 
 // fakeTask records what the loop asks of it; its loss is a function of the
@@ -217,12 +219,17 @@ func TestEpochOrder(t *testing.T) {
 // as a resumed run would, and checks that only strict improvements save.
 func TestBestKeepsBestAcrossResume(t *testing.T) {
 	out := t.TempDir()
+	torchrt.Lock()
+	_, model, err := testnet.Seeded(1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var saves []int
 	offer := func(b *Best, step int, val float64) {
 		t.Helper()
 		_, err := b.Offer(step, map[string]float64{"val_accuracy": val, "test_accuracy": val - 0.1}, func(dir string) error {
 			saves = append(saves, step)
-			return os.MkdirAll(dir, 0o755)
+			return checkpoint.Save(dir, checkpoint.Meta{Step: int64(step)}, nil, model, nil)
 		})
 		if err != nil {
 			t.Fatal(err)
