@@ -36,7 +36,10 @@ trap 'rm -f "$tmp" "$part_log"' EXIT
 } > "$tmp"
 status=0
 echo "== peak =="
-if ! { go build -o bin/peak ./cmd/peak && bin/peak --threads "$(nproc)"; } 2>&1 | tee -a "$tmp"; then
+# The parts read the peaks from BENCH_PEAK_JSON rather than measure them again.
+export BENCH_PEAK_JSON=$(mktemp)
+trap 'rm -f "$tmp" "$part_log" "$BENCH_PEAK_JSON"' EXIT
+if ! { go build -o bin/peak ./cmd/peak && bin/peak --threads "$(nproc)" --json-file "$BENCH_PEAK_JSON"; } 2>&1 | tee -a "$tmp"; then
   echo "bench peak failed" >&2
   echo "(failed)" >> "$tmp"
   status=1

@@ -7,6 +7,7 @@
 //
 //	peak                     # a few seconds: 2048 x 2048 products, best of 10
 //	peak --json              # one JSON object, for scripts
+//	peak --json-file F       # the text, and the JSON object into F
 //	peak --threads 1 --fma-units 1
 package main
 
@@ -30,6 +31,7 @@ func init() { runtime.LockOSThread() }
 type config struct {
 	Threads, Size, Reps, FMAUnits int
 	JSON                          bool
+	JSONFile                      string
 }
 
 func main() {
@@ -51,6 +53,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.Reps, "reps", cfg.Reps, "timed products of each kind; the best counts")
 	fs.IntVar(&cfg.FMAUnits, "fma-units", cfg.FMAUnits, "FMA units per core assumed for the theoretical peak (cpuinfo does not say: 2 on most server cores)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object")
+	fs.StringVar(&cfg.JSONFile, "json-file", "", "also write the JSON object to this file")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -88,6 +91,15 @@ func run(cfg config, w io.Writer) error {
 	}
 	r := Result{Size: m.N, Threads: m.Threads, OpenBLAS: m.OpenBLAS, OneDNN: m.OneDNN, Measured: m.Best(),
 		FMA: fma.GFLOPS(), FMAThreads: fma.OnCores(m.Threads), FMAWords: fma.String()}
+	if cfg.JSONFile != "" {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(cfg.JSONFile, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", cfg.JSONFile, err)
+		}
+	}
 	if cfg.JSON {
 		return json.NewEncoder(w).Encode(r)
 	}
