@@ -25,8 +25,9 @@
 #   PARTS        the parts to run (default all)
 #   DATA_DIR     the data folder (default: scripts/lib.sh's find_data; SMOKE
 #                takes tweets and galaxies from the bundled sample)
-#   RESNET_RANKS the resnet's data-parallel ranks of one thread each (2, as
-#                vae-galaxy/run.sh trains it; 1: one process, 2 threads)
+#   RESNET_RANKS the resnet's data-parallel ranks of one thread each (default
+#                1: one process with 2 threads, the fastest way on an idle
+#                machine, docs/performance.md; 2: two ranks)
 # Takes the machine-wide heavy-job lock (/tmp/torchlab-heavy.lock) itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +37,7 @@ heavy_lock "$0" "$@"
 SMOKE=${SMOKE:-0}
 ALL_PARTS="cnn vgg lstm vae-mlp vae-conv vae-resnet report"
 PARTS=${PARTS:-$ALL_PARTS}
-RESNET_RANKS=${RESNET_RANKS:-2}
+RESNET_RANKS=${RESNET_RANKS:-1}
 THREADS=$(nproc)
 committed_md=docs/results/assignment.md
 
