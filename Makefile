@@ -5,7 +5,7 @@ GO ?= go
 # Tests link libtorch; two test binaries at once is all 2 cores can take.
 TESTFLAGS ?= -count=1 -timeout 30m
 
-.PHONY: all setup build test test-gc vet bench fuzz demo report-pdf check-report clean
+.PHONY: all setup build test test-gc vet bench fuzz demo assignment report-pdf check-report clean
 
 all: build
 
@@ -40,6 +40,15 @@ fuzz: setup
 
 demo: setup
 	@bash scripts/demo.sh
+
+# The whole assignment as specified (hours on 2 cores), part by part into
+# out/assignment/<part>/, each resumed from its checkpoint or skipped when
+# done, then docs/results/assignment.md with the times and the results
+# beside the committed runs. PARTS="vgg lstm" runs some parts; SMOKE=1 runs
+# tiny settings in minutes and writes out/assignment-smoke/assignment.md.
+# Takes the heavy-job lock. Not part of make test.
+assignment: setup
+	@bash scripts/assignment.sh
 
 # The report alone (docs/results/ and what make demo left in out/demo/),
 # with report.pdf printed by headless Chromium.

@@ -74,6 +74,10 @@ func FuzzIDXLabels(f *testing.F) {
 	zw.Close()
 	f.Add(gz.Bytes())
 	f.Add(idx(idxLabelsMagic, []uint32{4}, []byte{0, 10}))
+	// Gzip bombs: 3 labels promised, 1 MiB of zeros after them; and
+	// 4294967295 labels promised by a file of a few dozen bytes.
+	f.Add(gzipBomb(f, idx(idxLabelsMagic, []uint32{3}, []byte{0, 9, 4}), 1<<20))
+	f.Add(gzipBomb(f, idx(idxLabelsMagic, []uint32{1<<32 - 1}, nil), 16))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "labels")
 		if err := os.WriteFile(path, data, 0o644); err != nil {

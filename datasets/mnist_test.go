@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -96,6 +97,71 @@ func TestReadIDXLabels(t *testing.T) {
 			}
 			if !bytes.Equal(got, labels) {
 				t.Errorf("got %v, want %v", got, labels)
+			}
+		})
+	}
+}
+
+// gzipBomb is a gzip file that starts with head and expands to extra bytes
+// of zeros after it.
+func gzipBomb(t testing.TB, head []byte, extra int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := make([]byte, 1<<20)
+	_, err = zw.Write(head)
+	for left := extra; err == nil && left > 0; left -= len(zeros) {
+		_, err = zw.Write(zeros[:min(left, len(zeros))])
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestIDXGzipBombs: a small gzip file whose header promises far more than
+// the file can expand to, or that expands to far more than its header
+// promises, is an error naming the file, and reading it allocates a small
+// fraction of the header's claim or of the expansion (measured as the
+// bytes the Go heap handed out during the read).
+func TestIDXGzipBombs(t *testing.T) {
+	const expands = 512 << 20 // zeros after the header
+	tests := []struct {
+		name    string
+		read    func(string) error
+		data    []byte
+		wantErr string
+	}{
+		{"images: header claims 1.9 GiB, file holds 12 bytes", func(p string) error { _, err := ReadIDXImages(p); return err },
+			gzipped(t, idxFile(2051, []uint32{2600, 28 << 10, 28}, make([]byte, 12))), "more than a gzip file of"},
+		{"labels: header claims 4e9 labels, file holds 4", func(p string) error { _, err := ReadIDXLabels(p); return err },
+			gzipped(t, idxFile(2049, []uint32{math.MaxUint32}, []byte{1, 2, 3, 4})), "more than a gzip file of"},
+		{"images: 2 images of 3x2, expanding to 512 MiB", func(p string) error { _, err := ReadIDXImages(p); return err },
+			gzipBomb(t, idxFile(2051, []uint32{2, 3, 2}, nil), expands), "trailing data after 2 images of 3x2"},
+		{"labels: 4 labels, expanding to 512 MiB", func(p string) error { _, err := ReadIDXLabels(p); return err },
+			gzipBomb(t, idxFile(2049, []uint32{4}, nil), expands), "trailing data after 4 labels"},
+		{"labels: header claims 1 MiB within the gzip bound, stream ends early",
+			func(p string) error { _, err := ReadIDXLabels(p); return err },
+			gzipBomb(t, idxFile(2049, []uint32{1<<20 + 1}, nil), 1<<20), "truncated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "bomb.gz", tt.data)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			err := tt.read(path)
+			runtime.ReadMemStats(&after)
+			wantFileError(t, err, path, tt.wantErr)
+			allocated := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d-byte file: %v; %d KiB allocated", len(tt.data), err, allocated>>10)
+			if allocated > 8<<20 {
+				t.Errorf("reading allocated %d MiB, want under 8 MiB", allocated>>20)
 			}
 		})
 	}

@@ -28,15 +28,33 @@ trap 'rm -f "$tmp" "$part_log"' EXIT
   echo "| libtorch | $(/usr/bin/python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo unknown) (Debian) |"
   echo "| BLAS | $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown) |"
   echo
+  echo "Peaks a workload's GFLOP/s is a share of (\`bin/peak\`, torch/peak: the measured one is the"
+  echo "best of OpenBLAS's and oneDNN's large float32 products in one process at $(nproc) threads;"
+  echo "the theoretical one is cores x clock x FLOPs per cycle, with what it assumes):"
+  echo
+  echo '```'
+} > "$tmp"
+status=0
+echo "== peak =="
+# The parts read the peaks from BENCH_PEAK_JSON rather than measure them again.
+export BENCH_PEAK_JSON=$(mktemp)
+trap 'rm -f "$tmp" "$part_log" "$BENCH_PEAK_JSON"' EXIT
+if ! { go build -o bin/peak ./cmd/peak && bin/peak --threads "$(nproc)" --json-file "$BENCH_PEAK_JSON"; } 2>&1 | tee -a "$tmp"; then
+  echo "bench peak failed" >&2
+  echo "(failed)" >> "$tmp"
+  status=1
+fi
+{
+  echo '```'
+  echo
   echo "Each table compares Go with PyTorch written plainly and PyTorch written for speed"
   echo "(best-effort: data preloaded as tensors, the LSTM with Go's length bucketing); the"
   echo "headline ratio is against best-effort. Threads as each script says."
   echo
-} > "$tmp"
+} >> "$tmp"
 # The epoch bench's single rounds moved by 10-20 % between runs on this
 # 2-core machine (docs/performance.md), so it takes the median of several.
 vgg_epoch_rounds=${VGG_EPOCH_ROUNDS:-3}
-status=0
 for part in vgg vgg_epoch lstm vae dist; do
   script="scripts/bench_${part}.sh"
   args=()

@@ -66,7 +66,21 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 fmin() { awk -v a="$1" -v b="$2" 'BEGIN{print (b == "-" || a < b) ? a : b}'; }
 f2() { if [ "$1" = - ]; then echo -; else printf '%.2f' "$1"; fi; }
 
-printf '%-8s %10s %10s %10s %10s %10s %8s %8s %s\n' arch go_s go_cl_s torch_s best_s best_cl_s go/best go/torch images
+# Go's GFLOP/s (its faster layout): training FLOPs per image by the
+# reference's count (vae_galaxy.py flops: 6 x the forward multiply-adds of
+# the convolutions and linear layers) x images / epoch seconds, as a share of
+# the measured peak (the best of OpenBLAS's and oneDNN's large products) and
+# of the theoretical FMA peak, both from bin/peak at the same threads
+# (bench.sh passes its measurement in BENCH_PEAK_JSON).
+peak_file=${BENCH_PEAK_JSON:-}
+if [ -z "$peak_file" ] || ! "$PY" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["threads"] != int(sys.argv[2]))' "$peak_file" "$THREADS" 2>/dev/null; then
+  peak_file=$tmp/peak.json
+  go build -o bin/peak ./cmd/peak
+  bin/peak --threads "$THREADS" --json > "$peak_file"
+fi
+read -r peak_meas peak_fma < <("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["measured_gflops"], d["fma_gflops"])' "$peak_file")
+
+printf '%-8s %10s %10s %10s %10s %10s %8s %8s %6s %8s %6s %6s\n' arch go_s go_cl_s torch_s best_s best_cl_s go/best go/torch images GFLOP/s %meas %fma
 for arch in $ARCHS; do
   go_s=$(go_epoch "$arch" "$tmp/$arch")
   images=$(grep -o '[0-9]* train, ' "$tmp/$arch.log" | head -1 | cut -d' ' -f1)
@@ -78,6 +92,11 @@ for arch in $ARCHS; do
   best_s=$(py_epoch "$arch" --preloaded)
   [ "$arch" = mlp ] || best_cl_s=$(py_epoch "$arch" --preloaded --channels-last)
   go_fast=$(fmin "$go_s" "$go_cl_s")
-  printf '%-8s %10.2f %10s %10.2f %10.2f %10s %8s %8s %s\n' "$arch" "$go_s" "$(f2 "$go_cl_s")" "$py_s" "$best_s" "$(f2 "$best_cl_s")" \
-    "$(ratio "$go_fast" "$(fmin "$best_s" "$best_cl_s")")" "$(ratio "$go_fast" "$py_s")" "$images"
+  flops=$("$PY" scripts/reference/vae_galaxy.py flops --arch "$arch" --out /dev/null |
+    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["train_flops_per_image"])')
+  gflops=$(awk -v f="$flops" -v n="$images" -v s="$go_fast" 'BEGIN{printf "%.1f", f * n / s / 1e9}')
+  printf '%-8s %10.2f %10s %10.2f %10.2f %10s %8s %8s %6s %8s %5.0f%% %5.0f%%\n' "$arch" "$go_s" "$(f2 "$go_cl_s")" "$py_s" "$best_s" "$(f2 "$best_cl_s")" \
+    "$(ratio "$go_fast" "$(fmin "$best_s" "$best_cl_s")")" "$(ratio "$go_fast" "$py_s")" "$images" "$gflops" \
+    "$(awk -v g="$gflops" -v p="$peak_meas" 'BEGIN{print 100 * g / p}')" "$(awk -v g="$gflops" -v p="$peak_fma" 'BEGIN{print 100 * g / p}')"
 done
+echo "(GFLOP/s: Go's faster layout; %meas and %fma: its share of the measured peak, $peak_meas GFLOP/s, and of the FMA peak, $peak_fma GFLOP/s; bin/peak says what each is)"

@@ -61,7 +61,7 @@ step() { # step NAME COMMAND...: run, time and log one part
 }
 
 echo "=== demo: building the commands into bin/"
-go build -o bin/ ./cmd/cnn-calc ./cmd/vgg-mnist ./cmd/lstm-tweets ./cmd/vae-galaxy ./cmd/report
+go build -o bin/ ./cmd/cnn-calc ./cmd/vgg-mnist ./cmd/lstm-tweets ./cmd/vae-galaxy ./cmd/galaxy-classifier ./cmd/report
 mkdir -p "$OUT"
 
 step "cnn-calc" bash -c 'set -o pipefail; bin/cnn-calc --threads "$1" | tee "$2/cnn-calc.txt"' _ "$THREADS" "$OUT"

@@ -12,15 +12,16 @@ import (
 	"torchlab/internal/cli"
 	"torchlab/internal/train"
 	"torchlab/models/charlstm"
+	"torchlab/models/ngramlr"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/optim"
 )
 
 const defaultOut = "out/lstm-tweets"
 
-// trainConfig is everything a training run depends on; it is saved with
+// Config is everything a training run depends on; it is saved with
 // every checkpoint, and --resume continues with the saved one.
-type trainConfig struct {
+type Config struct {
 	cli.Common
 	Train       string          `json:"train"`
 	Test        string          `json:"test"`
@@ -38,7 +39,11 @@ type trainConfig struct {
 	ValFraction float64         `json:"val_fraction"` // of the training CSV, stratified by label
 	Bucket      int             `json:"bucket"`
 	CharDropout float64         `json:"char_dropout,omitempty"` // share of training characters replaced by NUL
-	Model       charlstm.Config `json:"model"`
+	Model       charlstm.Config `json:"model"`                  // the LSTM's (--model lstm)
+	// Arch is the model (--model): "" or lstm, the LSTM; ngram, the
+	// baseline, whose shape NGram holds.
+	Arch  string          `json:"arch,omitempty"`
+	NGram *ngramlr.Config `json:"ngram,omitempty"`
 
 	// afterStep, when set (tests), is called after every optimiser step
 	// with the iteration just done (1-based) and its batch loss.
@@ -91,38 +96,25 @@ checkpoint/ (saved at every evaluation and on Ctrl-C) and best/.
 var resumeMayChange = []string{"iterations", "eval-every", "eval-batch-size", "eval-batch"}
 
 // parseTrain reads the train flags; with --resume the configuration is the
-// checkpoint's (train.ResumeConfig) with only resumeMayChange applied.
-func parseTrain(args []string, stdout, stderr io.Writer) (*trainConfig, error) {
-	cfg := &trainConfig{Model: charlstm.DefaultConfig()}
-	fs, err := trainFlags(cfg, stdout, stderr)
-	if err != nil {
-		return nil, err
-	}
-	if err := command.ParseCommon(fs, args, &cfg.Common); err != nil {
-		return nil, err
-	}
-	if cfg.Resume {
-		saved := &trainConfig{Model: charlstm.DefaultConfig()}
-		flags := func(c *trainConfig) (*pflag.FlagSet, error) { return trainFlags(c, io.Discard, io.Discard) }
-		if err := train.Resume(fs, checkpointDir(cfg.Out), saved, flags, resumeMayChange); err != nil {
-			return nil, err
-		}
-		// Checkpoints from before --val-fraction trained on the whole file.
-		has, err := train.SavedConfigHas(checkpointDir(cfg.Out), "val_fraction")
-		if err != nil {
-			return nil, err
-		}
-		if !has {
-			saved.ValFraction = 0
-		}
-		saved.Resume = true
-		cfg = saved
-	}
-	return cfg, cfg.check()
+// checkpoint's (train.Resume) with only resumeMayChange applied.
+func parseTrain(args []string, stdout, stderr io.Writer) (Config, error) {
+	return cli.ParseTrain(&command, args, stdout, stderr, cli.TrainFlags[Config]{
+		Defaults: func() Config { return Config{Model: charlstm.DefaultConfig()} },
+		Register: registerTrainFlags,
+		Common:   func(c *Config) *cli.Common { return &c.Common },
+		Parsed: func(c *Config) {
+			if c.Arch == modelNGram && c.NGram == nil {
+				ng := ngramlr.DefaultConfig()
+				c.NGram = &ng
+			}
+		},
+		CheckpointDir: func(c *Config) string { return checkpointDir(c.Out) },
+		MayChange:     resumeMayChange,
+	})
 }
 
-// check returns a UsageError for each train flag whose value is wrong.
-func (cfg *trainConfig) check() error {
+// Check returns a UsageError for each train flag whose value is wrong.
+func (cfg Config) Check() error {
 	return errors.Join(
 		cli.Need("iterations", cfg.Iterations, cfg.Iterations >= 0, ">= 0"),
 		cli.Need("batch-size", cfg.BatchSize, cfg.BatchSize >= 1, ">= 1"),
@@ -138,21 +130,31 @@ func (cfg *trainConfig) check() error {
 		cli.Need("bucket", cfg.Bucket, cfg.Bucket >= 0, ">= 0"),
 		cli.Need("dropout", cfg.Model.Dropout, cfg.Model.Dropout >= 0 && cfg.Model.Dropout < 1, "in [0, 1)"),
 		cli.Need("char-dropout", cfg.CharDropout, cfg.CharDropout >= 0 && cfg.CharDropout < 1, "in [0, 1)"),
+		cli.OneOf("model", cfg.arch(), modelLSTM, modelNGram),
+		cli.Need("model", cfg.arch(), cfg.arch() != modelNGram || (cfg.Model.Dropout == 0 && !cfg.Model.FusedLSTM), "lstm with --dropout or --fused-lstm (the LSTM's)"),
+		cli.Need("model", cfg.arch(), cfg.arch() != modelNGram || cfg.NGram != nil, "lstm for a configuration without the n-gram model's shape"),
 	)
 }
 
-// trainFlags registers the train flags on a new FlagSet bound to cfg.
-func trainFlags(cfg *trainConfig, stdout, stderr io.Writer) (*pflag.FlagSet, error) {
-	fs := command.FlagSet("train", stdout, stderr)
+// arch is the model the run trains (--model).
+func (cfg Config) arch() string {
+	if cfg.Arch == "" {
+		return modelLSTM
+	}
+	return cfg.Arch
+}
+
+// registerTrainFlags registers the train flags on fs, bound to cfg.
+func registerTrainFlags(cfg *Config, fs *pflag.FlagSet) error {
 	cfg.Common.AddFlags(fs, defaultOut)
 	// One intra-op thread is fastest for this model: its per-step tensors
 	// are too small to split, and a second thread only adds
-	// synchronisation (measured 12.2 it/s with 1, 7.3 with 2).
+	// synchronisation (docs/decisions.md).
 	if err := cli.SetDefault(fs, "threads", "1", "libtorch intra-op threads (1 is fastest here: the per-step tensors are too small to split)"); err != nil {
-		return nil, err
+		return err
 	}
 	if err := cli.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (its default, one per core, is 3x slower on these small products)"); err != nil {
-		return nil, err
+		return err
 	}
 	fs.StringVar(&cfg.Train, "train", "", "training CSV (default <data-dir>/tweets/tweetstrain.csv)")
 	fs.StringVar(&cfg.Test, "test", "", "test CSV (default <data-dir>/tweets/tweetstest.csv)")
@@ -171,13 +173,14 @@ func trainFlags(cfg *trainConfig, stdout, stderr io.Writer) (*pflag.FlagSet, err
 	fs.IntVar(&cfg.Bucket, "bucket", 50, "batches per length-sorted pool (0: plain random batches)")
 	fs.Float64Var(&cfg.Model.Dropout, "dropout", 0, "dropout on the final hidden state before the linear layer, in training (0: none, the assignment's model)")
 	fs.Float64Var(&cfg.CharDropout, "char-dropout", 0, "replace this share of each training tweet's characters by NUL (code 0) at random, a regulariser (0: none)")
+	fs.StringVar(&cfg.Arch, "model", "", "the model: lstm (models/charlstm; the default, also when empty) or ngram, the baseline: logistic regression on hashed character 1- to 4-grams (models/ngramlr; the same data, split and loop)")
 	fs.BoolVar(&cfg.Model.FusedLSTM, "fused-lstm", false, "run the LSTM through torch/lstmfused: one C++ call forward and one backward, no work on padding (4.8x libtorch's lstm per step at one thread; same results to ~1e-6, not bit for bit)")
 	for _, r := range [][2]string{{"eval-batch", "eval-batch-size"}, {"train-sample", "train-eval-size"}} {
 		if err := cli.Rename(fs, r[0], r[1]); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return fs, nil
+	return nil
 }
 
 // predictConfig configures the predict subcommand.

@@ -129,7 +129,7 @@ func (s *sampler) layout(epoch int) [][]int {
 
 // dataPaths fills in the default train and test files under the data
 // folder and says where they came from (nil when both were given as files).
-func dataPaths(cfg *trainConfig) (*datasets.Source, error) {
+func dataPaths(cfg *Config) (*datasets.Source, error) {
 	if cfg.Train != "" && cfg.Test != "" {
 		return nil, nil
 	}

@@ -61,7 +61,7 @@ func bundledTestTweets(t *testing.T) *datasets.TweetSet {
 }
 
 // shippedModel loads the model predict ships with, and its configuration.
-func shippedModel(t *testing.T) (*charlstm.Model, *trainConfig) {
+func shippedModel(t *testing.T) (*charlstm.Model, *Config) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := pretrained.Extract(dir); err != nil {

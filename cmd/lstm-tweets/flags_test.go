@@ -28,6 +28,8 @@ func TestBadFlagsExit(t *testing.T) {
 		{Args: train("--eval-every", "0"), Code: 2, Want: "--eval-every must be >= 1 (got 0)"},
 		{Args: train("--schedule", "linear"), Code: 2, Want: `--schedule must be one of`},
 		{Args: train("--blas-threads", "-2"), Code: 2, Want: "--blas-threads must be >= 0"},
+		{Args: train("--model", "gru"), Code: 2, Want: `--model must be one of lstm, ngram (got "gru")`},
+		{Args: train("--model", "ngram", "--fused-lstm"), Code: 2, Want: "--model must be lstm with --dropout or --fused-lstm"},
 		{Args: []string{"predict", "--out", "$OUT", "--fil", "x"}, Code: 2, Want: "did you mean --file?"},
 		{Args: []string{"predict", "--out", "$OUT", "--file", "x", "more text"}, Code: 2, Want: "not both"},
 		{Args: []string{"predict", "--out", "$OUT", "text"}, Code: 1, Want: "no model in "},

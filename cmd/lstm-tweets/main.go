@@ -80,12 +80,9 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		return cfg.InOut(checkpointDir(cfg.Out), func() error {
-			if err := cfg.Common.Runtime(); err != nil {
-				return err
-			}
 			ctx, stop := cli.Interruptible()
 			defer stop()
-			return runTrain(ctx, cfg, stderr)
+			return runTrain(ctx, cfg, cli.Logger(stderr))
 		})
 	}
 }

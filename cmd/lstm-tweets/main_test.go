@@ -235,7 +235,7 @@ func TestInterruptAndResume(t *testing.T) {
 			t.Fatal(err)
 		}
 		var log bytes.Buffer
-		return runTrain(ctx, cfg, &log)
+		return runTrain(ctx, cfg, cli.Logger(&log))
 	}
 	whole, parts := filepath.Join(dir, "whole"), filepath.Join(dir, "parts")
 	if err := runTrain(context.Background(), whole); err != nil {

@@ -79,7 +79,7 @@ func predict(cfg *predictConfig, stdin io.Reader, stdout, stderr io.Writer) erro
 		return err
 	}
 	var model *charlstm.Model
-	var tc *trainConfig
+	var tc *Config
 	meta := &checkpoint.Meta{}
 	if cfg.InitFrom != "" {
 		model, tc, err = loadStateDict(cfg.InitFrom)
@@ -280,14 +280,17 @@ func judge(reached, iterations int, rec recorded, shipped pretrained.Scores) str
 // loadModel builds the model that the checkpoint in dir describes and loads
 // its weights; it returns the run's configuration and the checkpoint's
 // metadata too.
-func loadModel(dir string) (*charlstm.Model, *trainConfig, *checkpoint.Meta, error) {
+func loadModel(dir string) (*charlstm.Model, *Config, *checkpoint.Meta, error) {
 	meta, err := checkpoint.ReadMeta(dir)
 	if err != nil {
 		return nil, nil, meta, err
 	}
-	var tc trainConfig
+	var tc Config
 	if err := json.Unmarshal(meta.Config, &tc); err != nil {
 		return nil, nil, meta, fmt.Errorf("configuration in %s: %w", dir, err)
+	}
+	if tc.arch() != modelLSTM {
+		return nil, nil, meta, fmt.Errorf("%s holds a --model %s run; predict takes the LSTM's", dir, tc.arch())
 	}
 	model, err := buildModel(tc.Model, func(params map[string]*ts.Tensor) error {
 		_, err := checkpoint.Load(dir, params, nil)
@@ -299,7 +302,7 @@ func loadModel(dir string) (*charlstm.Model, *trainConfig, *checkpoint.Meta, err
 // loadStateDict builds the model for a PyTorch state_dict file, with the
 // configuration in its metadata (a .safetensors file from export) or the
 // default one, and loads its weights after the strict check.
-func loadStateDict(file string) (*charlstm.Model, *trainConfig, error) {
+func loadStateDict(file string) (*charlstm.Model, *Config, error) {
 	tc, err := parseTrain(nil, io.Discard, io.Discard)
 	if err != nil {
 		return nil, nil, err
@@ -309,12 +312,12 @@ func loadStateDict(file string) (*charlstm.Model, *trainConfig, error) {
 		return nil, nil, err
 	}
 	if c := meta["config"]; c != "" {
-		if err := json.Unmarshal([]byte(c), tc); err != nil {
+		if err := json.Unmarshal([]byte(c), &tc); err != nil {
 			return nil, nil, fmt.Errorf("configuration in %s: %w", file, err)
 		}
 	}
 	model, err := buildModel(tc.Model, func(params map[string]*ts.Tensor) error { return statedict.Load(file, params) })
-	return model, tc, err
+	return model, &tc, err
 }
 
 // buildModel makes a model of configuration mc and fills its variables

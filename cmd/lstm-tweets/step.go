@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 
 	"torchlab/internal/train"
-	"torchlab/models/charlstm"
 	"torchlab/torch/optim"
 	"torchlab/torch/tensors"
 )
@@ -14,15 +13,10 @@ import (
 // and labels, through the divergence guard, and returns the batch's mean
 // loss and whether the guard dropped the update. Every tensor it makes is
 // freed on return.
-func trainStep(m *charlstm.Model, opt *optim.Optimizer, guard *train.Guard, step int, seqs [][]uint8, labels []int64) (float64, bool, error) {
+func trainStep(m tweetModel, opt *optim.Optimizer, guard *train.Guard, step int, seqs [][]uint8, labels []int64) (float64, bool, error) {
 	if len(seqs) != len(labels) {
-		return 0, false, fmt.Errorf("charlstm: %d sequences but %d labels", len(seqs), len(labels))
+		return 0, false, fmt.Errorf("train step: %d sequences but %d labels", len(seqs), len(labels))
 	}
-	b, err := m.NewBatch(seqs)
-	if err != nil {
-		return 0, false, err
-	}
-	defer b.Drop()
 	y, err := tensors.FromInt64(labels, int64(len(labels)))
 	if err != nil {
 		return 0, false, err
@@ -31,18 +25,13 @@ func trainStep(m *charlstm.Model, opt *optim.Optimizer, guard *train.Guard, step
 	if err := opt.ZeroGrad(); err != nil {
 		return 0, false, err
 	}
-	logp, err := m.ForwardT(b, true)
-	if err != nil {
-		return 0, false, err
-	}
-	defer logp.MustDrop()
-	loss, err := charlstm.Loss(logp, y)
+	loss, err := m.batchLoss(seqs, y)
 	if err != nil {
 		return 0, false, err
 	}
 	defer loss.MustDrop()
 	if err := loss.Backward(); err != nil {
-		return 0, false, fmt.Errorf("charlstm: backward: %w", err)
+		return 0, false, fmt.Errorf("backward: %w", err)
 	}
 	value, err := tensors.Scalar(loss)
 	if err != nil {

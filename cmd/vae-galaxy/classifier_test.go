@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"io"
+	"log"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"torchlab/internal/galaxy"
+	"torchlab/internal/galaxy/galaxytest"
 
 	"torchlab/datasets"
 	"torchlab/internal/metrics"
@@ -22,14 +24,9 @@ import (
 // samples through plots --judge.
 func TestClassifierTrainsAndJudges(t *testing.T) {
 	torchrt.Lock()
-	data := fakeGalaxyZoo(t, 40)
+	data := galaxytest.FakeZoo(t, 40)
 	out := filepath.Join(t.TempDir(), "classifier")
-	args := []string{"classifier", "--data-dir", data, "--out", out, "--cache-dir", filepath.Join(data, "cache"),
-		"--crop", "32", "--image-size", "32", "--batch-size", "8", "--epochs", "12", "--test-fraction", "0.25",
-		"--threads", "1"}
-	if err := dispatch(context.Background(), args, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	trainClassifier(t, data, out, 12, 32)
 	var summary train.Summary
 	if err := metrics.ReadJSON(filepath.Join(out, "summary.json"), &summary); err != nil {
 		t.Fatal(err)
@@ -44,7 +41,7 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	}
 
 	vaeOut := filepath.Join(t.TempDir(), "conv")
-	if err := runTrain(context.Background(), testConfig(t, data, vaeOut, "--epochs", "1")); err != nil {
+	if err := runTrain(context.Background(), testConfig(t, data, vaeOut, "--epochs", "1"), log.Default()); err != nil {
 		t.Fatal(err)
 	}
 	if err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard, io.Discard); err != nil {
@@ -68,7 +65,7 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	// classifier's training split: the judge reports its own test
 	// accuracy, saying so.
 	seed2 := filepath.Join(t.TempDir(), "conv")
-	if err := runTrain(context.Background(), testConfig(t, data, seed2, "--epochs", "1", "--seed", "2", "--split-seed", "2")); err != nil {
+	if err := runTrain(context.Background(), testConfig(t, data, seed2, "--epochs", "1", "--seed", "2", "--split-seed", "2"), log.Default()); err != nil {
 		t.Fatal(err)
 	}
 	if err := dispatch(context.Background(), []string{"plots", "--out", seed2, "--data-dir", data, "--threads", "1", "--judge", out}, io.Discard, io.Discard); err != nil {
@@ -84,27 +81,23 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 
 	// A classifier of another image size is refused, naming both sizes.
 	other := filepath.Join(t.TempDir(), "classifier64")
-	if err := os.MkdirAll(other, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	args = []string{"classifier", "--data-dir", data, "--out", other, "--cache-dir", filepath.Join(data, "cache"),
-		"--crop", "32", "--image-size", "64", "--batch-size", "8", "--epochs", "1", "--test-fraction", "0.25", "--threads", "1"}
-	if err := dispatch(context.Background(), args, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	trainClassifier(t, data, other, 1, 64)
 	err := dispatch(context.Background(), []string{"plots", "--out", vaeOut, "--data-dir", data, "--threads", "1", "--judge", other}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "64x64") || !strings.Contains(err.Error(), "32x32") {
 		t.Errorf("judge of 64x64 images for a 32x32 VAE: err = %v", err)
 	}
 }
 
-func TestAgreement(t *testing.T) {
-	acc, per, err := agreement([]int64{0, 1, 1, 2, 0}, []int64{0, 1, 2, 2, 1})
-	if err != nil || acc != 0.6 || per[0] != 1 || per[1] != 0.5 || per[2] != 0.5 || !math.IsNaN(per[3]) {
-		t.Errorf("agreement = %v, %v, %v; want 0.6, [1 0.5 0.5 NaN ...]", acc, per, err)
-	}
-	if _, _, err := agreement([]int64{0}, nil); err == nil {
-		t.Error("no labels accepted")
+// trainClassifier trains the galaxy classifier on the fake Galaxy Zoo in
+// data into out, as galaxy-classifier train does.
+func trainClassifier(t *testing.T, data, out string, epochs, size int) {
+	t.Helper()
+	cfg := galaxy.ClassifierConfig{Epochs: epochs, BatchSize: 8, LR: 2e-3, ImageSize: size, Crop: 32, TestFraction: 0.25,
+		ValFraction: 0.1, CacheDir: filepath.Join(data, "cache"), Workers: 2}
+	cfg.DataDir, cfg.Out, cfg.Threads, cfg.BLASThreads, cfg.Seed = data, out, 1, 1, 1
+	cfg.OnDivergence, cfg.Factor = train.OnDivergenceStop, 100
+	if err := galaxy.TrainClassifier(context.Background(), cfg, log.Default()); err != nil {
+		t.Fatal(err)
 	}
 }
 

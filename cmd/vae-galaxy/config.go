@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"torchlab/internal/galaxy"
+	"torchlab/internal/train"
 
 	"torchlab/datasets"
 	"torchlab/internal/cli"
@@ -76,8 +78,8 @@ func likelihoodNames() []string {
 	return out
 }
 
-// check returns a UsageError for each flag whose value is wrong.
-func (c Config) check() error {
+// Check returns a UsageError for each flag whose value is wrong.
+func (c Config) Check() error {
 	if err := errors.Join(
 		cli.OneOf("arch", c.Arch, vae.Archs...),
 		cli.Need("image-size", c.ImageSize, c.ImageSize > 0 && (c.Arch == "mlp" || c.ImageSize%32 == 0), "a positive multiple of 32 for --arch conv and resnet"),
@@ -115,8 +117,8 @@ func (c Config) check() error {
 
 // dataOptions is how training and redrawing load the galaxies: the same
 // settings give the same split and the same cached tensors.
-func (c Config) dataOptions() dataOptions {
-	return dataOptions{DataDir: c.DataDir, CacheDir: c.CacheDir, Crop: c.Crop, Size: c.ImageSize,
+func (c Config) dataOptions() galaxy.Options {
+	return galaxy.Options{DataDir: c.DataDir, CacheDir: c.CacheDir, Crop: c.Crop, Size: c.ImageSize,
 		Workers: c.Workers, SkipBad: c.SkipBad, Limit: c.Limit, TestFraction: c.TestFraction, ValFraction: c.ValFraction, Seed: c.splitSeed(),
 		Conditional: c.Conditional}
 }
@@ -131,3 +133,10 @@ func (c Config) modelConfig() vae.Config {
 // loss = recon + beta*kl (train: averaged over the steps since the last row,
 // with the beta of each step), seconds = training time so far.
 var metricsHeader = []string{"epoch", "step", "split", "loss", "recon", "kl", "beta", "seconds"}
+
+// split says what a run of c trains, validates and tests on (d).
+func (c Config) split(d *galaxy.Data) *train.Split {
+	return &train.Split{Train: d.NTrain, Val: d.NVal, Test: d.NTest, Unit: "galaxies",
+		ValFraction: c.ValFraction, ValSeed: galaxy.ValSeed(c.splitSeed()), SplitSeed: c.splitSeed(), StratifiedBy: "class",
+		TrainEval: "running mean of batch losses"}
+}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"torchlab/internal/analysis"
+	"torchlab/internal/galaxy"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
@@ -38,7 +40,7 @@ const samplesPerRow = 8
 // drawAll draws every figure of a trained model into out and adds the
 // sample-quality numbers to res, judged by j (nil: the 5-NN). It returns
 // notes for summary.json.
-func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxyData, className string, res map[string]float64, split *train.Split, j *judge) ([]string, error) {
+func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data, className string, res map[string]float64, split *train.Split, j *judge) ([]string, error) {
 	class, err := datasets.ParseClass(className)
 	if err != nil {
 		return nil, err
@@ -53,14 +55,14 @@ func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxyData,
 		if err := drawReconstructions(out, m, d); err != nil {
 			return err
 		}
-		trainMu, err := encodeMeans(m, d.trainX, d.trainCond)
+		trainMu, err := encodeMeans(m, d.TrainX, d.TrainCond)
 		if err != nil {
 			return err
 		}
 		if err := drawLatent(out, m, d, trainMu); err != nil {
 			return err
 		}
-		testMu, err := encodeMeans(m, d.testX, d.testCond)
+		testMu, err := encodeMeans(m, d.TestX, d.TestCond)
 		if err != nil {
 			return err
 		}
@@ -248,10 +250,10 @@ func mergeSeeds(name string, runs [][]plots.Series) ([]plots.Series, error) {
 
 // drawReconstructions shows test images above their reconstructions from
 // z = mu (the mean of q(z|x), no sampling noise).
-func drawReconstructions(out string, m *vae.VAE, d *galaxyData) error {
-	x, cond := d.testX, d.testCond
-	if d.nTest == 0 {
-		x, cond = d.trainX, d.trainCond
+func drawReconstructions(out string, m *vae.VAE, d *galaxy.Data) error {
+	x, cond := d.TestX, d.TestCond
+	if d.NTest == 0 {
+		x, cond = d.TrainX, d.TrainCond
 	}
 	n := min(samplesPerRow, x.MustSize()[0])
 	xb := x.MustNarrow(0, 0, n, false)
@@ -319,12 +321,12 @@ func encodeMeans(m *vae.VAE, x, cond *ts.Tensor) ([]float32, error) {
 
 // drawLatent scatters the first two principal components of the training
 // images' encoder means, one colour per class.
-func drawLatent(out string, m *vae.VAE, d *galaxyData, mu []float32) error {
+func drawLatent(out string, m *vae.VAE, d *galaxy.Data, mu []float32) error {
 	z := int(m.Config.ZDim)
-	px, py, frac, err := pca2(mu, d.nTrain, z)
+	px, py, frac, err := analysis.PCA2(mu, d.NTrain, z)
 	if err != nil {
 		return err
 	}
 	return plots.Scatter(filepath.Join(out, figLatent), "Encoder means of the training images, PCA",
-		fmt.Sprintf("PC 1 (%.0f%% of variance)", 100*frac[0]), fmt.Sprintf("PC 2 (%.0f%% of variance)", 100*frac[1]), classGroups(px, py, d.trainY))
+		fmt.Sprintf("PC 1 (%.0f%% of variance)", 100*frac[0]), fmt.Sprintf("PC 2 (%.0f%% of variance)", 100*frac[1]), classGroups(px, py, d.TrainY))
 }

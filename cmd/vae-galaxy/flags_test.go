@@ -12,7 +12,7 @@ import (
 func TestBadFlagsExit(t *testing.T) {
 	train := crashtest.TrainArgs
 	crashtest.BadFlags(t, []crashtest.BadFlag{
-		{Args: nil, Code: 2, Want: "no subcommand: say which (train, plots, iwae, classifier, export)"},
+		{Args: nil, Code: 2, Want: "no subcommand: say which (train, plots, iwae, export)"},
 		{Args: []string{"iwea"}, Code: 2, Want: `(did you mean iwae?)`},
 		{Args: train("--epoch", "1"), Code: 2, Want: "unknown flag --epoch (did you mean --epochs?)"},
 		{Args: train("--lr", "-0.001"), Code: 2, Want: "--lr must be > 0 (got -0.001)"},
@@ -25,8 +25,6 @@ func TestBadFlagsExit(t *testing.T) {
 		{Args: train("--limit", "-1"), Code: 2, Want: "--data-size must be >= 0 (got -1)"}, // the old spelling
 		{Args: []string{"plots", "--class", "spiral"}, Code: 2, Want: "--out is required"},
 		{Args: []string{"iwae", "--out", "$OUT", "--from", "newest"}, Code: 2, Want: `--from must be one of best, last (got "newest")`},
-		{Args: []string{"classifier", "--out", "$OUT", "--data-dir", "$NODATA", "--lr", "0"}, Code: 2, Want: "--lr must be > 0 (got 0)"},
 		{Args: train(), Code: 1, Want: "no-data"},
-		{Args: []string{"classifier", "--out", "$OUT", "--data-dir", "$NODATA"}, Code: 1, Want: "no-data"},
 	})
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"log"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"torchlab/internal/galaxy/galaxytest"
 
 	"torchlab/internal/metrics"
 	"torchlab/internal/train"
@@ -21,7 +23,7 @@ import (
 // with skip it finishes and summary.json counts the skipped step.
 func TestDivergenceGuard(t *testing.T) {
 	torchrt.Lock()
-	data := fakeGalaxyZoo(t, 40)
+	data := galaxytest.FakeZoo(t, 40)
 	inject := func(step int, loss float64) float64 {
 		if step == 6 {
 			return math.NaN()
@@ -41,7 +43,7 @@ func TestDivergenceGuard(t *testing.T) {
 			}
 		}
 	}
-	err := runTrain(context.Background(), cfg)
+	err := runTrain(context.Background(), cfg, log.Default())
 	if !errors.Is(err, train.ErrDiverged) || !strings.Contains(err.Error(), "step 7: loss NaN") {
 		t.Fatalf("stop: got %v, want a divergence error naming step 7", err)
 	}
@@ -57,7 +59,7 @@ func TestDivergenceGuard(t *testing.T) {
 	skip := filepath.Join(t.TempDir(), "skip")
 	cfg = testConfig(t, data, skip, "--arch", "mlp", "--on-divergence", "skip")
 	cfg.lossSeen = inject
-	if err := runTrain(context.Background(), cfg); err != nil {
+	if err := runTrain(context.Background(), cfg, log.Default()); err != nil {
 		t.Fatalf("skip: %v", err)
 	}
 	var s train.Summary

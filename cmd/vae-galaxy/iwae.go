@@ -134,7 +134,7 @@ func runIWAE(cfg IWAEConfig) error {
 		return err
 	}
 	defer run.data.Drop()
-	x, cond, n := run.data.testX, run.data.testCond, run.data.nTest
+	x, cond, n := run.data.TestX, run.data.TestCond, run.data.NTest
 	lik := run.model.Config.Likelihood
 	if lik == "" {
 		lik = vae.Bernoulli
@@ -178,7 +178,7 @@ func runIWAE(cfg IWAEConfig) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	log.Printf("wrote %s", path)
-	return writeImageScores(filepath.Join(cfg.Out, iwaeImagesFile), run.data.testIDs, run.data.testY, bounds, elbos, subsetBounds, cfg)
+	return writeImageScores(filepath.Join(cfg.Out, iwaeImagesFile), run.data.TestIDs, run.data.TestY, bounds, elbos, subsetBounds, cfg)
 }
 
 // iwaeImagesFile holds each test image's scores, so that two models scored

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"torchlab/internal/galaxy"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
@@ -46,7 +47,7 @@ func loadJudge(dir string, cfg Config) (*judge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("judge: %w", err)
 	}
-	var ccfg ClassifierConfig
+	var ccfg galaxy.ClassifierConfig
 	if err := json.Unmarshal(meta.Config, &ccfg); err != nil {
 		return nil, fmt.Errorf("judge: read %s: %w", best, err)
 	}
@@ -54,7 +55,7 @@ func loadJudge(dir string, cfg Config) (*judge, error) {
 		return nil, fmt.Errorf("judge: the classifier in %s takes %dx%d images, the VAE makes %dx%d", dir, ccfg.ImageSize, ccfg.ImageSize, imageSize, imageSize)
 	}
 	vs := nn.NewVarStore(gotch.CPU)
-	net, err := galaxycnn.New(vs.Root(), ccfg.netConfig())
+	net, err := galaxycnn.New(vs.Root(), ccfg.NetConfig())
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +87,7 @@ func loadJudge(dir string, cfg Config) (*judge, error) {
 // agreement is the share of images x the classifier assigns to the
 // classes want.
 func (j *judge) agreement(x *ts.Tensor, want []int64) (float64, error) {
-	acc, _, err := classifierAccuracy(j.net, x, want)
+	acc, _, err := galaxy.Accuracy(j.net, x, want)
 	return acc, err
 }
 

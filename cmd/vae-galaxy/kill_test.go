@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"torchlab/internal/galaxy/galaxytest"
 
 	"torchlab/internal/crashtest"
 )
@@ -14,7 +15,7 @@ func TestMain(m *testing.M) { crashtest.Main(m, main) }
 // evaluations beyond its last checkpoint, resumes it, and finds every
 // evaluation's rows exactly once.
 func TestKillResumeMetricsOnce(t *testing.T) {
-	data := fakeGalaxyZoo(t, 40)
+	data := galaxytest.FakeZoo(t, 40)
 	out := filepath.Join(t.TempDir(), "conv")
 	args := []string{"train", "--data-dir", data, "--out", out, "--cache-dir", filepath.Join(data, "cache"),
 		"--crop", "32", "--image-size", "32", "--batch-size", "8", "--epochs", "8", "--z-dim", "4",

@@ -5,8 +5,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
+	"torchlab/internal/galaxy"
+	"torchlab/torch/tensors"
 
 	"torchlab/datasets"
 	"torchlab/internal/analysis"
@@ -46,9 +47,9 @@ func classGroups(x, y []float64, classes []int64) []plots.ScatterGroup {
 // classes' centres are against their spread, and how often a 5-NN on the
 // training means gets a test image's class right from its mean (the share
 // of the class information the latent space keeps, by this measure).
-func drawLatentViews(out string, m *vae.VAE, d *galaxyData, trainMu, testMu []float32, res map[string]float64) error {
+func drawLatentViews(out string, m *vae.VAE, d *galaxy.Data, trainMu, testMu []float32, res map[string]float64) error {
 	z := int(m.Config.ZDim)
-	n := d.nTest
+	n := d.NTest
 	if n < 4 {
 		return nil // too few test images for either
 	}
@@ -62,16 +63,19 @@ func drawLatentViews(out string, m *vae.VAE, d *galaxyData, trainMu, testMu []fl
 		x[i], y[i] = emb[2*i], emb[2*i+1]
 	}
 	title := fmt.Sprintf("Encoder means of the %d test images, t-SNE (perplexity %.0f)", n, perp)
-	if err := plots.Scatter(filepath.Join(out, figLatentTSNE), title, "t-SNE 1", "t-SNE 2", classGroups(x, y, d.testY)); err != nil {
+	if err := plots.Scatter(filepath.Join(out, figLatentTSNE), title, "t-SNE 1", "t-SNE 2", classGroups(x, y, d.TestY)); err != nil {
 		return err
 	}
-	if err := drawLDA(out, trainMu, d.trainY, d.nTrain, testMu, d.testY, n, z); err != nil {
+	if err := drawLDA(out, trainMu, d.TrainY, d.NTrain, testMu, d.TestY, n, z); err != nil {
 		return err
 	}
-	acc := latentKNN(trainMu, d.trainY, testMu, d.testY, z)
+	acc, err := latentKNN(trainMu, d.TrainY, testMu, d.TestY, z)
+	if err != nil {
+		return err
+	}
 	res["latent_knn_test_accuracy"] = acc
-	res["active_units"] = float64(activeUnits(testMu, n, z, activeThreshold))
-	return writeLatentTable(filepath.Join(out, latentTable), trainMu, d.trainY, z, acc)
+	res["active_units"] = float64(analysis.ActiveUnits(testMu, n, z, analysis.ActiveThreshold))
+	return writeLatentTable(filepath.Join(out, latentTable), trainMu, d.TrainY, z, acc)
 }
 
 // drawLDA draws the test images' encoder means on the two linear
@@ -99,65 +103,24 @@ func drawLDA(out string, trainMu []float32, trainY []int64, nTrain int, testMu [
 	return plots.Scatter(filepath.Join(out, figLatentLDA), title, "LDA 1", "LDA 2", classGroups(x, y, testY))
 }
 
-// activeThreshold is Burda et al. (2016)'s: a latent dimension is active
-// when its encoder mean varies over the images with a variance above it.
-const activeThreshold = 0.01
-
-// activeUnits counts the dimensions of the n encoder means mu ([n, z],
-// row-major) whose variance over the images exceeds threshold: the units
-// the model uses (an inactive one has collapsed to the prior).
-func activeUnits(mu []float32, n, z int, threshold float64) int {
-	if n < 2 {
-		return 0
+// latentKNN is the share of test means whose knnK nearest training means
+// (Euclidean; analysis.KNN) vote for the test image's class.
+func latentKNN(train []float32, trainY []int64, test []float32, testY []int64, z int) (float64, error) {
+	tr, err := tensors.FromFloat32(train, int64(len(trainY)), int64(z))
+	if err != nil {
+		return 0, err
 	}
-	count := 0
-	for j := range z {
-		var sum, sq float64
-		for i := range n {
-			v := float64(mu[i*z+j])
-			sum += v
-			sq += v * v
-		}
-		mean := sum / float64(n)
-		if sq/float64(n)-mean*mean > threshold {
-			count++
-		}
+	defer tr.MustDrop()
+	q, err := tensors.FromFloat32(test, int64(len(testY)), int64(z))
+	if err != nil {
+		return 0, err
 	}
-	return count
-}
-
-// latentKNN is the share of test means whose 5 nearest training means
-// (Euclidean) vote for the test image's class.
-func latentKNN(train []float32, trainY []int64, test []float32, testY []int64, z int) float64 {
-	hits := 0
-	type nb struct {
-		d float64
-		c int64
+	defer q.MustDrop()
+	pred, err := analysis.KNN(tr, trainY, q, knnK)
+	if err != nil {
+		return 0, err
 	}
-	for i := range testY {
-		nbs := make([]nb, len(trainY))
-		for j := range trainY {
-			s := 0.0
-			for k := range z {
-				e := float64(test[i*z+k] - train[j*z+k])
-				s += e * e
-			}
-			nbs[j] = nb{s, trainY[j]}
-		}
-		sort.Slice(nbs, func(a, b int) bool { return nbs[a].d < nbs[b].d })
-		votes := map[int64]int{}
-		best, bestVotes := int64(-1), 0
-		for _, v := range nbs[:min(knnK, len(nbs))] {
-			votes[v.c]++
-			if votes[v.c] > bestVotes {
-				best, bestVotes = v.c, votes[v.c]
-			}
-		}
-		if best == testY[i] {
-			hits++
-		}
-	}
-	return float64(hits) / float64(len(testY))
+	return analysis.Accuracy(pred, testY), nil
 }
 
 // writeLatentTable writes, per class, the number of training images, the

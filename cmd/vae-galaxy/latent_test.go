@@ -28,11 +28,11 @@ func TestLatentKNNAndTable(t *testing.T) {
 		trainY = append(trainY, c)
 	}
 	test := []float32{-3.2, 0.1, 2.9, -0.2}
-	if acc := latentKNN(train, trainY, test, []int64{0, 1}, 2); acc != 1 {
-		t.Errorf("separated classes: 5-NN accuracy %v, want 1", acc)
+	if acc, err := latentKNN(train, trainY, test, []int64{0, 1}, 2); err != nil || acc != 1 {
+		t.Errorf("separated classes: 5-NN accuracy %v (%v), want 1", acc, err)
 	}
-	if acc := latentKNN(train, trainY, test, []int64{1, 0}, 2); acc != 0 {
-		t.Errorf("swapped labels: 5-NN accuracy %v, want 0", acc)
+	if acc, err := latentKNN(train, trainY, test, []int64{1, 0}, 2); err != nil || acc != 0 {
+		t.Errorf("swapped labels: 5-NN accuracy %v (%v), want 0", acc, err)
 	}
 	path := filepath.Join(t.TempDir(), latentTable)
 	if err := writeLatentTable(path, train, trainY, 2, 1); err != nil {
@@ -47,22 +47,5 @@ func TestLatentKNNAndTable(t *testing.T) {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
-	}
-}
-
-// TestActiveUnits: of three dimensions, one varies with variance 1, one
-// with variance 0.0025 (below Burda et al.'s 0.01) and one is constant.
-func TestActiveUnits(t *testing.T) {
-	const n = 400
-	mu := make([]float32, 3*n)
-	for i := range n {
-		sign := float32(1 - 2*(i%2)) // +1, -1, ...: mean 0, variance 1
-		mu[3*i], mu[3*i+1], mu[3*i+2] = sign, 0.05*sign, 0.7
-	}
-	if got := activeUnits(mu, n, 3, activeThreshold); got != 1 {
-		t.Errorf("active units %d, want 1", got)
-	}
-	if got := activeUnits(mu, n, 3, 0.001); got != 2 {
-		t.Errorf("at threshold 0.001: %d active, want 2", got)
 	}
 }

@@ -5,8 +5,7 @@
 //	vae-galaxy plots --out out/vae-galaxy/conv [--class spiral]
 //	vae-galaxy plots --compare out/vae-galaxy/mlp out/vae-galaxy/conv out/vae-galaxy/resnet --out out/vae-galaxy
 //	vae-galaxy iwae --out out/vae-galaxy/conv [--k 100 --subset-size 100 --subset-k 1000]
-//	vae-galaxy classifier --out out/vae-galaxy/classifier
-//	vae-galaxy plots --out out/vae-galaxy/conv --judge out/vae-galaxy/classifier
+//	vae-galaxy plots --out out/vae-galaxy/conv --judge out/galaxy-classifier
 //	vae-galaxy export --format pt|safetensors --out conv.pt out/vae-galaxy/conv
 //
 // train writes metrics.csv, summary.json, the figures and a checkpoint/
@@ -14,8 +13,8 @@
 // plots redraws every figure from metrics.csv and the checkpoint without
 // training; with --compare it draws the reconstruction curves of several
 // runs in one figure. iwae scores the test images of a trained run with the
-// importance-weighted bound on log p(x) and writes iwae.json. classifier
-// trains the galaxy CNN that judges the samples (plots --judge).
+// importance-weighted bound on log p(x) and writes iwae.json. The galaxy
+// CNN that judges the samples (plots --judge) is galaxy-classifier's.
 package main
 
 import (
@@ -53,7 +52,6 @@ var command = cli.Command{
 		{Name: "train", Args: "[flags]", Summary: "train a VAE; Ctrl-C saves a checkpoint, --resume continues"},
 		{Name: "plots", Args: "--out DIR [flags]", Summary: "redraw a run's figures; --compare DIR... draws several runs' curves together"},
 		{Name: "iwae", Args: "--out DIR [flags]", Summary: "score a run's test images with the importance-weighted bound; writes iwae.json"},
-		{Name: "classifier", Args: "[flags]", Summary: "train the galaxy CNN that judges the samples (plots --judge)"},
 		{Name: "export", Args: "--format pt|safetensors --out FILE RUN_DIR", Summary: "write a run's best (else last) weights as a PyTorch state_dict"},
 	},
 	Examples: []string{
@@ -62,7 +60,6 @@ var command = cli.Command{
 		"vae-galaxy plots --out out/vae-galaxy/conv --class spiral",
 		"vae-galaxy plots --compare out/vae-galaxy/mlp out/vae-galaxy/conv --out out/vae-galaxy",
 		"vae-galaxy iwae --out out/vae-galaxy/conv --k 100",
-		"vae-galaxy classifier --out out/vae-galaxy/classifier",
 	},
 }
 
@@ -80,12 +77,6 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch sub {
 	case "export":
 		return cli.Export("vae-galaxy", args, stderr, nil)
-	case "classifier":
-		cfg, err := parseClassifier(args, stdout, stderr)
-		if err != nil {
-			return err
-		}
-		return cfg.InOut(filepath.Join(cfg.Out, "checkpoint"), func() error { return runClassifier(ctx, cfg) })
 	case "iwae":
 		cfg, err := parseIWAE(args, stdout, stderr)
 		if err != nil {
@@ -103,7 +94,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		return cfg.InOut(filepath.Join(cfg.Out, "checkpoint"), func() error { return runTrain(ctx, cfg) })
+		return cfg.InOut(filepath.Join(cfg.Out, "checkpoint"), func() error { return runTrain(ctx, cfg, cli.Logger(stderr)) })
 	}
 }
 
@@ -114,48 +105,29 @@ var resumeMayChange = []string{"epochs", "eval-every", "train-eval-every", "save
 	"patience"}
 
 // parseTrain fills a Config from the train flags; with --resume it is the
-// checkpoint's configuration (train.ResumeConfig).
+// checkpoint's configuration (train.Resume).
 func parseTrain(args []string, stdout, stderr io.Writer) (Config, error) {
-	var c Config
-	fs, err := trainFlags(&c, stdout, stderr)
-	if err != nil {
-		return c, err
-	}
-	if err := command.ParseCommon(fs, args, &c.Common); err != nil {
-		return c, err
-	}
-	if c.Out == "" {
-		c.Out = "out/vae-galaxy/" + c.Arch
-	}
-	if c.Resume {
-		var saved Config
-		flags := func(c *Config) (*pflag.FlagSet, error) { return trainFlags(c, io.Discard, io.Discard) }
-		if err := train.Resume(fs, filepath.Join(c.Out, "checkpoint"), &saved, flags, resumeMayChange); err != nil {
-			return c, err
-		}
-		// Checkpoints from before --val-fraction trained on every training galaxy.
-		has, err := train.SavedConfigHas(filepath.Join(c.Out, "checkpoint"), "val_fraction")
-		if err != nil {
-			return c, err
-		}
-		if !has {
-			saved.ValFraction = 0
-		}
-		saved.Resume, saved.Out = true, c.Out
-		c = saved
-	}
-	return c, c.check()
+	return cli.ParseTrain(&command, args, stdout, stderr, cli.TrainFlags[Config]{
+		Defaults: func() Config { return Config{} },
+		Register: registerTrainFlags,
+		Common:   func(c *Config) *cli.Common { return &c.Common },
+		Parsed: func(c *Config) {
+			if c.Out == "" {
+				c.Out = "out/vae-galaxy/" + c.Arch
+			}
+		},
+		MayChange: resumeMayChange,
+		KeepOut:   true,
+	})
 }
 
-// trainFlags registers the train flags on a new FlagSet bound to c.
-func trainFlags(c *Config, stdout, stderr io.Writer) (*pflag.FlagSet, error) {
-	fs := command.FlagSet("train", stdout, stderr)
+// registerTrainFlags registers the train flags on fs, bound to c.
+func registerTrainFlags(c *Config, fs *pflag.FlagSet) error {
 	c.Common.AddFlags(fs, "")
-	// Measured on the conv VAE at 64x64 (800 images, 2 libtorch threads):
-	// 11.9 s per epoch with one OpenBLAS thread, 25.0 s with OpenBLAS's
-	// default of one per core, whose threads fight libtorch's for the cores.
+	// OpenBLAS's default of one thread per core fights libtorch's threads
+	// for the cores (docs/decisions.md).
 	if err := cli.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (1: its default of one per core made the conv VAE's epochs 2x slower)"); err != nil {
-		return nil, err
+		return err
 	}
 	fs.StringVar(&c.Arch, "arch", "conv", "encoder/decoder pair: mlp, conv or resnet")
 	fs.IntVar(&c.Epochs, "epochs", 30, "epochs to train (in total, counting resumed ones)")
@@ -183,10 +155,10 @@ func trainFlags(c *Config, stdout, stderr io.Writer) (*pflag.FlagSet, error) {
 	fs.Float64Var(&c.ClipGradNorm, "clip-grad-norm", 0, "scale the gradients to at most this 2-norm before each update (0: no clipping)")
 	fs.IntVar(&c.Patience, "patience", 0, "stop when the validation -ELBO has not improved for this many epochs (0: train all --epochs)")
 	if err := cli.Rename(fs, "limit", "data-size"); err != nil {
-		return nil, err
+		return err
 	}
 	fs.BoolVar(&c.ChannelsLast, "channels-last", false, "train with the convolution weights laid out channels-last (speed only: the same numbers within float rounding)")
-	return fs, nil
+	return nil
 }
 
 // archHelp describes the three --arch choices for --help-long.
@@ -227,7 +199,7 @@ func parsePlots(args []string, stdout, stderr io.Writer) (PlotsConfig, error) {
 	fs.StringVar(&c.DataDir, "data-dir", "", "data folder (default: the run's)")
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "image cache folder (default: the run's)")
 	fs.IntVar(&c.Threads, "threads", runtime.NumCPU(), "libtorch intra-op threads")
-	fs.StringVar(&c.Judge, "judge", "", "classifier run (vae-galaxy classifier --out DIR) that judges the samples instead of the 5-NN; the numbers go to <out>/samples.json")
+	fs.StringVar(&c.Judge, "judge", "", "classifier run (galaxy-classifier --out DIR) that judges the samples instead of the 5-NN; the numbers go to <out>/samples.json")
 	if err := command.Parse(fs, args, true); err != nil {
 		return c, err
 	}

@@ -3,22 +3,20 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"io"
+	"log"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"torchlab/internal/galaxy"
+	"torchlab/internal/galaxy/galaxytest"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 
-	"torchlab/datasets"
 	"torchlab/internal/crashtest"
 	"torchlab/internal/metrics"
 	"torchlab/models/vae"
@@ -29,78 +27,6 @@ import (
 	"torchlab/internal/train"
 	"torchlab/torch/checkpoint"
 )
-
-// fakeGalaxyZoo writes n small JPEGs and a Kaggle-format CSV under
-// root/galaxyzoo; galaxy i gets one of five classes (i mod 5) and a blob
-// whose shape depends on it.
-func fakeGalaxyZoo(t *testing.T, n int) string {
-	t.Helper()
-	root := t.TempDir()
-	dir := filepath.Join(root, "galaxyzoo")
-	if err := os.MkdirAll(filepath.Join(dir, "images_training_rev1"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var header []string
-	for q, k := range []int{3, 2, 2, 2, 4, 2, 3, 7, 3, 3, 6} {
-		for a := 1; a <= k; a++ {
-			header = append(header, fmt.Sprintf("Class%d.%d", q+1, a))
-		}
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[h] = i
-	}
-	csv := "GalaxyID," + strings.Join(header, ",") + "\n"
-	for i := range n {
-		id := 100000 + i
-		ans := make([]float64, len(header))
-		var sx, sy float64 = 5, 5
-		switch i % 5 {
-		case 0: // smooth round
-			ans[col["Class1.1"]], ans[col["Class7.1"]] = 0.8, 0.9
-		case 1: // smooth cigar
-			ans[col["Class1.1"]], ans[col["Class7.3"]] = 0.8, 0.9
-			sx, sy = 9, 2
-		case 2: // edge-on
-			ans[col["Class1.2"]], ans[col["Class2.1"]] = 0.8, 0.9
-			sx, sy = 2, 10
-		case 3: // spiral
-			ans[col["Class1.2"]], ans[col["Class2.2"]], ans[col["Class4.1"]] = 0.8, 0.9, 0.9
-			sx, sy = 8, 8
-		case 4: // disk without spiral
-			ans[col["Class1.2"]], ans[col["Class2.2"]], ans[col["Class4.2"]] = 0.8, 0.9, 0.9
-			sx, sy = 6, 3
-		}
-		fields := []string{fmt.Sprint(id)}
-		for _, a := range ans {
-			fields = append(fields, fmt.Sprint(a))
-		}
-		csv += strings.Join(fields, ",") + "\n"
-		img := image.NewRGBA(image.Rect(0, 0, 40, 40))
-		cx, cy := 20+float64(i%3)-1, 20+float64(i%4)-1.5
-		for y := range 40 {
-			for x := range 40 {
-				d := (float64(x)-cx)*(float64(x)-cx)/(2*sx*sx) + (float64(y)-cy)*(float64(y)-cy)/(2*sy*sy)
-				v := 255 * math.Exp(-d)
-				img.Set(x, y, color.RGBA{uint8(v), uint8(0.8 * v), uint8(0.6 * v), 255})
-			}
-		}
-		f, err := os.Create(filepath.Join(dir, "images_training_rev1", fmt.Sprintf("%d.jpg", id)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := jpeg.Encode(f, img, &jpeg.Options{Quality: 95}); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "training_solutions_rev1.csv"), []byte(csv), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
 
 func testConfig(t *testing.T, data, out string, extra ...string) Config {
 	t.Helper()
@@ -133,9 +59,9 @@ func rows(t *testing.T, out, split string) (step, recon []float64) {
 // numbers, and the plots subcommand must redraw the figures.
 func TestTrainResumePlots(t *testing.T) {
 	torchrt.Lock()
-	data := fakeGalaxyZoo(t, 40)
+	data := galaxytest.FakeZoo(t, 40)
 	full := filepath.Join(t.TempDir(), "conv")
-	if err := runTrain(context.Background(), testConfig(t, data, full)); err != nil {
+	if err := runTrain(context.Background(), testConfig(t, data, full), log.Default()); err != nil {
 		t.Fatal(err)
 	}
 	steps, trainRecon := rows(t, full, "train")
@@ -177,7 +103,7 @@ func TestTrainResumePlots(t *testing.T) {
 			cancel()
 		}
 	}
-	if err := runTrain(ctx, cfg); !errors.Is(err, cli.ErrInterrupted) {
+	if err := runTrain(ctx, cfg, log.Default()); !errors.Is(err, cli.ErrInterrupted) {
 		t.Fatalf("interrupted run returned %v, want cli.ErrInterrupted", err)
 	}
 	var stopped train.Summary
@@ -185,7 +111,7 @@ func TestTrainResumePlots(t *testing.T) {
 		len(stopped.Notes) == 0 || !strings.Contains(stopped.Notes[0], "stopped at step 6") {
 		t.Fatalf("interrupted run's summary: %+v, %v; want a note that it stopped at step 6", stopped.Notes, err)
 	}
-	if err := runTrain(context.Background(), testConfig(t, data, part, "--resume")); err != nil {
+	if err := runTrain(context.Background(), testConfig(t, data, part, "--resume"), log.Default()); err != nil {
 		t.Fatal(err)
 	}
 	// A resumed run's training time counts the sessions before it.
@@ -276,7 +202,7 @@ func checkIWAE(t *testing.T, out, data string) {
 	}
 	negELBO := 0.0
 	for range 50 {
-		s, err := evaluate(run.model, run.data.testX, run.data.testCond, 1, 256, nil)
+		s, err := evaluate(run.model, run.data.TestX, run.data.TestCond, 1, 256, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -353,10 +279,10 @@ func checkIWAE(t *testing.T, out, data string) {
 
 func TestConditionalTrains(t *testing.T) {
 	torchrt.Lock()
-	data := fakeGalaxyZoo(t, 40)
+	data := galaxytest.FakeZoo(t, 40)
 	out := filepath.Join(t.TempDir(), "cvae")
 	cfg := testConfig(t, data, out, "--arch", "mlp", "--conditional", "--epochs", "2", "--kl-warmup", "1", "--free-bits", "0.1")
-	if err := runTrain(context.Background(), cfg); err != nil {
+	if err := runTrain(context.Background(), cfg, log.Default()); err != nil {
 		t.Fatal(err)
 	}
 	_, train := rows(t, out, "train")
@@ -397,33 +323,9 @@ func TestSchedules(t *testing.T) {
 		t.Errorf("after warm-up: beta %v, want 2", b)
 	}
 	for _, c := range []struct{ n, batch, want int }{{30, 8, 4}, {33, 8, 4}, {32, 8, 4}, {34, 8, 5}, {5, 8, 1}} {
-		if got := stepsPerEpoch(c.n, c.batch); got != int64(c.want) {
-			t.Errorf("stepsPerEpoch(%d, %d) = %d, want %d", c.n, c.batch, got, c.want)
+		if got := galaxy.StepsPerEpoch(c.n, c.batch); got != int64(c.want) {
+			t.Errorf("galaxy.StepsPerEpoch(%d, %d) = %d, want %d", c.n, c.batch, got, c.want)
 		}
-	}
-}
-
-func TestPCA(t *testing.T) {
-	// Points on the line y = 2x (plus a tiny third dimension): PC 1 holds
-	// almost all the variance.
-	var rows []float32
-	for i := range 20 {
-		x := float32(i - 10)
-		rows = append(rows, x, 2*x, float32(i%2)*0.01)
-	}
-	px, _, frac, err := pca2(rows, 20, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if frac[0] < 0.999 {
-		t.Errorf("PC 1 explains %.4f, want > 0.999", frac[0])
-	}
-	// The projection on PC 1 is the centred x (mean -0.5) times sqrt(5), up to sign.
-	if math.Abs(math.Abs(px[0])-9.5*math.Sqrt(5)) > 1e-3 {
-		t.Errorf("projection of the first point %v, want +-%v", px[0], 9.5*math.Sqrt(5))
-	}
-	if _, _, _, err := pca2(rows[:3], 1, 3); err == nil {
-		t.Error("PCA of one row: want an error")
 	}
 }
 
@@ -454,73 +356,20 @@ func TestWeightFiguresEveryArch(t *testing.T) {
 	}
 }
 
-// TestThreeSplitsDisjoint checks that train, validation and test cover the
-// galaxies exactly once, that validation is stratified by class, and that
-// the same seed draws the same split.
-func TestThreeSplitsDisjoint(t *testing.T) {
-	set := &datasets.GalaxySet{N: 200}
-	for i := range set.N {
-		set.Classes = append(set.Classes, datasets.Class(i*i%5))
-	}
-	split := func() (train, val, test []int) {
-		train, test, err := datasets.SplitTrainTest(set.N, 0.2, 7)
-		if err != nil {
-			t.Fatal(err)
-		}
-		train, val, err = carveVal(set, train, 0.1, 7)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return train, val, test
-	}
-	train, val, test := split()
-	if len(train) != 144 || len(val) != 16 || len(test) != 40 {
-		t.Fatalf("%d train, %d val, %d test; want 144, 16, 40", len(train), len(val), len(test))
-	}
-	seen := map[int]string{}
-	for name, idx := range map[string][]int{"train": train, "val": val, "test": test} {
-		for _, i := range idx {
-			if other, ok := seen[i]; ok {
-				t.Fatalf("galaxy %d in %s and %s", i, other, name)
-			}
-			seen[i] = name
-		}
-	}
-	if len(seen) != set.N {
-		t.Errorf("the splits cover %d of %d galaxies", len(seen), set.N)
-	}
-	inTrain, inVal := map[datasets.Class]int{}, map[datasets.Class]int{}
-	for _, i := range append(slices.Clone(train), val...) {
-		inTrain[set.Classes[i]]++
-	}
-	for _, i := range val {
-		inVal[set.Classes[i]]++
-	}
-	for c, n := range inTrain {
-		if share := 16 * float64(n) / 160; math.Abs(float64(inVal[c])-share) >= 1 {
-			t.Errorf("class %v: %d validation galaxies, share %.2f", c, inVal[c], share)
-		}
-	}
-	train2, val2, test2 := split()
-	if !slices.Equal(train, train2) || !slices.Equal(val, val2) || !slices.Equal(test, test2) {
-		t.Error("the same seed drew another split")
-	}
-}
-
 // TestSplitSeedKeepsTheSplit: --seed changes the initialisation but not the
 // split; --split-seed changes the split; a configuration from before
 // --split-seed (split_seed 0) splits by its --seed as it did.
 func TestSplitSeedKeepsTheSplit(t *testing.T) {
 	torchrt.Lock()
-	data := fakeGalaxyZoo(t, 40)
+	data := galaxytest.FakeZoo(t, 40)
 	testIDs := func(extra ...string) []int64 {
 		cfg := testConfig(t, data, t.TempDir(), extra...)
-		d, err := loadData(cfg.dataOptions())
+		d, err := galaxy.Load(cfg.dataOptions(), log.Default())
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer d.Drop()
-		return d.testIDs
+		return d.TestIDs
 	}
 	base := testIDs("--seed", "1")
 	if !slices.Equal(testIDs("--seed", "2"), base) {

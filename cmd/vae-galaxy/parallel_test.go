@@ -3,12 +3,13 @@ package main
 import (
 	"path/filepath"
 	"testing"
+	"torchlab/internal/galaxy/galaxytest"
 
 	"torchlab/internal/crashtest"
 )
 
 func parallelArgs(t *testing.T, arch string) []string {
-	data := fakeGalaxyZoo(t, 40)
+	data := galaxytest.FakeZoo(t, 40)
 	// 32 training images (8 tested, none held out) in batches of 8: 4
 	// steps an epoch, 20 in 5 epochs; every batch splits evenly.
 	return []string{"train", "--data-dir", data, "--cache-dir", filepath.Join(data, "cache"),

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"torchlab/internal/galaxy"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
@@ -42,7 +43,7 @@ func runPlots(pc PlotsConfig) error {
 		}
 	}
 	res := map[string]float64{}
-	notes, err := drawAll(pc.Out, m, named, data, cfg.Class, res, data.split(cfg), j)
+	notes, err := drawAll(pc.Out, m, named, data, cfg.Class, res, cfg.split(data), j)
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ type trainedRun struct {
 	model *vae.VAE
 	named map[string]*ts.Tensor
 	step  int
-	data  *galaxyData
+	data  *galaxy.Data
 }
 
 // loadRun reads the configuration of the run in out (its checkpoint/
@@ -117,7 +118,7 @@ func loadRun(out, dir, dataDir, cacheDir string) (*trainedRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := loadData(cfg.dataOptions())
+	data, err := galaxy.Load(cfg.dataOptions(), log.Default())
 	if err != nil {
 		return nil, err
 	}

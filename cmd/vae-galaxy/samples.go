@@ -6,6 +6,8 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
+	"torchlab/internal/analysis"
+	"torchlab/internal/galaxy"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
@@ -13,7 +15,6 @@ import (
 	"torchlab/datasets"
 	"torchlab/models/vae"
 	"torchlab/plots"
-	"torchlab/torch/tensors"
 )
 
 // classSampler generates images of a class.
@@ -26,16 +27,19 @@ type classSampler struct {
 // around the class's region of latent space (a diagonal Gaussian fitted to
 // the encoder means of its training images); for a conditional model also
 // the prior N(0, I) decoded with the class.
-func samplers(m *vae.VAE, d *galaxyData, trainMu []float32) []classSampler {
+func samplers(m *vae.VAE, d *galaxy.Data, trainMu []float32) []classSampler {
 	z := int(m.Config.ZDim)
 	decode := func(zs *ts.Tensor, class datasets.Class) (*ts.Tensor, error) {
 		var cond *ts.Tensor
 		if m.Config.Conditional {
-			cls := make([]int64, zs.MustSize()[0])
+			size, err := zs.Size()
+			if err != nil {
+				return nil, err
+			}
+			cls := make([]int64, size[0])
 			for i := range cls {
 				cls[i] = int64(class)
 			}
-			var err error
 			if cond, err = vae.OneHot(cls, datasets.NumClasses); err != nil {
 				return nil, err
 			}
@@ -51,7 +55,7 @@ func samplers(m *vae.VAE, d *galaxyData, trainMu []float32) []classSampler {
 	region := classSampler{name: "latent region", gen: func(class datasets.Class, n int64) (*ts.Tensor, error) {
 		var rows []float32
 		k := 0
-		for i, c := range d.trainY {
+		for i, c := range d.TrainY {
 			if datasets.Class(c) == class {
 				rows = append(rows, trainMu[i*z:(i+1)*z]...)
 				k++
@@ -71,7 +75,10 @@ func samplers(m *vae.VAE, d *galaxyData, trainMu []float32) []classSampler {
 	out := []classSampler{region}
 	if m.Config.Conditional {
 		out = append(out, classSampler{name: "cvae prior", gen: func(class datasets.Class, n int64) (*ts.Tensor, error) {
-			zs := ts.MustRandn([]int64{n, m.Config.ZDim}, gotch.Float, gotch.CPU)
+			zs, err := ts.Randn([]int64{n, m.Config.ZDim}, gotch.Float, gotch.CPU)
+			if err != nil {
+				return nil, err
+			}
 			defer zs.MustDrop()
 			return decode(zs, class)
 		}})
@@ -83,11 +90,11 @@ func samplers(m *vae.VAE, d *galaxyData, trainMu []float32) []classSampler {
 // originals of it, the same for every class, and measures how often a
 // nearest-neighbour classifier on the training pixels assigns each sample
 // to the class it was generated for (the galaxy classifier j when given).
-func drawSamples(out string, m *vae.VAE, d *galaxyData, trainMu []float32, class datasets.Class, res map[string]float64, j *judge) ([]string, error) {
+func drawSamples(out string, m *vae.VAE, d *galaxy.Data, trainMu []float32, class datasets.Class, res map[string]float64, j *judge) ([]string, error) {
 	gens := samplers(m, d, trainMu)
 	originals := func(c datasets.Class, n int) ([]plots.Image, error) {
 		var idx []int64
-		for i, y := range d.trainY {
+		for i, y := range d.TrainY {
 			if datasets.Class(y) == c && len(idx) < n {
 				idx = append(idx, int64(i))
 			}
@@ -95,7 +102,7 @@ func drawSamples(out string, m *vae.VAE, d *galaxyData, trainMu []float32, class
 		if len(idx) == 0 {
 			return nil, nil
 		}
-		xb, _, err := d.batch(d.trainX, nil, idx)
+		xb, _, err := d.Batch(d.TrainX, nil, idx)
 		if err != nil {
 			return nil, err
 		}
@@ -173,16 +180,26 @@ const knnK = 5
 // classifier assigns to the requested class; as a yardstick, also that
 // classifier's accuracy on the real test images (for the galaxy CNN judging
 // a run of another split, its accuracy on its own test split). The classifier is the
-// trained galaxy CNN when j is given (vae-galaxy classifier), else a 5-NN
+// trained galaxy CNN when j is given (galaxy-classifier), else a 5-NN
 // on the training pixels.
-func sampleAgreement(d *galaxyData, gens []classSampler, res map[string]float64, j *judge) ([]string, error) {
+func sampleAgreement(d *galaxy.Data, gens []classSampler, res map[string]float64, j *judge) ([]string, error) {
 	name, key := fmt.Sprintf("%d-NN pixel classifier", knnK), "knn"
 	classify := func(x *ts.Tensor, want []int64) (float64, error) {
-		flat := x.MustFlatten(1, -1, false)
+		flat, err := x.Flatten(1, -1, false) // [M, D]
+		if err != nil {
+			return 0, err
+		}
 		defer flat.MustDrop()
-		train := d.trainX.MustFlatten(1, -1, false) // [N, D]
+		train, err := d.TrainX.Flatten(1, -1, false) // [N, D]
+		if err != nil {
+			return 0, err
+		}
 		defer train.MustDrop()
-		return knnAgreement(train, d.trainY, flat, want)
+		pred, err := analysis.KNN(train, d.TrainY, flat, knnK)
+		if err != nil {
+			return 0, err
+		}
+		return analysis.Accuracy(pred, want), nil
 	}
 	if j != nil {
 		name, key = "galaxy classifier ("+j.dir+")", "judge"
@@ -193,15 +210,15 @@ func sampleAgreement(d *galaxyData, gens []classSampler, res map[string]float64,
 		res[key+"_test_accuracy"] = j.testAcc
 		notes = append(notes, fmt.Sprintf("%s accuracy on its own test images (seed %d; this run's test split, of another seed, holds galaxies it trained on): %.3f",
 			name, j.seed, j.testAcc))
-	} else if d.nTest > 0 {
-		acc, err := classify(d.testX, d.testY)
+	} else if d.NTest > 0 {
+		acc, err := classify(d.TestX, d.TestY)
 		if err != nil {
 			return nil, err
 		}
 		res[key+"_test_accuracy"] = acc
 		notes = append(notes, fmt.Sprintf("%s accuracy on real test images: %.3f", name, acc))
 	}
-	counts := datasets.ClassCounts(classesOf(d.trainY))
+	counts := datasets.ClassCounts(galaxy.ClassesOf(d.TrainY))
 	for _, g := range gens {
 		var hits, total float64
 		classHits, classN := map[datasets.Class]int{}, map[datasets.Class]int{}
@@ -250,40 +267,4 @@ func sampleAgreement(d *galaxyData, gens []classSampler, res map[string]float64,
 		log.Print(n)
 	}
 	return notes, nil
-}
-
-// knnAgreement classifies the rows of query by majority vote of their knnK
-// nearest training rows (Euclidean, ties to the nearest) and returns the
-// fraction equal to want.
-func knnAgreement(train *ts.Tensor, trainY []int64, query *ts.Tensor, want []int64) (float64, error) {
-	hits := 0
-	n := query.MustSize()[0]
-	for start := int64(0); start < n; start += 128 {
-		size := min(128, n-start)
-		q := query.MustNarrow(0, start, size, false)
-		dist := ts.MustCdist(q, train, 2, nil) // [size, N]
-		q.MustDrop()
-		vals, idx := dist.MustTopk(knnK, 1, false, true, true)
-		vals.MustDrop()
-		nn, err := tensors.Int64s(idx)
-		idx.MustDrop()
-		if err != nil {
-			return 0, err
-		}
-		for i := range size {
-			votes := map[int64]int{}
-			best, bestVotes := int64(-1), 0
-			for k := range int64(knnK) {
-				c := trainY[nn[i*knnK+k]]
-				votes[c]++
-				if votes[c] > bestVotes {
-					best, bestVotes = c, votes[c]
-				}
-			}
-			if best == want[start+i] {
-				hits++
-			}
-		}
-	}
-	return float64(hits) / float64(n), nil
 }

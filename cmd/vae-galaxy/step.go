@@ -23,7 +23,7 @@ type stepStats struct {
 // data-parallel run, this rank's share of them); every tensor it makes is
 // freed when it returns. The returned losses are the whole batch's.
 func (t *trainer) trainStep(step int, idx []int64, beta float64) (stepStats, error) {
-	x, cond, err := t.data.batch(t.data.trainX, t.data.trainCond, cli.Shard(t.par, idx))
+	x, cond, err := t.data.Batch(t.data.TrainX, t.data.TrainCond, cli.Shard(t.par, idx))
 	if err != nil {
 		return stepStats{}, err
 	}
@@ -31,7 +31,7 @@ func (t *trainer) trainStep(step int, idx []int64, beta float64) (stepStats, err
 	if cond != nil {
 		defer cond.MustDrop()
 	}
-	if err := t.opt.ZeroGrad(); err != nil {
+	if err := t.sess.Opt.ZeroGrad(); err != nil {
 		return stepStats{}, err
 	}
 	var eps *ts.Tensor // nil: Reparameterize draws it
@@ -71,7 +71,7 @@ func (t *trainer) trainStep(step int, idx []int64, beta float64) (stepStats, err
 	if t.cfg.lossSeen != nil {
 		s.loss = t.cfg.lossSeen(step, s.loss)
 	}
-	if s.skipped, err = t.guard.Update(step, s.loss, t.opt); err != nil || s.skipped {
+	if s.skipped, err = t.sess.Guard.Update(step, s.loss, t.sess.Opt); err != nil || s.skipped {
 		return s, err
 	}
 	if t.par.World() == 1 {
@@ -118,11 +118,15 @@ func readValues(loss, nll, kl *ts.Tensor) (stepStats, error) {
 // sums are added up; every rank still draws the noise of every batch, so
 // that the random stream moves on as one process's does.
 func evaluate(m *vae.VAE, x, cond *ts.Tensor, beta float64, batch int, par *cli.Parallel) (stepStats, error) {
-	total := x.MustSize()[0]
+	size, err := x.Size()
+	if err != nil {
+		return stepStats{}, err
+	}
+	total := size[0]
 	first, last := par.Share(int(total))
 	mine, end := int64(first), int64(last)
 	var sum stepStats
-	err := torchrt.NoGrad(func() error {
+	err = torchrt.NoGrad(func() error {
 		for start := int64(0); start < total; start += int64(batch) {
 			size := min(int64(batch), total-start)
 			from, to := max(start, mine), min(start+size, end)
@@ -175,11 +179,16 @@ func shareNoise(par *cli.Parallel, size, zDim, off, n int64) (*ts.Tensor, error)
 
 // evalRows is evalBatch on the n rows of x (and cond) from start.
 func evalRows(m *vae.VAE, x, cond, eps *ts.Tensor, start, n int64, beta float64) (stepStats, error) {
-	xb := x.MustNarrow(0, start, n, false)
+	xb, err := x.Narrow(0, start, n, false)
+	if err != nil {
+		return stepStats{}, err
+	}
 	defer xb.MustDrop()
 	var cb *ts.Tensor
 	if cond != nil {
-		cb = cond.MustNarrow(0, start, n, false)
+		if cb, err = cond.Narrow(0, start, n, false); err != nil {
+			return stepStats{}, err
+		}
 		defer cb.MustDrop()
 	}
 	return evalBatch(m, xb, cb, eps, beta)
@@ -229,25 +238,4 @@ func betaAt(step, perEpoch int64, beta float64, warmupEpochs int) float64 {
 	}
 	ramp := float64(step+1) / float64(int64(warmupEpochs)*perEpoch)
 	return beta * math.Min(1, ramp)
-}
-
-// stepsPerEpoch counts batches; a last batch of one image is dropped
-// because BatchNorm cannot train on it.
-func stepsPerEpoch(n, batch int) int64 {
-	steps := n / batch
-	if n%batch >= 2 {
-		steps++
-	}
-	return int64(max(steps, 1))
-}
-
-// batchIndices returns the training indices of batch b of an epoch.
-func batchIndices(order []int, b int64, batch int) []int64 {
-	start := int(b) * batch
-	end := min(start+batch, len(order))
-	idx := make([]int64, end-start)
-	for i := range idx {
-		idx[i] = int64(order[start+i])
-	}
-	return idx
 }

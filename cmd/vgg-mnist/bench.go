@@ -17,6 +17,7 @@ import (
 	"torchlab/models/vgg"
 	"torchlab/torch/memstat"
 	"torchlab/torch/optim"
+	"torchlab/torch/peak"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
 )
@@ -28,13 +29,14 @@ type benchConfig struct {
 	EvalImages, EvalBatch    int
 	EvalChannelsLast         bool
 	MatmulSize, MatmulReps   int
+	FMAUnits                 int
 	BatchNorm                bool
 	Optimizer                string
 }
 
 func defaultBenchConfig() benchConfig {
 	return benchConfig{Steps: 30, Warmup: 5, BatchSize: 64, EvalImages: 2000, EvalBatch: defaultConfig().EvalBatchSize,
-		EvalChannelsLast: defaultConfig().EvalChannelsLast, MatmulSize: 2048, MatmulReps: 10, Optimizer: "sgd"}
+		EvalChannelsLast: defaultConfig().EvalChannelsLast, MatmulSize: 2048, MatmulReps: 10, FMAUnits: 2, Optimizer: "sgd"}
 }
 
 func (c *benchConfig) addFlags(fs *pflag.FlagSet) {
@@ -45,8 +47,9 @@ func (c *benchConfig) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.EvalImages, "eval-images", c.EvalImages, "random images evaluated (eval mode, no grad) after the steps; 0 skips")
 	fs.IntVar(&c.EvalBatch, "eval-batch-size", c.EvalBatch, "their batch size (the train command's default)")
 	fs.BoolVar(&c.EvalChannelsLast, "eval-channels-last", c.EvalChannelsLast, "evaluate them channels-last (the train command's default)")
-	fs.IntVar(&c.MatmulSize, "matmul-size", c.MatmulSize, "side of the square matmul that measures libtorch's peak")
-	fs.IntVar(&c.MatmulReps, "matmul-reps", c.MatmulReps, "timed matmuls")
+	fs.IntVar(&c.MatmulSize, "matmul-size", c.MatmulSize, "side of the square products that measure libtorch's peak (a multiple of 16)")
+	fs.IntVar(&c.MatmulReps, "matmul-reps", c.MatmulReps, "timed products of each kind (OpenBLAS, oneDNN); the best counts")
+	fs.IntVar(&c.FMAUnits, "fma-units", c.FMAUnits, "FMA units per core assumed for the theoretical peak")
 	fs.BoolVar(&c.BatchNorm, "batch-norm", c.BatchNorm, "time the batch-norm variant")
 	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "sgd (momentum 0.9, as the PyTorch reference's bench) or adam (the train command's default)")
 }
@@ -66,11 +69,18 @@ type benchResult struct {
 	EvalImagesPerSecond float64 `json:"eval_images_per_second,omitempty"`
 	EvalBatchSize       int     `json:"eval_batch_size,omitempty"`
 	EvalChannelsLast    bool    `json:"eval_channels_last,omitempty"`
-	MatmulGFLOPS        float64 `json:"matmul_gflops"`
+	// MatmulGFLOPS is the measured peak, the best of OpenBLAS's and
+	// oneDNN's products (torch/peak) in this process at the same threads.
+	MatmulGFLOPS   float64 `json:"matmul_gflops"`
+	OpenBLASGFLOPS float64 `json:"openblas_gflops"`
+	OneDNNGFLOPS   float64 `json:"onednn_gflops"`
+	FMAGFLOPS      float64 `json:"fma_gflops"` // the machine's theoretical FMA peak
+	FMA            string  `json:"fma"`        // its arithmetic and assumptions
 }
 
 // bench times training steps of VGG11 on random MNIST-shaped batches (SGD
-// with momentum, as the reference's bench), then a large matmul.
+// with momentum, as the reference's bench), then the peaks its GFLOP/s is a
+// share of.
 func bench(cfg benchConfig, w io.Writer) error {
 	mc := vgg.DefaultConfig()
 	mc.BatchNorm = cfg.BatchNorm
@@ -116,21 +126,26 @@ func bench(cfg benchConfig, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	peak, err := memstat.PeakRSS()
+	peakRSS, err := memstat.PeakRSS()
 	if err != nil {
 		return err
 	}
-	mm, err := matmulGFLOPS(cfg.MatmulSize, cfg.MatmulReps)
+	fma, err := peak.ThisMachine(cfg.FMAUnits)
+	if err != nil {
+		return err
+	}
+	mm, err := peak.Measure(cfg.MatmulSize, cfg.MatmulReps)
 	if err != nil {
 		return err
 	}
 	ips := float64(cfg.Steps*cfg.BatchSize) / secs
 	r := benchResult{
 		ImagesPerSecond: ips, Seconds: secs, Steps: cfg.Steps, BatchSize: cfg.BatchSize,
-		Threads: torchrt.Threads(), PeakRSSBytes: peak,
+		Threads: torchrt.Threads(), PeakRSSBytes: peakRSS,
 		GFLOPS:       ips * float64(mc.TrainFLOPs(imageSize)) / 1e9,
-		MatmulGFLOPS: mm, EvalImagesPerSecond: evalIPS, EvalBatchSize: cfg.EvalBatch,
-		EvalChannelsLast: cfg.EvalChannelsLast,
+		MatmulGFLOPS: mm.Best(), OpenBLASGFLOPS: mm.OpenBLAS, OneDNNGFLOPS: mm.OneDNN,
+		FMAGFLOPS: fma.GFLOPS(), FMA: fma.String(),
+		EvalImagesPerSecond: evalIPS, EvalBatchSize: cfg.EvalBatch, EvalChannelsLast: cfg.EvalChannelsLast,
 	}
 	return json.NewEncoder(w).Encode(r)
 }
@@ -166,28 +181,4 @@ func benchEval(model *vgg.VGG, n, batch int, channelsLast bool) (float64, error)
 		return 0, fmt.Errorf("bench evaluation: %w", err)
 	}
 	return float64(n) / secs, nil
-}
-
-// matmulGFLOPS times reps products of two n x n float32 matrices after one
-// untimed product: libtorch's best case on this machine.
-func matmulGFLOPS(n, reps int) (float64, error) {
-	if n <= 0 || reps <= 0 {
-		return 0, fmt.Errorf("matmul size and reps must be positive")
-	}
-	a := ts.MustRandn([]int64{int64(n), int64(n)}, gotch.Float, gotch.CPU)
-	defer a.MustDrop()
-	b := ts.MustRandn([]int64{int64(n), int64(n)}, gotch.Float, gotch.CPU)
-	defer b.MustDrop()
-	var t0 time.Time
-	for i := range reps + 1 {
-		if i == 1 {
-			t0 = time.Now()
-		}
-		c, err := a.Mm(b, false)
-		if err != nil {
-			return 0, fmt.Errorf("matmul: %w", err)
-		}
-		c.MustDrop()
-	}
-	return 2 * float64(n) * float64(n) * float64(n) * float64(reps) / time.Since(t0).Seconds() / 1e9, nil
 }

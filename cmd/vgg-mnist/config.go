@@ -15,9 +15,9 @@ const defaultOut = "out/vgg-mnist"
 // defaultValFraction holds out 5,000 of MNIST's 60,000 training images.
 const defaultValFraction = 5000.0 / 60000
 
-// config is everything a training run depends on; it is saved with every
+// Config is everything a training run depends on; it is saved with every
 // checkpoint and in summary.json.
-type config struct {
+type Config struct {
 	cli.Common
 	CheckpointDir string `json:"checkpoint_dir"`
 	Epochs        int    `json:"epochs"`
@@ -25,8 +25,8 @@ type config struct {
 	EvalBatchSize int    `json:"eval_batch_size"`
 	// EvalChannelsLast evaluates with the convolution weights laid out
 	// channels-last (vgg.SetChannelsLast): the same numbers within float
-	// rounding, 1.6x faster on 2 cores (542 against 330 images/s, vgg-mnist
-	// bench --eval-images 4000). Checkpoints from before it read false.
+	// rounding, faster (docs/performance.md, "channels-last in Go").
+	// Checkpoints from before it read false.
 	EvalChannelsLast bool       `json:"eval_channels_last"`
 	LR               float64    `json:"lr"`
 	Schedule         string     `json:"schedule"` // "cosine" or "constant"
@@ -43,14 +43,13 @@ type config struct {
 	Model            vgg.Config `json:"model"`
 }
 
-func defaultConfig() config {
-	return config{
+func defaultConfig() Config {
+	return Config{
 		Epochs:    5,
 		BatchSize: 64,
-		// 100, not a larger batch: on 2 cores evaluation ran at 230 images/s
-		// in batches of 500 and at 335-350 in batches of 100 (vgg-mnist
-		// bench --eval-images 8000, 2026-12-04): smaller batches keep each
-		// layer's activations in cache.
+		// 100, not a larger batch: smaller batches keep each layer's
+		// activations in cache (docs/performance.md, "The evaluation's
+		// batch size").
 		EvalBatchSize:    100,
 		EvalChannelsLast: true,
 		LR:               1e-4,
@@ -65,7 +64,7 @@ func defaultConfig() config {
 	}
 }
 
-func (c *config) addFlags(fs *pflag.FlagSet) error {
+func (c *Config) addFlags(fs *pflag.FlagSet) error {
 	c.Common.AddFlags(fs, defaultOut)
 	fs.StringVar(&c.CheckpointDir, "checkpoint-dir", "", "checkpoint folder (default <out>/checkpoint)")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "epochs to train")
@@ -92,15 +91,15 @@ func (c *config) addFlags(fs *pflag.FlagSet) error {
 }
 
 // checkpointDir is where checkpoints go.
-func (c *config) checkpointDir() string {
+func (c Config) checkpointDir() string {
 	if c.CheckpointDir != "" {
 		return c.CheckpointDir
 	}
 	return filepath.Join(c.Out, "checkpoint")
 }
 
-// validate returns a UsageError for each train flag whose value is wrong.
-func (c *config) validate() error {
+// Check returns a UsageError for each train flag whose value is wrong.
+func (c Config) Check() error {
 	return errors.Join(
 		cli.Need("epochs", c.Epochs, c.Epochs >= 1, ">= 1"),
 		cli.Need("batch-size", c.BatchSize, c.BatchSize >= 1, ">= 1"),

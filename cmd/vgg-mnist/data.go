@@ -146,7 +146,11 @@ func (s *split) gather(idx []int) (*split, error) {
 		return nil, err
 	}
 	defer t.MustDrop()
-	return &split{images: s.images.MustIndexSelect(0, t, false), labels: s.labels.MustIndexSelect(0, t, false), n: len(idx)}, nil
+	x, y, err := s.rows(t)
+	if err != nil {
+		return nil, err
+	}
+	return &split{images: x, labels: y, n: len(idx)}, nil
 }
 
 // batch returns the examples at idx; the caller drops both tensors.
@@ -156,5 +160,18 @@ func (s *split) batch(idx []int64) (x, y *ts.Tensor, err error) {
 		return nil, nil, err
 	}
 	defer t.MustDrop()
-	return s.images.MustIndexSelect(0, t, false), s.labels.MustIndexSelect(0, t, false), nil
+	return s.rows(t)
+}
+
+// rows returns the images and labels at the indices t [n]; the caller
+// drops both.
+func (s *split) rows(t *ts.Tensor) (x, y *ts.Tensor, err error) {
+	if x, err = s.images.IndexSelect(0, t, false); err != nil { // [n, 1, 32, 32]
+		return nil, nil, err
+	}
+	if y, err = s.labels.IndexSelect(0, t, false); err != nil { // [n]
+		x.MustDrop()
+		return nil, nil, err
+	}
+	return x, y, nil
 }

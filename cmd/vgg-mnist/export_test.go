@@ -39,7 +39,7 @@ func TestExportThenInitFrom(t *testing.T) {
 	narrow := smallConfig(t, 128, 64, 1)
 	narrow.Model.Hidden = 256
 	narrow.InitFrom = file
-	_, err = runTrain(context.Background(), narrow, testLog{t})
+	_, err = runTrain(context.Background(), narrow, testLogger(t))
 	if err == nil || !strings.Contains(err.Error(), "classifier.0.weight: shape [512 512] in the file, [256 512] in the model") {
 		t.Fatalf("--init-from a wider classifier: %v", err)
 	}

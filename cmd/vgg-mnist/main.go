@@ -95,37 +95,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 var resumeMayChange = []string{"checkpoint-dir", "max-steps", "eval-batch-size", "eval-channels-last", "eval-every"}
 
 // parseTrain reads the train flags; with --resume the configuration is the
-// checkpoint's (train.ResumeConfig) with only resumeMayChange applied.
-func parseTrain(args []string, stdout, stderr io.Writer) (config, error) {
-	cfg := defaultConfig()
-	fs := command.FlagSet("train", stdout, stderr)
-	if err := cfg.addFlags(fs); err != nil {
-		return cfg, err
-	}
-	if err := command.ParseCommon(fs, args, &cfg.Common); err != nil {
-		return cfg, err
-	}
-	if !cfg.Resume {
-		return cfg, cfg.validate()
-	}
-	saved := defaultConfig()
-	flags := func(c *config) (*pflag.FlagSet, error) {
-		fs := command.FlagSet("train", io.Discard, io.Discard)
-		return fs, c.addFlags(fs)
-	}
-	if err := train.Resume(fs, cfg.checkpointDir(), &saved, flags, resumeMayChange); err != nil {
-		return cfg, err
-	}
-	// Checkpoints from before --val-fraction trained on every image.
-	has, err := train.SavedConfigHas(cfg.checkpointDir(), "val_fraction")
-	if err != nil {
-		return cfg, err
-	}
-	if !has {
-		saved.ValFraction = 0
-	}
-	saved.Resume = true
-	return saved, saved.validate()
+// checkpoint's (train.Resume) with only resumeMayChange applied.
+func parseTrain(args []string, stdout, stderr io.Writer) (Config, error) {
+	return cli.ParseTrain(&command, args, stdout, stderr, cli.TrainFlags[Config]{
+		Defaults:      defaultConfig,
+		Register:      func(c *Config, fs *pflag.FlagSet) error { return c.addFlags(fs) },
+		Common:        func(c *Config) *cli.Common { return &c.Common },
+		CheckpointDir: func(c *Config) string { return c.checkpointDir() },
+		MayChange:     resumeMayChange,
+	})
 }
 
 func mainTrain(args []string, stdout, stderr io.Writer) error {
@@ -134,15 +112,9 @@ func mainTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return cfg.InOut(cfg.checkpointDir(), func() error {
-		if err := cfg.Runtime(); err != nil {
-			return err
-		}
 		ctx, stop := cli.Interruptible()
 		defer stop()
-		res, err := runTrain(ctx, cfg, stderr)
-		if err == nil && res.Interrupted && ctx.Err() != nil { // not --max-steps
-			return cli.ErrInterrupted
-		}
+		_, err := runTrain(ctx, cfg, cli.Logger(stderr))
 		return err
 	})
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"math"
 	"math/rand"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"testing"
 
 	"torchlab/datasets"
+	"torchlab/internal/cli"
 	"torchlab/internal/metrics"
 	"torchlab/internal/train"
 	"torchlab/torch/checkpoint"
@@ -60,7 +63,7 @@ func TestResizeMatchesPyTorch(t *testing.T) {
 }
 
 // smallConfig trains on about n training images with tiny evaluations.
-func smallConfig(t *testing.T, n, batch, epochs int) config {
+func smallConfig(t *testing.T, n, batch, epochs int) Config {
 	cfg := defaultConfig()
 	cfg.Out = t.TempDir()
 	cfg.Threads = 1
@@ -75,17 +78,20 @@ func smallConfig(t *testing.T, n, batch, epochs int) config {
 	return cfg
 }
 
-func mustTrain(t *testing.T, cfg config) *result {
+func mustTrain(t *testing.T, cfg Config) train.Result {
 	t.Helper()
 	if err := cfg.Runtime(); err != nil {
 		t.Fatal(err)
 	}
-	res, err := runTrain(context.Background(), cfg, testLog{t})
+	res, err := runTrain(context.Background(), cfg, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
 }
+
+// testLogger logs to t.Log.
+func testLogger(t *testing.T) *log.Logger { return log.New(testLog{t}, "", 0) }
 
 // testLog sends the progress output to t.Log.
 type testLog struct{ t *testing.T }
@@ -170,8 +176,8 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	parted.Out = t.TempDir()
 	parted.MaxSteps = stop
 	first := mustTrain(t, parted)
-	if !first.Interrupted || len(first.Losses) != stop {
-		t.Fatalf("first part: interrupted %v after %d steps, want true after %d", first.Interrupted, len(first.Losses), stop)
+	if first.Done != stop || len(first.Losses) != stop {
+		t.Fatalf("first part: stopped after %d steps (%d losses), want %d", first.Done, len(first.Losses), stop)
 	}
 	// A resumed run keeps its configuration: another --lr is refused by
 	// name, --max-steps may change.
@@ -188,8 +194,8 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 		t.Fatalf("resumed configuration %+v, want the checkpoint's with --max-steps %d", resumed, end)
 	}
 	second := mustTrain(t, resumed)
-	if second.FirstStep != stop {
-		t.Fatalf("resumed at step %d, want %d", second.FirstStep, stop)
+	if second.Start != stop {
+		t.Fatalf("resumed at step %d, want %d", second.Start, stop)
 	}
 	got := append(first.Losses, second.Losses...)
 	if len(got) != len(whole.Losses) {
@@ -218,9 +224,9 @@ func TestCancelSavesCheckpoint(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res, err := runTrain(ctx, cfg, testLog{t})
-	if err != nil {
-		t.Fatal(err)
+	res, err := runTrain(ctx, cfg, testLogger(t))
+	if !errors.Is(err, cli.ErrInterrupted) {
+		t.Fatalf("cancelled run returned %v, want cli.ErrInterrupted", err)
 	}
 	if !res.Interrupted || len(res.Losses) != 0 {
 		t.Errorf("interrupted %v after %d steps, want true after 0", res.Interrupted, len(res.Losses))

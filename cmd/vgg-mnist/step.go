@@ -48,9 +48,18 @@ func trainStep(m *vgg.VGG, opt *optim.Optimizer, guard *train.Guard, step int, x
 
 // countCorrect counts the rows of logits [B, C] whose argmax equals y [B].
 func countCorrect(logits, y *ts.Tensor) (int64, error) {
-	pred := logits.MustArgmax([]int64{1}, false, false) // [B]
-	eq := pred.MustEqTensor(y, true)                    // [B] bool
-	sum := eq.MustSum(gotch.Int64, true)                // []
+	pred, err := logits.Argmax([]int64{1}, false, false) // [B]
+	if err != nil {
+		return 0, err
+	}
+	eq, err := pred.EqTensor(y, true) // [B] bool
+	if err != nil {
+		return 0, err
+	}
+	sum, err := eq.Sum(gotch.Int64, true) // []
+	if err != nil {
+		return 0, err
+	}
 	defer sum.MustDrop()
 	return sum.Int64Value([]int64{})
 }
@@ -106,16 +115,25 @@ func withChannelsLast(m *vgg.VGG, on bool, f func() error) (err error) {
 // evalBatch returns the summed loss and the number of correct predictions
 // on examples lo..lo+n of s.
 func evalBatch(m *vgg.VGG, s *split, lo, n int) (float64, int64, error) {
-	x := s.images.MustNarrow(0, int64(lo), int64(n), false) // [n, 1, 32, 32]
+	x, err := s.images.Narrow(0, int64(lo), int64(n), false) // [n, 1, 32, 32]
+	if err != nil {
+		return 0, 0, err
+	}
 	defer x.MustDrop()
-	y := s.labels.MustNarrow(0, int64(lo), int64(n), false) // [n]
+	y, err := s.labels.Narrow(0, int64(lo), int64(n), false) // [n]
+	if err != nil {
+		return 0, 0, err
+	}
 	defer y.MustDrop()
 	logits, err := m.ForwardT(x, false) // [n, 10]
 	if err != nil {
 		return 0, 0, err
 	}
 	defer logits.MustDrop()
-	l := logits.MustCrossEntropyLoss(y, ts.None, tensors.ReductionSum, -100, 0, false)
+	l, err := logits.CrossEntropyLoss(y, ts.None, tensors.ReductionSum, -100, 0, false)
+	if err != nil {
+		return 0, 0, err
+	}
 	defer l.MustDrop()
 	loss, err := tensors.Scalar(l)
 	if err != nil {

@@ -3,8 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
+	"log"
 	"path/filepath"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 
 	"torchlab/datasets"
 	"torchlab/internal/cli"
-	"torchlab/internal/metrics"
 	"torchlab/internal/progress"
 	"torchlab/internal/train"
 	"torchlab/models/vgg"
@@ -25,33 +23,20 @@ import (
 
 var metricsHeader = []string{"epoch", "step", "split", "loss", "accuracy", "seconds"}
 
-// result is what a training session did, for tests and the summary.
-type result struct {
-	FirstStep   int       // global step this session started at
-	Losses      []float64 // training loss of each step of this session
-	Interrupted bool
-	Final       map[string]float64
-}
-
-// session is the state of one training run in this process.
-type session struct {
-	cfg           config
+// task is one training run's data and model and the state of its epoch:
+// the loop's train.Task.
+type task struct {
+	cfg           Config
+	sess          *train.Session
 	model         *vgg.VGG
-	named         map[string]*ts.Tensor
-	opt           *optim.Optimizer
-	guard         *train.Guard
 	train, test   *split
 	val           *split // nil for --val-fraction 0
 	trainEval     *split
-	best          *train.Best // nil without a validation split
 	data          datasets.Source
-	metrics       *metrics.Writer
-	log           io.Writer
+	log           *log.Logger
 	stepsPerEpoch int
 	totalSteps    int
 	final         map[string]float64
-	priorSeconds  float64   // training time of earlier sessions (from the checkpoint)
-	began         time.Time // of this session
 	// The current epoch: its order, start and running training statistics.
 	order      []int64
 	orderOf    int
@@ -63,182 +48,144 @@ type session struct {
 }
 
 // runTrain runs (or resumes) training as cfg says, writing metrics,
-// figures, checkpoints and summary.json. Cancelling ctx (or --max-steps)
-// stops it with a checkpoint: the result says Interrupted, the error is nil.
-// cfg is final: parseTrain has already applied the resume policy.
-func runTrain(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
-	started := time.Now()
-	if err := cfg.validate(); err != nil {
-		return nil, err
+// figures, checkpoints and summary.json. --max-steps stops it with a
+// checkpoint (Result.Done < the run's steps); a cancelled ctx too, and the
+// error is then train.ErrInterrupted. cfg is final: parseTrain has
+// already applied the resume policy.
+func runTrain(ctx context.Context, cfg Config, lg *log.Logger) (train.Result, error) {
+	if err := cfg.Check(); err != nil {
+		return train.Result{}, err
 	}
-	par, err := cfg.JoinGroup()
+	su, par, err := cfg.StartRun(lg)
 	if err != nil {
-		return nil, err
+		return train.Result{}, err
 	}
 	defer par.Leave()
-	logw = par.Log(logw)
-	s, err := newSession(cfg, logw)
+	t, named, err := newTask(cfg, su.Log)
 	if err != nil {
-		return nil, err
+		return train.Result{}, err
 	}
-	defer s.close()
-	s.par = par
-	if s.guard, err = train.NewGuard(cfg.GuardConfig, par.Ranks()); err != nil {
-		return nil, err
-	}
-	start, prior := 0, 0.0
-	if cfg.Resume {
-		meta, err := checkpoint.Load(cfg.checkpointDir(), s.named, s.opt)
-		if err != nil {
-			return nil, fmt.Errorf("resume: %w", err)
-		}
-		start, prior = int(meta.Step), meta.Seconds
-		s.priorSeconds = prior
-		cli.Logf(logw, "resuming at step %d (epoch %.2f) from %s", start, float64(start)/float64(s.stepsPerEpoch), meta.Found)
-	}
-	if err := cfg.InitWeights(s.named, func(f string, a ...any) { fmt.Fprintf(logw, f+"\n", a...) }); err != nil {
-		return nil, err
-	}
-	if start, err = par.Replicate(s.named, s.opt, start); err != nil {
-		return nil, err
-	}
-	if s.metrics, err = train.OpenMetrics(filepath.Join(cfg.Out, "metrics.csv"), metricsHeader, "step", cfg.Resume, start); err != nil {
-		return nil, err
-	}
-	if s.val != nil {
-		if s.best, err = train.OpenBest(cfg.Out, "val_accuracy", true, cfg.Resume); err != nil {
-			return nil, err
-		}
-	}
-	n, B := s.train.n, cfg.BatchSize
-	plan := train.Plan{Profile: train.NewProfiler(cfg.ProfileConfig, cfg.Out), Label: "train", Unit: "img", Start: start, Total: s.totalSteps, Stop: cfg.MaxSteps, Guard: s.guard,
-		EvaluateAt: func(done int) bool {
-			return done%s.stepsPerEpoch == 0 || (cfg.EvalEvery > 0 && done%cfg.EvalEvery == 0)
-		},
-		SaveAt:        train.Every(s.stepsPerEpoch),
-		AfterEvaluate: s.afterEvaluate,
-		Units:         func(done int) int { return done/s.stepsPerEpoch*n + min(done%s.stepsPerEpoch*B, n) },
-		PriorSeconds:  prior, Ranks: par.Ranks()}
-	run, err := train.Run(ctx, plan, s, logw)
-	if err != nil {
-		return nil, err
-	}
-	res := &result{FirstStep: start, Losses: run.Losses, Interrupted: run.Interrupted || run.Done < s.totalSteps, Final: s.final}
-	s.final["steps"] = float64(run.Done)
-	if run.StepSeconds > 0 {
-		s.final["step_seconds"] = run.StepSeconds // training steps only, no evaluation
-		s.final["images_per_second"] = float64(plan.Units(run.Done)-plan.Units(start)) / run.StepSeconds
-	}
-	if !par.Lead() {
-		return res, nil
-	}
-	if _, ok := s.final["test_accuracy"]; ok {
-		// Evaluations were made, so metrics.csv has rows to draw.
-		if err := drawFigures(cfg.Out, s.split()); err != nil {
-			return nil, err
-		}
-	}
-	train.CommonResults(s.final, run)
-	s.best.Results(s.final)
-	sum := train.Summary{
-		Command: cli.CommandLine(), Started: started, Finished: time.Now(),
-		Seconds: run.Seconds, Config: cfg, Data: s.data, Results: s.final,
-		Seed: cfg.Seed, Split: s.split(), Best: s.best,
-		Notes: []string{
-			"train loss/accuracy: " + s.trainEvalWords(),
-			fmt.Sprintf("learning rate: %s from %g over %d steps (%d epochs of %d steps)", cfg.Schedule, cfg.LR, s.totalSteps, cfg.Epochs, s.stepsPerEpoch),
-		},
-	}
-	if res.Interrupted {
-		sum.Notes = append(sum.Notes, fmt.Sprintf("stopped at step %d of %d; continue with --resume", run.Done, s.totalSteps))
-	}
-	if err := train.WriteSummary(cfg.Out, sum); err != nil {
-		return nil, err
-	}
-	if !run.Interrupted { // the end of the run or --max-steps, not Ctrl-C
-		cli.Logf(logw, "%s", s.finalWords(run.Done))
-	}
-	return res, nil
-}
-
-// finalWords is the run's last log line: where it stopped, its final
-// numbers and, before the end, how to continue.
-func (s *session) finalWords(done int) string {
-	f := s.final
-	words := fmt.Sprintf("finished %d epochs (%d steps)", s.cfg.Epochs, done)
-	if done < s.totalSteps {
-		words = fmt.Sprintf("stopped by --max-steps at step %d of %d (epoch %.2f)", done, s.totalSteps, float64(done)/float64(s.stepsPerEpoch))
-	}
-	words += fmt.Sprintf(": test accuracy %.4f (loss %.4f), train %.4f", f["test_accuracy"], f["test_loss"], f["train_accuracy"])
-	if s.val != nil {
-		words += fmt.Sprintf(", validation %.4f", f["val_accuracy"])
-	}
-	words += fmt.Sprintf("; summary in %s", filepath.Join(s.cfg.Out, "summary.json"))
-	if done < s.totalSteps {
-		words += fmt.Sprintf("; checkpoint in %s: continue with 'vgg-mnist train --resume --out %s --max-steps 0' (0: no cap, on to the end of the %d epochs)",
-			s.cfg.checkpointDir(), s.cfg.Out, s.cfg.Epochs)
-	}
-	return words
-}
-
-// newSession loads the data and builds the model, optimiser and metrics.
-func newSession(cfg config, logw io.Writer) (*session, error) {
-	src, err := datasets.Locate(cfg.DataDir, "mnist")
-	if err != nil {
-		return nil, err
-	}
-	dir := src.Dir
-	s := &session{cfg: cfg, log: logw, began: time.Now(), final: map[string]float64{}, data: src, orderOf: -1}
-	t0 := time.Now()
-	if s.train, s.val, err = loadTrainVal(dir, cfg.Subset, cfg.ValFraction, cfg.Seed); err != nil {
-		return nil, err
-	}
-	if s.test, err = loadSplit(dir, false, cfg.TestSubset, cfg.Seed); err != nil {
-		s.close()
-		return nil, err
-	}
-	if s.trainEval, err = s.train.sample(cfg.TrainEvalSize, cfg.Seed+1); err != nil {
-		s.close()
-		return nil, err
-	}
-	cli.Logf(logw, "MNIST from %s: %d training, %d validation, %d test images (%dx%d), train metrics on %d, loaded in %.1fs",
-		dir, s.train.n, s.valSize(), s.test.n, imageSize, imageSize, s.trainEval.n, time.Since(t0).Seconds())
-
-	dev, err := cfg.TorchDevice()
-	if err != nil {
-		s.close()
-		return nil, err
-	}
-	vs := nn.NewVarStore(dev)
-	if s.model, err = vgg.New(vs.Root(), cfg.Model); err != nil {
-		s.close()
-		return nil, err
-	}
-	if s.named, err = tensors.Named(vs); err != nil {
-		s.close()
-		return nil, err
-	}
+	defer t.close()
+	t.par = par
 	oc := optim.Config{Name: cfg.Optimizer, LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay}
 	if oc.Name == "adam" {
 		oc.Momentum = 0
 	}
-	if s.opt, err = optim.New(oc, s.named); err != nil {
-		s.close()
-		return nil, err
+	opt, err := optim.New(oc, named)
+	if err != nil {
+		return train.Result{}, err
 	}
-	s.stepsPerEpoch = (s.train.n + cfg.BatchSize - 1) / cfg.BatchSize
-	s.totalSteps = cfg.Epochs * s.stepsPerEpoch
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-		s.close()
-		return nil, err
+	su.CheckpointDir, su.Config, su.Columns, su.StepColumn = cfg.checkpointDir(), cfg, metricsHeader, "step"
+	if t.val != nil {
+		su.Select, su.Higher = "val_accuracy", true
 	}
-	return s, nil
+	if t.sess, err = train.Open(su, named, opt); err != nil {
+		return train.Result{}, err
+	}
+	defer t.sess.Close()
+	n, B := t.train.n, cfg.BatchSize
+	plan := train.Plan{Label: "train", Unit: "img", Total: t.totalSteps, Stop: cfg.MaxSteps,
+		EvaluateAt: func(done int) bool {
+			return done%t.stepsPerEpoch == 0 || (cfg.EvalEvery > 0 && done%cfg.EvalEvery == 0)
+		},
+		SaveAt:        train.Every(t.stepsPerEpoch),
+		AfterEvaluate: t.afterEvaluate,
+		Units:         func(done int) int { return done/t.stepsPerEpoch*n + min(done%t.stepsPerEpoch*B, n) }}
+	run, err := t.sess.Run(ctx, plan, t)
+	if err != nil {
+		return run, err
+	}
+	t.final["steps"] = float64(run.Done)
+	if run.StepSeconds > 0 {
+		t.final["step_seconds"] = run.StepSeconds // training steps only, no evaluation
+		t.final["images_per_second"] = float64(plan.Units(run.Done)-plan.Units(run.Start)) / run.StepSeconds
+	}
+	if par.Lead() {
+		if _, ok := t.final["test_accuracy"]; ok {
+			// Evaluations were made, so metrics.csv has rows to draw.
+			if err := drawFigures(cfg.Out, t.split()); err != nil {
+				return run, err
+			}
+		}
+	}
+	sum := train.Summary{Data: t.data, Results: t.final, Split: t.split(),
+		Notes: []string{
+			"train loss/accuracy: " + t.trainEvalWords(),
+			fmt.Sprintf("learning rate: %s from %g over %d steps (%d epochs of %d steps)", cfg.Schedule, cfg.LR, t.totalSteps, cfg.Epochs, t.stepsPerEpoch),
+		}}
+	if err := t.sess.Finish(run, sum); err != nil {
+		return run, err
+	}
+	if par.Lead() && !run.Interrupted { // the end of the run or --max-steps, not Ctrl-C
+		t.log.Printf("%s", t.finalWords(run.Done))
+	}
+	return run, nil
 }
 
-func (s *session) close() {
-	if s.metrics != nil {
-		s.metrics.Close()
+// finalWords is the run's last log line: where it stopped, its final
+// numbers and, before the end, how to continue.
+func (t *task) finalWords(done int) string {
+	f := t.final
+	words := fmt.Sprintf("finished %d epochs (%d steps)", t.cfg.Epochs, done)
+	if done < t.totalSteps {
+		words = fmt.Sprintf("stopped by --max-steps at step %d of %d (epoch %.2f)", done, t.totalSteps, float64(done)/float64(t.stepsPerEpoch))
 	}
+	words += fmt.Sprintf(": test accuracy %.4f (loss %.4f), train %.4f", f["test_accuracy"], f["test_loss"], f["train_accuracy"])
+	if t.val != nil {
+		words += fmt.Sprintf(", validation %.4f", f["val_accuracy"])
+	}
+	words += fmt.Sprintf("; summary in %s", filepath.Join(t.cfg.Out, "summary.json"))
+	if done < t.totalSteps {
+		words += fmt.Sprintf("; checkpoint in %s: continue with 'vgg-mnist train --resume --out %s --max-steps 0' (0: no cap, on to the end of the %d epochs)",
+			t.cfg.checkpointDir(), t.cfg.Out, t.cfg.Epochs)
+	}
+	return words
+}
+
+// newTask loads the data and builds the model; named are its variables.
+func newTask(cfg Config, lg *log.Logger) (*task, map[string]*ts.Tensor, error) {
+	src, err := datasets.Locate(cfg.DataDir, "mnist")
+	if err != nil {
+		return nil, nil, err
+	}
+	dir := src.Dir
+	t := &task{cfg: cfg, log: lg, final: map[string]float64{}, data: src, orderOf: -1}
+	t0 := time.Now()
+	if t.train, t.val, err = loadTrainVal(dir, cfg.Subset, cfg.ValFraction, cfg.Seed); err != nil {
+		return nil, nil, err
+	}
+	if t.test, err = loadSplit(dir, false, cfg.TestSubset, cfg.Seed); err != nil {
+		t.close()
+		return nil, nil, err
+	}
+	if t.trainEval, err = t.train.sample(cfg.TrainEvalSize, cfg.Seed+1); err != nil {
+		t.close()
+		return nil, nil, err
+	}
+	lg.Printf("MNIST from %s: %d training, %d validation, %d test images (%dx%d), train metrics on %d, loaded in %.1fs",
+		dir, t.train.n, t.valSize(), t.test.n, imageSize, imageSize, t.trainEval.n, time.Since(t0).Seconds())
+
+	dev, err := cfg.TorchDevice()
+	if err != nil {
+		t.close()
+		return nil, nil, err
+	}
+	vs := nn.NewVarStore(dev)
+	if t.model, err = vgg.New(vs.Root(), cfg.Model); err != nil {
+		t.close()
+		return nil, nil, err
+	}
+	named, err := tensors.Named(vs)
+	if err != nil {
+		t.close()
+		return nil, nil, err
+	}
+	t.stepsPerEpoch = (t.train.n + cfg.BatchSize - 1) / cfg.BatchSize
+	t.totalSteps = cfg.Epochs * t.stepsPerEpoch
+	return t, named, nil
+}
+
+func (s *task) close() {
 	if s.trainEval != nil && s.trainEval != s.train {
 		s.trainEval.drop()
 	}
@@ -250,7 +197,7 @@ func (s *session) close() {
 }
 
 // Step trains step `step` on its batch of the epoch's order (train.Task).
-func (s *session) Step(step int) (train.StepReport, error) {
+func (s *task) Step(step int) (train.StepReport, error) {
 	cfg, n, B := s.cfg, s.train.n, s.cfg.BatchSize
 	epoch, i := step/s.stepsPerEpoch, step%s.stepsPerEpoch
 	if epoch != s.orderOf {
@@ -258,7 +205,7 @@ func (s *session) Step(step int) (train.StepReport, error) {
 		s.epochStart = time.Now()
 		s.sumLoss, s.correct, s.seen = 0, 0, 0
 	}
-	s.opt.SetLR(optim.ScheduledLR(cfg.Schedule, cfg.LR, step, s.totalSteps))
+	s.sess.Opt.SetLR(optim.ScheduledLR(cfg.Schedule, cfg.LR, step, s.totalSteps))
 	idx := cli.Shard(s.par, s.order[i*B:min((i+1)*B, n)])
 	loss, c, skipped, err := s.step(step, idx)
 	if err != nil {
@@ -293,7 +240,7 @@ func toInt64(order []int) []int64 {
 
 // step trains on the examples at idx, shifted at random with
 // --augment-shift.
-func (s *session) step(step int, idx []int64) (float64, int64, bool, error) {
+func (s *task) step(step int, idx []int64) (float64, int64, bool, error) {
 	x, y, err := s.train.batch(idx) // [B, 1, 32, 32], [B]
 	if err != nil {
 		return 0, 0, false, err
@@ -308,11 +255,11 @@ func (s *session) step(step int, idx []int64) (float64, int64, bool, error) {
 		defer shifted.MustDrop()
 		x = shifted
 	}
-	return trainStep(s.model, s.opt, s.guard, step, x, y)
+	return trainStep(s.model, s.sess.Opt, s.sess.Guard, step, x, y)
 }
 
 // valSize is the number of validation images.
-func (s *session) valSize() int {
+func (s *task) valSize() int {
 	if s.val == nil {
 		return 0
 	}
@@ -320,14 +267,14 @@ func (s *session) valSize() int {
 }
 
 // split says what the run trains, validates and tests on.
-func (s *session) split() *train.Split {
+func (s *task) split() *train.Split {
 	return &train.Split{Train: s.train.n, Val: s.valSize(), Test: s.test.n, Unit: "images",
 		ValFraction: s.cfg.ValFraction, ValSeed: valSeed(s.cfg.Seed), StratifiedBy: "label",
 		TrainEval: s.trainEvalWords()}
 }
 
 // trainEvalWords says what the "train" rows measure, for legends and notes.
-func (s *session) trainEvalWords() string {
+func (s *task) trainEvalWords() string {
 	if s.trainEval == s.train {
 		return "whole training split, " + train.Count(s.train.n) + " images, eval mode"
 	}
@@ -337,7 +284,7 @@ func (s *session) trainEvalWords() string {
 // Evaluate measures the training sample, the validation and the test
 // images in eval mode, writes their rows and keeps the model of the best
 // validation accuracy (train.Task).
-func (s *session) Evaluate(step int) error {
+func (s *task) Evaluate(step int) error {
 	epoch := float64(step) / float64(s.stepsPerEpoch)
 	type named struct {
 		name string
@@ -355,7 +302,7 @@ func (s *session) Evaluate(step int) error {
 			if err != nil {
 				return err
 			}
-			if err := s.metrics.Write(epoch, step, e.name, loss, acc, s.seconds()); err != nil {
+			if err := s.sess.Metrics.Write(epoch, step, e.name, loss, acc, s.sess.Seconds()); err != nil {
 				return err
 			}
 			s.final[e.name+"_loss"], s.final[e.name+"_accuracy"] = loss, acc
@@ -367,25 +314,20 @@ func (s *session) Evaluate(step int) error {
 		return err
 	}
 	s.final["epoch"] = epoch
-	cli.Logf(s.log, "epoch %.2f (step %d): train loss %.5f acc %.4f | val loss %.5f acc %.4f | test loss %.5f acc %.4f",
+	s.log.Printf("epoch %.2f (step %d): train loss %.5f acc %.4f | val loss %.5f acc %.4f | test loss %.5f acc %.4f",
 		epoch, step, s.final["train_loss"], s.final["train_accuracy"], s.final["val_loss"], s.final["val_accuracy"],
 		s.final["test_loss"], s.final["test_accuracy"])
-	if s.best == nil || !s.par.Lead() {
-		return nil
-	}
-	kept, err := s.best.Offer(step, at, func(dir string) error {
-		meta := checkpoint.Meta{Step: int64(step), Epoch: step / s.stepsPerEpoch, Seed: s.cfg.Seed, Seconds: s.seconds()}
-		return checkpoint.Save(dir, meta, s.cfg, s.named, nil)
-	})
+	meta := checkpoint.Meta{Step: int64(step), Epoch: step / s.stepsPerEpoch, Seconds: s.sess.Seconds()}
+	kept, err := s.sess.Offer(step, at, meta)
 	if kept {
-		cli.Logf(s.log, "best validation accuracy so far: model kept in %s", s.best.Dir)
+		s.log.Printf("best validation accuracy so far: model kept in %s", s.sess.Best.Dir)
 	}
 	return err
 }
 
 // afterEvaluate ends an epoch after its evaluation: it redraws the figures
 // and records the epoch's time and memory.
-func (s *session) afterEvaluate(step int) error {
+func (s *task) afterEvaluate(step int) error {
 	if step%s.stepsPerEpoch != 0 {
 		return nil
 	}
@@ -397,19 +339,14 @@ func (s *session) afterEvaluate(step int) error {
 	// Resident memory is a diagnostic: without /proc it is left out.
 	if rss, err := memstat.RSS(); err == nil {
 		s.final[fmt.Sprintf("rss_mib_epoch_%d", epoch)] = float64(rss) / (1 << 20)
-		cli.Logf(s.log, "epoch %d done in %.0fs; RSS %.0f MiB", epoch, s.final["epoch_seconds"], float64(rss)/(1<<20))
+		s.log.Printf("epoch %d done in %.0fs; RSS %.0f MiB", epoch, s.final["epoch_seconds"], float64(rss)/(1<<20))
 	} else {
-		cli.Logf(s.log, "epoch %d done in %.0fs; RSS not measured: %v", epoch, s.final["epoch_seconds"], err)
+		s.log.Printf("epoch %d done in %.0fs; RSS not measured: %v", epoch, s.final["epoch_seconds"], err)
 	}
 	return nil
 }
 
-// seconds is the training time so far, over all sessions (the metrics'
-// seconds column).
-func (s *session) seconds() float64 { return s.priorSeconds + time.Since(s.began).Seconds() }
-
 // Save writes a checkpoint of the state after step steps (train.Task).
-func (s *session) Save(step int, seconds float64) error {
-	meta := checkpoint.Meta{Step: int64(step), Epoch: step / s.stepsPerEpoch, Seed: s.cfg.Seed, Seconds: seconds}
-	return checkpoint.Save(s.cfg.checkpointDir(), meta, s.cfg, s.named, s.opt)
+func (s *task) Save(step int, seconds float64) error {
+	return s.sess.Save(checkpoint.Meta{Step: int64(step), Epoch: step / s.stepsPerEpoch, Seconds: seconds})
 }

@@ -1,6 +1,7 @@
 // Package analysis holds the statistics the figures and tables of a
-// trained model are made from, on plain Go slices: linear discriminant
-// analysis of latent codes and a symmetric eigensolver for it.
+// trained model are made from: linear discriminant analysis of latent
+// codes with a symmetric eigensolver for it, principal components, active
+// units (on plain Go slices), and the one k-nearest-neighbour classifier.
 package analysis
 
 import (

@@ -11,11 +11,13 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"torchlab/internal/train"
 )
 
 // ErrInterrupted is what a training command returns when Ctrl-C or SIGTERM
-// stopped it after its checkpoint was saved.
-var ErrInterrupted = errors.New("interrupted: checkpoint saved; continue with --resume")
+// stopped it after its checkpoint was saved (train.ErrInterrupted).
+var ErrInterrupted = train.ErrInterrupted
 
 // Main is the whole main of a torchlab command: it gives log lines their
 // format (a timestamp and the command's name), runs body on the command-line arguments and turns body's error

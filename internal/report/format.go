@@ -182,8 +182,10 @@ func seconds(v any) string {
 	return humanDuration(f)
 }
 
-// humanDuration writes a span of time the way a person says it:
-// "1 h 53 min", "4 min 10 s", "12.3 s".
+// HumanDuration writes a span of time the way a person says it:
+// "1 h 53 min", "4 min 10 s", "12.3 s"; "unknown" for a negative or NaN one.
+func HumanDuration(sec float64) string { return humanDuration(sec) }
+
 func humanDuration(sec float64) string {
 	switch {
 	case sec < 0 || math.IsNaN(sec):

@@ -218,6 +218,9 @@ func lstmRecipe(r *Run) string {
 // lstmVariant names a full LSTM run: the assignment's recipe is Adam at
 // 1e-4, constant, without weight decay or character dropout.
 func lstmVariant(r *Run) string {
+	if arch, _ := r.config("arch").(string); arch == "ngram" {
+		return "baseline: n-gram logistic regression, " + lstmRecipe(r)
+	}
 	lr, _ := asFloat(r.config("lr"))
 	sched, _ := r.config("schedule").(string)
 	wd, _ := asFloat(r.config("weight_decay"))

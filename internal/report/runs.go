@@ -47,6 +47,7 @@ type Summary struct {
 	Started  time.Time          `json:"started"`
 	Finished time.Time          `json:"finished"`
 	Seconds  float64            `json:"seconds"`
+	Wall     float64            `json:"wall_seconds"` // the last session, start to finish
 	Config   json.RawMessage    `json:"config"`
 	Data     *DataSource        `json:"data"`
 	Results  map[string]float64 `json:"results"`

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"torchlab/torch/checkpoint"
 	"torchlab/torch/durable"
 )
 
@@ -35,31 +36,77 @@ func BestDir(out string) string { return filepath.Join(out, "best") }
 // so far. (A run killed after keeping a best beyond its last checkpoint
 // keeps that best: the resumed run repeats those steps from the same
 // state and order, and replaces it only by a strictly better one.)
+//
+// On resume the record is the best.json beside the checkpoint that
+// checkpoint.Load opens (the current one, or the previous one when the
+// current cannot be read), and only when it names that checkpoint's step.
+// Offer writes best.json after the checkpoint's swap, so a run killed in
+// between leaves a new checkpoint without its record: that unfinished
+// Offer is undone (the checkpoint removed, the previous best kept), and
+// the resumed run, repeating the step, offers it again.
 func OpenBest(out, metric string, higher, resume bool) (*Best, error) {
 	dir := BestDir(out)
 	b := &Best{Metric: metric, Higher: higher, Dir: dir}
 	if !resume {
-		if err := os.RemoveAll(dir); err != nil {
+		if err := checkpoint.Remove(dir); err != nil {
 			return nil, fmt.Errorf("best checkpoint: %w", err)
 		}
 		return b, nil
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, bestFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return b, nil
+	saved, err := readBest(dir)
+	if errors.Is(err, errUnfinished) {
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, fmt.Errorf("best checkpoint: undo the unfinished save: %w", err)
+		}
+		saved, err = readBest(dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("best checkpoint: %w", err)
 	}
-	var saved Best
-	if err := json.Unmarshal(raw, &saved); err != nil {
-		return nil, fmt.Errorf("best checkpoint: %s: %w", filepath.Join(dir, bestFile), err)
+	if saved == nil {
+		return b, nil
 	}
 	if saved.Metric != metric || saved.Higher != higher {
 		return nil, fmt.Errorf("best checkpoint: %s selects on %s, this run on %s", dir, saved.Metric, metric)
 	}
 	saved.Dir = dir
-	return &saved, nil
+	return saved, nil
+}
+
+// errUnfinished marks a best checkpoint in dir itself whose best.json is
+// missing or names another step: an Offer stopped after the swap.
+var errUnfinished = errors.New("best checkpoint without its record")
+
+// readBest reads the record of the best checkpoint in dir: nil when there
+// is no checkpoint, errUnfinished (wrapped) when dir's own checkpoint has
+// no matching best.json.
+func readBest(dir string) (*Best, error) {
+	if !checkpoint.Exists(dir) {
+		return nil, nil
+	}
+	_, meta, err := checkpoint.Weights(dir)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(meta.Dir, bestFile)
+	raw, err := os.ReadFile(path)
+	var saved Best
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(raw, &saved); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if saved.Found && int64(saved.Step) == meta.Step {
+			return &saved, nil
+		}
+		err = fmt.Errorf("%s names step %d, the checkpoint beside it holds step %d", path, saved.Step, meta.Step)
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, err
+	}
+	if meta.Dir == dir {
+		return nil, fmt.Errorf("%w: %v", errUnfinished, err)
+	}
+	return nil, fmt.Errorf("%s: %v", meta.Found, err)
 }
 
 // Better says whether value beats the best so far (NaN never does; a tie
@@ -78,8 +125,9 @@ func (b *Best) Better(value float64) bool {
 }
 
 // Offer records the evaluation after step: when metrics[b.Metric] is better
-// than the best so far, save writes the model into b.Dir and best.json
-// records the step. It says whether the step became the best.
+// than the best so far, save writes the model into b.Dir (checkpoint.Save,
+// with the Meta's Step = step) and then best.json, beside it, records the
+// step. It says whether the step became the best.
 func (b *Best) Offer(step int, metrics map[string]float64, save func(dir string) error) (bool, error) {
 	value, ok := metrics[b.Metric]
 	if !ok {

@@ -99,10 +99,10 @@ type Ranks interface {
 
 // releaseEvery is how many steps apart Run hands freed memory back to the
 // kernel (memstat.ReleaseFreedPages). It bounds the resident memory of a
-// run whose tensor sizes vary by step (the padded LSTM: ~330 MiB at most
-// instead of growing ~1.3 MiB per step for ever) and costs a steady run
-// one step's page faults per releaseEvery steps (a 30 s jemalloc decay
-// instead cost the resnet VAE 33 % of its wall time; docs/performance.md).
+// run whose tensor sizes vary by step (the padded LSTM would otherwise
+// grow with every step) and costs a steady run one step's page faults per
+// releaseEvery steps. The measurements behind it: docs/performance.md,
+// "A third of the CPU in page faults".
 const releaseEvery = 250
 
 // Every returns a predicate true every n steps (never for n <= 0).
@@ -112,6 +112,7 @@ func Every(n int) func(done int) bool {
 
 // Result is what Run did.
 type Result struct {
+	Start        int       // steps done by earlier sessions (Plan.Start)
 	Done         int       // steps done in all
 	Interrupted  bool      // stopped by the context before Total
 	StepSeconds  float64   // this process's time inside Task.Step
@@ -126,7 +127,7 @@ type Result struct {
 // Interrupted, and the error is nil.
 func Run(ctx context.Context, p Plan, t Task, w io.Writer) (Result, error) {
 	began := time.Now()
-	res := Result{Done: p.Start}
+	res := Result{Start: p.Start, Done: p.Start}
 	seconds := func() float64 { return p.PriorSeconds + time.Since(began).Seconds() }
 	units := p.Units
 	if units == nil {

@@ -80,26 +80,38 @@ func Resume[C any](typed *pflag.FlagSet, dir string, into *C, newFlags func(*C) 
 	if err != nil {
 		return fmt.Errorf("--resume: %w", err)
 	}
+	saved, err := withLegacyKeys(meta.Config)
+	if err != nil {
+		return fmt.Errorf("--resume: the checkpoint's configuration: %w", err)
+	}
 	fresh, err := newFlags(into)
 	if err != nil {
 		return err
 	}
-	return ResumeConfig(typed, fresh, meta.Config, into, mayChange)
+	return ResumeConfig(typed, fresh, saved, into, mayChange)
 }
 
-// SavedConfigHas says whether the configuration saved in the checkpoint in
-// dir has the top-level key. A flag added after a checkpoint was written
-// takes its default on --resume; when that default changes what is computed
-// (a validation split, say), the command sets the value the old run used.
-func SavedConfigHas(dir, key string) (bool, error) {
-	meta, err := checkpoint.ReadMeta(dir)
-	if err != nil {
-		return false, fmt.Errorf("--resume: %w", err)
-	}
+// legacyKeys are configuration keys added after checkpoints were written
+// whose flag's default would change what an old run computes, with the
+// value those runs used: a checkpoint from before --val-fraction trained
+// on all of its training data.
+var legacyKeys = map[string]json.RawMessage{"val_fraction": json.RawMessage("0")}
+
+// withLegacyKeys is a saved configuration with the legacyKeys it lacks
+// added: the one migration of old checkpoints' configurations.
+func withLegacyKeys(saved json.RawMessage) (json.RawMessage, error) {
 	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(meta.Config, &keys); err != nil {
-		return false, fmt.Errorf("--resume: the checkpoint's configuration: %w", err)
+	if err := json.Unmarshal(saved, &keys); err != nil {
+		return nil, err
 	}
-	_, ok := keys[key]
-	return ok, nil
+	changed := false
+	for k, v := range legacyKeys {
+		if _, ok := keys[k]; !ok {
+			keys[k], changed = v, true
+		}
+	}
+	if !changed {
+		return saved, nil
+	}
+	return json.Marshal(keys)
 }

@@ -18,6 +18,8 @@ import (
 
 	"torchlab/internal/metrics"
 	"torchlab/torch/checkpoint"
+	"torchlab/torch/testnet"
+	"torchlab/torch/torchrt"
 )
 
 // fakeTask records what the loop asks of it; its loss is a function of the
@@ -217,12 +219,17 @@ func TestEpochOrder(t *testing.T) {
 // as a resumed run would, and checks that only strict improvements save.
 func TestBestKeepsBestAcrossResume(t *testing.T) {
 	out := t.TempDir()
+	torchrt.Lock()
+	_, model, err := testnet.Seeded(1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var saves []int
 	offer := func(b *Best, step int, val float64) {
 		t.Helper()
 		_, err := b.Offer(step, map[string]float64{"val_accuracy": val, "test_accuracy": val - 0.1}, func(dir string) error {
 			saves = append(saves, step)
-			return os.MkdirAll(dir, 0o755)
+			return checkpoint.Save(dir, checkpoint.Meta{Step: int64(step)}, nil, model, nil)
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -309,23 +316,41 @@ func TestSplitLegend(t *testing.T) {
 	}
 }
 
-// TestSavedConfigHas tells a checkpoint written before a flag existed
-// from one that has it, so that resuming an old run keeps its data.
-func TestSavedConfigHas(t *testing.T) {
-	dir := t.TempDir()
+// TestResumeOldCheckpointKeepsItsData resumes a checkpoint written before
+// --val-fraction existed: the run keeps training on all of its data (the
+// legacy value 0), while a checkpoint that has the key keeps its own.
+func TestResumeOldCheckpointKeepsItsData(t *testing.T) {
+	type config struct {
+		Seed        int64   `json:"seed"`
+		ValFraction float64 `json:"val_fraction"`
+	}
+	flags := func(c *config) (*pflag.FlagSet, error) {
+		fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
+		fs.Int64Var(&c.Seed, "seed", 1, "")
+		fs.Float64Var(&c.ValFraction, "val-fraction", 0.05, "")
+		return fs, nil
+	}
 	for _, tt := range []struct {
-		config any
-		want   bool
+		saved any
+		want  float64
 	}{
-		{map[string]any{"seed": 1}, false},
-		{map[string]any{"seed": 1, "val_fraction": 0.05}, true},
+		{map[string]any{"seed": 1}, 0},
+		{map[string]any{"seed": 1, "val_fraction": 0.1}, 0.1},
 	} {
-		if err := checkpoint.Save(dir, checkpoint.Meta{Step: 3}, tt.config, map[string]*ts.Tensor{}, nil); err != nil {
+		dir := t.TempDir()
+		if err := checkpoint.Save(dir, checkpoint.Meta{Step: 3}, tt.saved, map[string]*ts.Tensor{}, nil); err != nil {
 			t.Fatal(err)
 		}
-		got, err := SavedConfigHas(dir, "val_fraction")
-		if err != nil || got != tt.want {
-			t.Errorf("config %v: has val_fraction %v (%v), want %v", tt.config, got, err, tt.want)
+		typed, _ := flags(&config{})
+		if err := typed.Parse(nil); err != nil {
+			t.Fatal(err)
+		}
+		got := config{ValFraction: 0.05}
+		if err := Resume(typed, dir, &got, flags, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got.ValFraction != tt.want || got.Seed != 1 {
+			t.Errorf("saved %v: resumed with %+v, want val_fraction %v", tt.saved, got, tt.want)
 		}
 	}
 }

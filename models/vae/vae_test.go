@@ -234,6 +234,7 @@ func TestParity(t *testing.T) {
 			}
 			want := reference.Run(t, "vae_galaxy.py", in, "forward", "--arch", c.arch, "--z-dim", "16", "--beta", "1.5",
 				"--likelihood", string(c.likelihood))
+			toldKLSign := false
 			err = torchrt.NoGrad(func() error {
 				for _, mode := range []string{"train", "eval"} {
 					logits, mu, logvar, err := m.forwardClass(x, cond, eps, mode == "train")
@@ -256,14 +257,41 @@ func TestParity(t *testing.T) {
 						}
 						reference.AssertClose(t, mode+" "+name, floats(t, g), w.Floats(), tol)
 					}
+					if checkLossParts(t, mode, floats(t, loss)[0], floats(t, nll)[0], 1.5*want[mode+"_kl"].Floats()[0]) {
+						toldKLSign = true
+					}
 				}
 				return nil
 			})
+			if !toldKLSign {
+				t.Error("in neither mode is beta*KL large enough beside its tolerance to tell its sign")
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
+}
+
+// checkLossParts compares the KL part of the loss, loss - nll, with
+// PyTorch's beta*KL (betaKL) on the KL part's own scale. The loss's own
+// tolerance, relative to a loss of thousands of nats, is wider than the KL
+// of a freshly initialised model, so a KL added with the wrong sign (the
+// loss moved by 2*beta*KL) would pass it. The tolerance is the float32
+// rounding of loss and nll (2 units in the last place of the loss) plus
+// 1e-4 of the part. It reports whether a flipped sign would exceed the
+// tolerance tenfold (in eval mode an untrained conv or resnet encoder's KL
+// can be too small to tell).
+func checkLossParts(t *testing.T, mode string, loss, nll, betaKL float64) bool {
+	t.Helper()
+	part := loss - nll
+	ulp := float64(math.Nextafter32(float32(math.Abs(loss)), float32(math.Inf(1))) - float32(math.Abs(loss)))
+	tol := 2*ulp + 1e-4*math.Abs(betaKL)
+	t.Logf("%s loss - nll %.6g, PyTorch's beta*KL %.6g (tolerance %.2g)", mode, part, betaKL, tol)
+	if d := math.Abs(part - betaKL); !(d <= tol) {
+		t.Errorf("%s: loss - nll = %v, PyTorch's beta*KL = %v: differ by %.3g > %.2g", mode, part, betaKL, d, tol)
+	}
+	return 2*math.Abs(betaKL) > 10*tol
 }
 
 // TestStepsMatchPyTorch trains each architecture for 20 steps from the

@@ -15,6 +15,10 @@ steps:   --in weights, xs [S, N, C, H, W], eps [S, N, z] -> losses [S]: S steps 
 bench:   train for --epochs on the Galaxy Zoo JPEGs read the usual PyTorch way
          (PIL decode, centre crop, resize in a Dataset, DataLoader with
          --workers processes) and print seconds per epoch as JSON.
+flops:   print as JSON the multiply-adds of one image's forward pass through
+         the convolutions, transposed convolutions and linear layers, and
+         the training FLOPs per image by the usual count: 2 FLOPs a
+         multiply-add, the backward pass twice the forward (6 x MACs).
 
 The modules mirror models/vae name for name, so a state_dict and the Go
 model's variables are interchangeable.
@@ -248,6 +252,29 @@ def mode_forward(args):
     common.save(args.out, out)
 
 
+def mode_flops(args):
+    model = VAE(args.arch, args.z_dim, args.image_size, likelihood=args.likelihood).eval()
+    macs = 0
+
+    def count(m, inp, out):
+        nonlocal macs
+        k = m.kernel_size[0] * m.kernel_size[1] if hasattr(m, "kernel_size") else 1
+        if isinstance(m, nn.Conv2d):  # each output value sums in_channels x k inputs
+            macs += out[0].numel() * m.in_channels // m.groups * k
+        elif isinstance(m, nn.ConvTranspose2d):  # each input value spreads to out_channels x k outputs
+            macs += inp[0][0].numel() * m.out_channels // m.groups * k
+        else:
+            macs += m.in_features * m.out_features
+
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            m.register_forward_hook(count)
+    with torch.no_grad():
+        model(torch.rand(1, 3, args.image_size, args.image_size))
+    print(json.dumps({"arch": args.arch, "image_size": args.image_size, "forward_macs_per_image": macs,
+                      "train_flops_per_image": 6 * macs}))
+
+
 def train_steps(args, t, perturb=0.0):
     """The losses of the steps mode, from the given weights each multiplied
     by (1 + perturb * N(0, 1)) (a fixed draw; 0 leaves them as they are)."""
@@ -366,7 +393,7 @@ def mode_bench(args):
 
 def main():
     p = common.parser(__doc__)
-    p.add_argument("mode", choices=["bce", "logistic", "forward", "steps", "bench"])
+    p.add_argument("mode", choices=["bce", "logistic", "forward", "steps", "bench", "flops"])
     p.add_argument("--likelihood", default="bernoulli", choices=["bernoulli", "logistic"])
     p.add_argument("--arch", default="conv", choices=["mlp", "conv", "resnet"])
     p.add_argument("--z-dim", type=int, default=32)
@@ -386,7 +413,8 @@ def main():
     p.add_argument("--channels-last", action="store_true", help="bench: model and batches in channels-last (NHWC) memory format")
     args = p.parse_args()
     common.setup(args)
-    {"bce": mode_bce, "logistic": mode_logistic, "forward": mode_forward, "steps": mode_steps, "bench": mode_bench}[args.mode](args)
+    {"bce": mode_bce, "logistic": mode_logistic, "forward": mode_forward, "steps": mode_steps, "bench": mode_bench,
+     "flops": mode_flops}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,8 @@ type Meta struct {
 	// Found says which checkpoint ReadMeta or Load read: dir, or the
 	// previous one and why dir was passed over. Not saved.
 	Found string `json:"-"`
+	// Dir is the folder Found names: dir or <dir>.prev. Not saved.
+	Dir string `json:"-"`
 }
 
 // Exists reports whether dir holds a checkpoint, or the previous one a crash
@@ -73,6 +75,17 @@ func Exists(dir string) bool {
 		}
 	}
 	return false
+}
+
+// Remove deletes the checkpoint in dir, the previous one and any save left
+// unfinished beside it.
+func Remove(dir string) error {
+	for _, d := range []string{dir, dir + newSuffix, dir + prevSuffix} {
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("remove checkpoint: %w", err)
+		}
+	}
+	return nil
 }
 
 // crashPoint, when set by a test, is called at every point of Save where a
@@ -235,7 +248,7 @@ func readMeta(dir string) (*Meta, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	m.Found = dir
+	m.Found, m.Dir = dir, dir
 	return &m, nil
 }
 

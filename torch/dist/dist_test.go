@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/torch/npz"
 	"torchlab/torch/reference"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
@@ -88,6 +90,8 @@ func worker(scenario string) error {
 		}
 		fmt.Printf("sum %v broadcast %v\n", sum, bc)
 		return nil
+	case "replicas":
+		return replicas(g)
 	case "loop":
 		// All-reduce every 50 ms, printing each step, until killed or failed.
 		x, err := tensors.FromFloat32([]float32{r}, 1)
@@ -168,6 +172,60 @@ func collectives(g *Group, r float32) error {
 	return nil
 }
 
+// replicas replicates a parameter and a buffer from rank 0, then has rank 1
+// move one value of each by one float32 step and prints each Verify's
+// verdict, one line per check: "<check>: ok" or "<check>: <error>".
+func replicas(g *Group) error {
+	r := float32(g.Rank() + 1)
+	w, err := tensors.FromFloat32([]float32{r, -r, 0.1 * r, 3}, 4)
+	if err != nil {
+		return err
+	}
+	w.MustRequiresGrad_(true)
+	b, err := tensors.FromFloat32([]float32{r, 2}, 2)
+	if err != nil {
+		return err
+	}
+	reps, err := Replicate(g, map[string]*ts.Tensor{"w": w, "running_mean": b})
+	if err != nil {
+		return err
+	}
+	verdict := func(check string) {
+		if err := reps.Verify(); err != nil {
+			fmt.Printf("%s: %v\n", check, err)
+			return
+		}
+		fmt.Printf("%s: ok\n", check)
+	}
+	// nudge moves t's element i up by one float32 step on rank 1 only.
+	nudge := func(t *ts.Tensor, i int) error {
+		v, err := tensors.Float32s(t)
+		if err != nil || g.Rank() != 1 {
+			return err
+		}
+		v[i] = math.Nextafter32(v[i], float32(math.Inf(1)))
+		return tensors.Assign(t, npz.Float32(v, len(v)))
+	}
+	verdict("replicated")
+	if err := nudge(w, 2); err != nil {
+		return err
+	}
+	verdict("parameter nudged")
+	if err := g.Broadcast(0, w); err != nil {
+		return err
+	}
+	verdict("parameter re-broadcast")
+	if err := nudge(b, 0); err != nil {
+		return err
+	}
+	verdict("buffer nudged")
+	if err := reps.AfterUpdate(); err != nil {
+		return err
+	}
+	verdict("after update")
+	return nil
+}
+
 func expect(what string, t *ts.Tensor, want ...float32) error {
 	got, err := tensors.Float32s(t)
 	if err != nil {
@@ -223,6 +281,47 @@ func TestCollectivesThreeRanks(t *testing.T) {
 	for r, k := range ranks {
 		if err := k.cmd.Wait(); err != nil || strings.TrimSpace(k.stdout.String()) != "ok" {
 			t.Errorf("rank %d: %v\nstdout: %s\nstderr: %s", r, err, k.stdout, k.stderr)
+		}
+	}
+}
+
+// TestVerifyCatchesADivergedReplica runs two ranks that replicate a
+// parameter and a buffer, then nudges one value on rank 1 by one float32
+// step: Verify must fail there, naming the tensor, and pass again once rank
+// 0's values are copied back (by a broadcast for the parameter, by
+// AfterUpdate for the buffer). Rank 0 compares with itself and always
+// passes.
+func TestVerifyCatchesADivergedReplica(t *testing.T) {
+	port := freePort(t)
+	var outs [2]*bytes.Buffer
+	var cmds [2]*exec.Cmd
+	var errs [2]*bytes.Buffer
+	for r := range cmds {
+		cmds[r], outs[r], errs[r] = startRank(t, "replicas", port, r, 2)
+	}
+	for r, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("rank %d: %v\nstdout: %s\nstderr: %s", r, err, outs[r], errs[r])
+		}
+	}
+	// Parameters come first, then buffers: w is tensor 0, running_mean 1.
+	want := [2][]string{
+		{"replicated: ok", "parameter nudged: ok", "parameter re-broadcast: ok", "buffer nudged: ok", "after update: ok"},
+		{"replicated: ok",
+			"parameter nudged: rank 1's replica differs from rank 0's in tensor 0 of 2",
+			"parameter re-broadcast: ok",
+			"buffer nudged: rank 1's replica differs from rank 0's in tensor 1 of 2",
+			"after update: ok"},
+	}
+	for r := range want {
+		lines := strings.Split(strings.TrimSpace(outs[r].String()), "\n")
+		if len(lines) != len(want[r]) {
+			t.Fatalf("rank %d printed %q, want %d verdicts", r, lines, len(want[r]))
+		}
+		for i, w := range want[r] {
+			if !strings.HasPrefix(lines[i], w) {
+				t.Errorf("rank %d, check %d: %q, want %q", r, i+1, lines[i], w)
+			}
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 // the last bits on another CPU, and training amplifies them.
 type CPU struct {
 	Model    string // /proc/cpuinfo "model name"
-	ISA      string // the widest of oneDNN's x86 levels the CPU has
+	ISA      string // the widest of oneDNN's x86 levels the CPU has and oneDNN may use
 	CacheKB  [3]int // per-core L1 data and L2, shared L3, from sysfs
 	BLASCore string // OpenBLAS's core name, or "not OpenBLAS"
 }
@@ -28,14 +28,76 @@ func ThisCPU() CPU {
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		c.Model, c.ISA = parseCPUInfo(string(b))
 	}
+	c.ISA = capISA(c.ISA, oneDNNMaxISA())
 	c.CacheKB = cacheSizes("/sys/devices/system/cpu/cpu0/cache")
 	return c
 }
 
 // Key names the machine's numerics in one line, for fixtures recorded
 // per machine: two machines with the same key run the same kernels.
+// ParseKey reads it back.
 func (c CPU) Key() string {
 	return fmt.Sprintf("%s; %s; OpenBLAS %s; L1d %dK L2 %dK L3 %dK", c.Model, c.ISA, c.BLASCore, c.CacheKB[0], c.CacheKB[1], c.CacheKB[2])
+}
+
+// ParseKey reads a Key back into a CPU; a string Key cannot produce is an
+// error.
+func ParseKey(key string) (CPU, error) {
+	var c CPU
+	parts := strings.Split(key, "; ")
+	if len(parts) != 4 {
+		return c, fmt.Errorf("machine key %q: want 4 parts separated by \"; \", got %d", key, len(parts))
+	}
+	c.Model, c.ISA = parts[0], parts[1]
+	core, ok := strings.CutPrefix(parts[2], "OpenBLAS ")
+	if !ok {
+		return c, fmt.Errorf("machine key %q: third part %q does not start with \"OpenBLAS \"", key, parts[2])
+	}
+	c.BLASCore = core
+	if _, err := fmt.Sscanf(parts[3], "L1d %dK L2 %dK L3 %dK", &c.CacheKB[0], &c.CacheKB[1], &c.CacheKB[2]); err != nil {
+		return c, fmt.Errorf("machine key %q: cache sizes %q: %w", key, parts[3], err)
+	}
+	if c.Model == "" || c.ISA == "" || c.BLASCore == "" || c.Key() != key {
+		return c, fmt.Errorf("machine key %q is not one Key produces", key)
+	}
+	return c, nil
+}
+
+// oneDNNMaxISA is the instruction set oneDNN is told not to exceed, as it
+// reads it: ONEDNN_MAX_CPU_ISA, else DNNL_MAX_CPU_ISA; "" when neither.
+func oneDNNMaxISA() string {
+	for _, name := range []string{"ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"} {
+		if v := os.Getenv(name); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// capISA is the level oneDNN uses on a CPU of level detected when told not
+// to exceed limit: the narrower of the two. A limit that is not one of
+// isaLevels (nor "ALL") still changes the kernels, so it is named.
+func capISA(detected, limit string) string {
+	limit = strings.ToLower(limit)
+	if limit == "" || limit == "all" {
+		return detected
+	}
+	rank := func(level string) int {
+		for i, l := range isaLevels {
+			if l.name == level {
+				return i
+			}
+		}
+		return -1
+	}
+	m, d := rank(limit), rank(detected)
+	switch {
+	case m < 0:
+		return fmt.Sprintf("%s (max %s)", detected, limit)
+	case d < 0 || m > d: // isaLevels lists the widest first
+		return limit
+	}
+	return detected
 }
 
 // isaLevels are oneDNN's x86 dispatch levels, widest first, each with the

@@ -54,3 +54,37 @@ func TestThisCPUFindsOpenBLAS(t *testing.T) {
 		t.Errorf("incomplete CPU description: %+v", c)
 	}
 }
+
+func TestCapISA(t *testing.T) {
+	for _, c := range []struct{ detected, max, want string }{
+		{"avx512_core_amx", "", "avx512_core_amx"},
+		{"avx512_core_amx", "ALL", "avx512_core_amx"},
+		{"avx512_core_amx", "AVX2", "avx2"},
+		{"avx2", "AVX512_CORE", "avx2"}, // oneDNN cannot exceed the CPU
+		{"avx512_core_amx", "AVX2_VNNI", "avx512_core_amx (max avx2_vnni)"},
+		{"unknown", "avx", "avx"},
+	} {
+		if got := capISA(c.detected, c.max); got != c.want {
+			t.Errorf("capISA(%q, %q) = %q, want %q", c.detected, c.max, got, c.want)
+		}
+	}
+}
+
+func TestParseKey(t *testing.T) {
+	c := CPU{Model: "Some CPU @ 2.0GHz", ISA: "avx2", BLASCore: "Haswell", CacheKB: [3]int{32, 1024, 16384}}
+	got, err := ParseKey(c.Key())
+	if err != nil || got != c {
+		t.Errorf("ParseKey(%q) = %+v, %v; want %+v", c.Key(), got, err, c)
+	}
+	for _, bad := range []string{
+		"before machine keys (2026-12-02/03): AVX2, OpenBLAS Haswell",
+		"Some CPU; avx2; Haswell; L1d 32K L2 1024K L3 16384K",
+		"Some CPU; avx2; OpenBLAS Haswell; L1d 32K L2 1024K",
+		"Some CPU; avx2; OpenBLAS Haswell; L1d 32K L2 1024K L3 16384K extra",
+		"; avx2; OpenBLAS Haswell; L1d 32K L2 1024K L3 16384K",
+	} {
+		if _, err := ParseKey(bad); err == nil {
+			t.Errorf("ParseKey(%q): no error", bad)
+		}
+	}
+}

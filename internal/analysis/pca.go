@@ -1,16 +1,16 @@
-package main
+package analysis
 
 import (
 	"fmt"
 	"math"
 )
 
-// pca2 projects n rows of d values (row-major) onto their first two
+// PCA2 projects n rows of d values (row-major) onto their first two
 // principal components. It returns the two coordinates of every row and
 // the fraction of the total variance each component explains. The
 // components come from power iteration on the d x d covariance, with the
 // first deflated before the second; d is small (the latent size).
-func pca2(rows []float32, n, d int) (x, y []float64, frac [2]float64, err error) {
+func PCA2(rows []float32, n, d int) (x, y []float64, frac [2]float64, err error) {
 	if n < 2 || d < 2 || len(rows) != n*d {
 		return nil, nil, frac, fmt.Errorf("pca: need at least 2 rows of at least 2 values, have %d values for %dx%d", len(rows), n, d)
 	}
