@@ -53,6 +53,26 @@ void by_chunks(const std::vector<at::Tensor> &whole, int64_t chunk, F f) {
   }
 }
 
+// phase_weight turns a transposed convolution's weight W [in, out, k, k]
+// into the weight [out*s*s, in, w, w] of one convolution whose output
+// channel (co*s + a)*s + c is output phase (a, c) of channel co: M
+// [k*k, s*s*w*w] places each kernel tap at its phase and window position.
+at::Tensor phase_weight(const at::Tensor &W, const at::Tensor &M, int64_t s, int64_t w) {
+  const int64_t cin = W.size(0), cout = W.size(1), k = W.size(2);
+  return W.permute({1, 0, 2, 3})
+      .reshape({cout * cin, k * k})
+      .matmul(M)
+      .reshape({cout, cin, s, s, w, w})
+      .permute({0, 2, 3, 1, 4, 5})
+      .reshape({cout * s * s, cin, w, w});
+}
+
+// phase_bias repeats each output channel's bias for its s*s phases.
+c10::optional<at::Tensor> phase_bias(void *b, int64_t s) {
+  if (b == nullptr) return c10::nullopt;
+  return T(b).repeat_interleave(s * s);
+}
+
 // subpixel_tight computes conv_transpose2d(x, W, b, stride s, padding p)
 // when each output phase reads fewer input offsets than all phases
 // together (kernel 4, stride 2, padding 1: two of three per axis): one
@@ -91,15 +111,8 @@ bool subpixel_tight(const at::Tensor &x, const at::Tensor &W, void *b, int64_t s
           if (ky < 0 || ky >= k || kx < 0 || kx >= k) continue;
           m[ky * k + kx][((a * s + c) * Kp + ty) * Kp + tx] = 1;
         }
-  at::Tensor W2 = W.permute({1, 0, 2, 3})
-                      .reshape({cout * cin, k * k})
-                      .matmul(M)
-                      .reshape({cout, cin, s, s, Kp, Kp})
-                      .permute({0, 2, 3, 1, 4, 5})
-                      .reshape({cout * s * s, cin, Kp, Kp});
-  c10::optional<at::Tensor> bias;
-  if (b != nullptr) bias = T(b).repeat_interleave(s * s);
-  at::Tensor y = at::conv2d(at::constant_pad_nd(x, {-omin, omax, -omin, omax}), W2, bias);
+  at::Tensor y = at::conv2d(at::constant_pad_nd(x, {-omin, omax, -omin, omax}), phase_weight(W, M, s, Kp),
+                            phase_bias(b, s));
   // y [N, cout*s*s, H + K - Kp, W + K - Kp]; phase (a, c) of output pixel
   // (i, j) is y[n, (co*s + a)*s + c, i + off[a], j + off[c]].
   const int64_t N = x.size(0), H = x.size(2), Wd = x.size(3);
@@ -229,14 +242,8 @@ char *torchlab_conv_transpose_subpixel(void *x, void *w, void *b, int64_t s, int
             int64_t qy = -ry / s - omin, qx = -rx / s - omin;
             m[ky * k + kx][((a * s + c) * K + qy) * K + qx] = 1;
           }
-    at::Tensor W2 = W.permute({1, 0, 2, 3})
-                        .reshape({cout * cin, k * k})
-                        .matmul(M)
-                        .reshape({cout, cin, s, s, K, K})
-                        .permute({0, 2, 3, 1, 4, 5})
-                        .reshape({cout * s * s, cin, K, K});
-    c10::optional<at::Tensor> bias;
-    if (b != nullptr) bias = T(b).repeat_interleave(s * s);
+    at::Tensor W2 = phase_weight(W, M, s, K);
+    c10::optional<at::Tensor> bias = phase_bias(b, s);
     at::Tensor in = T(x);
     int64_t pad = -omin;
     if (-omin != omax) {  // asymmetric window: pad explicitly
