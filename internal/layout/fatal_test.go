@@ -54,7 +54,6 @@ var fatalAllowed = []struct {
 	{"cmd/vgg-mnist/bench.go", "bench", "MustRandint", 1, benchOnly},
 	{"cmd/vgg-mnist/bench.go", "benchEval", "MustRandn", 1, benchOnly},
 	{"cmd/vgg-mnist/bench.go", "benchEval", "MustRandint", 1, benchOnly},
-	{"cmd/vgg-mnist/bench.go", "matmulGFLOPS", "MustRandn", 2, benchOnly},
 }
 
 // The reasons of the cmd/ entries.
