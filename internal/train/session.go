@@ -14,6 +14,7 @@ import (
 	"torchlab/internal/metrics"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/optim"
+	"torchlab/torch/torchrt"
 )
 
 // ErrInterrupted is what a training run returns when Ctrl-C or SIGTERM
@@ -166,8 +167,12 @@ func (s *Session) PriorStepSeconds() float64 {
 func (s *Session) Seconds() float64 { return s.PriorSeconds() + time.Since(s.began).Seconds() }
 
 // Run runs the loop (Run) from the session's start: Plan's Start,
-// PriorSeconds, Guard and Ranks are the session's.
+// PriorSeconds, Guard and Ranks are the session's. It trains with
+// libtorch's grad mode on, whatever this thread's mode was (a thread can
+// inherit it off from code that ran on it before), and puts the mode back.
 func (s *Session) Run(ctx context.Context, p Plan, t Task) (Result, error) {
+	prev := torchrt.SetGradEnabled(true)
+	defer torchrt.SetGradEnabled(prev)
 	p.Start, p.PriorSeconds, p.Guard = s.Start, s.PriorSeconds(), s.Guard
 	p.Profile = NewProfiler(s.Setup.Profile, s.Out)
 	if s.Group != nil {
