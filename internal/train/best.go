@@ -39,9 +39,9 @@ func BestDir(out string) string { return filepath.Join(out, "best") }
 //
 // On resume the record is the best.json beside the checkpoint that
 // checkpoint.Load opens (the current one, or the previous one when the
-// current cannot be read), and only when it names that checkpoint's step.
+// current cannot be read), and it must name that checkpoint's step.
 // Offer writes best.json after the checkpoint's swap, so a run killed in
-// between leaves a new checkpoint without its record: that unfinished
+// between leaves a new checkpoint without a best.json: that unfinished
 // Offer is undone (the checkpoint removed, the previous best kept), and
 // the resumed run, repeating the step, offers it again.
 func OpenBest(out, metric string, higher, resume bool) (*Best, error) {
@@ -73,13 +73,14 @@ func OpenBest(out, metric string, higher, resume bool) (*Best, error) {
 	return saved, nil
 }
 
-// errUnfinished marks a best checkpoint in dir itself whose best.json is
-// missing or names another step: an Offer stopped after the swap.
-var errUnfinished = errors.New("best checkpoint without its record")
+// errUnfinished marks a best checkpoint in dir itself without a best.json:
+// an Offer stopped after the swap.
+var errUnfinished = errors.New("best checkpoint without its best.json")
 
 // readBest reads the record of the best checkpoint in dir: nil when there
 // is no checkpoint, errUnfinished (wrapped) when dir's own checkpoint has
-// no matching best.json.
+// no best.json. A best.json that names another step than the checkpoint
+// beside it is an error: no crash leaves one, so nothing is removed.
 func readBest(dir string) (*Best, error) {
 	if !checkpoint.Exists(dir) {
 		return nil, nil
@@ -90,23 +91,20 @@ func readBest(dir string) (*Best, error) {
 	}
 	path := filepath.Join(meta.Dir, bestFile)
 	raw, err := os.ReadFile(path)
-	var saved Best
 	switch {
-	case err == nil:
-		if err := json.Unmarshal(raw, &saved); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if saved.Found && int64(saved.Step) == meta.Step {
-			return &saved, nil
-		}
-		err = fmt.Errorf("%s names step %d, the checkpoint beside it holds step %d", path, saved.Step, meta.Step)
-	case !errors.Is(err, os.ErrNotExist):
-		return nil, err
+	case errors.Is(err, os.ErrNotExist) && meta.Dir == dir:
+		return nil, fmt.Errorf("%w: %s", errUnfinished, dir)
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", meta.Found, err)
 	}
-	if meta.Dir == dir {
-		return nil, fmt.Errorf("%w: %v", errUnfinished, err)
+	var saved Best
+	if err := json.Unmarshal(raw, &saved); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return nil, fmt.Errorf("%s: %v", meta.Found, err)
+	if !saved.Found || int64(saved.Step) != meta.Step {
+		return nil, fmt.Errorf("%s names step %d, the checkpoint beside it holds step %d", path, saved.Step, meta.Step)
+	}
+	return &saved, nil
 }
 
 // Better says whether value beats the best so far (NaN never does; a tie

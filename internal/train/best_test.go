@@ -3,6 +3,7 @@ package train
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"torchlab/torch/checkpoint"
@@ -109,6 +110,24 @@ func TestBestSurvivesACrashInOffer(t *testing.T) {
 				t.Errorf("after step 3: best %+v, %v", again, err)
 			}
 		})
+	}
+
+	// A best.json naming another step than its checkpoint is no crash's
+	// doing: an error, and nothing removed.
+	odd := snapshot("best.json names another step")
+	raw, err := os.ReadFile(filepath.Join(odd, "best", "best.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = []byte(strings.Replace(string(raw), `"step": 3`, `"step": 5`, 1))
+	if err := os.WriteFile(filepath.Join(odd, "best", "best.json"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenBest(odd, "val_accuracy", true, true); err == nil || !strings.Contains(err.Error(), "names step 5") {
+		t.Errorf("best.json of step 5 beside a checkpoint of step 3: %v, want an error saying so", err)
+	}
+	if !checkpoint.Exists(filepath.Join(odd, "best")) {
+		t.Error("the mismatched best checkpoint was removed")
 	}
 
 	// A fresh run leaves nothing of an earlier run's best, the previous one
