@@ -52,6 +52,9 @@ type partSpec struct {
 	// results.md, written by its own summarize script, is shown after the
 	// table at a glance; "" for none.
 	study, studyTitle string
+	// studyLead says the study's result for the main part, from its
+	// results.json at path, linking to the appendix; nil: nothing.
+	studyLead func(path, appendixLink string) (string, error)
 }
 
 // A column of a part's at-a-glance table.
@@ -361,6 +364,7 @@ var vae = partSpec{
 	demoNote:   vaeDemoNote,
 	study:      "logistic",
 	studyTitle: "A likelihood of 8-bit images: discretised logistic decoders on one split, several init seeds",
+	studyLead:  likelihoodLead,
 	top:        []figureSpec{vaeCompare},
 	key: []keyFigure{
 		{pick: firstRun, figs: []figureSpec{vaeCompare}, shows: vaeCompareShows},

@@ -109,6 +109,16 @@ func (w *writer) partMain(spec *partSpec, pr *partRuns) error {
 		w.p("%s\n\n", spec.about)
 	}
 	w.glance(spec, pr.full, nil)
+	if spec.studyLead != nil {
+		link := fmt.Sprintf("[%s](#%s)", strings.SplitN(spec.appendix, ".", 2)[0], anchor(spec.appendix))
+		lead, err := spec.studyLead(w.studyResultsPath(spec), link)
+		if err != nil {
+			return err
+		}
+		if lead != "" {
+			w.p("%s\n\n", lead)
+		}
+	}
 	if err := w.keyFigureSet(spec, pr.full); err != nil {
 		return err
 	}

@@ -32,6 +32,17 @@ def se(values):
     return statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
 
 
+def no_nan(v):
+    """v with every NaN (a standard error of one seed) as None: JSON has no NaN."""
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, dict):
+        return {k: no_nan(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [no_nan(x) for x in v]
+    return v
+
+
 def images(run_dir, k):
     """{galaxy_id: bound at k} from iwae_images.csv."""
     path = os.path.join(run_dir, "iwae_images.csv")
@@ -167,7 +178,7 @@ def main(root):
     out = {"chance": chance, "ceiling": ceiling, "classes_scored": scored, "classifier_test_recall": recall,
            "runs": per_arch, "table": table, "paired": pairs}
     with open(os.path.join(root, "results.json"), "w") as f:
-        json.dump(out, f, indent=2, sort_keys=True)
+        json.dump(no_nan(out), f, indent=2, sort_keys=True, allow_nan=False)
         f.write("\n")
 
     fmt = lambda v, p=4: "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{p}f}"
