@@ -146,11 +146,11 @@ func newTask(cfg *Config, lg *log.Logger) (s *task, params map[string]*ts.Tensor
 	if src != nil && src.Sample {
 		lg.Printf("%s", src.Note(fmt.Sprintf("%d training and %d test tweets", len(s.trainSet.Seqs), len(s.testSet.Seqs))))
 	}
-	if s.trainSet, s.valSet, err = s.trainSet.splitVal(cfg.ValFraction, cfg.Seed); err != nil {
+	if s.trainSet, s.valSet, err = s.trainSet.splitVal(cfg.ValFraction, cfg.DataSeed()); err != nil {
 		return nil, nil, err
 	}
-	lg.Printf("%d training tweets, %d validation (%.3g of the training file, stratified by label, seed %d), %d test tweets, max length %d",
-		len(s.trainSet.Seqs), s.valSize(), cfg.ValFraction, cfg.Seed, len(s.testSet.Seqs), cfg.MaxLen)
+	lg.Printf("%d training tweets, %d validation (%.3g of the training file, stratified by label, split seed %d), %d test tweets, max length %d",
+		len(s.trainSet.Seqs), s.valSize(), cfg.ValFraction, cfg.DataSeed(), len(s.testSet.Seqs), cfg.MaxLen)
 	lengths := make([]int, len(s.trainSet.Seqs))
 	for i, seq := range s.trainSet.Seqs {
 		lengths[i] = len(seq)
@@ -158,7 +158,7 @@ func newTask(cfg *Config, lg *log.Logger) (s *task, params map[string]*ts.Tensor
 	if s.batches, err = newSampler(lengths, cfg.BatchSize, cfg.Bucket, uint64(cfg.Seed)); err != nil {
 		return nil, nil, err
 	}
-	s.sampleSeqs, s.sampleLabels = s.trainSet.sample(cfg.TrainSample, uint64(cfg.Seed))
+	s.sampleSeqs, s.sampleLabels = s.trainSet.sample(cfg.TrainSample, uint64(cfg.DataSeed()))
 
 	dev, err := cfg.TorchDevice()
 	if err != nil {
@@ -183,7 +183,7 @@ func (s *task) Save(step int, seconds float64) error {
 // split says what the run trains, validates and tests on.
 func (s *task) split() *train.Split {
 	return &train.Split{Train: len(s.trainSet.Seqs), Val: s.valSize(), Test: len(s.testSet.Seqs), Unit: "tweets",
-		ValFraction: s.cfg.ValFraction, ValSeed: s.cfg.Seed, StratifiedBy: "label",
+		ValFraction: s.cfg.ValFraction, ValSeed: s.cfg.DataSeed(), SplitSeed: s.cfg.DataSeed(), StratifiedBy: "label",
 		TrainEval: train.Count(len(s.sampleSeqs)) + "-tweet sample, eval mode"}
 }
 

@@ -44,11 +44,7 @@ type Config struct {
 	ChannelsLast bool `json:"channels_last,omitempty"`
 	// Likelihood is the decoder's p(x|z) (vae.Likelihood; "" in old runs:
 	// bernoulli).
-	Likelihood string `json:"likelihood,omitempty"`
-	// SplitSeed draws the train/validation/test split; Seed the
-	// initialisation, the batch order and the noise. 0 (runs from before
-	// --split-seed) means Seed drew both.
-	SplitSeed    int64   `json:"split_seed,omitempty"`
+	Likelihood   string  `json:"likelihood,omitempty"`
 	ClipGradNorm float64 `json:"clip_grad_norm,omitempty"` // max 2-norm of the gradients (0: no clipping)
 	// Patience stops the run when the validation -ELBO has not improved for
 	// this many epochs (0: never).
@@ -59,14 +55,6 @@ type Config struct {
 	// lossSeen, when set (tests), replaces the loss the divergence guard
 	// sees at a step: a way to inject a diverged step.
 	lossSeen func(step int, loss float64) float64
-}
-
-// splitSeed is the seed of the run's data split.
-func (c Config) splitSeed() int64 {
-	if c.SplitSeed == 0 {
-		return c.Seed
-	}
-	return c.SplitSeed
 }
 
 // likelihoodNames are --likelihood's values.
@@ -99,7 +87,6 @@ func (c Config) Check() error {
 		cli.Need("test-fraction", c.TestFraction, c.TestFraction > 0 && c.TestFraction < 1, "in (0, 1)"),
 		cli.Need("val-fraction", c.ValFraction, c.ValFraction >= 0 && c.ValFraction < 1, "in [0, 1)"),
 		cli.OneOf("likelihood", c.Likelihood, likelihoodNames()...),
-		cli.Need("split-seed", c.SplitSeed, c.SplitSeed >= 0, ">= 1"),
 		cli.Need("clip-grad-norm", c.ClipGradNorm, c.ClipGradNorm >= 0, ">= 0 (0: no clipping)"),
 		cli.Need("patience", c.Patience, c.Patience >= 0, ">= 0"),
 		cli.Need("patience", c.Patience, c.Patience == 0 || c.ValFraction > 0, "0 without a validation split (--val-fraction 0)"),
@@ -119,7 +106,7 @@ func (c Config) Check() error {
 // settings give the same split and the same cached tensors.
 func (c Config) dataOptions() galaxy.Options {
 	return galaxy.Options{DataDir: c.DataDir, CacheDir: c.CacheDir, Crop: c.Crop, Size: c.ImageSize,
-		Workers: c.Workers, SkipBad: c.SkipBad, Limit: c.Limit, TestFraction: c.TestFraction, ValFraction: c.ValFraction, Seed: c.splitSeed(),
+		Workers: c.Workers, SkipBad: c.SkipBad, Limit: c.Limit, TestFraction: c.TestFraction, ValFraction: c.ValFraction, Seed: c.DataSeed(),
 		Conditional: c.Conditional}
 }
 
@@ -137,6 +124,6 @@ var metricsHeader = []string{"epoch", "step", "split", "loss", "recon", "kl", "b
 // split says what a run of c trains, validates and tests on (d).
 func (c Config) split(d *galaxy.Data) *train.Split {
 	return &train.Split{Train: d.NTrain, Val: d.NVal, Test: d.NTest, Unit: "galaxies",
-		ValFraction: c.ValFraction, ValSeed: galaxy.ValSeed(c.splitSeed()), SplitSeed: c.splitSeed(), StratifiedBy: "class",
+		ValFraction: c.ValFraction, ValSeed: galaxy.ValSeed(c.DataSeed()), SplitSeed: c.DataSeed(), StratifiedBy: "class",
 		TrainEval: "running mean of batch losses"}
 }

@@ -74,14 +74,14 @@ func loadJudge(dir string, cfg Config) (*judge, error) {
 	if !ok {
 		return nil, fmt.Errorf("judge: %s has no test_accuracy", filepath.Join(dir, "summary.json"))
 	}
-	same := ccfg.Seed == cfg.splitSeed() && ccfg.TestFraction == cfg.TestFraction && ccfg.Limit == cfg.Limit && ccfg.Crop == cfg.Crop
+	same := ccfg.DataSeed() == cfg.DataSeed() && ccfg.TestFraction == cfg.TestFraction && ccfg.Limit == cfg.Limit && ccfg.Crop == cfg.Crop
 	recall := map[datasets.Class]float64{}
 	for c := datasets.Class(0); c < datasets.NumClasses; c++ {
 		if r, ok := summary.Results["test_accuracy_"+c.String()]; ok {
 			recall[c] = r
 		}
 	}
-	return &judge{net: net, dir: dir, sameTest: same, seed: ccfg.Seed, testAcc: acc, recall: recall}, nil
+	return &judge{net: net, dir: dir, sameTest: same, seed: ccfg.DataSeed(), testAcc: acc, recall: recall}, nil
 }
 
 // agreement is the share of images x the classifier assigns to the

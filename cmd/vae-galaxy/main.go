@@ -151,7 +151,6 @@ func registerTrainFlags(c *Config, fs *pflag.FlagSet) error {
 	fs.IntVar(&c.KLWarmup, "kl-warmup", 0, "raise beta linearly from 0 over this many epochs (0: no warm-up)")
 	fs.Float64Var(&c.FreeBits, "free-bits", 0, "floor in nats on each latent dimension's KL in the loss (0: none)")
 	fs.StringVar(&c.Likelihood, "likelihood", string(vae.Bernoulli), "decoder likelihood p(x|z): bernoulli (the assignment's BCE on pixel values in [0,1]; its nats are not a likelihood of 8-bit images) or logistic (discretised logistic over the 256 values of each pixel and channel: a normalised likelihood, bits/dim as in the literature)")
-	fs.Int64Var(&c.SplitSeed, "split-seed", 1, "seed of the train/validation/test split, kept apart from --seed (initialisation, batch order, noise) so that seeds compare on one split")
 	fs.Float64Var(&c.ClipGradNorm, "clip-grad-norm", 0, "scale the gradients to at most this 2-norm before each update (0: no clipping)")
 	fs.IntVar(&c.Patience, "patience", 0, "stop when the validation -ELBO has not improved for this many epochs (0: train all --epochs)")
 	if err := cli.Rename(fs, "limit", "data-size"); err != nil {

@@ -380,7 +380,7 @@ func TestSplitSeedKeepsTheSplit(t *testing.T) {
 	}
 	old := testConfig(t, data, t.TempDir(), "--seed", "2")
 	old.SplitSeed = 0 // as read from an old checkpoint's config
-	if old.splitSeed() != 2 {
-		t.Errorf("an old configuration with --seed 2 splits with seed %d, want 2", old.splitSeed())
+	if old.DataSeed() != 2 {
+		t.Errorf("an old configuration with --seed 2 splits with seed %d, want 2", old.DataSeed())
 	}
 }

@@ -41,8 +41,8 @@ func loadSplit(dir string, train bool, fraction float64, seed int64) (*split, er
 	return newSplit(images, labels)
 }
 
-// valSeed draws the validation split; the subset uses seed, the train-eval
-// sample seed+1.
+// valSeed draws the validation split from the run's split seed; the
+// subset uses the split seed itself, the train-eval sample the split seed + 1.
 func valSeed(seed int64) int64 { return seed + 2 }
 
 // loadTrainVal reads the training split, keeps the stratified fraction of

@@ -151,14 +151,14 @@ func newTask(cfg Config, lg *log.Logger) (*task, map[string]*ts.Tensor, error) {
 	dir := src.Dir
 	t := &task{cfg: cfg, log: lg, final: map[string]float64{}, data: src, orderOf: -1}
 	t0 := time.Now()
-	if t.train, t.val, err = loadTrainVal(dir, cfg.Subset, cfg.ValFraction, cfg.Seed); err != nil {
+	if t.train, t.val, err = loadTrainVal(dir, cfg.Subset, cfg.ValFraction, cfg.DataSeed()); err != nil {
 		return nil, nil, err
 	}
-	if t.test, err = loadSplit(dir, false, cfg.TestSubset, cfg.Seed); err != nil {
+	if t.test, err = loadSplit(dir, false, cfg.TestSubset, cfg.DataSeed()); err != nil {
 		t.close()
 		return nil, nil, err
 	}
-	if t.trainEval, err = t.train.sample(cfg.TrainEvalSize, cfg.Seed+1); err != nil {
+	if t.trainEval, err = t.train.sample(cfg.TrainEvalSize, cfg.DataSeed()+1); err != nil {
 		t.close()
 		return nil, nil, err
 	}
@@ -269,7 +269,7 @@ func (s *task) valSize() int {
 // split says what the run trains, validates and tests on.
 func (s *task) split() *train.Split {
 	return &train.Split{Train: s.train.n, Val: s.valSize(), Test: s.test.n, Unit: "images",
-		ValFraction: s.cfg.ValFraction, ValSeed: valSeed(s.cfg.Seed), StratifiedBy: "label",
+		ValFraction: s.cfg.ValFraction, ValSeed: valSeed(s.cfg.DataSeed()), SplitSeed: s.cfg.DataSeed(), StratifiedBy: "label",
 		TrainEval: s.trainEvalWords()}
 }
 

@@ -31,7 +31,12 @@ type Common struct {
 	Out     string `json:"out"`
 	Threads int    `json:"threads"`
 	Seed    int64  `json:"seed"`
-	Resume  bool   `json:"resume"`
+	// SplitSeed draws the data split (validation, and test where the
+	// command draws one), apart from Seed (initialisation, batch order,
+	// noise), so that runs with different seeds compare on one split. 0,
+	// as read from a run made before the flag, means Seed drew both.
+	SplitSeed int64 `json:"split_seed,omitempty"`
+	Resume    bool  `json:"resume"`
 	// Overwrite lets a new run replace the run in --out (see ClaimOut).
 	Overwrite bool `json:"-"`
 	// BLASThreads is OpenBLAS's own thread count, which libtorch's
@@ -60,6 +65,7 @@ func (c *Common) AddFlags(fs *pflag.FlagSet, defaultOut string) {
 	fs.StringVar(&c.Out, "out", defaultOut, "output folder: metrics, figures, checkpoints")
 	fs.IntVar(&c.Threads, "threads", DefaultThreads(os.Getenv), "libtorch intra-op threads (default: $OMP_NUM_THREADS when set, as torchrun and torchlab-run set it, else one per core; libtorch's own default here is 1)")
 	fs.Int64Var(&c.Seed, "seed", 1, "random seed for libtorch and data order")
+	fs.Int64Var(&c.SplitSeed, "split-seed", 1, "seed of the data split (validation, and test where drawn), kept apart from --seed (initialisation, batch order, noise) so that seeds compare on one split")
 	fs.BoolVar(&c.Resume, "resume", false, "continue from the checkpoint in --out")
 	fs.BoolVar(&c.Overwrite, "overwrite", false, "replace the run already in --out (without it, train refuses a folder that holds a run)")
 	fs.IntVar(&c.BLASThreads, "blas-threads", 0, "OpenBLAS's own threads, apart from --threads (0: OpenBLAS's default, one per core; a command whose small products run slower with it defaults to 1 and says why)")
@@ -114,6 +120,7 @@ func (c *Common) Check() error {
 		Need("threads", c.Threads, c.Threads >= 0, ">= 0 (0: one per core)"),
 		Need("blas-threads", c.BLASThreads, c.BLASThreads >= 0, ">= 0 (0: OpenBLAS's default)"),
 		Need("profile-steps", c.ProfileSteps, c.ProfileSteps >= 0, ">= 0 (0: off)"),
+		Need("split-seed", c.SplitSeed, c.SplitSeed >= 0, ">= 1"),
 	}
 	if _, err := c.TorchDevice(); err != nil {
 		errs = append(errs, &UsageError{Err: fmt.Errorf("--device: %w", err)})
@@ -125,6 +132,15 @@ func (c *Common) Check() error {
 		errs = append(errs, &UsageError{Err: err})
 	}
 	return errors.Join(errs...)
+}
+
+// DataSeed is the seed of the run's data split: SplitSeed, or Seed for a
+// run made before --split-seed.
+func (c Common) DataSeed() int64 {
+	if c.SplitSeed == 0 {
+		return c.Seed
+	}
+	return c.SplitSeed
 }
 
 // Runtime locks the calling goroutine to its thread and applies --threads,

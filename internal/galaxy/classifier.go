@@ -33,7 +33,7 @@ type ClassifierConfig struct {
 // DataOptions is how the classifier loads the galaxies.
 func (c ClassifierConfig) DataOptions() Options {
 	return Options{DataDir: c.DataDir, CacheDir: c.CacheDir, Crop: c.Crop, Size: c.ImageSize, Workers: c.Workers,
-		Limit: c.Limit, TestFraction: c.TestFraction, ValFraction: c.ValFraction, Seed: c.Seed}
+		Limit: c.Limit, TestFraction: c.TestFraction, ValFraction: c.ValFraction, Seed: c.DataSeed()}
 }
 
 // NetConfig is the classifier's architecture for its image size.

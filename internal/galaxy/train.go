@@ -192,7 +192,7 @@ func (t *classifierTask) Save(done int, seconds float64) error {
 // split says what the classifier trains, validates and tests on.
 func (t *classifierTask) split() *train.Split {
 	return &train.Split{Train: t.data.NTrain, Val: t.data.NVal, Test: t.data.NTest, Unit: "galaxies",
-		ValFraction: t.cfg.ValFraction, ValSeed: ValSeed(t.cfg.Seed), StratifiedBy: "class", TrainEval: "running mean of batch losses (augmented)"}
+		ValFraction: t.cfg.ValFraction, ValSeed: ValSeed(t.cfg.DataSeed()), SplitSeed: t.cfg.DataSeed(), StratifiedBy: "class", TrainEval: "running mean of batch losses (augmented)"}
 }
 
 // finish reloads the best validation model, measures it on the test split

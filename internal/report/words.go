@@ -24,6 +24,7 @@ var settings = map[string]setting{
 	"threads":           {"libtorch threads", nil},
 	"blas_threads":      {"OpenBLAS threads", blasThreads},
 	"seed":              {"random seed", nil},
+	"split_seed":        {"seed of the data split", nil},
 	"epochs":            {"epochs", nil},
 	"iterations":        {"iterations", thousands},
 	"batch_size":        {"batch size", nil},
