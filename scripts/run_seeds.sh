@@ -10,7 +10,7 @@
 # lock, resuming from its checkpoint when started again; a run is done when
 # its summary.json has results.DONE_KEY >= DONE_VALUE. The run's summary,
 # metrics, best.json and accuracy curve are copied to RESULTS_DIR/seeds/seed<S>/
-# and scripts/seed_table.py writes RESULTS_DIR/seeds.md (it refuses runs of
+# and scripts/seed_table.py writes RESULTS_DIR/seeds.md and seeds.json (it refuses runs of
 # another recipe or split).
 set -euo pipefail
 cd "$(dirname "$0")/.."

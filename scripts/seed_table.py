@@ -1,4 +1,4 @@
-"""Writes a seeds.md: one recipe's runs over init seeds, mean ± standard error.
+"""Writes seeds.md and seeds.json: one recipe's runs over init seeds, mean ± standard error.
 
     python3 scripts/seed_table.py OUT.md TITLE TEST_SET RUN_DIR...
 
@@ -52,8 +52,9 @@ def main(out, title, test_set, dirs):
     splits = {r["split_seed"] for r in rows}
     if len(splits) != 1:
         sys.exit(f"seed_table: the runs use different data splits (split seeds {sorted(splits)}); they do not pair up")
+    split = splits.pop()
     lines = [f"# {title}", "",
-             f"Written by `scripts/seed_table.py`. One recipe on one data split (split seed {splits.pop()}); the init seed sets",
+             f"Written by `scripts/seed_table.py`. One recipe on one data split (split seed {split}); the init seed sets",
              "initialisation and batch order. Each run's checkpoint is chosen on validation; its test accuracy is",
              f"reported, never used to choose. Test set: {test_set}.", "",
              "| seed | best-validation step | validation accuracy | test accuracy, that checkpoint | test accuracy, last step |",
@@ -61,13 +62,18 @@ def main(out, title, test_set, dirs):
     for r in sorted(rows, key=lambda r: r["seed"]):
         lines.append(f"| {r['seed']} | {r['step']:,} | {100 * r['val']:.2f} % | {100 * r['test']:.2f} % | {100 * r['last']:.2f} % |")
     lines.append("")
+    summary = {"seeds": [r["seed"] for r in sorted(rows, key=lambda r: r["seed"])], "split_seed": split}
     for name, key in [("Validation accuracy", "val"), ("Test accuracy of the best-validation checkpoint", "test"),
                       ("Test accuracy at the last step", "last")]:
         m, e = mean_se([r[key] for r in rows])
+        summary[key] = {"mean": m, "se": None if math.isnan(e) else e}
         lines.append(f"- {name}: **{100 * m:.2f} ± {100 * e:.2f} %** (mean ± standard error over {len(rows)} seeds)")
     lines += ["", "Commands:", ""] + [f"- seed {r['seed']} (`{r['dir']}`): `{r['command']}`" for r in sorted(rows, key=lambda r: r["seed"])]
     with open(out, "w") as f:
         f.write("\n".join(lines) + "\n")
+    with open(os.path.splitext(out)[0] + ".json", "w") as f:
+        json.dump(summary, f, indent=2, sort_keys=True, allow_nan=False)
+        f.write("\n")
     print("\n".join(lines))
 
 

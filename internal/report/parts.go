@@ -55,6 +55,10 @@ type partSpec struct {
 	// studyLead says the study's result for the main part, from its
 	// results.json at path, linking to the appendix; nil: nothing.
 	studyLead func(path, appendixLink string) (string, error)
+	// seeds is the folder, under the results, of the chosen recipe's run
+	// whose seeds.json (scripts/seed_table.py) gives its mean over init
+	// seeds; "" for none.
+	seeds string
 }
 
 // A column of a part's at-a-glance table.
@@ -234,6 +238,7 @@ func lstmVariant(r *Run) string {
 }
 
 var vgg = partSpec{
+	seeds: "vgg-mnist-tuned-shift2-e8",
 	title: "VGG11 on MNIST", command: "vgg-mnist",
 	appendix: "Appendix B. VGG11 on MNIST: every run",
 	make:     "`bin/vgg-mnist train --out docs/results/vgg-mnist` (about 1 h on 2 cores)",
@@ -277,6 +282,7 @@ var (
 )
 
 var lstm = partSpec{
+	seeds: "lstm-tweets-tuned",
 	title: "Character-level LSTM on tweets", command: "lstm-tweets",
 	appendix: "Appendix C. Character-level LSTM: every run",
 	make:     "`bin/lstm-tweets train --fused-lstm --out docs/results/lstm-tweets` (about 15 min)",

@@ -105,6 +105,16 @@ func (w *writer) partMain(spec *partSpec, pr *partRuns) error {
 	} else if h := spec.headline(pr.full); h != "" {
 		w.p("%s\n\n", h)
 	}
+	if spec.seeds != "" {
+		path := filepath.Join(w.cfg.ResultsDir, spec.seeds, "seeds.json")
+		lead, err := seedsLead(path, w.rel(strings.TrimSuffix(path, ".json")+".md"))
+		if err != nil {
+			return err
+		}
+		if lead != "" {
+			w.p("%s\n\n", lead)
+		}
+	}
 	if spec.about != "" {
 		w.p("%s\n\n", spec.about)
 	}

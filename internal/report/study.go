@@ -111,6 +111,54 @@ func lessBits(a, b *float64) bool {
 
 func fixedN(f float64, decimals int) string { return strconv.FormatFloat(f, 'f', decimals, 64) }
 
+// seedSummary is a seeds.json of scripts/seed_table.py: one recipe's
+// accuracies over init seeds on one data split. A standard error is null
+// for one seed.
+type seedSummary struct {
+	Seeds     []int64 `json:"seeds"`
+	SplitSeed int64   `json:"split_seed"`
+	Val       meanSE  `json:"val"`
+	Test      meanSE  `json:"test"`
+}
+
+type meanSE struct {
+	Mean *float64 `json:"mean"`
+	SE   *float64 `json:"se"`
+}
+
+func (m meanSE) percent() string {
+	if m.SE == nil {
+		return percent(*m.Mean, 2) + " (one seed)"
+	}
+	return fixedN(100**m.Mean, 2) + " ± " + fixedN(100**m.SE, 2) + " %"
+}
+
+// seedsLead says in one sentence what the chosen recipe gives over its
+// init seeds, from its seeds.json at path, linking to the table at
+// tableLink; "" when there is no seeds.json or it holds one seed.
+func seedsLead(path, tableLink string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	var s seedSummary
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	if s.Val.Mean == nil || s.Test.Mean == nil {
+		return "", fmt.Errorf("read %s: no mean validation or test accuracy", path)
+	}
+	if len(s.Seeds) < 2 {
+		return "", nil
+	}
+	return fmt.Sprintf("**The chosen recipe over %d init seeds** (one data split, split seed %d; [table](%s)): the best-validation "+
+		"checkpoint's test accuracy is **%s** (mean ± standard error over seeds), its validation accuracy %s.",
+		len(s.Seeds), s.SplitSeed, tableLink, s.Test.percent(), s.Val.percent()), nil
+}
+
 // studyResultsPath is the results.json of a part's study folder.
 func (w *writer) studyResultsPath(spec *partSpec) string {
 	return filepath.Join(w.cfg.ResultsDir, spec.command, spec.study, "results.json")

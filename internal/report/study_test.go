@@ -66,3 +66,30 @@ func TestLikelihoodLeadRejectsBadFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestSeedsLead(t *testing.T) {
+	path := writeStudy(t, `{"seeds": [1, 2, 3], "split_seed": 1,
+		"val": {"mean": 0.8068, "se": 0.0012}, "test": {"mean": 0.80153, "se": 0.00071}, "last": {"mean": 0.8, "se": 0.001}}`)
+	got, err := seedsLead(path, "seeds.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "**The chosen recipe over 3 init seeds** (one data split, split seed 1; [table](seeds.md)): the best-validation " +
+		"checkpoint's test accuracy is **80.15 ± 0.07 %** (mean ± standard error over seeds), its validation accuracy 80.68 ± 0.12 %."
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	one := writeStudy(t, `{"seeds": [1], "split_seed": 1, "val": {"mean": 0.8, "se": null}, "test": {"mean": 0.8, "se": null}}`)
+	if got, err := seedsLead(one, "x"); got != "" || err != nil {
+		t.Errorf("one seed: got %q, %v; want nothing (the headline already says it)", got, err)
+	}
+	for name, body := range map[string]string{
+		"no test mean": `{"seeds": [1, 2], "val": {"mean": 0.8}}`,
+		"NaN":          `{"seeds": [1, 2], "val": {"mean": NaN}, "test": {"mean": 0.8}}`,
+	} {
+		bad := writeStudy(t, body)
+		if _, err := seedsLead(bad, "x"); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("%s: error %v, want one naming %s", name, err, bad)
+		}
+	}
+}
