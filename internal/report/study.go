@@ -47,16 +47,9 @@ var modelName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 // an error naming the file when it cannot be read or holds a model name
 // or verdict that is not plain words.
 func likelihoodLead(path, appendixLink string) (string, error) {
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
 	var st likelihoodStudy
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
+	if found, err := readOptionalJSON(path, &st); !found || err != nil {
+		return "", err
 	}
 	sort.SliceStable(st.Table, func(i, j int) bool { return lessBits(st.Table[i].Bits, st.Table[j].Bits) })
 	var models []string
@@ -137,16 +130,9 @@ func (m meanSE) percent() string {
 // init seeds, from its seeds.json at path, linking to the table at
 // tableLink; "" when there is no seeds.json or it holds one seed.
 func seedsLead(path, tableLink string) (string, error) {
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
 	var s seedSummary
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
+	if found, err := readOptionalJSON(path, &s); !found || err != nil {
+		return "", err
 	}
 	if s.Val.Mean == nil || s.Test.Mean == nil {
 		return "", fmt.Errorf("read %s: no mean validation or test accuracy", path)
@@ -157,6 +143,22 @@ func seedsLead(path, tableLink string) (string, error) {
 	return fmt.Sprintf("**The chosen recipe over %d init seeds** (one data split, split seed %d; [table](%s)): the best-validation "+
 		"checkpoint's test accuracy is **%s** (mean ± standard error over seeds), its validation accuracy %s.",
 		len(s.Seeds), s.SplitSeed, tableLink, s.Test.percent(), s.Val.percent()), nil
+}
+
+// readOptionalJSON decodes the JSON file at path into v; found is false,
+// with no error, when there is no such file.
+func readOptionalJSON(path string, v any) (found bool, err error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("read %s: %w", path, err)
+	}
+	return true, nil
 }
 
 // studyResultsPath is the results.json of a part's study folder.
