@@ -8,11 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"torchlab/internal/galaxy"
-	"torchlab/internal/galaxy/galaxytest"
 
 	"torchlab/datasets"
+	"torchlab/internal/galaxy"
+	"torchlab/internal/galaxy/galaxytest"
 	"torchlab/internal/metrics"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/torchrt"
@@ -27,7 +28,7 @@ func TestClassifierTrainsAndJudges(t *testing.T) {
 	data := galaxytest.FakeZoo(t, 40)
 	out := filepath.Join(t.TempDir(), "classifier")
 	trainClassifier(t, data, out, 12, 32)
-	var summary train.Summary
+	var summary runrec.Summary
 	if err := metrics.ReadJSON(filepath.Join(out, "summary.json"), &summary); err != nil {
 		t.Fatal(err)
 	}

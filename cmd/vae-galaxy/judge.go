@@ -6,14 +6,14 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
-	"torchlab/internal/galaxy"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
-	"torchlab/internal/metrics"
+	"torchlab/internal/galaxy"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 	"torchlab/models/galaxycnn"
 	"torchlab/torch/checkpoint"
@@ -66,18 +66,18 @@ func loadJudge(dir string, cfg Config) (*judge, error) {
 	if _, err := checkpoint.Load(best, named, nil); err != nil {
 		return nil, fmt.Errorf("judge: %w", err)
 	}
-	var summary train.Summary
-	if err := metrics.ReadJSON(filepath.Join(dir, "summary.json"), &summary); err != nil {
+	summary, err := runrec.Read(dir)
+	if err != nil {
 		return nil, fmt.Errorf("judge: %w", err)
 	}
-	acc, ok := summary.Results["test_accuracy"]
+	acc, ok := summary.Results[runrec.TestAccuracy]
 	if !ok {
-		return nil, fmt.Errorf("judge: %s has no test_accuracy", filepath.Join(dir, "summary.json"))
+		return nil, fmt.Errorf("judge: %s has no %s", filepath.Join(dir, runrec.SummaryFile), runrec.TestAccuracy)
 	}
 	same := ccfg.Seed == cfg.splitSeed() && ccfg.TestFraction == cfg.TestFraction && ccfg.Limit == cfg.Limit && ccfg.Crop == cfg.Crop
 	recall := map[datasets.Class]float64{}
 	for c := datasets.Class(0); c < datasets.NumClasses; c++ {
-		if r, ok := summary.Results["test_accuracy_"+c.String()]; ok {
+		if r, ok := summary.Results[runrec.PerClass(runrec.TestAccuracy, c.String())]; ok {
 			recall[c] = r
 		}
 	}

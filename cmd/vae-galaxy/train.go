@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"log"
 	"time"
-	"torchlab/internal/galaxy"
 
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/internal/cli"
+	"torchlab/internal/galaxy"
 	"torchlab/internal/progress"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 	"torchlab/models/vae"
 	"torchlab/torch/checkpoint"
@@ -78,9 +79,9 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) error {
 	}
 	opt.SetClipGradNorm(cfg.ClipGradNorm)
 	t.perEpoch = galaxy.StepsPerEpoch(data.NTrain, cfg.BatchSize)
-	su.Config, su.Columns, su.StepColumn = cfg, metricsHeader, "step"
+	su.Config, su.Columns, su.StepColumn = cfg, metricsHeader, runrec.ColStep
 	if data.NVal > 0 {
-		su.Select, su.Higher = "val_neg_elbo", false
+		su.Select, su.Higher = runrec.ValNegELBO, false
 	}
 	if t.sess, err = train.Open(su, named, opt); err != nil {
 		return err
@@ -108,7 +109,7 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) error {
 		return err
 	}
 	if res.Interrupted {
-		return t.sess.Finish(res, train.Summary{Data: t.data.Source, Split: t.split()})
+		return t.sess.Finish(res, runrec.Summary{Data: &t.data.Source, Split: t.split()})
 	}
 	return t.finish(res)
 }
@@ -172,7 +173,7 @@ func (t *trainer) Evaluate(done int) error {
 	sets := t.data.EvalSets("val", "test")
 	if e := t.cfg.TrainEvalEvery; e > 0 && (done%(e*int(t.perEpoch)) == 0 || done == t.total) {
 		for _, full := range t.data.EvalSets("train") {
-			full.Name = train.TrainFull
+			full.Name = runrec.TrainFull
 			sets = append([]galaxy.EvalSet{full}, sets...)
 		}
 	}
@@ -184,10 +185,10 @@ func (t *trainer) Evaluate(done int) error {
 		if err := mw.Write(epoch, done, sp.Name, s.loss, s.recon, s.kl, t.cfg.Beta, t.seconds); err != nil {
 			return err
 		}
-		at[sp.Name+"_recon"], at[sp.Name+"_kl"], at[sp.Name+"_neg_elbo"] = s.recon, s.kl, s.recon+s.kl
+		at[runrec.Metric(sp.Name, runrec.Recon)], at[runrec.Metric(sp.Name, runrec.KL)], at[runrec.Metric(sp.Name, runrec.NegELBO)] = s.recon, s.kl, s.recon+s.kl
 		if done == t.total {
 			name := sp.Name
-			if name == train.TrainFull {
+			if name == runrec.TrainFull {
 				name = "train"
 			}
 			if t.atEnd == nil {
@@ -215,7 +216,7 @@ func (t *trainer) finish(run train.Result) error {
 		"seconds_per_epoch": t.seconds / epochs,
 		"train_images":      float64(t.data.NTrain), "val_images": float64(t.data.NVal), "test_images": float64(t.data.NTest)}
 	if n := len(t.epochTime); n > 0 {
-		res["last_epoch_seconds"] = t.epochTime[n-1]
+		res[runrec.LastEpochSeconds] = t.epochTime[n-1]
 	}
 	for _, sp := range t.data.EvalSets("train", "val", "test") {
 		s, ok := t.atEnd[sp.Name]
@@ -225,22 +226,22 @@ func (t *trainer) finish(run train.Result) error {
 				return err
 			}
 		}
-		res[sp.Name+"_recon"], res[sp.Name+"_kl"], res[sp.Name+"_loss"] = s.recon, s.kl, s.loss
-		res[sp.Name+"_neg_elbo"] = s.recon + s.kl
+		res[runrec.Metric(sp.Name, runrec.Recon)], res[runrec.Metric(sp.Name, runrec.KL)], res[runrec.Metric(sp.Name, runrec.Loss)] = s.recon, s.kl, s.loss
+		res[runrec.Metric(sp.Name, runrec.NegELBO)] = s.recon + s.kl
 	}
 	if !t.par.Lead() {
 		return nil
 	}
 	t.log.Printf("done: %g epochs, %.1f s/epoch of training; test recon %.2f, kl %.2f, -ELBO %.2f nats/image",
-		epochs, res["seconds_per_epoch"], res["test_recon"], res["test_kl"], res["test_neg_elbo"])
+		epochs, res[runrec.SecondsPerEpoch], res[runrec.TestRecon], res[runrec.TestKL], res[runrec.TestNegELBO])
 	notes, err := drawAll(cfg.Out, t.model, t.sess.Vars, t.data, cfg.Class, res, t.split(), nil)
 	if err != nil {
 		return err
 	}
-	return t.sess.Finish(run, train.Summary{Data: t.data.Source, Results: res, Notes: notes, Split: t.split()})
+	return t.sess.Finish(run, runrec.Summary{Data: &t.data.Source, Results: res, Notes: notes, Split: t.split()})
 }
 
 // split says what the run trains, validates and tests on.
-func (t *trainer) split() *train.Split {
+func (t *trainer) split() *runrec.Split {
 	return t.cfg.split(t.data)
 }

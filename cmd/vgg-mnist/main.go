@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"torchlab/internal/cli"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 )
 
@@ -125,7 +126,7 @@ func mainPlots(args []string, stdout, stderr io.Writer) error {
 	if err := command.Parse(fs, args, false); err != nil {
 		return err
 	}
-	split, err := train.ReadSplit(*out)
+	split, err := runrec.ReadSplit(*out)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"torchlab/datasets"
 	"torchlab/internal/cli"
 	"torchlab/internal/progress"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 	"torchlab/models/vgg"
 	"torchlab/torch/checkpoint"
@@ -21,7 +22,7 @@ import (
 	"torchlab/torch/tensors"
 )
 
-var metricsHeader = []string{"epoch", "step", "split", "loss", "accuracy", "seconds"}
+var metricsHeader = []string{runrec.ColEpoch, runrec.ColStep, runrec.ColSplit, runrec.ColLoss, runrec.ColAccuracy, runrec.ColSeconds}
 
 // task is one training run's data and model and the state of its epoch:
 // the loop's train.Task.
@@ -75,9 +76,9 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) (train.Result, er
 	if err != nil {
 		return train.Result{}, err
 	}
-	su.CheckpointDir, su.Config, su.Columns, su.StepColumn = cfg.checkpointDir(), cfg, metricsHeader, "step"
+	su.CheckpointDir, su.Config, su.Columns, su.StepColumn = cfg.checkpointDir(), cfg, metricsHeader, runrec.ColStep
 	if t.val != nil {
-		su.Select, su.Higher = "val_accuracy", true
+		su.Select, su.Higher = runrec.ValAccuracy, true
 	}
 	if t.sess, err = train.Open(su, named, opt); err != nil {
 		return train.Result{}, err
@@ -98,17 +99,17 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) (train.Result, er
 	t.final["steps"] = float64(run.Done)
 	if run.StepSeconds > 0 {
 		t.final["step_seconds"] = run.StepSeconds // training steps only, no evaluation
-		t.final["images_per_second"] = float64(plan.Units(run.Done)-plan.Units(run.Start)) / run.StepSeconds
+		t.final[runrec.ImagesPerSecond] = float64(plan.Units(run.Done)-plan.Units(run.Start)) / run.StepSeconds
 	}
 	if par.Lead() {
-		if _, ok := t.final["test_accuracy"]; ok {
+		if _, ok := t.final[runrec.TestAccuracy]; ok {
 			// Evaluations were made, so metrics.csv has rows to draw.
 			if err := drawFigures(cfg.Out, t.split()); err != nil {
 				return run, err
 			}
 		}
 	}
-	sum := train.Summary{Data: t.data, Results: t.final, Split: t.split(),
+	sum := runrec.Summary{Data: &t.data, Results: t.final, Split: t.split(),
 		Notes: []string{
 			"train loss/accuracy: " + t.trainEvalWords(),
 			fmt.Sprintf("learning rate: %s from %g over %d steps (%d epochs of %d steps)", cfg.Schedule, cfg.LR, t.totalSteps, cfg.Epochs, t.stepsPerEpoch),
@@ -130,9 +131,9 @@ func (t *task) finalWords(done int) string {
 	if done < t.totalSteps {
 		words = fmt.Sprintf("stopped by --max-steps at step %d of %d (epoch %.2f)", done, t.totalSteps, float64(done)/float64(t.stepsPerEpoch))
 	}
-	words += fmt.Sprintf(": test accuracy %.4f (loss %.4f), train %.4f", f["test_accuracy"], f["test_loss"], f["train_accuracy"])
+	words += fmt.Sprintf(": test accuracy %.4f (loss %.4f), train %.4f", f[runrec.TestAccuracy], f[runrec.TestLoss], f[runrec.TrainAccuracy])
 	if t.val != nil {
-		words += fmt.Sprintf(", validation %.4f", f["val_accuracy"])
+		words += fmt.Sprintf(", validation %.4f", f[runrec.ValAccuracy])
 	}
 	words += fmt.Sprintf("; summary in %s", filepath.Join(t.cfg.Out, "summary.json"))
 	if done < t.totalSteps {
@@ -267,8 +268,8 @@ func (s *task) valSize() int {
 }
 
 // split says what the run trains, validates and tests on.
-func (s *task) split() *train.Split {
-	return &train.Split{Train: s.train.n, Val: s.valSize(), Test: s.test.n, Unit: "images",
+func (s *task) split() *runrec.Split {
+	return &runrec.Split{Train: s.train.n, Val: s.valSize(), Test: s.test.n, Unit: "images",
 		ValFraction: s.cfg.ValFraction, ValSeed: valSeed(s.cfg.Seed), StratifiedBy: "label",
 		TrainEval: s.trainEvalWords()}
 }
@@ -276,9 +277,9 @@ func (s *task) split() *train.Split {
 // trainEvalWords says what the "train" rows measure, for legends and notes.
 func (s *task) trainEvalWords() string {
 	if s.trainEval == s.train {
-		return "whole training split, " + train.Count(s.train.n) + " images, eval mode"
+		return "whole training split, " + runrec.Count(s.train.n) + " images, eval mode"
 	}
-	return train.Count(s.trainEval.n) + "-image stratified sample, eval mode"
+	return runrec.Count(s.trainEval.n) + "-image stratified sample, eval mode"
 }
 
 // Evaluate measures the training sample, the validation and the test
@@ -305,18 +306,18 @@ func (s *task) Evaluate(step int) error {
 			if err := s.sess.Metrics.Write(epoch, step, e.name, loss, acc, s.sess.Seconds()); err != nil {
 				return err
 			}
-			s.final[e.name+"_loss"], s.final[e.name+"_accuracy"] = loss, acc
-			at[e.name+"_loss"], at[e.name+"_accuracy"] = loss, acc
+			s.final[runrec.Metric(e.name, runrec.Loss)], s.final[runrec.Metric(e.name, runrec.Accuracy)] = loss, acc
+			at[runrec.Metric(e.name, runrec.Loss)], at[runrec.Metric(e.name, runrec.Accuracy)] = loss, acc
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	s.final["epoch"] = epoch
+	s.final[runrec.Epochs] = epoch
 	s.log.Printf("epoch %.2f (step %d): train loss %.5f acc %.4f | val loss %.5f acc %.4f | test loss %.5f acc %.4f",
-		epoch, step, s.final["train_loss"], s.final["train_accuracy"], s.final["val_loss"], s.final["val_accuracy"],
-		s.final["test_loss"], s.final["test_accuracy"])
+		epoch, step, s.final[runrec.TrainLoss], s.final[runrec.TrainAccuracy], s.final[runrec.ValLoss], s.final[runrec.ValAccuracy],
+		s.final[runrec.TestLoss], s.final[runrec.TestAccuracy])
 	meta := checkpoint.Meta{Step: int64(step), Epoch: step / s.stepsPerEpoch, Seconds: s.sess.Seconds()}
 	kept, err := s.sess.Offer(step, at, meta)
 	if kept {
@@ -331,17 +332,17 @@ func (s *task) afterEvaluate(step int) error {
 	if step%s.stepsPerEpoch != 0 {
 		return nil
 	}
-	s.final["epoch_seconds"] = time.Since(s.epochStart).Seconds()
+	s.final[runrec.LastEpochSeconds] = time.Since(s.epochStart).Seconds()
 	if err := drawFigures(s.cfg.Out, s.split()); err != nil {
 		return err
 	}
 	epoch := step / s.stepsPerEpoch
 	// Resident memory is a diagnostic: without /proc it is left out.
 	if rss, err := memstat.RSS(); err == nil {
-		s.final[fmt.Sprintf("rss_mib_epoch_%d", epoch)] = float64(rss) / (1 << 20)
-		s.log.Printf("epoch %d done in %.0fs; RSS %.0f MiB", epoch, s.final["epoch_seconds"], float64(rss)/(1<<20))
+		s.final[runrec.RSSAfterEpoch(epoch)] = float64(rss) / (1 << 20)
+		s.log.Printf("epoch %d done in %.0fs; RSS %.0f MiB", epoch, s.final[runrec.LastEpochSeconds], float64(rss)/(1<<20))
 	} else {
-		s.log.Printf("epoch %d done in %.0fs; RSS not measured: %v", epoch, s.final["epoch_seconds"], err)
+		s.log.Printf("epoch %d done in %.0fs; RSS not measured: %v", epoch, s.final[runrec.LastEpochSeconds], err)
 	}
 	return nil
 }

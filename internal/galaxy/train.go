@@ -13,6 +13,7 @@ import (
 
 	"torchlab/datasets"
 	"torchlab/internal/progress"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 	"torchlab/models/galaxycnn"
 	"torchlab/torch/checkpoint"
@@ -23,7 +24,7 @@ import (
 // classifierColumns is the classifier's metrics.csv header: loss is the
 // mean cross-entropy (train: of the steps since the last row, on augmented
 // images), accuracy over the whole split.
-var classifierColumns = []string{"epoch", "step", "split", "loss", "accuracy", "seconds"}
+var classifierColumns = []string{runrec.ColEpoch, runrec.ColStep, runrec.ColSplit, runrec.ColLoss, runrec.ColAccuracy, runrec.ColSeconds}
 
 // classifierTask is the loop's train.Task for the classifier.
 type classifierTask struct {
@@ -68,8 +69,8 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig, lg *log.Logger) 
 	if err != nil {
 		return err
 	}
-	su.Config, su.Columns, su.StepColumn = cfg, classifierColumns, "step"
-	su.Select, su.Higher = "val_accuracy", true
+	su.Config, su.Columns, su.StepColumn = cfg, classifierColumns, runrec.ColStep
+	su.Select, su.Higher = runrec.ValAccuracy, true
 	if t.sess, err = train.Open(su, named, opt); err != nil {
 		return err
 	}
@@ -83,7 +84,7 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig, lg *log.Logger) 
 		return err
 	}
 	if res.Interrupted {
-		return t.sess.Finish(res, train.Summary{Data: t.data.Source, Split: t.split()})
+		return t.sess.Finish(res, runrec.Summary{Data: &t.data.Source, Split: t.split()})
 	}
 	return t.finish(res)
 }
@@ -178,7 +179,7 @@ func (t *classifierTask) Evaluate(done int) error {
 		if err := t.sess.Metrics.Write(epoch, done, sp.name, "", acc, t.seconds); err != nil {
 			return err
 		}
-		at[sp.name+"_accuracy"] = acc
+		at[runrec.Metric(sp.name, runrec.Accuracy)] = acc
 	}
 	_, err := t.sess.Offer(done, at, checkpoint.Meta{Step: int64(done)})
 	return err
@@ -190,8 +191,8 @@ func (t *classifierTask) Save(done int, seconds float64) error {
 }
 
 // split says what the classifier trains, validates and tests on.
-func (t *classifierTask) split() *train.Split {
-	return &train.Split{Train: t.data.NTrain, Val: t.data.NVal, Test: t.data.NTest, Unit: "galaxies",
+func (t *classifierTask) split() *runrec.Split {
+	return &runrec.Split{Train: t.data.NTrain, Val: t.data.NVal, Test: t.data.NTest, Unit: "galaxies",
 		ValFraction: t.cfg.ValFraction, ValSeed: ValSeed(t.cfg.Seed), StratifiedBy: "class", TrainEval: "running mean of batch losses (augmented)"}
 }
 
@@ -207,13 +208,13 @@ func (t *classifierTask) finish(run train.Result) error {
 	if err != nil {
 		return err
 	}
-	res["test_accuracy"] = acc
+	res[runrec.TestAccuracy] = acc
 	for c, a := range perClass {
 		if !math.IsNaN(a) { // a class with no test images has no accuracy
-			res["test_accuracy_"+datasets.Class(c).String()] = a
+			res[runrec.PerClass(runrec.TestAccuracy, datasets.Class(c).String())] = a
 		}
 	}
 	note := fmt.Sprintf("test accuracy of the best validation model (step %d): %.3f", t.sess.Best.Step, acc)
 	t.log.Print(note)
-	return t.sess.Finish(run, train.Summary{Data: t.data.Source, Results: res, Notes: []string{note}, Split: t.split()})
+	return t.sess.Finish(run, runrec.Summary{Data: &t.data.Source, Results: res, Notes: []string{note}, Split: t.split()})
 }
