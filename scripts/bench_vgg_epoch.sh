@@ -18,7 +18,7 @@
 # indexing, what an expert would write); the headline ratio is against
 # best-effort. Both evaluate in batches of 500. Go's train command
 # evaluates in batches of 100 with its convolutions laid out channels-last,
-# both chosen by measurement (vgg-mnist bench --eval-images: 1.5x the
+# both chosen by measurement (bench vgg --eval-images: 1.5x the
 # images/s of batches of 500 on 2 cores, and 1.4x more from channels-last);
 # that is tuning any PyTorch user could do too, so two more PyTorch runs
 # apply it to best-effort: "eval 100" (batches of 100) and "eval 100 CL"
@@ -45,6 +45,7 @@ heavy_lock "$0" "$@"
 data=$(find_data mnist)
 
 go build -o bin/vgg-mnist ./cmd/vgg-mnist
+go build -o bin/bench ./cmd/bench
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -53,7 +54,7 @@ for r in $(seq 1 "$rounds"); do
   bin/vgg-mnist train --data-dir "$data" --data-fraction "$subset" --epochs 1 --val-fraction 0 --threads "$threads" \
     --out "$tmp/go-$r" > "$tmp/go-$r.log" 2>&1 || { cat "$tmp/go-$r.log" >&2; exit 1; }
   echo "round $r/$rounds: Go step bench (Adam, as train)" >&2
-  bin/vgg-mnist bench --optimizer adam --threads "$threads" > "$tmp/step-$r.json"
+  bin/bench vgg --optimizer adam --threads "$threads" > "$tmp/step-$r.json"
   echo "round $r/$rounds: PyTorch" >&2
   "$PY" scripts/reference/vgg_mnist.py epoch --data-dir "$data/mnist" --subset "$subset" \
     --threads "$threads" --workers "$workers" --lr 1e-4 --out "$tmp/py-$r.json"

@@ -15,6 +15,7 @@ import (
 	"torchlab/internal/progress"
 	"torchlab/internal/runrec"
 	"torchlab/internal/train"
+	"torchlab/internal/vggmnist"
 	"torchlab/models/vgg"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/memstat"
@@ -164,7 +165,7 @@ func newTask(cfg Config, lg *log.Logger) (*task, map[string]*ts.Tensor, error) {
 		return nil, nil, err
 	}
 	lg.Printf("MNIST from %s: %d training, %d validation, %d test images (%dx%d), train metrics on %d, loaded in %.1fs",
-		dir, t.train.n, t.valSize(), t.test.n, imageSize, imageSize, t.trainEval.n, time.Since(t0).Seconds())
+		dir, t.train.n, t.valSize(), t.test.n, vggmnist.ImageSize, vggmnist.ImageSize, t.trainEval.n, time.Since(t0).Seconds())
 
 	dev, err := cfg.TorchDevice()
 	if err != nil {
@@ -256,7 +257,7 @@ func (s *task) step(step int, idx []int64) (float64, int64, bool, error) {
 		defer shifted.MustDrop()
 		x = shifted
 	}
-	return trainStep(s.model, s.sess.Opt, s.sess.Guard, step, x, y)
+	return vggmnist.TrainStep(s.model, s.sess.Opt, s.sess.Guard, step, x, y)
 }
 
 // valSize is the number of validation images.
@@ -297,9 +298,9 @@ func (s *task) Evaluate(step int) error {
 	}
 	splits = append(splits, named{"test", s.test})
 	at := map[string]float64{}
-	err := withChannelsLast(s.model, s.cfg.EvalChannelsLast, func() error {
+	err := vggmnist.WithChannelsLast(s.model, s.cfg.EvalChannelsLast, func() error {
 		for _, e := range splits {
-			loss, acc, err := evaluate(s.model, e.data, s.cfg.EvalBatchSize, s.par)
+			loss, acc, err := vggmnist.Evaluate(s.model, e.data.images, e.data.labels, e.data.n, s.cfg.EvalBatchSize, s.par)
 			if err != nil {
 				return err
 			}

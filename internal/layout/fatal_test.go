@@ -50,10 +50,10 @@ var fatalAllowed = []struct {
 	{"cmd/vae-galaxy/weights.go", "drawWeights", "MustSize", 1, afterTraining},
 	{"cmd/vae-galaxy/weights.go", "filterTiles", "MustSize", 1, afterTraining},
 	{"cmd/vae-galaxy/weights.go", "toImages", "MustSize", 1, afterTraining},
-	{"cmd/vgg-mnist/bench.go", "bench", "MustRandn", 1, benchOnly},
-	{"cmd/vgg-mnist/bench.go", "bench", "MustRandint", 1, benchOnly},
-	{"cmd/vgg-mnist/bench.go", "benchEval", "MustRandn", 1, benchOnly},
-	{"cmd/vgg-mnist/bench.go", "benchEval", "MustRandint", 1, benchOnly},
+	{"cmd/bench/vgg.go", "benchVGG", "MustRandn", 1, benchOnly},
+	{"cmd/bench/vgg.go", "benchVGG", "MustRandint", 1, benchOnly},
+	{"cmd/bench/vgg.go", "benchEval", "MustRandn", 1, benchOnly},
+	{"cmd/bench/vgg.go", "benchEval", "MustRandint", 1, benchOnly},
 }
 
 // The reasons of the cmd/ entries.
