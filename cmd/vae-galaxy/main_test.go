@@ -22,6 +22,7 @@ import (
 	"torchlab/internal/metrics"
 	"torchlab/internal/runrec"
 	"torchlab/internal/train"
+	"torchlab/internal/vaeplots"
 	"torchlab/models/vae"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/tensors"
@@ -73,7 +74,7 @@ func TestTrainResumePlots(t *testing.T) {
 	if !(trainRecon[2] < 0.9*trainRecon[0]) {
 		t.Errorf("train recon did not fall: %v", trainRecon)
 	}
-	for _, f := range []string{runrec.FigReconCurve, runrec.FigReconstruction, runrec.FigLatentPCA, runrec.FigLatentTSNE, runrec.FigLatentLDA, latentTable, runrec.FigClassSamples, runrec.FigClassSamplesAll, runrec.FigWeightsFilters, runrec.FigWeightsMatrix, "summary.json", "checkpoint/checkpoint.npz"} {
+	for _, f := range []string{runrec.FigReconCurve, runrec.FigReconstruction, runrec.FigLatentPCA, runrec.FigLatentTSNE, runrec.FigLatentLDA, vaeplots.LatentTable, runrec.FigClassSamples, runrec.FigClassSamplesAll, runrec.FigWeightsFilters, runrec.FigWeightsMatrix, "summary.json", "checkpoint/checkpoint.npz"} {
 		if _, err := os.Stat(filepath.Join(full, f)); err != nil {
 			t.Errorf("missing output: %v", err)
 		}
@@ -345,7 +346,7 @@ func TestWeightFiguresEveryArch(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
-		if err := drawWeights(dir, m, named); err != nil {
+		if err := vaeplots.DrawWeights(dir, m, named); err != nil {
 			t.Fatalf("%s: %v", arch, err)
 		}
 		for _, f := range []string{runrec.FigWeightsFilters, runrec.FigWeightsMatrix} {

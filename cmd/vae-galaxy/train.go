@@ -13,6 +13,7 @@ import (
 	"torchlab/internal/progress"
 	"torchlab/internal/runrec"
 	"torchlab/internal/train"
+	"torchlab/internal/vaeplots"
 	"torchlab/models/vae"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/fused"
@@ -234,7 +235,7 @@ func (t *trainer) finish(run train.Result) error {
 	}
 	t.log.Printf("done: %g epochs, %.1f s/epoch of training; test recon %.2f, kl %.2f, -ELBO %.2f nats/image",
 		epochs, res[runrec.SecondsPerEpoch], res[runrec.TestRecon], res[runrec.TestKL], res[runrec.TestNegELBO])
-	notes, err := drawAll(cfg.Out, t.model, t.sess.Vars, t.data, cfg.Class, res, t.split(), nil)
+	notes, err := vaeplots.DrawAll(cfg.Out, t.model, t.sess.Vars, t.data, cfg.Class, res, t.split(), nil)
 	if err != nil {
 		return err
 	}

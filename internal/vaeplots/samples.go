@@ -1,4 +1,4 @@
-package main
+package vaeplots
 
 import (
 	"fmt"
@@ -91,7 +91,7 @@ func samplers(m *vae.VAE, d *galaxy.Data, trainMu []float32) []classSampler {
 // originals of it, the same for every class, and measures how often a
 // nearest-neighbour classifier on the training pixels assigns each sample
 // to the class it was generated for (the galaxy classifier j when given).
-func drawSamples(out string, m *vae.VAE, d *galaxy.Data, trainMu []float32, class datasets.Class, res map[string]float64, j *judge) ([]string, error) {
+func drawSamples(out string, m *vae.VAE, d *galaxy.Data, trainMu []float32, class datasets.Class, res map[string]float64, j *Judge) ([]string, error) {
 	gens := samplers(m, d, trainMu)
 	originals := func(c datasets.Class, n int) ([]plots.Image, error) {
 		var idx []int64
@@ -183,7 +183,7 @@ const knnK = 5
 // a run of another split, its accuracy on its own test split). The classifier is the
 // trained galaxy CNN when j is given (galaxy-classifier), else a 5-NN
 // on the training pixels.
-func sampleAgreement(d *galaxy.Data, gens []classSampler, res map[string]float64, j *judge) ([]string, error) {
+func sampleAgreement(d *galaxy.Data, gens []classSampler, res map[string]float64, j *Judge) ([]string, error) {
 	name, key := fmt.Sprintf("%d-NN pixel classifier", knnK), runrec.JudgeKNN
 	classify := func(x *ts.Tensor, want []int64) (float64, error) {
 		flat, err := x.Flatten(1, -1, false) // [M, D]

@@ -1,4 +1,9 @@
-package main
+// Package vaeplots draws and scores what a trained galaxy VAE shows: its
+// learning curves (one run, or several runs and seeds together), test
+// reconstructions, latent views (PCA, t-SNE, LDA and a k-NN table), class
+// samples judged by a k-NN or the galaxy classifier, and its weights. It
+// takes the model and the data; vae-galaxy's train and plots call it.
+package vaeplots
 
 import (
 	"fmt"
@@ -24,10 +29,10 @@ import (
 // samplesPerRow is the number of tiles in a row of the sample figures.
 const samplesPerRow = 8
 
-// drawAll draws every figure of a trained model into out and adds the
+// DrawAll draws every figure of a trained model into out and adds the
 // sample-quality numbers to res, judged by j (nil: the 5-NN). It returns
 // notes for summary.json.
-func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data, className string, res map[string]float64, split *runrec.Split, j *judge) ([]string, error) {
+func DrawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data, className string, res map[string]float64, split *runrec.Split, j *Judge) ([]string, error) {
 	class, err := datasets.ParseClass(className)
 	if err != nil {
 		return nil, err
@@ -63,7 +68,7 @@ func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data
 	if err != nil {
 		return nil, err
 	}
-	return notes, drawWeights(out, m, named)
+	return notes, DrawWeights(out, m, named)
 }
 
 // drawCurves plots the train, validation and test reconstruction error
@@ -156,14 +161,14 @@ func reconSeries(dir string, split *runrec.Split, names ...string) ([]plots.Seri
 // from before splits were recorded).
 var compareLegend = map[string]string{"train": "train (running mean)", runrec.TrainFull: "train (whole split, eval mode)"}
 
-// drawCompare puts several runs' validation and test recon curves into one
+// DrawCompare puts several runs' validation and test recon curves into one
 // figure (the training curves stay in each run's own figure: with them the
 // comparison of four models would hold 16 curves). Runs in
 // folders of the same name (seed1/conv and seed2/conv: one architecture and
 // variant, several seeds) become one curve per split, their mean at each
 // step with a band over their range, so that a difference between
 // architectures can be read against the spread between seeds.
-func drawCompare(out string, dirs []string) error {
+func DrawCompare(out string, dirs []string) error {
 	var names []string
 	byName := map[string][][]plots.Series{}
 	for _, dir := range dirs {

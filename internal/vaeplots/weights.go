@@ -1,4 +1,4 @@
-package main
+package vaeplots
 
 import (
 	"fmt"
@@ -12,9 +12,9 @@ import (
 	"torchlab/torch/tensors"
 )
 
-// drawWeights draws the first layer's filters (and, for conv, the decoder's
+// DrawWeights draws the first layer's filters (and, for conv, the decoder's
 // last layer) as image tiles and weight matrices as heat maps.
-func drawWeights(out string, m *vae.VAE, named map[string]*ts.Tensor) error {
+func DrawWeights(out string, m *vae.VAE, named map[string]*ts.Tensor) error {
 	var filters, matrices []string
 	switch m.Config.Arch {
 	case "conv":

@@ -1,4 +1,4 @@
-package main
+package vaeplots
 
 import (
 	"fmt"
@@ -17,9 +17,9 @@ import (
 	"torchlab/torch/tensors"
 )
 
-const (
-	latentTable = "latent_classes.md"
-)
+// LatentTable is the file of the latent space's class table in a run's
+// folder.
+const LatentTable = "latent_classes.md"
 
 // classGroups splits 2-D points by class into scatter groups, one per
 // class that has points.
@@ -74,7 +74,7 @@ func drawLatentViews(out string, m *vae.VAE, d *galaxy.Data, trainMu, testMu []f
 	}
 	res["latent_knn_test_accuracy"] = acc
 	res[runrec.ActiveUnits] = float64(analysis.ActiveUnits(testMu, n, z, analysis.ActiveThreshold))
-	return writeLatentTable(filepath.Join(out, latentTable), trainMu, d.TrainY, z, acc)
+	return writeLatentTable(filepath.Join(out, LatentTable), trainMu, d.TrainY, z, acc)
 }
 
 // drawLDA draws the test images' encoder means on the two linear
