@@ -200,7 +200,7 @@ func humanDuration(sec float64) string {
 	}
 }
 
-// day writes the date of a run, "2026-11-29", or "an unknown date".
+// day writes the date of a run as year-month-day, or "an unknown date".
 func day(t time.Time) string {
 	if t.IsZero() {
 		return "an unknown date"
