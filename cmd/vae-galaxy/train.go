@@ -105,14 +105,7 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) error {
 	if cfg.afterStep != nil {
 		plan.AfterStep = func(done int, loss float64) { cfg.afterStep(int64(done), loss) }
 	}
-	res, err := t.sess.Run(ctx, plan, t)
-	if err != nil {
-		return err
-	}
-	if res.Interrupted {
-		return t.sess.Finish(res, runrec.Summary{Data: &t.data.Source, Split: t.split()})
-	}
-	return t.finish(res)
+	return t.sess.RunToEnd(ctx, plan, t, runrec.Summary{Data: &t.data.Source, Split: t.split()}, t.finish)
 }
 
 // stopEarly ends the run when the validation -ELBO has not improved for

@@ -79,14 +79,7 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig, lg *log.Logger) 
 	perEpoch := int(t.perEpoch)
 	plan := train.Plan{Label: "classifier", Unit: "step", Total: perEpoch * cfg.Epochs,
 		EvaluateAt: train.Every(perEpoch), SaveAt: train.Every(perEpoch * 5)}
-	res, err := t.sess.Run(ctx, plan, t)
-	if err != nil {
-		return err
-	}
-	if res.Interrupted {
-		return t.sess.Finish(res, runrec.Summary{Data: &t.data.Source, Split: t.split()})
-	}
-	return t.finish(res)
+	return t.sess.RunToEnd(ctx, plan, t, runrec.Summary{Data: &t.data.Source, Split: t.split()}, t.finish)
 }
 
 // Step trains on one batch of the epoch's order, flipped and rotated.

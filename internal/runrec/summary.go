@@ -107,21 +107,14 @@ func Read(dir string) (*Summary, error) {
 // ReadSplit reads the split recorded in out/summary.json; nil (and no
 // error) when the file or its split is missing.
 func ReadSplit(out string) (*Split, error) {
-	path := filepath.Join(out, SummaryFile)
-	raw, err := os.ReadFile(path)
+	s, err := Read(out)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	var sum struct {
-		Split *Split `json:"split"`
-	}
-	if err := json.Unmarshal(raw, &sum); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return sum.Split, nil
+	return s.Split, nil
 }
 
 // ConfigMap flattens the configuration into one level, with dotted keys

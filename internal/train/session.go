@@ -203,6 +203,21 @@ func (s *Session) Offer(step int, at map[string]float64, meta checkpoint.Meta) (
 	})
 }
 
+// RunToEnd runs p with t (Run) and ends the run: an interrupted one writes
+// sum as the summary (Finish: the common results, no final evaluation of a
+// model stopped mid-run) and returns ErrInterrupted; a finished one calls
+// finish, which measures the model and calls Finish with its results.
+func (s *Session) RunToEnd(ctx context.Context, p Plan, t Task, sum runrec.Summary, finish func(Result) error) error {
+	res, err := s.Run(ctx, p, t)
+	if err != nil {
+		return err
+	}
+	if res.Interrupted {
+		return s.Finish(res, sum)
+	}
+	return finish(res)
+}
+
 // Finish writes summary.json for the run res on the lead process: sum's
 // results get the common keys (CommonResults) and the best step's
 // metrics, its notes say why the run stopped before the end and which
