@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -13,6 +12,7 @@ import (
 
 	"torchlab/internal/cli"
 	"torchlab/internal/galaxy"
+	"torchlab/internal/runrec"
 	"torchlab/internal/vaeplots"
 	"torchlab/models/vae"
 	"torchlab/torch/checkpoint"
@@ -72,19 +72,7 @@ func (c Config) testSplit() vaeplots.TestSplit {
 // writeJudged writes the sample-quality numbers of a redraw to
 // <out>/samples.json (summary.json stays the training run's own).
 func writeJudged(out string, res map[string]float64, notes []string) error {
-	raw, err := json.MarshalIndent(struct {
-		Command string             `json:"command"`
-		Results map[string]float64 `json:"results"`
-		Notes   []string           `json:"notes"`
-	}{cli.CommandLine(), res, notes}, "", "  ")
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(out, "samples.json")
-	if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return runrec.WriteSamples(out, runrec.Samples{Command: cli.CommandLine(), Results: res, Notes: notes})
 }
 
 // trainedRun is a run's configuration, a model loaded from one of its

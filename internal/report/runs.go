@@ -205,7 +205,7 @@ func (r *Run) readExtraResults() {
 	if b := iwae.SubsetAtK; b != nil {
 		r.Summary.Results[runrec.IWAESubsetAtTestKNats] = b.NLLNats
 	}
-	var samples struct{ Results map[string]float64 }
+	var samples runrec.Samples
 	if path := filepath.Join(r.Dir, runrec.SamplesFile); exists(path) {
 		if err := metrics.ReadJSON(path, &samples); err != nil {
 			r.Problems = append(r.Problems, err.Error())

@@ -84,6 +84,23 @@ type Best struct {
 	At     map[string]float64 `json:"at,omitempty"` // every metric at that step (val and test)
 }
 
+// Samples is samples.json (SamplesFile): the sample judgement of a redraw
+// with vae-galaxy plots --judge, kept apart from the training run's
+// summary. The report adds its results to the summary's.
+type Samples struct {
+	Command string             `json:"command"`
+	Results map[string]float64 `json:"results"`
+	Notes   []string           `json:"notes"`
+}
+
+// WriteSamples writes s to dir/samples.json.
+func WriteSamples(dir string, s Samples) error {
+	if err := metrics.WriteJSON(filepath.Join(dir, SamplesFile), s); err != nil {
+		return fmt.Errorf("write %s: %w", SamplesFile, err)
+	}
+	return nil
+}
+
 // Write writes s to dir/summary.json as it is (the caller fills the commit
 // and the machine).
 func Write(dir string, s Summary) error {
