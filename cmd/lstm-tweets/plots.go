@@ -23,7 +23,7 @@ func drawPlots(out string, split *runrec.Split) error {
 				return err
 			}
 			if len(x) == 0 {
-				if name == "val" { // a run with --val-fraction 0
+				if name == runrec.Val { // a run with --val-fraction 0
 					continue
 				}
 				return fmt.Errorf("%s: no %s rows", filepath.Join(out, runrec.MetricsFile), name)

@@ -225,9 +225,9 @@ func recordedAccuracy(dir string) (recorded, error) {
 			continue
 		}
 		switch splits[i] {
-		case "val":
+		case runrec.Val:
 			rec.Val = v
-		case "test":
+		case runrec.Test:
 			rec.Test = v
 		}
 	}

@@ -205,11 +205,11 @@ func (s *task) Evaluate(it int) error {
 		seqs   [][]uint8
 		labels []int64
 	}
-	splits := []split{{"train", s.sampleSeqs, s.sampleLabels}}
+	splits := []split{{runrec.Train, s.sampleSeqs, s.sampleLabels}}
 	if s.valSet != nil {
-		splits = append(splits, split{"val", s.valSet.Seqs, s.valSet.Labels})
+		splits = append(splits, split{runrec.Val, s.valSet.Seqs, s.valSet.Labels})
 	}
-	splits = append(splits, split{"test", s.testSet.Seqs, s.testSet.Labels})
+	splits = append(splits, split{runrec.Test, s.testSet.Seqs, s.testSet.Labels})
 	at := map[string]float64{}
 	for _, split := range splits {
 		loss, acc, err := s.evaluate(split.seqs, split.labels)

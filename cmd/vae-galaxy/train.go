@@ -158,15 +158,15 @@ func (t *trainer) Evaluate(done int) error {
 	epoch := float64(done) / float64(t.perEpoch)
 	if acc.n > 0 {
 		m := acc.mean()
-		if err := mw.Write(epoch, done, "train", m.loss, m.recon, m.kl, acc.beta, t.seconds); err != nil {
+		if err := mw.Write(epoch, done, runrec.Train, m.loss, m.recon, m.kl, acc.beta, t.seconds); err != nil {
 			return err
 		}
 		*acc = runningMean{}
 	}
 	at := map[string]float64{}
-	sets := t.data.EvalSets("val", "test")
+	sets := t.data.EvalSets(runrec.Val, runrec.Test)
 	if e := t.cfg.TrainEvalEvery; e > 0 && (done%(e*int(t.perEpoch)) == 0 || done == t.total) {
-		for _, full := range t.data.EvalSets("train") {
+		for _, full := range t.data.EvalSets(runrec.Train) {
 			full.Name = runrec.TrainFull
 			sets = append([]galaxy.EvalSet{full}, sets...)
 		}
@@ -183,7 +183,7 @@ func (t *trainer) Evaluate(done int) error {
 		if done == t.total {
 			name := sp.Name
 			if name == runrec.TrainFull {
-				name = "train"
+				name = runrec.Train
 			}
 			if t.atEnd == nil {
 				t.atEnd = map[string]stepStats{}
@@ -206,13 +206,13 @@ func (t *trainer) Save(done int, seconds float64) error {
 func (t *trainer) finish(run train.Result) error {
 	cfg := t.cfg
 	epochs := float64(run.Done) / float64(t.perEpoch) // fewer than --epochs after an early stop
-	res := map[string]float64{"epochs": epochs, "step_seconds": t.seconds,
-		"seconds_per_epoch": t.seconds / epochs,
-		"train_images":      float64(t.data.NTrain), "val_images": float64(t.data.NVal), "test_images": float64(t.data.NTest)}
+	res := map[string]float64{runrec.Epochs: epochs, runrec.StepSeconds: t.seconds,
+		runrec.SecondsPerEpoch: t.seconds / epochs,
+		runrec.TrainImages:     float64(t.data.NTrain), runrec.ValImages: float64(t.data.NVal), runrec.TestImages: float64(t.data.NTest)}
 	if n := len(t.epochTime); n > 0 {
 		res[runrec.LastEpochSeconds] = t.epochTime[n-1]
 	}
-	for _, sp := range t.data.EvalSets("train", "val", "test") {
+	for _, sp := range t.data.EvalSets(runrec.Train, runrec.Val, runrec.Test) {
 		s, ok := t.atEnd[sp.Name]
 		if !ok {
 			var err error

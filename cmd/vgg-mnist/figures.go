@@ -45,7 +45,7 @@ func drawFigures(out string, split *runrec.Split) error {
 				return fmt.Errorf("figures: %s: %w", path, err)
 			}
 			if len(x) == 0 {
-				if name == "val" {
+				if name == runrec.Val {
 					continue
 				}
 				return fmt.Errorf("figures: %s has no %s rows", path, name)

@@ -97,9 +97,9 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) (train.Result, er
 	if err != nil {
 		return run, err
 	}
-	t.final["steps"] = float64(run.Done)
+	t.final[runrec.Steps] = float64(run.Done)
 	if run.StepSeconds > 0 {
-		t.final["step_seconds"] = run.StepSeconds // training steps only, no evaluation
+		t.final[runrec.StepSeconds] = run.StepSeconds // training steps only, no evaluation
 		t.final[runrec.ImagesPerSecond] = float64(plan.Units(run.Done)-plan.Units(run.Start)) / run.StepSeconds
 	}
 	if par.Lead() {
@@ -292,11 +292,11 @@ func (s *task) Evaluate(step int) error {
 		name string
 		data *split
 	}
-	splits := []named{{"train", s.trainEval}}
+	splits := []named{{runrec.Train, s.trainEval}}
 	if s.val != nil {
-		splits = append(splits, named{"val", s.val})
+		splits = append(splits, named{runrec.Val, s.val})
 	}
-	splits = append(splits, named{"test", s.test})
+	splits = append(splits, named{runrec.Test, s.test})
 	at := map[string]float64{}
 	err := vggmnist.WithChannelsLast(s.model, s.cfg.EvalChannelsLast, func() error {
 		for _, e := range splits {

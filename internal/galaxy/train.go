@@ -154,7 +154,7 @@ func orient(x *ts.Tensor, step int) (*ts.Tensor, error) {
 func (t *classifierTask) Evaluate(done int) error {
 	epoch := float64(done) / float64(t.perEpoch)
 	if t.lossN > 0 {
-		if err := t.sess.Metrics.Write(epoch, done, "train", t.lossSum/float64(t.lossN), "", t.seconds); err != nil {
+		if err := t.sess.Metrics.Write(epoch, done, runrec.Train, t.lossSum/float64(t.lossN), "", t.seconds); err != nil {
 			return err
 		}
 		t.lossSum, t.lossN = 0, 0
@@ -164,7 +164,7 @@ func (t *classifierTask) Evaluate(done int) error {
 		name string
 		x    *ts.Tensor
 		y    []int64
-	}{{"val", t.data.ValX, t.data.ValY}, {"test", t.data.TestX, t.data.TestY}} {
+	}{{runrec.Val, t.data.ValX, t.data.ValY}, {runrec.Test, t.data.TestX, t.data.TestY}} {
 		acc, _, err := Accuracy(t.net, sp.x, sp.y)
 		if err != nil {
 			return fmt.Errorf("evaluate %s: %w", sp.name, err)
@@ -195,8 +195,8 @@ func (t *classifierTask) finish(run train.Result) error {
 	if _, err := checkpoint.Load(t.sess.Best.Dir, t.sess.Vars, nil); err != nil {
 		return err
 	}
-	res := map[string]float64{"epochs": float64(t.cfg.Epochs), "train_images": float64(t.data.NTrain),
-		"val_images": float64(t.data.NVal), "test_images": float64(t.data.NTest)}
+	res := map[string]float64{runrec.Epochs: float64(t.cfg.Epochs), runrec.TrainImages: float64(t.data.NTrain),
+		runrec.ValImages: float64(t.data.NVal), runrec.TestImages: float64(t.data.NTest)}
 	acc, perClass, err := Accuracy(t.net, t.data.TestX, t.data.TestY)
 	if err != nil {
 		return err

@@ -74,7 +74,7 @@ func DrawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data
 // drawCurves plots the train, validation and test reconstruction error
 // against steps; split names the series.
 func drawCurves(out string, split *runrec.Split) error {
-	series, err := reconSeries(out, split, "train", runrec.TrainFull, "val", "test")
+	series, err := reconSeries(out, split, runrec.Train, runrec.TrainFull, runrec.Val, runrec.Test)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func reconSeries(dir string, split *runrec.Split, names ...string) ([]plots.Seri
 
 // compareLegend names the two train series where no split says more (a run
 // from before splits were recorded).
-var compareLegend = map[string]string{"train": "train (running mean)", runrec.TrainFull: "train (whole split, eval mode)"}
+var compareLegend = map[string]string{runrec.Train: "train (running mean)", runrec.TrainFull: "train (whole split, eval mode)"}
 
 // DrawCompare puts several runs' validation and test recon curves into one
 // figure (the training curves stay in each run's own figure: with them the
@@ -173,7 +173,7 @@ func DrawCompare(out string, dirs []string) error {
 	byName := map[string][][]plots.Series{}
 	for _, dir := range dirs {
 		name := filepath.Base(filepath.Clean(dir))
-		s, err := reconSeries(dir, nil, "val", "test")
+		s, err := reconSeries(dir, nil, runrec.Val, runrec.Test)
 		if err != nil {
 			return err
 		}
