@@ -7,7 +7,7 @@
 # Go (bin/vgg-mnist train --epochs 1 --val-fraction 0: PyTorch holds out no
 # validation split, so Go trains on the same images and evaluates the same
 # sets) reads and resizes the images once into
-# tensors; its time is "loaded in" (log) plus the epoch's epoch_seconds
+# tensors; its time is "loaded in" (log) plus the epoch's last_epoch_seconds
 # (summary.json: training and evaluation). PyTorch (scripts/reference/
 # vgg_mnist.py epoch) does it the usual way: a Dataset that resizes and
 # normalises each image when fetched and a DataLoader with WORKERS worker
@@ -77,8 +77,8 @@ for r in range(1, rounds + 1):
     log = open(f"{tmp}/go-{r}.log").read()
     load = float(re.search(r"loaded in ([0-9.]+)s", log).group(1))
     res = json.load(open(f"{tmp}/go-{r}/summary.json"))["results"]
-    go.append({"load": load, "epoch": res["epoch_seconds"], "total": load + res["epoch_seconds"],
-               "train": res["step_seconds"], "eval": res["epoch_seconds"] - res["step_seconds"],
+    go.append({"load": load, "epoch": res["last_epoch_seconds"], "total": load + res["last_epoch_seconds"],
+               "train": res["step_seconds"], "eval": res["last_epoch_seconds"] - res["step_seconds"],
                "test_accuracy": res["test_accuracy"], "ips": res["images_per_second"]})
     step.append(json.load(open(f"{tmp}/step-{r}.json")))
     p = json.load(open(f"{tmp}/py-{r}.json"))
