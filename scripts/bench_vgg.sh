@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Training throughput of VGG11 (MNIST shape 1x32x32, batch 64, SGD momentum)
-# in Go (bin/vgg-mnist bench) and in the PyTorch reference, alternating runs on
+# in Go (bin/bench vgg) and in the PyTorch reference, alternating runs on
 # the same machine with the same threads, plus peak RSS and the Go run's
 # GFLOP/s as a share of two peaks: the measured one (the best of OpenBLAS's
 # and oneDNN's large products, in the same Go process at the same threads)
@@ -23,13 +23,13 @@ blas=${BLAS_THREADS:-} # Go's --blas-threads (empty: the binary's default)
 . scripts/lib.sh
 heavy_lock "$0" "$@"
 
-go build -o bin/vgg-mnist ./cmd/vgg-mnist
+go build -o bin/bench ./cmd/bench
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 for r in $(seq 1 "$rounds"); do
   echo "round $r/$rounds: Go" >&2
-  bin/vgg-mnist bench --threads "$threads" --steps "$steps" --warmup "$warmup" --batch-size "$batch" ${blas:+--blas-threads "$blas"} > "$tmp/go-$r.json"
+  bin/bench vgg --threads "$threads" --steps "$steps" --warmup "$warmup" --batch-size "$batch" ${blas:+--blas-threads "$blas"} > "$tmp/go-$r.json"
   echo "round $r/$rounds: PyTorch" >&2
   /usr/bin/python3 scripts/reference/vgg_mnist.py bench --threads "$threads" --steps "$steps" \
     --warmup "$warmup" --batch-size "$batch" --out "$tmp/py-$r.json"

@@ -7,7 +7,7 @@
 # Go (bin/vgg-mnist train --epochs 1 --val-fraction 0: PyTorch holds out no
 # validation split, so Go trains on the same images and evaluates the same
 # sets) reads and resizes the images once into
-# tensors; its time is "loaded in" (log) plus the epoch's epoch_seconds
+# tensors; its time is "loaded in" (log) plus the epoch's last_epoch_seconds
 # (summary.json: training and evaluation). PyTorch (scripts/reference/
 # vgg_mnist.py epoch) does it the usual way: a Dataset that resizes and
 # normalises each image when fetched and a DataLoader with WORKERS worker
@@ -18,7 +18,7 @@
 # indexing, what an expert would write); the headline ratio is against
 # best-effort. Both evaluate in batches of 500. Go's train command
 # evaluates in batches of 100 with its convolutions laid out channels-last,
-# both chosen by measurement (vgg-mnist bench --eval-images: 1.5x the
+# both chosen by measurement (bench vgg --eval-images: 1.5x the
 # images/s of batches of 500 on 2 cores, and 1.4x more from channels-last);
 # that is tuning any PyTorch user could do too, so two more PyTorch runs
 # apply it to best-effort: "eval 100" (batches of 100) and "eval 100 CL"
@@ -45,6 +45,7 @@ heavy_lock "$0" "$@"
 data=$(find_data mnist)
 
 go build -o bin/vgg-mnist ./cmd/vgg-mnist
+go build -o bin/bench ./cmd/bench
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -53,7 +54,7 @@ for r in $(seq 1 "$rounds"); do
   bin/vgg-mnist train --data-dir "$data" --data-fraction "$subset" --epochs 1 --val-fraction 0 --threads "$threads" \
     --out "$tmp/go-$r" > "$tmp/go-$r.log" 2>&1 || { cat "$tmp/go-$r.log" >&2; exit 1; }
   echo "round $r/$rounds: Go step bench (Adam, as train)" >&2
-  bin/vgg-mnist bench --optimizer adam --threads "$threads" > "$tmp/step-$r.json"
+  bin/bench vgg --optimizer adam --threads "$threads" > "$tmp/step-$r.json"
   echo "round $r/$rounds: PyTorch" >&2
   "$PY" scripts/reference/vgg_mnist.py epoch --data-dir "$data/mnist" --subset "$subset" \
     --threads "$threads" --workers "$workers" --lr 1e-4 --out "$tmp/py-$r.json"
@@ -76,8 +77,8 @@ for r in range(1, rounds + 1):
     log = open(f"{tmp}/go-{r}.log").read()
     load = float(re.search(r"loaded in ([0-9.]+)s", log).group(1))
     res = json.load(open(f"{tmp}/go-{r}/summary.json"))["results"]
-    go.append({"load": load, "epoch": res["epoch_seconds"], "total": load + res["epoch_seconds"],
-               "train": res["step_seconds"], "eval": res["epoch_seconds"] - res["step_seconds"],
+    go.append({"load": load, "epoch": res["last_epoch_seconds"], "total": load + res["last_epoch_seconds"],
+               "train": res["step_seconds"], "eval": res["last_epoch_seconds"] - res["step_seconds"],
                "test_accuracy": res["test_accuracy"], "ips": res["images_per_second"]})
     step.append(json.load(open(f"{tmp}/step-{r}.json")))
     p = json.load(open(f"{tmp}/py-{r}.json"))

@@ -9,7 +9,7 @@ import (
 	"torchlab/internal/crashtest"
 	"torchlab/internal/galaxy/galaxytest"
 	"torchlab/internal/metrics"
-	"torchlab/internal/train"
+	"torchlab/internal/runrec"
 	"torchlab/torch/torchrt"
 )
 
@@ -45,7 +45,7 @@ func TestTrainAndResume(t *testing.T) {
 	if err := run(append(args, "--epochs", "2", "--resume"), io.Discard, os.Stderr); err != nil {
 		t.Fatal(err)
 	}
-	var summary train.Summary
+	var summary runrec.Summary
 	if err := metrics.ReadJSON(filepath.Join(out, "summary.json"), &summary); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"torchlab/internal/crashtest"
+	"torchlab/internal/runrec"
 )
 
 func TestMain(m *testing.M) { crashtest.Main(m, main) }
@@ -22,7 +23,7 @@ func TestKillResumeMetricsOnce(t *testing.T) {
 	for it := 0; it <= 60; it += 4 {
 		want = append(want, fmt.Sprintf("%d train", it), fmt.Sprintf("%d val", it), fmt.Sprintf("%d test", it))
 	}
-	crashtest.Run{Out: out, Args: args, ResumeArgs: append(args, "--resume"), StepColumn: "iteration", MinRows: 8, Want: want}.Check(t)
+	crashtest.Run{Out: out, Args: args, ResumeArgs: append(args, "--resume"), StepColumn: runrec.ColStep, MinRows: 8, Want: want}.Check(t)
 }
 
 // TestKilledRankStopsTheRunAndOneProcessResumes runs 2 ranks, kills rank 1
@@ -37,6 +38,6 @@ func TestKilledRankStopsTheRunAndOneProcessResumes(t *testing.T) {
 	for it := 0; it <= 200; it += 4 {
 		want = append(want, fmt.Sprintf("%d train", it), fmt.Sprintf("%d val", it), fmt.Sprintf("%d test", it))
 	}
-	run := crashtest.Run{Out: out, Args: args, ResumeArgs: append(args, "--resume"), StepColumn: "iteration", MinRows: 8, Want: want}
+	run := crashtest.Run{Out: out, Args: args, ResumeArgs: append(args, "--resume"), StepColumn: runrec.ColStep, MinRows: 8, Want: want}
 	run.CheckRanks(t, 2)
 }

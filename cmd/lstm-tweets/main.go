@@ -15,7 +15,7 @@ import (
 	"runtime"
 
 	"torchlab/internal/cli"
-	"torchlab/internal/train"
+	"torchlab/internal/runrec"
 	"torchlab/models/charlstm/pretrained"
 )
 
@@ -69,7 +69,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := command.Parse(fs, args, false); err != nil {
 			return err
 		}
-		split, err := train.ReadSplit(*out)
+		split, err := runrec.ReadSplit(*out)
 		if err != nil {
 			return err
 		}

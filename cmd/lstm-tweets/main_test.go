@@ -19,6 +19,7 @@ import (
 	"torchlab/datasets"
 	"torchlab/internal/cli"
 	"torchlab/internal/metrics"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 	"torchlab/models/charlstm/pretrained"
 	"torchlab/torch/npz"
@@ -72,7 +73,7 @@ func readRows(t *testing.T, out string) [][]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(tab.Header, ","); got != "iteration,split,loss,accuracy,seconds" {
+	if got := strings.Join(tab.Header, ","); got != "step,split,loss,accuracy,seconds" {
 		t.Fatalf("metrics header %q", got)
 	}
 	return tab.Rows
@@ -108,11 +109,11 @@ func TestTrainPredictPlots(t *testing.T) {
 		}
 	}
 	var sum struct {
-		Split   train.Split        `json:"split"`
+		Split   runrec.Split       `json:"split"`
 		Best    train.Best         `json:"best"`
 		Results map[string]float64 `json:"results"`
 		Commit  string             `json:"git_commit"`
-		Machine train.Machine      `json:"machine"`
+		Machine runrec.Machine     `json:"machine"`
 	}
 	raw, err := os.ReadFile(filepath.Join(out, "summary.json"))
 	if err != nil {
@@ -256,7 +257,7 @@ func TestInterruptAndResume(t *testing.T) {
 	if _, err := parseTrain(append(append([]string{"--out", parts}, args...), "--resume", "--log-all-ranks"), io.Discard, io.Discard); err != nil {
 		t.Fatalf("resume with --log-all-ranks: %v", err)
 	}
-	var stopped, after train.Summary
+	var stopped, after runrec.Summary
 	if err := metrics.ReadJSON(filepath.Join(parts, "summary.json"), &stopped); err != nil {
 		t.Fatal(err)
 	}

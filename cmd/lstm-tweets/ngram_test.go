@@ -8,7 +8,7 @@ import (
 
 	"torchlab/internal/cli"
 	"torchlab/internal/metrics"
-	"torchlab/internal/train"
+	"torchlab/internal/runrec"
 	"torchlab/torch/torchrt"
 )
 
@@ -34,7 +34,7 @@ func TestNGramBaselineTrains(t *testing.T) {
 	if !(last < first-0.1) {
 		t.Errorf("loss did not fall by 0.1: %.4f -> %.4f", first, last)
 	}
-	var sum train.Summary
+	var sum runrec.Summary
 	if err := metrics.ReadJSON(filepath.Join(out, "summary.json"), &sum); err != nil {
 		t.Fatal(err)
 	}

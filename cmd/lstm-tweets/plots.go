@@ -4,32 +4,31 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"torchlab/internal/metrics"
-	"torchlab/internal/train"
+	"torchlab/internal/runrec"
 	"torchlab/plots"
 )
 
 // drawPlots draws the accuracy and loss curves in out from its metrics.csv;
 // split (nil: bare names) says what each series measures, for the legends.
-func drawPlots(out string, split *train.Split) error {
-	t, err := metrics.Read(filepath.Join(out, "metrics.csv"))
+func drawPlots(out string, split *runrec.Split) error {
+	t, err := runrec.ReadMetrics(filepath.Join(out, runrec.MetricsFile))
 	if err != nil {
 		return err
 	}
 	series := map[string][]plots.Series{} // by column, in split order
-	for _, col := range []string{"accuracy", "loss"} {
-		for _, name := range []string{"train", "val", "test"} {
-			x, y, err := t.Series("iteration", col, "split", name)
+	for _, col := range []string{runrec.ColAccuracy, runrec.ColLoss} {
+		for _, name := range []string{runrec.Train, runrec.Val, runrec.Test} {
+			x, y, err := t.Series(runrec.ColStep, col, runrec.ColSplit, name)
 			if err != nil {
 				return err
 			}
 			if len(x) == 0 {
-				if name == "val" { // a run with --val-fraction 0
+				if name == runrec.Val { // a run with --val-fraction 0
 					continue
 				}
-				return fmt.Errorf("%s: no %s rows", filepath.Join(out, "metrics.csv"), name)
+				return fmt.Errorf("%s: no %s rows", filepath.Join(out, runrec.MetricsFile), name)
 			}
-			if col == "accuracy" {
+			if col == runrec.ColAccuracy {
 				for i := range y {
 					y[i] *= 100
 				}
@@ -37,16 +36,16 @@ func drawPlots(out string, split *train.Split) error {
 			series[col] = append(series[col], plots.Series{Name: split.Legend(name), X: x, Y: y})
 		}
 	}
-	acc := series["accuracy"]
+	acc := series[runrec.ColAccuracy]
 	tr, te := acc[0], acc[len(acc)-1]
 	for _, f := range []struct {
 		file, title, ylabel string
 		s                   []plots.Series
 	}{
-		{"test_accuracy.png", "Char-LSTM tweet sentiment: accuracy, " + te.Name, "accuracy (%)", []plots.Series{te}},
-		{"train_accuracy.png", "Char-LSTM tweet sentiment: accuracy, " + tr.Name, "accuracy (%)", []plots.Series{tr}},
-		{"accuracy.png", "Char-LSTM tweet sentiment: accuracy", "accuracy (%)", acc},
-		{"loss.png", "Char-LSTM tweet sentiment: NLL loss", "loss (nats)", series["loss"]},
+		{runrec.FigTestAccuracy, "Char-LSTM tweet sentiment: accuracy, " + te.Name, "accuracy (%)", []plots.Series{te}},
+		{runrec.FigTrainAccuracy, "Char-LSTM tweet sentiment: accuracy, " + tr.Name, "accuracy (%)", []plots.Series{tr}},
+		{runrec.FigAccuracy, "Char-LSTM tweet sentiment: accuracy", "accuracy (%)", acc},
+		{runrec.FigLoss, "Char-LSTM tweet sentiment: NLL loss", "loss (nats)", series[runrec.ColLoss]},
 	} {
 		if err := plots.Lines(filepath.Join(out, f.file), f.title, "iteration", f.ylabel, f.s...); err != nil {
 			return err

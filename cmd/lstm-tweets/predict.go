@@ -18,7 +18,7 @@ import (
 
 	"torchlab/datasets"
 	"torchlab/internal/cli"
-	"torchlab/internal/metrics"
+	"torchlab/internal/runrec"
 	"torchlab/models/charlstm"
 	"torchlab/models/charlstm/pretrained"
 	"torchlab/torch/checkpoint"
@@ -191,10 +191,10 @@ func recordedAccuracy(dir string) (recorded, error) {
 		if err := json.Unmarshal(raw, &best); err != nil {
 			return rec, fmt.Errorf("read %s: %w", filepath.Join(dir, "best.json"), err)
 		}
-		if v, ok := best.At["val_accuracy"]; ok {
+		if v, ok := best.At[runrec.ValAccuracy]; ok {
 			rec.Val = v
 		}
-		if v, ok := best.At["test_accuracy"]; ok {
+		if v, ok := best.At[runrec.TestAccuracy]; ok {
 			rec.Test = v
 		}
 		return rec, nil
@@ -206,13 +206,13 @@ func recordedAccuracy(dir string) (recorded, error) {
 	if err != nil {
 		return rec, err
 	}
-	tab, err := metrics.Read(filepath.Join(filepath.Dir(dir), "metrics.csv"))
+	tab, err := runrec.ReadMetrics(filepath.Join(filepath.Dir(dir), runrec.MetricsFile))
 	if err != nil {
 		return rec, nil // a checkpoint without its run's metrics: nothing recorded
 	}
-	its, err1 := tab.Column("iteration")
+	its, err1 := tab.Column(runrec.ColStep)
 	splits, err2 := tab.Column("split")
-	accs, err3 := tab.Column("accuracy")
+	accs, err3 := tab.Column(runrec.ColAccuracy)
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return rec, err
 	}
@@ -225,9 +225,9 @@ func recordedAccuracy(dir string) (recorded, error) {
 			continue
 		}
 		switch splits[i] {
-		case "val":
+		case runrec.Val:
 			rec.Val = v
-		case "test":
+		case runrec.Test:
 			rec.Test = v
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"torchlab/datasets"
 	"torchlab/internal/cli"
 	"torchlab/internal/progress"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/memstat"
@@ -19,7 +20,7 @@ import (
 	"torchlab/torch/tensors"
 )
 
-var metricsHeader = []string{"iteration", "split", "loss", "accuracy", "seconds"}
+var metricsHeader = []string{runrec.ColStep, runrec.ColSplit, runrec.ColLoss, runrec.ColAccuracy, runrec.ColSeconds}
 
 func checkpointDir(out string) string { return filepath.Join(out, "checkpoint") }
 
@@ -64,9 +65,9 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) error {
 	if err != nil {
 		return err
 	}
-	su.Config, su.Columns, su.StepColumn = cfg, metricsHeader, "iteration"
+	su.Config, su.Columns, su.StepColumn = cfg, metricsHeader, runrec.ColStep
 	if s.valSet != nil {
-		su.Select, su.Higher = "val_accuracy", true
+		su.Select, su.Higher = runrec.ValAccuracy, true
 	}
 	if s.sess, err = train.Open(su, params, opt); err != nil {
 		return err
@@ -87,7 +88,7 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) error {
 			return err
 		}
 	}
-	sum := train.Summary{Results: s.results, Split: s.split()}
+	sum := runrec.Summary{Results: s.results, Split: s.split()}
 	if s.data != nil {
 		sum.Data = s.data
 	}
@@ -181,10 +182,10 @@ func (s *task) Save(step int, seconds float64) error {
 }
 
 // split says what the run trains, validates and tests on.
-func (s *task) split() *train.Split {
-	return &train.Split{Train: len(s.trainSet.Seqs), Val: s.valSize(), Test: len(s.testSet.Seqs), Unit: "tweets",
+func (s *task) split() *runrec.Split {
+	return &runrec.Split{Train: len(s.trainSet.Seqs), Val: s.valSize(), Test: len(s.testSet.Seqs), Unit: "tweets",
 		ValFraction: s.cfg.ValFraction, ValSeed: s.cfg.DataSeed(), SplitSeed: s.cfg.DataSeed(), StratifiedBy: "label",
-		TrainEval: train.Count(len(s.sampleSeqs)) + "-tweet sample, eval mode"}
+		TrainEval: runrec.Count(len(s.sampleSeqs)) + "-tweet sample, eval mode"}
 }
 
 // valSize is the number of validation tweets.
@@ -204,11 +205,11 @@ func (s *task) Evaluate(it int) error {
 		seqs   [][]uint8
 		labels []int64
 	}
-	splits := []split{{"train", s.sampleSeqs, s.sampleLabels}}
+	splits := []split{{runrec.Train, s.sampleSeqs, s.sampleLabels}}
 	if s.valSet != nil {
-		splits = append(splits, split{"val", s.valSet.Seqs, s.valSet.Labels})
+		splits = append(splits, split{runrec.Val, s.valSet.Seqs, s.valSet.Labels})
 	}
-	splits = append(splits, split{"test", s.testSet.Seqs, s.testSet.Labels})
+	splits = append(splits, split{runrec.Test, s.testSet.Seqs, s.testSet.Labels})
 	at := map[string]float64{}
 	for _, split := range splits {
 		loss, acc, err := s.evaluate(split.seqs, split.labels)
@@ -218,12 +219,12 @@ func (s *task) Evaluate(it int) error {
 		if err := s.sess.Metrics.Write(it, split.name, loss, acc, s.sess.Seconds()); err != nil {
 			return err
 		}
-		s.results[split.name+"_loss"], s.results[split.name+"_accuracy"] = loss, acc
-		at[split.name+"_loss"], at[split.name+"_accuracy"] = loss, acc
+		s.results[runrec.Metric(split.name, runrec.Loss)], s.results[runrec.Metric(split.name, runrec.Accuracy)] = loss, acc
+		at[runrec.Metric(split.name, runrec.Loss)], at[runrec.Metric(split.name, runrec.Accuracy)] = loss, acc
 	}
 	r := s.results
 	s.log.Printf("iteration %d: train loss %.4f accuracy %.4f, val loss %.4f accuracy %.4f, test loss %.4f accuracy %.4f",
-		it, r["train_loss"], r["train_accuracy"], r["val_loss"], r["val_accuracy"], r["test_loss"], r["test_accuracy"])
+		it, r[runrec.TrainLoss], r[runrec.TrainAccuracy], r[runrec.ValLoss], r[runrec.ValAccuracy], r[runrec.TestLoss], r[runrec.TestAccuracy])
 	kept, err := s.sess.Offer(it, at, checkpoint.Meta{Step: int64(it), Seconds: s.sess.Seconds()})
 	if err != nil {
 		return err
@@ -235,14 +236,13 @@ func (s *task) Evaluate(it int) error {
 	if rss, err := memstat.RSS(); err == nil {
 		mib := float64(rss) / (1 << 20)
 		s.log.Printf("iteration %d: RSS %.0f MiB", it, mib)
-		if _, ok := r["rss_mib_first_eval"]; !ok {
-			r["rss_mib_first_eval"] = mib
+		if _, ok := r[runrec.RSSFirstEval]; !ok {
+			r[runrec.RSSFirstEval] = mib
 		}
-		r["rss_mib_last_eval"] = mib
-	} else if _, ok := r["rss_mib_last_eval"]; !ok && it == s.sess.Start {
+		r[runrec.RSSLastEval] = mib
+	} else if _, ok := r[runrec.RSSLastEval]; !ok && it == s.sess.Start {
 		s.log.Printf("resident memory not measured: %v", err)
 	}
-	r["iterations"] = float64(it)
 	return nil
 }
 

@@ -3,11 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"torchlab/internal/galaxy"
-	"torchlab/internal/train"
 
 	"torchlab/datasets"
 	"torchlab/internal/cli"
+	"torchlab/internal/galaxy"
+	"torchlab/internal/runrec"
 	"torchlab/models/vae"
 )
 
@@ -119,11 +119,11 @@ func (c Config) modelConfig() vae.Config {
 // metricsHeader is metrics.csv's header: one row per evaluation and split;
 // loss = recon + beta*kl (train: averaged over the steps since the last row,
 // with the beta of each step), seconds = training time so far.
-var metricsHeader = []string{"epoch", "step", "split", "loss", "recon", "kl", "beta", "seconds"}
+var metricsHeader = []string{runrec.ColEpoch, runrec.ColStep, runrec.ColSplit, runrec.ColLoss, runrec.ColRecon, runrec.ColKL, runrec.ColBeta, runrec.ColSeconds}
 
 // split says what a run of c trains, validates and tests on (d).
-func (c Config) split(d *galaxy.Data) *train.Split {
-	return &train.Split{Train: d.NTrain, Val: d.NVal, Test: d.NTest, Unit: "galaxies",
+func (c Config) split(d *galaxy.Data) *runrec.Split {
+	return &runrec.Split{Train: d.NTrain, Val: d.NVal, Test: d.NTest, Unit: "galaxies",
 		ValFraction: c.ValFraction, ValSeed: galaxy.ValSeed(c.DataSeed()), SplitSeed: c.DataSeed(), StratifiedBy: "class",
 		TrainEval: "running mean of batch losses"}
 }

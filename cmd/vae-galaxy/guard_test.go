@@ -9,9 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"torchlab/internal/galaxy/galaxytest"
 
+	"torchlab/internal/galaxy/galaxytest"
 	"torchlab/internal/metrics"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/torchrt"
@@ -62,7 +63,7 @@ func TestDivergenceGuard(t *testing.T) {
 	if err := runTrain(context.Background(), cfg, log.Default()); err != nil {
 		t.Fatalf("skip: %v", err)
 	}
-	var s train.Summary
+	var s runrec.Summary
 	if err := metrics.ReadJSON(filepath.Join(skip, "summary.json"), &s); err != nil {
 		t.Fatal(err)
 	}

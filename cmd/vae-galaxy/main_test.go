@@ -11,21 +11,22 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"torchlab/internal/galaxy"
-	"torchlab/internal/galaxy/galaxytest"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 
+	"torchlab/internal/cli"
 	"torchlab/internal/crashtest"
+	"torchlab/internal/galaxy"
+	"torchlab/internal/galaxy/galaxytest"
 	"torchlab/internal/metrics"
+	"torchlab/internal/runrec"
+	"torchlab/internal/train"
+	"torchlab/internal/vaeplots"
 	"torchlab/models/vae"
+	"torchlab/torch/checkpoint"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
-
-	"torchlab/internal/cli"
-	"torchlab/internal/train"
-	"torchlab/torch/checkpoint"
 )
 
 func testConfig(t *testing.T, data, out string, extra ...string) Config {
@@ -73,13 +74,13 @@ func TestTrainResumePlots(t *testing.T) {
 	if !(trainRecon[2] < 0.9*trainRecon[0]) {
 		t.Errorf("train recon did not fall: %v", trainRecon)
 	}
-	for _, f := range []string{figCurve, figRecon, figLatent, figLatentTSNE, figLatentLDA, latentTable, figSamples, figSamplesAll, figFilters, figMatrix, "summary.json", "checkpoint/checkpoint.npz"} {
+	for _, f := range []string{runrec.FigReconCurve, runrec.FigReconstruction, runrec.FigLatentPCA, runrec.FigLatentTSNE, runrec.FigLatentLDA, vaeplots.LatentTable, runrec.FigClassSamples, runrec.FigClassSamplesAll, runrec.FigWeightsFilters, runrec.FigWeightsMatrix, "summary.json", "checkpoint/checkpoint.npz"} {
 		if _, err := os.Stat(filepath.Join(full, f)); err != nil {
 			t.Errorf("missing output: %v", err)
 		}
 	}
 
-	var summary train.Summary
+	var summary runrec.Summary
 	if err := metrics.ReadJSON(filepath.Join(full, "summary.json"), &summary); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestTrainResumePlots(t *testing.T) {
 	if err := runTrain(ctx, cfg, log.Default()); !errors.Is(err, cli.ErrInterrupted) {
 		t.Fatalf("interrupted run returned %v, want cli.ErrInterrupted", err)
 	}
-	var stopped train.Summary
+	var stopped runrec.Summary
 	if err := metrics.ReadJSON(filepath.Join(part, "summary.json"), &stopped); err != nil ||
 		len(stopped.Notes) == 0 || !strings.Contains(stopped.Notes[0], "stopped at step 6") {
 		t.Fatalf("interrupted run's summary: %+v, %v; want a note that it stopped at step 6", stopped.Notes, err)
@@ -115,7 +116,7 @@ func TestTrainResumePlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A resumed run's training time counts the sessions before it.
-	var after train.Summary
+	var after runrec.Summary
 	if err := metrics.ReadJSON(filepath.Join(part, "summary.json"), &after); err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +145,8 @@ func TestTrainResumePlots(t *testing.T) {
 	}
 	// The whole training split in eval mode: every 5 epochs (the default)
 	// and at the end, so once in 3 epochs, the same after the resume.
-	fullStep, fullRecon := rows(t, full, train.TrainFull)
-	_, partRecon := rows(t, part, train.TrainFull)
+	fullStep, fullRecon := rows(t, full, runrec.TrainFull)
+	_, partRecon := rows(t, part, runrec.TrainFull)
 	if len(fullStep) != 1 || fullStep[0] != 12 || len(partRecon) != 1 {
 		t.Fatalf("train-full rows at steps %v (resumed run: %d rows), want one at step 12 in each", fullStep, len(partRecon))
 	}
@@ -167,20 +168,20 @@ func TestTrainResumePlots(t *testing.T) {
 	}
 
 	// Redraw from metrics.csv and the checkpoint.
-	if err := os.Remove(filepath.Join(full, figSamples)); err != nil {
+	if err := os.Remove(filepath.Join(full, runrec.FigClassSamples)); err != nil {
 		t.Fatal(err)
 	}
 	if err := dispatch(context.Background(), []string{"plots", "--out", full, "--data-dir", data, "--threads", "1", "--class", "edge-on"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(full, figSamples)); err != nil {
+	if _, err := os.Stat(filepath.Join(full, runrec.FigClassSamples)); err != nil {
 		t.Errorf("plots did not redraw the samples: %v", err)
 	}
 	cmp := t.TempDir()
 	if err := dispatch(context.Background(), []string{"plots", "--compare", full, part, "--out", cmp}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(cmp, figCompare)); err != nil {
+	if _, err := os.Stat(filepath.Join(cmp, runrec.FigReconCompare)); err != nil {
 		t.Errorf("no comparison figure: %v", err)
 	}
 	checkIWAE(t, full, data)
@@ -345,10 +346,10 @@ func TestWeightFiguresEveryArch(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
-		if err := drawWeights(dir, m, named); err != nil {
+		if err := vaeplots.DrawWeights(dir, m, named); err != nil {
 			t.Fatalf("%s: %v", arch, err)
 		}
-		for _, f := range []string{figFilters, figMatrix} {
+		for _, f := range []string{runrec.FigWeightsFilters, runrec.FigWeightsMatrix} {
 			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 				t.Errorf("%s: %v", arch, err)
 			}

@@ -4,15 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
-	"os"
 	"path/filepath"
 	"sort"
-	"torchlab/internal/galaxy"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/internal/cli"
+	"torchlab/internal/galaxy"
+	"torchlab/internal/runrec"
+	"torchlab/internal/vaeplots"
 	"torchlab/models/vae"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/torchrt"
@@ -25,7 +26,7 @@ func runPlots(pc PlotsConfig) error {
 		return err
 	}
 	if len(pc.Compare) > 0 {
-		return drawCompare(pc.Out, pc.Compare)
+		return vaeplots.DrawCompare(pc.Out, pc.Compare)
 	}
 	run, err := loadRun(pc.Out, filepath.Join(pc.Out, "checkpoint"), pc.DataDir, pc.CacheDir)
 	if err != nil {
@@ -36,14 +37,14 @@ func runPlots(pc PlotsConfig) error {
 		run.cfg.Class = pc.Class
 	}
 	m, named, data, cfg := run.model, run.named, run.data, run.cfg
-	var j *judge
+	var j *vaeplots.Judge
 	if pc.Judge != "" {
-		if j, err = loadJudge(pc.Judge, cfg); err != nil {
+		if j, err = vaeplots.LoadJudge(pc.Judge, cfg.ImageSize, cfg.testSplit()); err != nil {
 			return err
 		}
 	}
 	res := map[string]float64{}
-	notes, err := drawAll(pc.Out, m, named, data, cfg.Class, res, cfg.split(data), j)
+	notes, err := vaeplots.DrawAll(pc.Out, m, named, data, cfg.Class, res, cfg.split(data), j)
 	if err != nil {
 		return err
 	}
@@ -62,22 +63,16 @@ func runPlots(pc PlotsConfig) error {
 	return nil
 }
 
+// testSplit is what decides the run's test galaxies (vaeplots.LoadJudge
+// compares it with a classifier's).
+func (c Config) testSplit() vaeplots.TestSplit {
+	return vaeplots.TestSplit{Seed: c.DataSeed(), TestFraction: c.TestFraction, Limit: c.Limit, Crop: c.Crop}
+}
+
 // writeJudged writes the sample-quality numbers of a redraw to
 // <out>/samples.json (summary.json stays the training run's own).
 func writeJudged(out string, res map[string]float64, notes []string) error {
-	raw, err := json.MarshalIndent(struct {
-		Command string             `json:"command"`
-		Results map[string]float64 `json:"results"`
-		Notes   []string           `json:"notes"`
-	}{cli.CommandLine(), res, notes}, "", "  ")
-	if err != nil {
-		return err
-	}
-	path := filepath.Join(out, "samples.json")
-	if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return runrec.WriteSamples(out, runrec.Samples{Command: cli.CommandLine(), Results: res, Notes: notes})
 }
 
 // trainedRun is a run's configuration, a model loaded from one of its

@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"log"
 	"time"
-	"torchlab/internal/galaxy"
 
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/internal/cli"
+	"torchlab/internal/galaxy"
 	"torchlab/internal/progress"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
+	"torchlab/internal/vaeplots"
 	"torchlab/models/vae"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/fused"
@@ -78,9 +80,9 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) error {
 	}
 	opt.SetClipGradNorm(cfg.ClipGradNorm)
 	t.perEpoch = galaxy.StepsPerEpoch(data.NTrain, cfg.BatchSize)
-	su.Config, su.Columns, su.StepColumn = cfg, metricsHeader, "step"
+	su.Config, su.Columns, su.StepColumn = cfg, metricsHeader, runrec.ColStep
 	if data.NVal > 0 {
-		su.Select, su.Higher = "val_neg_elbo", false
+		su.Select, su.Higher = runrec.ValNegELBO, false
 	}
 	if t.sess, err = train.Open(su, named, opt); err != nil {
 		return err
@@ -103,14 +105,7 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) error {
 	if cfg.afterStep != nil {
 		plan.AfterStep = func(done int, loss float64) { cfg.afterStep(int64(done), loss) }
 	}
-	res, err := t.sess.Run(ctx, plan, t)
-	if err != nil {
-		return err
-	}
-	if res.Interrupted {
-		return t.sess.Finish(res, train.Summary{Data: t.data.Source, Split: t.split()})
-	}
-	return t.finish(res)
+	return t.sess.RunToEnd(ctx, plan, t, runrec.Summary{Data: &t.data.Source, Split: t.split()}, t.finish)
 }
 
 // stopEarly ends the run when the validation -ELBO has not improved for
@@ -163,16 +158,16 @@ func (t *trainer) Evaluate(done int) error {
 	epoch := float64(done) / float64(t.perEpoch)
 	if acc.n > 0 {
 		m := acc.mean()
-		if err := mw.Write(epoch, done, "train", m.loss, m.recon, m.kl, acc.beta, t.seconds); err != nil {
+		if err := mw.Write(epoch, done, runrec.Train, m.loss, m.recon, m.kl, acc.beta, t.seconds); err != nil {
 			return err
 		}
 		*acc = runningMean{}
 	}
 	at := map[string]float64{}
-	sets := t.data.EvalSets("val", "test")
+	sets := t.data.EvalSets(runrec.Val, runrec.Test)
 	if e := t.cfg.TrainEvalEvery; e > 0 && (done%(e*int(t.perEpoch)) == 0 || done == t.total) {
-		for _, full := range t.data.EvalSets("train") {
-			full.Name = train.TrainFull
+		for _, full := range t.data.EvalSets(runrec.Train) {
+			full.Name = runrec.TrainFull
 			sets = append([]galaxy.EvalSet{full}, sets...)
 		}
 	}
@@ -184,11 +179,11 @@ func (t *trainer) Evaluate(done int) error {
 		if err := mw.Write(epoch, done, sp.Name, s.loss, s.recon, s.kl, t.cfg.Beta, t.seconds); err != nil {
 			return err
 		}
-		at[sp.Name+"_recon"], at[sp.Name+"_kl"], at[sp.Name+"_neg_elbo"] = s.recon, s.kl, s.recon+s.kl
+		at[runrec.Metric(sp.Name, runrec.Recon)], at[runrec.Metric(sp.Name, runrec.KL)], at[runrec.Metric(sp.Name, runrec.NegELBO)] = s.recon, s.kl, s.recon+s.kl
 		if done == t.total {
 			name := sp.Name
-			if name == train.TrainFull {
-				name = "train"
+			if name == runrec.TrainFull {
+				name = runrec.Train
 			}
 			if t.atEnd == nil {
 				t.atEnd = map[string]stepStats{}
@@ -211,13 +206,13 @@ func (t *trainer) Save(done int, seconds float64) error {
 func (t *trainer) finish(run train.Result) error {
 	cfg := t.cfg
 	epochs := float64(run.Done) / float64(t.perEpoch) // fewer than --epochs after an early stop
-	res := map[string]float64{"epochs": epochs, "step_seconds": t.seconds,
-		"seconds_per_epoch": t.seconds / epochs,
-		"train_images":      float64(t.data.NTrain), "val_images": float64(t.data.NVal), "test_images": float64(t.data.NTest)}
+	res := map[string]float64{runrec.Epochs: epochs, runrec.StepSeconds: t.seconds,
+		runrec.SecondsPerEpoch: t.seconds / epochs,
+		runrec.TrainImages:     float64(t.data.NTrain), runrec.ValImages: float64(t.data.NVal), runrec.TestImages: float64(t.data.NTest)}
 	if n := len(t.epochTime); n > 0 {
-		res["last_epoch_seconds"] = t.epochTime[n-1]
+		res[runrec.LastEpochSeconds] = t.epochTime[n-1]
 	}
-	for _, sp := range t.data.EvalSets("train", "val", "test") {
+	for _, sp := range t.data.EvalSets(runrec.Train, runrec.Val, runrec.Test) {
 		s, ok := t.atEnd[sp.Name]
 		if !ok {
 			var err error
@@ -225,22 +220,22 @@ func (t *trainer) finish(run train.Result) error {
 				return err
 			}
 		}
-		res[sp.Name+"_recon"], res[sp.Name+"_kl"], res[sp.Name+"_loss"] = s.recon, s.kl, s.loss
-		res[sp.Name+"_neg_elbo"] = s.recon + s.kl
+		res[runrec.Metric(sp.Name, runrec.Recon)], res[runrec.Metric(sp.Name, runrec.KL)], res[runrec.Metric(sp.Name, runrec.Loss)] = s.recon, s.kl, s.loss
+		res[runrec.Metric(sp.Name, runrec.NegELBO)] = s.recon + s.kl
 	}
 	if !t.par.Lead() {
 		return nil
 	}
 	t.log.Printf("done: %g epochs, %.1f s/epoch of training; test recon %.2f, kl %.2f, -ELBO %.2f nats/image",
-		epochs, res["seconds_per_epoch"], res["test_recon"], res["test_kl"], res["test_neg_elbo"])
-	notes, err := drawAll(cfg.Out, t.model, t.sess.Vars, t.data, cfg.Class, res, t.split(), nil)
+		epochs, res[runrec.SecondsPerEpoch], res[runrec.TestRecon], res[runrec.TestKL], res[runrec.TestNegELBO])
+	notes, err := vaeplots.DrawAll(cfg.Out, t.model, t.sess.Vars, t.data, cfg.Class, res, t.split(), nil)
 	if err != nil {
 		return err
 	}
-	return t.sess.Finish(run, train.Summary{Data: t.data.Source, Results: res, Notes: notes, Split: t.split()})
+	return t.sess.Finish(run, runrec.Summary{Data: &t.data.Source, Results: res, Notes: notes, Split: t.split()})
 }
 
 // split says what the run trains, validates and tests on.
-func (t *trainer) split() *train.Split {
+func (t *trainer) split() *runrec.Split {
 	return t.cfg.split(t.data)
 }

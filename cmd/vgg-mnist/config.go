@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"torchlab/internal/cli"
+	"torchlab/internal/vggmnist"
 	"torchlab/models/vgg"
 )
 
@@ -50,8 +51,8 @@ func defaultConfig() Config {
 		// 100, not a larger batch: smaller batches keep each layer's
 		// activations in cache (docs/performance.md, "The evaluation's
 		// batch size").
-		EvalBatchSize:    100,
-		EvalChannelsLast: true,
+		EvalBatchSize:    vggmnist.DefaultEvalBatch,
+		EvalChannelsLast: vggmnist.DefaultEvalChannelsLast,
 		LR:               1e-4,
 		Schedule:         "cosine",
 		Optimizer:        "adam",

@@ -6,11 +6,9 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
+	"torchlab/internal/vggmnist"
 	"torchlab/torch/tensors"
 )
-
-// imageSize is MNIST's 28x28 resized so that five 2x2 pools end at 1x1.
-const imageSize = 32
 
 // split is one MNIST split held as two tensors, made once: images
 // [N, 1, 32, 32] (resized and normalised) and labels [N].
@@ -26,7 +24,7 @@ func (s *split) drop() {
 
 // loadSplit reads a split and keeps the stratified fraction of it.
 func loadSplit(dir string, train bool, fraction float64, seed int64) (*split, error) {
-	m, err := datasets.LoadMNIST(dir, train, imageSize)
+	m, err := datasets.LoadMNIST(dir, train, vggmnist.ImageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +48,7 @@ func valSeed(seed int64) int64 { return seed + 2 }
 // stratified by label (datasets.StratifiedSplit); val is nil for
 // valFraction 0, and train is then what loadSplit gives.
 func loadTrainVal(dir string, fraction, valFraction float64, seed int64) (train, val *split, err error) {
-	m, err := datasets.LoadMNIST(dir, true, imageSize)
+	m, err := datasets.LoadMNIST(dir, true, vggmnist.ImageSize)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -106,7 +104,7 @@ func newSplit(images []float32, labels []int64) (*split, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("empty split")
 	}
-	x, err := tensors.FromFloat32(images, int64(n), 1, imageSize, imageSize)
+	x, err := tensors.FromFloat32(images, int64(n), 1, vggmnist.ImageSize, vggmnist.ImageSize)
 	if err != nil {
 		return nil, err
 	}

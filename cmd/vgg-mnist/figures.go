@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"torchlab/internal/metrics"
-	"torchlab/internal/train"
+	"torchlab/internal/runrec"
 	"torchlab/plots"
 )
 
@@ -19,21 +18,21 @@ type figure struct {
 }
 
 var figures = []figure{
-	{"train_loss.png", "loss", "cross-entropy loss (nats)", []string{"train"}, true},
-	{"test_loss.png", "loss", "cross-entropy loss (nats)", []string{"test"}, true},
-	{"train_accuracy.png", "accuracy", "accuracy (%)", []string{"train"}, false},
-	{"test_accuracy.png", "accuracy", "accuracy (%)", []string{"test"}, false},
-	{"loss.png", "loss", "cross-entropy loss (nats)", []string{"train", "val", "test"}, true},
-	{"accuracy.png", "accuracy", "accuracy (%)", []string{"train", "val", "test"}, false},
+	{runrec.FigTrainLoss, runrec.ColLoss, "cross-entropy loss (nats)", []string{runrec.Train}, true},
+	{runrec.FigTestLoss, runrec.ColLoss, "cross-entropy loss (nats)", []string{runrec.Test}, true},
+	{runrec.FigTrainAccuracy, runrec.ColAccuracy, "accuracy (%)", []string{runrec.Train}, false},
+	{runrec.FigTestAccuracy, runrec.ColAccuracy, "accuracy (%)", []string{runrec.Test}, false},
+	{runrec.FigLoss, runrec.ColLoss, "cross-entropy loss (nats)", []string{runrec.Train, runrec.Val, runrec.Test}, true},
+	{runrec.FigAccuracy, runrec.ColAccuracy, "accuracy (%)", []string{runrec.Train, runrec.Val, runrec.Test}, false},
 }
 
 // drawFigures redraws the figures in out from out/metrics.csv; split (nil:
 // bare names) says what each series measures, for titles and legends. The
 // x axis is epochs, fractional when --eval-every evaluated mid-epoch. A run
 // without validation rows (--val-fraction 0) has no "val" series.
-func drawFigures(out string, split *train.Split) error {
-	path := filepath.Join(out, "metrics.csv")
-	tab, err := metrics.Read(path)
+func drawFigures(out string, split *runrec.Split) error {
+	path := filepath.Join(out, runrec.MetricsFile)
+	tab, err := runrec.ReadMetrics(path)
 	if err != nil {
 		return fmt.Errorf("figures: %w", err)
 	}
@@ -41,18 +40,18 @@ func drawFigures(out string, split *train.Split) error {
 		var series []plots.Series
 		logY := f.logY
 		for _, name := range f.splits {
-			x, y, err := tab.Series("epoch", f.column, "split", name)
+			x, y, err := tab.Series(runrec.ColEpoch, f.column, runrec.ColSplit, name)
 			if err != nil {
 				return fmt.Errorf("figures: %s: %w", path, err)
 			}
 			if len(x) == 0 {
-				if name == "val" {
+				if name == runrec.Val {
 					continue
 				}
 				return fmt.Errorf("figures: %s has no %s rows", path, name)
 			}
 			for i := range y {
-				if f.column == "accuracy" {
+				if f.column == runrec.ColAccuracy {
 					y[i] *= 100
 				}
 				logY = logY && y[i] > 0

@@ -20,7 +20,7 @@ import (
 func TestBadFlagsExit(t *testing.T) {
 	train := crashtest.TrainArgs
 	crashtest.BadFlags(t, []crashtest.BadFlag{
-		{Args: nil, Code: 2, Want: "no subcommand: say which (train, plots, bench, export)"},
+		{Args: nil, Code: 2, Want: "no subcommand: say which (train, plots, export)"},
 		{Args: []string{"trian"}, Code: 2, Want: `unknown subcommand "trian" (did you mean train?)`},
 		{Args: []string{"--epochs", "1"}, Code: 2, Want: "'vgg-mnist train --epochs 1'"},
 		{Args: train("--epoch", "1"), Code: 2, Want: "unknown flag --epoch (did you mean --epochs?)"},
@@ -35,7 +35,6 @@ func TestBadFlagsExit(t *testing.T) {
 		{Args: train("--resume", "--overwrite"), Code: 2, Want: "--overwrite replaces it: give one"},
 		{Args: train("stray"), Code: 2, Want: `unexpected argument "stray"`},
 		{Args: []string{"plots", "--out", "$OUT", "--outt", "x"}, Code: 2, Want: "did you mean --out?"},
-		{Args: []string{"bench", "--stepz", "3"}, Code: 2, Want: "did you mean --steps?"},
 		{Args: train(), Code: 1, Want: "no-data"},
 	})
 }

@@ -1,10 +1,9 @@
 // Command vgg-mnist trains VGG11 on MNIST (resized to 32x32), writes its
-// metrics, figures and checkpoints, redraws the figures, and benchmarks
-// its training speed.
+// metrics, figures and checkpoints, and redraws the figures. Its speed is
+// timed by cmd/bench (bench vgg).
 //
 //	vgg-mnist [train] [flags]    train (the default subcommand)
 //	vgg-mnist plots --out DIR    redraw the figures from DIR/metrics.csv
-//	vgg-mnist bench [flags]      time training steps and a matmul, print JSON
 package main
 
 import (
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"torchlab/internal/cli"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 )
 
@@ -30,7 +30,6 @@ var command = cli.Command{
 	Subcommands: []cli.Subcommand{
 		{Name: "train", Args: "[flags]", Summary: "train; Ctrl-C saves a checkpoint, --resume continues"},
 		{Name: "plots", Args: "[--out DIR]", Summary: "redraw the figures from DIR/metrics.csv"},
-		{Name: "bench", Args: "[flags]", Summary: "time training steps on random data and a matmul; print one JSON line"},
 		{Name: "export", Args: "--format pt|safetensors --out FILE RUN_DIR", Summary: "write a run's best (else last) weights as a PyTorch state_dict; --init-from FILE starts a run from one"},
 	},
 	Examples: []string{
@@ -38,7 +37,6 @@ var command = cli.Command{
 		"vgg-mnist train --data-fraction 0.1 --epochs 1 --out out/vgg-small",
 		"vgg-mnist train --resume --out out/vgg-small --epochs 2",
 		"vgg-mnist plots --out out/vgg-small",
-		"vgg-mnist bench --threads 2",
 	},
 	Long: `Why the defaults: Adam at lr 1e-4 decayed to 0 along a cosine over 5 epochs,
 batch 64, no weight decay, dropout 0.5, torchvision's VGG initialisation.
@@ -83,8 +81,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cli.Export("vgg-mnist", args, stderr, nil)
 	case "plots":
 		return mainPlots(args, stdout, stderr)
-	case "bench":
-		return mainBench(args, stdout, stderr)
 	default:
 		return mainTrain(args, stdout, stderr)
 	}
@@ -125,22 +121,9 @@ func mainPlots(args []string, stdout, stderr io.Writer) error {
 	if err := command.Parse(fs, args, false); err != nil {
 		return err
 	}
-	split, err := train.ReadSplit(*out)
+	split, err := runrec.ReadSplit(*out)
 	if err != nil {
 		return err
 	}
 	return drawFigures(*out, split)
-}
-
-func mainBench(args []string, stdout, stderr io.Writer) error {
-	cfg := defaultBenchConfig()
-	fs := command.FlagSet("bench", stdout, stderr)
-	cfg.addFlags(fs)
-	if err := command.ParseCommon(fs, args, &cfg.Common); err != nil {
-		return err
-	}
-	if err := cfg.Runtime(); err != nil {
-		return err
-	}
-	return bench(cfg, stdout)
 }

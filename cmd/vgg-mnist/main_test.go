@@ -16,6 +16,7 @@ import (
 	"torchlab/datasets"
 	"torchlab/internal/cli"
 	"torchlab/internal/metrics"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/npz"
@@ -146,7 +147,7 @@ func TestTrainingLossFalls(t *testing.T) {
 	if !checkpoint.Exists(filepath.Join(cfg.Out, "best")) {
 		t.Error("no best checkpoint in <out>/best")
 	}
-	split, err := train.ReadSplit(cfg.Out)
+	split, err := runrec.ReadSplit(cfg.Out)
 	if err != nil || split == nil || split.Train != 470 || split.Val != 43 || split.Unit != "images" {
 		t.Errorf("summary.json split %+v (%v), want 470 train and 43 validation images", split, err)
 	}

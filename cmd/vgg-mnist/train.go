@@ -13,7 +13,9 @@ import (
 	"torchlab/datasets"
 	"torchlab/internal/cli"
 	"torchlab/internal/progress"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
+	"torchlab/internal/vggmnist"
 	"torchlab/models/vgg"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/memstat"
@@ -21,7 +23,7 @@ import (
 	"torchlab/torch/tensors"
 )
 
-var metricsHeader = []string{"epoch", "step", "split", "loss", "accuracy", "seconds"}
+var metricsHeader = []string{runrec.ColEpoch, runrec.ColStep, runrec.ColSplit, runrec.ColLoss, runrec.ColAccuracy, runrec.ColSeconds}
 
 // task is one training run's data and model and the state of its epoch:
 // the loop's train.Task.
@@ -75,9 +77,9 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) (train.Result, er
 	if err != nil {
 		return train.Result{}, err
 	}
-	su.CheckpointDir, su.Config, su.Columns, su.StepColumn = cfg.checkpointDir(), cfg, metricsHeader, "step"
+	su.CheckpointDir, su.Config, su.Columns, su.StepColumn = cfg.checkpointDir(), cfg, metricsHeader, runrec.ColStep
 	if t.val != nil {
-		su.Select, su.Higher = "val_accuracy", true
+		su.Select, su.Higher = runrec.ValAccuracy, true
 	}
 	if t.sess, err = train.Open(su, named, opt); err != nil {
 		return train.Result{}, err
@@ -95,20 +97,20 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) (train.Result, er
 	if err != nil {
 		return run, err
 	}
-	t.final["steps"] = float64(run.Done)
+	t.final[runrec.Steps] = float64(run.Done)
 	if run.StepSeconds > 0 {
-		t.final["step_seconds"] = run.StepSeconds // training steps only, no evaluation
-		t.final["images_per_second"] = float64(plan.Units(run.Done)-plan.Units(run.Start)) / run.StepSeconds
+		t.final[runrec.StepSeconds] = run.StepSeconds // training steps only, no evaluation
+		t.final[runrec.ImagesPerSecond] = float64(plan.Units(run.Done)-plan.Units(run.Start)) / run.StepSeconds
 	}
 	if par.Lead() {
-		if _, ok := t.final["test_accuracy"]; ok {
+		if _, ok := t.final[runrec.TestAccuracy]; ok {
 			// Evaluations were made, so metrics.csv has rows to draw.
 			if err := drawFigures(cfg.Out, t.split()); err != nil {
 				return run, err
 			}
 		}
 	}
-	sum := train.Summary{Data: t.data, Results: t.final, Split: t.split(),
+	sum := runrec.Summary{Data: &t.data, Results: t.final, Split: t.split(),
 		Notes: []string{
 			"train loss/accuracy: " + t.trainEvalWords(),
 			fmt.Sprintf("learning rate: %s from %g over %d steps (%d epochs of %d steps)", cfg.Schedule, cfg.LR, t.totalSteps, cfg.Epochs, t.stepsPerEpoch),
@@ -130,9 +132,9 @@ func (t *task) finalWords(done int) string {
 	if done < t.totalSteps {
 		words = fmt.Sprintf("stopped by --max-steps at step %d of %d (epoch %.2f)", done, t.totalSteps, float64(done)/float64(t.stepsPerEpoch))
 	}
-	words += fmt.Sprintf(": test accuracy %.4f (loss %.4f), train %.4f", f["test_accuracy"], f["test_loss"], f["train_accuracy"])
+	words += fmt.Sprintf(": test accuracy %.4f (loss %.4f), train %.4f", f[runrec.TestAccuracy], f[runrec.TestLoss], f[runrec.TrainAccuracy])
 	if t.val != nil {
-		words += fmt.Sprintf(", validation %.4f", f["val_accuracy"])
+		words += fmt.Sprintf(", validation %.4f", f[runrec.ValAccuracy])
 	}
 	words += fmt.Sprintf("; summary in %s", filepath.Join(t.cfg.Out, "summary.json"))
 	if done < t.totalSteps {
@@ -163,7 +165,7 @@ func newTask(cfg Config, lg *log.Logger) (*task, map[string]*ts.Tensor, error) {
 		return nil, nil, err
 	}
 	lg.Printf("MNIST from %s: %d training, %d validation, %d test images (%dx%d), train metrics on %d, loaded in %.1fs",
-		dir, t.train.n, t.valSize(), t.test.n, imageSize, imageSize, t.trainEval.n, time.Since(t0).Seconds())
+		dir, t.train.n, t.valSize(), t.test.n, vggmnist.ImageSize, vggmnist.ImageSize, t.trainEval.n, time.Since(t0).Seconds())
 
 	dev, err := cfg.TorchDevice()
 	if err != nil {
@@ -255,7 +257,7 @@ func (s *task) step(step int, idx []int64) (float64, int64, bool, error) {
 		defer shifted.MustDrop()
 		x = shifted
 	}
-	return trainStep(s.model, s.sess.Opt, s.sess.Guard, step, x, y)
+	return vggmnist.TrainStep(s.model, s.sess.Opt, s.sess.Guard, step, x, y)
 }
 
 // valSize is the number of validation images.
@@ -267,8 +269,8 @@ func (s *task) valSize() int {
 }
 
 // split says what the run trains, validates and tests on.
-func (s *task) split() *train.Split {
-	return &train.Split{Train: s.train.n, Val: s.valSize(), Test: s.test.n, Unit: "images",
+func (s *task) split() *runrec.Split {
+	return &runrec.Split{Train: s.train.n, Val: s.valSize(), Test: s.test.n, Unit: "images",
 		ValFraction: s.cfg.ValFraction, ValSeed: valSeed(s.cfg.DataSeed()), SplitSeed: s.cfg.DataSeed(), StratifiedBy: "label",
 		TrainEval: s.trainEvalWords()}
 }
@@ -276,9 +278,9 @@ func (s *task) split() *train.Split {
 // trainEvalWords says what the "train" rows measure, for legends and notes.
 func (s *task) trainEvalWords() string {
 	if s.trainEval == s.train {
-		return "whole training split, " + train.Count(s.train.n) + " images, eval mode"
+		return "whole training split, " + runrec.Count(s.train.n) + " images, eval mode"
 	}
-	return train.Count(s.trainEval.n) + "-image stratified sample, eval mode"
+	return runrec.Count(s.trainEval.n) + "-image stratified sample, eval mode"
 }
 
 // Evaluate measures the training sample, the validation and the test
@@ -290,33 +292,33 @@ func (s *task) Evaluate(step int) error {
 		name string
 		data *split
 	}
-	splits := []named{{"train", s.trainEval}}
+	splits := []named{{runrec.Train, s.trainEval}}
 	if s.val != nil {
-		splits = append(splits, named{"val", s.val})
+		splits = append(splits, named{runrec.Val, s.val})
 	}
-	splits = append(splits, named{"test", s.test})
+	splits = append(splits, named{runrec.Test, s.test})
 	at := map[string]float64{}
-	err := withChannelsLast(s.model, s.cfg.EvalChannelsLast, func() error {
+	err := vggmnist.WithChannelsLast(s.model, s.cfg.EvalChannelsLast, func() error {
 		for _, e := range splits {
-			loss, acc, err := evaluate(s.model, e.data, s.cfg.EvalBatchSize, s.par)
+			loss, acc, err := vggmnist.Evaluate(s.model, e.data.images, e.data.labels, e.data.n, s.cfg.EvalBatchSize, s.par)
 			if err != nil {
 				return err
 			}
 			if err := s.sess.Metrics.Write(epoch, step, e.name, loss, acc, s.sess.Seconds()); err != nil {
 				return err
 			}
-			s.final[e.name+"_loss"], s.final[e.name+"_accuracy"] = loss, acc
-			at[e.name+"_loss"], at[e.name+"_accuracy"] = loss, acc
+			s.final[runrec.Metric(e.name, runrec.Loss)], s.final[runrec.Metric(e.name, runrec.Accuracy)] = loss, acc
+			at[runrec.Metric(e.name, runrec.Loss)], at[runrec.Metric(e.name, runrec.Accuracy)] = loss, acc
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	s.final["epoch"] = epoch
+	s.final[runrec.Epochs] = epoch
 	s.log.Printf("epoch %.2f (step %d): train loss %.5f acc %.4f | val loss %.5f acc %.4f | test loss %.5f acc %.4f",
-		epoch, step, s.final["train_loss"], s.final["train_accuracy"], s.final["val_loss"], s.final["val_accuracy"],
-		s.final["test_loss"], s.final["test_accuracy"])
+		epoch, step, s.final[runrec.TrainLoss], s.final[runrec.TrainAccuracy], s.final[runrec.ValLoss], s.final[runrec.ValAccuracy],
+		s.final[runrec.TestLoss], s.final[runrec.TestAccuracy])
 	meta := checkpoint.Meta{Step: int64(step), Epoch: step / s.stepsPerEpoch, Seconds: s.sess.Seconds()}
 	kept, err := s.sess.Offer(step, at, meta)
 	if kept {
@@ -331,17 +333,17 @@ func (s *task) afterEvaluate(step int) error {
 	if step%s.stepsPerEpoch != 0 {
 		return nil
 	}
-	s.final["epoch_seconds"] = time.Since(s.epochStart).Seconds()
+	s.final[runrec.LastEpochSeconds] = time.Since(s.epochStart).Seconds()
 	if err := drawFigures(s.cfg.Out, s.split()); err != nil {
 		return err
 	}
 	epoch := step / s.stepsPerEpoch
 	// Resident memory is a diagnostic: without /proc it is left out.
 	if rss, err := memstat.RSS(); err == nil {
-		s.final[fmt.Sprintf("rss_mib_epoch_%d", epoch)] = float64(rss) / (1 << 20)
-		s.log.Printf("epoch %d done in %.0fs; RSS %.0f MiB", epoch, s.final["epoch_seconds"], float64(rss)/(1<<20))
+		s.final[runrec.RSSAfterEpoch(epoch)] = float64(rss) / (1 << 20)
+		s.log.Printf("epoch %d done in %.0fs; RSS %.0f MiB", epoch, s.final[runrec.LastEpochSeconds], float64(rss)/(1<<20))
 	} else {
-		s.log.Printf("epoch %d done in %.0fs; RSS not measured: %v", epoch, s.final["epoch_seconds"], err)
+		s.log.Printf("epoch %d done in %.0fs; RSS not measured: %v", epoch, s.final[runrec.LastEpochSeconds], err)
 	}
 	return nil
 }

@@ -9,8 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"torchlab/internal/metrics"
-	"torchlab/internal/report"
+	"torchlab/internal/runrec"
 )
 
 // State is what the script does with a part.
@@ -58,16 +57,16 @@ func Status(p Part, dir string, want int) (State, string, error) {
 }
 
 // readSummary reads dir/summary.json; nil when there is none.
-func readSummary(dir string) (*report.Summary, error) {
-	path := filepath.Join(dir, "summary.json")
+func readSummary(dir string) (*runrec.Summary, error) {
+	path := filepath.Join(dir, runrec.SummaryFile)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	var s report.Summary
-	if err := metrics.ReadJSON(path, &s); err != nil {
+	s, err := runrec.Read(dir)
+	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return &s, nil
+	return s, nil
 }
 
 // Complete says whether summary s records the whole run of a training
@@ -75,13 +74,12 @@ func readSummary(dir string) (*report.Summary, error) {
 // the evaluation after the last step counted them all (a run stopped by
 // Ctrl-C, --max-steps or an early stop counts fewer), and no note says it
 // stopped. The reason is in words either way.
-func Complete(p Part, s *report.Summary, want int) (bool, string) {
-	cfgKey, doneKey, unit := "epochs", "epochs", "epochs"
+func Complete(p Part, s *runrec.Summary, want int) (bool, string) {
+	cfgKey, doneKey, unit := "epochs", runrec.Epochs, "epochs"
 	switch p.Kind {
 	case VGG:
-		doneKey = "epoch"
 	case LSTM:
-		cfgKey, doneKey, unit = "iterations", "iterations", "iterations"
+		cfgKey, doneKey, unit = "iterations", runrec.Steps, "iterations"
 	case VAE:
 	default:
 		return false, "not a training part"

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"torchlab/internal/metrics"
 	"torchlab/internal/report"
+	"torchlab/internal/runrec"
 )
 
 // Config says what Write reads and how it words the page.
@@ -92,7 +92,7 @@ func row(cfg Config, p Part) (Row, error) {
 		return r, err
 	}
 	r.Command, r.Train = s.Command, s.Seconds
-	if v, ok := s.Results["step_seconds"]; ok {
+	if v, ok := s.Results[runrec.StepSeconds]; ok {
 		r.Steps = v
 	}
 	if len(sessions) == 0 && s.Wall > 0 {
@@ -147,8 +147,8 @@ func cnnRow(cfg Config, r Row, dir string) (Row, error) {
 // committedValue is the committed run's main result.
 func committedValue(cfg Config, p Part) (float64, error) {
 	path := filepath.Join(cfg.ResultsDir, p.Committed)
-	var s report.Summary
-	if err := metrics.ReadJSON(path, &s); err != nil {
+	s, err := runrec.Read(filepath.Dir(path))
+	if err != nil {
 		return 0, fmt.Errorf("read the committed run: %w", err)
 	}
 	v, ok := s.Results[p.Metric]

@@ -14,6 +14,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
+	"torchlab/internal/runrec"
 	"torchlab/models/vae"
 	"torchlab/torch/tensors"
 )
@@ -53,8 +54,8 @@ type EvalSet struct {
 // EvalSets returns the named splits ("train", "val", "test") that hold
 // images, in the order given.
 func (d *Data) EvalSets(names ...string) []EvalSet {
-	all := map[string]EvalSet{"train": {"train", d.TrainX, d.TrainCond, d.NTrain},
-		"val": {"val", d.ValX, d.ValCond, d.NVal}, "test": {"test", d.TestX, d.TestCond, d.NTest}}
+	all := map[string]EvalSet{runrec.Train: {runrec.Train, d.TrainX, d.TrainCond, d.NTrain},
+		runrec.Val: {runrec.Val, d.ValX, d.ValCond, d.NVal}, runrec.Test: {runrec.Test, d.TestX, d.TestCond, d.NTest}}
 	var out []EvalSet
 	for _, name := range names {
 		if s := all[name]; s.N > 0 {

@@ -13,6 +13,7 @@ import (
 
 	"torchlab/datasets"
 	"torchlab/internal/progress"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 	"torchlab/models/galaxycnn"
 	"torchlab/torch/checkpoint"
@@ -23,7 +24,7 @@ import (
 // classifierColumns is the classifier's metrics.csv header: loss is the
 // mean cross-entropy (train: of the steps since the last row, on augmented
 // images), accuracy over the whole split.
-var classifierColumns = []string{"epoch", "step", "split", "loss", "accuracy", "seconds"}
+var classifierColumns = []string{runrec.ColEpoch, runrec.ColStep, runrec.ColSplit, runrec.ColLoss, runrec.ColAccuracy, runrec.ColSeconds}
 
 // classifierTask is the loop's train.Task for the classifier.
 type classifierTask struct {
@@ -68,8 +69,8 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig, lg *log.Logger) 
 	if err != nil {
 		return err
 	}
-	su.Config, su.Columns, su.StepColumn = cfg, classifierColumns, "step"
-	su.Select, su.Higher = "val_accuracy", true
+	su.Config, su.Columns, su.StepColumn = cfg, classifierColumns, runrec.ColStep
+	su.Select, su.Higher = runrec.ValAccuracy, true
 	if t.sess, err = train.Open(su, named, opt); err != nil {
 		return err
 	}
@@ -78,14 +79,7 @@ func TrainClassifier(ctx context.Context, cfg ClassifierConfig, lg *log.Logger) 
 	perEpoch := int(t.perEpoch)
 	plan := train.Plan{Label: "classifier", Unit: "step", Total: perEpoch * cfg.Epochs,
 		EvaluateAt: train.Every(perEpoch), SaveAt: train.Every(perEpoch * 5)}
-	res, err := t.sess.Run(ctx, plan, t)
-	if err != nil {
-		return err
-	}
-	if res.Interrupted {
-		return t.sess.Finish(res, train.Summary{Data: t.data.Source, Split: t.split()})
-	}
-	return t.finish(res)
+	return t.sess.RunToEnd(ctx, plan, t, runrec.Summary{Data: &t.data.Source, Split: t.split()}, t.finish)
 }
 
 // Step trains on one batch of the epoch's order, flipped and rotated.
@@ -160,7 +154,7 @@ func orient(x *ts.Tensor, step int) (*ts.Tensor, error) {
 func (t *classifierTask) Evaluate(done int) error {
 	epoch := float64(done) / float64(t.perEpoch)
 	if t.lossN > 0 {
-		if err := t.sess.Metrics.Write(epoch, done, "train", t.lossSum/float64(t.lossN), "", t.seconds); err != nil {
+		if err := t.sess.Metrics.Write(epoch, done, runrec.Train, t.lossSum/float64(t.lossN), "", t.seconds); err != nil {
 			return err
 		}
 		t.lossSum, t.lossN = 0, 0
@@ -170,7 +164,7 @@ func (t *classifierTask) Evaluate(done int) error {
 		name string
 		x    *ts.Tensor
 		y    []int64
-	}{{"val", t.data.ValX, t.data.ValY}, {"test", t.data.TestX, t.data.TestY}} {
+	}{{runrec.Val, t.data.ValX, t.data.ValY}, {runrec.Test, t.data.TestX, t.data.TestY}} {
 		acc, _, err := Accuracy(t.net, sp.x, sp.y)
 		if err != nil {
 			return fmt.Errorf("evaluate %s: %w", sp.name, err)
@@ -178,7 +172,7 @@ func (t *classifierTask) Evaluate(done int) error {
 		if err := t.sess.Metrics.Write(epoch, done, sp.name, "", acc, t.seconds); err != nil {
 			return err
 		}
-		at[sp.name+"_accuracy"] = acc
+		at[runrec.Metric(sp.name, runrec.Accuracy)] = acc
 	}
 	_, err := t.sess.Offer(done, at, checkpoint.Meta{Step: int64(done)})
 	return err
@@ -190,8 +184,8 @@ func (t *classifierTask) Save(done int, seconds float64) error {
 }
 
 // split says what the classifier trains, validates and tests on.
-func (t *classifierTask) split() *train.Split {
-	return &train.Split{Train: t.data.NTrain, Val: t.data.NVal, Test: t.data.NTest, Unit: "galaxies",
+func (t *classifierTask) split() *runrec.Split {
+	return &runrec.Split{Train: t.data.NTrain, Val: t.data.NVal, Test: t.data.NTest, Unit: "galaxies",
 		ValFraction: t.cfg.ValFraction, ValSeed: ValSeed(t.cfg.DataSeed()), SplitSeed: t.cfg.DataSeed(), StratifiedBy: "class", TrainEval: "running mean of batch losses (augmented)"}
 }
 
@@ -201,19 +195,19 @@ func (t *classifierTask) finish(run train.Result) error {
 	if _, err := checkpoint.Load(t.sess.Best.Dir, t.sess.Vars, nil); err != nil {
 		return err
 	}
-	res := map[string]float64{"epochs": float64(t.cfg.Epochs), "train_images": float64(t.data.NTrain),
-		"val_images": float64(t.data.NVal), "test_images": float64(t.data.NTest)}
+	res := map[string]float64{runrec.Epochs: float64(t.cfg.Epochs), runrec.TrainImages: float64(t.data.NTrain),
+		runrec.ValImages: float64(t.data.NVal), runrec.TestImages: float64(t.data.NTest)}
 	acc, perClass, err := Accuracy(t.net, t.data.TestX, t.data.TestY)
 	if err != nil {
 		return err
 	}
-	res["test_accuracy"] = acc
+	res[runrec.TestAccuracy] = acc
 	for c, a := range perClass {
 		if !math.IsNaN(a) { // a class with no test images has no accuracy
-			res["test_accuracy_"+datasets.Class(c).String()] = a
+			res[runrec.PerClass(runrec.TestAccuracy, datasets.Class(c).String())] = a
 		}
 	}
 	note := fmt.Sprintf("test accuracy of the best validation model (step %d): %.3f", t.sess.Best.Step, acc)
 	t.log.Print(note)
-	return t.sess.Finish(run, train.Summary{Data: t.data.Source, Results: res, Notes: []string{note}, Split: t.split()})
+	return t.sess.Finish(run, runrec.Summary{Data: &t.data.Source, Results: res, Notes: []string{note}, Split: t.split()})
 }

@@ -42,18 +42,18 @@ var fatalAllowed = []struct {
 		"gotch's in-place copy has no error form; Assign checks the shape and converts the dtype first"},
 	// Figures drawn after training (the last checkpoint and summary are
 	// written first) and the benchmark: a failure there loses no training.
-	{"cmd/vae-galaxy/figures.go", "drawReconstructions", "MustSize", 1, afterTraining},
-	{"cmd/vae-galaxy/figures.go", "drawReconstructions", "MustNarrow", 2, afterTraining},
-	{"cmd/vae-galaxy/figures.go", "drawReconstructions", "MustZeros", 1, afterTraining},
-	{"cmd/vae-galaxy/figures.go", "encodeMeans", "MustSize", 1, afterTraining},
-	{"cmd/vae-galaxy/figures.go", "encodeMeans", "MustNarrow", 2, afterTraining},
-	{"cmd/vae-galaxy/weights.go", "drawWeights", "MustSize", 1, afterTraining},
-	{"cmd/vae-galaxy/weights.go", "filterTiles", "MustSize", 1, afterTraining},
-	{"cmd/vae-galaxy/weights.go", "toImages", "MustSize", 1, afterTraining},
-	{"cmd/vgg-mnist/bench.go", "bench", "MustRandn", 1, benchOnly},
-	{"cmd/vgg-mnist/bench.go", "bench", "MustRandint", 1, benchOnly},
-	{"cmd/vgg-mnist/bench.go", "benchEval", "MustRandn", 1, benchOnly},
-	{"cmd/vgg-mnist/bench.go", "benchEval", "MustRandint", 1, benchOnly},
+	{"internal/vaeplots/figures.go", "drawReconstructions", "MustSize", 1, afterTraining},
+	{"internal/vaeplots/figures.go", "drawReconstructions", "MustNarrow", 2, afterTraining},
+	{"internal/vaeplots/figures.go", "drawReconstructions", "MustZeros", 1, afterTraining},
+	{"internal/vaeplots/figures.go", "encodeMeans", "MustSize", 1, afterTraining},
+	{"internal/vaeplots/figures.go", "encodeMeans", "MustNarrow", 2, afterTraining},
+	{"internal/vaeplots/weights.go", "DrawWeights", "MustSize", 1, afterTraining},
+	{"internal/vaeplots/weights.go", "filterTiles", "MustSize", 1, afterTraining},
+	{"internal/vaeplots/weights.go", "toImages", "MustSize", 1, afterTraining},
+	{"cmd/bench/vgg.go", "benchVGG", "MustRandn", 1, benchOnly},
+	{"cmd/bench/vgg.go", "benchVGG", "MustRandint", 1, benchOnly},
+	{"cmd/bench/vgg.go", "benchEval", "MustRandn", 1, benchOnly},
+	{"cmd/bench/vgg.go", "benchEval", "MustRandint", 1, benchOnly},
 }
 
 // The reasons of the cmd/ entries.

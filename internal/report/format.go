@@ -161,14 +161,6 @@ func sig2(v any) string { f, _ := asFloat(v); return significant(f, 2) }
 func sig3(v any) string { f, _ := asFloat(v); return significant(f, 3) }
 func sig4(v any) string { f, _ := asFloat(v); return significant(f, 4) }
 
-func megabytes(v any) string {
-	f, _ := asFloat(v)
-	if f >= 1000 {
-		return significant(f/1000, 2) + " GB"
-	}
-	return strconv.FormatFloat(math.Round(f), 'f', 0, 64) + " MB"
-}
-
 func mebibytes(v any) string {
 	f, _ := asFloat(v)
 	if f >= 1024 {
@@ -208,7 +200,7 @@ func humanDuration(sec float64) string {
 	}
 }
 
-// day writes the date of a run, "2026-11-29", or "an unknown date".
+// day writes the date of a run as year-month-day, or "an unknown date".
 func day(t time.Time) string {
 	if t.IsZero() {
 		return "an unknown date"

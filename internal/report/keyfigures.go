@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"torchlab/internal/runrec"
 )
 
 // A keyFigure is one of the few figures a training part shows in the main
@@ -113,7 +115,7 @@ func bestTuned(variant func(*Run) string) func(full []*Run) *Run {
 			if !strings.HasPrefix(variant(r), "tuned:") {
 				continue
 			}
-			_, val, _, ok := chosenOnValidation(r, "accuracy")
+			_, val, _, ok := chosenOnValidation(r, runrec.Accuracy)
 			if !ok {
 				continue
 			}
@@ -144,8 +146,8 @@ func points(a, b float64) string { return fmt.Sprintf("%+.1f", 100*(a-b)) }
 // vggSpecifiedShows says how far the assignment's recipe fits the
 // training images and where the test accuracy goes meanwhile.
 func vggSpecifiedShows(r *Run, _ []*Run) string {
-	e0, l0, e1, l1, okL := r.endpoints("epoch", "loss", "train")
-	_, a0, _, a1, okA := r.endpoints("epoch", "accuracy", "test")
+	e0, l0, e1, l1, okL := r.endpoints(runrec.ColEpoch, runrec.ColLoss, runrec.Train)
+	_, a0, _, a1, okA := r.endpoints(runrec.ColEpoch, runrec.ColAccuracy, runrec.Test)
 	if !okL || !okA {
 		return ""
 	}
@@ -157,14 +159,14 @@ func vggSpecifiedShows(r *Run, _ []*Run) string {
 // assignment's recipe, each at its own best validation checkpoint.
 func tunedShows(unit string, format func(any) string, variant func(*Run) string) func(r *Run, full []*Run) string {
 	return func(r *Run, full []*Run) string {
-		step, val, test, ok := chosenOnValidation(r, "accuracy")
+		step, val, test, ok := chosenOnValidation(r, runrec.Accuracy)
 		if !ok {
 			return ""
 		}
 		s := fmt.Sprintf("of the tuned runs, this one has the highest validation accuracy at its best checkpoint (%s at %s %s); "+
 			"its test accuracy there is %s", format(val), unit, thousands(step), format(test))
 		if spec := withKind(variant, "as specified")(full); spec != nil {
-			if _, _, t, ok := chosenOnValidation(spec, "accuracy"); ok {
+			if _, _, t, ok := chosenOnValidation(spec, runrec.Accuracy); ok {
 				s += fmt.Sprintf(", %s points from the assignment's recipe at its own best validation checkpoint (%s)", points(test, t), format(t))
 			}
 		}
@@ -175,8 +177,8 @@ func tunedShows(unit string, format func(any) string, variant func(*Run) string)
 // lstmSpecifiedShows says how the test accuracy climbs under the
 // assignment's recipe and how far the training sample's ends above it.
 func lstmSpecifiedShows(r *Run, _ []*Run) string {
-	i0, a0, i1, a1, ok := r.endpoints("iteration", "accuracy", "test")
-	_, _, _, tr, okT := r.endpoints("iteration", "accuracy", "train")
+	i0, a0, i1, a1, ok := r.endpoints(runrec.ColStep, runrec.ColAccuracy, runrec.Test)
+	_, _, _, tr, okT := r.endpoints(runrec.ColStep, runrec.ColAccuracy, runrec.Train)
 	if !ok {
 		return ""
 	}
@@ -194,7 +196,7 @@ func lstmSpecifiedShows(r *Run, _ []*Run) string {
 func vaeCompareShows(r *Run, _ []*Run) string {
 	sums, counts := map[string]float64{}, map[string]int{}
 	for _, s := range r.Subruns {
-		v, ok := s.result("best_val_neg_elbo")
+		v, ok := s.result(runrec.BestOf(runrec.ValNegELBO))
 		if c, _ := s.config("conditional").(bool); !ok || c {
 			continue
 		}
@@ -245,12 +247,12 @@ func vaeChosen(full []*Run) *Run {
 // vaeSamplesShows says how often the galaxy classifier recognises the
 // chosen model's class samples, against chance and against real galaxies.
 func vaeSamplesShows(r *Run, _ []*Run) string {
-	s, ok := r.result("samples_judge_agreement_latent_region")
-	acc, okA := r.result("judge_test_accuracy")
+	s, ok := r.result(runrec.SampleAgreement(runrec.JudgeCNN, runrec.GenLatentRegion))
+	acc, okA := r.result(runrec.JudgeTestAccuracy(runrec.JudgeCNN))
 	if !ok || !okA {
 		return ""
 	}
-	chance, okC := r.result("judge_chance")
+	chance, okC := r.result(runrec.JudgeChance)
 	if !okC {
 		chance = 1.0 / 7
 	}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"torchlab/internal/runrec"
 )
 
 // A partSpec is what the report knows about one training part: how to say
@@ -243,11 +245,11 @@ var vgg = partSpec{
 	appendix: "Appendix B. VGG11 on MNIST: every run",
 	make:     "`bin/vgg-mnist train --out docs/results/vgg-mnist` (about 1 h on 2 cores)",
 	columns: []column{
-		resultColumn("epochs", "epoch"),
+		resultColumn("epochs", runrec.Epochs),
 		settingColumn("training images used", "subset"),
-		resultColumn("test accuracy", "test_accuracy"),
-		{"test loss", func(r *Run) string { return optional(r, "test_loss", sig2) }},
-		{"training loss", func(r *Run) string { return optional(r, "train_loss", sig2) }},
+		resultColumn("test accuracy", runrec.TestAccuracy),
+		{"test loss", func(r *Run) string { return optional(r, runrec.TestLoss, sig2) }},
+		{"training loss", func(r *Run) string { return optional(r, runrec.TrainLoss, sig2) }},
 		timeColumn,
 	},
 	headline: vggHeadline,
@@ -272,11 +274,11 @@ var vgg = partSpec{
 // validation split; vggCurves the two of the runs since.
 var (
 	vggGrid = figureSpec{
-		rows: [][]string{{"train_loss.png", "test_loss.png"}, {"train_accuracy.png", "test_accuracy.png"}},
+		rows: [][]string{{runrec.FigTrainLoss, runrec.FigTestLoss}, {runrec.FigTrainAccuracy, runrec.FigTestAccuracy}},
 		what: "Loss (top) and accuracy (bottom) on the fixed sample of training images, measured in eval mode (left), and on the test images (right), at each evaluation.",
 	}
 	vggCurves = figureSpec{
-		rows: [][]string{{"loss.png", "accuracy.png"}},
+		rows: [][]string{{runrec.FigLoss, runrec.FigAccuracy}},
 		what: "Loss (left) and accuracy (right) on the training sample (eval mode), the validation images held out of the training set, and the test images; the legends give each set's size.",
 	}
 )
@@ -291,20 +293,20 @@ var lstm = partSpec{
 	columns: []column{
 		{"learning rate", func(r *Run) string { return learningRate(r.config("lr")) }},
 		{"iterations", func(r *Run) string {
-			return optional(r, "iterations", thousands) + planned(r)
+			return optional(r, runrec.Steps, thousands) + planned(r)
 		}},
-		resultColumnF("test accuracy at the end", "test_accuracy", pct1),
+		resultColumnF("test accuracy at the end", runrec.TestAccuracy, pct1),
 		{"best checkpoint's test accuracy (iteration)", func(r *Run) string {
-			if step, _, test, ok := chosenOnValidation(r, "accuracy"); ok {
+			if step, _, test, ok := chosenOnValidation(r, runrec.Accuracy); ok {
 				return fmt.Sprintf("%s (%s, chosen on validation)", pct1(test), thousands(step))
 			}
-			b, at, ok := r.best("accuracy", "test", "iteration")
+			b, at, ok := r.best(runrec.ColAccuracy, runrec.Test, runrec.ColStep)
 			if !ok {
 				return "–"
 			}
 			return fmt.Sprintf("%s (%s, best on test: no validation split)", pct1(b), thousands(at))
 		}},
-		resultColumnF("training-sample accuracy", "train_accuracy", pct1),
+		resultColumnF("training-sample accuracy", runrec.TrainAccuracy, pct1),
 		timeColumn,
 	},
 	headline: lstmHeadline,
@@ -313,12 +315,12 @@ var lstm = partSpec{
 		{pick: withKind(lstmVariant, "as specified"), figs: []figureSpec{lstmCurves}, shows: lstmSpecifiedShows},
 		{pick: bestTuned(lstmVariant), figs: []figureSpec{lstmCurves}, shows: tunedShows("iteration", pct1, lstmVariant)},
 	},
-	skip: []string{"test_accuracy.png", "train_accuracy.png"},
+	skip: []string{runrec.FigTestAccuracy, runrec.FigTrainAccuracy},
 }
 
 // lstmCurves is an LSTM run's accuracy and loss curves.
 var lstmCurves = figureSpec{
-	rows: [][]string{{"accuracy.png", "loss.png"}},
+	rows: [][]string{{runrec.FigAccuracy, runrec.FigLoss}},
 	what: "Accuracy (left) and loss (right) on a fixed sample of training tweets (eval mode), on the validation tweets held out of the training file (runs with a validation split) and on the test set, against the iteration; the legends give each set's size.",
 }
 
@@ -332,7 +334,7 @@ var vae = partSpec{
 	subrun:  func(r *Run) bool { return r.config("arch") != nil },
 	variant: vaeVariant,
 	columns: []column{
-		resultColumn("epochs", "epochs"),
+		resultColumn("epochs", runrec.Epochs),
 		{"image size", func(r *Run) string {
 			if v, ok := asFloat(r.config("image_size")); ok {
 				return plain(v) + "x" + plain(v)
@@ -345,10 +347,10 @@ var vae = partSpec{
 			}
 			return "–"
 		}},
-		resultColumnF("test −ELBO at the best epoch (nats/image)", "best_test_neg_elbo", fixed1),
+		resultColumnF("test −ELBO at the best epoch (nats/image)", runrec.BestOf(runrec.TestNegELBO), fixed1),
 		{"test −log p, IWAE bound (nats/image, bits/dim)", func(r *Run) string {
-			nats, ok := r.result("iwae_test_nats")
-			bits, okB := r.result("iwae_test_bits_per_dim")
+			nats, ok := r.result(runrec.IWAETestNats)
+			bits, okB := r.result(runrec.IWAETestBitsPerDim)
 			if !ok || !okB {
 				return "–"
 			}
@@ -358,13 +360,13 @@ var vae = partSpec{
 			// Every model's samples come from the class's region of latent
 			// space; a conditional model's from its prior, decoded with the
 			// class alone, follow in brackets.
-			region := optional(r, "samples_judge_agreement_latent_region", pct1)
-			if v, ok := r.result("samples_judge_agreement_cvae_prior"); ok {
+			region := optional(r, runrec.SampleAgreement(runrec.JudgeCNN, runrec.GenLatentRegion), pct1)
+			if v, ok := r.result(runrec.SampleAgreement(runrec.JudgeCNN, runrec.GenCVAEPrior)); ok {
 				return region + " (" + pct1(v) + " from the prior given the class)"
 			}
 			return region
 		}},
-		resultColumn("training time per epoch", "seconds_per_epoch"),
+		resultColumn("training time per epoch", runrec.SecondsPerEpoch),
 	},
 	headline:   vaeHeadline,
 	demoNote:   vaeDemoNote,
@@ -375,37 +377,37 @@ var vae = partSpec{
 	key: []keyFigure{
 		{pick: firstRun, figs: []figureSpec{vaeCompare}, shows: vaeCompareShows},
 		{pick: vaeChosen, figs: []figureSpec{{
-			rows: [][]string{{"reconstructions.png"}, {"class_samples_all.png"}},
+			rows: [][]string{{runrec.FigReconstruction}, {runrec.FigClassSamplesAll}},
 			what: "The model the validation split chooses. Top: test galaxies (upper row) and their reconstructions from the latent mean (lower row). Bottom: for each class, up to four real galaxies, then four samples decoded from that class's region of the latent space.",
 		}}, shows: vaeSamplesShows},
 	},
 	figures: []figureSpec{
-		{rows: [][]string{{"reconstructions.png"}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
-		{rows: [][]string{{"class_samples_all.png"}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
-		{rows: [][]string{{"class_samples.png"}}, what: "Real galaxies of the class chosen with `--class` (top) and samples decoded from two regions of the latent space where that class lies."},
+		{rows: [][]string{{runrec.FigReconstruction}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
+		{rows: [][]string{{runrec.FigClassSamplesAll}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
+		{rows: [][]string{{runrec.FigClassSamples}}, what: "Real galaxies of the class chosen with `--class` (top) and samples decoded from two regions of the latent space where that class lies."},
 		vaeCurves,
-		{rows: [][]string{{"latent_tsne.png", "latent_lda.png"}}, what: "The encoder's means for the test galaxies, coloured by class. Left: embedded in two dimensions by t-SNE (unsupervised; neighbours stay neighbours, distances between groups mean little). Right: on the two linear discriminant axes fitted on the training galaxies' means and classes (supervised: how far a linear map of the latent space separates the classes).",
+		{rows: [][]string{{runrec.FigLatentTSNE, runrec.FigLatentLDA}}, what: "The encoder's means for the test galaxies, coloured by class. Left: embedded in two dimensions by t-SNE (unsupervised; neighbours stay neighbours, distances between groups mean little). Right: on the two linear discriminant axes fitted on the training galaxies' means and classes (supervised: how far a linear map of the latent space separates the classes).",
 			alone: "The encoder's means for the test galaxies, embedded in two dimensions by t-SNE (neighbours stay neighbours; distances between groups mean little), coloured by class."},
-		{rows: [][]string{{"weights_matrix.png", "weights_matrix_2.png"}}, what: "Weight matrices of two fully connected layers as heat maps (red positive, blue negative).",
+		{rows: [][]string{{runrec.FigWeightsMatrix, runrec.FigWeightsMatrixN(2)}}, what: "Weight matrices of two fully connected layers as heat maps (red positive, blue negative).",
 			alone: "The weight matrix of a fully connected layer as a heat map (red positive, blue negative)."},
-		{rows: [][]string{{"weights_filters.png"}}, what: "Filters of the layers next to the image, each tile scaled to its own range."},
+		{rows: [][]string{{runrec.FigWeightsFilters}}, what: "Filters of the layers next to the image, each tile scaled to its own range."},
 	},
 	laterSeedFigures: []figureSpec{vaeCurves},
 	demoFigures: []figureSpec{
-		{rows: [][]string{{"reconstructions.png"}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
-		{rows: [][]string{{"class_samples_all.png"}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
+		{rows: [][]string{{runrec.FigReconstruction}}, what: "Test galaxies (top) and their reconstructions from the latent mean (bottom)."},
+		{rows: [][]string{{runrec.FigClassSamplesAll}}, what: "For each class, up to four real galaxies, then four samples decoded from that class's region of the latent space."},
 	},
 }
 
 // vaeCompare is the reconstruction error of every architecture, in the
 // folder of the full runs.
 var vaeCompare = figureSpec{
-	rows: [][]string{{"recon_compare.png"}},
+	rows: [][]string{{runrec.FigReconCompare}},
 	what: "Reconstruction error on the validation and the test galaxies against the training step, for each architecture (each run's training curve is in its own figure in the appendix). A model run with several seeds is drawn as their mean with a band from the lowest to the highest, over the steps every seed reached. The first epochs (the title says how many) are above the top edge, so that the differences between the models show.",
 }
 
 // vaeCurves is a VAE run's learning curves beside its latent space.
-var vaeCurves = figureSpec{rows: [][]string{{"recon_curve.png", "latent_pca.png"}}, what: "Left: reconstruction error against the training step on the training galaxies (running mean of batch losses, and in newer runs the whole training split in eval mode every few epochs), the validation galaxies (runs with a validation split) and the test galaxies. Right: the encoder's means for the training galaxies on their first two principal components, coloured by class."}
+var vaeCurves = figureSpec{rows: [][]string{{runrec.FigReconCurve, runrec.FigLatentPCA}}, what: "Left: reconstruction error against the training step on the training galaxies (running mean of batch losses, and in newer runs the whole training split in eval mode every few epochs), the validation galaxies (runs with a validation split) and the test galaxies. Right: the encoder's means for the training galaxies on their first two principal components, coloured by class."}
 
 // optional formats a result, "–" when the run lacks it.
 func optional(r *Run, key string, f func(any) string) string {
@@ -427,7 +429,7 @@ func plannedOf(r *Run) string {
 
 // planned says " of N" when a run stopped before its planned iterations.
 func planned(r *Run) string {
-	done, ok := r.result("iterations")
+	done, ok := r.result(runrec.Steps)
 	want, okW := asFloat(r.config("iterations"))
 	if ok && okW && done < want {
 		return " of " + thousands(want)
@@ -437,32 +439,32 @@ func planned(r *Run) string {
 
 func vggHeadline(full []*Run) string {
 	r := full[0]
-	acc, ok := r.result("test_accuracy")
+	acc, ok := r.result(runrec.TestAccuracy)
 	if !ok {
 		return ""
 	}
 	var b strings.Builder
-	epochs, _ := r.result("epoch")
+	epochs, _ := r.result(runrec.Epochs)
 	data := "full MNIST"
 	if s, ok := asFloat(r.config("subset")); ok && s != 1 {
 		data = percentOf(s) + " of MNIST's training set"
 	}
 	fmt.Fprintf(&b, "**VGG11 reached %s test accuracy after %s epochs** of %s", pct2(acc), plain(epochs), data)
 	var extra []string
-	if v, ok := r.result("train_loss"); ok {
+	if v, ok := r.result(runrec.TrainLoss); ok {
 		extra = append(extra, "training loss "+sig2(v))
 	}
-	if v, ok := r.result("test_loss"); ok {
+	if v, ok := r.result(runrec.TestLoss); ok {
 		extra = append(extra, "test loss "+sig2(v))
 	}
-	if best, at, ok := r.best("accuracy", "test", "epoch"); ok && best > acc {
+	if best, at, ok := r.best(runrec.ColAccuracy, runrec.Test, runrec.ColEpoch); ok && best > acc {
 		extra = append(extra, fmt.Sprintf("best %s after epoch %s", pct2(best), plain(at)))
 	}
 	if len(extra) > 0 {
 		fmt.Fprintf(&b, " (%s)", strings.Join(extra, "; "))
 	}
 	fmt.Fprintf(&b, ", in %s with %s libtorch threads.", humanDuration(r.seconds()), plain(r.config("threads")))
-	b.WriteString(bestValidation(r, "step", "accuracy", pct2))
+	b.WriteString(bestValidation(r, "step", runrec.Accuracy, pct2))
 	return b.String()
 }
 
@@ -475,7 +477,7 @@ func bestValidation(r *Run, unit, metric string, format func(any) string) string
 		return ""
 	}
 	name := strings.ReplaceAll(metric, "_", " ")
-	if metric == "neg_elbo" {
+	if metric == runrec.NegELBO {
 		name = "−ELBO"
 	}
 	return fmt.Sprintf(" The best validation checkpoint (%s %s, validation %s %s) has test %s %s.",
@@ -486,16 +488,16 @@ func bestValidation(r *Run, unit, metric string, format func(any) string) string
 // its validation and test metric; ok is false for a run without a
 // validation split.
 func chosenOnValidation(r *Run, metric string) (step, val, test float64, ok bool) {
-	step, ok = r.result("best_step")
-	val, okV := r.result("best_val_" + metric)
-	test, okT := r.result("best_test_" + metric)
+	step, ok = r.result(runrec.BestStep)
+	val, okV := r.result(runrec.BestOf(runrec.Metric(runrec.Val, metric)))
+	test, okT := r.result(runrec.BestOf(runrec.Metric(runrec.Test, metric)))
 	return step, val, test, ok && okV && okT
 }
 
 func lstmHeadline(full []*Run) string {
 	var parts []string
 	for i, r := range full {
-		acc, ok := r.result("test_accuracy")
+		acc, ok := r.result(runrec.TestAccuracy)
 		if !ok {
 			continue
 		}
@@ -505,10 +507,10 @@ func lstmHeadline(full []*Run) string {
 		} else {
 			what = " " + what
 		}
-		s := fmt.Sprintf("at learning rate %s"+what, learningRate(r.config("lr")), pct1(acc), optional(r, "iterations", thousands), plannedOf(r))
-		if step, val, test, ok := chosenOnValidation(r, "accuracy"); ok {
+		s := fmt.Sprintf("at learning rate %s"+what, learningRate(r.config("lr")), pct1(acc), optional(r, runrec.Steps, thousands), plannedOf(r))
+		if step, val, test, ok := chosenOnValidation(r, runrec.Accuracy); ok {
 			s += fmt.Sprintf(" (its checkpoint chosen on validation, iteration %s: validation %s, test %s)", thousands(step), pct1(val), pct1(test))
-		} else if best, at, ok := r.best("accuracy", "test", "iteration"); ok && best > acc {
+		} else if best, at, ok := r.best(runrec.ColAccuracy, runrec.Test, runrec.ColStep); ok && best > acc {
 			s += fmt.Sprintf(" (best %s, at iteration %s)", pct1(best), thousands(at))
 		}
 		if i == 0 {
@@ -533,9 +535,9 @@ func vaeVariant(r *Run) string {
 
 // bestEpoch is the epoch of a run's best validation checkpoint.
 func bestEpoch(r *Run) (float64, bool) {
-	step, ok := r.result("best_step")
-	steps, okS := r.result("steps")
-	epochs, okE := r.result("epochs")
+	step, ok := r.result(runrec.BestStep)
+	steps, okS := r.result(runrec.Steps)
+	epochs, okE := r.result(runrec.Epochs)
 	if !ok || !okS || !okE || steps == 0 {
 		return 0, false
 	}
@@ -573,7 +575,7 @@ func vaeHeadline(full []*Run) string {
 // validation split into plain and conditional models.
 func byConditioning(r *Run) (unconditional, conditional []*Run) {
 	for _, s := range r.Subruns {
-		if _, ok := s.result("best_val_neg_elbo"); !ok {
+		if _, ok := s.result(runrec.BestOf(runrec.ValNegELBO)); !ok {
 			continue
 		}
 		if c, _ := s.config("conditional").(bool); c {
@@ -610,17 +612,17 @@ func chosenPerSeed(runs []*Run) (choices []string, chosen []*Run) {
 func validationChoice(runs []*Run) (string, *Run) {
 	best := runs[0]
 	for _, r := range runs[1:] {
-		v, _ := r.result("best_val_neg_elbo")
-		b, _ := best.result("best_val_neg_elbo")
+		v, _ := r.result(runrec.BestOf(runrec.ValNegELBO))
+		b, _ := best.result(runrec.BestOf(runrec.ValNegELBO))
 		if v < b {
 			best = r
 		}
 	}
-	v, _ := best.result("best_val_neg_elbo")
+	v, _ := best.result(runrec.BestOf(runrec.ValNegELBO))
 	var against []string
 	for _, r := range runs {
 		if r != best {
-			o, _ := r.result("best_val_neg_elbo")
+			o, _ := r.result(runrec.BestOf(runrec.ValNegELBO))
 			against = append(against, r.Name+" "+fixed1(o))
 		}
 	}
@@ -636,11 +638,11 @@ func iwaeSentence(name string, runs []*Run) string {
 	var per []string
 	var sum float64
 	for _, r := range runs {
-		nats, ok := r.result("iwae_test_nats")
+		nats, ok := r.result(runrec.IWAETestNats)
 		if r.Name != name || !ok {
 			continue
 		}
-		bits, _ := r.result("iwae_test_bits_per_dim")
+		bits, _ := r.result(runrec.IWAETestBitsPerDim)
 		unit := ""
 		if len(per) == 0 {
 			unit = " nats per image"
@@ -662,13 +664,13 @@ func iwaeSentence(name string, runs []*Run) string {
 // samples of the chosen run, and of each conditional run with the same seed
 // (drawn the same way, and from its prior given the class).
 func judgeSentence(chosen *Run, conditional []*Run) string {
-	s, ok := chosen.result("samples_judge_agreement_latent_region")
-	acc, okA := chosen.result("judge_test_accuracy")
+	s, ok := chosen.result(runrec.SampleAgreement(runrec.JudgeCNN, runrec.GenLatentRegion))
+	acc, okA := chosen.result(runrec.JudgeTestAccuracy(runrec.JudgeCNN))
 	if !ok || !okA {
 		return ""
 	}
 	out := fmt.Sprintf(" A CNN classifier trained on the real training galaxies (%s correct on the real test galaxies) "+
-		"recognises %s of %s's class samples (seed %s) as their class%s", pct1(acc), pct1(s), chosen.Name, seedOf(chosen), sampleScale(chosen, "latent_region"))
+		"recognises %s of %s's class samples (seed %s) as their class%s", pct1(acc), pct1(s), chosen.Name, seedOf(chosen), sampleScale(chosen, runrec.GenLatentRegion))
 	// A conditional run's samples drawn the same way (from the class's
 	// region of latent space) are the like-for-like comparison; its prior
 	// samples, decoded with the class alone, show how much the decoder
@@ -677,12 +679,12 @@ func judgeSentence(chosen *Run, conditional []*Run) string {
 		if seedOf(c) != seedOf(chosen) {
 			continue
 		}
-		region, ok := c.result("samples_judge_agreement_latent_region")
+		region, ok := c.result(runrec.SampleAgreement(runrec.JudgeCNN, runrec.GenLatentRegion))
 		if !ok {
 			continue
 		}
 		out += fmt.Sprintf(", against %s of the conditional %s's drawn the same way (its class given to encoder and decoder)", pct1(region), c.Name)
-		if prior, ok := c.result("samples_judge_agreement_cvae_prior"); ok {
+		if prior, ok := c.result(runrec.SampleAgreement(runrec.JudgeCNN, runrec.GenCVAEPrior)); ok {
 			out += fmt.Sprintf(" and %s of its samples from the prior decoded with the class alone", pct1(prior))
 		}
 	}
@@ -693,11 +695,11 @@ func judgeSentence(chosen *Run, conditional []*Run) string {
 // classifier's ceiling: from samples.json's normalised score where the run
 // has it, else the chance level of the average over seven classes.
 func sampleScale(r *Run, gen string) string {
-	chance, okC := r.result("judge_chance")
-	ceiling, okK := r.result("judge_ceiling")
-	norm, okN := r.result("samples_judge_" + gen + "_normalised")
-	lo, okL := r.result("samples_judge_" + gen + "_normalised_lo")
-	hi, okH := r.result("samples_judge_" + gen + "_normalised_hi")
+	chance, okC := r.result(runrec.JudgeChance)
+	ceiling, okK := r.result(runrec.JudgeCeiling)
+	norm, okN := r.result(runrec.JudgeScore(gen, runrec.ScoreNormalised))
+	lo, okL := r.result(runrec.JudgeScore(gen, runrec.ScoreNormalisedLo))
+	hi, okH := r.result(runrec.JudgeScore(gen, runrec.ScoreNormalisedHi))
 	if okC && okK && okN && okL && okH {
 		return fmt.Sprintf(" (on the classes the classifier recognises on real images: normalised %s, 95 %% interval %s to %s, "+
 			"where 0 is chance, %s, and 1 the classifier's class-balanced recall on real test galaxies, %s)",

@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"torchlab/datasets"
 	"torchlab/internal/cnncalc"
+	"torchlab/internal/runrec"
 )
 
 // tinyPNG encodes a 2x2 image whose colour depends on seed, so each
@@ -213,7 +215,7 @@ func TestWriteFullAndQuickRuns(t *testing.T) {
 		// Everything else folded away, in words and with the keys.
 		"<details>\n<summary>Configuration and every recorded result of the runs above</summary>",
 		"| hidden units (`model.hidden`) | 4096 | 4096 |",
-		"| peak memory (RSS) (`peak_rss_mb`) | 3.1 GB | – |",
+		"| peak memory (RSS) (`peak_rss_mib`) | 2.9 GiB | – |",
 		// Part 4: both full runs, the best test accuracy from metrics.csv,
 		// the interrupted one said so; no quick run, said once.
 		"**At learning rate 1e-4 the LSTM reached 74.2 % test accuracy after 100,000 iterations (best 74.9 %, at iteration 1,000)**; " +
@@ -513,14 +515,14 @@ func TestCommonResultKeysInWords(t *testing.T) {
 // A run on the bundled sample says so: its numbers are not the full data's.
 func TestRunLineNamesTheData(t *testing.T) {
 	for _, tt := range []struct {
-		data *DataSource
+		data *datasets.Source
 		want string
 	}{
-		{&DataSource{Sample: true, FoundBy: "bundled sample"}, "Data: the bundled sample"},
-		{&DataSource{FoundBy: "../shared/data"}, "Data: the full data set (found by ../shared/data)"},
+		{&datasets.Source{Sample: true, FoundBy: "bundled sample"}, "Data: the bundled sample"},
+		{&datasets.Source{FoundBy: "../shared/data"}, "Data: the full data set (found by ../shared/data)"},
 	} {
 		w := &writer{res: &Result{}}
-		w.runLine(&Run{Summary: &Summary{Command: "x", Data: tt.data}})
+		w.runLine(&Run{Summary: &runrec.Summary{Command: "x", Data: tt.data}})
 		if got := w.b.String(); !strings.Contains(got, tt.want) {
 			t.Errorf("run line %q, want it to contain %q", got, tt.want)
 		}
@@ -530,8 +532,8 @@ func TestRunLineNamesTheData(t *testing.T) {
 // A run that records its split and machine says them; an older run does not.
 func TestRunLineNamesSplitAndMachine(t *testing.T) {
 	w := &writer{res: &Result{}}
-	w.runLine(&Run{Summary: &Summary{Command: "x", Split: &Split{Train: 55000, Val: 5000, Test: 10000, Unit: "images"},
-		Machine: &Machine{Cores: 2, Libtorch: "1.13", BLAS: "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"},
+	w.runLine(&Run{Summary: &runrec.Summary{Command: "x", Split: &runrec.Split{Train: 55000, Val: 5000, Test: 10000, Unit: "images"},
+		Machine: &runrec.Machine{Cores: 2, Libtorch: "1.13", BLAS: "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"},
 		Commit:  "0123456789abcdef0123-dirty"}})
 	got := w.b.String()
 	for _, want := range []string{"Split: 55,000 training, 5,000 validation (held out of the training data) and 10,000 test images.",
@@ -541,12 +543,12 @@ func TestRunLineNamesSplitAndMachine(t *testing.T) {
 		}
 	}
 	withCPU := &writer{res: &Result{}}
-	withCPU.runLine(&Run{Summary: &Summary{Command: "x", Machine: &Machine{Cores: 2, Libtorch: "1.13", BLAS: "unknown", CPU: "Some CPU; avx2; OpenBLAS Haswell"}}})
+	withCPU.runLine(&Run{Summary: &runrec.Summary{Command: "x", Machine: &runrec.Machine{Cores: 2, Libtorch: "1.13", BLAS: "unknown", CPU: "Some CPU; avx2; OpenBLAS Haswell"}}})
 	if got, want := withCPU.b.String(), "Machine: 2 cores, libtorch 1.13, BLAS unknown, CPU Some CPU; avx2; OpenBLAS Haswell."; !strings.Contains(got, want) {
 		t.Errorf("run line %q, want it to contain %q", got, want)
 	}
 	old := &writer{res: &Result{}}
-	old.runLine(&Run{Summary: &Summary{Command: "x"}})
+	old.runLine(&Run{Summary: &runrec.Summary{Command: "x"}})
 	if s := old.b.String(); strings.Contains(s, "Split:") || strings.Contains(s, "Machine:") {
 		t.Errorf("an older run's line %q names a split or machine", s)
 	}

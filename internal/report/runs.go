@@ -1,16 +1,15 @@
 package report
 
 import (
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"torchlab/internal/metrics"
+	"torchlab/internal/runrec"
 )
 
 // Run is one training run's output folder as the report reads it.
@@ -20,9 +19,9 @@ type Run struct {
 	// Seed is N for a subrun found in a seedN folder (seed1/conv: one
 	// architecture's run with seed 1 and that seed's split), or "".
 	Seed string
-	// Summary is summary.json; nil when the folder has none or it cannot
-	// be read (then Problems says why).
-	Summary *Summary
+	// Summary is summary.json, migrated to today's keys (runrec.Read); nil
+	// when the folder has none or it cannot be read (then Problems says why).
+	Summary *runrec.Summary
 	Figures []string // PNG file names in Dir, sorted
 	Metrics *metrics.Table
 	// Subruns are the subfolders holding a summary.json, directly (the
@@ -31,75 +30,6 @@ type Run struct {
 	Subruns []*Run
 	// Problems are files that could not be read, each naming the file.
 	Problems []string
-}
-
-// DataSource is where a run's data came from (datasets.Source).
-type DataSource struct {
-	Dir     string `json:"dir"`
-	FoundBy string `json:"found_by"`
-	Sample  bool   `json:"sample"`
-}
-
-// Summary is summary.json as every training command writes it (run.Summary);
-// the configuration is kept as raw JSON because each command has its own.
-type Summary struct {
-	Command  string             `json:"command"`
-	Started  time.Time          `json:"started"`
-	Finished time.Time          `json:"finished"`
-	Seconds  float64            `json:"seconds"`
-	Wall     float64            `json:"wall_seconds"` // the last session, start to finish
-	Config   json.RawMessage    `json:"config"`
-	Data     *DataSource        `json:"data"`
-	Results  map[string]float64 `json:"results"`
-	Notes    []string           `json:"notes"`
-	Split    *Split             `json:"split"`      // runs since the validation split
-	Commit   string             `json:"git_commit"` // runs since provenance was recorded
-	Machine  *Machine           `json:"machine"`
-}
-
-// Split is the train/validation/test sizes a run records (train.Split).
-type Split struct {
-	Train, Val, Test int
-	Unit             string
-	TrainEval        string `json:"train_eval"`
-}
-
-// Machine is the machine a run records (train.Machine).
-type Machine struct {
-	Cores    int
-	Libtorch string
-	BLAS     string
-	CPU      string // empty in summaries from before 2026-12-06
-}
-
-// ConfigMap flattens the configuration into one level, with dotted keys
-// for nested objects ("model.hidden").
-func (s *Summary) ConfigMap() map[string]any {
-	out := map[string]any{}
-	if s == nil || len(s.Config) == 0 {
-		return out
-	}
-	var v any
-	if err := json.Unmarshal(s.Config, &v); err != nil {
-		return out
-	}
-	flatten("", v, out)
-	return out
-}
-
-func flatten(prefix string, v any, out map[string]any) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		out[prefix] = v
-		return
-	}
-	for k, e := range m {
-		key := k
-		if prefix != "" {
-			key = prefix + "." + k
-		}
-		flatten(key, e, out)
-	}
 }
 
 // config returns one configuration value, or nil.
@@ -119,16 +49,16 @@ func (r *Run) result(key string) (float64, bool) {
 	return v, ok
 }
 
-// seconds is the run's training time. Summaries written before
-// 2026-12-06 count only a resumed run's last session; metrics.csv's seconds
-// column counts across sessions, so the larger of the two is the run's.
+// seconds is the run's training time: the larger of the summary's and
+// metrics.csv's last seconds, because older summaries count only a resumed
+// run's last session while metrics.csv counts across sessions.
 func (r *Run) seconds() float64 {
 	var s float64
 	if r.Summary != nil {
 		s = r.Summary.Seconds
 	}
 	if r.Metrics != nil && len(r.Metrics.Rows) > 0 {
-		if v, err := r.Metrics.Float("seconds", len(r.Metrics.Rows)-1); err == nil && v > s {
+		if v, err := r.Metrics.Float(runrec.ColSeconds, len(r.Metrics.Rows)-1); err == nil && v > s {
 			s = v
 		}
 	}
@@ -141,7 +71,7 @@ func (r *Run) best(y, split, x string) (best, at float64, ok bool) {
 	if r == nil || r.Metrics == nil {
 		return 0, 0, false
 	}
-	xs, ys, err := r.Metrics.Series(x, y, "split", split)
+	xs, ys, err := r.Metrics.Series(x, y, runrec.ColSplit, split)
 	if err != nil || len(ys) == 0 {
 		return 0, 0, false
 	}
@@ -174,18 +104,17 @@ func (r *Run) empty() bool {
 // rather than failing the report.
 func loadRun(dir, name string) *Run {
 	r := &Run{Dir: dir, Name: name}
-	sumPath := filepath.Join(dir, "summary.json")
-	if _, err := os.Stat(sumPath); err == nil {
-		var s Summary
-		if err := metrics.ReadJSON(sumPath, &s); err != nil {
+	if exists(filepath.Join(dir, runrec.SummaryFile)) {
+		s, err := runrec.Read(dir)
+		if err != nil {
 			r.Problems = append(r.Problems, err.Error())
 		} else {
-			r.Summary = &s
+			r.Summary = s
 		}
 	}
-	csvPath := filepath.Join(dir, "metrics.csv")
+	csvPath := filepath.Join(dir, runrec.MetricsFile)
 	if _, err := os.Stat(csvPath); err == nil {
-		t, err := metrics.Read(csvPath)
+		t, err := runrec.ReadMetrics(csvPath)
 		if err != nil {
 			r.Problems = append(r.Problems, err.Error())
 		} else {
@@ -227,7 +156,7 @@ func subruns(dir, seed string) []*Run {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		sub := filepath.Join(dir, e.Name())
-		if e.IsDir() && exists(filepath.Join(sub, "summary.json")) {
+		if e.IsDir() && exists(filepath.Join(sub, runrec.SummaryFile)) {
 			s := loadRun(sub, e.Name())
 			s.Seed = seed
 			out = append(out, s)
@@ -238,10 +167,9 @@ func subruns(dir, seed string) []*Run {
 
 // readExtraResults adds to the summary's results what later commands wrote
 // beside it: the importance-weighted bound of vae-galaxy iwae (iwae.json)
-// as iwae_test_nats, iwae_test_bits_per_dim, iwae_subset_nats (the subset
-// at its larger k) and iwae_subset_at_test_k_nats, and the class-sample judgement
-// of vae-galaxy plots --judge (samples.json's results, under their own
-// keys). A file that cannot be read is a problem of the run.
+// under the runrec.IWAE* keys, and the class-sample judgement of
+// vae-galaxy plots --judge (samples.json's results, under their own keys).
+// A file that cannot be read is a problem of the run.
 func (r *Run) readExtraResults() {
 	if r.Summary == nil {
 		return
@@ -259,26 +187,26 @@ func (r *Run) readExtraResults() {
 		Test, Subset *bound
 		SubsetAtK    *bound `json:"subset_at_k"`
 	}
-	if path := filepath.Join(r.Dir, "iwae.json"); exists(path) {
+	if path := filepath.Join(r.Dir, runrec.IWAEFile); exists(path) {
 		if err := metrics.ReadJSON(path, &iwae); err != nil {
 			r.Problems = append(r.Problems, err.Error())
 			iwae.Test, iwae.Subset, iwae.SubsetAtK = nil, nil, nil // half-read numbers are not results
 		}
 	}
 	if b := iwae.Test; b != nil {
-		r.Summary.Results["iwae_test_nats"] = b.NLLNats
-		r.Summary.Results["iwae_test_bits_per_dim"] = b.NLLBitsPerDim
-		r.Summary.Results["iwae_test_k"] = float64(b.K)
+		r.Summary.Results[runrec.IWAETestNats] = b.NLLNats
+		r.Summary.Results[runrec.IWAETestBitsPerDim] = b.NLLBitsPerDim
+		r.Summary.Results[runrec.IWAETestK] = float64(b.K)
 	}
 	if b := iwae.Subset; b != nil {
-		r.Summary.Results["iwae_subset_nats"] = b.NLLNats
-		r.Summary.Results["iwae_subset_k"] = float64(b.K)
+		r.Summary.Results[runrec.IWAESubsetNats] = b.NLLNats
+		r.Summary.Results[runrec.IWAESubsetK] = float64(b.K)
 	}
 	if b := iwae.SubsetAtK; b != nil {
-		r.Summary.Results["iwae_subset_at_test_k_nats"] = b.NLLNats
+		r.Summary.Results[runrec.IWAESubsetAtTestKNats] = b.NLLNats
 	}
-	var samples struct{ Results map[string]float64 }
-	if path := filepath.Join(r.Dir, "samples.json"); exists(path) {
+	var samples runrec.Samples
+	if path := filepath.Join(r.Dir, runrec.SamplesFile); exists(path) {
 		if err := metrics.ReadJSON(path, &samples); err != nil {
 			r.Problems = append(r.Problems, err.Error())
 			samples.Results = nil

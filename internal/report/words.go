@@ -2,6 +2,8 @@ package report
 
 import (
 	"strings"
+
+	"torchlab/internal/runrec"
 )
 
 // A setting is how the report names one key of a summary's configuration or
@@ -68,59 +70,53 @@ var settings = map[string]setting{
 	"model.classes":     {"classes", nil},
 }
 
-// resultNames name the keys of a summary's results in words.
+// resultNames name the keys of a summary's results in words. Keys of
+// older summaries were migrated when read (runrec.Migrate).
 var resultNames = map[string]setting{
-	"epoch":                                 {"epochs", plain},
-	"epochs":                                {"epochs", plain},
-	"steps":                                 {"optimiser steps", thousands},
-	"iterations":                            {"iterations", thousands},
-	"test_accuracy":                         {"test accuracy", pct2},
-	"train_accuracy":                        {"training-sample accuracy", pct2},
-	"test_loss":                             {"test loss", sig3},
-	"train_loss":                            {"training-sample loss", sig3},
-	"epoch_seconds":                         {"time of the last epoch", seconds},
-	"last_epoch_seconds":                    {"time of the last epoch", seconds},
-	"seconds_per_epoch":                     {"training time per epoch", seconds},
-	"train_seconds":                         {"training time", seconds},
-	"images_per_second":                     {"training speed (images/s)", sig3},
-	"train_iterations_per_second":           {"training speed (iterations/s)", sig3},
-	"peak_rss_mb":                           {"peak memory (RSS)", megabytes},
-	"peak_rss_mib":                          {"peak memory (RSS)", mebibytes},
-	"rss_mib":                               {"memory at the end", mebibytes},
-	"rss_mib_first_eval":                    {"memory at the first evaluation", mebibytes},
-	"rss_mib_last_eval":                     {"memory at the last evaluation", mebibytes},
-	"steps_per_second":                      {"training speed (steps/s)", sig3},
-	"step_seconds":                          {"time in optimiser steps", seconds},
-	"rss_mb_first_eval":                     {"memory at the first evaluation", megabytes},
-	"rss_mb_last_eval":                      {"memory at the last evaluation", megabytes},
-	"knn_test_accuracy":                     {"5-NN pixel classifier on real test images", pct1},
-	"samples_knn_agreement_latent_region":   {"samples recognised as their class by 5-NN (latent region)", pct1},
-	"samples_knn_agreement_cvae":            {"samples recognised as their class by 5-NN (conditional prior)", pct1},
-	"samples_judge_agreement_latent_region": {"class samples recognised by the CNN classifier (latent region)", pct1},
-	"samples_judge_agreement_cvae_prior":    {"class samples recognised by the CNN classifier (conditional prior)", pct1},
-	"judge_test_accuracy":                   {"CNN classifier's accuracy on the real test galaxies", pct1},
-	"latent_knn_test_accuracy":              {"5-NN on the latent means, accuracy on the test galaxies", pct1},
-	"iwae_test_nats":                        {"test −log p, importance-weighted bound (nats/image)", fixed1},
-	"iwae_test_bits_per_dim":                {"test −log p, importance-weighted bound (bits/dim)", fixed4},
-	"iwae_test_k":                           {"importance samples per test image", plain},
-	"iwae_subset_nats":                      {"−log p bound on the test subset at its larger k (nats/image)", fixed1},
-	"iwae_subset_k":                         {"importance samples per subset image", thousands},
-	"iwae_subset_at_test_k_nats":            {"−log p bound on the test subset at the whole test set's k (nats/image)", fixed1},
-	"test_recon":                            {"test reconstruction error (nats/image)", fixed1},
-	"train_recon":                           {"training reconstruction error (nats/image)", fixed1},
-	"test_kl":                               {"test KL (nats/image)", fixed2},
-	"train_kl":                              {"training KL (nats/image)", fixed2},
-	"test_neg_elbo":                         {"test −ELBO (nats/image)", fixed1},
-	"train_neg_elbo":                        {"training −ELBO (nats/image)", fixed1},
-	"val_accuracy":                          {"validation accuracy", pct2},
-	"val_loss":                              {"validation loss", sig3},
-	"val_recon":                             {"validation reconstruction error (nats/image)", fixed1},
-	"val_kl":                                {"validation KL (nats/image)", fixed2},
-	"val_neg_elbo":                          {"validation −ELBO (nats/image)", fixed1},
-	"best_step":                             {"step of the best validation checkpoint", thousands},
-	"train_images":                          {"training images", thousands},
-	"val_images":                            {"validation images", thousands},
-	"test_images":                           {"test images", thousands},
+	runrec.Epochs:                             {"epochs", plain},
+	runrec.Steps:                              {"optimiser steps", thousands},
+	runrec.TestAccuracy:                       {"test accuracy", pct2},
+	runrec.TrainAccuracy:                      {"training-sample accuracy", pct2},
+	runrec.TestLoss:                           {"test loss", sig3},
+	runrec.TrainLoss:                          {"training-sample loss", sig3},
+	runrec.LastEpochSeconds:                   {"time of the last epoch", seconds},
+	runrec.SecondsPerEpoch:                    {"training time per epoch", seconds},
+	runrec.TrainSeconds:                       {"training time", seconds},
+	runrec.ImagesPerSecond:                    {"training speed (images/s)", sig3},
+	runrec.PeakRSSMiB:                         {"peak memory (RSS)", mebibytes},
+	runrec.RSSMiB:                             {"memory at the end", mebibytes},
+	runrec.RSSFirstEval:                       {"memory at the first evaluation", mebibytes},
+	runrec.RSSLastEval:                        {"memory at the last evaluation", mebibytes},
+	runrec.StepsPerSecond:                     {"training speed (steps/s)", sig3},
+	runrec.StepSeconds:                        {"time in optimiser steps", seconds},
+	runrec.JudgeTestAccuracy(runrec.JudgeKNN): {"5-NN pixel classifier on real test images", pct1},
+	runrec.SampleAgreement(runrec.JudgeKNN, runrec.GenLatentRegion): {"samples recognised as their class by 5-NN (latent region)", pct1},
+	runrec.SampleAgreement(runrec.JudgeKNN, runrec.GenCVAEPrior):    {"samples recognised as their class by 5-NN (conditional prior)", pct1},
+	runrec.SampleAgreement(runrec.JudgeCNN, runrec.GenLatentRegion): {"class samples recognised by the CNN classifier (latent region)", pct1},
+	runrec.SampleAgreement(runrec.JudgeCNN, runrec.GenCVAEPrior):    {"class samples recognised by the CNN classifier (conditional prior)", pct1},
+	runrec.JudgeTestAccuracy(runrec.JudgeCNN):                       {"CNN classifier's accuracy on the real test galaxies", pct1},
+	runrec.LatentKNNTestAccuracy:                                    {"5-NN on the latent means, accuracy on the test galaxies", pct1},
+	runrec.IWAETestNats:                                             {"test −log p, importance-weighted bound (nats/image)", fixed1},
+	runrec.IWAETestBitsPerDim:                                       {"test −log p, importance-weighted bound (bits/dim)", fixed4},
+	runrec.IWAETestK:                                                {"importance samples per test image", plain},
+	runrec.IWAESubsetNats:                                           {"−log p bound on the test subset at its larger k (nats/image)", fixed1},
+	runrec.IWAESubsetK:                                              {"importance samples per subset image", thousands},
+	runrec.IWAESubsetAtTestKNats:                                    {"−log p bound on the test subset at the whole test set's k (nats/image)", fixed1},
+	runrec.TestRecon:                                                {"test reconstruction error (nats/image)", fixed1},
+	runrec.TrainRecon:                                               {"training reconstruction error (nats/image)", fixed1},
+	runrec.TestKL:                                                   {"test KL (nats/image)", fixed2},
+	runrec.TrainKL:                                                  {"training KL (nats/image)", fixed2},
+	runrec.TestNegELBO:                                              {"test −ELBO (nats/image)", fixed1},
+	runrec.TrainNegELBO:                                             {"training −ELBO (nats/image)", fixed1},
+	runrec.ValAccuracy:                                              {"validation accuracy", pct2},
+	runrec.ValLoss:                                                  {"validation loss", sig3},
+	runrec.ValRecon:                                                 {"validation reconstruction error (nats/image)", fixed1},
+	runrec.ValKL:                                                    {"validation KL (nats/image)", fixed2},
+	runrec.ValNegELBO:                                               {"validation −ELBO (nats/image)", fixed1},
+	runrec.BestStep:                                                 {"step of the best validation checkpoint", thousands},
+	runrec.TrainImages:                                              {"training images", thousands},
+	runrec.ValImages:                                                {"validation images", thousands},
+	runrec.TestImages:                                               {"test images", thousands},
 }
 
 // settingLabel names a configuration key in words, or, for a key the report
@@ -140,18 +136,16 @@ func settingValue(key string, v any) string {
 	return plain(v)
 }
 
-// resultLabel names a results key in words ("rss_mb_epoch_3" included).
+// resultLabel names a results key in words (runrec.BestOf and
+// runrec.RSSAfterEpoch keys included).
 func resultLabel(key string) string {
 	if s, ok := resultNames[key]; ok {
 		return s.label
 	}
-	if n, ok := strings.CutPrefix(key, "rss_mb_epoch_"); ok {
-		return "memory after epoch " + n
-	}
-	if k, ok := strings.CutPrefix(key, "best_"); ok {
+	if k, ok := strings.CutPrefix(key, runrec.BestOf("")); ok {
 		return resultLabel(k) + " at the best validation checkpoint"
 	}
-	if n, ok := strings.CutPrefix(key, "rss_mib_epoch_"); ok {
+	if n, ok := runrec.CutRSSAfterEpoch(key); ok {
 		return "memory after epoch " + n
 	}
 	return strings.ReplaceAll(key, "_", " ")
@@ -162,13 +156,10 @@ func resultValue(key string, v float64) string {
 	if s, ok := resultNames[key]; ok && s.format != nil {
 		return s.format(v)
 	}
-	if k, ok := strings.CutPrefix(key, "best_"); ok {
+	if k, ok := strings.CutPrefix(key, runrec.BestOf("")); ok {
 		return resultValue(k, v)
 	}
-	if strings.HasPrefix(key, "rss_mb_") {
-		return megabytes(v)
-	}
-	if strings.HasPrefix(key, "rss_mib_") {
+	if strings.HasPrefix(key, runrec.RSSMiB+"_") {
 		return mebibytes(v)
 	}
 	return sig4(v)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"torchlab/internal/runrec"
 )
 
 func TestWords(t *testing.T) {
@@ -25,10 +27,9 @@ func TestWords(t *testing.T) {
 		{learningRate(0.00025), "2.5e-4"},
 		{learningRate(0.05), "0.05"},
 		{resultValue("test_accuracy", 0.9933), "99.33 %"},
-		{resultValue("peak_rss_mb", 3095.52734375), "3.1 GB"},
-		{resultValue("peak_rss_mb", 560.574464), "561 MB"},
-		{resultValue("rss_mb_epoch_3", 2840.8), "2.8 GB"},
-		{resultLabel("rss_mb_epoch_3"), "memory after epoch 3"},
+		{resultValue("peak_rss_mib", 2952.1), "2.9 GiB"},
+		{resultValue("rss_mib_epoch_3", 2840.8), "2.8 GiB"},
+		{resultLabel("rss_mib_epoch_3"), "memory after epoch 3"},
 		{resultLabel("some_new_key"), "some new key"},
 		{settingValue("subset", 0.1), "10 %"},
 		{settingValue("subset", 1.0), "all"},
@@ -64,12 +65,12 @@ func TestDifferences(t *testing.T) {
 // A run with a validation split names its best validation checkpoint and
 // the test number there; a run from before the split says nothing.
 func TestBestValidationSentence(t *testing.T) {
-	r := &Run{Summary: &Summary{Results: map[string]float64{"best_step": 12000, "best_val_accuracy": 0.9951, "best_test_accuracy": 0.9948}}}
+	r := &Run{Summary: &runrec.Summary{Results: map[string]float64{"best_step": 12000, "best_val_accuracy": 0.9951, "best_test_accuracy": 0.9948}}}
 	want := " The best validation checkpoint (step 12,000, validation accuracy 99.51 %) has test accuracy 99.48 %."
 	if got := bestValidation(r, "step", "accuracy", pct2); got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
-	if got := bestValidation(&Run{Summary: &Summary{Results: map[string]float64{"test_accuracy": 0.9}}}, "step", "accuracy", pct2); got != "" {
+	if got := bestValidation(&Run{Summary: &runrec.Summary{Results: map[string]float64{"test_accuracy": 0.9}}}, "step", "accuracy", pct2); got != "" {
 		t.Errorf("a run without a split: %q", got)
 	}
 }
@@ -78,7 +79,7 @@ func TestBestValidationSentence(t *testing.T) {
 // summary.json records (shapes as the committed runs write them).
 func TestRecipeNames(t *testing.T) {
 	run := func(dir, config string) *Run {
-		return &Run{Dir: filepath.Join("docs", "results", dir), Summary: &Summary{Config: json.RawMessage(config)}}
+		return &Run{Dir: filepath.Join("docs", "results", dir), Summary: &runrec.Summary{Config: json.RawMessage(config)}}
 	}
 	tests := []struct {
 		name string

@@ -8,25 +8,17 @@ import (
 	"os"
 	"path/filepath"
 
+	"torchlab/internal/runrec"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/durable"
 )
 
-// Best is the model selection of a run: the step with the best validation
-// metric so far, whose model is kept in <out>/best (a checkpoint without
-// optimiser state) with best.json beside it. The test metrics at that step
-// are recorded for the report; they never choose.
+// Best is the model selection of a run (its record, runrec.Best, is
+// best.json): the model of the best step is kept in <out>/best, a
+// checkpoint without optimiser state, with best.json beside it.
 type Best struct {
-	Metric string             `json:"metric"`           // e.g. "val_accuracy"
-	Higher bool               `json:"higher_is_better"` // accuracy: true; a loss: false
-	Dir    string             `json:"dir"`              // the checkpoint folder
-	Found  bool               `json:"found"`            // a step has been kept
-	Step   int                `json:"step"`
-	Value  float64            `json:"value"`
-	At     map[string]float64 `json:"at,omitempty"` // every metric at that step (val and test)
+	runrec.Best
 }
-
-const bestFile = "best.json"
 
 // BestDir is where a run in out keeps its best checkpoint.
 func BestDir(out string) string { return filepath.Join(out, "best") }
@@ -46,7 +38,7 @@ func BestDir(out string) string { return filepath.Join(out, "best") }
 // the resumed run, repeating the step, offers it again.
 func OpenBest(out, metric string, higher, resume bool) (*Best, error) {
 	dir := BestDir(out)
-	b := &Best{Metric: metric, Higher: higher, Dir: dir}
+	b := &Best{runrec.Best{Metric: metric, Higher: higher, Dir: dir}}
 	if !resume {
 		if err := checkpoint.Remove(dir); err != nil {
 			return nil, fmt.Errorf("best checkpoint: %w", err)
@@ -89,7 +81,7 @@ func readBest(dir string) (*Best, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(meta.Dir, bestFile)
+	path := filepath.Join(meta.Dir, runrec.BestFile)
 	raw, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist) && meta.Dir == dir:
@@ -146,7 +138,7 @@ func (b *Best) Offer(step int, metrics map[string]float64, save func(dir string)
 	if err != nil {
 		return false, err
 	}
-	if err := durable.WriteFile(filepath.Join(b.Dir, bestFile), append(raw, '\n'), 0o644); err != nil {
+	if err := durable.WriteFile(filepath.Join(b.Dir, runrec.BestFile), append(raw, '\n'), 0o644); err != nil {
 		return false, fmt.Errorf("best checkpoint: %w", err)
 	}
 	return true, nil
@@ -158,8 +150,8 @@ func (b *Best) Results(res map[string]float64) {
 	if b == nil || !b.Found {
 		return
 	}
-	res["best_step"] = float64(b.Step)
+	res[runrec.BestStep] = float64(b.Step)
 	for k, v := range b.At {
-		res["best_"+k] = v
+		res[runrec.BestOf(k)] = v
 	}
 }

@@ -8,32 +8,21 @@ import (
 	"strings"
 
 	"torchlab/internal/cnncalc/torchcheck"
+	"torchlab/internal/runrec"
 	"torchlab/torch/torchrt"
 )
-
-// Machine is what a run ran on, for summary.json: results on 2 cores with
-// the reference BLAS are not results on 32 with OpenBLAS.
-type Machine struct {
-	Cores     int    `json:"cores"`     // runtime.NumCPU
-	OS        string `json:"os"`        // GOOS/GOARCH
-	Libtorch  string `json:"libtorch"`  // major.minor of the headers compiled against
-	BLAS      string `json:"blas"`      // what libblas.so.3 resolves to, or "unknown"
-	Allocator string `json:"allocator"` // the malloc libtorch's tensors come from
-	CPU       string `json:"cpu"`       // model, instruction set, caches and OpenBLAS core: they pick the kernels
-	Go        string `json:"go"`
-}
 
 // blasLink is the generic BLAS libtorch links on Debian; update-alternatives
 // points it at OpenBLAS or the reference BLAS.
 const blasLink = "/usr/lib/x86_64-linux-gnu/libblas.so.3"
 
 // ThisMachine describes the machine this process runs on.
-func ThisMachine() Machine {
+func ThisMachine() runrec.Machine {
 	blas := "unknown"
 	if p, err := filepath.EvalSymlinks(blasLink); err == nil {
 		blas = p
 	}
-	return Machine{Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH,
+	return runrec.Machine{Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH,
 		Libtorch: torchcheck.LibtorchVersion(), BLAS: blas, Allocator: torchrt.Allocator().String(), CPU: torchrt.ThisCPU().Key(),
 		Go: runtime.Version()}
 }

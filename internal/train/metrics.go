@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"torchlab/internal/metrics"
+	"torchlab/internal/runrec"
 	"torchlab/torch/durable"
 )
 
@@ -15,10 +16,14 @@ import (
 // resumed run keeps the rows up to and including the checkpoint's step
 // (column stepColumn) and appends after them: a run killed after writing
 // rows but before its next checkpoint wrote rows the resumed run writes
-// again, and each must appear once.
+// again, and each must appear once. An older file's header is migrated to
+// today's column names first (runrec.MigrateMetricsFile).
 func OpenMetrics(path string, header []string, stepColumn string, resume bool, resumeAt int) (*metrics.Writer, error) {
 	if !resume {
 		return metrics.Create(path, header, false)
+	}
+	if err := runrec.MigrateMetricsFile(path); err != nil {
+		return nil, fmt.Errorf("resume %s: %w", path, err)
 	}
 	// Create checks the header and drops a row cut short by a crash.
 	w, err := metrics.Create(path, header, true)

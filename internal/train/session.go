@@ -12,6 +12,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/internal/metrics"
+	"torchlab/internal/runrec"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/optim"
 	"torchlab/torch/torchrt"
@@ -202,12 +203,27 @@ func (s *Session) Offer(step int, at map[string]float64, meta checkpoint.Meta) (
 	})
 }
 
+// RunToEnd runs p with t (Run) and ends the run: an interrupted one writes
+// sum as the summary (Finish: the common results, no final evaluation of a
+// model stopped mid-run) and returns ErrInterrupted; a finished one calls
+// finish, which measures the model and calls Finish with its results.
+func (s *Session) RunToEnd(ctx context.Context, p Plan, t Task, sum runrec.Summary, finish func(Result) error) error {
+	res, err := s.Run(ctx, p, t)
+	if err != nil {
+		return err
+	}
+	if res.Interrupted {
+		return s.Finish(res, sum)
+	}
+	return finish(res)
+}
+
 // Finish writes summary.json for the run res on the lead process: sum's
 // results get the common keys (CommonResults) and the best step's
 // metrics, its notes say why the run stopped before the end and which
 // steps diverged. A run stopped by its context returns ErrInterrupted
 // (wrapped) once the summary is written.
-func (s *Session) Finish(res Result, sum Summary) error {
+func (s *Session) Finish(res Result, sum runrec.Summary) error {
 	if s.Lead() {
 		if sum.Results == nil {
 			sum.Results = map[string]float64{}
@@ -226,7 +242,10 @@ func (s *Session) Finish(res Result, sum Summary) error {
 			notes = append(notes, fmt.Sprintf("stopped early after step %d of %d: %s", res.Done, s.plan.Total, res.StoppedEarly))
 		}
 		sum.Notes = notes
-		sum.Command, sum.Config, sum.Seed, sum.Best = s.Command, s.Config, s.Seed, s.Best
+		sum.Command, sum.Config, sum.Seed = s.Command, s.Config, s.Seed
+		if s.Best != nil {
+			sum.Best = &s.Best.Best
+		}
 		sum.Started, sum.Finished = s.Started.UTC(), time.Now().UTC()
 		sum.Seconds = res.Seconds
 		if err := WriteSummary(s.Out, sum); err != nil {

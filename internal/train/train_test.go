@@ -17,6 +17,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/internal/metrics"
+	"torchlab/internal/runrec"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/testnet"
 	"torchlab/torch/torchrt"
@@ -270,7 +271,7 @@ func TestBestKeepsBestAcrossResume(t *testing.T) {
 
 func TestSummaryRecordsMachineAndCommit(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteSummary(dir, Summary{Command: "x", Seed: 3, Split: &Split{Train: 9, Val: 1, Test: 2}}); err != nil {
+	if err := WriteSummary(dir, runrec.Summary{Command: "x", Seed: 3, Split: &runrec.Split{Train: 9, Val: 1, Test: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, "summary.json"))
@@ -278,41 +279,15 @@ func TestSummaryRecordsMachineAndCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got struct {
-		Commit  string  `json:"git_commit"`
-		Split   Split   `json:"split"`
-		Machine Machine `json:"machine"`
+		Commit  string         `json:"git_commit"`
+		Split   runrec.Split   `json:"split"`
+		Machine runrec.Machine `json:"machine"`
 	}
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatal(err)
 	}
 	if got.Commit == "" || got.Machine.Cores <= 0 || !strings.Contains(got.Machine.Libtorch, ".") || got.Machine.BLAS == "" || !strings.HasPrefix(got.Machine.Allocator, "jemalloc") || !strings.Contains(got.Machine.CPU, "OpenBLAS") || got.Split.Val != 1 {
 		t.Errorf("summary.json: %s", raw)
-	}
-}
-
-func TestSplitLegend(t *testing.T) {
-	s := &Split{Train: 55000, Val: 5000, Test: 10000, Unit: "images", TrainEval: Count(10000) + "-image sample, eval mode"}
-	var none *Split
-	for _, tt := range []struct {
-		split *Split
-		name  string
-		want  string
-	}{
-		{s, "train", "train (10,000-image sample, eval mode)"},
-		{s, "val", "validation (5,000 images)"},
-		{s, "test", "test (10,000 images)"},
-		{s, TrainFull, "train (all 55,000 images, eval mode)"},
-		{none, "train", "train"},
-		{none, "val", "validation"},
-	} {
-		if got := tt.split.Legend(tt.name); got != tt.want {
-			t.Errorf("Legend(%s) = %q, want %q", tt.name, got, tt.want)
-		}
-	}
-	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -5000: "-5,000"} {
-		if got := Count(n); got != want {
-			t.Errorf("Count(%d) = %q, want %q", n, got, want)
-		}
 	}
 }
 

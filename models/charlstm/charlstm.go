@@ -9,9 +9,8 @@
 // (layers.LSTM.ForwardPacked) would skip the padding altogether, but
 // libtorch 1.13's CPU backward of a packed LSTM slices the precomputed
 // input projection once per time step and accumulates a full-size gradient
-// for every slice, which is quadratic in the tweet length: measured on 32
-// tweets of 40-140 characters, 0.93 s for the packed backward against
-// 0.076 s for the padded one, in PyTorch as in Go.
+// for every slice, which is quadratic in the tweet length
+// (docs/decisions.md, "Padded, not packed, LSTM batches").
 package charlstm
 
 import (

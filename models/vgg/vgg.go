@@ -161,12 +161,11 @@ func (m *VGG) Config() Config { return m.cfg }
 // SetChannelsLast lays the convolution weights out channels-last (on) or
 // back in PyTorch's default contiguous layout (off), in place: same values,
 // same tensors. With channels-last weights libtorch's oneDNN convolutions
-// run channels-last from the first layer on: on 2 cores the evaluation ran
-// at 542 images/s instead of 330 (vgg-mnist bench --eval-images 4000,
-// batches of 100), while PyTorch's profile of a training step was slower
-// that way (758 ms against 673; scripts/reference/profile_step.py). So it
-// is for evaluation only: turn it off before training, checkpointing or the
-// optimiser's step, which walks the parameters as flat contiguous arrays.
+// run channels-last from the first layer on, which makes evaluation faster
+// and a training step slower (docs/decisions.md, "vgg-mnist's
+// evaluation"). So it is for evaluation only: turn it off before training,
+// checkpointing or the optimiser's step, which walks the parameters as flat
+// contiguous arrays.
 func (m *VGG) SetChannelsLast(on bool) error {
 	for i, b := range m.blocks {
 		if err := fused.SetChannelsLast(b.conv.Weight, on); err != nil {

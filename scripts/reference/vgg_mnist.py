@@ -144,7 +144,7 @@ def main():
 
 
 def bench(args):
-    """Training throughput on MNIST-shaped random data, as cmd/vgg-mnist's bench."""
+    """Training throughput on MNIST-shaped random data, as cmd/bench's vgg."""
     model = VGG(args.batch_norm, args.dropout, args.init)
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     x = torch.randn(args.batch_size, 1, 32, 32)

@@ -430,7 +430,7 @@ func TestErrors(t *testing.T) {
 // that backward (d h_{t-1} and d W_hh). The peaks are 512x512 float
 // matmuls in the same process and threads, through libtorch (OpenBLAS) and
 // through the oneDNN sgemm Forward uses. OpenBLAS gets one thread: its own
-// pool on top of libtorch's threads made the libtorch LSTM ~3x slower (see
+// pool on top of libtorch's threads slows the libtorch LSTM (see
 // torchrt.SetBLASThreads).
 func BenchmarkFusedVsLibtorch(b *testing.B) {
 	for _, threads := range []int{1, 2} {

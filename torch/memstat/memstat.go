@@ -94,7 +94,7 @@ import (
 // tensors reuse pages instead of faulting them in anew every step; but
 // tensors whose sizes change from step to step (the padded LSTM's batches of
 // varying length) then leave freed pages that are never reused, and the
-// resident memory grows without bound (~1.3 MiB per step). The training
+// resident memory grows without bound (docs/decisions.md). The training
 // loop calls this every few hundred steps (train.releaseEvery): the next
 // step faults its pages in once, and the growth stops.
 func ReleaseFreedPages() error {

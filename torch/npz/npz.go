@@ -6,14 +6,9 @@
 // match the data's size, an unknown dtype) is an error naming the file and
 // the entry, never a panic.
 //
-// Why not codeberg.org/sbinet/npyio (v0.14.0, checked 2026-12): its npy
-// writer writes a Go slice as a 1-D array and only a gonum mat.Dense as 2-D,
-// with no public way to write an n-dimensional array with its shape, which
-// every weight and image batch exchanged here is ([N, C, H, W]); its reader
-// accepts negative dimensions and then allocates from them, so the checks
-// below would still be needed; and it requires Go 1.25 and newer gonum,
-// gopickle and x/text than this module uses. What is needed here fits in
-// this file.
+// It is written here rather than taken from a library because the one
+// candidate cannot write n-dimensional arrays with their shape:
+// docs/decisions.md, "npz by hand".
 package npz
 
 import (

@@ -26,9 +26,8 @@ import "C"
 // SetBLASThreads sets OpenBLAS's own thread count, which libtorch's
 // set_num_threads does not touch. It reports whether OpenBLAS was found.
 //
-// Small matrix products suffer most: for the character LSTM ([32, 128] x
-// [128, 512] per step) a training step took 350 ms with OpenBLAS's default
-// of one thread per core and 108 ms with one, on 2 shared cores.
+// Small matrix products suffer most from OpenBLAS's pool fighting
+// libtorch's threads for the cores (docs/decisions.md, "OpenBLAS threads").
 func SetBLASThreads(n int) bool { return C.set_blas_threads(C.int(n)) == 1 }
 
 // BLASCore is the kernel set OpenBLAS chose for this CPU (its DYNAMIC_ARCH

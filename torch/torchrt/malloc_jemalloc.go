@@ -8,10 +8,9 @@ package torchrt
 // jemalloc reads its options from this symbol when the process starts. With
 // decay off it keeps the pages of freed memory mapped, so libtorch's large
 // per-step tensors reuse them instead of being faulted in afresh on every
-// step, as glibc's mmap threshold makes them (docs/performance.md, "A third
-// of the CPU in page faults": 38 % less wall time for the resnet VAE).
-// jemalloc's defaults (10 s decay) were 2.8x slower than glibc there. The
-// MALLOC_CONF environment variable still overrides it.
+// step, as glibc's mmap threshold makes them, and jemalloc's own default
+// decay gives them back too soon (docs/performance.md, "A third of the CPU
+// in page faults"). The MALLOC_CONF environment variable still overrides it.
 const char *malloc_conf = "dirty_decay_ms:-1,muzzy_decay_ms:-1,background_thread:false";
 */
 import "C"

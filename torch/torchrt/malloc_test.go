@@ -12,7 +12,7 @@ import (
 // TestJemallocServesTheProcess checks that linking torchrt is enough: malloc
 // resolves into jemalloc for the whole process, and the decay options come
 // from torchrt's malloc_conf, not jemalloc's defaults (10 s and 0 s), which
-// measured 2.8x slower than glibc for the resnet VAE.
+// are slower than glibc for the resnet VAE (docs/performance.md).
 func TestJemallocServesTheProcess(t *testing.T) {
 	m := torchrt.Allocator()
 	if !strings.Contains(m.Library, "jemalloc") || m.Jemalloc == "" {

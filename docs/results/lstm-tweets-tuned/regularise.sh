@@ -28,7 +28,7 @@ common=(--fused-lstm --threads 1 --blas-threads 1 --batch-size 32 --optimizer ad
 for spec in "dropout0.3:--dropout 0.3" "chardrop0.1:--char-dropout 0.1"; do
   name=${spec%%:*} flags=${spec#*:}
   out=$O/$name resume=()
-  if [ -f "$out/summary.json" ] && /usr/bin/python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["results"].get("iterations",0)>=100000 else 1)' "$out/summary.json"; then
+  if [ -f "$out/summary.json" ] && /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; sys.exit(0 if max(r.get("steps",0), r.get("iterations",0))>=100000 else 1)' "$out/summary.json"; then
     continue # finished
   fi
   [ -f "$out/checkpoint/checkpoint.json" ] && resume=(--resume)

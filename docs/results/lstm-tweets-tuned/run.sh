@@ -30,7 +30,7 @@ common=(--fused-lstm --threads 1 --blas-threads 1 --batch-size 32 --optimizer ad
 run() { # run OUT ITERATIONS EVAL_EVERY LR [FLAGS...]
   local out=$1 its=$2 every=$3 lr=$4 resume=()
   shift 4
-  if [ -f "$out/summary.json" ] && /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["results"].get("iterations",0)>=int(sys.argv[2]) else 1)' "$out/summary.json" "$its"; then
+  if [ -f "$out/summary.json" ] && /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["results"]; sys.exit(0 if max(r.get("steps",0), r.get("iterations",0))>=int(sys.argv[2]) else 1)' "$out/summary.json" "$its"; then
     return 0 # finished
   fi
   [ -f "$out/checkpoint/checkpoint.json" ] && resume=(--resume)

@@ -1,4 +1,9 @@
-package main
+// Package vaeplots draws and scores what a trained galaxy VAE shows: its
+// learning curves (one run, or several runs and seeds together), test
+// reconstructions, latent views (PCA, t-SNE, LDA and a k-NN table), class
+// samples judged by a k-NN or the galaxy classifier, and its weights. It
+// takes the model and the data; vae-galaxy's train and plots call it.
+package vaeplots
 
 import (
 	"fmt"
@@ -7,40 +12,27 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"torchlab/internal/analysis"
-	"torchlab/internal/galaxy"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
-	"torchlab/internal/metrics"
-	"torchlab/internal/train"
+	"torchlab/internal/analysis"
+	"torchlab/internal/galaxy"
+	"torchlab/internal/runrec"
 	"torchlab/models/vae"
 	"torchlab/plots"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
 )
 
-// Figure file names in --out.
-const (
-	figCurve      = "recon_curve.png"
-	figRecon      = "reconstructions.png"
-	figLatent     = "latent_pca.png"
-	figSamples    = "class_samples.png"
-	figSamplesAll = "class_samples_all.png"
-	figFilters    = "weights_filters.png"
-	figMatrix     = "weights_matrix.png"
-	figCompare    = "recon_compare.png"
-)
-
 // samplesPerRow is the number of tiles in a row of the sample figures.
 const samplesPerRow = 8
 
-// drawAll draws every figure of a trained model into out and adds the
+// DrawAll draws every figure of a trained model into out and adds the
 // sample-quality numbers to res, judged by j (nil: the 5-NN). It returns
 // notes for summary.json.
-func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data, className string, res map[string]float64, split *train.Split, j *judge) ([]string, error) {
+func DrawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data, className string, res map[string]float64, split *runrec.Split, j *Judge) ([]string, error) {
 	class, err := datasets.ParseClass(className)
 	if err != nil {
 		return nil, err
@@ -76,17 +68,17 @@ func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data
 	if err != nil {
 		return nil, err
 	}
-	return notes, drawWeights(out, m, named)
+	return notes, DrawWeights(out, m, named)
 }
 
 // drawCurves plots the train, validation and test reconstruction error
 // against steps; split names the series.
-func drawCurves(out string, split *train.Split) error {
-	series, err := reconSeries(out, split, "train", train.TrainFull, "val", "test")
+func drawCurves(out string, split *runrec.Split) error {
+	series, err := reconSeries(out, split, runrec.Train, runrec.TrainFull, runrec.Val, runrec.Test)
 	if err != nil {
 		return err
 	}
-	return reconChart(filepath.Join(out, figCurve), "Reconstruction error ("+filepath.Base(out)+")", 1, series)
+	return reconChart(filepath.Join(out, runrec.FigReconCurve), "Reconstruction error ("+filepath.Base(out)+")", 1, series)
 }
 
 // reconChart draws recon curves with the first skip evaluations of each
@@ -136,17 +128,17 @@ func compareCut(series []plots.Series) int {
 }
 
 // reconSeries reads the recon curves of the named metrics.csv splits of a
-// run ("train": the running mean, train.TrainFull, "val", "test"); those
+// run ("train": the running mean, runrec.TrainFull, "val", "test"); those
 // the run has no rows of are left out. split (nil: bare names) says what
 // each measures.
-func reconSeries(dir string, split *train.Split, names ...string) ([]plots.Series, error) {
-	tab, err := metrics.Read(filepath.Join(dir, "metrics.csv"))
+func reconSeries(dir string, split *runrec.Split, names ...string) ([]plots.Series, error) {
+	tab, err := runrec.ReadMetrics(filepath.Join(dir, runrec.MetricsFile))
 	if err != nil {
 		return nil, err
 	}
 	var out []plots.Series
 	for _, name := range names {
-		x, y, err := tab.Series("step", "recon", "split", name)
+		x, y, err := tab.Series(runrec.ColStep, runrec.ColRecon, runrec.ColSplit, name)
 		if err != nil {
 			return nil, err
 		}
@@ -167,21 +159,21 @@ func reconSeries(dir string, split *train.Split, names ...string) ([]plots.Serie
 
 // compareLegend names the two train series where no split says more (a run
 // from before splits were recorded).
-var compareLegend = map[string]string{"train": "train (running mean)", train.TrainFull: "train (whole split, eval mode)"}
+var compareLegend = map[string]string{runrec.Train: "train (running mean)", runrec.TrainFull: "train (whole split, eval mode)"}
 
-// drawCompare puts several runs' validation and test recon curves into one
+// DrawCompare puts several runs' validation and test recon curves into one
 // figure (the training curves stay in each run's own figure: with them the
 // comparison of four models would hold 16 curves). Runs in
 // folders of the same name (seed1/conv and seed2/conv: one architecture and
 // variant, several seeds) become one curve per split, their mean at each
 // step with a band over their range, so that a difference between
 // architectures can be read against the spread between seeds.
-func drawCompare(out string, dirs []string) error {
+func DrawCompare(out string, dirs []string) error {
 	var names []string
 	byName := map[string][][]plots.Series{}
 	for _, dir := range dirs {
 		name := filepath.Base(filepath.Clean(dir))
-		s, err := reconSeries(dir, nil, "val", "test")
+		s, err := reconSeries(dir, nil, runrec.Val, runrec.Test)
 		if err != nil {
 			return err
 		}
@@ -201,7 +193,7 @@ func drawCompare(out string, dirs []string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	path := filepath.Join(out, figCompare)
+	path := filepath.Join(out, runrec.FigReconCompare)
 	if err := reconChart(path, "Validation and test reconstruction error by model", compareCut(all), all); err != nil {
 		return err
 	}
@@ -285,7 +277,7 @@ func drawReconstructions(out string, m *vae.VAE, d *galaxy.Data) error {
 	if err != nil {
 		return err
 	}
-	return plots.ImageGrid(filepath.Join(out, figRecon), "Test images (top) and reconstructions from z = mu (bottom)",
+	return plots.ImageGrid(filepath.Join(out, runrec.FigReconstruction), "Test images (top) and reconstructions from z = mu (bottom)",
 		[][]plots.Image{orig, recon}, []string{"original", "reconstruction"})
 }
 
@@ -327,6 +319,6 @@ func drawLatent(out string, m *vae.VAE, d *galaxy.Data, mu []float32) error {
 	if err != nil {
 		return err
 	}
-	return plots.Scatter(filepath.Join(out, figLatent), "Encoder means of the training images, PCA",
+	return plots.Scatter(filepath.Join(out, runrec.FigLatentPCA), "Encoder means of the training images, PCA",
 		fmt.Sprintf("PC 1 (%.0f%% of variance)", 100*frac[0]), fmt.Sprintf("PC 2 (%.0f%% of variance)", 100*frac[1]), classGroups(px, py, d.TrainY))
 }

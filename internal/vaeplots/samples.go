@@ -1,4 +1,4 @@
-package main
+package vaeplots
 
 import (
 	"fmt"
@@ -6,13 +6,14 @@ import (
 	"math"
 	"path/filepath"
 	"strings"
-	"torchlab/internal/analysis"
-	"torchlab/internal/galaxy"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
+	"torchlab/internal/analysis"
+	"torchlab/internal/galaxy"
+	"torchlab/internal/runrec"
 	"torchlab/models/vae"
 	"torchlab/plots"
 )
@@ -90,7 +91,7 @@ func samplers(m *vae.VAE, d *galaxy.Data, trainMu []float32) []classSampler {
 // originals of it, the same for every class, and measures how often a
 // nearest-neighbour classifier on the training pixels assigns each sample
 // to the class it was generated for (the galaxy classifier j when given).
-func drawSamples(out string, m *vae.VAE, d *galaxy.Data, trainMu []float32, class datasets.Class, res map[string]float64, j *judge) ([]string, error) {
+func drawSamples(out string, m *vae.VAE, d *galaxy.Data, trainMu []float32, class datasets.Class, res map[string]float64, j *Judge) ([]string, error) {
 	gens := samplers(m, d, trainMu)
 	originals := func(c datasets.Class, n int) ([]plots.Image, error) {
 		var idx []int64
@@ -133,7 +134,7 @@ func drawSamples(out string, m *vae.VAE, d *galaxy.Data, trainMu []float32, clas
 			labels = append(labels, fmt.Sprintf("%s %d", g.name, r+1))
 		}
 	}
-	if err := plots.ImageGrid(filepath.Join(out, figSamples), fmt.Sprintf("Class %s: training originals and generated samples", class), rows, labels); err != nil {
+	if err := plots.ImageGrid(filepath.Join(out, runrec.FigClassSamples), fmt.Sprintf("Class %s: training originals and generated samples", class), rows, labels); err != nil {
 		return nil, err
 	}
 	// Every class: 4 originals then 4 samples of each sampler in one row.
@@ -165,7 +166,7 @@ func drawSamples(out string, m *vae.VAE, d *galaxy.Data, trainMu []float32, clas
 	if m.Config.Conditional {
 		title += ", then 4 from the CVAE prior"
 	}
-	if err := plots.ImageGrid(filepath.Join(out, figSamplesAll), title, rows, labels); err != nil {
+	if err := plots.ImageGrid(filepath.Join(out, runrec.FigClassSamplesAll), title, rows, labels); err != nil {
 		return nil, err
 	}
 	return sampleAgreement(d, gens, res, j)
@@ -182,8 +183,8 @@ const knnK = 5
 // a run of another split, its accuracy on its own test split). The classifier is the
 // trained galaxy CNN when j is given (galaxy-classifier), else a 5-NN
 // on the training pixels.
-func sampleAgreement(d *galaxy.Data, gens []classSampler, res map[string]float64, j *judge) ([]string, error) {
-	name, key := fmt.Sprintf("%d-NN pixel classifier", knnK), "knn"
+func sampleAgreement(d *galaxy.Data, gens []classSampler, res map[string]float64, j *Judge) ([]string, error) {
+	name, key := fmt.Sprintf("%d-NN pixel classifier", knnK), runrec.JudgeKNN
 	classify := func(x *ts.Tensor, want []int64) (float64, error) {
 		flat, err := x.Flatten(1, -1, false) // [M, D]
 		if err != nil {
@@ -202,12 +203,12 @@ func sampleAgreement(d *galaxy.Data, gens []classSampler, res map[string]float64
 		return analysis.Accuracy(pred, want), nil
 	}
 	if j != nil {
-		name, key = "galaxy classifier ("+j.dir+")", "judge"
+		name, key = "galaxy classifier ("+j.dir+")", runrec.JudgeCNN
 		classify = j.agreement
 	}
 	var notes []string
 	if j != nil && !j.sameTest {
-		res[key+"_test_accuracy"] = j.testAcc
+		res[runrec.JudgeTestAccuracy(key)] = j.testAcc
 		notes = append(notes, fmt.Sprintf("%s accuracy on its own test images (seed %d; this run's test split, of another seed, holds galaxies it trained on): %.3f",
 			name, j.seed, j.testAcc))
 	} else if d.NTest > 0 {
@@ -215,14 +216,14 @@ func sampleAgreement(d *galaxy.Data, gens []classSampler, res map[string]float64
 		if err != nil {
 			return nil, err
 		}
-		res[key+"_test_accuracy"] = acc
+		res[runrec.JudgeTestAccuracy(key)] = acc
 		notes = append(notes, fmt.Sprintf("%s accuracy on real test images: %.3f", name, acc))
 	}
 	counts := datasets.ClassCounts(galaxy.ClassesOf(d.TrainY))
 	for _, g := range gens {
 		var hits, total float64
 		classHits, classN := map[datasets.Class]int{}, map[datasets.Class]int{}
-		gkey := map[string]string{"latent region": "latent_region", "cvae prior": "cvae_prior"}[g.name]
+		gkey := map[string]string{"latent region": runrec.GenLatentRegion, "cvae prior": runrec.GenCVAEPrior}[g.name]
 		for c := datasets.Class(0); c < datasets.NumClasses; c++ {
 			if counts[c] < 2 {
 				continue
@@ -240,21 +241,20 @@ func sampleAgreement(d *galaxy.Data, gens []classSampler, res map[string]float64
 			if err != nil {
 				return nil, err
 			}
-			res["samples_"+key+"_agreement_"+gkey+"_"+c.String()] = agree
+			res[runrec.PerClass(runrec.SampleAgreement(key, gkey), c.String())] = agree
 			hits += 32 * agree
 			total += 32
 			classHits[c], classN[c] = int(math.Round(32*agree)), 32
 		}
-		res["samples_"+key+"_agreement_"+gkey] = hits / total
+		res[runrec.SampleAgreement(key, gkey)] = hits / total
 		notes = append(notes, fmt.Sprintf("samples (%s) classified as their class by the %s: %.3f (a class-blind generator: %.3f on this average of %.0f classes)",
 			g.name, name, hits/total, 32/total, total/32))
 		if j == nil {
 			continue
 		}
 		if sc, ok := j.scale(classHits, classN); ok {
-			p := "samples_judge_" + gkey
-			res["judge_chance"], res["judge_ceiling"] = sc.Chance, sc.Ceiling
-			res[p+"_scored"], res[p+"_normalised"], res[p+"_normalised_lo"], res[p+"_normalised_hi"] = sc.Score, sc.Normalised, sc.Lo, sc.Hi
+			res[runrec.JudgeChance], res[runrec.JudgeCeiling] = sc.Chance, sc.Ceiling
+			res[runrec.JudgeScore(gkey, runrec.ScoreScored)], res[runrec.JudgeScore(gkey, runrec.ScoreNormalised)], res[runrec.JudgeScore(gkey, runrec.ScoreNormalisedLo)], res[runrec.JudgeScore(gkey, runrec.ScoreNormalisedHi)] = sc.Score, sc.Normalised, sc.Lo, sc.Hi
 			names := make([]string, len(sc.Scored))
 			for i, c := range sc.Scored {
 				names[i] = c.String()

@@ -1,4 +1,4 @@
-package main
+package vaeplots
 
 import (
 	"os"
@@ -34,7 +34,7 @@ func TestLatentKNNAndTable(t *testing.T) {
 	if acc, err := latentKNN(train, trainY, test, []int64{1, 0}, 2); err != nil || acc != 0 {
 		t.Errorf("swapped labels: 5-NN accuracy %v (%v), want 0", acc, err)
 	}
-	path := filepath.Join(t.TempDir(), latentTable)
+	path := filepath.Join(t.TempDir(), LatentTable)
 	if err := writeLatentTable(path, train, trainY, 2, 1); err != nil {
 		t.Fatal(err)
 	}

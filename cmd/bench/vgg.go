@@ -14,6 +14,7 @@ import (
 
 	"torchlab/internal/cli"
 	"torchlab/internal/train"
+	"torchlab/internal/vggmnist"
 	"torchlab/models/vgg"
 	"torchlab/torch/memstat"
 	"torchlab/torch/optim"
@@ -22,7 +23,7 @@ import (
 	"torchlab/torch/torchrt"
 )
 
-// benchConfig sets what `vgg-mnist bench` times.
+// benchConfig sets what `bench vgg` times.
 type benchConfig struct {
 	cli.Common
 	Steps, Warmup, BatchSize int
@@ -35,18 +36,18 @@ type benchConfig struct {
 }
 
 func defaultBenchConfig() benchConfig {
-	return benchConfig{Steps: 30, Warmup: 5, BatchSize: 64, EvalImages: 2000, EvalBatch: defaultConfig().EvalBatchSize,
-		EvalChannelsLast: defaultConfig().EvalChannelsLast, MatmulSize: 2048, MatmulReps: 10, FMAUnits: 2, Optimizer: "sgd"}
+	return benchConfig{Steps: 30, Warmup: 5, BatchSize: 64, EvalImages: 2000, EvalBatch: vggmnist.DefaultEvalBatch,
+		EvalChannelsLast: vggmnist.DefaultEvalChannelsLast, MatmulSize: 2048, MatmulReps: 10, FMAUnits: 2, Optimizer: "sgd"}
 }
 
 func (c *benchConfig) addFlags(fs *pflag.FlagSet) {
-	c.Common.AddFlags(fs, defaultOut)
+	c.Common.AddFlags(fs, "out/bench")
 	fs.IntVar(&c.Steps, "steps", c.Steps, "timed training steps")
 	fs.IntVar(&c.Warmup, "warmup", c.Warmup, "untimed training steps first")
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "minibatch size")
 	fs.IntVar(&c.EvalImages, "eval-images", c.EvalImages, "random images evaluated (eval mode, no grad) after the steps; 0 skips")
-	fs.IntVar(&c.EvalBatch, "eval-batch-size", c.EvalBatch, "their batch size (the train command's default)")
-	fs.BoolVar(&c.EvalChannelsLast, "eval-channels-last", c.EvalChannelsLast, "evaluate them channels-last (the train command's default)")
+	fs.IntVar(&c.EvalBatch, "eval-batch-size", c.EvalBatch, "their batch size (vgg-mnist train's default)")
+	fs.BoolVar(&c.EvalChannelsLast, "eval-channels-last", c.EvalChannelsLast, "evaluate them channels-last (vgg-mnist train's default)")
 	fs.IntVar(&c.MatmulSize, "matmul-size", c.MatmulSize, "side of the square products that measure libtorch's peak (a multiple of 16)")
 	fs.IntVar(&c.MatmulReps, "matmul-reps", c.MatmulReps, "timed products of each kind (OpenBLAS, oneDNN); the best counts")
 	fs.IntVar(&c.FMAUnits, "fma-units", c.FMAUnits, "FMA units per core assumed for the theoretical peak")
@@ -54,7 +55,7 @@ func (c *benchConfig) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Optimizer, "optimizer", c.Optimizer, "sgd (momentum 0.9, as the PyTorch reference's bench) or adam (the train command's default)")
 }
 
-// benchResult is the JSON line `bench` prints; scripts/reference/vgg_mnist.py
+// benchResult is the JSON line `bench vgg` prints; scripts/reference/vgg_mnist.py
 // bench writes the same keys for PyTorch.
 type benchResult struct {
 	ImagesPerSecond float64 `json:"images_per_second"`
@@ -64,8 +65,8 @@ type benchResult struct {
 	Threads         int     `json:"threads"`
 	PeakRSSBytes    int64   `json:"peak_rss_bytes"`
 	GFLOPS          float64 `json:"gflops"`
-	// EvalImagesPerSecond is the train command's evaluation (evaluate) on
-	// random images at EvalBatchSize.
+	// EvalImagesPerSecond is vgg-mnist train's evaluation
+	// (vggmnist.Evaluate) on random images at EvalBatchSize.
 	EvalImagesPerSecond float64 `json:"eval_images_per_second,omitempty"`
 	EvalBatchSize       int     `json:"eval_batch_size,omitempty"`
 	EvalChannelsLast    bool    `json:"eval_channels_last,omitempty"`
@@ -78,10 +79,10 @@ type benchResult struct {
 	FMA            string  `json:"fma"`        // its arithmetic and assumptions
 }
 
-// bench times training steps of VGG11 on random MNIST-shaped batches (SGD
+// benchVGG times vgg-mnist's training steps of VGG11 on random MNIST-shaped batches (SGD
 // with momentum, as the reference's bench), then the peaks its GFLOP/s is a
 // share of.
-func bench(cfg benchConfig, w io.Writer) error {
+func benchVGG(cfg benchConfig, w io.Writer) error {
 	mc := vgg.DefaultConfig()
 	mc.BatchNorm = cfg.BatchNorm
 	vs := nn.NewVarStore(gotch.CPU)
@@ -104,7 +105,7 @@ func bench(cfg benchConfig, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	x := ts.MustRandn([]int64{int64(cfg.BatchSize), 1, imageSize, imageSize}, gotch.Float, gotch.CPU)
+	x := ts.MustRandn([]int64{int64(cfg.BatchSize), 1, vggmnist.ImageSize, vggmnist.ImageSize}, gotch.Float, gotch.CPU)
 	defer x.MustDrop()
 	y := ts.MustRandint(10, []int64{int64(cfg.BatchSize)}, gotch.Int64, gotch.CPU)
 	defer y.MustDrop()
@@ -117,7 +118,7 @@ func bench(cfg benchConfig, w io.Writer) error {
 		if i == cfg.Warmup {
 			t0 = time.Now()
 		}
-		if _, _, _, err := trainStep(model, opt, guard, i, x, y); err != nil {
+		if _, _, _, err := vggmnist.TrainStep(model, opt, guard, i, x, y); err != nil {
 			return fmt.Errorf("bench step %d: %w", i, err)
 		}
 	}
@@ -142,7 +143,7 @@ func bench(cfg benchConfig, w io.Writer) error {
 	r := benchResult{
 		ImagesPerSecond: ips, Seconds: secs, Steps: cfg.Steps, BatchSize: cfg.BatchSize,
 		Threads: torchrt.Threads(), PeakRSSBytes: peakRSS,
-		GFLOPS:       ips * float64(mc.TrainFLOPs(imageSize)) / 1e9,
+		GFLOPS:       ips * float64(mc.TrainFLOPs(vggmnist.ImageSize)) / 1e9,
 		MatmulGFLOPS: mm.Best(), OpenBLASGFLOPS: mm.OpenBLAS, OneDNNGFLOPS: mm.OneDNN,
 		FMAGFLOPS: fma.GFLOPS(), FMA: fma.String(),
 		EvalImagesPerSecond: evalIPS, EvalBatchSize: cfg.EvalBatch, EvalChannelsLast: cfg.EvalChannelsLast,
@@ -150,7 +151,7 @@ func bench(cfg benchConfig, w io.Writer) error {
 	return json.NewEncoder(w).Encode(r)
 }
 
-// benchEval times the train command's evaluation of n random images in
+// benchEval times vgg-mnist train's evaluation of n random images in
 // batches of batch (channels-last or not), after one untimed batch; 0
 // images times nothing.
 func benchEval(model *vgg.VGG, n, batch int, channelsLast bool) (float64, error) {
@@ -160,18 +161,17 @@ func benchEval(model *vgg.VGG, n, batch int, channelsLast bool) (float64, error)
 	if batch <= 0 {
 		return 0, fmt.Errorf("--eval-batch-size must be positive")
 	}
-	s := &split{
-		images: ts.MustRandn([]int64{int64(n), 1, imageSize, imageSize}, gotch.Float, gotch.CPU),
-		labels: ts.MustRandint(10, []int64{int64(n)}, gotch.Int64, gotch.CPU), n: n,
-	}
-	defer s.drop()
+	images := ts.MustRandn([]int64{int64(n), 1, vggmnist.ImageSize, vggmnist.ImageSize}, gotch.Float, gotch.CPU)
+	defer images.MustDrop()
+	labels := ts.MustRandint(10, []int64{int64(n)}, gotch.Int64, gotch.CPU)
+	defer labels.MustDrop()
 	var secs float64
-	err := withChannelsLast(model, channelsLast, func() error {
-		if _, _, err := evaluate(model, &split{images: s.images, labels: s.labels, n: min(batch, n)}, batch, nil); err != nil {
+	err := vggmnist.WithChannelsLast(model, channelsLast, func() error {
+		if _, _, err := vggmnist.Evaluate(model, images, labels, min(batch, n), batch, nil); err != nil {
 			return err
 		}
 		t0 := time.Now()
-		if _, _, err := evaluate(model, s, batch, nil); err != nil {
+		if _, _, err := vggmnist.Evaluate(model, images, labels, n, batch, nil); err != nil {
 			return err
 		}
 		secs = time.Since(t0).Seconds()

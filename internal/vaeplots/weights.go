@@ -1,4 +1,4 @@
-package main
+package vaeplots
 
 import (
 	"fmt"
@@ -6,14 +6,15 @@ import (
 
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/internal/runrec"
 	"torchlab/models/vae"
 	"torchlab/plots"
 	"torchlab/torch/tensors"
 )
 
-// drawWeights draws the first layer's filters (and, for conv, the decoder's
+// DrawWeights draws the first layer's filters (and, for conv, the decoder's
 // last layer) as image tiles and weight matrices as heat maps.
-func drawWeights(out string, m *vae.VAE, named map[string]*ts.Tensor) error {
+func DrawWeights(out string, m *vae.VAE, named map[string]*ts.Tensor) error {
 	var filters, matrices []string
 	switch m.Config.Arch {
 	case "conv":
@@ -45,7 +46,7 @@ func drawWeights(out string, m *vae.VAE, named map[string]*ts.Tensor) error {
 			labels = append(labels, fmt.Sprintf("%s %d-%d", name, i, min(i+16, len(tiles))-1))
 		}
 	}
-	if err := plots.ImageGrid(filepath.Join(out, figFilters), m.Config.Arch+": filters of the image-side layers (each tile min-max normalised)", rows, labels); err != nil {
+	if err := plots.ImageGrid(filepath.Join(out, runrec.FigWeightsFilters), m.Config.Arch+": filters of the image-side layers (each tile min-max normalised)", rows, labels); err != nil {
 		return err
 	}
 	for i, name := range matrices {
@@ -59,10 +60,7 @@ func drawWeights(out string, m *vae.VAE, named map[string]*ts.Tensor) error {
 		for j, x := range v {
 			vals[j] = float64(x)
 		}
-		path := filepath.Join(out, figMatrix)
-		if i > 0 {
-			path = filepath.Join(out, fmt.Sprintf("weights_matrix_%d.png", i+1))
-		}
+		path := filepath.Join(out, runrec.FigWeightsMatrixN(i+1))
 		if err := plots.Heatmap(path, fmt.Sprintf("%s: %s [%d x %d]", m.Config.Arch, name, s[0], s[1]), int(s[0]), int(s[1]),
 			vals, "input unit", "output unit"); err != nil {
 			return err

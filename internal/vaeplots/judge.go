@@ -1,4 +1,4 @@
-package main
+package vaeplots
 
 import (
 	"encoding/json"
@@ -6,23 +6,23 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
-	"torchlab/internal/galaxy"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/datasets"
-	"torchlab/internal/metrics"
+	"torchlab/internal/galaxy"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 	"torchlab/models/galaxycnn"
 	"torchlab/torch/checkpoint"
 	"torchlab/torch/tensors"
 )
 
-// judge is the trained galaxy classifier (the classifier subcommand's best
+// Judge is the trained galaxy classifier (galaxy-classifier's best
 // validation model) that says which class a generated image looks like.
-type judge struct {
+type Judge struct {
 	net *galaxycnn.Net
 	dir string
 	// sameTest is whether the VAE run's test split is the classifier's: the
@@ -38,10 +38,19 @@ type judge struct {
 	recall map[datasets.Class]float64
 }
 
-// loadJudge loads the best model of the classifier run in dir and checks
-// that it takes images of the VAE run's (cfg) size.
-func loadJudge(dir string, cfg Config) (*judge, error) {
-	imageSize := cfg.ImageSize
+// TestSplit is what decides a VAE run's test galaxies: its split seed, test
+// fraction, galaxy limit and crop.
+type TestSplit struct {
+	Seed         int64
+	TestFraction float64
+	Limit, Crop  int
+}
+
+// LoadJudge loads the best model of the classifier run in dir and checks
+// that it takes the VAE run's images (imageSize square); split is the VAE
+// run's test split, on which the classifier is measured only when it is
+// the classifier's own.
+func LoadJudge(dir string, imageSize int, split TestSplit) (*Judge, error) {
 	best := train.BestDir(dir)
 	meta, err := checkpoint.ReadMeta(best)
 	if err != nil {
@@ -66,27 +75,27 @@ func loadJudge(dir string, cfg Config) (*judge, error) {
 	if _, err := checkpoint.Load(best, named, nil); err != nil {
 		return nil, fmt.Errorf("judge: %w", err)
 	}
-	var summary train.Summary
-	if err := metrics.ReadJSON(filepath.Join(dir, "summary.json"), &summary); err != nil {
+	summary, err := runrec.Read(dir)
+	if err != nil {
 		return nil, fmt.Errorf("judge: %w", err)
 	}
-	acc, ok := summary.Results["test_accuracy"]
+	acc, ok := summary.Results[runrec.TestAccuracy]
 	if !ok {
-		return nil, fmt.Errorf("judge: %s has no test_accuracy", filepath.Join(dir, "summary.json"))
+		return nil, fmt.Errorf("judge: %s has no %s", filepath.Join(dir, runrec.SummaryFile), runrec.TestAccuracy)
 	}
-	same := ccfg.DataSeed() == cfg.DataSeed() && ccfg.TestFraction == cfg.TestFraction && ccfg.Limit == cfg.Limit && ccfg.Crop == cfg.Crop
+	same := TestSplit{Seed: ccfg.DataSeed(), TestFraction: ccfg.TestFraction, Limit: ccfg.Limit, Crop: ccfg.Crop} == split
 	recall := map[datasets.Class]float64{}
 	for c := datasets.Class(0); c < datasets.NumClasses; c++ {
-		if r, ok := summary.Results["test_accuracy_"+c.String()]; ok {
+		if r, ok := summary.Results[runrec.PerClass(runrec.TestAccuracy, c.String())]; ok {
 			recall[c] = r
 		}
 	}
-	return &judge{net: net, dir: dir, sameTest: same, seed: ccfg.DataSeed(), testAcc: acc, recall: recall}, nil
+	return &Judge{net: net, dir: dir, sameTest: same, seed: ccfg.DataSeed(), testAcc: acc, recall: recall}, nil
 }
 
 // agreement is the share of images x the classifier assigns to the
 // classes want.
-func (j *judge) agreement(x *ts.Tensor, want []int64) (float64, error) {
+func (j *Judge) agreement(x *ts.Tensor, want []int64) (float64, error) {
 	acc, _, err := galaxy.Accuracy(j.net, x, want)
 	return acc, err
 }
@@ -110,7 +119,7 @@ type sampleScale struct {
 	Normalised, Lo, Hi     float64
 }
 
-func (j *judge) scale(hits, n map[datasets.Class]int) (sampleScale, bool) {
+func (j *Judge) scale(hits, n map[datasets.Class]int) (sampleScale, bool) {
 	var s sampleScale
 	for c := datasets.Class(0); c < datasets.NumClasses; c++ {
 		if r, ok := j.recall[c]; ok && r > minScoredRecall && n[c] > 0 {

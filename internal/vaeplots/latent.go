@@ -1,4 +1,4 @@
-package main
+package vaeplots
 
 import (
 	"fmt"
@@ -6,21 +6,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"torchlab/internal/galaxy"
-	"torchlab/torch/tensors"
 
 	"torchlab/datasets"
 	"torchlab/internal/analysis"
+	"torchlab/internal/galaxy"
+	"torchlab/internal/runrec"
 	"torchlab/internal/tsne"
 	"torchlab/models/vae"
 	"torchlab/plots"
+	"torchlab/torch/tensors"
 )
 
-const (
-	figLatentTSNE = "latent_tsne.png"
-	figLatentLDA  = "latent_lda.png"
-	latentTable   = "latent_classes.md"
-)
+// LatentTable is the file of the latent space's class table in a run's
+// folder.
+const LatentTable = "latent_classes.md"
 
 // classGroups splits 2-D points by class into scatter groups, one per
 // class that has points.
@@ -63,7 +62,7 @@ func drawLatentViews(out string, m *vae.VAE, d *galaxy.Data, trainMu, testMu []f
 		x[i], y[i] = emb[2*i], emb[2*i+1]
 	}
 	title := fmt.Sprintf("Encoder means of the %d test images, t-SNE (perplexity %.0f)", n, perp)
-	if err := plots.Scatter(filepath.Join(out, figLatentTSNE), title, "t-SNE 1", "t-SNE 2", classGroups(x, y, d.TestY)); err != nil {
+	if err := plots.Scatter(filepath.Join(out, runrec.FigLatentTSNE), title, "t-SNE 1", "t-SNE 2", classGroups(x, y, d.TestY)); err != nil {
 		return err
 	}
 	if err := drawLDA(out, trainMu, d.TrainY, d.NTrain, testMu, d.TestY, n, z); err != nil {
@@ -74,8 +73,8 @@ func drawLatentViews(out string, m *vae.VAE, d *galaxy.Data, trainMu, testMu []f
 		return err
 	}
 	res["latent_knn_test_accuracy"] = acc
-	res["active_units"] = float64(analysis.ActiveUnits(testMu, n, z, analysis.ActiveThreshold))
-	return writeLatentTable(filepath.Join(out, latentTable), trainMu, d.TrainY, z, acc)
+	res[runrec.ActiveUnits] = float64(analysis.ActiveUnits(testMu, n, z, analysis.ActiveThreshold))
+	return writeLatentTable(filepath.Join(out, LatentTable), trainMu, d.TrainY, z, acc)
 }
 
 // drawLDA draws the test images' encoder means on the two linear
@@ -100,7 +99,7 @@ func drawLDA(out string, trainMu []float32, trainY []int64, nTrain int, testMu [
 		x[i], y[i] = p[i][0], p[i][1]
 	}
 	title := fmt.Sprintf("Encoder means of the %d test images on the 2 LDA axes fitted on the training means", nTest)
-	return plots.Scatter(filepath.Join(out, figLatentLDA), title, "LDA 1", "LDA 2", classGroups(x, y, testY))
+	return plots.Scatter(filepath.Join(out, runrec.FigLatentLDA), title, "LDA 1", "LDA 2", classGroups(x, y, testY))
 }
 
 // latentKNN is the share of test means whose knnK nearest training means
