@@ -15,6 +15,9 @@ steps:   --in weights, xs [S, N, C, H, W], eps [S, N, z] -> losses [S]: S steps 
 bench:   train for --epochs on the Galaxy Zoo JPEGs read the usual PyTorch way
          (PIL decode, centre crop, resize in a Dataset, DataLoader with
          --workers processes) and print seconds per epoch as JSON.
+iaf:     --in weights (names 0.made_in.weight, ...), z [.., D], h [.., C] ->
+         z (after --iaf-steps steps of inverse autoregressive flow) and
+         logdet [.., D], the summed log sigma of every step per dimension.
 flops:   print as JSON the multiply-adds of one image's forward pass through
          the convolutions, transposed convolutions and linear layers, and
          the training FLOPs per image by the usual count: 2 FLOPs a
@@ -148,6 +151,61 @@ class ResDecoder(nn.Module):
         return self.out(self.blocks(self.fc(z).view(-1, WIDTHS[-1], self.side, self.side)))
 
 
+IAF_FORGET_BIAS = 2.0
+
+
+class MaskedLinear(nn.Linear):
+    """nn.Linear whose weight is multiplied by a fixed 0/1 mask (MADE); the
+    mask is a non-persistent buffer, not part of the state_dict."""
+
+    def __init__(self, mask):
+        super().__init__(mask.shape[1], mask.shape[0])
+        self.register_buffer("mask", mask, persistent=False)
+
+    def forward(self, x):
+        return F.linear(x, self.weight * self.mask, self.bias)
+
+
+class IAFStep(nn.Module):
+    """z' = sigma z + (1 - sigma) m, sigma = sigmoid(s + 2); (m, s) from a
+    one-hidden-layer MADE of z plus a linear map of the context h. Inputs
+    have degrees 1..d (d..1 reversed); hidden unit k has degree 1 + k mod
+    (d - 1); a hidden unit sees inputs of degree <= its own, an output sees
+    hidden units of degree < its own."""
+
+    def __init__(self, d, hidden, ctx, reverse):
+        super().__init__()
+        deg_in = torch.arange(d, 0, -1) if reverse else torch.arange(1, d + 1)
+        deg_h = torch.arange(hidden) % max(d - 1, 1) + 1
+        in_mask = (deg_h[:, None] >= deg_in[None, :]).float()
+        out_mask = (deg_in[:, None] > deg_h[None, :]).float()
+        self.made_in = MaskedLinear(in_mask)
+        self.ctx = nn.Linear(ctx, hidden, bias=False)
+        self.made_m = MaskedLinear(out_mask)
+        self.made_s = MaskedLinear(out_mask)
+
+    def forward(self, z, h):
+        a = F.elu(self.made_in(z) + self.ctx(h))
+        m, s = self.made_m(a), self.made_s(a) + IAF_FORGET_BIAS
+        sigma = torch.sigmoid(s)
+        return sigma * z + (1 - sigma) * m, F.logsigmoid(s)
+
+
+class IAF(nn.ModuleList):
+    """Steps whose orderings alternate; a ModuleList, so its parameters are
+    named 0.made_in.weight, ... as the Go model's."""
+
+    def __init__(self, steps, d, hidden, ctx):
+        super().__init__([IAFStep(d, hidden, ctx, i % 2 == 1) for i in range(steps)])
+
+    def forward(self, z, h):
+        logdet = torch.zeros_like(z)
+        for s in self:
+            z, ls = s(z, h)
+            logdet = logdet + ls
+        return z, logdet
+
+
 class VAE(nn.Module):
     def __init__(self, arch, z_dim=32, size=64, c=3, hidden=512, classes=0, likelihood="bernoulli"):
         super().__init__()
@@ -250,6 +308,18 @@ def mode_forward(args):
                         f"{mode}_kl": kl.reshape(1), f"{mode}_nll": nll.reshape(1),
                         f"{mode}_loss": (nll + args.beta * kl).reshape(1)})
     common.save(args.out, out)
+
+
+def mode_iaf(args):
+    t = common.load(args.inp)
+    w = t["0.made_in.weight"]
+    hidden, d = w.shape
+    ctx = t["0.ctx.weight"].shape[1]
+    flow = IAF(args.iaf_steps, d, hidden, ctx)
+    common.load_state(flow, t)
+    with torch.no_grad():
+        z, logdet = flow(t["z"], t["h"])
+    common.save(args.out, {"z": z, "logdet": logdet})
 
 
 def mode_flops(args):
@@ -393,7 +463,7 @@ def mode_bench(args):
 
 def main():
     p = common.parser(__doc__)
-    p.add_argument("mode", choices=["bce", "logistic", "forward", "steps", "bench", "flops"])
+    p.add_argument("mode", choices=["bce", "logistic", "forward", "steps", "bench", "flops", "iaf"])
     p.add_argument("--likelihood", default="bernoulli", choices=["bernoulli", "logistic"])
     p.add_argument("--arch", default="conv", choices=["mlp", "conv", "resnet"])
     p.add_argument("--z-dim", type=int, default=32)
@@ -403,6 +473,7 @@ def main():
     p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"], help="steps: optimiser")
     p.add_argument("--momentum", type=float, default=0.0, help="steps: SGD's momentum")
     p.add_argument("--perturb", type=float, default=0.0, help="steps: also train from weights perturbed by this relative size")
+    p.add_argument("--iaf-steps", type=int, default=2, help="iaf: steps of the flow")
     p.add_argument("--data-dir")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=64)
@@ -414,7 +485,7 @@ def main():
     args = p.parse_args()
     common.setup(args)
     {"bce": mode_bce, "logistic": mode_logistic, "forward": mode_forward, "steps": mode_steps, "bench": mode_bench,
-     "flops": mode_flops}[args.mode](args)
+     "flops": mode_flops, "iaf": mode_iaf}[args.mode](args)
 
 
 if __name__ == "__main__":
