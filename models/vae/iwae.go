@@ -153,6 +153,9 @@ func (m *VAE) ImageLogLikelihood(x, cond *ts.Tensor) (LogLikelihood, error) {
 	if err := m.checkClass(x, cond); err != nil {
 		return nil, err
 	}
+	if m.Hier != nil {
+		return nil, m.errHier("image log-likelihood")
+	}
 	lik := m.Config.likelihood()
 	return func(z *ts.Tensor, c int64) (*ts.Tensor, error) {
 		xr, err := x.RepeatInterleaveSelfInt(c, []int64{0}, nil, false) // [N*c, C, S, S]

@@ -1,0 +1,147 @@
+package vae
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/ts"
+
+	"torchlab/torch/tensors"
+	"torchlab/torch/torchrt"
+)
+
+// TestHierShapes builds resnet-iaf at 64x64 and 32x32 under both
+// likelihoods and checks the output's shapes, that the loss is finite, and
+// that free bits floor each of the K groups' batch-mean KL.
+func TestHierShapes(t *testing.T) {
+	torchrt.Lock()
+	for _, tc := range []struct {
+		size int64
+		lik  Likelihood
+	}{{64, Bernoulli}, {32, Logistic}} {
+		t.Run(fmt.Sprintf("%d-%s", tc.size, tc.lik), func(t *testing.T) {
+			torchrt.Lock() // t.Run starts a new goroutine
+			torchrt.ManualSeed(4)
+			vs := nn.NewVarStore(gotch.CPU)
+			m, err := New(vs.Root(), Config{Arch: "resnet-iaf", ZDim: 8, ImageSize: tc.size, Likelihood: tc.lik})
+			if err != nil {
+				t.Fatal(err)
+			}
+			side := tc.size / 8
+			if got, want := m.Config.NoiseDim(), 8+4*side*side; got != want {
+				t.Errorf("NoiseDim %d, want %d", got, want)
+			}
+			x := ts.MustRand([]int64{3, 3, tc.size, tc.size}, gotch.Float, gotch.CPU)
+			for _, train := range []bool{true, false} {
+				out, err := m.ForwardT(Input{X: x}, train)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := 3 * tc.lik.paramsPerChannel()
+				for _, s := range []struct {
+					name string
+					t    *ts.Tensor
+					want []int64
+				}{{"logits", out.Logits, []int64{3, c, tc.size, tc.size}}, {"mu", out.Mu, []int64{3, 8}},
+					{"logvar", out.Logvar, []int64{3, 8}}, {"kl", out.KL, []int64{3, 8 + 4}}} {
+					if got := fmt.Sprint(s.t.MustSize()); got != fmt.Sprint(s.want) {
+						t.Errorf("train=%v: %s shape %s, want %v", train, s.name, got, s.want)
+					}
+				}
+				loss, nll, kl, err := m.Loss(out, x, 1, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l, n, k := scalar(t, loss), scalar(t, nll), scalar(t, kl)
+				if math.IsNaN(l) || math.IsInf(l, 0) || math.Abs(l-(n+k)) > 1e-4*math.Abs(l) {
+					t.Errorf("train=%v: loss %v, nll %v, kl %v: want finite and loss = nll + kl", train, l, n, k)
+				}
+				// A floor far above every group's KL: the KL term is K times it.
+				floored, _, _, err := m.Loss(out, x, 1, 1000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := scalar(t, floored)-n, 12*1000.0; math.Abs(got-want) > 1e-3*want {
+					t.Errorf("free bits 1000 on 12 groups: loss - nll = %v, want %v", got, want)
+				}
+				out.Drop()
+			}
+			eps := ts.MustRandn([]int64{3, m.Config.NoiseDim() + 1}, gotch.Float, gotch.CPU)
+			if _, err := m.ForwardT(Input{X: x, Eps: eps}, false); err == nil {
+				t.Error("noise of the wrong length: want an error")
+			}
+			if _, _, err := m.Encode(x, nil, false); err == nil {
+				t.Error("Encode of resnet-iaf: want an error (no single Gaussian latent)")
+			}
+		})
+	}
+}
+
+// TestHierKLEstimate checks the sample estimate of log q - log p against
+// the closed form where one exists: without flow steps, z1's posterior is
+// Gaussian and its prior N(0, I), so the estimate averaged over many noise
+// draws must approach KLPerDim. Tolerance: 4 standard errors of the mean.
+func TestHierKLEstimate(t *testing.T) {
+	torchrt.Lock()
+	torchrt.ManualSeed(6)
+	vs := nn.NewVarStore(gotch.CPU)
+	m, err := New(vs.Root(), Config{Arch: "resnet-iaf", ZDim: 4, ImageSize: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Hier.IAF1.Steps, m.Hier.IAF2.Steps = nil, nil
+	// A posterior far from the prior, or the KL is ~0 and says nothing:
+	// means and log-variances set by up1's bias.
+	bias := make([]float32, 2*4+iafCtx1)
+	copy(bias, []float32{1, -0.5, 2, 0.3, -1, 0.5, -2, 0})
+	b, err := tensors.FromFloat32(bias, int64(len(bias)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := torchrt.NoGrad(func() error { m.Hier.Up1.Bias.Copy_(b); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	one := ts.MustRand([]int64{1, 3, 32, 32}, gotch.Float, gotch.CPU)
+	x := one.MustRepeat([]int64{n, 1, 1, 1}, false)
+	err = torchrt.NoGrad(func() error {
+		out, err := m.ForwardT(Input{X: x}, false)
+		if err != nil {
+			return err
+		}
+		defer out.Drop()
+		closed := floats(t, mustT(t)(KLPerDim(out.Mu, out.Logvar))) // [4], the same image n times
+		rows := floats(t, out.KL)                                   // [n, 4+4]
+		for j := range 4 {
+			var s, s2 float64
+			for i := range n {
+				v := rows[i*8+j]
+				s += v
+				s2 += v * v
+			}
+			mean := s / n
+			se := math.Sqrt((s2/n - mean*mean) / n)
+			t.Logf("z1[%d]: closed form %.4f, sample estimate %.4f ± %.4f", j, closed[j], mean, se)
+			if math.Abs(mean-closed[j]) > 4*se+1e-6 {
+				t.Errorf("z1[%d]: sample KL %.4f ± %.4f, closed form %.4f", j, mean, se, closed[j])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustT(t *testing.T) func(*ts.Tensor, error) *ts.Tensor {
+	return func(x *ts.Tensor, err error) *ts.Tensor {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+}
