@@ -185,6 +185,7 @@ func (t *trainer) Evaluate(done int) error {
 			return err
 		}
 		at[sp.Name+"_recon"], at[sp.Name+"_kl"], at[sp.Name+"_neg_elbo"] = s.recon, s.kl, s.recon+s.kl
+		t.addGroupKL(at, sp.Name, s)
 		if done == t.total {
 			name := sp.Name
 			if name == train.TrainFull {
@@ -227,6 +228,7 @@ func (t *trainer) finish(run train.Result) error {
 		}
 		res[sp.Name+"_recon"], res[sp.Name+"_kl"], res[sp.Name+"_loss"] = s.recon, s.kl, s.loss
 		res[sp.Name+"_neg_elbo"] = s.recon + s.kl
+		t.addGroupKL(res, sp.Name, s)
 	}
 	if !t.par.Lead() {
 		return nil
@@ -238,6 +240,18 @@ func (t *trainer) finish(run train.Result) error {
 		return err
 	}
 	return t.sess.Finish(run, train.Summary{Data: t.data.Source, Results: res, Notes: notes, Split: t.split()})
+}
+
+// addGroupKL adds the KL of each latent group as <split>_kl_<group> to m,
+// for a model of several groups (resnet-iaf: test_kl_z1, test_kl_z2).
+func (t *trainer) addGroupKL(m map[string]float64, split string, s stepStats) {
+	groups := t.model.Config.LatentGroups()
+	if len(groups) < 2 || len(s.klGroups) != len(groups) {
+		return
+	}
+	for i, g := range groups {
+		m[split+"_kl_"+g.Name] = s.klGroups[i]
+	}
 }
 
 // split says what the run trains, validates and tests on.

@@ -496,3 +496,35 @@ func Reparameterize(mu, logvar, eps *ts.Tensor) (*ts.Tensor, error) {
 	}
 	return z, nil
 }
+
+// KLByGroup returns the batch-mean KL of each of Config.LatentGroups
+// (summed over the group's channels) from a forward pass's output: the
+// sample estimate for resnet-iaf, the closed form otherwise.
+func (m *VAE) KLByGroup(out Output) ([]float64, error) {
+	var perChannel *ts.Tensor
+	var err error
+	if out.KL != nil {
+		perChannel, err = out.KL.MeanDim([]int64{0}, false, gotch.Float, false)
+	} else {
+		perChannel, err = KLPerDim(out.Mu, out.Logvar)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kl by group: %w", err)
+	}
+	v, err := tensors.Float64s(perChannel)
+	perChannel.MustDrop()
+	if err != nil {
+		return nil, fmt.Errorf("kl by group: %w", err)
+	}
+	var sums []float64
+	at := 0
+	for _, g := range m.Config.LatentGroups() {
+		s := 0.0
+		for _, x := range v[at : at+int(g.Channels)] {
+			s += x
+		}
+		sums = append(sums, s)
+		at += int(g.Channels)
+	}
+	return sums, nil
+}
