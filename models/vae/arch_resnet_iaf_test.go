@@ -2,6 +2,7 @@ package vae
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"testing"
 
@@ -9,6 +10,9 @@ import (
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
+	"torchlab/torch/npz"
+	"torchlab/torch/optim"
+	"torchlab/torch/reference"
 	"torchlab/torch/tensors"
 	"torchlab/torch/torchrt"
 )
@@ -212,4 +216,150 @@ func TestHierImportanceWeighted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// hierParityInputs are the model's variables by name plus extra tensors, as
+// the reference script reads them.
+func hierParityInputs(t *testing.T, named map[string]*ts.Tensor, extra map[string]*ts.Tensor) map[string]npz.Array {
+	t.Helper()
+	in, err := tensors.ToArrays(named)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := tensors.ToArrays(extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(in, more)
+	return in
+}
+
+// TestHierParity gives PyTorch's resnet-iaf (scripts/reference/
+// vae_galaxy.py HierVAE: its own masks, and log q - log p from
+// torch.distributions' densities) the same weights, images and noise, in
+// training and eval mode: the decoder output, z1's parameters, the KL
+// estimate per example and channel, and KL, NLL and loss (with free bits)
+// must agree. Tolerances: 1e-4 absolute on the decoder output and z1's
+// parameters (float32 rounding through ~20 layers is ~1e-6 here); 1e-3 on
+// the KL rows, which sum 64 pixels' terms of a few nats each; NLL and loss
+// 1e-4 relative to their thousands of nats (their float32 sums' rounding),
+// and the KL part of the loss, loss - nll, against beta times PyTorch's
+// floored KL on its own scale (checkLossParts): free bits move the loss
+// by less than the loss's own tolerance.
+func TestHierParity(t *testing.T) {
+	torchrt.Lock()
+	for _, c := range []struct {
+		size int64
+		lik  Likelihood
+	}{{64, Bernoulli}, {32, Logistic}} {
+		t.Run(fmt.Sprintf("%d/%s", c.size, c.lik), func(t *testing.T) {
+			torchrt.Lock() // t.Run starts a new goroutine
+			torchrt.ManualSeed(3)
+			m, named := newForParity(t, Config{Arch: "resnet-iaf", ZDim: 8, ImageSize: c.size, Likelihood: c.lik})
+			x := ts.MustRand([]int64{4, 3, c.size, c.size}, gotch.Float, gotch.CPU)
+			eps := ts.MustRandn([]int64{4, m.Config.NoiseDim()}, gotch.Float, gotch.CPU)
+			const beta, freeBits = 1.5, 0.05
+			want := reference.Run(t, "vae_galaxy.py", hierParityInputs(t, named, map[string]*ts.Tensor{"x": x, "eps": eps}),
+				"forward", "--arch", "resnet-iaf", "--z-dim", "8", "--image-size", fmt.Sprint(c.size), "--beta", "1.5",
+				"--free-bits", "0.05", "--likelihood", string(c.lik))
+			err := torchrt.NoGrad(func() error {
+				for _, mode := range []string{"train", "eval"} {
+					out, err := m.ForwardT(Input{X: x, Eps: eps}, mode == "train")
+					if err != nil {
+						return err
+					}
+					loss, nll, kl, err := m.Loss(out, x, beta, freeBits)
+					if err != nil {
+						return err
+					}
+					got := map[string]*ts.Tensor{"logits": out.Logits, "mu": out.Mu, "logvar": out.Logvar, "klrows": out.KL,
+						"kl": kl, "nll": nll, "loss": loss}
+					for name, g := range got {
+						w := want[mode+"_"+name]
+						tol := 1e-4
+						switch name {
+						case "klrows", "kl":
+							tol = 1e-3
+						case "nll", "loss":
+							tol = 1e-4 * math.Abs(w.Floats()[0])
+						}
+						reference.AssertClose(t, mode+" "+name, floats(t, g), w.Floats(), tol)
+					}
+					checkLossParts(t, mode, scalar(t, loss), scalar(t, nll), beta*want[mode+"_klterm"].Floats()[0])
+					out.Drop()
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestHierStepsMatchPyTorch trains resnet-iaf for 20 steps (four batches
+// five times) from the same weights on the same batches and noise as
+// PyTorch, with free bits, and compares the losses step by step, with the
+// tolerance of TestStepsMatchPyTorch: 1e-5 relative plus 10 times how far
+// a PyTorch run from weights perturbed by 1e-7 of themselves has moved by
+// the same step. A NaN fails the comparison.
+func TestHierStepsMatchPyTorch(t *testing.T) {
+	torchrt.Lock()
+	torchrt.ManualSeed(5)
+	const steps, distinct, n, side, lr, momentum, freeBits = 20, 4, 8, 32, 1e-5, 0.9, 0.05
+	m, named := newForParity(t, Config{Arch: "resnet-iaf", ZDim: 8, ImageSize: side})
+	x := ts.MustRand([]int64{distinct, n, 3, side, side}, gotch.Float, gotch.CPU)
+	eps := ts.MustRandn([]int64{distinct, n, m.Config.NoiseDim()}, gotch.Float, gotch.CPU)
+	xs := x.MustRepeat([]int64{steps / distinct, 1, 1, 1, 1}, false)
+	epss := eps.MustRepeat([]int64{steps / distinct, 1, 1}, false)
+	ref := reference.Run(t, "vae_galaxy.py", hierParityInputs(t, named, map[string]*ts.Tensor{"xs": xs, "eps": epss}),
+		"steps", "--arch", "resnet-iaf", "--z-dim", "8", "--image-size", fmt.Sprint(side), "--optimizer", "sgd",
+		"--lr", fmt.Sprint(lr), "--momentum", fmt.Sprint(momentum), "--free-bits", fmt.Sprint(freeBits), "--perturb", "1e-7")
+	want, spread := ref["losses"].Floats(), ref["losses_perturbed"].Floats()
+	opt, err := optim.New(optim.Config{Name: "sgd", LR: lr, Momentum: momentum}, named)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range int64(steps) {
+		got := hierTrainStep(t, m, opt, xs.MustSelect(0, i, false), epss.MustSelect(0, i, false), freeBits)
+		rel := math.Abs(got-want[i]) / math.Abs(want[i])
+		tol := 1e-5 + 10*math.Abs(spread[i]-want[i])/math.Abs(want[i])
+		t.Logf("step %2d: loss Go %.4f PyTorch %.4f rel diff %.2g (tolerance %.2g)", i, got, want[i], rel, tol)
+		if !(rel <= tol) {
+			t.Errorf("step %d: loss %v, PyTorch %v (relative difference %.3g > %.3g)", i, got, want[i], rel, tol)
+		}
+	}
+	if last := want[steps-distinct]; !(last < want[0]-1) {
+		t.Errorf("the reference's loss on the first batch did not fall (%v -> %v): the comparison says little", want[0], last)
+	}
+}
+
+// hierTrainStep is one training step of a resnet-iaf model on batch x with
+// noise eps; it returns the loss before the update and frees x and eps.
+func hierTrainStep(t *testing.T, m *VAE, opt *optim.Optimizer, x, eps *ts.Tensor, freeBits float64) float64 {
+	t.Helper()
+	defer x.MustDrop()
+	defer eps.MustDrop()
+	if err := opt.ZeroGrad(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.ForwardT(Input{X: x, Eps: eps}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Drop()
+	loss, nll, kl, err := m.Loss(out, x, 1, freeBits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loss.MustDrop()
+	defer nll.MustDrop()
+	defer kl.MustDrop()
+	if err := loss.Backward(); err != nil {
+		t.Fatal(err)
+	}
+	if err := opt.Step(); err != nil {
+		t.Fatal(err)
+	}
+	return scalar(t, loss)
 }

@@ -15,6 +15,11 @@ steps:   --in weights, xs [S, N, C, H, W], eps [S, N, z] -> losses [S]: S steps 
 bench:   train for --epochs on the Galaxy Zoo JPEGs read the usual PyTorch way
          (PIL decode, centre crop, resize in a Dataset, DataLoader with
          --workers processes) and print seconds per epoch as JSON.
+--arch resnet-iaf (forward and steps): the hierarchical ResNet VAE with IAF
+         posteriors (HierVAE); eps is [N, z + (S/8)^2 * --spatial-z], z1's noise
+         then z2's laid out [S/8, S/8, spatial-z]; forward also returns klrows,
+         the sample estimate of log q - log p per example and latent channel,
+         and the loss floors each channel's batch mean at --free-bits (klterm: that floored KL).
 iaf:     --in weights (names 0.made_in.weight, ...), z [.., D], h [.., C] ->
          z (after --iaf-steps steps of inverse autoregressive flow) and
          logdet [.., D], the summed log sigma of every step per dimension.
@@ -248,6 +253,88 @@ class VAE(nn.Module):
         return self.decoder(z), mu, logvar
 
 
+IAF_HIDDEN1, IAF_CTX1, IAF_HIDDEN2, IAF_CTX2, IAF_MID = 64, 32, 32, 16, 128
+
+
+def sample_group(flow, mu, logvar, ctx, eps, prior_mu=None, prior_logvar=None):
+    """z = flow(mu + exp(logvar/2) eps; ctx) and log q(z|x) - log p(z) per
+    element, from torch.distributions' densities: q(z) = N(z0; mu, std) /
+    prod sigma."""
+    std = torch.exp(0.5 * logvar)
+    z0 = mu + std * eps
+    z, logdet = flow(z0, ctx)
+    logq = torch.distributions.Normal(mu, std).log_prob(z0) - logdet
+    if prior_mu is None:
+        prior = torch.distributions.Normal(torch.zeros_like(z), torch.ones_like(z))
+    else:
+        prior = torch.distributions.Normal(prior_mu, torch.exp(0.5 * prior_logvar))
+    return z, logq - prior.log_prob(z)
+
+
+class HierDecoder(nn.Module):
+    def __init__(self, cout, size, z_dim, spatial_z):
+        super().__init__()
+        self.side = size // 32
+        self.fc = nn.Linear(z_dim, WIDTHS[-1] * self.side ** 2)
+        outs = [256, IAF_MID, 64, 32, 32]
+        ins = [WIDTHS[-1]] + outs[:-1]
+        self.blocks = nn.Sequential(*[ResBlock(i, o, True) for i, o in zip(ins, outs)])
+        self.merge = nn.Conv2d(IAF_MID + spatial_z, IAF_MID, 3, 1, 1)
+        self.out = nn.Conv2d(outs[-1], cout, 3, 1, 1)
+
+
+class HierVAE(nn.Module):
+    """resnet-iaf: a global latent z1 (prior N(0, I)) and a spatial z2 at
+    S/8 whose prior comes from the top-down path and whose posterior sums a
+    bottom-up and a top-down part; IAF in both posteriors."""
+
+    def __init__(self, z_dim=32, size=64, c=3, spatial_z=4, steps=2, likelihood="bernoulli"):
+        super().__init__()
+        self.likelihood, self.z, self.c2, self.size = likelihood, z_dim, spatial_z, size
+        cout = 2 * c if likelihood == "logistic" else c
+        self.encoder = ResEncoder(c, size)
+        self.up1 = nn.Linear(self.encoder.features, 2 * z_dim + IAF_CTX1)
+        self.up2 = nn.Conv2d(WIDTHS[2], 2 * spatial_z + IAF_CTX2, 3, 1, 1)
+        self.iaf1 = IAF(steps, z_dim, IAF_HIDDEN1, IAF_CTX1)
+        self.iaf2 = IAF(steps, spatial_z, IAF_HIDDEN2, IAF_CTX2)
+        self.decoder = HierDecoder(cout, size, z_dim, spatial_z)
+        self.down2 = nn.Conv2d(IAF_MID, 4 * spatial_z + IAF_CTX2, 3, 1, 1)
+
+    nll = VAE.nll
+
+    def forward(self, x, eps):
+        n, z, c2, side = x.shape[0], self.z, self.c2, self.size // 8
+        h = x
+        for i, b in enumerate(self.encoder.blocks):
+            h = b(h)
+            if i == 2:
+                e2 = h
+        mu1, lv1, ctx1 = self.up1(h.flatten(1)).split([z, z, IAF_CTX1], 1)
+        z1, kl1 = sample_group(self.iaf1, mu1, lv1, ctx1, eps[:, :z])
+        d = self.decoder
+        h = d.fc(z1).view(-1, WIDTHS[-1], d.side, d.side)
+        h = d.blocks[1](d.blocks[0](h))
+        bm, blv, bctx = self.up2(e2).permute(0, 2, 3, 1).split([c2, c2, IAF_CTX2], 3)
+        pm, plv, tm, tlv, tctx = self.down2(h).permute(0, 2, 3, 1).split([c2, c2, c2, c2, IAF_CTX2], 3)
+        eps2 = eps[:, z:].reshape(n, side, side, c2)
+        z2, kl2 = sample_group(self.iaf2, bm + tm, blv + tlv, bctx + tctx, eps2, pm, plv)
+        h = F.relu(d.merge(torch.cat([h, z2.permute(0, 3, 1, 2)], 1)))
+        for b in d.blocks[2:]:
+            h = b(h)
+        return d.out(h), mu1, lv1, torch.cat([kl1, kl2.sum((1, 2))], 1)
+
+
+def hier_loss(model, x, eps, beta, free_bits):
+    """logits, mu, logvar, klrows, kl, klterm (kl with free bits), nll, loss
+    of resnet-iaf."""
+    logits, mu, logvar, klrows = model(x, eps)
+    per = klrows.mean(0)
+    kl = per.sum()
+    term = per.clamp(min=free_bits).sum() if free_bits > 0 else kl
+    nll = model.nll(logits, x)
+    return logits, mu, logvar, klrows, kl, term, nll, nll + beta * term
+
+
 def kl_divergence(mu, logvar):
     return (-0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1)).mean()
 
@@ -292,8 +379,24 @@ def mode_bce(args):
     common.save(args.out, {"nll": nll.reshape(1)})
 
 
+def mode_forward_hier(args, t):
+    model = HierVAE(args.z_dim, args.image_size, spatial_z=args.spatial_z, steps=args.iaf_steps,
+                    likelihood=args.likelihood)
+    common.load_state(model, t)
+    out = {}
+    with torch.no_grad():
+        for mode in ["train", "eval"]:
+            model.train(mode == "train")
+            terms = hier_loss(model, t["x"], t["eps"], args.beta, args.free_bits)
+            for name, v in zip(["logits", "mu", "logvar", "klrows", "kl", "klterm", "nll", "loss"], terms):
+                out[f"{mode}_{name}"] = v.reshape(1) if v.dim() == 0 else v
+    common.save(args.out, out)
+
+
 def mode_forward(args):
     t = common.load(args.inp)
+    if args.arch == "resnet-iaf":
+        return mode_forward_hier(args, t)
     cond = t.get("cond")
     classes = cond.shape[1] if cond is not None else 0
     model = VAE(args.arch, args.z_dim, args.image_size, classes=classes, likelihood=args.likelihood)
@@ -348,7 +451,12 @@ def mode_flops(args):
 def train_steps(args, t, perturb=0.0):
     """The losses of the steps mode, from the given weights each multiplied
     by (1 + perturb * N(0, 1)) (a fixed draw; 0 leaves them as they are)."""
-    model = VAE(args.arch, args.z_dim, args.image_size, likelihood=args.likelihood)
+    hier = args.arch == "resnet-iaf"
+    if hier:
+        model = HierVAE(args.z_dim, args.image_size, spatial_z=args.spatial_z, steps=args.iaf_steps,
+                        likelihood=args.likelihood)
+    else:
+        model = VAE(args.arch, args.z_dim, args.image_size, likelihood=args.likelihood)
     common.load_state(model, t)
     if perturb:
         g = torch.Generator().manual_seed(1)
@@ -362,8 +470,11 @@ def train_steps(args, t, perturb=0.0):
     model.train()
     losses = []
     for x, eps in zip(t["xs"], t["eps"]):
-        logits, mu, logvar = model(x, None, eps)
-        loss = model.nll(logits, x) + args.beta * kl_divergence(mu, logvar)
+        if hier:
+            loss = hier_loss(model, x, eps, args.beta, args.free_bits)[-1]
+        else:
+            logits, mu, logvar = model(x, None, eps)
+            loss = model.nll(logits, x) + args.beta * kl_divergence(mu, logvar)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -465,7 +576,9 @@ def main():
     p = common.parser(__doc__)
     p.add_argument("mode", choices=["bce", "logistic", "forward", "steps", "bench", "flops", "iaf"])
     p.add_argument("--likelihood", default="bernoulli", choices=["bernoulli", "logistic"])
-    p.add_argument("--arch", default="conv", choices=["mlp", "conv", "resnet"])
+    p.add_argument("--arch", default="conv", choices=["mlp", "conv", "resnet", "resnet-iaf"])
+    p.add_argument("--spatial-z", type=int, default=4, help="resnet-iaf: channels of the spatial latent")
+    p.add_argument("--free-bits", type=float, default=0.0, help="resnet-iaf: floor on each latent channel's batch-mean KL")
     p.add_argument("--z-dim", type=int, default=32)
     p.add_argument("--image-size", type=int, default=64)
     p.add_argument("--beta", type=float, default=1.0)
