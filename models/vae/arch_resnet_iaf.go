@@ -25,6 +25,14 @@ import (
 //	            top-down path (the paper's bidirectional inference)
 //	decoder     ReLU(merge(h ++ z2)) -> up blocks 2-4 -> out conv [C*params, S, S]
 //
+// A conditional model (Config.Conditional) appends the one-hot class to
+// the encoder's flat features before up1 (so q(z1|x, c)) and conditions
+// every decoder block on it by FiLM (Perez et al. 2018): after the
+// linear fc, each up block and merge, h <- h*(1 + gamma) + beta per
+// channel, with (gamma, beta) a linear map of the class (decoder.film.i).
+// Every stage from z1 to the image sees the class, so the decoder cannot
+// ignore it the way it can a class appended only to z.
+//
 // Each group's posterior sample is z0 = mu + exp(logvar/2)*eps, then
 // IAFSteps steps of inverse autoregressive flow with the group's context
 // (over the ZDim values of z1, and over the SpatialZ channels at each pixel
@@ -55,7 +63,11 @@ type HierVAE struct {
 	Merge   *layers.Conv2d // decoder.merge: h ++ z2 -> 128
 	Bottom  []*resBlock    // decoder.blocks.2-4: 128 -> 64 -> 32 -> 32
 	Out     *layers.Conv2d // decoder.out: 32 -> C * params per channel
-	Config  Config
+	// Film are a conditional model's FiLM maps, class -> (gamma, beta) of
+	// the stage's channels (decoder.film.0-6: after fc, the five up blocks
+	// and merge, in the order h passes them); nil when unconditional.
+	Film   []*layers.Linear
+	Config Config
 }
 
 // newHierVAE builds the resnet-iaf model under p (cfg has its defaults and
@@ -77,7 +89,7 @@ func newHierVAE(p *nn.Path, cfg Config) (*HierVAE, error) {
 		m.Encoder = append(m.Encoder, b)
 		in = out
 	}
-	if m.Up1, err = layers.NewLinear(p.Sub("up1"), top*s0*s0, 2*z+iafCtx1, true); err != nil {
+	if m.Up1, err = layers.NewLinear(p.Sub("up1"), top*s0*s0+cfg.condDim(), 2*z+iafCtx1, true); err != nil {
 		return nil, wrap(err)
 	}
 	if m.Up2, err = layers.NewConv2d(p.Sub("up2"), convWidths[2], 2*c2+iafCtx2, 3, layers.ConvConfig{Padding: 1}); err != nil {
@@ -111,6 +123,16 @@ func newHierVAE(p *nn.Path, cfg Config) (*HierVAE, error) {
 	}
 	if m.Merge, err = layers.NewConv2d(dec.Sub("merge"), iafMid+c2, iafMid, 3, layers.ConvConfig{Padding: 1}); err != nil {
 		return nil, wrap(err)
+	}
+	if cfg.Conditional {
+		// Stages in the order h passes them: fc, blocks 0-1, merge, blocks 2-4.
+		for i, c := range []int64{top, 256, iafMid, iafMid, 64, 32, 32} {
+			f, err := layers.NewLinear(dec.Sub("film").Sub(fmt.Sprint(i)), cfg.NumClasses, 2*c, true)
+			if err != nil {
+				return nil, wrap(err)
+			}
+			m.Film = append(m.Film, f)
+		}
 	}
 	outC := cfg.Channels * cfg.likelihood().paramsPerChannel()
 	if m.Out, err = layers.NewConv2d(dec.Sub("out"), in, outC, 3, layers.ConvConfig{Padding: 1}); err != nil {
@@ -150,16 +172,53 @@ func (c Config) NoiseDim() int64 {
 }
 
 // ForwardT encodes x bottom-up, samples z1 and z2 top-down and decodes.
-// eps [N, NoiseDim] may be nil (drawn from N(0, I)).
-func (m *HierVAE) ForwardT(x, eps *ts.Tensor, train bool) (Output, error) {
-	out, err := m.forward(x, eps, train)
+// eps [N, NoiseDim] may be nil (drawn from N(0, I)); cond is the one-hot
+// class [N, NumClasses] of a conditional model, nil otherwise.
+func (m *HierVAE) ForwardT(x, cond, eps *ts.Tensor, train bool) (Output, error) {
+	out, err := m.forward(x, cond, eps, train)
 	if err != nil {
 		return Output{}, fmt.Errorf("vae resnet-iaf forward: %w", err)
 	}
 	return out, nil
 }
 
-func (m *HierVAE) forward(x, eps *ts.Tensor, train bool) (Output, error) {
+// film applies stage i's FiLM to h [N, C, H, W] (h itself when the model
+// is unconditional); the result stays in sc.
+func (m *HierVAE) film(sc *scope, i int, h, cond *ts.Tensor) (*ts.Tensor, error) {
+	if m.Film == nil {
+		return h, nil
+	}
+	gb, err := sc.add(m.Film[i].Forward(cond)) // [N, 2C]
+	if err != nil {
+		return nil, err
+	}
+	if gb, err = sc.add(gb.Unsqueeze(-1, false)); err != nil {
+		return nil, err
+	}
+	if gb, err = sc.add(gb.Unsqueeze(-1, false)); err != nil { // [N, 2C, 1, 1]
+		return nil, err
+	}
+	shape, err := gb.Size()
+	if err != nil {
+		return nil, err
+	}
+	c := shape[1] / 2
+	parts, err := splitLast(sc, gb, 1, c, c)
+	if err != nil {
+		return nil, err
+	}
+	scale, err := sc.add(tensors.AddScalar(parts[0], 1, false)) // 1 + gamma
+	if err != nil {
+		return nil, err
+	}
+	out, err := sc.add(h.Mul(scale, false))
+	if err != nil {
+		return nil, err
+	}
+	return sc.add(out.Add(parts[1], false))
+}
+
+func (m *HierVAE) forward(x, cond, eps *ts.Tensor, train bool) (Output, error) {
 	var sc scope
 	defer sc.drop()
 	cfg := m.Config
@@ -188,6 +247,11 @@ func (m *HierVAE) forward(x, eps *ts.Tensor, train bool) (Output, error) {
 	if err != nil {
 		return Output{}, err
 	}
+	if cond != nil {
+		if flat, err = sc.add(ts.Cat([]*ts.Tensor{flat, cond}, 1)); err != nil { // [N, 512*(S/32)^2 + K]
+			return Output{}, err
+		}
+	}
 	up1, err := sc.add(m.Up1.Forward(flat)) // [N, 2z + ctx1]
 	if err != nil {
 		return Output{}, err
@@ -205,21 +269,9 @@ func (m *HierVAE) forward(x, eps *ts.Tensor, train bool) (Output, error) {
 	if err != nil {
 		return Output{}, fmt.Errorf("z1: %w", err)
 	}
-	// Top-down to the spatial group.
-	top := convWidths[len(convWidths)-1]
-	s0 := cfg.ImageSize >> len(convWidths)
-	if h, err = sc.add(m.Fc.Forward(z1)); err != nil {
+	if h, err = m.topDown(&sc, z1, cond, train); err != nil { // [N, 128, S/8, S/8]
 		return Output{}, err
 	}
-	if h, err = sc.add(h.View([]int64{-1, top, s0, s0}, false)); err != nil { // [N, 512, S/32, S/32]
-		return Output{}, err
-	}
-	for _, b := range m.Top {
-		if h, err = sc.add(b.ForwardT(h, train)); err != nil {
-			return Output{}, err
-		}
-	}
-	// h: [N, 128, S/8, S/8]
 	bu, err := sc.add(m.Up2.Forward(e2)) // [N, 2c2 + ctx2, S/8, S/8]
 	if err != nil {
 		return Output{}, err
@@ -268,23 +320,7 @@ func (m *HierVAE) forward(x, eps *ts.Tensor, train bool) (Output, error) {
 	if z2, err = sc.add(z2.Permute([]int64{0, 3, 1, 2}, false)); err != nil { // [N, c2, S/8, S/8]
 		return Output{}, err
 	}
-	// Decode.
-	hz, err := sc.add(ts.Cat([]*ts.Tensor{h, z2}, 1)) // [N, 128 + c2, S/8, S/8]
-	if err != nil {
-		return Output{}, err
-	}
-	if h, err = sc.add(m.Merge.Forward(hz)); err != nil { // [N, 128, S/8, S/8]
-		return Output{}, err
-	}
-	if h, err = sc.add(h.Relu(false)); err != nil {
-		return Output{}, err
-	}
-	for _, b := range m.Bottom {
-		if h, err = sc.add(b.ForwardT(h, train)); err != nil { // side doubles: S/4, S/2, S
-			return Output{}, err
-		}
-	}
-	logits, err := m.Out.Forward(h) // [N, C*params, S, S]
+	logits, err := m.decodeFrom(&sc, h, z2, cond, train) // [N, C*params, S, S]
 	if err != nil {
 		return Output{}, err
 	}
@@ -301,6 +337,123 @@ func (m *HierVAE) forward(x, eps *ts.Tensor, train bool) (Output, error) {
 		return Output{}, fmt.Errorf("copy z1's parameters: %v %v", err1, err2)
 	}
 	return Output{Logits: logits, Mu: mu, Logvar: lv, KL: kl}, nil
+}
+
+// topDown maps z1 [N, z] to the top-down path at z2's side, h [N, 128,
+// S/8, S/8] (in sc).
+func (m *HierVAE) topDown(sc *scope, z1, cond *ts.Tensor, train bool) (*ts.Tensor, error) {
+	top := convWidths[len(convWidths)-1]
+	s0 := m.Config.ImageSize >> len(convWidths)
+	h, err := sc.add(m.Fc.Forward(z1))
+	if err != nil {
+		return nil, err
+	}
+	if h, err = sc.add(h.View([]int64{-1, top, s0, s0}, false)); err != nil { // [N, 512, S/32, S/32]
+		return nil, err
+	}
+	if h, err = m.film(sc, 0, h, cond); err != nil {
+		return nil, err
+	}
+	for i, b := range m.Top {
+		if h, err = sc.add(b.ForwardT(h, train)); err != nil { // S/16, then S/8
+			return nil, err
+		}
+		if h, err = m.film(sc, 1+i, h, cond); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// decodeFrom merges z2 [N, c2, S/8, S/8] into the top-down path h and
+// returns the decoder output [N, C*params, S, S] (not in sc).
+func (m *HierVAE) decodeFrom(sc *scope, h, z2, cond *ts.Tensor, train bool) (*ts.Tensor, error) {
+	hz, err := sc.add(ts.Cat([]*ts.Tensor{h, z2}, 1)) // [N, 128 + c2, S/8, S/8]
+	if err != nil {
+		return nil, err
+	}
+	if h, err = sc.add(m.Merge.Forward(hz)); err != nil { // [N, 128, S/8, S/8]
+		return nil, err
+	}
+	if h, err = sc.add(h.Relu(false)); err != nil {
+		return nil, err
+	}
+	if h, err = m.film(sc, 3, h, cond); err != nil {
+		return nil, err
+	}
+	for i, b := range m.Bottom {
+		if h, err = sc.add(b.ForwardT(h, train)); err != nil { // side doubles: S/4, S/2, S
+			return nil, err
+		}
+		if h, err = m.film(sc, 4+i, h, cond); err != nil {
+			return nil, err
+		}
+	}
+	return m.Out.Forward(h)
+}
+
+// SamplePrior draws n samples from the model's prior in eval mode, z1 ~
+// N(0, I) and z2 ~ p(z2|z1), and returns their decoder outputs [n,
+// C*params, S, S] (Mean turns them into images); cond is the one-hot class
+// [n, NumClasses] of a conditional model, nil otherwise.
+func (m *HierVAE) SamplePrior(n int64, cond *ts.Tensor) (*ts.Tensor, error) {
+	out, err := m.samplePrior(n, cond)
+	if err != nil {
+		return nil, fmt.Errorf("vae resnet-iaf prior sample: %w", err)
+	}
+	return out, nil
+}
+
+func (m *HierVAE) samplePrior(n int64, cond *ts.Tensor) (*ts.Tensor, error) {
+	var sc scope
+	defer sc.drop()
+	c2 := m.Config.SpatialZ
+	z1, err := sc.add(ts.Randn([]int64{n, m.Config.ZDim}, gotch.Float, gotch.CPU))
+	if err != nil {
+		return nil, err
+	}
+	h, err := m.topDown(&sc, z1, cond, false) // [n, 128, S/8, S/8]
+	if err != nil {
+		return nil, err
+	}
+	td, err := sc.add(m.Down2.Forward(h)) // [n, 4c2 + ctx2, S/8, S/8]; the prior's are the first 2c2
+	if err != nil {
+		return nil, err
+	}
+	p, err := splitLast(&sc, td, 1, c2, c2)
+	if err != nil {
+		return nil, err
+	}
+	z2, err := sc.add(Reparameterize(p[0], p[1], nil)) // [n, c2, S/8, S/8]
+	if err != nil {
+		return nil, err
+	}
+	return m.decodeFrom(&sc, h, z2, cond, false)
+}
+
+// SamplePrior draws n decoder outputs from a resnet-iaf model's prior (cond
+// as in ForwardT; nil for an unconditional model or an unknown class);
+// other architectures decode z ~ N(0, I) with Decode.
+func (m *VAE) SamplePrior(n int64, cond *ts.Tensor) (*ts.Tensor, error) {
+	if m.Hier == nil {
+		return nil, fmt.Errorf("vae: SamplePrior is resnet-iaf's; decode z ~ N(0, I) with Decode")
+	}
+	if cond == nil && m.Config.Conditional {
+		var err error
+		if cond, err = ts.Zeros([]int64{n, m.Config.NumClasses}, gotch.Float, gotch.CPU); err != nil {
+			return nil, err
+		}
+		defer cond.MustDrop()
+	}
+	if err := m.checkClass(cond, cond); err != nil {
+		return nil, err
+	}
+	if cond != nil {
+		if s, err := cond.Size(); err != nil || s[0] != n {
+			return nil, fmt.Errorf("vae: class vector shape %v for %d samples", s, n)
+		}
+	}
+	return m.Hier.SamplePrior(n, cond)
 }
 
 // splitLast narrows t along dim into consecutive parts of the given sizes

@@ -237,7 +237,8 @@ func hierParityInputs(t *testing.T, named map[string]*ts.Tensor, extra map[strin
 // TestHierParity gives PyTorch's resnet-iaf (scripts/reference/
 // vae_galaxy.py HierVAE: its own masks, and log q - log p from
 // torch.distributions' densities) the same weights, images and noise, in
-// training and eval mode: the decoder output, z1's parameters, the KL
+// training and eval mode, unconditional and conditional (class into up1,
+// FiLM on every decoder stage): the decoder output, z1's parameters, the KL
 // estimate per example and channel, and KL, NLL and loss (with free bits)
 // must agree. Tolerances: 1e-4 absolute on the decoder output and z1's
 // parameters (float32 rounding through ~20 layers is ~1e-6 here); 1e-3 on
@@ -249,22 +250,30 @@ func hierParityInputs(t *testing.T, named map[string]*ts.Tensor, extra map[strin
 func TestHierParity(t *testing.T) {
 	torchrt.Lock()
 	for _, c := range []struct {
-		size int64
-		lik  Likelihood
-	}{{64, Bernoulli}, {32, Logistic}} {
-		t.Run(fmt.Sprintf("%d/%s", c.size, c.lik), func(t *testing.T) {
+		size        int64
+		lik         Likelihood
+		conditional bool
+	}{{64, Bernoulli, false}, {32, Logistic, false}, {32, Logistic, true}} {
+		t.Run(fmt.Sprintf("%d/%s/conditional=%v", c.size, c.lik, c.conditional), func(t *testing.T) {
 			torchrt.Lock() // t.Run starts a new goroutine
 			torchrt.ManualSeed(3)
-			m, named := newForParity(t, Config{Arch: "resnet-iaf", ZDim: 8, ImageSize: c.size, Likelihood: c.lik})
+			m, named := newForParity(t, Config{Arch: "resnet-iaf", ZDim: 8, ImageSize: c.size, Likelihood: c.lik,
+				Conditional: c.conditional, NumClasses: 7})
 			x := ts.MustRand([]int64{4, 3, c.size, c.size}, gotch.Float, gotch.CPU)
 			eps := ts.MustRandn([]int64{4, m.Config.NoiseDim()}, gotch.Float, gotch.CPU)
+			inputs := map[string]*ts.Tensor{"x": x, "eps": eps}
+			var cond *ts.Tensor
+			if c.conditional {
+				cond, _ = OneHot([]int64{1, 4, 0, 6}, 7)
+				inputs["cond"] = cond
+			}
 			const beta, freeBits = 1.5, 0.05
-			want := reference.Run(t, "vae_galaxy.py", hierParityInputs(t, named, map[string]*ts.Tensor{"x": x, "eps": eps}),
+			want := reference.Run(t, "vae_galaxy.py", hierParityInputs(t, named, inputs),
 				"forward", "--arch", "resnet-iaf", "--z-dim", "8", "--image-size", fmt.Sprint(c.size), "--beta", "1.5",
 				"--free-bits", "0.05", "--likelihood", string(c.lik))
 			err := torchrt.NoGrad(func() error {
 				for _, mode := range []string{"train", "eval"} {
-					out, err := m.ForwardT(Input{X: x, Eps: eps}, mode == "train")
+					out, err := m.ForwardT(Input{X: x, Class: cond, Eps: eps}, mode == "train")
 					if err != nil {
 						return err
 					}
@@ -362,4 +371,67 @@ func hierTrainStep(t *testing.T, m *VAE, opt *optim.Optimizer, x, eps *ts.Tensor
 		t.Fatal(err)
 	}
 	return scalar(t, loss)
+}
+
+// TestHierSamplePrior draws prior samples of an unconditional and a
+// conditional model: the shapes are the decoder output's, a conditional
+// model's samples change with the class (FiLM reaches the output) and its
+// unknown class is the all-zero vector, and the other archs refuse.
+func TestHierSamplePrior(t *testing.T) {
+	torchrt.Lock()
+	for _, conditional := range []bool{false, true} {
+		torchrt.ManualSeed(13)
+		vs := nn.NewVarStore(gotch.CPU)
+		m, err := New(vs.Root(), Config{Arch: "resnet-iaf", ZDim: 4, ImageSize: 32, Conditional: conditional, NumClasses: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = torchrt.NoGrad(func() error {
+			var a, b *ts.Tensor
+			if conditional {
+				a, _ = OneHot([]int64{0, 0, 0}, 7)
+				b, _ = OneHot([]int64{5, 5, 5}, 7)
+				if _, err := m.SamplePrior(3, mustT(t)(OneHot([]int64{1, 2}, 7))); err == nil {
+					t.Error("2 classes for 3 samples: want an error")
+				}
+			}
+			torchrt.ManualSeed(1)
+			sa, err := m.SamplePrior(3, a)
+			if err != nil {
+				return err
+			}
+			if got := fmt.Sprint(sa.MustSize()); got != "[3 3 32 32]" {
+				t.Errorf("conditional=%v: samples %s, want [3 3 32 32]", conditional, got)
+			}
+			if !conditional {
+				return nil
+			}
+			torchrt.ManualSeed(1) // the same noise, another class
+			sb, err := m.SamplePrior(3, b)
+			if err != nil {
+				return err
+			}
+			va, vb := floats(t, sa), floats(t, sb)
+			diff := 0.0
+			for i := range va {
+				diff = math.Max(diff, math.Abs(va[i]-vb[i]))
+			}
+			if !(diff > 1e-3) {
+				t.Errorf("classes 0 and 5 from the same noise differ by %g: the class does not reach the output", diff)
+			}
+			_, err = m.SamplePrior(3, nil) // unknown class
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	vs := nn.NewVarStore(gotch.CPU)
+	m, err := New(vs.Root(), Config{Arch: "conv", ZDim: 4, ImageSize: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.SamplePrior(2, nil); err == nil {
+		t.Error("SamplePrior of conv: want an error")
+	}
 }

@@ -229,6 +229,9 @@ func (m *VAE) ImportanceWeighted(x, cond *ts.Tensor, k, chunk int64) (bound, elb
 	if err := m.checkImages(x); err != nil {
 		return nil, nil, err
 	}
+	if err := m.checkClass(x, cond); err != nil {
+		return nil, nil, err
+	}
 	n, err := batchSize(x)
 	if err != nil {
 		return nil, nil, err
@@ -240,7 +243,14 @@ func (m *VAE) ImportanceWeighted(x, cond *ts.Tensor, k, chunk int64) (bound, elb
 			return nil, err
 		}
 		defer xr.MustDrop()
-		out, err := m.Hier.ForwardT(xr, nil, false)
+		var cr *ts.Tensor
+		if cond != nil {
+			if cr, err = cond.RepeatInterleaveSelfInt(c, []int64{0}, nil, false); err != nil {
+				return nil, err
+			}
+			defer cr.MustDrop()
+		}
+		out, err := m.Hier.ForwardT(xr, cr, nil, false)
 		if err != nil {
 			return nil, err
 		}

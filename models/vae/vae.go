@@ -84,9 +84,6 @@ func (c Config) Check() error {
 		if c.SpatialZ <= 0 || c.IAFSteps < 0 {
 			return fmt.Errorf("vae: resnet-iaf needs spatial_z > 0 and iaf_steps >= 0, got %d and %d", c.SpatialZ, c.IAFSteps)
 		}
-		if c.Conditional {
-			return fmt.Errorf("vae: resnet-iaf has no conditional form yet")
-		}
 	} else if c.SpatialZ != 0 || c.IAFSteps != 0 {
 		return fmt.Errorf("vae: spatial_z and iaf_steps are resnet-iaf's, not %s's", c.Arch)
 	}
@@ -222,14 +219,8 @@ func (m *VAE) ForwardT(in Input, train bool) (Output, error) {
 	if err := m.checkImages(in.X); err != nil {
 		return Output{}, err
 	}
-	if m.Hier != nil {
-		if err := m.checkClass(in.X, in.Class); err != nil {
-			return Output{}, err
-		}
-		if err := m.checkNoise(in.X, in.Eps); err != nil {
-			return Output{}, err
-		}
-		return m.Hier.ForwardT(in.X, in.Eps, train)
+	if err := m.checkNoise(in.X, in.Eps); err != nil {
+		return Output{}, err
 	}
 	cond := in.Class
 	if cond == nil {
@@ -240,6 +231,12 @@ func (m *VAE) ForwardT(in Input, train bool) (Output, error) {
 		if cond != nil {
 			defer cond.MustDrop()
 		}
+	}
+	if m.Hier != nil {
+		if err := m.checkClass(in.X, cond); err != nil {
+			return Output{}, err
+		}
+		return m.Hier.ForwardT(in.X, cond, in.Eps, train)
 	}
 	logits, mu, logvar, err := m.forwardClass(in.X, cond, in.Eps, train)
 	if err != nil {

@@ -19,7 +19,8 @@ bench:   train for --epochs on the Galaxy Zoo JPEGs read the usual PyTorch way
          posteriors (HierVAE); eps is [N, z + (S/8)^2 * --spatial-z], z1's noise
          then z2's laid out [S/8, S/8, spatial-z]; forward also returns klrows,
          the sample estimate of log q - log p per example and latent channel,
-         and the loss floors each channel's batch mean at --free-bits (klterm: that floored KL).
+         and the loss floors each channel's batch mean at --free-bits (klterm: that floored KL); with cond, the
+         class goes into up1 and FiLMs every decoder stage.
 iaf:     --in weights (names 0.made_in.weight, ...), z [.., D], h [.., C] ->
          z (after --iaf-steps steps of inverse autoregressive flow) and
          logdet [.., D], the summed log sigma of every step per dimension.
@@ -272,7 +273,7 @@ def sample_group(flow, mu, logvar, ctx, eps, prior_mu=None, prior_logvar=None):
 
 
 class HierDecoder(nn.Module):
-    def __init__(self, cout, size, z_dim, spatial_z):
+    def __init__(self, cout, size, z_dim, spatial_z, classes=0):
         super().__init__()
         self.side = size // 32
         self.fc = nn.Linear(z_dim, WIDTHS[-1] * self.side ** 2)
@@ -281,6 +282,16 @@ class HierDecoder(nn.Module):
         self.blocks = nn.Sequential(*[ResBlock(i, o, True) for i, o in zip(ins, outs)])
         self.merge = nn.Conv2d(IAF_MID + spatial_z, IAF_MID, 3, 1, 1)
         self.out = nn.Conv2d(outs[-1], cout, 3, 1, 1)
+        if classes:
+            # FiLM after fc, blocks 0-1, merge, blocks 2-4 (the order h passes them).
+            stages = [WIDTHS[-1], 256, IAF_MID, IAF_MID, 64, 32, 32]
+            self.film = nn.ModuleList([nn.Linear(classes, 2 * c) for c in stages])
+
+    def modulate(self, i, h, cond):
+        if cond is None:
+            return h
+        gamma, beta = self.film[i](cond)[:, :, None, None].chunk(2, 1)
+        return h * (1 + gamma) + beta
 
 
 class HierVAE(nn.Module):
@@ -288,46 +299,50 @@ class HierVAE(nn.Module):
     S/8 whose prior comes from the top-down path and whose posterior sums a
     bottom-up and a top-down part; IAF in both posteriors."""
 
-    def __init__(self, z_dim=32, size=64, c=3, spatial_z=4, steps=2, likelihood="bernoulli"):
+    def __init__(self, z_dim=32, size=64, c=3, spatial_z=4, steps=2, likelihood="bernoulli", classes=0):
         super().__init__()
         self.likelihood, self.z, self.c2, self.size = likelihood, z_dim, spatial_z, size
         cout = 2 * c if likelihood == "logistic" else c
         self.encoder = ResEncoder(c, size)
-        self.up1 = nn.Linear(self.encoder.features, 2 * z_dim + IAF_CTX1)
+        self.up1 = nn.Linear(self.encoder.features + classes, 2 * z_dim + IAF_CTX1)
         self.up2 = nn.Conv2d(WIDTHS[2], 2 * spatial_z + IAF_CTX2, 3, 1, 1)
         self.iaf1 = IAF(steps, z_dim, IAF_HIDDEN1, IAF_CTX1)
         self.iaf2 = IAF(steps, spatial_z, IAF_HIDDEN2, IAF_CTX2)
-        self.decoder = HierDecoder(cout, size, z_dim, spatial_z)
+        self.decoder = HierDecoder(cout, size, z_dim, spatial_z, classes)
         self.down2 = nn.Conv2d(IAF_MID, 4 * spatial_z + IAF_CTX2, 3, 1, 1)
 
     nll = VAE.nll
 
-    def forward(self, x, eps):
+    def forward(self, x, eps, cond=None):
         n, z, c2, side = x.shape[0], self.z, self.c2, self.size // 8
         h = x
         for i, b in enumerate(self.encoder.blocks):
             h = b(h)
             if i == 2:
                 e2 = h
-        mu1, lv1, ctx1 = self.up1(h.flatten(1)).split([z, z, IAF_CTX1], 1)
+        h = h.flatten(1)
+        if cond is not None:
+            h = torch.cat([h, cond], 1)
+        mu1, lv1, ctx1 = self.up1(h).split([z, z, IAF_CTX1], 1)
         z1, kl1 = sample_group(self.iaf1, mu1, lv1, ctx1, eps[:, :z])
         d = self.decoder
-        h = d.fc(z1).view(-1, WIDTHS[-1], d.side, d.side)
-        h = d.blocks[1](d.blocks[0](h))
+        h = d.modulate(0, d.fc(z1).view(-1, WIDTHS[-1], d.side, d.side), cond)
+        h = d.modulate(1, d.blocks[0](h), cond)
+        h = d.modulate(2, d.blocks[1](h), cond)
         bm, blv, bctx = self.up2(e2).permute(0, 2, 3, 1).split([c2, c2, IAF_CTX2], 3)
         pm, plv, tm, tlv, tctx = self.down2(h).permute(0, 2, 3, 1).split([c2, c2, c2, c2, IAF_CTX2], 3)
         eps2 = eps[:, z:].reshape(n, side, side, c2)
         z2, kl2 = sample_group(self.iaf2, bm + tm, blv + tlv, bctx + tctx, eps2, pm, plv)
-        h = F.relu(d.merge(torch.cat([h, z2.permute(0, 3, 1, 2)], 1)))
-        for b in d.blocks[2:]:
-            h = b(h)
+        h = d.modulate(3, F.relu(d.merge(torch.cat([h, z2.permute(0, 3, 1, 2)], 1))), cond)
+        for i, b in enumerate(d.blocks[2:]):
+            h = d.modulate(4 + i, b(h), cond)
         return d.out(h), mu1, lv1, torch.cat([kl1, kl2.sum((1, 2))], 1)
 
 
-def hier_loss(model, x, eps, beta, free_bits):
+def hier_loss(model, x, eps, beta, free_bits, cond=None):
     """logits, mu, logvar, klrows, kl, klterm (kl with free bits), nll, loss
     of resnet-iaf."""
-    logits, mu, logvar, klrows = model(x, eps)
+    logits, mu, logvar, klrows = model(x, eps, cond)
     per = klrows.mean(0)
     kl = per.sum()
     term = per.clamp(min=free_bits).sum() if free_bits > 0 else kl
@@ -380,14 +395,15 @@ def mode_bce(args):
 
 
 def mode_forward_hier(args, t):
+    cond = t.get("cond")
     model = HierVAE(args.z_dim, args.image_size, spatial_z=args.spatial_z, steps=args.iaf_steps,
-                    likelihood=args.likelihood)
+                    likelihood=args.likelihood, classes=cond.shape[1] if cond is not None else 0)
     common.load_state(model, t)
     out = {}
     with torch.no_grad():
         for mode in ["train", "eval"]:
             model.train(mode == "train")
-            terms = hier_loss(model, t["x"], t["eps"], args.beta, args.free_bits)
+            terms = hier_loss(model, t["x"], t["eps"], args.beta, args.free_bits, cond)
             for name, v in zip(["logits", "mu", "logvar", "klrows", "kl", "klterm", "nll", "loss"], terms):
                 out[f"{mode}_{name}"] = v.reshape(1) if v.dim() == 0 else v
     common.save(args.out, out)
