@@ -32,6 +32,7 @@ const (
 	figFilters    = "weights_filters.png"
 	figMatrix     = "weights_matrix.png"
 	figCompare    = "recon_compare.png"
+	figPrior      = "prior_samples.png" // resnet-iaf
 )
 
 // samplesPerRow is the number of tiles in a row of the sample figures.
@@ -58,7 +59,7 @@ func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data
 		if m.Hier != nil {
 			notes = append(notes, skippedHier)
 			log.Printf("%s", skippedHier)
-			return nil
+			return drawPriorSamples(out, m, d)
 		}
 		trainMu, err := encodeMeans(m, d.TrainX, d.TrainCond)
 		if err != nil {
@@ -85,8 +86,9 @@ func drawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data
 }
 
 // skippedHier says which figures a hierarchical model does not get.
-const skippedHier = "resnet-iaf: the latent figures and numbers (PCA, t-SNE, LDA, k-NN, active units) and the class samples are skipped: " +
-	"they read one Gaussian latent's encoder means and decode z drawn around class means, and resnet-iaf has a global and a spatial group with IAF posteriors"
+const skippedHier = "resnet-iaf: the latent figures and numbers (PCA, t-SNE, LDA, k-NN, active units) and the class samples around class means are skipped: " +
+	"they read one Gaussian latent's encoder means and decode z drawn around class means, and resnet-iaf has a global and a spatial group with IAF posteriors; " +
+	"prior_samples.png shows samples of its prior instead (per class for a conditional model), unscored"
 
 // drawCurves plots the train, validation and test reconstruction error
 // against steps; split names the series.

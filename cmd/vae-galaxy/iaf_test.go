@@ -49,7 +49,7 @@ func TestResnetIAFTrainsResumesScores(t *testing.T) {
 	if !ok1 || !ok2 || math.Abs(z1+z2-r["test_kl"]) > 1e-6*math.Abs(r["test_kl"])+1e-9 {
 		t.Errorf("summary.json: test_kl_z1 %v (%v), test_kl_z2 %v (%v), test_kl %v: want both, adding up", z1, ok1, z2, ok2, r["test_kl"])
 	}
-	for _, f := range []string{figCurve, figRecon, figFilters, figMatrix} {
+	for _, f := range []string{figCurve, figRecon, figFilters, figMatrix, figPrior} {
 		if _, err := os.Stat(filepath.Join(full, f)); err != nil {
 			t.Errorf("missing output: %v", err)
 		}
@@ -85,4 +85,23 @@ func TestResnetIAFTrainsResumesScores(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkIWAE(t, full, data)
+}
+
+// TestConditionalResnetIAFTrains trains a conditional resnet-iaf (class
+// into the encoder's head and FiLM on every decoder stage) for two epochs:
+// it trains and draws the per-class prior samples.
+func TestConditionalResnetIAFTrains(t *testing.T) {
+	torchrt.Lock()
+	data := galaxytest.FakeZoo(t, 40)
+	out := filepath.Join(t.TempDir(), "ciaf")
+	cfg := testConfig(t, data, out, "--arch", "resnet-iaf", "--conditional", "--epochs", "2", "--iaf-steps", "1")
+	if err := runTrain(context.Background(), cfg, log.Default()); err != nil {
+		t.Fatal(err)
+	}
+	if _, tr := rows(t, out, "train"); len(tr) != 2 {
+		t.Fatalf("want 2 train rows, have %d", len(tr))
+	}
+	if _, err := os.Stat(filepath.Join(out, figPrior)); err != nil {
+		t.Errorf("no per-class prior samples: %v", err)
+	}
 }

@@ -147,7 +147,7 @@ func registerTrainFlags(c *Config, fs *pflag.FlagSet) error {
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "where prepared images are cached (default: the user cache dir)")
 	fs.IntVar(&c.Limit, "data-size", 0, "use only the first N galaxies of the CSV (0: all)")
 	fs.IntVar(&c.Workers, "workers", runtime.NumCPU(), "JPEG decoding goroutines")
-	fs.BoolVar(&c.Conditional, "conditional", false, "conditional VAE: encoder features and z also get the one-hot class")
+	fs.BoolVar(&c.Conditional, "conditional", false, "conditional VAE: encoder features and z also get the one-hot class (resnet-iaf: encoder features, and FiLM on every decoder stage)")
 	fs.IntVar(&c.KLWarmup, "kl-warmup", 0, "raise beta linearly from 0 over this many epochs (0: no warm-up)")
 	fs.Float64Var(&c.FreeBits, "free-bits", 0, "floor in nats on each latent dimension's KL in the loss (resnet-iaf: on each latent channel's, a spatial channel summed over its pixels; 0: none)")
 	fs.StringVar(&c.Likelihood, "likelihood", string(vae.Bernoulli), "decoder likelihood p(x|z): bernoulli (the assignment's BCE on pixel values in [0,1]; its nats are not a likelihood of 8-bit images) or logistic (discretised logistic over the 256 values of each pixel and channel: a normalised likelihood, bits/dim as in the literature)")
@@ -190,8 +190,11 @@ const archHelp = `Architectures (--arch; each decoder mirrors its encoder, z has
           the KL is the one-sample estimate log q(z|x) - log p(z), reported per
           group (summary.json: <split>_kl_z1, <split>_kl_z2). Then a 3x3 conv
           merges z2 into the path and three up blocks (64, 32, 32) and a 3x3
-          conv give the image. plots skips the figures that assume one
-          Gaussian latent (latent views, class samples).
+          conv give the image. With --conditional the class joins the encoder's
+          features and modulates every decoder stage (FiLM: h*(1+gamma)+beta per
+          channel from the class). plots skips the figures that assume one
+          Gaussian latent (latent views, class samples around class means) and
+          draws prior_samples.png (per class when conditional).
 `
 
 // PlotsConfig is what the plots subcommand needs.
