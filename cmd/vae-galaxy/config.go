@@ -49,6 +49,10 @@ type Config struct {
 	// Patience stops the run when the validation -ELBO has not improved for
 	// this many epochs (0: never).
 	Patience int `json:"patience,omitempty"`
+	// SpatialZ and IAFSteps are resnet-iaf's: channels of its spatial
+	// latent group and flow steps per group (other archs ignore them).
+	SpatialZ int64 `json:"spatial_z,omitempty"`
+	IAFSteps int64 `json:"iaf_steps,omitempty"`
 
 	// afterStep, when set (tests), is called after every optimiser step.
 	afterStep func(step int64, loss float64)
@@ -70,7 +74,7 @@ func likelihoodNames() []string {
 func (c Config) Check() error {
 	if err := errors.Join(
 		cli.OneOf("arch", c.Arch, vae.Archs...),
-		cli.Need("image-size", c.ImageSize, c.ImageSize > 0 && (c.Arch == "mlp" || c.ImageSize%32 == 0), "a positive multiple of 32 for --arch conv and resnet"),
+		cli.Need("image-size", c.ImageSize, c.ImageSize > 0 && (c.Arch == "mlp" || c.ImageSize%32 == 0), "a positive multiple of 32 for --arch conv, resnet and resnet-iaf"),
 		cli.Need("crop", c.Crop, c.Crop > 0, "> 0"),
 		cli.Need("z-dim", c.ZDim, c.ZDim >= 1, ">= 1"),
 		cli.Need("epochs", c.Epochs, c.Epochs >= 1, ">= 1"),
@@ -89,6 +93,8 @@ func (c Config) Check() error {
 		cli.OneOf("likelihood", c.Likelihood, likelihoodNames()...),
 		cli.Need("clip-grad-norm", c.ClipGradNorm, c.ClipGradNorm >= 0, ">= 0 (0: no clipping)"),
 		cli.Need("patience", c.Patience, c.Patience >= 0, ">= 0"),
+		cli.Need("spatial-z", c.SpatialZ, c.Arch != "resnet-iaf" || c.SpatialZ >= 1, ">= 1 for --arch resnet-iaf"),
+		cli.Need("iaf-steps", c.IAFSteps, c.Arch != "resnet-iaf" || c.IAFSteps >= 1, ">= 1 for --arch resnet-iaf"),
 		cli.Need("patience", c.Patience, c.Patience == 0 || c.ValFraction > 0, "0 without a validation split (--val-fraction 0)"),
 	); err != nil {
 		return err
@@ -112,8 +118,12 @@ func (c Config) dataOptions() galaxy.Options {
 
 // modelConfig is the model part of the run's configuration.
 func (c Config) modelConfig() vae.Config {
-	return vae.Config{Arch: c.Arch, ZDim: c.ZDim, ImageSize: int64(c.ImageSize), Conditional: c.Conditional,
+	m := vae.Config{Arch: c.Arch, ZDim: c.ZDim, ImageSize: int64(c.ImageSize), Conditional: c.Conditional,
 		NumClasses: datasets.NumClasses, Likelihood: vae.Likelihood(c.Likelihood)}
+	if c.Arch == "resnet-iaf" {
+		m.SpatialZ, m.IAFSteps = c.SpatialZ, c.IAFSteps
+	}
+	return m
 }
 
 // metricsHeader is metrics.csv's header: one row per evaluation and split;

@@ -266,17 +266,7 @@ func scoreBatch(m *vae.VAE, x, cond *ts.Tensor, first, size, k, chunk int64) (bo
 		}
 		defer cb.MustDrop()
 	}
-	mu, logvar, err := m.Encode(xb, cb, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer mu.MustDrop()
-	defer logvar.MustDrop()
-	ll, err := m.ImageLogLikelihood(xb, cb)
-	if err != nil {
-		return nil, nil, err
-	}
-	b, e, err := vae.ImportanceWeighted(mu, logvar, k, chunk, ll)
+	b, e, err := m.ImportanceWeighted(xb, cb, k, chunk)
 	if err != nil {
 		return nil, nil, err
 	}

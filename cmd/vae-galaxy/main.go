@@ -129,7 +129,7 @@ func registerTrainFlags(c *Config, fs *pflag.FlagSet) error {
 	if err := cli.SetDefault(fs, "blas-threads", "1", "OpenBLAS threads (1: its default of one per core made the conv VAE's epochs 2x slower)"); err != nil {
 		return err
 	}
-	fs.StringVar(&c.Arch, "arch", "conv", "encoder/decoder pair: mlp, conv or resnet")
+	fs.StringVar(&c.Arch, "arch", "conv", "encoder/decoder pair: mlp, conv, resnet, or resnet-iaf (the IAF paper's hierarchical ResNet VAE: a global and a spatial latent, top-down inference, IAF posteriors; --help-long)")
 	fs.IntVar(&c.Epochs, "epochs", 30, "epochs to train (in total, counting resumed ones)")
 	fs.IntVar(&c.BatchSize, "batch-size", 64, "images per step")
 	fs.Float64Var(&c.LR, "lr", 1e-3, "Adam learning rate")
@@ -147,11 +147,13 @@ func registerTrainFlags(c *Config, fs *pflag.FlagSet) error {
 	fs.StringVar(&c.CacheDir, "cache-dir", "", "where prepared images are cached (default: the user cache dir)")
 	fs.IntVar(&c.Limit, "data-size", 0, "use only the first N galaxies of the CSV (0: all)")
 	fs.IntVar(&c.Workers, "workers", runtime.NumCPU(), "JPEG decoding goroutines")
-	fs.BoolVar(&c.Conditional, "conditional", false, "conditional VAE: encoder features and z also get the one-hot class")
+	fs.BoolVar(&c.Conditional, "conditional", false, "conditional VAE: encoder features and z also get the one-hot class (resnet-iaf: encoder features, and FiLM on every decoder stage)")
 	fs.IntVar(&c.KLWarmup, "kl-warmup", 0, "raise beta linearly from 0 over this many epochs (0: no warm-up)")
-	fs.Float64Var(&c.FreeBits, "free-bits", 0, "floor in nats on each latent dimension's KL in the loss (0: none)")
+	fs.Float64Var(&c.FreeBits, "free-bits", 0, "floor in nats on each latent dimension's KL in the loss (resnet-iaf: on each latent channel's, a spatial channel summed over its pixels; 0: none)")
 	fs.StringVar(&c.Likelihood, "likelihood", string(vae.Bernoulli), "decoder likelihood p(x|z): bernoulli (the assignment's BCE on pixel values in [0,1]; its nats are not a likelihood of 8-bit images) or logistic (discretised logistic over the 256 values of each pixel and channel: a normalised likelihood, bits/dim as in the literature)")
 	fs.Float64Var(&c.ClipGradNorm, "clip-grad-norm", 0, "scale the gradients to at most this 2-norm before each update (0: no clipping)")
+	fs.Int64Var(&c.SpatialZ, "spatial-z", 4, "resnet-iaf: channels of the spatial latent group (at a side of --image-size/8)")
+	fs.Int64Var(&c.IAFSteps, "iaf-steps", 2, "resnet-iaf: inverse autoregressive flow steps in each group's posterior")
 	fs.IntVar(&c.Patience, "patience", 0, "stop when the validation -ELBO has not improved for this many epochs (0: train all --epochs)")
 	if err := cli.Rename(fs, "limit", "data-size"); err != nil {
 		return err
@@ -160,7 +162,7 @@ func registerTrainFlags(c *Config, fs *pflag.FlagSet) error {
 	return nil
 }
 
-// archHelp describes the three --arch choices for --help-long.
+// archHelp describes the four --arch choices for --help-long.
 const archHelp = `Architectures (--arch; each decoder mirrors its encoder, z has --z-dim dimensions):
   mlp     flatten -> linear 512 -> ReLU -> linear 512 -> ReLU -> mu, logvar;
           decoder z -> 512 -> 512 -> 3*S*S logits.
@@ -176,6 +178,22 @@ const archHelp = `Architectures (--arch; each decoder mirrors its encoder, z has
           2x2 stride-2 transposed conv + BN up), none is an identity: each of the
           ten blocks changes the side, and all but the last also the channels,
           so x itself has the wrong shape to add to the block's output.
+  resnet-iaf  the IAF paper's ResNet VAE (Kingma et al. 2016) on the resnet's
+          blocks, with two latent groups: a global z1 (--z-dim, prior N(0, I))
+          from the encoder's last block, and a spatial z2 (--spatial-z channels
+          at S/8 x S/8) whose prior comes from the top-down path (z1 -> linear
+          -> two up blocks) and whose posterior adds a bottom-up part (from the
+          encoder at S/8) to a top-down part: prior and posterior share the
+          top-down path. Each posterior sample goes through --iaf-steps steps of
+          inverse autoregressive flow (masked MADE layers, alternating orders);
+          the KL is the one-sample estimate log q(z|x) - log p(z), reported per
+          group (summary.json: <split>_kl_z1, <split>_kl_z2). Then a 3x3 conv
+          merges z2 into the path and three up blocks (64, 32, 32) and a 3x3
+          conv give the image. With --conditional the class joins the encoder's
+          features and modulates every decoder stage (FiLM: h*(1+gamma)+beta per
+          channel from the class). plots skips the figures that assume one
+          Gaussian latent (latent views, class samples around class means) and
+          draws prior_samples.png (per class when conditional).
 `
 
 // PlotsConfig is what the plots subcommand needs.

@@ -16,7 +16,8 @@ import (
 // stepStats are one step's (or one evaluation's) batch-averaged losses.
 type stepStats struct {
 	loss, recon, kl float64
-	skipped         bool // the divergence guard dropped the step's update
+	skipped         bool      // the divergence guard dropped the step's update
+	klGroups        []float64 // evaluations: the KL of each latent group (vae.Config.LatentGroups)
 }
 
 // trainStep runs one optimiser step on the training images at idx (in a
@@ -38,7 +39,7 @@ func (t *trainer) trainStep(step int, idx []int64, beta float64) (stepStats, err
 	if t.par.World() > 1 {
 		// The whole batch's noise, as one process draws it, then this
 		// rank's rows: N ranks train as one process does.
-		all, err := ts.Randn([]int64{int64(len(idx)), t.cfg.modelConfig().WithDefaults().ZDim}, gotch.Float, gotch.CPU)
+		all, err := ts.Randn([]int64{int64(len(idx)), t.cfg.modelConfig().WithDefaults().NoiseDim()}, gotch.Float, gotch.CPU)
 		if err != nil {
 			return stepStats{}, err
 		}
@@ -130,7 +131,7 @@ func evaluate(m *vae.VAE, x, cond *ts.Tensor, beta float64, batch int, par *cli.
 		for start := int64(0); start < total; start += int64(batch) {
 			size := min(int64(batch), total-start)
 			from, to := max(start, mine), min(start+size, end)
-			eps, err := shareNoise(par, size, m.Config.ZDim, from-start, to-from)
+			eps, err := shareNoise(par, size, m.Config.NoiseDim(), from-start, to-from)
 			if err != nil {
 				return err
 			}
@@ -148,17 +149,27 @@ func evaluate(m *vae.VAE, x, cond *ts.Tensor, beta float64, batch int, par *cli.
 			sum.loss += w * s.loss
 			sum.recon += w * s.recon
 			sum.kl += w * s.kl
+			if sum.klGroups == nil {
+				sum.klGroups = make([]float64, len(s.klGroups))
+			}
+			for g, v := range s.klGroups {
+				sum.klGroups[g] += w * v
+			}
 		}
 		return nil
 	})
 	if err != nil || par.World() == 1 {
 		return sum, err
 	}
-	all, err := par.Sum(sum.loss, sum.recon, sum.kl)
+	groups := len(m.Config.LatentGroups())
+	if sum.klGroups == nil { // this rank had no images
+		sum.klGroups = make([]float64, groups)
+	}
+	all, err := par.Sum(append([]float64{sum.loss, sum.recon, sum.kl}, sum.klGroups...)...)
 	if err != nil {
 		return sum, err
 	}
-	return stepStats{loss: all[0], recon: all[1], kl: all[2]}, nil
+	return stepStats{loss: all[0], recon: all[1], kl: all[2], klGroups: all[3:]}, nil
 }
 
 // shareNoise draws, in a data-parallel run, the noise of a whole
@@ -207,7 +218,12 @@ func evalBatch(m *vae.VAE, x, cond, eps *ts.Tensor, beta float64) (stepStats, er
 	defer loss.MustDrop()
 	defer nll.MustDrop()
 	defer kl.MustDrop()
-	return readStats(loss, nll, kl)
+	s, err := readStats(loss, nll, kl)
+	if err != nil {
+		return s, err
+	}
+	s.klGroups, err = m.KLByGroup(out)
+	return s, err
 }
 
 // runningMean averages step statistics, weighting each step equally.

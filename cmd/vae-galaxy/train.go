@@ -180,6 +180,7 @@ func (t *trainer) Evaluate(done int) error {
 			return err
 		}
 		at[runrec.Metric(sp.Name, runrec.Recon)], at[runrec.Metric(sp.Name, runrec.KL)], at[runrec.Metric(sp.Name, runrec.NegELBO)] = s.recon, s.kl, s.recon+s.kl
+		t.addGroupKL(at, sp.Name, s)
 		if done == t.total {
 			name := sp.Name
 			if name == runrec.TrainFull {
@@ -222,6 +223,7 @@ func (t *trainer) finish(run train.Result) error {
 		}
 		res[runrec.Metric(sp.Name, runrec.Recon)], res[runrec.Metric(sp.Name, runrec.KL)], res[runrec.Metric(sp.Name, runrec.Loss)] = s.recon, s.kl, s.loss
 		res[runrec.Metric(sp.Name, runrec.NegELBO)] = s.recon + s.kl
+		t.addGroupKL(res, sp.Name, s)
 	}
 	if !t.par.Lead() {
 		return nil
@@ -233,6 +235,18 @@ func (t *trainer) finish(run train.Result) error {
 		return err
 	}
 	return t.sess.Finish(run, runrec.Summary{Data: &t.data.Source, Results: res, Notes: notes, Split: t.split()})
+}
+
+// addGroupKL adds the KL of each latent group as <split>_kl_<group> to m,
+// for a model of several groups (resnet-iaf: test_kl_z1, test_kl_z2).
+func (t *trainer) addGroupKL(m map[string]float64, split string, s stepStats) {
+	groups := t.model.Config.LatentGroups()
+	if len(groups) < 2 || len(s.klGroups) != len(groups) {
+		return
+	}
+	for i, g := range groups {
+		m[runrec.Metric(split, runrec.KL)+"_"+g.Name] = s.klGroups[i]
+	}
 }
 
 // split says what the run trains, validates and tests on.

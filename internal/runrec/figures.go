@@ -24,6 +24,7 @@ const (
 	FigWeightsFilters  = "weights_filters.png"
 	FigWeightsMatrix   = "weights_matrix.png" // the first layer's; FigWeightsMatrixN names the others
 	FigReconCompare    = "recon_compare.png"
+	FigPriorSamples    = "prior_samples.png" // a hierarchical model's (resnet-iaf) samples of its prior
 )
 
 // FigWeightsMatrixN names the weight-matrix figure of fully connected layer

@@ -47,6 +47,11 @@ func DrawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data
 		if err := drawReconstructions(out, m, d); err != nil {
 			return err
 		}
+		if m.Hier != nil {
+			notes = append(notes, skippedHier)
+			log.Printf("%s", skippedHier)
+			return drawPriorSamples(out, m, d)
+		}
 		trainMu, err := encodeMeans(m, d.TrainX, d.TrainCond)
 		if err != nil {
 			return err
@@ -70,6 +75,11 @@ func DrawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data
 	}
 	return notes, DrawWeights(out, m, named)
 }
+
+// skippedHier says which figures a hierarchical model does not get.
+const skippedHier = "resnet-iaf: the latent figures and numbers (PCA, t-SNE, LDA, k-NN, active units) and the class samples around class means are skipped: " +
+	"they read one Gaussian latent's encoder means and decode z drawn around class means, and resnet-iaf has a global and a spatial group with IAF posteriors; " +
+	"prior_samples.png shows samples of its prior instead (per class for a conditional model), unscored"
 
 // drawCurves plots the train, validation and test reconstruction error
 // against steps; split names the series.
@@ -241,7 +251,8 @@ func mergeSeeds(name string, runs [][]plots.Series) ([]plots.Series, error) {
 }
 
 // drawReconstructions shows test images above their reconstructions from
-// z = mu (the mean of q(z|x), no sampling noise).
+// z = mu (the mean of q(z|x), no sampling noise; resnet-iaf: each group's
+// Gaussian mean, through its flow).
 func drawReconstructions(out string, m *vae.VAE, d *galaxy.Data) error {
 	x, cond := d.TestX, d.TestCond
 	if d.NTest == 0 {
@@ -255,16 +266,14 @@ func drawReconstructions(out string, m *vae.VAE, d *galaxy.Data) error {
 		cb = cond.MustNarrow(0, 0, n, false)
 		defer cb.MustDrop()
 	}
-	eps := ts.MustZeros([]int64{n, m.Config.ZDim}, gotch.Float, gotch.CPU)
+	eps := ts.MustZeros([]int64{n, m.Config.NoiseDim()}, gotch.Float, gotch.CPU)
 	defer eps.MustDrop()
 	fwd, err := m.ForwardT(vae.Input{X: xb, Class: cb, Eps: eps}, false)
 	if err != nil {
 		return err
 	}
-	defer fwd.Mu.MustDrop()
-	defer fwd.Logvar.MustDrop()
 	rec, err := m.Mean(fwd.Logits)
-	fwd.Logits.MustDrop()
+	fwd.Drop()
 	if err != nil {
 		return err
 	}

@@ -172,6 +172,76 @@ func drawSamples(out string, m *vae.VAE, d *galaxy.Data, trainMu []float32, clas
 	return sampleAgreement(d, gens, res, j)
 }
 
+// drawPriorSamples draws samples of a resnet-iaf model's prior (z1 ~ N(0,
+// I), z2 ~ p(z2|z1)): for a conditional model one row per class with
+// training images, up to 4 originals then 8 samples decoded with the
+// class; for an unconditional one two rows of 8.
+func drawPriorSamples(out string, m *vae.VAE, d *galaxy.Data) error {
+	sample := func(c datasets.Class) ([]plots.Image, error) {
+		var cond *ts.Tensor
+		if m.Config.Conditional {
+			classes := make([]int64, samplesPerRow)
+			for i := range classes {
+				classes[i] = int64(c)
+			}
+			var err error
+			if cond, err = vae.OneHot(classes, m.Config.NumClasses); err != nil {
+				return nil, err
+			}
+			defer cond.MustDrop()
+		}
+		decoded, err := m.SamplePrior(samplesPerRow, cond)
+		if err != nil {
+			return nil, err
+		}
+		defer decoded.MustDrop()
+		img, err := m.Mean(decoded)
+		if err != nil {
+			return nil, err
+		}
+		defer img.MustDrop()
+		return toImages(img)
+	}
+	var rows [][]plots.Image
+	var labels []string
+	if !m.Config.Conditional {
+		for r := range 2 {
+			row, err := sample(0)
+			if err != nil {
+				return err
+			}
+			rows, labels = append(rows, row), append(labels, fmt.Sprintf("prior %d", r+1))
+		}
+		return plots.ImageGrid(filepath.Join(out, runrec.FigPriorSamples), "Samples of the prior: z1 ~ N(0, I), z2 ~ p(z2 | z1)", rows, labels)
+	}
+	for c := datasets.Class(0); c < datasets.NumClasses; c++ {
+		var idx []int64
+		for i, y := range d.TrainY {
+			if datasets.Class(y) == c && len(idx) < 4 {
+				idx = append(idx, int64(i))
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		xb, _, err := d.Batch(d.TrainX, nil, idx)
+		if err != nil {
+			return err
+		}
+		row, err := toImages(xb)
+		xb.MustDrop()
+		if err != nil {
+			return err
+		}
+		s, err := sample(c)
+		if err != nil {
+			return err
+		}
+		rows, labels = append(rows, append(row, s...)), append(labels, c.String())
+	}
+	return plots.ImageGrid(filepath.Join(out, runrec.FigPriorSamples), "Per class: up to 4 training originals, then 8 samples of the prior decoded with the class (FiLM)", rows, labels)
+}
+
 // knnK is the number of neighbours of the pixel-space classifier that
 // judges generated samples.
 const knnK = 5

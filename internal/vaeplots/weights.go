@@ -20,6 +20,9 @@ func DrawWeights(out string, m *vae.VAE, named map[string]*ts.Tensor) error {
 	case "conv":
 		filters = []string{"encoder.net.0.weight", "decoder.net.12.weight"}
 		matrices = []string{"fc_mu.weight"}
+	case "resnet-iaf":
+		filters = []string{"encoder.blocks.0.conv1.weight"}
+		matrices = []string{"up1.weight", "encoder.blocks.0.skip.weight"}
 	case "resnet":
 		// The first block's 1x1 skip weights are colour mixes, not
 		// pictures, and a grid needs tiles of one size: show them as a matrix.

@@ -1,7 +1,10 @@
 // Package vae is a variational autoencoder for small RGB images (Galaxy Zoo)
 // with three interchangeable encoder/decoder pairs: a multi-layer perceptron
 // ("mlp"), a strided convolutional net with a mirrored transposed-conv
-// decoder ("conv") and a residual net ("resnet").
+// decoder ("conv") and a residual net ("resnet"); and a fourth,
+// "resnet-iaf", the IAF paper's hierarchical ResNet VAE: a global and a
+// spatial latent group, top-down inference and inverse autoregressive flow
+// in the posterior (arch_resnet_iaf.go, iaf.go).
 //
 // The encoder outputs the mean and the log-variance of a diagonal Gaussian
 // q(z|x); the reparameterisation z = mu + exp(logvar/2)*eps happens inside

@@ -40,6 +40,22 @@ func ImportanceWeighted(mu, logvar *ts.Tensor, k, chunk int64, logLik LogLikelih
 	if err := tensors.CheckShape(logvar, shape...); err != nil {
 		return nil, nil, fmt.Errorf("iwae: logvar %w", err)
 	}
+	return ImportanceWeightedFrom(shape[0], k, chunk, func(c int64) (*ts.Tensor, error) {
+		return logWeights(mu, logvar, shape[0], shape[1], c, logLik)
+	})
+}
+
+// LogWeights draws c samples per example of N from a posterior q(z|x) and
+// returns their log-weights log p(x|z) + log p(z) - log q(z|x), [N, c].
+type LogWeights func(c int64) (*ts.Tensor, error)
+
+// ImportanceWeightedFrom is ImportanceWeighted for any posterior: the
+// bound and the K-sample ELBO of n examples [n] from the log-weights of K
+// samples each, drawn chunk per example at a time.
+func ImportanceWeightedFrom(n, k, chunk int64, draw LogWeights) (bound, elbo *ts.Tensor, err error) {
+	if k < 1 || chunk < 1 {
+		return nil, nil, fmt.Errorf("iwae: need k >= 1 and chunk >= 1, have k=%d chunk=%d", k, chunk)
+	}
 	var parts []*ts.Tensor // log-weights [N, c] per chunk
 	defer func() {
 		for _, p := range parts {
@@ -48,11 +64,14 @@ func ImportanceWeighted(mu, logvar *ts.Tensor, k, chunk int64, logLik LogLikelih
 	}()
 	for done := int64(0); done < k; done += chunk {
 		c := min(chunk, k-done)
-		w, err := logWeights(mu, logvar, shape[0], shape[1], c, logLik)
+		w, err := draw(c)
 		if err != nil {
 			return nil, nil, fmt.Errorf("iwae: samples %d-%d: %w", done, done+c, err)
 		}
 		parts = append(parts, w)
+		if err := tensors.CheckShape(w, n, c); err != nil {
+			return nil, nil, fmt.Errorf("iwae: log-weights %w", err)
+		}
 	}
 	all, err := ts.Cat(parts, 1) // [N, K]
 	if err != nil {
@@ -153,6 +172,9 @@ func (m *VAE) ImageLogLikelihood(x, cond *ts.Tensor) (LogLikelihood, error) {
 	if err := m.checkClass(x, cond); err != nil {
 		return nil, err
 	}
+	if m.Hier != nil {
+		return nil, m.errHier("image log-likelihood")
+	}
 	lik := m.Config.likelihood()
 	return func(z *ts.Tensor, c int64) (*ts.Tensor, error) {
 		xr, err := x.RepeatInterleaveSelfInt(c, []int64{0}, nil, false) // [N*c, C, S, S]
@@ -180,4 +202,73 @@ func (m *VAE) ImageLogLikelihood(x, cond *ts.Tensor) (LogLikelihood, error) {
 // dimension of an example with dims values: -logp / (dims * ln 2).
 func BitsPerDim(logp float64, dims int64) float64 {
 	return -logp / (float64(dims) * math.Ln2)
+}
+
+// ImportanceWeighted returns the importance-weighted bound on log p(x) and
+// the K-sample ELBO of each image of x [N, C, S, S] (class cond as in
+// ForwardT), [N] each, with K samples of the model's posterior drawn chunk
+// per image at a time. For one Gaussian latent it is the package's
+// ImportanceWeighted on the encoder's mean and log-variance; for
+// resnet-iaf each sample is a forward pass in eval mode, whose log-weight
+// is log p(x|z) minus the sample's log q(z|x) - log p(z) summed over the
+// groups (Output.KL). Call it inside torchrt.NoGrad.
+func (m *VAE) ImportanceWeighted(x, cond *ts.Tensor, k, chunk int64) (bound, elbo *ts.Tensor, err error) {
+	if m.Hier == nil {
+		mu, logvar, err := m.Encode(x, cond, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer mu.MustDrop()
+		defer logvar.MustDrop()
+		ll, err := m.ImageLogLikelihood(x, cond)
+		if err != nil {
+			return nil, nil, err
+		}
+		return ImportanceWeighted(mu, logvar, k, chunk, ll)
+	}
+	if err := m.checkImages(x); err != nil {
+		return nil, nil, err
+	}
+	if err := m.checkClass(x, cond); err != nil {
+		return nil, nil, err
+	}
+	n, err := batchSize(x)
+	if err != nil {
+		return nil, nil, err
+	}
+	lik := m.Config.likelihood()
+	return ImportanceWeightedFrom(n, k, chunk, func(c int64) (*ts.Tensor, error) {
+		xr, err := x.RepeatInterleaveSelfInt(c, []int64{0}, nil, false) // [N*c, C, S, S], example-major
+		if err != nil {
+			return nil, err
+		}
+		defer xr.MustDrop()
+		var cr *ts.Tensor
+		if cond != nil {
+			if cr, err = cond.RepeatInterleaveSelfInt(c, []int64{0}, nil, false); err != nil {
+				return nil, err
+			}
+			defer cr.MustDrop()
+		}
+		out, err := m.Hier.ForwardT(xr, cr, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		defer out.Drop()
+		lp, err := lik.LogProb(out.Logits, xr) // [N*c]
+		if err != nil {
+			return nil, err
+		}
+		defer lp.MustDrop()
+		kl, err := out.KL.SumDimIntlist([]int64{1}, false, gotch.Float, false) // [N*c]
+		if err != nil {
+			return nil, err
+		}
+		w, err := lp.Sub(kl, false)
+		kl.MustDrop()
+		if err != nil {
+			return nil, err
+		}
+		return w.Reshape([]int64{n, c}, true)
+	})
 }

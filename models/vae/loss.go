@@ -149,3 +149,41 @@ func elbo(nll, mu, logvar *ts.Tensor, beta, freeBits float64) (loss, kl *ts.Tens
 	}
 	return loss, kl, nil
 }
+
+// elboSampled is elbo for a posterior without a closed-form KL: klRows
+// [N, K] holds the one-sample estimates of log q(z|x) - log p(z) per
+// example and free-bits group (Output.KL). kl is their batch mean summed
+// over the groups; with freeBits > 0 the loss floors each group's batch
+// mean at freeBits nats, as KLFreeBits does each dimension's.
+func elboSampled(nll, klRows *ts.Tensor, beta, freeBits float64) (loss, kl *ts.Tensor, err error) {
+	perGroup, err := klRows.MeanDim([]int64{0}, false, gotch.Float, false) // [K]
+	if err != nil {
+		return nil, nil, fmt.Errorf("vae loss: %w", err)
+	}
+	defer perGroup.MustDrop()
+	if kl, err = perGroup.Sum(gotch.Float, false); err != nil {
+		return nil, nil, fmt.Errorf("vae loss: %w", err)
+	}
+	klTerm := kl
+	if freeBits > 0 {
+		floored, err := tensors.ClampMin(perGroup, freeBits, false)
+		if err == nil {
+			klTerm, err = floored.Sum(gotch.Float, true)
+		}
+		if err != nil {
+			kl.MustDrop()
+			return nil, nil, fmt.Errorf("vae loss: %w", err)
+		}
+		defer klTerm.MustDrop()
+	}
+	weighted, err := tensors.MulScalar(klTerm, beta, false)
+	if err != nil {
+		kl.MustDrop()
+		return nil, nil, fmt.Errorf("vae loss: %w", err)
+	}
+	if loss, err = weighted.Add(nll, true); err != nil { // frees weighted
+		kl.MustDrop()
+		return nil, nil, fmt.Errorf("vae loss: %w", err)
+	}
+	return loss, kl, nil
+}

@@ -17,9 +17,11 @@ import (
 // eval-mode reconstruction logits, mean and log-variance (noise 0) within
 // 1e-4, TestParity's tolerance. The models first run a training-mode batch,
 // so the conv and resnet BatchNorms' running statistics travel too.
+// resnet-iaf is not in statedict.py's models yet (its parity is
+// TestHierParity's, from the same state_dict names).
 func TestStateDictRoundTrip(t *testing.T) {
 	torchrt.Lock()
-	for _, arch := range Archs {
+	for _, arch := range []string{"mlp", "conv", "resnet"} {
 		t.Run(arch, func(t *testing.T) {
 			torchrt.Lock()
 			torchrt.ManualSeed(3)

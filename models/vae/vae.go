@@ -13,12 +13,12 @@ import (
 )
 
 // Architectures accepted by Config.Arch.
-var Archs = []string{"mlp", "conv", "resnet"}
+var Archs = []string{"mlp", "conv", "resnet", "resnet-iaf"}
 
 // Config is everything needed to rebuild a VAE; checkpoints store it.
 type Config struct {
-	Arch        string `json:"arch"`        // mlp, conv or resnet
-	ZDim        int64  `json:"z_dim"`       // latent dimensions
+	Arch        string `json:"arch"`        // mlp, conv, resnet or resnet-iaf
+	ZDim        int64  `json:"z_dim"`       // latent dimensions (resnet-iaf: of the global group z1)
 	ImageSize   int64  `json:"image_size"`  // square input side
 	Channels    int64  `json:"channels"`    // 3 for RGB
 	Hidden      int64  `json:"hidden"`      // mlp hidden units
@@ -28,6 +28,10 @@ type Config struct {
 	// logistic (discretised, over 8-bit values; the decoder then outputs a
 	// location and a log-scale per channel).
 	Likelihood Likelihood `json:"likelihood,omitempty"`
+	// SpatialZ is resnet-iaf's channels of the spatial group z2 (at S/8 x
+	// S/8); IAFSteps its flow steps per group. Other archs leave them 0.
+	SpatialZ int64 `json:"spatial_z,omitempty"`
+	IAFSteps int64 `json:"iaf_steps,omitempty"`
 }
 
 // WithDefaults fills zero fields: z 32, 64x64 RGB, 512 hidden units.
@@ -47,6 +51,14 @@ func (c Config) WithDefaults() Config {
 	if c.Hidden == 0 {
 		c.Hidden = 512
 	}
+	if c.Arch == "resnet-iaf" {
+		if c.SpatialZ == 0 {
+			c.SpatialZ = 4
+		}
+		if c.IAFSteps == 0 {
+			c.IAFSteps = 2
+		}
+	}
 	return c
 }
 
@@ -54,7 +66,7 @@ func (c Config) WithDefaults() Config {
 func (c Config) Check() error {
 	switch c.Arch {
 	case "mlp":
-	case "conv", "resnet":
+	case "conv", "resnet", "resnet-iaf":
 		// Five stride-2 stages: the side must halve five times exactly.
 		if c.ImageSize%32 != 0 {
 			return fmt.Errorf("vae: %s needs an image size divisible by 32, got %d", c.Arch, c.ImageSize)
@@ -67,6 +79,13 @@ func (c Config) Check() error {
 	}
 	if _, err := ParseLikelihood(string(c.Likelihood)); err != nil {
 		return fmt.Errorf("vae: %w", err)
+	}
+	if c.Arch == "resnet-iaf" {
+		if c.SpatialZ <= 0 || c.IAFSteps < 0 {
+			return fmt.Errorf("vae: resnet-iaf needs spatial_z > 0 and iaf_steps >= 0, got %d and %d", c.SpatialZ, c.IAFSteps)
+		}
+	} else if c.SpatialZ != 0 || c.IAFSteps != 0 {
+		return fmt.Errorf("vae: spatial_z and iaf_steps are resnet-iaf's, not %s's", c.Arch)
 	}
 	if c.Conditional && c.NumClasses <= 0 {
 		return fmt.Errorf("vae: a conditional model needs NumClasses > 0, got %d", c.NumClasses)
@@ -101,12 +120,14 @@ type Decoder interface {
 }
 
 // VAE is an encoder, two linear heads for the mean and log-variance of
-// q(z|x), and a decoder.
+// q(z|x), and a decoder; or, for resnet-iaf, the hierarchical model Hier
+// (and the other fields nil).
 type VAE struct {
 	Encoder  Encoder
 	FcMu     *layers.Linear
 	FcLogvar *layers.Linear
 	Decoder  Decoder
+	Hier     *HierVAE
 	Config   Config
 }
 
@@ -119,6 +140,12 @@ func New(p *nn.Path, cfg Config) (*VAE, error) {
 	}
 	m := &VAE{Config: cfg}
 	var err error
+	if cfg.Arch == "resnet-iaf" {
+		if m.Hier, err = newHierVAE(p, cfg); err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
 	enc, dec := p.Sub("encoder"), p.Sub("decoder")
 	zIn := cfg.ZDim + cfg.condDim()
 	switch cfg.Arch {
@@ -160,21 +187,28 @@ func New(p *nn.Path, cfg Config) (*VAE, error) {
 type Input struct {
 	X     *ts.Tensor // images [N, C, S, S] in [0, 1]
 	Class *ts.Tensor // one-hot [N, NumClasses] for a conditional model; nil: unconditional, or class unknown (all zero)
-	Eps   *ts.Tensor // noise [N, z] for the reparameterisation; nil draws it from N(0, I) with libtorch's generator
+	Eps   *ts.Tensor // noise [N, Config.NoiseDim()] for the reparameterisation; nil draws it from N(0, I) with libtorch's generator
 }
 
 // Output is what ForwardT returns; the caller drops it.
 type Output struct {
 	Logits *ts.Tensor // decoder output: logits [N, C, S, S] (Bernoulli) or locations and log-scales [N, 2C, S, S] (Logistic)
-	Mu     *ts.Tensor // mean of q(z|x) [N, z]
-	Logvar *ts.Tensor // log-variance of q(z|x) [N, z]
+	Mu     *ts.Tensor // mean of q(z|x) [N, z] (resnet-iaf: of z1's Gaussian, before the flow)
+	Logvar *ts.Tensor // log-variance of q(z|x) [N, z] (resnet-iaf: as Mu)
+	// KL is, when the posterior has no closed-form KL (resnet-iaf), the
+	// one-sample estimate of log q(z|x) - log p(z) per example and latent
+	// channel [N, K], the channels of Config.LatentGroups in order; nil
+	// otherwise (the loss takes the closed form from Mu and Logvar).
+	KL *ts.Tensor
 }
 
 // Drop frees the output's tensors.
 func (o Output) Drop() {
-	o.Logits.MustDrop()
-	o.Mu.MustDrop()
-	o.Logvar.MustDrop()
+	for _, t := range []*ts.Tensor{o.Logits, o.Mu, o.Logvar, o.KL} {
+		if t != nil {
+			t.MustDrop()
+		}
+	}
 }
 
 // ForwardT encodes in.X, samples z and decodes it. A conditional model
@@ -183,6 +217,9 @@ func (o Output) Drop() {
 // naming the shape wanted.
 func (m *VAE) ForwardT(in Input, train bool) (Output, error) {
 	if err := m.checkImages(in.X); err != nil {
+		return Output{}, err
+	}
+	if err := m.checkNoise(in.X, in.Eps); err != nil {
 		return Output{}, err
 	}
 	cond := in.Class
@@ -194,6 +231,12 @@ func (m *VAE) ForwardT(in Input, train bool) (Output, error) {
 		if cond != nil {
 			defer cond.MustDrop()
 		}
+	}
+	if m.Hier != nil {
+		if err := m.checkClass(in.X, cond); err != nil {
+			return Output{}, err
+		}
+		return m.Hier.ForwardT(in.X, cond, in.Eps, train)
 	}
 	logits, mu, logvar, err := m.forwardClass(in.X, cond, in.Eps, train)
 	if err != nil {
@@ -212,17 +255,36 @@ func (m *VAE) forwardClass(x, cond, eps *ts.Tensor, train bool) (logits, mu, log
 	if err := m.checkClass(x, cond); err != nil {
 		return nil, nil, nil, err
 	}
-	if eps != nil {
-		n, err := batchSize(x)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		want := []int64{n, m.Config.ZDim}
-		if got, err := eps.Size(); err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
-			return nil, nil, nil, fmt.Errorf("vae: noise shape %v, want %v", got, want)
-		}
+	if err := m.checkNoise(x, eps); err != nil {
+		return nil, nil, nil, err
+	}
+	if m.Hier != nil {
+		return nil, nil, nil, m.errHier("forwardClass")
 	}
 	return m.forward(x, cond, eps, train)
+}
+
+// checkNoise rejects noise that is not [N, NoiseDim] for a batch x (nil
+// noise is fine: the model draws it).
+func (m *VAE) checkNoise(x, eps *ts.Tensor) error {
+	if eps == nil {
+		return nil
+	}
+	n, err := batchSize(x)
+	if err != nil {
+		return err
+	}
+	want := []int64{n, m.Config.NoiseDim()}
+	if got, err := eps.Size(); err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		return fmt.Errorf("vae: noise shape %v, want %v", got, want)
+	}
+	return nil
+}
+
+// errHier is the error of an operation that assumes one Gaussian latent,
+// which resnet-iaf does not have.
+func (m *VAE) errHier(op string) error {
+	return fmt.Errorf("vae %s: %s assumes one Gaussian latent; resnet-iaf has %d groups with IAF posteriors", op, op, len(m.Config.LatentGroups()))
 }
 
 func (m *VAE) forward(x, cond, eps *ts.Tensor, train bool) (logits, mu, logvar *ts.Tensor, err error) {
@@ -253,6 +315,9 @@ func (m *VAE) Encode(x, cond *ts.Tensor, train bool) (mu, logvar *ts.Tensor, err
 	if err := m.checkClass(x, cond); err != nil {
 		return nil, nil, err
 	}
+	if m.Hier != nil {
+		return nil, nil, m.errHier("encode")
+	}
 	if mu, logvar, err = m.encode(x, cond, train); err != nil {
 		return nil, nil, fmt.Errorf("vae encode: %w", err)
 	}
@@ -267,6 +332,9 @@ func (m *VAE) Decode(z, cond *ts.Tensor, train bool) (*ts.Tensor, error) {
 	}
 	if err := m.checkClass(z, cond); err != nil {
 		return nil, err
+	}
+	if m.Hier != nil {
+		return nil, m.errHier("decode")
 	}
 	logits, err := m.decode(z, cond, train)
 	if err != nil {
@@ -321,7 +389,12 @@ func (m *VAE) Loss(out Output, x *ts.Tensor, beta, freeBits float64) (loss, nll,
 	if nll, err = m.Config.likelihood().NLL(out.Logits, x); err != nil {
 		return nil, nil, nil, err
 	}
-	if loss, kl, err = elbo(nll, out.Mu, out.Logvar, beta, freeBits); err != nil {
+	if out.KL != nil {
+		loss, kl, err = elboSampled(nll, out.KL, beta, freeBits)
+	} else {
+		loss, kl, err = elbo(nll, out.Mu, out.Logvar, beta, freeBits)
+	}
+	if err != nil {
 		nll.MustDrop()
 		return nil, nil, nil, err
 	}
@@ -419,4 +492,36 @@ func Reparameterize(mu, logvar, eps *ts.Tensor) (*ts.Tensor, error) {
 		return nil, fmt.Errorf("reparameterize: %w", err)
 	}
 	return z, nil
+}
+
+// KLByGroup returns the batch-mean KL of each of Config.LatentGroups
+// (summed over the group's channels) from a forward pass's output: the
+// sample estimate for resnet-iaf, the closed form otherwise.
+func (m *VAE) KLByGroup(out Output) ([]float64, error) {
+	var perChannel *ts.Tensor
+	var err error
+	if out.KL != nil {
+		perChannel, err = out.KL.MeanDim([]int64{0}, false, gotch.Float, false)
+	} else {
+		perChannel, err = KLPerDim(out.Mu, out.Logvar)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kl by group: %w", err)
+	}
+	v, err := tensors.Float64s(perChannel)
+	perChannel.MustDrop()
+	if err != nil {
+		return nil, fmt.Errorf("kl by group: %w", err)
+	}
+	var sums []float64
+	at := 0
+	for _, g := range m.Config.LatentGroups() {
+		s := 0.0
+		for _, x := range v[at : at+int(g.Channels)] {
+			s += x
+		}
+		sums = append(sums, s)
+		at += int(g.Channels)
+	}
+	return sums, nil
 }

@@ -551,8 +551,7 @@ func TestTrainingLossFalls(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				logits, mu, logvar := out.Logits, out.Mu, out.Logvar
-				loss, nll, kl, err := Loss(logits, x, mu, logvar, 1, 0)
+				loss, nll, kl, err := m.Loss(out, x, 1, 0)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -567,7 +566,8 @@ func TestTrainingLossFalls(t *testing.T) {
 					first = v
 				}
 				last = v
-				for _, x := range []*ts.Tensor{logits, mu, logvar, loss, nll, kl} {
+				out.Drop()
+				for _, x := range []*ts.Tensor{loss, nll, kl} {
 					x.MustDrop()
 				}
 			}

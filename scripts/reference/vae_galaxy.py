@@ -15,6 +15,15 @@ steps:   --in weights, xs [S, N, C, H, W], eps [S, N, z] -> losses [S]: S steps 
 bench:   train for --epochs on the Galaxy Zoo JPEGs read the usual PyTorch way
          (PIL decode, centre crop, resize in a Dataset, DataLoader with
          --workers processes) and print seconds per epoch as JSON.
+--arch resnet-iaf (forward and steps): the hierarchical ResNet VAE with IAF
+         posteriors (HierVAE); eps is [N, z + (S/8)^2 * --spatial-z], z1's noise
+         then z2's laid out [S/8, S/8, spatial-z]; forward also returns klrows,
+         the sample estimate of log q - log p per example and latent channel,
+         and the loss floors each channel's batch mean at --free-bits (klterm: that floored KL); with cond, the
+         class goes into up1 and FiLMs every decoder stage.
+iaf:     --in weights (names 0.made_in.weight, ...), z [.., D], h [.., C] ->
+         z (after --iaf-steps steps of inverse autoregressive flow) and
+         logdet [.., D], the summed log sigma of every step per dimension.
 flops:   print as JSON the multiply-adds of one image's forward pass through
          the convolutions, transposed convolutions and linear layers, and
          the training FLOPs per image by the usual count: 2 FLOPs a
@@ -148,6 +157,61 @@ class ResDecoder(nn.Module):
         return self.out(self.blocks(self.fc(z).view(-1, WIDTHS[-1], self.side, self.side)))
 
 
+IAF_FORGET_BIAS = 2.0
+
+
+class MaskedLinear(nn.Linear):
+    """nn.Linear whose weight is multiplied by a fixed 0/1 mask (MADE); the
+    mask is a non-persistent buffer, not part of the state_dict."""
+
+    def __init__(self, mask):
+        super().__init__(mask.shape[1], mask.shape[0])
+        self.register_buffer("mask", mask, persistent=False)
+
+    def forward(self, x):
+        return F.linear(x, self.weight * self.mask, self.bias)
+
+
+class IAFStep(nn.Module):
+    """z' = sigma z + (1 - sigma) m, sigma = sigmoid(s + 2); (m, s) from a
+    one-hidden-layer MADE of z plus a linear map of the context h. Inputs
+    have degrees 1..d (d..1 reversed); hidden unit k has degree 1 + k mod
+    (d - 1); a hidden unit sees inputs of degree <= its own, an output sees
+    hidden units of degree < its own."""
+
+    def __init__(self, d, hidden, ctx, reverse):
+        super().__init__()
+        deg_in = torch.arange(d, 0, -1) if reverse else torch.arange(1, d + 1)
+        deg_h = torch.arange(hidden) % max(d - 1, 1) + 1
+        in_mask = (deg_h[:, None] >= deg_in[None, :]).float()
+        out_mask = (deg_in[:, None] > deg_h[None, :]).float()
+        self.made_in = MaskedLinear(in_mask)
+        self.ctx = nn.Linear(ctx, hidden, bias=False)
+        self.made_m = MaskedLinear(out_mask)
+        self.made_s = MaskedLinear(out_mask)
+
+    def forward(self, z, h):
+        a = F.elu(self.made_in(z) + self.ctx(h))
+        m, s = self.made_m(a), self.made_s(a) + IAF_FORGET_BIAS
+        sigma = torch.sigmoid(s)
+        return sigma * z + (1 - sigma) * m, F.logsigmoid(s)
+
+
+class IAF(nn.ModuleList):
+    """Steps whose orderings alternate; a ModuleList, so its parameters are
+    named 0.made_in.weight, ... as the Go model's."""
+
+    def __init__(self, steps, d, hidden, ctx):
+        super().__init__([IAFStep(d, hidden, ctx, i % 2 == 1) for i in range(steps)])
+
+    def forward(self, z, h):
+        logdet = torch.zeros_like(z)
+        for s in self:
+            z, ls = s(z, h)
+            logdet = logdet + ls
+        return z, logdet
+
+
 class VAE(nn.Module):
     def __init__(self, arch, z_dim=32, size=64, c=3, hidden=512, classes=0, likelihood="bernoulli"):
         super().__init__()
@@ -188,6 +252,102 @@ class VAE(nn.Module):
         if cond is not None:
             z = torch.cat([z, cond], 1)
         return self.decoder(z), mu, logvar
+
+
+IAF_HIDDEN1, IAF_CTX1, IAF_HIDDEN2, IAF_CTX2, IAF_MID = 64, 32, 32, 16, 128
+
+
+def sample_group(flow, mu, logvar, ctx, eps, prior_mu=None, prior_logvar=None):
+    """z = flow(mu + exp(logvar/2) eps; ctx) and log q(z|x) - log p(z) per
+    element, from torch.distributions' densities: q(z) = N(z0; mu, std) /
+    prod sigma."""
+    std = torch.exp(0.5 * logvar)
+    z0 = mu + std * eps
+    z, logdet = flow(z0, ctx)
+    logq = torch.distributions.Normal(mu, std).log_prob(z0) - logdet
+    if prior_mu is None:
+        prior = torch.distributions.Normal(torch.zeros_like(z), torch.ones_like(z))
+    else:
+        prior = torch.distributions.Normal(prior_mu, torch.exp(0.5 * prior_logvar))
+    return z, logq - prior.log_prob(z)
+
+
+class HierDecoder(nn.Module):
+    def __init__(self, cout, size, z_dim, spatial_z, classes=0):
+        super().__init__()
+        self.side = size // 32
+        self.fc = nn.Linear(z_dim, WIDTHS[-1] * self.side ** 2)
+        outs = [256, IAF_MID, 64, 32, 32]
+        ins = [WIDTHS[-1]] + outs[:-1]
+        self.blocks = nn.Sequential(*[ResBlock(i, o, True) for i, o in zip(ins, outs)])
+        self.merge = nn.Conv2d(IAF_MID + spatial_z, IAF_MID, 3, 1, 1)
+        self.out = nn.Conv2d(outs[-1], cout, 3, 1, 1)
+        if classes:
+            # FiLM after fc, blocks 0-1, merge, blocks 2-4 (the order h passes them).
+            stages = [WIDTHS[-1], 256, IAF_MID, IAF_MID, 64, 32, 32]
+            self.film = nn.ModuleList([nn.Linear(classes, 2 * c) for c in stages])
+
+    def modulate(self, i, h, cond):
+        if cond is None:
+            return h
+        gamma, beta = self.film[i](cond)[:, :, None, None].chunk(2, 1)
+        return h * (1 + gamma) + beta
+
+
+class HierVAE(nn.Module):
+    """resnet-iaf: a global latent z1 (prior N(0, I)) and a spatial z2 at
+    S/8 whose prior comes from the top-down path and whose posterior sums a
+    bottom-up and a top-down part; IAF in both posteriors."""
+
+    def __init__(self, z_dim=32, size=64, c=3, spatial_z=4, steps=2, likelihood="bernoulli", classes=0):
+        super().__init__()
+        self.likelihood, self.z, self.c2, self.size = likelihood, z_dim, spatial_z, size
+        cout = 2 * c if likelihood == "logistic" else c
+        self.encoder = ResEncoder(c, size)
+        self.up1 = nn.Linear(self.encoder.features + classes, 2 * z_dim + IAF_CTX1)
+        self.up2 = nn.Conv2d(WIDTHS[2], 2 * spatial_z + IAF_CTX2, 3, 1, 1)
+        self.iaf1 = IAF(steps, z_dim, IAF_HIDDEN1, IAF_CTX1)
+        self.iaf2 = IAF(steps, spatial_z, IAF_HIDDEN2, IAF_CTX2)
+        self.decoder = HierDecoder(cout, size, z_dim, spatial_z, classes)
+        self.down2 = nn.Conv2d(IAF_MID, 4 * spatial_z + IAF_CTX2, 3, 1, 1)
+
+    nll = VAE.nll
+
+    def forward(self, x, eps, cond=None):
+        n, z, c2, side = x.shape[0], self.z, self.c2, self.size // 8
+        h = x
+        for i, b in enumerate(self.encoder.blocks):
+            h = b(h)
+            if i == 2:
+                e2 = h
+        h = h.flatten(1)
+        if cond is not None:
+            h = torch.cat([h, cond], 1)
+        mu1, lv1, ctx1 = self.up1(h).split([z, z, IAF_CTX1], 1)
+        z1, kl1 = sample_group(self.iaf1, mu1, lv1, ctx1, eps[:, :z])
+        d = self.decoder
+        h = d.modulate(0, d.fc(z1).view(-1, WIDTHS[-1], d.side, d.side), cond)
+        h = d.modulate(1, d.blocks[0](h), cond)
+        h = d.modulate(2, d.blocks[1](h), cond)
+        bm, blv, bctx = self.up2(e2).permute(0, 2, 3, 1).split([c2, c2, IAF_CTX2], 3)
+        pm, plv, tm, tlv, tctx = self.down2(h).permute(0, 2, 3, 1).split([c2, c2, c2, c2, IAF_CTX2], 3)
+        eps2 = eps[:, z:].reshape(n, side, side, c2)
+        z2, kl2 = sample_group(self.iaf2, bm + tm, blv + tlv, bctx + tctx, eps2, pm, plv)
+        h = d.modulate(3, F.relu(d.merge(torch.cat([h, z2.permute(0, 3, 1, 2)], 1))), cond)
+        for i, b in enumerate(d.blocks[2:]):
+            h = d.modulate(4 + i, b(h), cond)
+        return d.out(h), mu1, lv1, torch.cat([kl1, kl2.sum((1, 2))], 1)
+
+
+def hier_loss(model, x, eps, beta, free_bits, cond=None):
+    """logits, mu, logvar, klrows, kl, klterm (kl with free bits), nll, loss
+    of resnet-iaf."""
+    logits, mu, logvar, klrows = model(x, eps, cond)
+    per = klrows.mean(0)
+    kl = per.sum()
+    term = per.clamp(min=free_bits).sum() if free_bits > 0 else kl
+    nll = model.nll(logits, x)
+    return logits, mu, logvar, klrows, kl, term, nll, nll + beta * term
 
 
 def kl_divergence(mu, logvar):
@@ -234,8 +394,25 @@ def mode_bce(args):
     common.save(args.out, {"nll": nll.reshape(1)})
 
 
+def mode_forward_hier(args, t):
+    cond = t.get("cond")
+    model = HierVAE(args.z_dim, args.image_size, spatial_z=args.spatial_z, steps=args.iaf_steps,
+                    likelihood=args.likelihood, classes=cond.shape[1] if cond is not None else 0)
+    common.load_state(model, t)
+    out = {}
+    with torch.no_grad():
+        for mode in ["train", "eval"]:
+            model.train(mode == "train")
+            terms = hier_loss(model, t["x"], t["eps"], args.beta, args.free_bits, cond)
+            for name, v in zip(["logits", "mu", "logvar", "klrows", "kl", "klterm", "nll", "loss"], terms):
+                out[f"{mode}_{name}"] = v.reshape(1) if v.dim() == 0 else v
+    common.save(args.out, out)
+
+
 def mode_forward(args):
     t = common.load(args.inp)
+    if args.arch == "resnet-iaf":
+        return mode_forward_hier(args, t)
     cond = t.get("cond")
     classes = cond.shape[1] if cond is not None else 0
     model = VAE(args.arch, args.z_dim, args.image_size, classes=classes, likelihood=args.likelihood)
@@ -250,6 +427,18 @@ def mode_forward(args):
                         f"{mode}_kl": kl.reshape(1), f"{mode}_nll": nll.reshape(1),
                         f"{mode}_loss": (nll + args.beta * kl).reshape(1)})
     common.save(args.out, out)
+
+
+def mode_iaf(args):
+    t = common.load(args.inp)
+    w = t["0.made_in.weight"]
+    hidden, d = w.shape
+    ctx = t["0.ctx.weight"].shape[1]
+    flow = IAF(args.iaf_steps, d, hidden, ctx)
+    common.load_state(flow, t)
+    with torch.no_grad():
+        z, logdet = flow(t["z"], t["h"])
+    common.save(args.out, {"z": z, "logdet": logdet})
 
 
 def mode_flops(args):
@@ -278,7 +467,12 @@ def mode_flops(args):
 def train_steps(args, t, perturb=0.0):
     """The losses of the steps mode, from the given weights each multiplied
     by (1 + perturb * N(0, 1)) (a fixed draw; 0 leaves them as they are)."""
-    model = VAE(args.arch, args.z_dim, args.image_size, likelihood=args.likelihood)
+    hier = args.arch == "resnet-iaf"
+    if hier:
+        model = HierVAE(args.z_dim, args.image_size, spatial_z=args.spatial_z, steps=args.iaf_steps,
+                        likelihood=args.likelihood)
+    else:
+        model = VAE(args.arch, args.z_dim, args.image_size, likelihood=args.likelihood)
     common.load_state(model, t)
     if perturb:
         g = torch.Generator().manual_seed(1)
@@ -292,8 +486,11 @@ def train_steps(args, t, perturb=0.0):
     model.train()
     losses = []
     for x, eps in zip(t["xs"], t["eps"]):
-        logits, mu, logvar = model(x, None, eps)
-        loss = model.nll(logits, x) + args.beta * kl_divergence(mu, logvar)
+        if hier:
+            loss = hier_loss(model, x, eps, args.beta, args.free_bits)[-1]
+        else:
+            logits, mu, logvar = model(x, None, eps)
+            loss = model.nll(logits, x) + args.beta * kl_divergence(mu, logvar)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -393,9 +590,11 @@ def mode_bench(args):
 
 def main():
     p = common.parser(__doc__)
-    p.add_argument("mode", choices=["bce", "logistic", "forward", "steps", "bench", "flops"])
+    p.add_argument("mode", choices=["bce", "logistic", "forward", "steps", "bench", "flops", "iaf"])
     p.add_argument("--likelihood", default="bernoulli", choices=["bernoulli", "logistic"])
-    p.add_argument("--arch", default="conv", choices=["mlp", "conv", "resnet"])
+    p.add_argument("--arch", default="conv", choices=["mlp", "conv", "resnet", "resnet-iaf"])
+    p.add_argument("--spatial-z", type=int, default=4, help="resnet-iaf: channels of the spatial latent")
+    p.add_argument("--free-bits", type=float, default=0.0, help="resnet-iaf: floor on each latent channel's batch-mean KL")
     p.add_argument("--z-dim", type=int, default=32)
     p.add_argument("--image-size", type=int, default=64)
     p.add_argument("--beta", type=float, default=1.0)
@@ -403,6 +602,7 @@ def main():
     p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"], help="steps: optimiser")
     p.add_argument("--momentum", type=float, default=0.0, help="steps: SGD's momentum")
     p.add_argument("--perturb", type=float, default=0.0, help="steps: also train from weights perturbed by this relative size")
+    p.add_argument("--iaf-steps", type=int, default=2, help="iaf: steps of the flow")
     p.add_argument("--data-dir")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=64)
@@ -414,7 +614,7 @@ def main():
     args = p.parse_args()
     common.setup(args)
     {"bce": mode_bce, "logistic": mode_logistic, "forward": mode_forward, "steps": mode_steps, "bench": mode_bench,
-     "flops": mode_flops}[args.mode](args)
+     "flops": mode_flops, "iaf": mode_iaf}[args.mode](args)
 
 
 if __name__ == "__main__":
