@@ -120,7 +120,7 @@ func (c *Common) Check() error {
 		Need("threads", c.Threads, c.Threads >= 0, ">= 0 (0: one per core)"),
 		Need("blas-threads", c.BLASThreads, c.BLASThreads >= 0, ">= 0 (0: OpenBLAS's default)"),
 		Need("profile-steps", c.ProfileSteps, c.ProfileSteps >= 0, ">= 0 (0: off)"),
-		Need("split-seed", c.SplitSeed, c.SplitSeed >= 0, ">= 1"),
+		Need("split-seed", c.SplitSeed, c.SplitSeed >= 0, ">= 0 (0: --seed draws the split too)"),
 	}
 	if _, err := c.TorchDevice(); err != nil {
 		errs = append(errs, &UsageError{Err: fmt.Errorf("--device: %w", err)})

@@ -94,8 +94,9 @@ func Resume[C any](typed *pflag.FlagSet, dir string, into *C, newFlags func(*C) 
 // legacyKeys are configuration keys added after checkpoints were written
 // whose flag's default would change what an old run computes, with the
 // value those runs used: a checkpoint from before --val-fraction trained
-// on all of its training data.
-var legacyKeys = map[string]json.RawMessage{"val_fraction": json.RawMessage("0")}
+// on all of its training data, and one from before --split-seed drew its
+// data split with --seed (split_seed 0 says so).
+var legacyKeys = map[string]json.RawMessage{"val_fraction": json.RawMessage("0"), "split_seed": json.RawMessage("0")}
 
 // withLegacyKeys is a saved configuration with the legacyKeys it lacks
 // added: the one migration of old checkpoints' configurations.

@@ -291,26 +291,29 @@ func TestSummaryRecordsMachineAndCommit(t *testing.T) {
 	}
 }
 
-// TestResumeOldCheckpointKeepsItsData resumes a checkpoint written before
-// --val-fraction existed: the run keeps training on all of its data (the
-// legacy value 0), while a checkpoint that has the key keeps its own.
+// TestResumeOldCheckpointKeepsItsData resumes checkpoints written before
+// --val-fraction and --split-seed existed: the run keeps training on all of
+// its data (the legacy value 0) and splitting by its --seed (split_seed
+// 0), while a checkpoint that has the keys keeps its own values.
 func TestResumeOldCheckpointKeepsItsData(t *testing.T) {
 	type config struct {
 		Seed        int64   `json:"seed"`
+		SplitSeed   int64   `json:"split_seed,omitempty"`
 		ValFraction float64 `json:"val_fraction"`
 	}
 	flags := func(c *config) (*pflag.FlagSet, error) {
 		fs := pflag.NewFlagSet("train", pflag.ContinueOnError)
 		fs.Int64Var(&c.Seed, "seed", 1, "")
+		fs.Int64Var(&c.SplitSeed, "split-seed", 1, "")
 		fs.Float64Var(&c.ValFraction, "val-fraction", 0.05, "")
 		return fs, nil
 	}
 	for _, tt := range []struct {
 		saved any
-		want  float64
+		want  config
 	}{
-		{map[string]any{"seed": 1}, 0},
-		{map[string]any{"seed": 1, "val_fraction": 0.1}, 0.1},
+		{map[string]any{"seed": 2}, config{Seed: 2, SplitSeed: 0, ValFraction: 0}},
+		{map[string]any{"seed": 2, "val_fraction": 0.1, "split_seed": 3}, config{Seed: 2, SplitSeed: 3, ValFraction: 0.1}},
 	} {
 		dir := t.TempDir()
 		if err := checkpoint.Save(dir, checkpoint.Meta{Step: 3}, tt.saved, map[string]*ts.Tensor{}, nil); err != nil {
@@ -320,12 +323,12 @@ func TestResumeOldCheckpointKeepsItsData(t *testing.T) {
 		if err := typed.Parse(nil); err != nil {
 			t.Fatal(err)
 		}
-		got := config{ValFraction: 0.05}
+		got := config{SplitSeed: 1, ValFraction: 0.05}
 		if err := Resume(typed, dir, &got, flags, nil); err != nil {
 			t.Fatal(err)
 		}
-		if got.ValFraction != tt.want || got.Seed != 1 {
-			t.Errorf("saved %v: resumed with %+v, want val_fraction %v", tt.saved, got, tt.want)
+		if got != tt.want {
+			t.Errorf("saved %v: resumed with %+v, want %+v", tt.saved, got, tt.want)
 		}
 	}
 }

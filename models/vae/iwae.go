@@ -177,16 +177,12 @@ func (m *VAE) ImageLogLikelihood(x, cond *ts.Tensor) (LogLikelihood, error) {
 	}
 	lik := m.Config.likelihood()
 	return func(z *ts.Tensor, c int64) (*ts.Tensor, error) {
-		xr, err := x.RepeatInterleaveSelfInt(c, []int64{0}, nil, false) // [N*c, C, S, S]
+		xr, cr, err := repeatEach(x, cond, c) // [N*c, C, S, S] and [N*c, classes], example-major
 		if err != nil {
 			return nil, err
 		}
 		defer xr.MustDrop()
-		var cr *ts.Tensor
-		if cond != nil {
-			if cr, err = cond.RepeatInterleaveSelfInt(c, []int64{0}, nil, false); err != nil {
-				return nil, err
-			}
+		if cr != nil {
 			defer cr.MustDrop()
 		}
 		decoded, err := m.decode(z, cr, false)
@@ -196,6 +192,21 @@ func (m *VAE) ImageLogLikelihood(x, cond *ts.Tensor) (LogLikelihood, error) {
 		defer decoded.MustDrop()
 		return lik.LogProb(decoded, xr) // [N*c]
 	}, nil
+}
+
+// repeatEach repeats each image of x, and its class row of cond (nil: none),
+// c times in a row; the caller drops both.
+func repeatEach(x, cond *ts.Tensor, c int64) (xr, cr *ts.Tensor, err error) {
+	if xr, err = x.RepeatInterleaveSelfInt(c, []int64{0}, nil, false); err != nil {
+		return nil, nil, err
+	}
+	if cond != nil {
+		if cr, err = cond.RepeatInterleaveSelfInt(c, []int64{0}, nil, false); err != nil {
+			xr.MustDrop()
+			return nil, nil, err
+		}
+	}
+	return xr, cr, nil
 }
 
 // BitsPerDim converts a log-likelihood in nats per example to bits per
@@ -238,16 +249,12 @@ func (m *VAE) ImportanceWeighted(x, cond *ts.Tensor, k, chunk int64) (bound, elb
 	}
 	lik := m.Config.likelihood()
 	return ImportanceWeightedFrom(n, k, chunk, func(c int64) (*ts.Tensor, error) {
-		xr, err := x.RepeatInterleaveSelfInt(c, []int64{0}, nil, false) // [N*c, C, S, S], example-major
+		xr, cr, err := repeatEach(x, cond, c) // [N*c, C, S, S] and [N*c, classes], example-major
 		if err != nil {
 			return nil, err
 		}
 		defer xr.MustDrop()
-		var cr *ts.Tensor
-		if cond != nil {
-			if cr, err = cond.RepeatInterleaveSelfInt(c, []int64{0}, nil, false); err != nil {
-				return nil, err
-			}
+		if cr != nil {
 			defer cr.MustDrop()
 		}
 		out, err := m.Hier.ForwardT(xr, cr, nil, false)

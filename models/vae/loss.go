@@ -138,14 +138,9 @@ func elbo(nll, mu, logvar *ts.Tensor, beta, freeBits float64) (loss, kl *ts.Tens
 		}
 		defer klTerm.MustDrop()
 	}
-	weighted, err := tensors.MulScalar(klTerm, beta, false)
-	if err != nil {
+	if loss, err = addWeighted(nll, klTerm, beta); err != nil {
 		kl.MustDrop()
-		return nil, nil, fmt.Errorf("vae loss: %w", err)
-	}
-	if loss, err = weighted.Add(nll, true); err != nil { // frees weighted
-		kl.MustDrop()
-		return nil, nil, fmt.Errorf("vae loss: %w", err)
+		return nil, nil, err
 	}
 	return loss, kl, nil
 }
@@ -176,14 +171,22 @@ func elboSampled(nll, klRows *ts.Tensor, beta, freeBits float64) (loss, kl *ts.T
 		}
 		defer klTerm.MustDrop()
 	}
-	weighted, err := tensors.MulScalar(klTerm, beta, false)
-	if err != nil {
+	if loss, err = addWeighted(nll, klTerm, beta); err != nil {
 		kl.MustDrop()
-		return nil, nil, fmt.Errorf("vae loss: %w", err)
-	}
-	if loss, err = weighted.Add(nll, true); err != nil { // frees weighted
-		kl.MustDrop()
-		return nil, nil, fmt.Errorf("vae loss: %w", err)
+		return nil, nil, err
 	}
 	return loss, kl, nil
+}
+
+// addWeighted is nll + beta*klTerm, a new tensor.
+func addWeighted(nll, klTerm *ts.Tensor, beta float64) (*ts.Tensor, error) {
+	weighted, err := tensors.MulScalar(klTerm, beta, false)
+	if err != nil {
+		return nil, fmt.Errorf("vae loss: %w", err)
+	}
+	loss, err := weighted.Add(nll, true) // frees weighted
+	if err != nil {
+		return nil, fmt.Errorf("vae loss: %w", err)
+	}
+	return loss, nil
 }

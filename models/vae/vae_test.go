@@ -12,6 +12,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"torchlab/torch/fused"
+	"torchlab/torch/npz"
 	"torchlab/torch/optim"
 	"torchlab/torch/reference"
 	"torchlab/torch/tensors"
@@ -350,24 +351,40 @@ func TestStepsMatchPyTorch(t *testing.T) {
 			ref := reference.Run(t, "vae_galaxy.py", in, "steps", "--arch", c.arch, "--z-dim", fmt.Sprint(zdim),
 				"--image-size", fmt.Sprint(side), "--optimizer", c.opt, "--lr", fmt.Sprint(c.lr),
 				"--momentum", fmt.Sprint(c.momentum), "--perturb", "1e-7", "--likelihood", string(c.likelihood))
-			want, spread := ref["losses"].Floats(), ref["losses_perturbed"].Floats()
 			opt, err := optim.New(optim.Config{Name: c.opt, LR: c.lr, Momentum: c.momentum}, named)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i := range int64(steps) {
-				got := trainStep(t, m, opt, xs.MustSelect(0, i, false), epss.MustSelect(0, i, false))
-				rel := math.Abs(got-want[i]) / math.Abs(want[i])
-				tol := 1e-5 + 10*math.Abs(spread[i]-want[i])/math.Abs(want[i])
-				t.Logf("step %2d: loss Go %.4f PyTorch %.4f rel diff %.2g (tolerance %.2g)", i, got, want[i], rel, tol)
-				if !(rel <= tol) {
-					t.Errorf("step %d: loss %v, PyTorch %v (relative difference %.3g > %.3g)", i, got, want[i], rel, tol)
-				}
-			}
-			if last := want[steps-distinct]; !(last < want[0]-1) {
-				t.Errorf("the reference's loss on the first batch did not fall (%v -> %v): the comparison says little", want[0], last)
-			}
+			checkSteps(t, ref, distinct, func(i int64) float64 {
+				return trainStep(t, m, opt, xs.MustSelect(0, i, false), epss.MustSelect(0, i, false), 0)
+			})
 		})
+	}
+}
+
+// checkSteps compares the loss of each Go training step (step(i), before
+// its update) with the reference's "losses": within 1e-5 relative plus 10
+// times how far the reference trained from perturbed weights
+// ("losses_perturbed") has drifted by that step. The batches repeat every
+// distinct steps, and the reference's loss on the first batch must have
+// fallen, or the comparison says little.
+func checkSteps(t *testing.T, ref map[string]npz.Array, distinct int, step func(i int64) float64) {
+	t.Helper()
+	want, spread := ref["losses"].Floats(), ref["losses_perturbed"].Floats()
+	if len(want) == 0 || len(spread) != len(want) {
+		t.Fatalf("reference: %d losses and %d perturbed losses", len(want), len(spread))
+	}
+	for i := range want {
+		got := step(int64(i))
+		rel := math.Abs(got-want[i]) / math.Abs(want[i])
+		tol := 1e-5 + 10*math.Abs(spread[i]-want[i])/math.Abs(want[i])
+		t.Logf("step %2d: loss Go %.4f PyTorch %.4f rel diff %.2g (tolerance %.2g)", i, got, want[i], rel, tol)
+		if !(rel <= tol) {
+			t.Errorf("step %d: loss %v, PyTorch %v (relative difference %.3g > %.3g)", i, got, want[i], rel, tol)
+		}
+	}
+	if last := want[len(want)-distinct]; !(last < want[0]-1) {
+		t.Errorf("the reference's loss on the first batch did not fall (%v -> %v): the comparison says little", want[0], last)
 	}
 }
 
@@ -425,7 +442,7 @@ func TestChannelsLastStepsMatchContiguous(t *testing.T) {
 				x := ts.MustRand([]int64{c.n, 3, 32, 32}, gotch.Float, gotch.CPU)
 				eps := ts.MustRandn([]int64{c.n, zdim}, gotch.Float, gotch.CPU)
 				for k := range models {
-					losses[k] = append(losses[k], trainStep(t, models[k], opts[k], x.MustShallowClone(), eps.MustShallowClone()))
+					losses[k] = append(losses[k], trainStep(t, models[k], opts[k], x.MustShallowClone(), eps.MustShallowClone(), 0))
 				}
 				x.MustDrop()
 				eps.MustDrop()
@@ -491,23 +508,22 @@ func newForParity(t *testing.T, cfg Config) (*VAE, map[string]*ts.Tensor) {
 	return m, named
 }
 
-// trainStep is one training step on batch x with noise eps; it returns the
-// loss before the update and frees x and eps.
-func trainStep(t *testing.T, m *VAE, opt *optim.Optimizer, x, eps *ts.Tensor) float64 {
+// trainStep is one training step on batch x with noise eps and free bits
+// freeBits (0: none); it returns the loss before the update and frees x and
+// eps.
+func trainStep(t *testing.T, m *VAE, opt *optim.Optimizer, x, eps *ts.Tensor, freeBits float64) float64 {
 	t.Helper()
 	defer x.MustDrop()
 	defer eps.MustDrop()
 	if err := opt.ZeroGrad(); err != nil {
 		t.Fatal(err)
 	}
-	logits, mu, logvar, err := m.forwardClass(x, nil, eps, true)
+	out, err := m.ForwardT(Input{X: x, Eps: eps}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer logits.MustDrop()
-	defer mu.MustDrop()
-	defer logvar.MustDrop()
-	loss, nll, kl, err := m.Loss(Output{Logits: logits, Mu: mu, Logvar: logvar}, x, 1, 0)
+	defer out.Drop()
+	loss, nll, kl, err := m.Loss(out, x, 1, freeBits)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ PATIENCE=${PATIENCE:-10}
 THREADS=${THREADS:-2} # libtorch threads; 1 leaves a core to other work on a 2-core machine
 [ $# -gt 0 ] || set -- mlp:1 conv:1 resnet:1
 for spec in "$@"; do
-  case ${spec%%:*} in mlp|conv|resnet) ;; *) echo "run.sh: unknown architecture in $spec" >&2; exit 2 ;; esac
+  case ${spec%%:*} in mlp|conv|resnet|resnet-iaf) ;; *) echo "run.sh: unknown architecture in $spec" >&2; exit 2 ;; esac
 done
 # -buildvcs=true: summary.json names the commit of these binaries.
 go build -buildvcs=true -o bin/vae-galaxy ./cmd/vae-galaxy
