@@ -20,8 +20,11 @@ def mean_se(values):
 
 
 # Settings that may differ between runs of one recipe: the seed, where and
-# how fast it ran, and whether it was resumed.
-FREE = {"seed", "split_seed", "out", "resume", "threads", "blas_threads", "data_dir", "train", "test", "device"}
+# how fast it ran, whether it was resumed, and the divergence guard (added
+# after some runs were made), which changes nothing unless a step diverges:
+# a run that skipped steps is refused below.
+FREE = {"seed", "split_seed", "out", "resume", "threads", "blas_threads", "data_dir", "train", "test", "device",
+        "on_divergence", "divergence_factor"}
 
 
 def same_recipe(dirs):
@@ -42,6 +45,8 @@ def main(out, title, test_set, dirs):
         with open(path) as f:
             s = json.load(f)
         r = s["results"]
+        if r.get("diverged_steps_skipped", 0) > 0:
+            sys.exit(f"seed_table: {path}: {r['diverged_steps_skipped']:.0f} diverged steps were skipped; not the same recipe")
         try:
             rows.append({"seed": s["config"]["seed"], "split_seed": s["config"].get("split_seed") or s["config"]["seed"],
                          "step": r["best_step"], "val": r["best_val_accuracy"], "test": r["best_test_accuracy"],
