@@ -19,6 +19,7 @@ import (
 	"torchlab/datasets"
 	"torchlab/internal/cli"
 	"torchlab/internal/progress"
+	"torchlab/internal/runrec"
 	"torchlab/internal/train"
 	"torchlab/models/vae"
 	"torchlab/torch/dist"
@@ -79,35 +80,6 @@ func parseIWAE(args []string, stdout, stderr io.Writer) (IWAEConfig, error) {
 	return c, nil
 }
 
-// Bound is one importance-weighted score of a set of images.
-type Bound struct {
-	Images   int     `json:"images"`
-	K        int     `json:"k"`
-	NLL      float64 `json:"nll_nats"`         // -(importance-weighted bound), mean over images
-	NLLBits  float64 `json:"nll_bits_per_dim"` // the same in bits per dimension
-	ELBO     float64 `json:"neg_elbo_nats"`    // -(mean log-weight): the K-sample ELBO estimate
-	ELBOBits float64 `json:"neg_elbo_bits_per_dim"`
-	Seconds  float64 `json:"seconds"`
-}
-
-// IWAEReport is iwae.json.
-type IWAEReport struct {
-	Run   string `json:"run"`
-	Model string `json:"model"` // the checkpoint folder scored
-	Step  int    `json:"step"`
-	Split string `json:"split"`
-	Dims  int64  `json:"dims"` // values per image (channels x side x side)
-	// Likelihood is the decoder's p(x|z) (vae.Likelihood); bounds under
-	// different likelihoods are different quantities and never compared.
-	Likelihood string `json:"likelihood"`
-	Note       string `json:"note"`
-	Ranks      int    `json:"ranks"` // processes that shared the images (torchlab-run)
-	Test       Bound  `json:"test"`
-	Subset     *Bound `json:"subset,omitempty"`      // the first images at SubsetK
-	SubsetAt   *Bound `json:"subset_at_k,omitempty"` // the same images at K, from the test pass
-	Command    string `json:"command"`
-}
-
 const logisticNote = "discretised logistic decoder over the 256 values of each 8-bit pixel and channel: a bound on the probability of the 8-bit test image, in the literature's bits/dim."
 
 const bernoulliNote = "Bernoulli decoder on pixel values in [0,1]: the bound is on the model's own (unnormalised for non-binary pixels) likelihood, the quantity its training loss estimates; compare architectures with it, not with discrete 8-bit image models."
@@ -143,7 +115,7 @@ func runIWAE(cfg IWAEConfig) error {
 	if lik == vae.Logistic {
 		note = logisticNote
 	}
-	rep := IWAEReport{Run: cfg.Out, Model: dir, Step: run.step, Split: "test", Dims: imageDims(run.cfg), Likelihood: string(lik),
+	rep := runrec.IWAE{Run: cfg.Out, Model: dir, Step: run.step, Split: "test", Dims: imageDims(run.cfg), Likelihood: string(lik),
 		Note: note, Ranks: par.World(), Command: cli.CommandLine()}
 	log.Printf("iwae: %s (step %d), %d test images, k=%d", dir, run.step, n, cfg.K)
 	bounds, elbos, secs, err := scoreImages(par, run.model, x, cond, n, cfg.K, cfg)
@@ -279,9 +251,9 @@ func scoreBatch(m *vae.VAE, x, cond *ts.Tensor, first, size, k, chunk int64) (bo
 	return bounds, elbos, err
 }
 
-// summarise averages per-image bounds into a Bound (as negative
+// summarise averages per-image bounds into a runrec.Bound (as negative
 // log-likelihoods).
-func summarise(bounds, elbos []float64, k int, secs float64, dims int64) Bound {
+func summarise(bounds, elbos []float64, k int, secs float64, dims int64) runrec.Bound {
 	var b, e float64
 	for i := range bounds {
 		b += bounds[i]
@@ -289,7 +261,7 @@ func summarise(bounds, elbos []float64, k int, secs float64, dims int64) Bound {
 	}
 	n := float64(len(bounds))
 	b, e = -b/n, -e/n
-	return Bound{Images: len(bounds), K: k, NLL: b, NLLBits: vae.BitsPerDim(-b, dims), ELBO: e,
+	return runrec.Bound{Images: len(bounds), K: k, NLL: b, NLLBits: vae.BitsPerDim(-b, dims), ELBO: e,
 		ELBOBits: vae.BitsPerDim(-e, dims), Seconds: math.Round(secs*10) / 10}
 }
 

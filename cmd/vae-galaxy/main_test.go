@@ -214,7 +214,7 @@ func checkIWAE(t *testing.T, out, data string) {
 	if err := dispatch(context.Background(), args, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	var rep IWAEReport
+	var rep runrec.IWAE
 	if err := metrics.ReadJSON(filepath.Join(out, "iwae.json"), &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func checkIWAE(t *testing.T, out, data string) {
 	// of the 10 test images' 3 batches, the second two) and must write what
 	// one process wrote: each batch draws from its own seed.
 	crashtest.RunRanks(t, args, 2)
-	var two IWAEReport
+	var two runrec.IWAE
 	if err := metrics.ReadJSON(filepath.Join(out, "iwae.json"), &two); err != nil {
 		t.Fatal(err)
 	}

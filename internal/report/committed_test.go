@@ -38,6 +38,11 @@ func TestCommittedRunsRead(t *testing.T) {
 		if _, ok := r.Summary.Results[runrec.Steps]; !ok {
 			t.Errorf("%s: no %s", dir, runrec.Steps)
 		}
+		if exists(filepath.Join(dir, runrec.IWAEFile)) {
+			if v := r.Summary.Results[runrec.IWAETestNats]; !(v > 0) {
+				t.Errorf("%s: iwae.json read as a test bound of %v nats, want > 0", dir, v)
+			}
+		}
 		if r.Metrics != nil && !slices.Contains(r.Metrics.Header, runrec.ColStep) {
 			t.Errorf("%s: metrics.csv without a %s column: %v", dir, runrec.ColStep, r.Metrics.Header)
 		}

@@ -177,33 +177,25 @@ func (r *Run) readExtraResults() {
 	if r.Summary.Results == nil {
 		r.Summary.Results = map[string]float64{}
 	}
-	type bound struct {
-		Images        int     `json:"images"`
-		K             int     `json:"k"`
-		NLLNats       float64 `json:"nll_nats"`
-		NLLBitsPerDim float64 `json:"nll_bits_per_dim"`
-	}
-	var iwae struct {
-		Test, Subset *bound
-		SubsetAtK    *bound `json:"subset_at_k"`
-	}
+	var iwae *runrec.IWAE
 	if path := filepath.Join(r.Dir, runrec.IWAEFile); exists(path) {
-		if err := metrics.ReadJSON(path, &iwae); err != nil {
+		iwae = &runrec.IWAE{}
+		if err := metrics.ReadJSON(path, iwae); err != nil {
 			r.Problems = append(r.Problems, err.Error())
-			iwae.Test, iwae.Subset, iwae.SubsetAtK = nil, nil, nil // half-read numbers are not results
+			iwae = nil // half-read numbers are not results
 		}
 	}
-	if b := iwae.Test; b != nil {
-		r.Summary.Results[runrec.IWAETestNats] = b.NLLNats
-		r.Summary.Results[runrec.IWAETestBitsPerDim] = b.NLLBitsPerDim
-		r.Summary.Results[runrec.IWAETestK] = float64(b.K)
+	if iwae != nil && iwae.Test.Images > 0 {
+		r.Summary.Results[runrec.IWAETestNats] = iwae.Test.NLL
+		r.Summary.Results[runrec.IWAETestBitsPerDim] = iwae.Test.NLLBits
+		r.Summary.Results[runrec.IWAETestK] = float64(iwae.Test.K)
 	}
-	if b := iwae.Subset; b != nil {
-		r.Summary.Results[runrec.IWAESubsetNats] = b.NLLNats
+	if b := iwaeSubset(iwae); b != nil {
+		r.Summary.Results[runrec.IWAESubsetNats] = b.NLL
 		r.Summary.Results[runrec.IWAESubsetK] = float64(b.K)
 	}
-	if b := iwae.SubsetAtK; b != nil {
-		r.Summary.Results[runrec.IWAESubsetAtTestKNats] = b.NLLNats
+	if iwae != nil && iwae.SubsetAt != nil {
+		r.Summary.Results[runrec.IWAESubsetAtTestKNats] = iwae.SubsetAt.NLL
 	}
 	var samples runrec.Samples
 	if path := filepath.Join(r.Dir, runrec.SamplesFile); exists(path) {
@@ -215,6 +207,14 @@ func (r *Run) readExtraResults() {
 	for k, v := range samples.Results {
 		r.Summary.Results[k] = v
 	}
+}
+
+// iwaeSubset is iwae.json's subset bound, nil when it has none.
+func iwaeSubset(iwae *runrec.IWAE) *runrec.Bound {
+	if iwae == nil {
+		return nil
+	}
+	return iwae.Subset
 }
 
 // allProblems lists the problems of the run and its subruns.
