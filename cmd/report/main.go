@@ -66,9 +66,11 @@ func parseFlags(args []string, stdout, stderr io.Writer) (config, error) {
 	fs := command.FlagSet("", stdout, stderr)
 	fs.StringVar(&cfg.Out, "out", "out/report", "report folder: report.md, report.html, report.pdf and img/ (img/ is replaced)")
 	fs.StringVar(&cfg.ResultsDir, "results-dir", report.ResultsDir, "committed full-length runs: <command>/ and variants <command>-*/")
-	fs.StringVar(&cfg.VGGDir, "vgg-dir", report.DemoDir("vgg-mnist"), "quick vgg-mnist run of make demo")
-	fs.StringVar(&cfg.LSTMDir, "lstm-dir", report.DemoDir("lstm-tweets"), "quick lstm-tweets run of make demo")
-	fs.StringVar(&cfg.VAEDir, "vae-dir", report.DemoDir("vae-galaxy"), "quick vae-galaxy runs of make demo, one subfolder per architecture")
+	parts := report.TrainingParts()
+	demoDirs := make([]string, len(parts))
+	for i, p := range parts {
+		fs.StringVar(&demoDirs[i], p.Short+"-dir", report.DemoDir(p.Command), p.Demo)
+	}
 	fs.StringVar(&cfg.Theory, "theory", "docs/theory.md", "VAE theory (Markdown)")
 	fs.StringVar(&cfg.Spec, "spec", cnncalc.DefaultSpec, "network of part 1 (grammar: cnn-calc --help)")
 	fs.StringVar(&cfg.KaTeXDir, "katex-dir", report.DefaultKaTeXDir, "KaTeX (Debian's libjs-katex), inlined into report.html to typeset the math; without it formulas show as TeX")
@@ -77,6 +79,10 @@ func parseFlags(args []string, stdout, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.PDF, "pdf", false, "also print report.pdf from report.html with headless Chromium (A4)")
 	if err := command.Parse(fs, args, false); err != nil {
 		return cfg, err
+	}
+	cfg.DemoDirs = map[string]string{}
+	for i, p := range parts {
+		cfg.DemoDirs[p.Command] = demoDirs[i]
 	}
 	return cfg, cli.Need("threads", cfg.Threads, cfg.Threads >= 0, ">= 0 (0: one per core)")
 }

@@ -83,7 +83,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.ResultsDir != "docs/results" || cfg.VGGDir != "out/demo/vgg-mnist" || cfg.VAEDir != "out/demo/vae-galaxy" || cfg.PDF {
+	if cfg.ResultsDir != "docs/results" || cfg.DemoDirs["vgg-mnist"] != "out/demo/vgg-mnist" || cfg.DemoDirs["vae-galaxy"] != "out/demo/vae-galaxy" || cfg.PDF {
 		t.Errorf("defaults %+v", cfg)
 	}
 }

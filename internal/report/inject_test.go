@@ -29,7 +29,7 @@ func TestRunStringsShownAsText(t *testing.T) {
   "notes": ["`+strings.ReplaceAll(payload, `"`, `\"`)+`", "[click](javascript:alert(1))", "<details open ontoggle=alert(1)>"]
 }`))
 	write(t, filepath.Join(demo, "test_loss.png"), tinyPNG(t, 5))
-	res, err := Write(Config{Out: filepath.Join(root, "report"), Root: root, VGGDir: demo})
+	res, err := Write(Config{Out: filepath.Join(root, "report"), Root: root, DemoDirs: map[string]string{"vgg-mnist": demo}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,11 +11,69 @@ import (
 	"torchlab/internal/runrec"
 )
 
+// assignment is the report's registry: the assignment's parts in its order,
+// each a chapter of the main part and, where it has one, an appendix. A
+// training part is a partSpec; the others write their own chapters.
+var assignment = []assignmentPart{
+	{name: "CNN basics", appendix: "Appendix A. CNN basics: extra material", main: (*writer).cnn, extra: (*writer).cnnExtra},
+	{part: &vgg},
+	{part: &lstm},
+	{name: "VAE theory", main: (*writer).theory},
+	{part: &vae},
+}
+
+// An assignmentPart is one part of the assignment in the report.
+type assignmentPart struct {
+	part *partSpec // a training part; nil for the others
+	// name, appendix, main and extra are a part's own when it is not a
+	// training part; extra is nil for a part without an appendix.
+	name, appendix string
+	main, extra    func(w *writer) error
+}
+
+func (a assignmentPart) title() string {
+	if a.part != nil {
+		return a.part.title
+	}
+	return a.name
+}
+
+func (a assignmentPart) appendixTitle() string {
+	if a.part != nil {
+		return a.part.appendix
+	}
+	return a.appendix
+}
+
+// A TrainingPart is a command whose runs the report shows.
+type TrainingPart struct {
+	Command string // "vgg-mnist"
+	Short   string // "vgg": cmd/report's flag --vgg-dir names its quick run
+	Demo    string // what its quick-run folder holds, for the flag's help
+}
+
+// TrainingParts are the training commands of the report, in its order.
+func TrainingParts() []TrainingPart {
+	var out []TrainingPart
+	for _, a := range assignment {
+		if p := a.part; p != nil {
+			demo := "quick " + p.command + " run of make demo"
+			if p.perArch {
+				demo = "quick " + p.command + " runs of make demo, one subfolder per architecture"
+			}
+			out = append(out, TrainingPart{Command: p.command, Short: p.short, Demo: demo})
+		}
+	}
+	return out
+}
+
 // A partSpec is what the report knows about one training part: how to say
 // its headline, which numbers a reader wants at a glance, and how to lay
 // out and caption its figures.
 type partSpec struct {
 	title, command string
+	// short names the part in cmd/report's --<short>-dir flag.
+	short string
 	// appendix is the heading of the part's appendix ("Appendix B. ...").
 	appendix string
 	// key are the figures the main part shows.
@@ -241,7 +299,7 @@ func lstmVariant(r *Run) string {
 
 var vgg = partSpec{
 	seeds: "vgg-mnist-tuned-shift2-e8",
-	title: "VGG11 on MNIST", command: "vgg-mnist",
+	title: "VGG11 on MNIST", command: "vgg-mnist", short: "vgg",
 	appendix: "Appendix B. VGG11 on MNIST: every run",
 	make:     "`bin/vgg-mnist train --out docs/results/vgg-mnist` (about 1 h on 2 cores)",
 	columns: []column{
@@ -285,7 +343,7 @@ var (
 
 var lstm = partSpec{
 	seeds: "lstm-tweets-tuned",
-	title: "Character-level LSTM on tweets", command: "lstm-tweets",
+	title: "Character-level LSTM on tweets", command: "lstm-tweets", short: "lstm",
 	appendix: "Appendix C. Character-level LSTM: every run",
 	make:     "`bin/lstm-tweets train --fused-lstm --out docs/results/lstm-tweets` (about 15 min)",
 	variant:  lstmVariant,
@@ -325,7 +383,7 @@ var lstmCurves = figureSpec{
 }
 
 var vae = partSpec{
-	title: "Galaxy Zoo VAEs", command: "vae-galaxy",
+	title: "Galaxy Zoo VAEs", command: "vae-galaxy", short: "vae",
 	appendix: "Appendix D. Galaxy Zoo VAEs: every run",
 	make:     "`bash docs/results/vae-galaxy/run.sh` (mlp, conv and resnet in turn; several hours)",
 	perArch:  true,

@@ -34,9 +34,9 @@ type Config struct {
 	// command (and variants such as lstm-tweets-lr1e-3); "" means
 	// Root/docs/results.
 	ResultsDir string
-	// VGGDir, LSTMDir and VAEDir are the quick runs of `make demo`; ""
-	// means Root/out/demo/<command>.
-	VGGDir, LSTMDir, VAEDir string
+	// DemoDirs are the quick runs of `make demo` by command (the keys of
+	// TrainingParts); a command not in it means Root/out/demo/<command>.
+	DemoDirs map[string]string
 	// Theory is the theory Markdown file; "" means Root/docs/theory.md.
 	Theory string
 	// Spec is the network of part 1; "" means cnncalc.DefaultSpec.
@@ -100,28 +100,22 @@ func Write(cfg Config) (*Result, error) {
 	}
 
 	w := &writer{cfg: cfg, res: &Result{}, keyFigures: map[string]int{}}
-	runs := map[*partSpec]*partRuns{}
-	for _, p := range []struct {
-		spec *partSpec
-		demo string
-	}{{&vgg, cfg.VGGDir}, {&lstm, cfg.LSTMDir}, {&vae, cfg.VAEDir}} {
-		if p.demo == "" {
-			p.demo = filepath.Join(cfg.Root, DemoDir(p.spec.command))
+	var main, appendices []chapter
+	for i, a := range assignment {
+		mainBody, appendixBody := a.main, a.extra
+		if spec := a.part; spec != nil {
+			demo := cfg.DemoDirs[spec.command]
+			if demo == "" {
+				demo = filepath.Join(cfg.Root, DemoDir(spec.command))
+			}
+			runs := w.load(spec, demo)
+			mainBody = func(w *writer) error { return w.partMain(spec, runs) }
+			appendixBody = func(w *writer) error { return w.partAppendix(spec, runs) }
 		}
-		runs[p.spec] = w.load(p.spec, p.demo)
-	}
-	main := []chapter{
-		{"1. CNN basics", w.cnn},
-		{"2. " + vgg.title, func() error { return w.partMain(&vgg, runs[&vgg]) }},
-		{"3. " + lstm.title, func() error { return w.partMain(&lstm, runs[&lstm]) }},
-		{"4. VAE theory", w.theory},
-		{"5. " + vae.title, func() error { return w.partMain(&vae, runs[&vae]) }},
-	}
-	appendices := []chapter{
-		{"Appendix A. CNN basics: extra material", w.cnnExtra},
-		{vgg.appendix, func() error { return w.partAppendix(&vgg, runs[&vgg]) }},
-		{lstm.appendix, func() error { return w.partAppendix(&lstm, runs[&lstm]) }},
-		{vae.appendix, func() error { return w.partAppendix(&vae, runs[&vae]) }},
+		main = append(main, chapter{fmt.Sprintf("%d. %s", i+1, a.title()), func() error { return mainBody(w) }})
+		if appendixBody != nil {
+			appendices = append(appendices, chapter{a.appendixTitle(), func() error { return appendixBody(w) }})
+		}
 	}
 	w.header(main, appendices)
 	// The two parts are wrapped so that a printer (scripts/check-report.sh)

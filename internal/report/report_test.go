@@ -454,7 +454,7 @@ func TestWriteBrokenSummary(t *testing.T) {
 	dir := filepath.Join(root, "vgg")
 	write(t, filepath.Join(dir, "summary.json"), []byte(`{"command": "vgg-mnist",`))
 	write(t, filepath.Join(dir, "test_loss.png"), tinyPNG(t, 3))
-	res, err := Write(Config{Out: filepath.Join(root, "report"), Root: root, VGGDir: dir})
+	res, err := Write(Config{Out: filepath.Join(root, "report"), Root: root, DemoDirs: map[string]string{"vgg-mnist": dir}})
 	if err != nil {
 		t.Fatal(err)
 	}
