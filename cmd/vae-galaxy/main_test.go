@@ -88,6 +88,10 @@ func TestTrainResumePlots(t *testing.T) {
 	if r := summary.Results; r["train_images"] != 27 || r["val_images"] != 3 || r["test_images"] != 10 {
 		t.Errorf("summary.json split: %v train, %v validation, %v test images; want 27, 3 and 10", r["train_images"], r["val_images"], r["test_images"])
 	}
+	if r := summary.Results; !(r[runrec.GradNormMedian] > 0 && r[runrec.GradNormMedian] <= r[runrec.GradNormP99] && r[runrec.GradNormP99] <= r[runrec.GradNormMax]) {
+		t.Errorf("summary.json gradient norms: median %v, p99 %v, max %v; want 0 < median <= p99 <= max",
+			r[runrec.GradNormMedian], r[runrec.GradNormP99], r[runrec.GradNormMax])
+	}
 	if sp := summary.Split; sp == nil || sp.Train != 27 || sp.Val != 3 || sp.StratifiedBy != "class" {
 		t.Errorf("summary.json split %+v", sp)
 	}

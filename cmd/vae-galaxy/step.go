@@ -75,6 +75,7 @@ func (t *trainer) trainStep(step int, idx []int64, beta float64) (stepStats, err
 	if s.skipped, err = t.sess.Guard.Update(step, s.loss, t.sess.Opt); err != nil || s.skipped {
 		return s, err
 	}
+	t.gradNorms = append(t.gradNorms, t.sess.Opt.GradNorm())
 	if t.par.World() == 1 {
 		return s, nil
 	}

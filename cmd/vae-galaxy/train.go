@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"slices"
 	"time"
 
 	"github.com/sugarme/gotch/ts"
@@ -38,6 +39,9 @@ type trainer struct {
 	acc        runningMean
 	atEnd      map[string]stepStats // Evaluate's results after the last step, by finish's split name, for finish to reuse
 	par        *cli.Parallel        // nil: one process
+	// gradNorms are the gradients' 2-norms before clipping of this
+	// session's optimiser steps, for choosing --clip-grad-norm.
+	gradNorms []float64
 }
 
 // runTrain runs (or resumes) training as cfg says, writing metrics,
@@ -79,6 +83,7 @@ func runTrain(ctx context.Context, cfg Config, lg *log.Logger) error {
 		return err
 	}
 	opt.SetClipGradNorm(cfg.ClipGradNorm)
+	opt.SetMeasureGradNorm(true)
 	t.perEpoch = galaxy.StepsPerEpoch(data.NTrain, cfg.BatchSize)
 	su.Config, su.Columns, su.StepColumn = cfg, metricsHeader, runrec.ColStep
 	if data.NVal > 0 {
@@ -212,6 +217,11 @@ func (t *trainer) finish(run train.Result) error {
 		runrec.TrainImages:     float64(t.data.NTrain), runrec.ValImages: float64(t.data.NVal), runrec.TestImages: float64(t.data.NTest)}
 	if n := len(t.epochTime); n > 0 {
 		res[runrec.LastEpochSeconds] = t.epochTime[n-1]
+	}
+	if len(t.gradNorms) > 0 {
+		norms := slices.Sorted(slices.Values(t.gradNorms))
+		at := func(q float64) float64 { return norms[int(q*float64(len(norms)-1))] }
+		res[runrec.GradNormMedian], res[runrec.GradNormP99], res[runrec.GradNormMax] = at(0.5), at(0.99), norms[len(norms)-1]
 	}
 	for _, sp := range t.data.EvalSets(runrec.Train, runrec.Val, runrec.Test) {
 		s, ok := t.atEnd[sp.Name]

@@ -113,6 +113,14 @@ func SampleAgreement(judge, gen string) string { return "samples_" + judge + "_a
 // what is "scored", "normalised", "normalised_lo" or "normalised_hi".
 func JudgeScore(gen, what string) string { return "samples_" + JudgeCNN + "_" + gen + "_" + what }
 
+// Quantiles of the gradients' 2-norm before clipping over the optimiser
+// steps of a run's last session (vae-galaxy), for choosing a clipping norm.
+const (
+	GradNormMedian = "grad_norm_median"
+	GradNormP99    = "grad_norm_p99"
+	GradNormMax    = "grad_norm_max"
+)
+
 // Keys of the importance-weighted bound (vae-galaxy iwae, iwae.json), added
 // to the results when the report reads a run.
 const (

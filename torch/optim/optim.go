@@ -44,7 +44,8 @@ type Optimizer struct {
 	steps    int64 // Step calls
 	sync     Sync
 	clip     float64 // max gradient 2-norm (SetClipGradNorm); 0: none
-	gradNorm float64 // the last step's gradient norm before clipping, when clip > 0
+	gradNorm float64 // the last step's gradient norm before clipping, when clip > 0 or measure
+	measure  bool    // SetMeasureGradNorm
 }
 
 // New builds an optimiser over params (name -> tensor), in name order. Only
@@ -154,8 +155,13 @@ func (o *Optimizer) SetSync(s Sync) { o.sync = s }
 // (torch.nn.utils.clip_grad_norm_); 0 turns it off.
 func (o *Optimizer) SetClipGradNorm(max float64) { o.clip = max }
 
+// SetMeasureGradNorm makes every Step measure the gradients' 2-norm (what
+// GradNorm returns) even without clipping, at the cost of one pass over
+// the gradients.
+func (o *Optimizer) SetMeasureGradNorm(on bool) { o.measure = on }
+
 // GradNorm is the 2-norm of the gradients of the last Step before clipping
-// (0 unless SetClipGradNorm is on).
+// (0 unless SetClipGradNorm or SetMeasureGradNorm is on).
 func (o *Optimizer) GradNorm() float64 { return o.gradNorm }
 
 // Step updates every parameter from its gradient.
@@ -189,8 +195,8 @@ func inScope(name string, f func() error) error {
 }
 
 func (o *Optimizer) clipAndUpdate() error {
-	if o.clip > 0 {
-		norm, err := fused.ClipGradNorm(o.params, o.clip)
+	if o.clip > 0 || o.measure {
+		norm, err := fused.ClipGradNorm(o.params, o.clip) // clip 0 measures only
 		if err != nil {
 			return err
 		}

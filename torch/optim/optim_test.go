@@ -158,3 +158,43 @@ func TestStepCountsPerParameter(t *testing.T) {
 		})
 	}
 }
+
+// TestMeasureGradNorm: with SetMeasureGradNorm and no clipping, GradNorm
+// is the 2-norm over every parameter's gradient, and the update is the
+// one an optimiser that does not measure makes.
+func TestMeasureGradNorm(t *testing.T) {
+	torchrt.Lock()
+	w0 := ts.MustOfSlice([]float32{1, -2, 3}).MustView([]int64{3}, true)
+	step := func(measure bool) (norm float64, w []float64) {
+		w1 := w0.MustDetachCopy(false).MustSetRequiresGrad(true, true)
+		b := ts.MustOfSlice([]float32{0.5}).MustSetRequiresGrad(true, true)
+		opt, err := New(Config{Name: "sgd", LR: 0.1}, map[string]*ts.Tensor{"w": w1, "b": b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt.SetMeasureGradNorm(measure)
+		// loss = sum(w^2) + 3b: gradients 2w = (2, -4, 6) and 3.
+		loss := w1.MustMul(w1, false).MustSum(gotch.Float, true).MustAdd(b.MustMulScalar(ts.FloatScalar(3), false), true)
+		if err := loss.Backward(); err != nil {
+			t.Fatal(err)
+		}
+		if err := opt.Step(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := tensors.ToArray(w1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return opt.GradNorm(), got.Floats()
+	}
+	norm, w := step(true)
+	want := math.Sqrt(4 + 16 + 36 + 9)
+	if !(math.Abs(norm-want) <= 1e-6*want) {
+		t.Errorf("GradNorm = %v, want %v (relative tolerance 1e-6)", norm, want)
+	}
+	unmeasured, wPlain := step(false)
+	if unmeasured != 0 {
+		t.Errorf("GradNorm without measuring = %v, want 0", unmeasured)
+	}
+	reference.AssertClose(t, "w", w, wPlain, 0)
+}
