@@ -88,7 +88,8 @@ func TestResnetIAFTrainsResumesScores(t *testing.T) {
 
 // TestConditionalResnetIAFTrains trains a conditional resnet-iaf (class
 // into the encoder's head and FiLM on every decoder stage) for two epochs:
-// it trains and draws the per-class prior samples.
+// it trains, draws the per-class prior samples and scores them: the share
+// the judge (here the 5-NN) assigns to their class, overall and per class.
 func TestConditionalResnetIAFTrains(t *testing.T) {
 	torchrt.Lock()
 	data := galaxytest.FakeZoo(t, 40)
@@ -102,5 +103,20 @@ func TestConditionalResnetIAFTrains(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, runrec.FigPriorSamples)); err != nil {
 		t.Errorf("no per-class prior samples: %v", err)
+	}
+	summary, err := runrec.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := runrec.SampleAgreement(runrec.JudgeKNN, runrec.GenPrior)
+	all, ok := summary.Results[key]
+	perClass := 0
+	for k := range summary.Results {
+		if strings.HasPrefix(k, key+"_") {
+			perClass++
+		}
+	}
+	if !ok || !(all >= 0 && all <= 1) || perClass < 2 {
+		t.Errorf("summary.json %s = %v (%v), %d per-class keys: want a share in [0, 1] and one per class", key, all, ok, perClass)
 	}
 }

@@ -93,6 +93,7 @@ const (
 	JudgeCNN        = "judge" // a trained galaxy-classifier
 	GenLatentRegion = "latent_region"
 	GenCVAEPrior    = "cvae_prior"
+	GenPrior        = "prior" // a conditional resnet-iaf's prior, decoded with the class
 	JudgeChance     = "judge_chance"
 	JudgeCeiling    = "judge_ceiling"
 )

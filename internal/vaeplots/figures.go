@@ -50,7 +50,15 @@ func DrawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data
 		if m.Hier != nil {
 			notes = append(notes, skippedHier)
 			log.Printf("%s", skippedHier)
-			return drawPriorSamples(out, m, d)
+			if err := drawPriorSamples(out, m, d); err != nil {
+				return err
+			}
+			if !m.Config.Conditional {
+				return nil
+			}
+			n, err := sampleAgreement(d, []classSampler{priorSampler(m)}, res, j)
+			notes = append(notes, n...)
+			return err
 		}
 		trainMu, err := encodeMeans(m, d.TrainX, d.TrainCond)
 		if err != nil {
@@ -79,7 +87,7 @@ func DrawAll(out string, m *vae.VAE, named map[string]*ts.Tensor, d *galaxy.Data
 // skippedHier says which figures a hierarchical model does not get.
 const skippedHier = "resnet-iaf: the latent figures and numbers (PCA, t-SNE, LDA, k-NN, active units) and the class samples around class means are skipped: " +
 	"they read one Gaussian latent's encoder means and decode z drawn around class means, and resnet-iaf has a global and a spatial group with IAF posteriors; " +
-	"prior_samples.png shows samples of its prior instead (per class for a conditional model), unscored"
+	"prior_samples.png shows samples of its prior instead; a conditional model's, decoded with each class, are judged as the \"prior\" samples"
 
 // drawCurves plots the train, validation and test reconstruction error
 // against steps; split names the series.

@@ -177,25 +177,9 @@ func drawSamples(out string, m *vae.VAE, d *galaxy.Data, trainMu []float32, clas
 // training images, up to 4 originals then 8 samples decoded with the
 // class; for an unconditional one two rows of 8.
 func drawPriorSamples(out string, m *vae.VAE, d *galaxy.Data) error {
+	prior := priorSampler(m)
 	sample := func(c datasets.Class) ([]plots.Image, error) {
-		var cond *ts.Tensor
-		if m.Config.Conditional {
-			classes := make([]int64, samplesPerRow)
-			for i := range classes {
-				classes[i] = int64(c)
-			}
-			var err error
-			if cond, err = vae.OneHot(classes, m.Config.NumClasses); err != nil {
-				return nil, err
-			}
-			defer cond.MustDrop()
-		}
-		decoded, err := m.SamplePrior(samplesPerRow, cond)
-		if err != nil {
-			return nil, err
-		}
-		defer decoded.MustDrop()
-		img, err := m.Mean(decoded)
+		img, err := prior.gen(c, samplesPerRow)
 		if err != nil {
 			return nil, err
 		}
@@ -240,6 +224,32 @@ func drawPriorSamples(out string, m *vae.VAE, d *galaxy.Data) error {
 		rows, labels = append(rows, append(row, s...)), append(labels, c.String())
 	}
 	return plots.ImageGrid(filepath.Join(out, runrec.FigPriorSamples), "Per class: up to 4 training originals, then 8 samples of the prior decoded with the class (FiLM)", rows, labels)
+}
+
+// priorSampler samples a resnet-iaf model's prior (z1 ~ N(0, I), z2 ~
+// p(z2|z1)) and decodes it, with the class for a conditional model (FiLM);
+// an unconditional model ignores the class.
+func priorSampler(m *vae.VAE) classSampler {
+	return classSampler{name: "prior", gen: func(c datasets.Class, n int64) (*ts.Tensor, error) {
+		var cond *ts.Tensor
+		if m.Config.Conditional {
+			classes := make([]int64, n)
+			for i := range classes {
+				classes[i] = int64(c)
+			}
+			var err error
+			if cond, err = vae.OneHot(classes, m.Config.NumClasses); err != nil {
+				return nil, err
+			}
+			defer cond.MustDrop()
+		}
+		decoded, err := m.SamplePrior(n, cond)
+		if err != nil {
+			return nil, err
+		}
+		defer decoded.MustDrop()
+		return m.Mean(decoded)
+	}}
 }
 
 // knnK is the number of neighbours of the pixel-space classifier that
@@ -293,7 +303,7 @@ func sampleAgreement(d *galaxy.Data, gens []classSampler, res map[string]float64
 	for _, g := range gens {
 		var hits, total float64
 		classHits, classN := map[datasets.Class]int{}, map[datasets.Class]int{}
-		gkey := map[string]string{"latent region": runrec.GenLatentRegion, "cvae prior": runrec.GenCVAEPrior}[g.name]
+		gkey := map[string]string{"latent region": runrec.GenLatentRegion, "cvae prior": runrec.GenCVAEPrior, "prior": runrec.GenPrior}[g.name]
 		for c := datasets.Class(0); c < datasets.NumClasses; c++ {
 			if counts[c] < 2 {
 				continue
