@@ -72,7 +72,10 @@ def main(out, title, test_set, dirs):
                       ("Test accuracy at the last step", "last")]:
         m, e = mean_se([r[key] for r in rows])
         summary[key] = {"mean": m, "se": None if math.isnan(e) else e}
-        lines.append(f"- {name}: **{100 * m:.2f} ± {100 * e:.2f} %** (mean ± standard error over {len(rows)} seeds)")
+        if math.isnan(e):
+            lines.append(f"- {name}: **{100 * m:.2f} %** (one seed, no standard error)")
+        else:
+            lines.append(f"- {name}: **{100 * m:.2f} ± {100 * e:.2f} %** (mean ± standard error over {len(rows)} seeds)")
     lines += ["", "Commands:", ""] + [f"- seed {r['seed']} (`{r['dir']}`): `{r['command']}`" for r in sorted(rows, key=lambda r: r["seed"])]
     with open(out, "w") as f:
         f.write("\n".join(lines) + "\n")

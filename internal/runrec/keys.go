@@ -115,7 +115,9 @@ func SampleAgreement(judge, gen string) string { return "samples_" + judge + "_a
 func JudgeScore(gen, what string) string { return "samples_" + JudgeCNN + "_" + gen + "_" + what }
 
 // Quantiles of the gradients' 2-norm before clipping over the optimiser
-// steps of a run's last session (vae-galaxy), for choosing a clipping norm.
+// steps of a run's last session (vae-galaxy; a resumed run's cover only the
+// steps since it resumed), for choosing a clipping norm: the norm at rank
+// floor(q*(n-1)) of the n sorted norms.
 const (
 	GradNormMedian = "grad_norm_median"
 	GradNormP99    = "grad_norm_p99"

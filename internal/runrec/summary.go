@@ -3,7 +3,7 @@
 // keys and the figure names. The commands write through it and the report
 // reads through it, so a key or a column is spelled in one place. Records
 // written by older versions are migrated when read (Migrate,
-// MigrateMetricsHeader), never by the report's readers one by one.
+// MigrateHeader, MigrateMetricsFile), never by the report's readers one by one.
 package runrec
 
 import (

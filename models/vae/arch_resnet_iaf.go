@@ -1,6 +1,7 @@
 package vae
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/sugarme/gotch"
@@ -331,10 +332,13 @@ func (m *HierVAE) forward(x, cond, eps *ts.Tensor, train bool) (Output, error) {
 	}
 	mu, err1 := mu1.Contiguous(false)
 	lv, err2 := lv1.Contiguous(false)
-	if err1 != nil || err2 != nil {
-		logits.MustDrop()
-		kl.MustDrop()
-		return Output{}, fmt.Errorf("copy z1's parameters: %v %v", err1, err2)
+	if err := errors.Join(err1, err2); err != nil {
+		for _, t := range []*ts.Tensor{logits, kl, mu, lv} {
+			if t != nil {
+				t.MustDrop()
+			}
+		}
+		return Output{}, fmt.Errorf("copy z1's parameters: %w", err)
 	}
 	return Output{Logits: logits, Mu: mu, Logvar: lv, KL: kl}, nil
 }
@@ -445,11 +449,15 @@ func (m *VAE) SamplePrior(n int64, cond *ts.Tensor) (*ts.Tensor, error) {
 		}
 		defer cond.MustDrop()
 	}
-	if err := m.checkClass(cond, cond); err != nil {
+	if err := m.checkClass(cond, cond); err != nil { // the class vector's own shape
 		return nil, err
 	}
 	if cond != nil {
-		if s, err := cond.Size(); err != nil || s[0] != n {
+		s, err := cond.Size()
+		if err != nil {
+			return nil, fmt.Errorf("vae: class vector: %w", err)
+		}
+		if s[0] != n {
 			return nil, fmt.Errorf("vae: class vector shape %v for %d samples", s, n)
 		}
 	}

@@ -133,7 +133,12 @@ func madeMasks(in, hidden []int) (inMask, outMask [][]float32) {
 //
 //	a = ELU(made_in(z) + ctx(h)),  m = made_m(a),  s = made_s(a) + 2,
 //
-// and z' = sigma*z + (1-sigma)*m with sigma = sigmoid(s).
+// and z' = sigma*z + (1-sigma)*m with sigma = sigmoid(s). The context
+// reaches m and s only through the hidden units, so the first dimension of
+// the step's ordering, which sees none of them, gets the output layers'
+// biases alone: a learned affine map that depends on neither z nor h. The
+// next step's reversed ordering puts it last, where it sees every other
+// dimension and h; a flow over one dimension is that affine map only.
 type IAFStep struct {
 	In    *MaskedLinear  // made_in: z [.., D] -> [.., H]
 	Ctx   *layers.Linear // ctx: h [.., C] -> [.., H], no bias (made_in has one)

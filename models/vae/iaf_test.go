@@ -209,7 +209,8 @@ func TestIAFStepJacobian(t *testing.T) {
 			jac := jacobian(t, out, z)
 			logSigma := floats(t, ls)
 			if tc.d == 1 {
-				// One dimension: m and s see only the context; J = sigma.
+				// One dimension: no hidden unit has a lower degree, so m and
+				// s are the output layers' biases alone; J = sigma.
 				if v, s := jac[0][0][0], math.Exp(logSigma[0]); math.Abs(v-s) > 1e-6*s {
 					t.Errorf("d=1: dz'/dz = %v, sigma = %v", v, s)
 				}
