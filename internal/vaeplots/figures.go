@@ -266,15 +266,23 @@ func drawReconstructions(out string, m *vae.VAE, d *galaxy.Data) error {
 	if d.NTest == 0 {
 		x, cond = d.TrainX, d.TrainCond
 	}
-	n := min(samplesPerRow, x.MustSize()[0])
-	xb := x.MustNarrow(0, 0, n, false)
+	s, err := x.Size()
+	if err != nil {
+		return err
+	}
+	n := min(samplesPerRow, s[0])
+	xb, cb, err := batchRows(x, cond, 0, n)
+	if err != nil {
+		return err
+	}
 	defer xb.MustDrop()
-	var cb *ts.Tensor
-	if cond != nil {
-		cb = cond.MustNarrow(0, 0, n, false)
+	if cb != nil {
 		defer cb.MustDrop()
 	}
-	eps := ts.MustZeros([]int64{n, m.Config.NoiseDim()}, gotch.Float, gotch.CPU)
+	eps, err := ts.Zeros([]int64{n, m.Config.NoiseDim()}, gotch.Float, gotch.CPU)
+	if err != nil {
+		return err
+	}
 	defer eps.MustDrop()
 	fwd, err := m.ForwardT(vae.Input{X: xb, Class: cb, Eps: eps}, false)
 	if err != nil {
@@ -298,16 +306,33 @@ func drawReconstructions(out string, m *vae.VAE, d *galaxy.Data) error {
 		[][]plots.Image{orig, recon}, []string{"original", "reconstruction"})
 }
 
+// batchRows are rows [start, start+size) of x and of cond (nil: none), views
+// the caller drops.
+func batchRows(x, cond *ts.Tensor, start, size int64) (xb, cb *ts.Tensor, err error) {
+	if xb, err = x.Narrow(0, start, size, false); err != nil {
+		return nil, nil, err
+	}
+	if cond != nil {
+		if cb, err = cond.Narrow(0, start, size, false); err != nil {
+			xb.MustDrop()
+			return nil, nil, err
+		}
+	}
+	return xb, cb, nil
+}
+
 // encodeMeans returns the encoder means of all rows of x, [N*z] row-major.
 func encodeMeans(m *vae.VAE, x, cond *ts.Tensor) ([]float32, error) {
-	n := x.MustSize()[0]
+	s, err := x.Size()
+	if err != nil {
+		return nil, err
+	}
+	n := s[0]
 	var out []float32
 	for start := int64(0); start < n; start += 256 {
-		size := min(256, n-start)
-		xb := x.MustNarrow(0, start, size, false)
-		var cb *ts.Tensor
-		if cond != nil {
-			cb = cond.MustNarrow(0, start, size, false)
+		xb, cb, err := batchRows(x, cond, start, min(256, n-start))
+		if err != nil {
+			return nil, err
 		}
 		mu, logvar, err := m.Encode(xb, cb, false)
 		xb.MustDrop()

@@ -54,7 +54,10 @@ func DrawWeights(out string, m *vae.VAE, named map[string]*ts.Tensor) error {
 	}
 	for i, name := range matrices {
 		w := named[name]
-		s := w.MustSize()
+		s, err := w.Size()
+		if err != nil {
+			return err
+		}
 		v, err := tensors.Float32s(w)
 		if err != nil {
 			return err
@@ -77,7 +80,10 @@ func DrawWeights(out string, m *vae.VAE, named map[string]*ts.Tensor) error {
 // input channel, and an MLP's first layer [H, 3*S*S] one image-sized tile
 // per hidden unit (the first 32).
 func filterTiles(w *ts.Tensor, cfg vae.Config) ([]plots.Image, error) {
-	s := w.MustSize()
+	s, err := w.Size()
+	if err != nil {
+		return nil, err
+	}
 	v, err := tensors.Float32s(w)
 	if err != nil {
 		return nil, err
@@ -103,7 +109,10 @@ func filterTiles(w *ts.Tensor, cfg vae.Config) ([]plots.Image, error) {
 
 // toImages copies a [N, C, H, W] tensor in [0,1] into plot tiles.
 func toImages(x *ts.Tensor) ([]plots.Image, error) {
-	s := x.MustSize()
+	s, err := x.Size()
+	if err != nil {
+		return nil, err
+	}
 	v, err := tensors.Float32s(x)
 	if err != nil {
 		return nil, err
