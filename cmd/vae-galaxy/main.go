@@ -115,6 +115,10 @@ func parseTrain(args []string, stdout, stderr io.Writer) (Config, error) {
 			if c.Out == "" {
 				c.Out = "out/vae-galaxy/" + c.Arch
 			}
+			if c.Arch != "resnet-iaf" {
+				// resnet-iaf's settings: another arch's run does not record them.
+				c.SpatialZ, c.IAFSteps = 0, 0
+			}
 		},
 		MayChange: resumeMayChange,
 		KeepOut:   true,
