@@ -40,28 +40,15 @@ var fatalAllowed = []struct {
 		"gotch's in-place copy has no error form; Load checks the shapes and copyInto converts the dtype first"},
 	{"torch/tensors/tensors.go", "Assign", "Copy_", 1,
 		"gotch's in-place copy has no error form; Assign checks the shape and converts the dtype first"},
-	// Figures drawn after training (the last checkpoint and summary are
-	// written first) and the benchmark: a failure there loses no training.
-	{"internal/vaeplots/figures.go", "drawReconstructions", "MustSize", 1, afterTraining},
-	{"internal/vaeplots/figures.go", "drawReconstructions", "MustNarrow", 2, afterTraining},
-	{"internal/vaeplots/figures.go", "drawReconstructions", "MustZeros", 1, afterTraining},
-	{"internal/vaeplots/figures.go", "encodeMeans", "MustSize", 1, afterTraining},
-	{"internal/vaeplots/figures.go", "encodeMeans", "MustNarrow", 2, afterTraining},
-	{"internal/vaeplots/weights.go", "DrawWeights", "MustSize", 1, afterTraining},
-	{"internal/vaeplots/weights.go", "filterTiles", "MustSize", 1, afterTraining},
-	{"internal/vaeplots/weights.go", "toImages", "MustSize", 1, afterTraining},
+	// The benchmark: a failure there loses no training.
 	{"cmd/bench/vgg.go", "benchVGG", "MustRandn", 1, benchOnly},
 	{"cmd/bench/vgg.go", "benchVGG", "MustRandint", 1, benchOnly},
 	{"cmd/bench/vgg.go", "benchEval", "MustRandn", 1, benchOnly},
 	{"cmd/bench/vgg.go", "benchEval", "MustRandint", 1, benchOnly},
 }
 
-// The reasons of the cmd/ entries.
-const (
-	afterTraining = "a figure of a trained model, drawn after the checkpoint and the metrics are saved (and redrawn by plots): " +
-		"a failure ends the process without losing training; the tensors' sizes are the model's own"
-	benchOnly = "the benchmark's random inputs of sizes checked by its flags; a failure loses no run"
-)
+// The reason of the cmd/ entries.
+const benchOnly = "the benchmark's random inputs of sizes checked by its flags; a failure loses no run"
 
 // hiddenFatal are gotch methods without the Must prefix that still end the
 // process on a libtorch error (they call log.Fatal or a Must op inside).
