@@ -24,6 +24,16 @@ type classSampler struct {
 	gen  func(class datasets.Class, n int64) (*ts.Tensor, error) // probabilities [n, 3, S, S]
 }
 
+// images draws n samples of class c as plot tiles.
+func (g classSampler) images(c datasets.Class, n int64) ([]plots.Image, error) {
+	p, err := g.gen(c, n)
+	if err != nil {
+		return nil, err
+	}
+	defer p.MustDrop()
+	return toImages(p)
+}
+
 // samplers are the ways this model can generate a class: always sampling
 // around the class's region of latent space (a diagonal Gaussian fitted to
 // the encoder means of its training images); for a conditional model also
@@ -121,12 +131,7 @@ func drawSamples(out string, m *vae.VAE, d *galaxy.Data, trainMu []float32, clas
 	rows, labels := [][]plots.Image{orig}, []string{"originals"}
 	for _, g := range gens {
 		for r := range 2 {
-			p, err := g.gen(class, samplesPerRow)
-			if err != nil {
-				return nil, err
-			}
-			img, err := toImages(p)
-			p.MustDrop()
+			img, err := g.images(class, samplesPerRow)
 			if err != nil {
 				return nil, err
 			}
@@ -148,12 +153,7 @@ func drawSamples(out string, m *vae.VAE, d *galaxy.Data, trainMu []float32, clas
 			continue // too few images to fit a Gaussian
 		}
 		for _, g := range gens {
-			p, err := g.gen(c, 4)
-			if err != nil {
-				return nil, err
-			}
-			img, err := toImages(p)
-			p.MustDrop()
+			img, err := g.images(c, 4)
 			if err != nil {
 				return nil, err
 			}
@@ -178,14 +178,7 @@ func drawSamples(out string, m *vae.VAE, d *galaxy.Data, trainMu []float32, clas
 // class; for an unconditional one two rows of 8.
 func drawPriorSamples(out string, m *vae.VAE, d *galaxy.Data) error {
 	prior := priorSampler(m)
-	sample := func(c datasets.Class) ([]plots.Image, error) {
-		img, err := prior.gen(c, samplesPerRow)
-		if err != nil {
-			return nil, err
-		}
-		defer img.MustDrop()
-		return toImages(img)
-	}
+	sample := func(c datasets.Class) ([]plots.Image, error) { return prior.images(c, samplesPerRow) }
 	var rows [][]plots.Image
 	var labels []string
 	if !m.Config.Conditional {
